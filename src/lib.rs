@@ -1,0 +1,2 @@
+//! tern: a thread-per-core IMAP / POP3 / LMTP mail server.
+pub mod cli;
