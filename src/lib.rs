@@ -1,2 +1,8 @@
 //! tern: a thread-per-core IMAP / POP3 / LMTP mail server.
 pub mod cli;
+pub mod imap;
+pub mod lmtp;
+pub mod net;
+pub mod pop3;
+pub mod server;
+pub mod shard;

@@ -1,0 +1,3 @@
+//! IMAP4rev2 / IMAP4rev1.
+
+pub mod login;

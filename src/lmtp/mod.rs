@@ -1,0 +1,3 @@
+//! LMTP delivery (RFC 2033).
+
+pub mod front;

@@ -1,0 +1,22 @@
+//! The few fd operations glommio does not offer: taking a socket out of a
+//! glommio stream so it can cross to another shard, and wrapping it again
+//! there. glommio's streams are `!Send` and have no `into_raw_fd`, so we
+//! duplicate the descriptor and let the original stream close its copy.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+
+/// Duplicates the descriptor behind `s` (close-on-exec) and drops `s`.
+pub fn detach<S: AsRawFd>(s: S) -> io::Result<OwnedFd> {
+    // SAFETY: `s` is alive for the whole borrow, so the descriptor is open.
+    let owned = unsafe { BorrowedFd::borrow_raw(s.as_raw_fd()) }.try_clone_to_owned()?;
+    drop(s);
+    Ok(owned)
+}
+
+/// Wraps an owned socket descriptor in a glommio stream of the current
+/// executor. Must run on the shard that will own the stream.
+pub fn attach<S: FromRawFd>(fd: OwnedFd) -> S {
+    // SAFETY: we own `fd` and give that ownership to the stream.
+    unsafe { S::from_raw_fd(fd.into_raw_fd()) }
+}

@@ -1,0 +1,57 @@
+//! Listening sockets. Every shard binds its own socket for each listener with
+//! SO_REUSEPORT, so the kernel spreads new connections across shards with no
+//! shared accept queue. IPv6 sockets are v6-only, so `listen = *, ::` gives
+//! two independent sockets as in Dovecot.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::path::Path;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+pub const BACKLOG: i32 = 1024;
+
+/// Binds and listens on `addr` on the calling shard.
+pub fn bind_tcp(addr: SocketAddr) -> io::Result<glommio::net::TcpListener> {
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let sk = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    sk.set_reuse_port(true)?;
+    sk.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        sk.set_only_v6(true)?;
+    }
+    sk.set_nonblocking(true)?;
+    sk.bind(&addr.into())?;
+    sk.listen(BACKLOG)?;
+    // SAFETY: the descriptor is a bound, listening TCP socket we own.
+    Ok(unsafe { glommio::net::TcpListener::from_raw_fd(sk.into_raw_fd()) })
+}
+
+/// Unix listeners are bound once (a path cannot be shared with
+/// SO_REUSEPORT) by the first shard; a stale socket file left by a crashed
+/// server is replaced, but never any other kind of file.
+pub fn bind_unix(path: &Path, mode: u32) -> io::Result<glommio::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    // blocking-ok: start-up, before the shard serves anything
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_socket() {
+            std::fs::remove_file(path)?;
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a socket", path.display()),
+            ));
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?; // blocking-ok: start-up
+    }
+    let l = glommio::net::UnixListener::bind(path).map_err(io::Error::from)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?; // blocking-ok: start-up
+    Ok(l)
+}

@@ -1,0 +1,172 @@
+//! Bootstrap: from a plan to running shards; signals, reload, shutdown.
+
+pub mod local_auth;
+pub mod plan;
+pub mod shard_main;
+pub mod signals;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::net::tls;
+use crate::shard::Control;
+use crate::shard::env::Handoff;
+use crate::shard::published::Published;
+use crate::shard::runtime::{ShardSpec, spawn_shards};
+
+use plan::ServerPlan;
+use shard_main::Shared;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    Tls(String),
+    #[error("auth: {0}")]
+    Auth(String),
+    #[error("starting shards: {0}")]
+    Start(String),
+    #[error("signals: {0}")]
+    Signals(std::io::Error),
+}
+
+/// Raises the open-files soft limit to the hard limit: every client is a
+/// descriptor, and the common default of 1024 is far too low for a mail
+/// server. Returns (soft, hard) after the change.
+pub fn raise_nofile_limit() -> (u64, u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain struct in/out.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return (0, 0);
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    (lim.rlim_cur as u64, lim.rlim_max as u64)
+}
+
+fn build_tls(plan: &ServerPlan) -> Result<Option<Arc<rustls::ServerConfig>>, ServerError> {
+    let Some(t) = &plan.tls else {
+        return Ok(None);
+    };
+    let material = t.load().map_err(ServerError::Tls)?;
+    tls::server_config(&material)
+        .map(Some)
+        .map_err(|e| ServerError::Tls(e.to_string()))
+}
+
+/// Runs the server until SIGTERM/SIGINT. `on_ready` is called once every
+/// shard has bound its listeners (the CLI prints the connection table).
+pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), ServerError> {
+    let (soft, _hard) = raise_nofile_limit();
+    if soft < 4096 {
+        tracing::warn!(
+            "open-files limit is only {soft}: each connection needs one; raise LimitNOFILE / ulimit -n"
+        );
+    }
+    // Block the signals before any thread starts, so only the main thread's
+    // sigwait sees them.
+    let signals = signals::Signals::block().map_err(ServerError::Signals)?;
+
+    let tls_cfg = build_tls(&plan)?;
+    let users = local_auth::load_tables(&plan.auth_sources).map_err(ServerError::Auth)?;
+    let control = Control::new();
+    let shared = Arc::new(Shared {
+        plan: Arc::new(plan.clone()),
+        control: control.clone(),
+        tls: Published::new(tls_cfg),
+        users: Published::new(users),
+    });
+
+    let specs: Vec<ShardSpec> = plan
+        .shard_cpus
+        .iter()
+        .enumerate()
+        .map(|(i, cpu)| ShardSpec {
+            index: i,
+            cpu: *cpu,
+            io_memory: plan.io_memory,
+            ring_depth: plan.ring_depth,
+            blocking_threads: plan.blocking_threads,
+        })
+        .collect();
+    let nshards = specs.len();
+    let s2 = shared.clone();
+    let handles = spawn_shards::<Handoff, _, _>(specs, 1024, move |ctx, inbox| {
+        shard_main::run(ctx, inbox, s2.clone())
+    })
+    .map_err(|e| ServerError::Start(e.to_string()))?;
+
+    // Wait until every shard has bound (or failed to bind) its listeners.
+    let started = Instant::now();
+    while control.ready_count() < nshards as u64 {
+        if started.elapsed() > Duration::from_secs(30) {
+            control.request_shutdown();
+            return Err(ServerError::Start(
+                "shards did not start within 30 s".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let errors = control.start_errors();
+    if !errors.is_empty() {
+        control.request_shutdown();
+        for h in handles {
+            let _ = h.join();
+        }
+        return Err(ServerError::Start(errors.join("; ")));
+    }
+    on_ready(&plan);
+    tracing::info!(shards = nshards, "tern started");
+
+    loop {
+        match signals.wait(Duration::from_millis(500)) {
+            Some(signals::Event::Reload) => reload(&shared),
+            Some(signals::Event::Shutdown) => break,
+            None => {}
+        }
+    }
+    tracing::info!("shutting down: no new connections, finishing sessions");
+    control.request_shutdown();
+    // The shards bound their own wait by the grace period; this bound covers
+    // a shard that is stuck anyway.
+    let deadline = Instant::now() + plan.shutdown_grace + Duration::from_secs(5);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for h in handles {
+            let _ = h.join();
+        }
+        let _ = done_tx.send(());
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    if done_rx.recv_timeout(left).is_err() {
+        tracing::warn!("shards did not stop in time; exiting anyway");
+    }
+    tracing::info!("tern stopped");
+    Ok(())
+}
+
+/// SIGHUP: read certificates and passwd-files again. Sessions in progress
+/// keep their TLS state; new connections get the new certificate.
+fn reload(shared: &Shared) {
+    match build_tls(&shared.plan) {
+        Ok(cfg) => shared.tls.publish(cfg),
+        Err(e) => tracing::error!("reload: keeping the old certificate: {e}"),
+    }
+    match local_auth::load_tables(&shared.plan.auth_sources) {
+        Ok(t) => shared.users.publish(t),
+        Err(e) => tracing::error!("reload: keeping the old user tables: {e}"),
+    }
+    shared.control.bump_reload();
+    tracing::info!("reloaded certificates and user tables");
+}

@@ -1,0 +1,101 @@
+//! What the server will do, resolved from the settings before any shard
+//! starts: addresses resolved, certificates read, CPUs chosen. Shards get
+//! this plan and never look at the raw configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::net::tls::{MinTls, TlsMaterial};
+use crate::shard::env::{Protocol, ProtocolSettingsSet};
+
+#[derive(Debug, Clone)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    Unix { path: PathBuf, mode: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub struct ListenerPlan {
+    pub protocol: Protocol,
+    /// The `inet_listener` / `unix_listener` name, for the table and logs.
+    pub name: String,
+    pub addr: ListenAddr,
+    /// Implicit TLS (imaps, pop3s) rather than plaintext with STARTTLS.
+    pub implicit_tls: bool,
+}
+
+/// Where certificate material comes from, so SIGHUP can read it again.
+#[derive(Debug, Clone)]
+pub enum PemSource {
+    File(PathBuf),
+    Inline(String),
+}
+
+impl PemSource {
+    pub fn read(&self) -> std::io::Result<String> {
+        match self {
+            // blocking-ok: main thread, start-up and SIGHUP only
+            PemSource::File(p) => std::fs::read_to_string(p),
+            PemSource::Inline(s) => Ok(s.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsPlan {
+    pub cert: PemSource,
+    pub key: PemSource,
+    pub client_ca: Option<PemSource>,
+    pub min_version: MinTls,
+}
+
+impl TlsPlan {
+    pub fn load(&self) -> Result<TlsMaterial, String> {
+        let read = |what: &str, s: &PemSource| {
+            s.read().map_err(|e| match s {
+                PemSource::File(p) => format!("{what}: can't read {}: {e}", p.display()),
+                PemSource::Inline(_) => format!("{what}: {e}"),
+            })
+        };
+        Ok(TlsMaterial {
+            cert_pem: read("ssl_cert", &self.cert)?,
+            key_pem: read("ssl_key", &self.key)?,
+            client_ca_pem: match &self.client_ca {
+                Some(c) => Some(read("ssl_ca", c)?),
+                None => None,
+            },
+            min_version: self.min_version,
+        })
+    }
+}
+
+/// One passdb/userdb source the built-in authenticator reads.
+#[derive(Debug, Clone)]
+pub enum AuthSource {
+    /// Dovecot passwd-file: path, default scheme, username format.
+    PasswdFile {
+        path: PathBuf,
+        default_scheme: String,
+    },
+    /// `driver = static` with `args = password=…`.
+    Static { password: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerPlan {
+    /// CPU of each shard (`None` = unpinned).
+    pub shard_cpus: Vec<Option<usize>>,
+    pub io_memory: usize,
+    pub ring_depth: usize,
+    pub blocking_threads: usize,
+    pub listeners: Vec<ListenerPlan>,
+    pub tls: Option<TlsPlan>,
+    pub protocols: ProtocolSettingsSet,
+    pub auth_sources: Vec<AuthSource>,
+    /// `auth_username_format`: lower-case the login name (Dovecot's `%Lu`).
+    pub lowercase_usernames: bool,
+    /// How long in-flight sessions get to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    pub log_path: Option<PathBuf>,
+}

@@ -1,0 +1,268 @@
+//! What every shard runs: bind its listeners, accept and serve sessions,
+//! resume sessions handed over by other shards, and follow the main
+//! thread's shutdown and reload requests.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use glommio::channels::shared_channel::ConnectedReceiver;
+use rustls::ServerConfig;
+
+use crate::net::{Conn, listener};
+use crate::shard::env::{Authenticator, Env, Handoff, Protocol, ProtocolSettingsSet};
+use crate::shard::published::{Cached, Published};
+use crate::shard::{Control, ShardContext};
+
+use super::local_auth::{LocalAuth, UserTables};
+use super::plan::{ListenAddr, ServerPlan};
+
+/// Everything the main thread shares with the shards.
+pub struct Shared {
+    pub plan: Arc<ServerPlan>,
+    pub control: Arc<Control>,
+    pub tls: Arc<Published<Option<Arc<ServerConfig>>>>,
+    pub users: Arc<Published<UserTables>>,
+}
+
+/// How often a shard looks at the control flags. Shutdown and reload are
+/// rare; 50 ms is well inside what an operator notices.
+const CONTROL_POLL: Duration = Duration::from_millis(50);
+
+/// Counts the sessions a shard serves, so shutdown can wait for them.
+#[derive(Default)]
+struct Sessions {
+    active: Cell<usize>,
+}
+
+struct SessionGuard(Rc<Sessions>);
+
+impl SessionGuard {
+    fn new(s: &Rc<Sessions>) -> SessionGuard {
+        s.active.set(s.active.get() + 1);
+        SessionGuard(s.clone())
+    }
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.0.active.set(self.0.active.get() - 1);
+    }
+}
+
+pub async fn run(
+    ctx: Rc<ShardContext<Handoff>>,
+    inbox: Vec<(usize, ConnectedReceiver<Handoff>)>,
+    shared: Arc<Shared>,
+) {
+    let plan = shared.plan.clone();
+    let tls = Rc::new(Cached::new(shared.tls.clone()));
+    let auth: Rc<dyn Authenticator> =
+        LocalAuth::new(shared.users.clone(), plan.lowercase_usernames);
+    let handoff_ctx = ctx.clone();
+    let env = Env::new(
+        ctx.index,
+        ctx.count,
+        Arc::new(plan.protocols.clone()) as Arc<ProtocolSettingsSet>,
+        (*tls.get()).clone(),
+        auth,
+        Box::new(move |to, h| {
+            let c = handoff_ctx.clone();
+            Box::pin(async move { c.send_to(to, h).await.is_ok() })
+        }),
+    );
+    let sessions = Rc::new(Sessions::default());
+
+    // Bind. TCP listeners exist on every shard (SO_REUSEPORT); a unix socket
+    // path can only be bound once, so shard 0 takes those.
+    let mut tasks = Vec::new();
+    let mut failed = false;
+    for l in &plan.listeners {
+        let spawn = match &l.addr {
+            ListenAddr::Tcp(addr) => match listener::bind_tcp(*addr) {
+                Ok(sock) => Some(Box::pin(accept_tcp(
+                    sock,
+                    l.protocol,
+                    l.implicit_tls,
+                    env.clone(),
+                    sessions.clone(),
+                ))
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>),
+                Err(e) => {
+                    shared.control.report_start_error(format!(
+                        "{} listener {}: bind {addr}: {e}",
+                        l.protocol.name(),
+                        l.name
+                    ));
+                    failed = true;
+                    None
+                }
+            },
+            ListenAddr::Unix { path, mode } if ctx.index == 0 => {
+                match listener::bind_unix(path, *mode) {
+                    Ok(sock) => {
+                        Some(
+                            Box::pin(accept_unix(sock, l.protocol, env.clone(), sessions.clone()))
+                                as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+                        )
+                    }
+                    Err(e) => {
+                        shared.control.report_start_error(format!(
+                            "{} unix listener {}: {e}",
+                            l.protocol.name(),
+                            path.display()
+                        ));
+                        failed = true;
+                        None
+                    }
+                }
+            }
+            ListenAddr::Unix { .. } => None,
+        };
+        if let Some(fut) = spawn {
+            tasks.push(glommio::spawn_local(fut));
+        }
+    }
+    shared.control.mark_ready();
+    if failed {
+        return;
+    }
+
+    for (_peer, rx) in inbox {
+        let env = env.clone();
+        let sessions = sessions.clone();
+        glommio::spawn_local(async move {
+            while let Some(h) = rx.recv().await {
+                let guard = SessionGuard::new(&sessions);
+                let env = env.clone();
+                glommio::spawn_local(async move {
+                    resume(h, env).await;
+                    drop(guard);
+                })
+                .detach();
+            }
+        })
+        .detach();
+    }
+
+    // Follow the main thread.
+    let mut reload_seen = shared.control.reload_generation();
+    while !shared.control.shutdown_requested() {
+        glommio::timer::sleep(CONTROL_POLL).await;
+        let g = shared.control.reload_generation();
+        if g != reload_seen {
+            reload_seen = g;
+            env.set_tls((*tls.get()).clone());
+        }
+    }
+
+    // Shutdown: stop accepting, tell sessions (they finish the command in
+    // progress, say BYE and close), wait for them up to the grace period.
+    env.shutdown.set();
+    for t in tasks {
+        t.cancel().await;
+    }
+    let deadline = Instant::now() + plan.shutdown_grace;
+    while sessions.active.get() > 0 && Instant::now() < deadline {
+        glommio::timer::sleep(Duration::from_millis(10)).await;
+    }
+    if sessions.active.get() > 0 {
+        tracing::warn!(
+            shard = ctx.index,
+            left = sessions.active.get(),
+            "shutdown grace period over; closing sessions"
+        );
+    }
+}
+
+async fn accept_tcp(
+    sock: glommio::net::TcpListener,
+    protocol: Protocol,
+    implicit_tls: bool,
+    env: Rc<Env>,
+    sessions: Rc<Sessions>,
+) {
+    loop {
+        let stream = match sock.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(shard = env.shard, "accept failed: {e}");
+                glommio::timer::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let guard = SessionGuard::new(&sessions);
+        let env = env.clone();
+        glommio::spawn_local(async move {
+            let idle = env.settings.get(protocol).idle_timeout_preauth;
+            let mut conn = Conn::tcp(stream, idle);
+            if implicit_tls {
+                let Some(cfg) = env.tls() else {
+                    return;
+                };
+                if let Err(e) = conn.accept_tls(cfg).await {
+                    tracing::info!(
+                        rip = %conn.peer.remote_ip(),
+                        "{}-login: TLS handshake failed: {e}",
+                        protocol.name()
+                    );
+                    return;
+                }
+            }
+            serve(protocol, conn, env).await;
+            drop(guard);
+        })
+        .detach();
+    }
+}
+
+async fn accept_unix(
+    sock: glommio::net::UnixListener,
+    protocol: Protocol,
+    env: Rc<Env>,
+    sessions: Rc<Sessions>,
+) {
+    loop {
+        let stream = match sock.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(shard = env.shard, "unix accept failed: {e}");
+                glommio::timer::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let guard = SessionGuard::new(&sessions);
+        let env = env.clone();
+        glommio::spawn_local(async move {
+            let idle = env.settings.get(protocol).idle_timeout_preauth;
+            serve(protocol, Conn::unix(stream, idle), env).await;
+            drop(guard);
+        })
+        .detach();
+    }
+}
+
+async fn serve(protocol: Protocol, conn: Conn, env: Rc<Env>) {
+    match protocol {
+        Protocol::Imap => crate::imap::login::serve(conn, env).await,
+        Protocol::Pop3 => crate::pop3::login::serve(conn, env).await,
+        Protocol::Lmtp => crate::lmtp::front::serve(conn, env).await,
+    }
+}
+
+async fn resume(h: Handoff, env: Rc<Env>) {
+    let conn = Conn::from_parts(h.conn);
+    match h.protocol {
+        Protocol::Imap => match h.state.downcast::<crate::imap::login::ImapHandoff>() {
+            Ok(s) => crate::imap::login::resume(conn, *s, env).await,
+            Err(_) => tracing::error!("handoff: IMAP state of the wrong type"),
+        },
+        Protocol::Pop3 => match h.state.downcast::<crate::pop3::login::Pop3Handoff>() {
+            Ok(s) => crate::pop3::login::resume(conn, *s, env).await,
+            Err(_) => tracing::error!("handoff: POP3 state of the wrong type"),
+        },
+        Protocol::Lmtp => tracing::error!("handoff: LMTP sessions do not move"),
+    }
+}

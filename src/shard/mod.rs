@@ -1,0 +1,16 @@
+//! Runtime: one glommio executor per shard, pinned per `shard_cpus`; which
+//! shard owns which user; the mesh that carries messages (connection
+//! handoffs) between shards; process-wide control signals.
+
+pub mod control;
+pub mod env;
+pub mod event;
+pub mod owner;
+pub mod placement;
+pub mod published;
+pub mod runtime;
+
+pub use control::Control;
+pub use event::LocalEvent;
+pub use owner::owner_shard;
+pub use runtime::{ShardContext, ShardSpec, spawn_shards};
