@@ -2,6 +2,6 @@
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-fn main() {
-    std::process::exit(tern::cli::run());
+fn main() -> std::process::ExitCode {
+    tern::cli::run()
 }

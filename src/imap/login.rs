@@ -287,7 +287,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                 match env.auth.authenticate(req).await {
                     AuthOutcome::Ok { user } => {
                         tracing::info!(
-                            session, user, method = mech, rip = %conn.peer.remote_ip(),
+                            session, user, method = mech, rip = %conn.peer.remote_ip(), shard = env.shard,
                             tls = conn.is_tls(), "imap-login: Login"
                         );
                         let state = ImapHandoff { session, user, tag };
@@ -308,6 +308,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                             conn: parts,
                             state: Box::new(state),
                         };
+                        tracing::debug!(from = env.shard, to = owner, "imap-login: handed off to the owner shard");
                         if !env.handoff(owner, h).await {
                             tracing::warn!("imap-login: owner shard {owner} unreachable");
                         }

@@ -190,7 +190,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
         };
         match env.auth.authenticate(req).await {
             AuthOutcome::Ok { user } => {
-                tracing::info!(session, user, method = mech, rip = %conn.peer.remote_ip(), "pop3-login: Login");
+                tracing::info!(session, user, method = mech, rip = %conn.peer.remote_ip(), shard = env.shard, "pop3-login: Login");
                 let state = Pop3Handoff { session, user };
                 let owner = env.owner_of(&state.user);
                 if owner == env.shard {
@@ -209,6 +209,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                     conn: parts,
                     state: Box::new(state),
                 };
+                tracing::debug!(from = env.shard, to = owner, "pop3-login: handed off to the owner shard");
                 if !env.handoff(owner, h).await {
                     tracing::warn!("pop3-login: owner shard {owner} unreachable");
                 }

@@ -1,5 +1,6 @@
 //! Bootstrap: from a plan to running shards; signals, reload, shutdown.
 
+pub mod from_config;
 pub mod local_auth;
 pub mod plan;
 pub mod shard_main;

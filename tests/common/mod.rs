@@ -210,7 +210,7 @@ service lmtp {{
             .arg("-c")
             .arg(&conf_path)
             .arg("serve")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,tern=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs tern's whole test suite on a fresh Debian machine that has the Rust
+# toolchain: installs the system packages the interop tests need (when run as
+# root), checks formatting and lints, then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages the tests use. Each entry: command-to-check:debian-package.
+NEEDED=(
+  "python3:python3"
+  "curl:curl"
+)
+
+missing=()
+for pair in "${NEEDED[@]}"; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "== missing packages (install them as root): ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  # doc tests first: nextest's summary must be the last thing printed
+  cargo test --workspace --doc -q
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi

@@ -1,0 +1,153 @@
+//! Command line: `tern [-c FILE] serve | config [-n] [-P] | admin …`.
+
+pub mod embedded;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, RenderOptions};
+
+const DEFAULT_CONFIG: &str = "/etc/tern/tern.conf";
+
+#[derive(Parser, Debug)]
+#[command(name = "tern", version, about = "Thread-per-core IMAP / POP3 / LMTP mail server")]
+struct Cli {
+    /// Configuration file (Dovecot 2.3 syntax). Default: /etc/tern/tern.conf,
+    /// or the embedded default in ./tern-data when that does not exist.
+    #[arg(short = 'c', long = "config", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (the default command).
+    Serve,
+    /// Print the settings, like doveconf.
+    Config {
+        /// Only settings that differ from the defaults (doveconf -n).
+        #[arg(short = 'n')]
+        non_default: bool,
+        /// Show passwords and keys instead of hiding them.
+        #[arg(short = 'P')]
+        show_secrets: bool,
+    },
+}
+
+/// Where the configuration comes from.
+enum Source {
+    File(PathBuf),
+    Embedded(PathBuf, String),
+}
+
+fn pick_source(explicit: Option<PathBuf>) -> Result<Source, String> {
+    if let Some(p) = explicit {
+        return Ok(Source::File(p));
+    }
+    if Path::new(DEFAULT_CONFIG).exists() {
+        return Ok(Source::File(PathBuf::from(DEFAULT_CONFIG)));
+    }
+    let dir = embedded::data_dir();
+    let (conf, pw) = embedded::ensure(&dir)
+        .map_err(|e| format!("cannot create the embedded default in {}: {e}", dir.display()))?;
+    Ok(Source::Embedded(conf, pw))
+}
+
+fn init_logging(log_path: Option<&Path>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let file = log_path.and_then(|p| {
+        // blocking-ok: start-up
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .map_err(|e| eprintln!("tern: cannot open log_path {}: {e}; logging to stderr", p.display()))
+            .ok()
+    });
+    match file {
+        Some(f) => {
+            let _ = builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+                .try_init();
+        }
+        None => {
+            let _ = builder.with_writer(std::io::stderr).try_init();
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let source = match pick_source(cli.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tern: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (path, demo_password) = match &source {
+        Source::File(p) => (p.clone(), None),
+        Source::Embedded(p, pw) => (p.clone(), Some(pw.clone())),
+    };
+    let cfg = match config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tern: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Config {
+            non_default,
+            show_secrets,
+        } => {
+            for w in cfg.warnings() {
+                eprintln!("tern: warning: {w}");
+            }
+            print!(
+                "{}",
+                cfg.render(RenderOptions {
+                    non_default_only: non_default,
+                    show_secrets,
+                })
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Serve => {
+            let log_path = match cfg.settings().log_path.as_str() {
+                "" | "syslog" | "/dev/stderr" => None,
+                p => Some(PathBuf::from(p)),
+            };
+            init_logging(log_path.as_deref());
+            for w in cfg.warnings() {
+                tracing::warn!("config: {w}");
+            }
+            let plan = match crate::server::from_config::plan(&cfg, &path) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("tern: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let r = crate::server::run(plan, |plan| {
+                table::print(plan, &path, demo_password.as_deref());
+            });
+            match r {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("tern: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

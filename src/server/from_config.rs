@@ -1,0 +1,309 @@
+//! From the Dovecot-syntax settings to a `ServerPlan`: which sockets to
+//! bind, which certificate to load, how many shards on which CPUs, and the
+//! per-protocol settings the front ends use.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::settings::{
+    FileValue, Protocol as ConfProtocol, Settings, ShardCount, SslMode, TlsVersion,
+};
+use crate::config::Config;
+use crate::net::tls::MinTls;
+use crate::shard::env::{Protocol, ProtocolSettings, ProtocolSettingsSet};
+use crate::shard::placement;
+use crate::shard::runtime::io_memory_per_shard;
+
+use super::plan::{AuthSource, ListenAddr, ListenerPlan, PemSource, ServerPlan, TlsPlan};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("listen address {0:?}: {1}")]
+    Address(String, String),
+    #[error("ssl = {0} but ssl_cert or ssl_key is empty")]
+    MissingCertificate(&'static str),
+    #[error("shard placement: {0}")]
+    Placement(#[from] placement::PlacementError),
+    #[error("login_trusted_networks: {0:?} is not an IP network")]
+    TrustedNetwork(String),
+}
+
+/// Pre-login clients get a short idle timeout; RFC 9051 §5.4 asks for at
+/// least 30 minutes once a client is authenticated.
+const PREAUTH_IDLE: Duration = Duration::from_secs(180);
+const AUTHED_IDLE: Duration = Duration::from_secs(30 * 60);
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is valid for its length; gethostname NUL-terminates on
+    // success when the name fits.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+fn parse_networks(list: &[String]) -> Result<Vec<(IpAddr, u8)>, PlanError> {
+    list.iter()
+        .map(|n| {
+            let (ip, bits) = match n.split_once('/') {
+                Some((ip, b)) => (ip, b.parse::<u8>().ok()),
+                None => (n.as_str(), None),
+            };
+            let ip: IpAddr = ip.parse().map_err(|_| PlanError::TrustedNetwork(n.clone()))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            Ok((ip, bits.unwrap_or(max).min(max)))
+        })
+        .collect()
+}
+
+fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, PlanError> {
+    let max_line_length = match p {
+        Protocol::Imap => s.imap_max_line_length.clamp(1024, 16 << 20) as usize,
+        // RFC 2449 allows 255 octets; clients send a little more at times.
+        Protocol::Pop3 => 2048,
+        // RFC 5321 says 512 for commands; be lenient with long addresses.
+        Protocol::Lmtp => 4096,
+    };
+    Ok(ProtocolSettings {
+        hostname: if s.hostname.is_empty() {
+            hostname()
+        } else {
+            s.hostname.clone()
+        },
+        greeting: s.login_greeting.clone(),
+        tls_available: s.ssl != SslMode::No,
+        tls_required: s.ssl == SslMode::Required,
+        disable_plaintext_auth: s.disable_plaintext_auth,
+        auth_mechanisms: s.auth_mechanisms.clone(),
+        login_trusted_networks: parse_networks(&s.login_trusted_networks)?,
+        idle_timeout_preauth: PREAUTH_IDLE,
+        idle_timeout_authed: AUTHED_IDLE,
+        max_line_length,
+        auth_failure_delay: s.auth_failure_delay,
+    })
+}
+
+/// `*` = every IPv4 address, `::` = every IPv6 address, `[::1]` and plain
+/// IPs as written, host names resolved once at start-up.
+fn resolve(addr: &str, port: u16) -> Result<Vec<SocketAddr>, PlanError> {
+    let a = addr.trim();
+    let ip = match a {
+        "*" => Some(IpAddr::from([0, 0, 0, 0])),
+        "::" | "[::]" => Some(IpAddr::from([0u16; 8])),
+        _ => a.trim_start_matches('[').trim_end_matches(']').parse().ok(),
+    };
+    if let Some(ip) = ip {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    (a, port)
+        .to_socket_addrs()
+        .map(|it| it.collect())
+        .map_err(|e| PlanError::Address(a.to_string(), e.to_string()))
+}
+
+fn pem_source(v: &FileValue) -> PemSource {
+    match &v.path {
+        Some(p) => PemSource::File(p.clone()),
+        None => PemSource::Inline(v.contents.clone()),
+    }
+}
+
+/// Reads the passdb `args` of a passwd-file: `[scheme=X] [username_format=Y] PATH`.
+fn passwd_file_source(args: &str, config_dir: &Path) -> Option<AuthSource> {
+    let mut scheme = "CRYPT".to_string();
+    let mut path = None;
+    for tok in args.split_whitespace() {
+        if let Some(s) = tok.strip_prefix("scheme=") {
+            scheme = s.to_string();
+        } else if tok.contains('=') {
+            // username_format and friends: handled by the auth issue
+        } else {
+            path = Some(tok.to_string());
+        }
+    }
+    let path = PathBuf::from(path?);
+    let path = if path.is_absolute() {
+        path
+    } else {
+        config_dir.join(path)
+    };
+    Some(AuthSource::PasswdFile {
+        path,
+        default_scheme: scheme,
+    })
+}
+
+pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
+    let s = cfg.settings();
+    let config_dir = config_path.parent().unwrap_or(Path::new("."));
+
+    // Listeners of the enabled protocols.
+    let mut listeners = Vec::new();
+    for (proto, conf_proto, service) in [
+        (Protocol::Imap, ConfProtocol::Imap, "imap-login"),
+        (Protocol::Pop3, ConfProtocol::Pop3, "pop3-login"),
+        (Protocol::Lmtp, ConfProtocol::Lmtp, "lmtp"),
+    ] {
+        if !s.protocols.contains(&conf_proto) {
+            continue;
+        }
+        let Some(svc) = s.service(service) else {
+            continue;
+        };
+        for l in &svc.inet_listeners {
+            if l.port == 0 {
+                continue;
+            }
+            if l.ssl && s.ssl == SslMode::No {
+                tracing::warn!(
+                    "{service}: listener {} has ssl = yes but ssl = no globally; skipped",
+                    l.name.as_deref().unwrap_or("")
+                );
+                continue;
+            }
+            let addrs = l.address.as_ref().unwrap_or(&s.listen);
+            for a in addrs.iter().flat_map(|a| a.split([',', ' '])).filter(|a| !a.is_empty()) {
+                for sa in resolve(a, l.port)? {
+                    listeners.push(ListenerPlan {
+                        protocol: proto,
+                        name: l.name.clone().unwrap_or_default(),
+                        addr: ListenAddr::Tcp(sa),
+                        implicit_tls: l.ssl,
+                    });
+                }
+            }
+        }
+        if proto == Protocol::Lmtp {
+            for u in &svc.unix_listeners {
+                let path = if u.path.is_absolute() {
+                    u.path.clone()
+                } else {
+                    s.base_dir.join(&u.path)
+                };
+                listeners.push(ListenerPlan {
+                    protocol: proto,
+                    name: u.path.display().to_string(),
+                    addr: ListenAddr::Unix { path, mode: u.mode },
+                    implicit_tls: false,
+                });
+            }
+        }
+    }
+
+    let tls = match s.ssl {
+        SslMode::No => None,
+        mode => {
+            let name = if mode == SslMode::Required { "required" } else { "yes" };
+            match (&s.ssl_cert, &s.ssl_key) {
+                (Some(c), Some(k)) if !c.contents.is_empty() && !k.contents.is_empty() => {
+                    Some(TlsPlan {
+                        cert: pem_source(c),
+                        key: pem_source(k),
+                        client_ca: s
+                            .ssl_ca
+                            .as_ref()
+                            .filter(|_| s.ssl_verify_client_cert)
+                            .map(pem_source),
+                        min_version: match s.ssl_min_protocol {
+                            TlsVersion::TlsV1_3 | TlsVersion::Latest => MinTls::Tls13,
+                            _ => MinTls::Tls12,
+                        },
+                    })
+                }
+                _ if listeners.iter().any(|l| l.implicit_tls) => {
+                    return Err(PlanError::MissingCertificate(name));
+                }
+                _ => None,
+            }
+        }
+    };
+
+    let mut auth_sources = Vec::new();
+    for db in &s.passdbs {
+        match db.driver.as_str() {
+            "passwd-file" => match passwd_file_source(db.args.expose(), config_dir) {
+                Some(src) => auth_sources.push(src),
+                None => tracing::warn!("passdb passwd-file without a file name; skipped"),
+            },
+            "static" => {
+                let pw = db
+                    .args
+                    .expose()
+                    .split_whitespace()
+                    .find_map(|t| t.strip_prefix("password="))
+                    .unwrap_or("");
+                auth_sources.push(AuthSource::Static {
+                    password: pw.to_string(),
+                });
+            }
+            other => tracing::warn!(
+                "passdb driver {other:?} is not served by this build yet; its users cannot log in"
+            ),
+        }
+    }
+
+    let shards = match s.shards {
+        ShardCount::Auto => None,
+        ShardCount::Fixed(n) => Some(n),
+    };
+    let cpus = placement::plan(shards, s.shard_cpus.as_deref(), &placement::allowed_cpus())?;
+    let n = cpus.len();
+
+    Ok(ServerPlan {
+        shard_cpus: cpus.into_iter().map(Some).collect(),
+        io_memory: io_memory_per_shard(n),
+        ring_depth: s.io_ring_depth.max(8) as usize,
+        blocking_threads: 4,
+        listeners,
+        tls,
+        protocols: ProtocolSettingsSet {
+            imap: protocol_settings(&cfg.for_protocol("imap"), Protocol::Imap)?,
+            pop3: protocol_settings(&cfg.for_protocol("pop3"), Protocol::Pop3)?,
+            lmtp: protocol_settings(&cfg.for_protocol("lmtp"), Protocol::Lmtp)?,
+        },
+        auth_sources,
+        lowercase_usernames: s.auth_username_format.contains("%L"),
+        shutdown_grace: Duration::from_secs(10),
+        log_path: match s.log_path.as_str() {
+            "" | "syslog" | "/dev/stderr" => None,
+            p => Some(PathBuf::from(p)),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(resolve("*", 143).unwrap(), vec!["0.0.0.0:143".parse().unwrap()]);
+        assert_eq!(resolve("::", 143).unwrap(), vec!["[::]:143".parse().unwrap()]);
+        assert_eq!(resolve("[::1]", 993).unwrap(), vec!["[::1]:993".parse().unwrap()]);
+        assert_eq!(resolve("127.0.0.1", 24).unwrap(), vec!["127.0.0.1:24".parse().unwrap()]);
+    }
+
+    #[test]
+    fn trusted_networks() {
+        let n = parse_networks(&["10.0.0.0/8".into(), "::1".into()]).unwrap();
+        assert_eq!(n[0], ("10.0.0.0".parse().unwrap(), 8));
+        assert_eq!(n[1], ("::1".parse().unwrap(), 128));
+        assert!(parse_networks(&["nonsense".into()]).is_err());
+    }
+
+    #[test]
+    fn passwd_file_args() {
+        let s = passwd_file_source("scheme=PLAIN username_format=%n users", Path::new("/etc/tern"));
+        match s {
+            Some(AuthSource::PasswdFile { path, default_scheme }) => {
+                assert_eq!(path, PathBuf::from("/etc/tern/users"));
+                assert_eq!(default_scheme, "PLAIN");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
