@@ -1,5 +1,6 @@
 //! tern: a thread-per-core IMAP / POP3 / LMTP mail server.
 pub mod cli;
+pub mod config;
 pub mod imap;
 pub mod lmtp;
 pub mod net;

@@ -13,7 +13,11 @@ use crate::config::{self, RenderOptions};
 const DEFAULT_CONFIG: &str = "/etc/tern/tern.conf";
 
 #[derive(Parser, Debug)]
-#[command(name = "tern", version, about = "Thread-per-core IMAP / POP3 / LMTP mail server")]
+#[command(
+    name = "tern",
+    version,
+    about = "Thread-per-core IMAP / POP3 / LMTP mail server"
+)]
 struct Cli {
     /// Configuration file (Dovecot 2.3 syntax). Default: /etc/tern/tern.conf,
     /// or the embedded default in ./tern-data when that does not exist.
@@ -52,8 +56,12 @@ fn pick_source(explicit: Option<PathBuf>) -> Result<Source, String> {
         return Ok(Source::File(PathBuf::from(DEFAULT_CONFIG)));
     }
     let dir = embedded::data_dir();
-    let (conf, pw) = embedded::ensure(&dir)
-        .map_err(|e| format!("cannot create the embedded default in {}: {e}", dir.display()))?;
+    let (conf, pw) = embedded::ensure(&dir).map_err(|e| {
+        format!(
+            "cannot create the embedded default in {}: {e}",
+            dir.display()
+        )
+    })?;
     Ok(Source::Embedded(conf, pw))
 }
 
@@ -69,7 +77,12 @@ fn init_logging(log_path: Option<&Path>) {
             .create(true)
             .append(true)
             .open(p)
-            .map_err(|e| eprintln!("tern: cannot open log_path {}: {e}; logging to stderr", p.display()))
+            .map_err(|e| {
+                eprintln!(
+                    "tern: cannot open log_path {}: {e}; logging to stderr",
+                    p.display()
+                )
+            })
             .ok()
     });
     match file {
@@ -80,7 +93,11 @@ fn init_logging(log_path: Option<&Path>) {
                 .try_init();
         }
         None => {
-            let _ = builder.with_writer(std::io::stderr).try_init();
+            use std::io::IsTerminal;
+            let _ = builder
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .try_init();
         }
     }
 }

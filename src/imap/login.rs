@@ -308,7 +308,11 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                             conn: parts,
                             state: Box::new(state),
                         };
-                        tracing::debug!(from = env.shard, to = owner, "imap-login: handed off to the owner shard");
+                        tracing::debug!(
+                            from = env.shard,
+                            to = owner,
+                            "imap-login: handed off to the owner shard"
+                        );
                         if !env.handoff(owner, h).await {
                             tracing::warn!("imap-login: owner shard {owner} unreachable");
                         }

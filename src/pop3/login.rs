@@ -209,7 +209,11 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                     conn: parts,
                     state: Box::new(state),
                 };
-                tracing::debug!(from = env.shard, to = owner, "pop3-login: handed off to the owner shard");
+                tracing::debug!(
+                    from = env.shard,
+                    to = owner,
+                    "pop3-login: handed off to the owner shard"
+                );
                 if !env.handoff(owner, h).await {
                     tracing::warn!("pop3-login: owner shard {owner} unreachable");
                 }

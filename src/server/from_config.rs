@@ -6,10 +6,10 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::settings::{
+use crate::config::Config;
+use crate::config::{
     FileValue, Protocol as ConfProtocol, Settings, ShardCount, SslMode, TlsVersion,
 };
-use crate::config::Config;
 use crate::net::tls::MinTls;
 use crate::shard::env::{Protocol, ProtocolSettings, ProtocolSettingsSet};
 use crate::shard::placement;
@@ -53,7 +53,9 @@ fn parse_networks(list: &[String]) -> Result<Vec<(IpAddr, u8)>, PlanError> {
                 Some((ip, b)) => (ip, b.parse::<u8>().ok()),
                 None => (n.as_str(), None),
             };
-            let ip: IpAddr = ip.parse().map_err(|_| PlanError::TrustedNetwork(n.clone()))?;
+            let ip: IpAddr = ip
+                .parse()
+                .map_err(|_| PlanError::TrustedNetwork(n.clone()))?;
             let max = if ip.is_ipv4() { 32 } else { 128 };
             Ok((ip, bits.unwrap_or(max).min(max)))
         })
@@ -166,7 +168,11 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
                 continue;
             }
             let addrs = l.address.as_ref().unwrap_or(&s.listen);
-            for a in addrs.iter().flat_map(|a| a.split([',', ' '])).filter(|a| !a.is_empty()) {
+            for a in addrs
+                .iter()
+                .flat_map(|a| a.split([',', ' ']))
+                .filter(|a| !a.is_empty())
+            {
                 for sa in resolve(a, l.port)? {
                     listeners.push(ListenerPlan {
                         protocol: proto,
@@ -197,7 +203,11 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
     let tls = match s.ssl {
         SslMode::No => None,
         mode => {
-            let name = if mode == SslMode::Required { "required" } else { "yes" };
+            let name = if mode == SslMode::Required {
+                "required"
+            } else {
+                "yes"
+            };
             match (&s.ssl_cert, &s.ssl_key) {
                 (Some(c), Some(k)) if !c.contents.is_empty() && !k.contents.is_empty() => {
                     Some(TlsPlan {
@@ -281,10 +291,22 @@ mod tests {
 
     #[test]
     fn listen_addresses() {
-        assert_eq!(resolve("*", 143).unwrap(), vec!["0.0.0.0:143".parse().unwrap()]);
-        assert_eq!(resolve("::", 143).unwrap(), vec!["[::]:143".parse().unwrap()]);
-        assert_eq!(resolve("[::1]", 993).unwrap(), vec!["[::1]:993".parse().unwrap()]);
-        assert_eq!(resolve("127.0.0.1", 24).unwrap(), vec!["127.0.0.1:24".parse().unwrap()]);
+        assert_eq!(
+            resolve("*", 143).unwrap(),
+            vec!["0.0.0.0:143".parse().unwrap()]
+        );
+        assert_eq!(
+            resolve("::", 143).unwrap(),
+            vec!["[::]:143".parse().unwrap()]
+        );
+        assert_eq!(
+            resolve("[::1]", 993).unwrap(),
+            vec!["[::1]:993".parse().unwrap()]
+        );
+        assert_eq!(
+            resolve("127.0.0.1", 24).unwrap(),
+            vec!["127.0.0.1:24".parse().unwrap()]
+        );
     }
 
     #[test]
@@ -297,9 +319,15 @@ mod tests {
 
     #[test]
     fn passwd_file_args() {
-        let s = passwd_file_source("scheme=PLAIN username_format=%n users", Path::new("/etc/tern"));
+        let s = passwd_file_source(
+            "scheme=PLAIN username_format=%n users",
+            Path::new("/etc/tern"),
+        );
         match s {
-            Some(AuthSource::PasswdFile { path, default_scheme }) => {
+            Some(AuthSource::PasswdFile {
+                path,
+                default_scheme,
+            }) => {
                 assert_eq!(path, PathBuf::from("/etc/tern/users"));
                 assert_eq!(default_scheme, "PLAIN");
             }

@@ -46,19 +46,12 @@ mod tests {
         }
         // Pinned values: a change here would move users between shards on
         // upgrade, which loses their in-memory caches and IDLE wake-ups.
-        assert_eq!(owner_shard("alice", 4), owner_shard("alice", 4));
-        let v: Vec<usize> = ["a", "b", "c", "d"]
+        let four: Vec<usize> = ["alice", "bob", "carol", "dave"]
             .iter()
-            .map(|u| owner_shard(u, 2))
+            .map(|u| owner_shard(u, 4))
             .collect();
-        assert_eq!(v, pinned_two_shard());
-    }
-
-    fn pinned_two_shard() -> Vec<usize> {
-        ["a", "b", "c", "d"]
-            .iter()
-            .map(|u| owner_shard(u, 2))
-            .collect()
+        assert_eq!(four, vec![3, 2, 2, 2]);
+        assert_eq!((owner_shard("alice", 2), owner_shard("bob", 2)), (0, 1));
     }
 
     #[test]

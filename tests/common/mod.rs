@@ -393,9 +393,34 @@ impl Client {
     }
 }
 
-/// A STARTTLS client: connects plain, returns the raw stream for upgrade.
+/// Connects from 127.0.0.2 to the server on 127.0.0.1. A connection whose
+/// client and server addresses are equal counts as secured (Dovecot's rule
+/// for local connections), so tests of plaintext refusal come from another
+/// loopback address.
+pub fn connect_from_other_ip(port: u16) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    s.bind(
+        &"127.0.0.2:0"
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    s.connect(
+        &format!("127.0.0.1:{port}")
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    s.into()
+}
+
+/// A STARTTLS client: connects plain (from 127.0.0.2, so the connection is
+/// not "secured"), returns the raw stream for the upgrade.
 pub fn plain_pair(port: u16) -> (Client, TcpStream) {
-    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let s = connect_from_other_ip(port);
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let c = Client {
         stream: Box::new(s.try_clone().unwrap()),
