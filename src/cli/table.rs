@@ -15,17 +15,25 @@ pub fn print(plan: &ServerPlan, config: &Path, demo_password: Option<&str>) {
         plan.shard_cpus.len(),
         config.display()
     ));
+    let addr_of = |a: &ListenAddr| match a {
+        ListenAddr::Tcp(a) => a.to_string(),
+        ListenAddr::Unix { path, .. } => format!("unix:{}", path.display()),
+    };
+    let w = plan
+        .listeners
+        .iter()
+        .map(|l| addr_of(&l.addr).len() + 2)
+        .max()
+        .unwrap_or(10)
+        .max(10);
     out.push_str(&format!(
-        "  {:<9}{:<28}{:<20}{}\n",
+        "  {:<9}{:<w$}{:<22}{}\n",
         "protocol", "address", "security", "authentication"
     ));
     for l in &plan.listeners {
         let settings = plan.protocols.get(l.protocol);
         let proto = l.protocol.name().to_ascii_uppercase();
-        let addr = match &l.addr {
-            ListenAddr::Tcp(a) => a.to_string(),
-            ListenAddr::Unix { path, .. } => format!("unix:{}", path.display()),
-        };
+        let addr = addr_of(&l.addr);
         let mechs = settings
             .auth_mechanisms
             .iter()
@@ -43,7 +51,7 @@ pub fn print(plan: &ServerPlan, config: &Path, demo_password: Option<&str>) {
             }
             (_, false) => ("STARTTLS optional".to_string(), mechs),
         };
-        out.push_str(&format!("  {proto:<9}{addr:<28}{security:<20}{auth}\n"));
+        out.push_str(&format!("  {proto:<9}{addr:<w$}{security:<22}{auth}\n"));
     }
     if let Some(pw) = demo_password {
         out.push_str(&format!(

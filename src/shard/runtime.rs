@@ -40,8 +40,10 @@ pub fn io_memory_per_shard(shards: usize) -> usize {
     if !ok || privileged || lim.rlim_cur == libc::RLIM_INFINITY {
         return WANT;
     }
-    // Half of the limit, the rest stays for the rings and other users.
-    let share = (lim.rlim_cur as usize / 2) / shards.max(1);
+    // glommio registers the same buffer with each of its three rings (main,
+    // latency, poll), and every registration counts against the limit. Use
+    // half of the limit; the rest stays for other users of locked memory.
+    let share = (lim.rlim_cur as usize / 2) / (3 * shards.max(1));
     share.clamp(FLOOR, WANT)
 }
 
