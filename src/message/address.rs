@@ -121,7 +121,19 @@ fn tokenize(value: &[u8]) -> Vec<Word<'_>> {
                 while i < value.len()
                     && !matches!(
                         value[i],
-                        b' ' | b'\t' | b'\r' | b'\n' | b'(' | b')' | b'"' | b'[' | b'<' | b'>' | b'@' | b',' | b';' | b':'
+                        b' ' | b'\t'
+                            | b'\r'
+                            | b'\n'
+                            | b'('
+                            | b')'
+                            | b'"'
+                            | b'['
+                            | b'<'
+                            | b'>'
+                            | b'@'
+                            | b','
+                            | b';'
+                            | b':'
                     )
                 {
                     i += 1;
@@ -187,10 +199,10 @@ impl<'a> Parser<'a> {
     fn take_until(&mut self, stops: &[u8]) -> &[Word<'a>] {
         let start = self.pos;
         while let Some(tok) = self.peek() {
-            if let Tok::Special(c) = tok {
-                if stops.contains(&c) {
-                    break;
-                }
+            if let Tok::Special(c) = tok
+                && stops.contains(&c)
+            {
+                break;
             }
             self.pos += 1;
         }
@@ -256,12 +268,25 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn address(name: Option<Vec<u8>>, adl: Option<Vec<u8>>, local: Vec<u8>, domain: Vec<u8>) -> Address {
+fn address(
+    name: Option<Vec<u8>>,
+    adl: Option<Vec<u8>>,
+    local: Vec<u8>,
+    domain: Vec<u8>,
+) -> Address {
     Address {
         name,
         adl,
-        mailbox: Some(if local.is_empty() { MISSING_MAILBOX.to_vec() } else { local }),
-        host: Some(if domain.is_empty() { MISSING_DOMAIN.to_vec() } else { domain }),
+        mailbox: Some(if local.is_empty() {
+            MISSING_MAILBOX.to_vec()
+        } else {
+            local
+        }),
+        host: Some(if domain.is_empty() {
+            MISSING_DOMAIN.to_vec()
+        } else {
+            domain
+        }),
     }
 }
 
@@ -344,7 +369,12 @@ pub fn display_key(raw_value: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn a(name: Option<&str>, adl: Option<&str>, mailbox: Option<&str>, host: Option<&str>) -> Address {
+    fn a(
+        name: Option<&str>,
+        adl: Option<&str>,
+        mailbox: Option<&str>,
+        host: Option<&str>,
+    ) -> Address {
         let v = |s: Option<&str>| s.map(|s| s.as_bytes().to_vec());
         Address {
             name: v(name),
@@ -361,9 +391,16 @@ mod tests {
             vec![a(None, None, Some("user"), Some("example.com"))]
         );
         assert_eq!(
-            parse_address_list(b" \"Joe Q. Public\" <john.q.public@example.com>, Mary Smith <mary@x.test>"),
+            parse_address_list(
+                b" \"Joe Q. Public\" <john.q.public@example.com>, Mary Smith <mary@x.test>"
+            ),
             vec![
-                a(Some("Joe Q. Public"), None, Some("john.q.public"), Some("example.com")),
+                a(
+                    Some("Joe Q. Public"),
+                    None,
+                    Some("john.q.public"),
+                    Some("example.com")
+                ),
                 a(Some("Mary Smith"), None, Some("mary"), Some("x.test")),
             ]
         );
@@ -377,14 +414,21 @@ mod tests {
     fn encoded_word_name_stays_raw() {
         assert_eq!(
             parse_address_list(b" =?UTF-8?Q?J=C3=B6rg?= <j@x.de>"),
-            vec![a(Some("=?UTF-8?Q?J=C3=B6rg?="), None, Some("j"), Some("x.de"))]
+            vec![a(
+                Some("=?UTF-8?Q?J=C3=B6rg?="),
+                None,
+                Some("j"),
+                Some("x.de")
+            )]
         );
     }
 
     #[test]
     fn groups() {
         assert_eq!(
-            parse_address_list(b" A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;, x@y"),
+            parse_address_list(
+                b" A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;, x@y"
+            ),
             vec![
                 a(None, None, Some("A Group"), None),
                 a(Some("Ed Jones"), None, Some("c"), Some("a.test")),
@@ -396,7 +440,10 @@ mod tests {
         );
         assert_eq!(
             parse_address_list(b" undisclosed-recipients:;"),
-            vec![a(None, None, Some("undisclosed-recipients"), None), Address::default()]
+            vec![
+                a(None, None, Some("undisclosed-recipients"), None),
+                Address::default()
+            ]
         );
         // Unclosed group still gets its end marker.
         assert_eq!(parse_address_list(b" g: a@b").len(), 3);
@@ -426,7 +473,17 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for raw in [&b"<<<>>>"[..], b"@@@", b":::;;;", b"\"unterminated", b"(((", b"a <b", b"[", b"<@a", b")"] {
+        for raw in [
+            &b"<<<>>>"[..],
+            b"@@@",
+            b":::;;;",
+            b"\"unterminated",
+            b"(((",
+            b"a <b",
+            b"[",
+            b"<@a",
+            b")",
+        ] {
             let _ = parse_address_list(raw);
         }
     }

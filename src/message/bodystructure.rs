@@ -72,21 +72,43 @@ pub enum BodyStructure {
 
 fn optional(raw: &[u8], header: &HeaderBlock, name: &str) -> Option<Vec<u8>> {
     let v = unfold_trim(header.get(raw, name)?);
-    if v.is_empty() { None } else { Some(v.into_owned()) }
+    if v.is_empty() {
+        None
+    } else {
+        Some(v.into_owned())
+    }
 }
 
 fn extension(raw: &[u8], header: &HeaderBlock, with_md5: bool) -> Extension {
     Extension {
-        md5: if with_md5 { optional(raw, header, "content-md5") } else { None },
-        disposition: header.get(raw, "content-disposition").and_then(parse_disposition),
-        language: header.get(raw, "content-language").map(parse_language).unwrap_or_default(),
+        md5: if with_md5 {
+            optional(raw, header, "content-md5")
+        } else {
+            None
+        },
+        disposition: header
+            .get(raw, "content-disposition")
+            .and_then(parse_disposition),
+        language: header
+            .get(raw, "content-language")
+            .map(parse_language)
+            .unwrap_or_default(),
         location: optional(raw, header, "content-location"),
     }
 }
 
 fn transfer_encoding_field(raw: &[u8], header: &HeaderBlock) -> Vec<u8> {
-    match header.get(raw, "content-transfer-encoding").map(unfold_trim) {
-        Some(v) if !v.is_empty() && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') => v.into_owned(),
+    match header
+        .get(raw, "content-transfer-encoding")
+        .map(unfold_trim)
+    {
+        Some(v)
+            if !v.is_empty()
+                && v.iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.') =>
+        {
+            v.into_owned()
+        }
         _ => b"7bit".to_vec(),
     }
 }
@@ -98,7 +120,10 @@ impl BodyStructure {
         let ct = &part.content_type;
         if let PartKind::Multipart(children) = &part.kind {
             return BodyStructure::Multipart {
-                parts: children.iter().map(|c| BodyStructure::from_part(raw, c)).collect(),
+                parts: children
+                    .iter()
+                    .map(|c| BodyStructure::from_part(raw, c))
+                    .collect(),
                 subtype: ct.subtype.clone(),
                 params: ct.params.clone(),
                 ext: extension(raw, header, false),
@@ -271,22 +296,39 @@ mod tests {
     fn plain_text_bare_lf() {
         let raw = b"From: a@b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nline one\nline two\n";
         let (bs, body) = structures(raw);
-        assert_eq!(bs, "\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 20 2 NIL NIL NIL NIL");
-        assert_eq!(body, "\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 20 2");
+        assert_eq!(
+            bs,
+            "\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 20 2 NIL NIL NIL NIL"
+        );
+        assert_eq!(
+            body,
+            "\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 20 2"
+        );
     }
 
     #[test]
     fn no_content_type_and_empty_body() {
         let (bs, _) = structures(b"Subject: nothing\r\n\r\n");
-        assert_eq!(bs, "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL");
+        assert_eq!(
+            bs,
+            "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL"
+        );
         let (bs, _) = structures(b"");
-        assert_eq!(bs, "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL");
+        assert_eq!(
+            bs,
+            "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL"
+        );
     }
 
     #[test]
     fn text_without_charset_gets_one_appended() {
-        let (bs, _) = structures(b"Content-Type: text/plain; format=flowed\r\nContent-Transfer-Encoding: ?bad\r\n\r\nx");
-        assert_eq!(bs, "\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL");
+        let (bs, _) = structures(
+            b"Content-Type: text/plain; format=flowed\r\nContent-Transfer-Encoding: ?bad\r\n\r\nx",
+        );
+        assert_eq!(
+            bs,
+            "\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL"
+        );
     }
 
     /// multipart/mixed containing multipart/alternative, an attachment with a
@@ -357,9 +399,16 @@ NIL (\"attachment\" (\"filename\" \"report.pdf\")) (\"en\") NIL)";
 ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL)\
 (\"image\" \"png\" NIL NIL NIL \"7bit\" 3 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"in\") NIL NIL NIL) \
 11 NIL NIL NIL NIL)";
-        assert_eq!(bs, format!("{alt}{pdf}{msg} \"mixed\" (\"boundary\" \"outer\") NIL NIL NIL"));
-        assert!(body.starts_with("((\"text\" \"plain\" (\"charset\" \"UTF-8\") NIL NIL \"quoted-printable\" 18 1)"));
-        assert!(body.ends_with("(\"image\" \"png\" NIL NIL NIL \"7bit\" 3) \"mixed\") 11) \"mixed\""));
+        assert_eq!(
+            bs,
+            format!("{alt}{pdf}{msg} \"mixed\" (\"boundary\" \"outer\") NIL NIL NIL")
+        );
+        assert!(body.starts_with(
+            "((\"text\" \"plain\" (\"charset\" \"UTF-8\") NIL NIL \"quoted-printable\" 18 1)"
+        ));
+        assert!(
+            body.ends_with("(\"image\" \"png\" NIL NIL NIL \"7bit\" 3) \"mixed\") 11) \"mixed\"")
+        );
         assert!(!body.contains("boundary"));
     }
 

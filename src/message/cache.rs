@@ -12,7 +12,7 @@ use super::MessageError;
 use super::address::Address;
 use super::bodystructure::{BodyFields, BodyStructure, Extension};
 use super::envelope::Envelope;
-use super::mime::Disposition;
+use super::mime::{Disposition, Params};
 
 const VERSION: u8 = 1;
 /// Deeper nesting than the MIME parser produces means corruption.
@@ -226,7 +226,7 @@ impl Reader<'_> {
         }
     }
 
-    fn params(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MessageError> {
+    fn params(&mut self) -> Result<Params, MessageError> {
         let n = self.count()?;
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
@@ -365,11 +365,17 @@ mod tests {
     fn corruption_is_an_error() {
         let bytes = ParsedMessage::parse(MSG).cached_structure().encode();
         for cut in 0..bytes.len() {
-            assert!(CachedStructure::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                CachedStructure::decode(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut bad = bytes.clone();
         bad[0] = 99;
-        assert_eq!(CachedStructure::decode(&bad), Err(MessageError::CorruptCache("unknown version")));
+        assert_eq!(
+            CachedStructure::decode(&bad),
+            Err(MessageError::CorruptCache("unknown version"))
+        );
         let mut extra = bytes;
         extra.push(0);
         assert!(CachedStructure::decode(&extra).is_err());
@@ -380,6 +386,11 @@ mod tests {
             m[i] ^= 0xff;
             let _ = CachedStructure::decode(&m);
         }
-        assert!(CachedStructure::decode(&[VERSION, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]).is_err());
+        assert!(
+            CachedStructure::decode(&[
+                VERSION, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+            ])
+            .is_err()
+        );
     }
 }

@@ -27,11 +27,18 @@ pub struct Envelope {
 
 fn text_field(raw: &[u8], header: &HeaderBlock, name: &str) -> Option<Vec<u8>> {
     let value = unfold(header.get(raw, name)?);
-    if value.is_empty() { None } else { Some(value.into_owned()) }
+    if value.is_empty() {
+        None
+    } else {
+        Some(value.into_owned())
+    }
 }
 
 fn address_field(raw: &[u8], header: &HeaderBlock, name: &str) -> Vec<Address> {
-    header.get(raw, name).map(parse_address_list).unwrap_or_default()
+    header
+        .get(raw, name)
+        .map(parse_address_list)
+        .unwrap_or_default()
 }
 
 impl Envelope {
@@ -66,7 +73,14 @@ impl Envelope {
         write_nstring(out, self.date.as_deref());
         out.push(b' ');
         write_nstring(out, self.subject.as_deref());
-        for list in [&self.from, &self.sender, &self.reply_to, &self.to, &self.cc, &self.bcc] {
+        for list in [
+            &self.from,
+            &self.sender,
+            &self.reply_to,
+            &self.to,
+            &self.cc,
+            &self.bcc,
+        ] {
             out.push(b' ');
             write_address_list(out, list);
         }
@@ -132,8 +146,14 @@ NIL NIL \"<B27397-0100000@cac.washington.edu>\")"
 
     #[test]
     fn missing_headers_are_nil() {
-        assert_eq!(envelope_string(b"\r\nbody"), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
-        assert_eq!(envelope_string(b"Subject:\r\nTo:  \r\n\r\n"), "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+        assert_eq!(
+            envelope_string(b"\r\nbody"),
+            "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"
+        );
+        assert_eq!(
+            envelope_string(b"Subject:\r\nTo:  \r\n\r\n"),
+            "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"
+        );
     }
 
     #[test]
@@ -150,7 +170,10 @@ NIL NIL \"<B27397-0100000@cac.washington.edu>\")"
     #[test]
     fn encoded_and_8bit_subjects() {
         let s = envelope_string(b"Subject: =?UTF-8?B?w6k=?= \"q\"\n\n");
-        assert_eq!(s, "(NIL \"=?UTF-8?B?w6k=?= \\\"q\\\"\" NIL NIL NIL NIL NIL NIL NIL NIL)");
+        assert_eq!(
+            s,
+            "(NIL \"=?UTF-8?B?w6k=?= \\\"q\\\"\" NIL NIL NIL NIL NIL NIL NIL NIL)"
+        );
         let s = envelope_string("Subject: café\n\n".as_bytes());
         assert_eq!(s, "(NIL {5}\r\ncafé NIL NIL NIL NIL NIL NIL NIL NIL)");
     }

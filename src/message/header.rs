@@ -52,11 +52,9 @@ impl HeaderBlock {
                 };
             }
             if line[0] == b' ' || line[0] == b'\t' {
-                if open_field {
-                    if let Some(field) = fields.last_mut() {
-                        field.value.end = content_end;
-                        field.line.end = next;
-                    }
+                if open_field && let Some(field) = fields.last_mut() {
+                    field.value.end = content_end;
+                    field.line.end = next;
                 }
             } else if let Some(colon) = memchr::memchr(b':', line) {
                 let mut name_end = pos + colon;
@@ -94,7 +92,11 @@ impl HeaderBlock {
     }
 
     /// Raw values of all fields called `name`, in message order.
-    pub fn get_all<'a>(&'a self, raw: &'a [u8], name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub fn get_all<'a>(
+        &'a self,
+        raw: &'a [u8],
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.fields
             .iter()
             .filter(move |f| raw[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
@@ -107,11 +109,19 @@ fn line_bounds(raw: &[u8], pos: usize, end: usize) -> (usize, usize) {
     match memchr::memchr(b'\n', &raw[pos..end]) {
         Some(i) => {
             let lf = pos + i;
-            let content_end = if lf > pos && raw[lf - 1] == b'\r' { lf - 1 } else { lf };
+            let content_end = if lf > pos && raw[lf - 1] == b'\r' {
+                lf - 1
+            } else {
+                lf
+            };
             (content_end, lf + 1)
         }
         None => {
-            let content_end = if end > pos && raw[end - 1] == b'\r' { end - 1 } else { end };
+            let content_end = if end > pos && raw[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
             (content_end, end)
         }
     }
@@ -129,7 +139,13 @@ pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
     if memchr::memchr2(b'\r', b'\n', value).is_none() {
         return Cow::Borrowed(value);
     }
-    Cow::Owned(value.iter().copied().filter(|&b| b != b'\r' && b != b'\n').collect())
+    Cow::Owned(
+        value
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect(),
+    )
 }
 
 /// Unfolds and trims blanks at both ends (for structured values).
@@ -171,7 +187,8 @@ pub fn parse_date(value: &[u8]) -> Option<i64> {
 mod tests {
     use super::*;
 
-    const MSG: &[u8] = b"Subject: hello\r\n  world\r\nX-Empty:\r\nnot a field\r\nsubject: second\r\n\r\nbody\r\n";
+    const MSG: &[u8] =
+        b"Subject: hello\r\n  world\r\nX-Empty:\r\nnot a field\r\nsubject: second\r\n\r\nbody\r\n";
 
     #[test]
     fn splits_fields_and_finds_body() {
@@ -183,7 +200,10 @@ mod tests {
         assert_eq!(h.get(MSG, "missing"), None);
         let all: Vec<_> = h.get_all(MSG, "subject").collect();
         assert_eq!(all, vec![&b" hello\r\n  world"[..], &b" second"[..]]);
-        assert_eq!(&MSG[h.fields[0].line.clone()], b"Subject: hello\r\n  world\r\n");
+        assert_eq!(
+            &MSG[h.fields[0].line.clone()],
+            b"Subject: hello\r\n  world\r\n"
+        );
     }
 
     #[test]
@@ -216,15 +236,24 @@ mod tests {
 
     #[test]
     fn decodes_encoded_words() {
-        assert_eq!(decode_value(b" =?UTF-8?B?SGVsbG8gV8O2cmxk?="), "Hello Wörld");
-        assert_eq!(decode_value(b" =?ISO-8859-1?Q?Caf=E9?= au\r\n lait"), "Café au lait");
+        assert_eq!(
+            decode_value(b" =?UTF-8?B?SGVsbG8gV8O2cmxk?="),
+            "Hello Wörld"
+        );
+        assert_eq!(
+            decode_value(b" =?ISO-8859-1?Q?Caf=E9?= au\r\n lait"),
+            "Café au lait"
+        );
         assert_eq!(decode_value(b" plain"), "plain");
         assert_eq!(decode_value(b""), "");
     }
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date(b" Sat, 24 Mar 2007 23:00:00 +0200"), Some(1174770000));
+        assert_eq!(
+            parse_date(b" Sat, 24 Mar 2007 23:00:00 +0200"),
+            Some(1174770000)
+        );
         assert_eq!(parse_date(b" 1 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_date(b" garbage"), None);
         assert_eq!(parse_date(b""), None);

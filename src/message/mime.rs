@@ -9,12 +9,15 @@
 //! and clients that understand RFC 2231 decode it themselves.
 //! [`decode_rfc2231`] gives the decoded text for search.
 
+/// MIME parameters as (name, value) pairs, in header order.
+pub type Params = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A parsed `type/subtype; params` value. Case is kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentType {
     pub media_type: Vec<u8>,
     pub subtype: Vec<u8>,
-    pub params: Vec<(Vec<u8>, Vec<u8>)>,
+    pub params: Params,
 }
 
 impl ContentType {
@@ -63,7 +66,7 @@ pub fn find_param<'a>(params: &'a [(Vec<u8>, Vec<u8>)], name: &str) -> Option<&'
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disposition {
     pub kind: Vec<u8>,
-    pub params: Vec<(Vec<u8>, Vec<u8>)>,
+    pub params: Params,
 }
 
 /// RFC 2045 tspecials plus blanks and controls end a token.
@@ -72,7 +75,20 @@ fn is_token_byte(b: u8) -> bool {
         && b != 0x7f
         && !matches!(
             b,
-            b'(' | b')' | b'<' | b'>' | b'@' | b',' | b';' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'='
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
         )
 }
 
@@ -124,7 +140,11 @@ impl<'a> Cursor<'a> {
         while self.peek().is_some_and(is_token_byte) {
             self.i += 1;
         }
-        if self.i > start { Some(&self.s[start..self.i]) } else { None }
+        if self.i > start {
+            Some(&self.s[start..self.i])
+        } else {
+            None
+        }
     }
 
     /// A quoted string (unescaped, line breaks removed) or a token. Lenient:
@@ -226,12 +246,22 @@ pub fn parse_language(raw: &[u8]) -> Vec<Vec<u8>> {
 /// make us sort and join huge section lists.
 const MAX_RFC2231_SECTION: u32 = 255;
 
+/// An RFC 2231 parameter split into numbered sections.
+struct ContinuedParam {
+    /// Base name, lower-cased, to collect the sections.
+    key: Vec<u8>,
+    /// Where the joined parameter goes in the output (first appearance).
+    slot: usize,
+    /// (section number, extended, value)
+    sections: Vec<(u32, bool, Vec<u8>)>,
+}
+
 struct RawParam {
     name: Vec<u8>,
     value: Vec<u8>,
 }
 
-fn parse_params(c: &mut Cursor<'_>) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn parse_params(c: &mut Cursor<'_>) -> Params {
     let mut raw = Vec::new();
     loop {
         c.skip_cfws();
@@ -274,7 +304,9 @@ fn split_rfc2231_name(name: &[u8]) -> (&[u8], Option<u32>, bool) {
         Some(d) => (d, true),
         None => (rest, false),
     };
-    let section = std::str::from_utf8(digits).ok().and_then(|d| d.parse::<u32>().ok());
+    let section = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse::<u32>().ok());
     match section {
         Some(n) if n <= MAX_RFC2231_SECTION && !digits.is_empty() => (base, Some(n), extended),
         // Not a valid section: keep the parameter as it came.
@@ -292,10 +324,9 @@ fn percent_encode_into(value: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn merge_rfc2231(raw: Vec<RawParam>) -> Vec<(Vec<u8>, Vec<u8>)> {
-    // (base name lowercased, output slot, sections)
-    let mut groups: Vec<(Vec<u8>, usize, Vec<(u32, bool, Vec<u8>)>)> = Vec::new();
-    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+fn merge_rfc2231(raw: Vec<RawParam>) -> Params {
+    let mut groups: Vec<ContinuedParam> = Vec::new();
+    let mut out: Params = Vec::new();
     for p in raw {
         let (base, section, extended) = split_rfc2231_name(&p.name);
         match section {
@@ -307,17 +338,24 @@ fn merge_rfc2231(raw: Vec<RawParam>) -> Vec<(Vec<u8>, Vec<u8>)> {
             }
             Some(n) => {
                 let key = base.to_ascii_lowercase();
-                match groups.iter_mut().find(|g| g.0 == key) {
-                    Some(g) => g.2.push((n, extended, p.value)),
+                match groups.iter_mut().find(|g| g.key == key) {
+                    Some(g) => g.sections.push((n, extended, p.value)),
                     None => {
                         out.push((base.to_vec(), Vec::new()));
-                        groups.push((key, out.len() - 1, vec![(n, extended, p.value)]));
+                        groups.push(ContinuedParam {
+                            key,
+                            slot: out.len() - 1,
+                            sections: vec![(n, extended, p.value)],
+                        });
                     }
                 }
             }
         }
     }
-    for (_, slot, mut sections) in groups {
+    for ContinuedParam {
+        slot, mut sections, ..
+    } in groups
+    {
         sections.sort_by_key(|s| s.0);
         let extended = sections.first().is_some_and(|s| s.0 == 0 && s.1);
         let mut value = Vec::new();
@@ -342,7 +380,8 @@ fn merge_rfc2231(raw: Vec<RawParam>) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// text (for search). Values without the two quotes are taken as they are.
 pub fn decode_rfc2231(value: &[u8]) -> String {
     let mut parts = value.splitn(3, |&b| b == b'\'');
-    let (Some(charset), Some(_lang), Some(text)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(charset), Some(_lang), Some(text)) = (parts.next(), parts.next(), parts.next())
+    else {
         return String::from_utf8_lossy(value).into_owned();
     };
     let mut bytes = Vec::with_capacity(text.len());
@@ -372,17 +411,22 @@ mod tests {
 
     #[test]
     fn content_type_basic() {
-        let ct = parse_content_type(b" Text/HTML; Charset=\"UTF-8\"; format=flowed (comment)").unwrap();
+        let ct =
+            parse_content_type(b" Text/HTML; Charset=\"UTF-8\"; format=flowed (comment)").unwrap();
         assert_eq!(ct.media_type, b"Text");
         assert_eq!(ct.subtype, b"HTML");
         assert!(ct.is("text", "html"));
-        assert_eq!(ct.params, vec![p("Charset", "UTF-8"), p("format", "flowed")]);
+        assert_eq!(
+            ct.params,
+            vec![p("Charset", "UTF-8"), p("format", "flowed")]
+        );
         assert_eq!(ct.param("charset"), Some(&b"UTF-8"[..]));
     }
 
     #[test]
     fn folded_boundary_and_escapes() {
-        let ct = parse_content_type(b" multipart/mixed; boundary=\"foo\r\n bar\"; x=\"a\\\"b\"").unwrap();
+        let ct = parse_content_type(b" multipart/mixed; boundary=\"foo\r\n bar\"; x=\"a\\\"b\"")
+            .unwrap();
         assert_eq!(ct.param("boundary"), Some(&b"foo bar"[..]));
         assert_eq!(ct.param("x"), Some(&b"a\"b"[..]));
     }
@@ -399,10 +443,17 @@ mod tests {
 
     #[test]
     fn rfc2231_continuations() {
-        let d = parse_disposition(b" attachment; filename*0=\"long \"; filename*1=\"name.txt\"; size=3").unwrap();
+        let d = parse_disposition(
+            b" attachment; filename*0=\"long \"; filename*1=\"name.txt\"; size=3",
+        )
+        .unwrap();
         assert_eq!(d.kind, b"attachment");
-        assert_eq!(d.params, vec![p("filename", "long name.txt"), p("size", "3")]);
-        let d = parse_disposition(b" inline; filename*0*=utf-8''caf%C3%A9; filename*1=\" x\"").unwrap();
+        assert_eq!(
+            d.params,
+            vec![p("filename", "long name.txt"), p("size", "3")]
+        );
+        let d =
+            parse_disposition(b" inline; filename*0*=utf-8''caf%C3%A9; filename*1=\" x\"").unwrap();
         assert_eq!(d.params, vec![p("filename*", "utf-8''caf%C3%A9%20x")]);
         let d = parse_disposition(b" inline; title*=us-ascii'en'This%20is").unwrap();
         assert_eq!(d.params, vec![p("title*", "us-ascii'en'This%20is")]);
@@ -413,13 +464,23 @@ mod tests {
 
     #[test]
     fn languages() {
-        assert_eq!(parse_language(b" en, fi,se (x)"), vec![b"en".to_vec(), b"fi".to_vec(), b"se".to_vec()]);
+        assert_eq!(
+            parse_language(b" en, fi,se (x)"),
+            vec![b"en".to_vec(), b"fi".to_vec(), b"se".to_vec()]
+        );
         assert!(parse_language(b" ").is_empty());
     }
 
     #[test]
     fn garbage_never_panics() {
-        for raw in [&b"a/b; c*99999999999=1"[..], b"a/b; c*=", b"a/b; c=\"", b"a/b; (((", b"a/b;\\", b"a/b; x*0*=1; x*300=2"] {
+        for raw in [
+            &b"a/b; c*99999999999=1"[..],
+            b"a/b; c*=",
+            b"a/b; c=\"",
+            b"a/b; (((",
+            b"a/b;\\",
+            b"a/b; x*0*=1; x*300=2",
+        ] {
             let _ = parse_content_type(raw);
         }
     }

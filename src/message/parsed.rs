@@ -141,12 +141,19 @@ mod tests {
         assert!(m.search_body(&SearchKey::new("BODY")));
         assert!(!m.search_body(&SearchKey::new("jo@x")));
         assert!(m.search_text(&SearchKey::new("jo@x")));
-        let text = m.section(&Section { part: vec![], text: Some(SectionText::Text) }).unwrap();
+        let text = m
+            .section(&Section {
+                part: vec![],
+                text: Some(SectionText::Text),
+            })
+            .unwrap();
         assert_eq!(text.bytes(m.raw()), b"body text\r\n");
         assert_eq!(m.binary_size(&[1]), Ok(11));
         let mut env = Vec::new();
         m.envelope().write_imap(&mut env);
-        assert!(env.starts_with(b"(\"Thu, 01 Jan 1970 00:01:00 +0000\" \"=?UTF-8?B?UmU6IGjDqQ==?=\""));
+        assert!(
+            env.starts_with(b"(\"Thu, 01 Jan 1970 00:01:00 +0000\" \"=?UTF-8?B?UmU6IGjDqQ==?=\"")
+        );
     }
 
     #[test]
@@ -186,8 +193,14 @@ mod tests {
             let cached = m.cached_structure();
             assert_eq!(CachedStructure::decode(&cached.encode()), Ok(cached));
             for part in [&[][..], &[1], &[1, 1], &[2, 1, 1]] {
-                let _ = m.section(&Section { part: part.to_vec(), text: None });
-                let _ = m.section(&Section { part: part.to_vec(), text: Some(SectionText::Header) });
+                let _ = m.section(&Section {
+                    part: part.to_vec(),
+                    text: None,
+                });
+                let _ = m.section(&Section {
+                    part: part.to_vec(),
+                    text: Some(SectionText::Header),
+                });
                 let _ = m.binary(part);
             }
             let _ = m.search_text(&SearchKey::new("x"));

@@ -66,7 +66,9 @@ impl SearchKey {
 /// True when any field `name` of `header`, decoded, contains the key. With
 /// an empty key this is "the field exists" (RFC 9051 SEARCH HEADER).
 pub fn header_matches(raw: &[u8], header: &HeaderBlock, name: &str, key: &SearchKey) -> bool {
-    header.get_all(raw, name).any(|v| key.matches(&decode_value(v)))
+    header
+        .get_all(raw, name)
+        .any(|v| key.matches(&decode_value(v)))
 }
 
 /// The decoded header as text, one "Name: value" per line.
@@ -87,17 +89,20 @@ pub fn header_text(raw: &[u8], header: &HeaderBlock) -> String {
 pub fn visit_body_text(raw: &[u8], part: &MimePart, visit: &mut dyn FnMut(&str) -> bool) -> bool {
     match &part.kind {
         PartKind::Multipart(children) => children.iter().any(|c| visit_body_text(raw, c, visit)),
-        PartKind::Message(inner) => visit(&header_text(raw, &inner.header)) || visit_body_text(raw, inner, visit),
+        PartKind::Message(inner) => {
+            visit(&header_text(raw, &inner.header)) || visit_body_text(raw, inner, visit)
+        }
         PartKind::Single => {
-            if let Some(name) = attachment_name(raw, part) {
-                if visit(&name) {
-                    return true;
-                }
+            if let Some(name) = attachment_name(raw, part)
+                && visit(&name)
+            {
+                return true;
             }
             if !part.content_type.is_type("text") {
                 return false;
             }
-            let Some(bytes) = decode_transfer(&raw[part.body.clone()], part.transfer_encoding(raw)) else {
+            let Some(bytes) = decode_transfer(&raw[part.body.clone()], part.transfer_encoding(raw))
+            else {
                 return false;
             };
             let text = decode_charset(&bytes, part.content_type.param("charset"));
@@ -113,15 +118,25 @@ pub fn visit_body_text(raw: &[u8], part: &MimePart, visit: &mut dyn FnMut(&str) 
 /// The file name of a part (Content-Disposition filename, else
 /// Content-Type name), RFC 2231 / RFC 2047 decoded.
 pub fn attachment_name(raw: &[u8], part: &MimePart) -> Option<String> {
-    let disposition = part.header.get(raw, "content-disposition").and_then(super::mime::parse_disposition);
+    let disposition = part
+        .header
+        .get(raw, "content-disposition")
+        .and_then(super::mime::parse_disposition);
     let params = [
-        disposition.as_ref().map(|d| d.params.as_slice()).unwrap_or_default(),
+        disposition
+            .as_ref()
+            .map(|d| d.params.as_slice())
+            .unwrap_or_default(),
         part.content_type.params.as_slice(),
     ];
     for list in params {
         for key in ["filename*", "filename", "name*", "name"] {
             if let Some(v) = super::mime::find_param(list, key) {
-                return Some(if key.ends_with('*') { decode_rfc2231(v) } else { decode_value(v) });
+                return Some(if key.ends_with('*') {
+                    decode_rfc2231(v)
+                } else {
+                    decode_value(v)
+                });
             }
         }
     }
@@ -164,10 +179,30 @@ Content-Type: multipart/mixed; boundary=b\r\n\r\n\
     #[test]
     fn headers() {
         let root = MimePart::parse_message(MSG);
-        assert!(header_matches(MSG, &root.header, "subject", &SearchKey::new("CAFÉ")));
-        assert!(header_matches(MSG, &root.header, "from", &SearchKey::new("jörg")));
-        assert!(!header_matches(MSG, &root.header, "to", &SearchKey::new("")));
-        assert!(header_matches(MSG, &root.header, "from", &SearchKey::new("")));
+        assert!(header_matches(
+            MSG,
+            &root.header,
+            "subject",
+            &SearchKey::new("CAFÉ")
+        ));
+        assert!(header_matches(
+            MSG,
+            &root.header,
+            "from",
+            &SearchKey::new("jörg")
+        ));
+        assert!(!header_matches(
+            MSG,
+            &root.header,
+            "to",
+            &SearchKey::new("")
+        ));
+        assert!(header_matches(
+            MSG,
+            &root.header,
+            "from",
+            &SearchKey::new("")
+        ));
     }
 
     #[test]

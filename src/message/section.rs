@@ -66,7 +66,9 @@ impl SectionData {
         let len = self.len();
         let from = usize::try_from(start).unwrap_or(usize::MAX).min(len);
         let to = match length {
-            Some(l) => from.saturating_add(usize::try_from(l).unwrap_or(usize::MAX)).min(len),
+            Some(l) => from
+                .saturating_add(usize::try_from(l).unwrap_or(usize::MAX))
+                .min(len),
             None => len,
         };
         match self {
@@ -104,7 +106,9 @@ pub fn resolve<'t>(root: &'t MimePart, path: &[u32]) -> Result<&'t MimePart, Mes
         };
         node = match &container.kind {
             PartKind::Multipart(children) => {
-                let index = (n as usize).checked_sub(1).ok_or(MessageError::NoSuchPart)?;
+                let index = (n as usize)
+                    .checked_sub(1)
+                    .ok_or(MessageError::NoSuchPart)?;
                 children.get(index).ok_or(MessageError::NoSuchPart)?
             }
             _ if n == 1 && message_level => container,
@@ -115,7 +119,11 @@ pub fn resolve<'t>(root: &'t MimePart, path: &[u32]) -> Result<&'t MimePart, Mes
 }
 
 /// The message (header + body) that HEADER / TEXT / HEADER.FIELDS refer to.
-fn message_for<'t>(root: &'t MimePart, node: &'t MimePart, path: &[u32]) -> Result<&'t MimePart, MessageError> {
+fn message_for<'t>(
+    root: &'t MimePart,
+    node: &'t MimePart,
+    path: &[u32],
+) -> Result<&'t MimePart, MessageError> {
     if path.is_empty() {
         return Ok(root);
     }
@@ -126,7 +134,11 @@ fn message_for<'t>(root: &'t MimePart, node: &'t MimePart, path: &[u32]) -> Resu
 }
 
 /// BODY[section] data (before any partial).
-pub fn fetch_section(raw: &[u8], root: &MimePart, section: &Section) -> Result<SectionData, MessageError> {
+pub fn fetch_section(
+    raw: &[u8],
+    root: &MimePart,
+    section: &Section,
+) -> Result<SectionData, MessageError> {
     let node = resolve(root, &section.part)?;
     let data = match &section.text {
         None if section.part.is_empty() => canonical(raw, 0..raw.len()),
@@ -137,14 +149,25 @@ pub fn fetch_section(raw: &[u8], root: &MimePart, section: &Section) -> Result<S
             }
             canonical(raw, node.header.range.clone())
         }
-        Some(SectionText::Header) => canonical(raw, message_for(root, node, &section.part)?.header.range.clone()),
-        Some(SectionText::Text) => canonical(raw, message_for(root, node, &section.part)?.body.clone()),
-        Some(SectionText::HeaderFields(names)) => {
-            SectionData::Owned(header_subset(raw, &message_for(root, node, &section.part)?.header, names, true))
+        Some(SectionText::Header) => canonical(
+            raw,
+            message_for(root, node, &section.part)?.header.range.clone(),
+        ),
+        Some(SectionText::Text) => {
+            canonical(raw, message_for(root, node, &section.part)?.body.clone())
         }
-        Some(SectionText::HeaderFieldsNot(names)) => {
-            SectionData::Owned(header_subset(raw, &message_for(root, node, &section.part)?.header, names, false))
-        }
+        Some(SectionText::HeaderFields(names)) => SectionData::Owned(header_subset(
+            raw,
+            &message_for(root, node, &section.part)?.header,
+            names,
+            true,
+        )),
+        Some(SectionText::HeaderFieldsNot(names)) => SectionData::Owned(header_subset(
+            raw,
+            &message_for(root, node, &section.part)?.header,
+            names,
+            false,
+        )),
     };
     Ok(data)
 }
@@ -171,7 +194,11 @@ fn header_subset(raw: &[u8], header: &HeaderBlock, names: &[Vec<u8>], keep: bool
 /// BINARY[part] data: the part body with its transfer encoding undone.
 /// Containers (and the whole message) come back unchanged. An unknown
 /// encoding is [`MessageError::UnknownTransferEncoding`] (`[UNKNOWN-CTE]`).
-pub fn fetch_binary(raw: &[u8], root: &MimePart, part: &[u32]) -> Result<SectionData, MessageError> {
+pub fn fetch_binary(
+    raw: &[u8],
+    root: &MimePart,
+    part: &[u32],
+) -> Result<SectionData, MessageError> {
     if part.is_empty() {
         return Ok(canonical(raw, 0..raw.len()));
     }
@@ -183,7 +210,9 @@ pub fn fetch_binary(raw: &[u8], root: &MimePart, part: &[u32]) -> Result<Section
     match node.transfer_encoding(raw) {
         TransferEncoding::Identity => Ok(canonical(raw, node.body.clone())),
         TransferEncoding::Base64 => Ok(SectionData::Owned(decode_base64(body).0)),
-        TransferEncoding::QuotedPrintable => Ok(SectionData::Owned(decode_quoted_printable(body).0)),
+        TransferEncoding::QuotedPrintable => {
+            Ok(SectionData::Owned(decode_quoted_printable(body).0))
+        }
         TransferEncoding::Unknown => Err(MessageError::UnknownTransferEncoding),
     }
 }
@@ -205,7 +234,10 @@ mod tests {
     }
 
     fn sec(part: &[u32], text: Option<SectionText>) -> Section {
-        Section { part: part.to_vec(), text }
+        Section {
+            part: part.to_vec(),
+            text,
+        }
     }
 
     #[test]
@@ -214,19 +246,37 @@ mod tests {
         let header = get(sec(&[], Some(SectionText::Header))).unwrap();
         assert!(header.starts_with(b"From: a@b\r\n"));
         assert!(header.ends_with(b"boundary=x\r\n\r\n"));
-        assert!(get(sec(&[], Some(SectionText::Text))).unwrap().starts_with(b"--x\r\n"));
+        assert!(
+            get(sec(&[], Some(SectionText::Text)))
+                .unwrap()
+                .starts_with(b"--x\r\n")
+        );
     }
 
     #[test]
     fn parts_and_mime() {
         assert_eq!(get(sec(&[1], None)).unwrap(), b"part one");
-        assert_eq!(get(sec(&[1], Some(SectionText::Mime))).unwrap(), b"Content-Type: text/plain\r\n\r\n");
+        assert_eq!(
+            get(sec(&[1], Some(SectionText::Mime))).unwrap(),
+            b"Content-Type: text/plain\r\n\r\n"
+        );
         assert_eq!(get(sec(&[2, 1], None)).unwrap(), b"alt one");
         assert_eq!(get(sec(&[2, 2], None)).unwrap(), b"SGVsbG8=");
         assert_eq!(get(sec(&[2, 1], Some(SectionText::Mime))).unwrap(), b"\r\n");
-        assert_eq!(get(sec(&[2], Some(SectionText::Header))).unwrap(), b"Subject: inner\r\nContent-Type: multipart/alternative; boundary=y\r\n\r\n");
-        assert!(get(sec(&[2], Some(SectionText::Text))).unwrap().starts_with(b"--y\r\n\r\nalt one"));
-        assert!(get(sec(&[2], None)).unwrap().starts_with(b"Subject: inner\r\n"));
+        assert_eq!(
+            get(sec(&[2], Some(SectionText::Header))).unwrap(),
+            b"Subject: inner\r\nContent-Type: multipart/alternative; boundary=y\r\n\r\n"
+        );
+        assert!(
+            get(sec(&[2], Some(SectionText::Text)))
+                .unwrap()
+                .starts_with(b"--y\r\n\r\nalt one")
+        );
+        assert!(
+            get(sec(&[2], None))
+                .unwrap()
+                .starts_with(b"Subject: inner\r\n")
+        );
     }
 
     #[test]
@@ -234,17 +284,32 @@ mod tests {
         assert_eq!(get(sec(&[9], None)), Err(MessageError::NoSuchPart));
         assert_eq!(get(sec(&[0], None)), Err(MessageError::NoSuchPart));
         assert_eq!(get(sec(&[1, 1], None)), Err(MessageError::NoSuchPart));
-        assert_eq!(get(sec(&[1], Some(SectionText::Header))), Err(MessageError::NotMessage));
-        assert_eq!(get(sec(&[], Some(SectionText::Mime))), Err(MessageError::MimeWithoutPart));
+        assert_eq!(
+            get(sec(&[1], Some(SectionText::Header))),
+            Err(MessageError::NotMessage)
+        );
+        assert_eq!(
+            get(sec(&[], Some(SectionText::Mime))),
+            Err(MessageError::MimeWithoutPart)
+        );
     }
 
     #[test]
     fn header_fields() {
         let names = vec![b"SUBJECT".to_vec(), b"x-none".to_vec()];
-        assert_eq!(get(sec(&[], Some(SectionText::HeaderFields(names.clone())))).unwrap(), b"Subject: s\r\n to\r\n\r\n");
-        assert_eq!(get(sec(&[2], Some(SectionText::HeaderFields(names.clone())))).unwrap(), b"Subject: inner\r\n\r\n");
+        assert_eq!(
+            get(sec(&[], Some(SectionText::HeaderFields(names.clone())))).unwrap(),
+            b"Subject: s\r\n to\r\n\r\n"
+        );
+        assert_eq!(
+            get(sec(&[2], Some(SectionText::HeaderFields(names.clone())))).unwrap(),
+            b"Subject: inner\r\n\r\n"
+        );
         let not = get(sec(&[], Some(SectionText::HeaderFieldsNot(names)))).unwrap();
-        assert_eq!(not, b"From: a@b\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n");
+        assert_eq!(
+            not,
+            b"From: a@b\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
+        );
     }
 
     #[test]
@@ -253,20 +318,42 @@ mod tests {
         let root = MimePart::parse_message(raw);
         let one = fetch_section(raw, &root, &sec(&[1], None)).unwrap();
         assert_eq!(one, SectionData::Owned(b"aGk=\r\n".to_vec()));
-        assert_eq!(fetch_section(raw, &root, &sec(&[], None)).unwrap().len(), raw.len() + 4);
+        assert_eq!(
+            fetch_section(raw, &root, &sec(&[], None)).unwrap().len(),
+            raw.len() + 4
+        );
         assert_eq!(fetch_binary(raw, &root, &[1]).unwrap().bytes(raw), b"hi");
-        assert_eq!(fetch_section(raw, &root, &sec(&[1], Some(SectionText::Mime))).unwrap().bytes(raw), b"Subject: x\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+        assert_eq!(
+            fetch_section(raw, &root, &sec(&[1], Some(SectionText::Mime)))
+                .unwrap()
+                .bytes(raw),
+            b"Subject: x\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        );
     }
 
     #[test]
     fn binary() {
         let root = MimePart::parse_message(MSG);
-        assert_eq!(fetch_binary(MSG, &root, &[2, 2]).unwrap().bytes(MSG), b"Hello");
+        assert_eq!(
+            fetch_binary(MSG, &root, &[2, 2]).unwrap().bytes(MSG),
+            b"Hello"
+        );
         assert_eq!(fetch_binary(MSG, &root, &[3]).unwrap().bytes(MSG), b"a=b");
-        assert_eq!(fetch_binary(MSG, &root, &[1]).unwrap().bytes(MSG), b"part one");
-        assert_eq!(fetch_binary(MSG, &root, &[4]), Err(MessageError::UnknownTransferEncoding));
+        assert_eq!(
+            fetch_binary(MSG, &root, &[1]).unwrap().bytes(MSG),
+            b"part one"
+        );
+        assert_eq!(
+            fetch_binary(MSG, &root, &[4]),
+            Err(MessageError::UnknownTransferEncoding)
+        );
         assert_eq!(fetch_binary(MSG, &root, &[]).unwrap().len(), MSG.len());
-        assert!(fetch_binary(MSG, &root, &[2]).unwrap().bytes(MSG).starts_with(b"Subject: inner"));
+        assert!(
+            fetch_binary(MSG, &root, &[2])
+                .unwrap()
+                .bytes(MSG)
+                .starts_with(b"Subject: inner")
+        );
     }
 
     #[test]
@@ -277,7 +364,10 @@ mod tests {
         assert_eq!(d.clone().partial(50, None), SectionData::Range(20..20));
         assert_eq!(d.partial(u64::MAX, Some(u64::MAX)).len(), 0);
         let o = SectionData::Owned(b"abcdef".to_vec());
-        assert_eq!(o.clone().partial(1, Some(2)), SectionData::Owned(b"bc".to_vec()));
+        assert_eq!(
+            o.clone().partial(1, Some(2)),
+            SectionData::Owned(b"bc".to_vec())
+        );
         assert_eq!(o.partial(4, None), SectionData::Owned(b"ef".to_vec()));
     }
 }

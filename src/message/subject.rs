@@ -26,7 +26,9 @@ pub fn base_subject(raw_value: &[u8]) -> String {
         // Step 2: trailers.
         loop {
             let trimmed = cur.trim_end_matches(' ');
-            let lower_ends_fwd = trimmed.len() >= 5 && trimmed.is_char_boundary(trimmed.len() - 5) && trimmed[trimmed.len() - 5..].eq_ignore_ascii_case("(fwd)");
+            let lower_ends_fwd = trimmed.len() >= 5
+                && trimmed.is_char_boundary(trimmed.len() - 5)
+                && trimmed[trimmed.len() - 5..].eq_ignore_ascii_case("(fwd)");
             if lower_ends_fwd {
                 cur = &trimmed[..trimmed.len() - 5];
             } else {
@@ -47,7 +49,11 @@ pub fn base_subject(raw_value: &[u8]) -> String {
             }
         }
         // Step 6: "[fwd: subject]".
-        if cur.len() >= 6 && cur.is_char_boundary(5) && cur[..5].eq_ignore_ascii_case("[fwd:") && cur.ends_with(']') {
+        if cur.len() >= 6
+            && cur.is_char_boundary(5)
+            && cur[..5].eq_ignore_ascii_case("[fwd:")
+            && cur.ends_with(']')
+        {
             cur = &cur[5..cur.len() - 1];
             continue;
         }
@@ -58,7 +64,7 @@ pub fn base_subject(raw_value: &[u8]) -> String {
 /// `subj-blob = "[" *BLOBCHAR "]" *WSP`: returns what follows it.
 fn strip_blob(s: &str) -> Option<&str> {
     let rest = s.strip_prefix('[')?;
-    let close = rest.find(|c| c == '[' || c == ']')?;
+    let close = rest.find(['[', ']'])?;
     if rest.as_bytes()[close] != b']' {
         return None;
     }
@@ -72,7 +78,9 @@ fn strip_refwd_leader(s: &str) -> Option<&str> {
     while let Some(rest) = strip_blob(cur) {
         cur = rest;
     }
-    let lower_prefix = |p: &str, t: &str| t.len() >= p.len() && t.is_char_boundary(p.len()) && t[..p.len()].eq_ignore_ascii_case(p);
+    let lower_prefix = |p: &str, t: &str| {
+        t.len() >= p.len() && t.is_char_boundary(p.len()) && t[..p.len()].eq_ignore_ascii_case(p)
+    };
     let after = if lower_prefix("re", cur) {
         &cur[2..]
     } else if lower_prefix("fwd", cur) {

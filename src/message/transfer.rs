@@ -28,7 +28,11 @@ impl TransferEncoding {
             return TransferEncoding::Identity;
         };
         let v = value.trim_ascii();
-        if v.eq_ignore_ascii_case(b"7bit") || v.eq_ignore_ascii_case(b"8bit") || v.eq_ignore_ascii_case(b"binary") || v.is_empty() {
+        if v.eq_ignore_ascii_case(b"7bit")
+            || v.eq_ignore_ascii_case(b"8bit")
+            || v.eq_ignore_ascii_case(b"binary")
+            || v.is_empty()
+        {
             TransferEncoding::Identity
         } else if v.eq_ignore_ascii_case(b"base64") {
             TransferEncoding::Base64
@@ -143,7 +147,10 @@ pub fn decode_quoted_printable(input: &[u8]) -> (Vec<u8>, bool) {
                     soft_break = true;
                     break;
                 }
-                if let (Some(h), Some(l)) = (line.get(i + 1).and_then(|&c| hex_value(c)), line.get(i + 2).and_then(|&c| hex_value(c))) {
+                if let (Some(h), Some(l)) = (
+                    line.get(i + 1).and_then(|&c| hex_value(c)),
+                    line.get(i + 2).and_then(|&c| hex_value(c)),
+                ) {
                     out.push((h << 4) | l);
                     i += 3;
                     continue;
@@ -176,7 +183,8 @@ pub fn decode_transfer(body: &[u8], encoding: TransferEncoding) -> Option<Cow<'_
 /// as Windows-1252 (the usual truth behind unlabeled 8-bit mail).
 pub fn decode_charset(bytes: &[u8], charset: Option<&[u8]>) -> String {
     let charset = charset.map(|c| c.trim_ascii());
-    let is_utf8_label = charset.is_some_and(|c| c.eq_ignore_ascii_case(b"utf-8") || c.eq_ignore_ascii_case(b"utf8"));
+    let is_utf8_label = charset
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"utf-8") || c.eq_ignore_ascii_case(b"utf8"));
     if charset.is_none() || is_utf8_label || bytes.is_ascii() {
         if let Ok(s) = std::str::from_utf8(bytes) {
             return s.to_owned();
@@ -190,7 +198,8 @@ pub fn decode_charset(bytes: &[u8], charset: Option<&[u8]>) -> String {
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
-        Err(_) => charset_decoder(b"windows-1252").map_or_else(|| String::from_utf8_lossy(bytes).into_owned(), |d| d(bytes)),
+        Err(_) => charset_decoder(b"windows-1252")
+            .map_or_else(|| String::from_utf8_lossy(bytes).into_owned(), |d| d(bytes)),
     }
 }
 
@@ -209,16 +218,34 @@ mod tests {
 
     #[test]
     fn encodings_classified() {
-        assert_eq!(TransferEncoding::from_header(None), TransferEncoding::Identity);
-        assert_eq!(TransferEncoding::from_header(Some(b" BASE64 ")), TransferEncoding::Base64);
-        assert_eq!(TransferEncoding::from_header(Some(b" Quoted-Printable")), TransferEncoding::QuotedPrintable);
-        assert_eq!(TransferEncoding::from_header(Some(b" 8bit")), TransferEncoding::Identity);
-        assert_eq!(TransferEncoding::from_header(Some(b" x-uuencode")), TransferEncoding::Unknown);
+        assert_eq!(
+            TransferEncoding::from_header(None),
+            TransferEncoding::Identity
+        );
+        assert_eq!(
+            TransferEncoding::from_header(Some(b" BASE64 ")),
+            TransferEncoding::Base64
+        );
+        assert_eq!(
+            TransferEncoding::from_header(Some(b" Quoted-Printable")),
+            TransferEncoding::QuotedPrintable
+        );
+        assert_eq!(
+            TransferEncoding::from_header(Some(b" 8bit")),
+            TransferEncoding::Identity
+        );
+        assert_eq!(
+            TransferEncoding::from_header(Some(b" x-uuencode")),
+            TransferEncoding::Unknown
+        );
     }
 
     #[test]
     fn base64_clean_and_dirty() {
-        assert_eq!(decode_base64(b"SGVs\r\nbG8=\r\n"), (b"Hello".to_vec(), true));
+        assert_eq!(
+            decode_base64(b"SGVs\r\nbG8=\r\n"),
+            (b"Hello".to_vec(), true)
+        );
         assert_eq!(decode_base64(b"SGVsbA"), (b"Hell".to_vec(), true));
         let (data, clean) = decode_base64(b"SG!Vs*bG8");
         assert_eq!(data, b"Hello");
@@ -228,7 +255,10 @@ mod tests {
 
     #[test]
     fn quoted_printable() {
-        assert_eq!(decode_quoted_printable(b"Caf=E9 =\r\nau lait  \r\nx=3d").0, b"Caf\xe9 au lait\r\nx=");
+        assert_eq!(
+            decode_quoted_printable(b"Caf=E9 =\r\nau lait  \r\nx=3d").0,
+            b"Caf\xe9 au lait\r\nx="
+        );
         let (data, clean) = decode_quoted_printable(b"bad =ZZ end=");
         assert_eq!(data, b"bad =ZZ end");
         assert!(!clean);

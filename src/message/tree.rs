@@ -51,7 +51,13 @@ impl MimePart {
     /// Parses a whole message.
     pub fn parse_message(raw: &[u8]) -> MimePart {
         let mut budget = MAX_PARTS;
-        parse_entity(raw, 0..raw.len(), ContentType::default_text(), 0, &mut budget)
+        parse_entity(
+            raw,
+            0..raw.len(),
+            ContentType::default_text(),
+            0,
+            &mut budget,
+        )
     }
 
     /// The Content-Transfer-Encoding of this part.
@@ -68,7 +74,13 @@ impl MimePart {
     }
 }
 
-fn parse_entity(raw: &[u8], range: Range<usize>, default_type: ContentType, depth: usize, budget: &mut usize) -> MimePart {
+fn parse_entity(
+    raw: &[u8],
+    range: Range<usize>,
+    default_type: ContentType,
+    depth: usize,
+    budget: &mut usize,
+) -> MimePart {
     let header = HeaderBlock::parse(raw, range.start, range.end);
     let body = header.body_start()..range.end;
     let content_type = header
@@ -85,21 +97,39 @@ fn parse_entity(raw: &[u8], range: Range<usize>, default_type: ContentType, dept
         return part;
     }
     if part.content_type.is_type("multipart") {
-        let boundary = part.content_type.param("boundary").filter(|b| !b.is_empty()).map(<[u8]>::to_vec);
+        let boundary = part
+            .content_type
+            .param("boundary")
+            .filter(|b| !b.is_empty())
+            .map(<[u8]>::to_vec);
         if let Some(boundary) = boundary {
             let child_default = if part.content_type.is("multipart", "digest") {
                 ContentType::default_message()
             } else {
                 ContentType::default_text()
             };
-            let children = split_multipart(raw, part.body.clone(), &boundary, &child_default, depth, budget);
+            let children = split_multipart(
+                raw,
+                part.body.clone(),
+                &boundary,
+                &child_default,
+                depth,
+                budget,
+            );
             part.kind = PartKind::Multipart(children);
         }
-    } else if (part.content_type.is("message", "rfc822") || part.content_type.is("message", "global"))
+    } else if (part.content_type.is("message", "rfc822")
+        || part.content_type.is("message", "global"))
         && part.transfer_encoding(raw) == TransferEncoding::Identity
     {
         *budget -= 1;
-        let inner = parse_entity(raw, part.body.clone(), ContentType::default_text(), depth + 1, budget);
+        let inner = parse_entity(
+            raw,
+            part.body.clone(),
+            ContentType::default_text(),
+            depth + 1,
+            budget,
+        );
         part.kind = PartKind::Message(Box::new(inner));
     }
     part
@@ -145,7 +175,14 @@ fn split_multipart(
         part_start = Some((line_end + 1).min(body.end));
     }
     if let (Some(start), false) = (part_start, closed) {
-        push_part(raw, start..body.end, child_default, depth, budget, &mut parts);
+        push_part(
+            raw,
+            start..body.end,
+            child_default,
+            depth,
+            budget,
+            &mut parts,
+        );
     }
     if parts.is_empty() {
         parts.push(MimePart {
@@ -161,12 +198,25 @@ fn split_multipart(
     parts
 }
 
-fn push_part(raw: &[u8], range: Range<usize>, default_type: &ContentType, depth: usize, budget: &mut usize, parts: &mut Vec<MimePart>) {
+fn push_part(
+    raw: &[u8],
+    range: Range<usize>,
+    default_type: &ContentType,
+    depth: usize,
+    budget: &mut usize,
+    parts: &mut Vec<MimePart>,
+) {
     if *budget == 0 {
         return;
     }
     *budget -= 1;
-    parts.push(parse_entity(raw, range, default_type.clone(), depth + 1, budget));
+    parts.push(parse_entity(
+        raw,
+        range,
+        default_type.clone(),
+        depth + 1,
+        budget,
+    ));
 }
 
 /// End of a part that is followed by a delimiter line at `line_start`:

@@ -19,9 +19,7 @@ pub fn write_nil(out: &mut Vec<u8>) {
 /// is better than a protocol error that breaks the whole FETCH response.
 pub fn write_string(out: &mut Vec<u8>, value: &[u8]) {
     let needs_literal = value.len() > MAX_QUOTED_LEN
-        || value
-            .iter()
-            .any(|&b| b == b'\r' || b == b'\n' || b >= 0x80);
+        || value.iter().any(|&b| b == b'\r' || b == b'\n' || b >= 0x80);
     if needs_literal {
         out.push(b'{');
         out.extend_from_slice(value.len().to_string().as_bytes());
@@ -110,7 +108,13 @@ mod tests {
         write_params(&mut out, &[]);
         assert_eq!(out, b"NIL");
         out.clear();
-        write_params(&mut out, &[(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2".to_vec())]);
+        write_params(
+            &mut out,
+            &[
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"2".to_vec()),
+            ],
+        );
         assert_eq!(out, b"(\"a\" \"1\" \"b\" \"2\")");
     }
 }
