@@ -413,6 +413,23 @@ NIL (\"attachment\" (\"filename\" \"report.pdf\")) (\"en\") NIL)";
     }
 
     #[test]
+    fn bare_lf_gives_the_same_structure() {
+        let bare: Vec<u8> = NESTED.iter().copied().filter(|&b| b != b'\r').collect();
+        assert_eq!(structures(&bare), structures(NESTED));
+    }
+
+    #[test]
+    fn unknown_types_and_message_global() {
+        let raw = b"Content-Type: message/global\r\nContent-Transfer-Encoding: Base64\r\n\r\nU3ViamVjdDogeA==";
+        let (bs, body) = structures(raw);
+        assert_eq!(
+            bs,
+            "\"message\" \"global\" NIL NIL NIL \"Base64\" 16 NIL NIL NIL NIL"
+        );
+        assert_eq!(body, "\"message\" \"global\" NIL NIL NIL \"Base64\" 16");
+    }
+
+    #[test]
     fn malformed_inputs_do_not_panic() {
         let inputs: [&[u8]; 6] = [
             b"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x",

@@ -183,6 +183,37 @@ pub fn parse_date(value: &[u8]) -> Option<i64> {
     }
 }
 
+/// Most message ids taken from one References header; THREAD only needs
+/// the last few, and this bounds work on hostile headers.
+pub const MAX_MESSAGE_IDS: usize = 1000;
+
+/// The `<id>` tokens of a Message-ID / In-Reply-To / References value, in
+/// order, brackets stripped and blanks removed (for THREAD=REFERENCES).
+/// Text outside angle brackets (comments, phrases) is ignored.
+pub fn message_ids(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut ids = Vec::new();
+    let mut rest = value;
+    while ids.len() < MAX_MESSAGE_IDS {
+        let Some(close) = memchr::memchr(b'>', rest) else {
+            break;
+        };
+        // The nearest '<' before '>' opens the id, so a stray '<' in a
+        // comment before it does not swallow the real id.
+        if let Some(open) = memchr::memrchr(b'<', &rest[..close]) {
+            let id: Vec<u8> = rest[open + 1..close]
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            if !id.is_empty() {
+                ids.push(id);
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +277,15 @@ mod tests {
         );
         assert_eq!(decode_value(b" plain"), "plain");
         assert_eq!(decode_value(b""), "");
+    }
+
+    #[test]
+    fn message_id_lists() {
+        assert_eq!(
+            message_ids(b" <a@x> (comment <no)\r\n <b\r\n @y> junk <>"),
+            vec![b"a@x".to_vec(), b"b@y".to_vec()]
+        );
+        assert!(message_ids(b" no ids <unclosed").is_empty());
     }
 
     #[test]

@@ -157,6 +157,32 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic() {
+        let alphabet = b"ab:;<>@,\"\\()[]=?-\r\n \t/*'%\xc3\xff";
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for _ in 0..500 {
+            let len = (next() % 200) as usize;
+            let mut raw = b"Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n".to_vec();
+            raw.extend((0..len).map(|_| alphabet[(next() as usize) % alphabet.len()]));
+            let m = ParsedMessage::parse(&raw);
+            let mut out = Vec::new();
+            m.body_structure().write_imap(&mut out, true);
+            m.envelope().write_imap(&mut out);
+            assert!(out.starts_with(b"("));
+            let _ = m.search_text(&SearchKey::new("ab"));
+            let _ = m.base_subject();
+            let _ = m.address_display_key("from");
+            let _ = m.binary(&[1, 1]);
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic() {
         // A cheap deterministic fuzz: many pseudo-random mixes of MIME-ish
         // fragments must parse and answer every query.

@@ -9,8 +9,10 @@
 //! - a missing close delimiter ends the last part at the end of its parent;
 //! - a multipart with no parts at all gets one empty text/plain part, so
 //!   that BODYSTRUCTURE stays valid and part 1 exists;
-//! - message/rfc822 (and message/global) bodies in an identity transfer
-//!   encoding are parsed as nested messages.
+//! - message/rfc822 bodies in an identity transfer encoding are parsed as
+//!   nested messages. message/global is not: IMAP4rev1 clients only accept
+//!   the envelope form of BODYSTRUCTURE for "message" "rfc822", and part
+//!   numbering must agree with what BODYSTRUCTURE shows.
 //!
 //! Nesting deeper than [`MAX_DEPTH`] or more than [`MAX_PARTS`] parts stop
 //! the splitting (the rest stays one opaque part), so hostile input can
@@ -118,8 +120,7 @@ fn parse_entity(
             );
             part.kind = PartKind::Multipart(children);
         }
-    } else if (part.content_type.is("message", "rfc822")
-        || part.content_type.is("message", "global"))
+    } else if part.content_type.is("message", "rfc822")
         && part.transfer_encoding(raw) == TransferEncoding::Identity
     {
         *budget -= 1;
