@@ -7,7 +7,7 @@
 //! `MISSING_DOMAIN` (what Dovecot sends), because a NIL host would tell the
 //! client "this is a group marker".
 
-use super::header::{decode_value, unfold};
+use super::header::{decode_value, unfold, unfold_trim};
 
 /// Placeholder Dovecot sends for an address without a local part.
 pub const MISSING_MAILBOX: &[u8] = b"MISSING_MAILBOX";
@@ -48,8 +48,13 @@ struct Word<'a> {
     spaced: bool,
 }
 
-fn tokenize(value: &[u8]) -> Vec<Word<'_>> {
+/// A comment's text (outer parentheses stripped) and the number of words
+/// before it, so the parser can tell which address it follows.
+type Comment<'a> = (usize, &'a [u8]);
+
+fn tokenize(value: &[u8]) -> (Vec<Word<'_>>, Vec<Comment<'_>>) {
     let mut words = Vec::new();
+    let mut comments = Vec::new();
     let mut i = 0;
     let mut spaced = false;
     while i < value.len() {
@@ -61,7 +66,9 @@ fn tokenize(value: &[u8]) -> Vec<Word<'_>> {
                 continue;
             }
             b'(' => {
-                // Comments nest and may contain quoted pairs; they are dropped.
+                // Comments nest and may contain quoted pairs. They are kept
+                // aside: "addr (Full Name)" uses one as the display name.
+                let start = i + 1;
                 let mut depth = 0usize;
                 while i < value.len() {
                     match value[i] {
@@ -78,6 +85,15 @@ fn tokenize(value: &[u8]) -> Vec<Word<'_>> {
                     }
                     i += 1;
                 }
+                let end = if i <= value.len() && value.get(i - 1) == Some(&b')') {
+                    i - 1
+                } else {
+                    value.len()
+                };
+                comments.push((
+                    words.len(),
+                    value.get(start..end.max(start)).unwrap_or_default(),
+                ));
                 spaced = true;
                 continue;
             }
@@ -151,7 +167,7 @@ fn tokenize(value: &[u8]) -> Vec<Word<'_>> {
         }
         spaced = false;
     }
-    words
+    (words, comments)
 }
 
 fn unescape(quoted: &[u8], out: &mut Vec<u8>) {
@@ -187,6 +203,7 @@ fn non_empty(v: Vec<u8>) -> Option<Vec<u8>> {
 
 struct Parser<'a> {
     words: Vec<Word<'a>>,
+    comments: Vec<Comment<'a>>,
     pos: usize,
 }
 
@@ -257,7 +274,16 @@ impl<'a> Parser<'a> {
                 let domain = join(self.take_until(b",;<"));
                 // "local@domain <real@addr>" is broken; keep the first form.
                 self.take_until(b",;");
-                Some(address(None, None, local, domain))
+                // Old style "local@domain (Full Name)": the last comment
+                // inside this address is the name, as Dovecot does.
+                let name = self
+                    .comments
+                    .iter()
+                    .rev()
+                    .find(|(at, _)| *at > phrase_start && *at <= self.pos)
+                    .map(|(_, text)| unfold_trim(text).into_owned())
+                    .and_then(non_empty);
+                Some(address(name, None, local, domain))
             }
             _ if phrase_len > 0 => {
                 let local = join(&self.words[phrase_start..phrase_start + phrase_len]);
@@ -293,8 +319,10 @@ fn address(
 /// Parses a raw address-list header value into IMAP address structures.
 pub fn parse_address_list(raw_value: &[u8]) -> Vec<Address> {
     let value = unfold(raw_value);
+    let (words, comments) = tokenize(&value);
     let mut p = Parser {
-        words: tokenize(&value),
+        words,
+        comments,
         pos: 0,
     };
     let mut out = Vec::new();
@@ -456,7 +484,14 @@ mod tests {
             vec![a(None, Some("@route1,@route2"), Some("u"), Some("h"))]
         );
         assert_eq!(
-            parse_address_list(b" u@h (Comment, with comma)"),
+            parse_address_list(b" u@h (Full (nested) Name), v@h ()"),
+            vec![
+                a(Some("Full (nested) Name"), None, Some("u"), Some("h")),
+                a(None, None, Some("v"), Some("h")),
+            ]
+        );
+        assert_eq!(
+            parse_address_list(b" (lead) <u@h>"),
             vec![a(None, None, Some("u"), Some("h"))]
         );
         assert_eq!(

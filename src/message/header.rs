@@ -183,6 +183,21 @@ pub fn parse_date(value: &[u8]) -> Option<i64> {
     }
 }
 
+/// The calendar day a Date header value names, as written (time and zone
+/// disregarded, as SENTBEFORE / SENTON / SENTSINCE require): days since
+/// 1970-01-01. `None` when it is not a valid date.
+pub fn parse_date_day(value: &[u8]) -> Option<i64> {
+    let mut line = Vec::with_capacity(value.len() + 1);
+    line.extend_from_slice(value);
+    line.push(b'\n');
+    match MessageStream::new(&line).parse_date() {
+        HeaderValue::DateTime(dt) if dt.is_valid() => {
+            Some(dt.to_timestamp_local().div_euclid(86_400))
+        }
+        _ => None,
+    }
+}
+
 /// Most message ids taken from one References header; THREAD only needs
 /// the last few, and this bounds work on hostile headers.
 pub const MAX_MESSAGE_IDS: usize = 1000;
@@ -296,6 +311,17 @@ mod tests {
         );
         assert_eq!(parse_date(b" 1 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_date(b" garbage"), None);
+        // 23:30 at -0500 is the next day in UTC, but SENTON uses the written day.
+        assert_eq!(
+            parse_date(b" Fri, 2 Jan 1970 23:30:00 -0500"),
+            Some(86_400 + 84_600 + 18_000)
+        );
+        assert_eq!(parse_date_day(b" Fri, 2 Jan 1970 23:30:00 -0500"), Some(1));
+        assert_eq!(
+            parse_date_day(b" Wed, 31 Dec 1969 10:00:00 +0000"),
+            Some(-1)
+        );
+        assert_eq!(parse_date_day(b"nope"), None);
         assert_eq!(parse_date(b""), None);
     }
 }

@@ -6,7 +6,7 @@ use super::address::{display_key, sort_mailbox_key};
 use super::bodystructure::BodyStructure;
 use super::cache::CachedStructure;
 use super::envelope::Envelope;
-use super::header::{decode_value, parse_date};
+use super::header::{decode_value, message_ids, parse_date, parse_date_day};
 use super::search::{self, SearchKey};
 use super::section::{Section, SectionData, fetch_binary, fetch_section};
 use super::subject::base_subject;
@@ -90,6 +90,18 @@ impl<'a> ParsedMessage<'a> {
         self.header("date").and_then(parse_date)
     }
 
+    /// The Date header's calendar day as written (days since 1970-01-01),
+    /// for SENTBEFORE / SENTON / SENTSINCE.
+    pub fn sent_day(&self) -> Option<i64> {
+        self.header("date").and_then(parse_date_day)
+    }
+
+    /// Message ids in a Message-ID / In-Reply-To / References field, in
+    /// order, without angle brackets (THREAD=REFERENCES).
+    pub fn message_ids(&self, field: &str) -> Vec<Vec<u8>> {
+        self.header(field).map(message_ids).unwrap_or_default()
+    }
+
     /// SORT SUBJECT / THREAD key (RFC 5256 base subject).
     pub fn base_subject(&self) -> String {
         self.header("subject").map(base_subject).unwrap_or_default()
@@ -132,6 +144,8 @@ mod tests {
         let m = ParsedMessage::parse(raw);
         assert_eq!(m.size(), raw.len() as u64 + 6);
         assert_eq!(m.sent_date(), Some(60));
+        assert_eq!(m.sent_day(), Some(0));
+        assert!(m.message_ids("references").is_empty());
         assert_eq!(m.base_subject(), "hé");
         assert_eq!(m.header_decoded("to").as_deref(), Some("Zü <z@y>"));
         assert_eq!(m.address_sort_key("from"), "jo");
