@@ -67,6 +67,12 @@ impl Envelope {
         }
     }
 
+    /// Builds the envelope from bytes that start with a header (a whole
+    /// message, or just its header as a cache may hold it).
+    pub fn from_raw_header(raw: &[u8]) -> Envelope {
+        Envelope::from_header(raw, &HeaderBlock::parse(raw, 0, raw.len()))
+    }
+
     /// Appends the parenthesised ENVELOPE structure.
     pub fn write_imap(&self, out: &mut Vec<u8>) {
         out.push(b'(');
@@ -142,6 +148,14 @@ Message-Id: <B27397-0100000@cac.washington.edu>\r\n\
 ((NIL NIL \"minutes\" \"CNRI.Reston.VA.US\")(\"John Klensin\" NIL \"KLENSIN\" \"MIT.EDU\")) \
 NIL NIL \"<B27397-0100000@cac.washington.edu>\")"
         );
+    }
+
+    #[test]
+    fn header_only_input() {
+        let env = Envelope::from_raw_header(b"Subject: only a header\r\nFrom: x@y");
+        assert_eq!(env.subject.as_deref(), Some(&b"only a header"[..]));
+        assert_eq!(env.reply_to, env.from);
+        assert_eq!(env.from.len(), 1);
     }
 
     #[test]
