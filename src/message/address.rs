@@ -276,11 +276,13 @@ impl<'a> Parser<'a> {
                 self.take_until(b",;");
                 // Old style "local@domain (Full Name)": the last comment
                 // inside this address is the name, as Dovecot does.
-                let name = self
-                    .comments
-                    .iter()
-                    .rev()
-                    .find(|(at, _)| *at > phrase_start && *at <= self.pos)
+                // Comments are in position order: binary search keeps long
+                // lists linear.
+                let upto = self.comments.partition_point(|(at, _)| *at <= self.pos);
+                let name = upto
+                    .checked_sub(1)
+                    .and_then(|i| self.comments.get(i))
+                    .filter(|(at, _)| *at > phrase_start)
                     .map(|(_, text)| unfold_trim(text).into_owned())
                     .and_then(non_empty);
                 Some(address(name, None, local, domain))

@@ -261,9 +261,14 @@ struct RawParam {
     value: Vec<u8>,
 }
 
+/// Most parameters kept from one header value. Real mail has a handful;
+/// the cap keeps the RFC 2231 merge (quadratic in distinct names) cheap on
+/// hostile input.
+pub const MAX_PARAMS: usize = 256;
+
 fn parse_params(c: &mut Cursor<'_>) -> Params {
     let mut raw = Vec::new();
-    loop {
+    while raw.len() < MAX_PARAMS {
         c.skip_cfws();
         match c.peek() {
             None => break,
@@ -460,6 +465,16 @@ mod tests {
         assert_eq!(decode_rfc2231(b"utf-8''caf%C3%A9%20x"), "café x");
         assert_eq!(decode_rfc2231(b"plain"), "plain");
         assert_eq!(decode_rfc2231(b"utf-8''bad%zz%"), "bad%zz%");
+    }
+
+    #[test]
+    fn parameter_count_is_capped() {
+        let mut value = b"text/plain".to_vec();
+        for i in 0..(MAX_PARAMS + 50) {
+            value.extend_from_slice(format!("; p{i}*0=x").as_bytes());
+        }
+        let ct = parse_content_type(&value).unwrap();
+        assert_eq!(ct.params.len(), MAX_PARAMS);
     }
 
     #[test]
