@@ -3,7 +3,9 @@
 //!
 //! Case-insensitivity is Unicode simple case folding, approximated as
 //! "lower-case when that maps one character to one character" plus the
-//! folds that lower-casing misses (final sigma, long s, capital sharp s).
+//! folds that lower-casing misses (final sigma, long s, Greek symbol
+//! variants, ...). Characters whose lower case is several characters (like
+//! U+0130) are left alone, as simple folding does.
 //! Pure ASCII takes a fast path with no per-character work beyond
 //! `to_ascii_lowercase`.
 
@@ -18,9 +20,20 @@ use super::tree::{MimePart, PartKind};
 
 fn fold_char(c: char) -> char {
     match c {
+        // Characters whose simple case fold differs from their lower case
+        // (CaseFolding.txt status C/S entries that lower-casing misses).
         'ς' => 'σ',
         'ſ' => 's',
         'ẞ' => 'ß',
+        'ϐ' => 'β',
+        'ϑ' => 'θ',
+        'ϕ' => 'φ',
+        'ϖ' => 'π',
+        'ϰ' => 'κ',
+        'ϱ' => 'ρ',
+        'ϵ' => 'ε',
+        'ẛ' => 'ṡ',
+        '\u{345}' | '\u{1fbe}' => 'ι',
         _ => {
             let mut lower = c.to_lowercase();
             match (lower.next(), lower.next()) {
@@ -167,6 +180,8 @@ mod tests {
         assert!(!key.matches("uber"));
         assert!(SearchKey::new("").matches("anything"));
         assert!(SearchKey::new("straße").matches("STRAẞE"));
+        assert!(SearchKey::new("θ").matches("ϑ"));
+        assert_eq!(fold_case("İ"), "İ");
     }
 
     const MSG: &[u8] = b"From: =?UTF-8?Q?J=C3=B6rg?= <j@x>\r\nSubject: =?ISO-8859-1?Q?caf=E9?=\r\n\
