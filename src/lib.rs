@@ -3,6 +3,7 @@ pub mod cli;
 pub mod config;
 pub mod imap;
 pub mod lmtp;
+pub mod message;
 pub mod net;
 pub mod pop3;
 pub mod server;
