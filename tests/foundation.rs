@@ -262,3 +262,31 @@ for v in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
     );
     assert!(stdout.contains("refused TLSv1_1"), "{stdout}");
 }
+
+#[test]
+fn lmtp_answers_on_its_default_unix_socket() {
+    use std::io::{BufRead, BufReader, Write};
+    let srv = Server::start(Options::default());
+    // Dovecot's default `unix_listener lmtp` lives in base_dir.
+    let path = srv.dir.path().join("run/lmtp");
+    let s = std::os::unix::net::UnixStream::connect(&path).expect("lmtp socket");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("220 "), "{line}");
+    w.write_all(b"LHLO mta.example\r\n").unwrap();
+    loop {
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        if line.starts_with("250 ") {
+            break;
+        }
+        assert!(line.starts_with("250-"), "{line}");
+    }
+    w.write_all(b"QUIT\r\n").unwrap();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("221"), "{line}");
+}
