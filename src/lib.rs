@@ -1,2 +1,4 @@
 //! tern: a thread-per-core IMAP / POP3 / LMTP mail server.
 pub mod cli;
+pub mod lmtp;
+pub mod pop3;
