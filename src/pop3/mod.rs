@@ -1,2 +1,8 @@
 //! POP3 (RFC 1939, 2449, 2595, 5034): the sans-io protocol layer.
+//!
+//! `codec_line` frames lines, `codec` parses commands, `codec_response`
+//! builds replies, `codec_dotstuff` streams RETR/TOP bodies and
+//! `codec_uidl` formats UIDLs. Nothing here does I/O.
+pub mod codec;
+pub mod codec_base64;
 pub mod codec_line;
