@@ -6,3 +6,4 @@
 pub mod codec;
 pub mod codec_base64;
 pub mod codec_line;
+pub mod codec_response;
