@@ -5,5 +5,6 @@
 //! `codec_uidl` formats UIDLs. Nothing here does I/O.
 pub mod codec;
 pub mod codec_base64;
+pub mod codec_dotstuff;
 pub mod codec_line;
 pub mod codec_response;
