@@ -83,7 +83,10 @@ pub enum Pop3Command {
     /// `PASS password` (the rest of the line, spaces included).
     Pass(Secret),
     /// `APOP name digest`: parsed so we can answer "not supported" properly.
-    Apop { name: String, digest: String },
+    Apop {
+        name: String,
+        digest: String,
+    },
     /// `AUTH [mechanism [initial-response]]` (RFC 5034). A bare `AUTH`
     /// asks for the mechanism list. `=` as initial response means empty.
     Auth {
@@ -101,7 +104,10 @@ pub enum Pop3Command {
     Rset,
     Noop,
     /// `TOP msg n`: header plus the first `lines` body lines.
-    Top { message: MessageNumber, lines: u32 },
+    Top {
+        message: MessageNumber,
+        lines: u32,
+    },
     Uidl(Option<MessageNumber>),
     Quit,
     /// `LAST` (RFC 1460), only when `pop3_enable_last` is on.
@@ -243,7 +249,8 @@ fn trim_trailing_spaces(bytes: &[u8]) -> &[u8] {
 fn parse_apop(rest: &[u8]) -> Result<Pop3Command, Pop3CommandError> {
     let rest = trim_trailing_spaces(rest);
     // The digest is the last word; the name is everything before it.
-    let split = memchr::memrchr(b' ', rest).ok_or(Pop3CommandError::MissingArgument { command: "APOP" })?;
+    let split =
+        memchr::memrchr(b' ', rest).ok_or(Pop3CommandError::MissingArgument { command: "APOP" })?;
     let name = trim_trailing_spaces(&rest[..split]);
     let digest = &rest[split + 1..];
     if name.is_empty() {
@@ -337,7 +344,11 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn none(&mut self, command: &'static str, value: Pop3Command) -> Result<Pop3Command, Pop3CommandError> {
+    fn none(
+        &mut self,
+        command: &'static str,
+        value: Pop3Command,
+    ) -> Result<Pop3Command, Pop3CommandError> {
         self.end(command).map(|()| value)
     }
 
@@ -356,7 +367,10 @@ impl<'a> Args<'a> {
         Ok(number)
     }
 
-    fn optional_message(&mut self, command: &'static str) -> Result<Option<MessageNumber>, Pop3CommandError> {
+    fn optional_message(
+        &mut self,
+        command: &'static str,
+    ) -> Result<Option<MessageNumber>, Pop3CommandError> {
         if self.rest.iter().all(|&b| b == b' ') {
             return Ok(None);
         }
@@ -398,18 +412,39 @@ mod tests {
 
     #[test]
     fn argumentless_commands_refuse_arguments() {
-        assert_eq!(parse("STAT 1"), Err(Pop3CommandError::TooManyArguments { command: "STAT" }));
-        assert_eq!(parse("QUIT now"), Err(Pop3CommandError::TooManyArguments { command: "QUIT" }));
+        assert_eq!(
+            parse("STAT 1"),
+            Err(Pop3CommandError::TooManyArguments { command: "STAT" })
+        );
+        assert_eq!(
+            parse("QUIT now"),
+            Err(Pop3CommandError::TooManyArguments { command: "QUIT" })
+        );
     }
 
     #[test]
     fn message_number_commands() {
         assert_eq!(parse("LIST 3"), Ok(Pop3Command::List(Some(msg(3)))));
         assert_eq!(parse("retr 1"), Ok(Pop3Command::Retr(msg(1))));
-        assert_eq!(parse("DELE 0004294967295"), Ok(Pop3Command::Dele(msg(u32::MAX))));
+        assert_eq!(
+            parse("DELE 0004294967295"),
+            Ok(Pop3Command::Dele(msg(u32::MAX)))
+        );
         assert_eq!(parse("UIDL 12"), Ok(Pop3Command::Uidl(Some(msg(12)))));
-        assert_eq!(parse("TOP 2 0"), Ok(Pop3Command::Top { message: msg(2), lines: 0 }));
-        assert_eq!(parse("top 2  10 "), Ok(Pop3Command::Top { message: msg(2), lines: 10 }));
+        assert_eq!(
+            parse("TOP 2 0"),
+            Ok(Pop3Command::Top {
+                message: msg(2),
+                lines: 0
+            })
+        );
+        assert_eq!(
+            parse("top 2  10 "),
+            Ok(Pop3Command::Top {
+                message: msg(2),
+                lines: 10
+            })
+        );
     }
 
     #[test]
@@ -421,13 +456,31 @@ mod tests {
         assert_eq!(parse("RETR 1x"), invalid("RETR"));
         assert_eq!(parse("DELE 4294967296"), invalid("DELE"));
         assert_eq!(parse("LIST 99999999999999999999"), invalid("LIST"));
-        assert_eq!(parse("RETR"), Err(Pop3CommandError::MissingArgument { command: "RETR" }));
-        assert_eq!(parse("RETR 1 2"), Err(Pop3CommandError::TooManyArguments { command: "RETR" }));
-        assert_eq!(parse("UIDL 1 2"), Err(Pop3CommandError::TooManyArguments { command: "UIDL" }));
-        assert_eq!(parse("TOP 1"), Err(Pop3CommandError::MissingArgument { command: "TOP" }));
+        assert_eq!(
+            parse("RETR"),
+            Err(Pop3CommandError::MissingArgument { command: "RETR" })
+        );
+        assert_eq!(
+            parse("RETR 1 2"),
+            Err(Pop3CommandError::TooManyArguments { command: "RETR" })
+        );
+        assert_eq!(
+            parse("UIDL 1 2"),
+            Err(Pop3CommandError::TooManyArguments { command: "UIDL" })
+        );
+        assert_eq!(
+            parse("TOP 1"),
+            Err(Pop3CommandError::MissingArgument { command: "TOP" })
+        );
         assert_eq!(parse("TOP 1 -1"), Err(Pop3CommandError::InvalidLineCount));
-        assert_eq!(parse("TOP 1 4294967296"), Err(Pop3CommandError::InvalidLineCount));
-        assert_eq!(parse("TOP 1 2 3"), Err(Pop3CommandError::TooManyArguments { command: "TOP" }));
+        assert_eq!(
+            parse("TOP 1 4294967296"),
+            Err(Pop3CommandError::InvalidLineCount)
+        );
+        assert_eq!(
+            parse("TOP 1 2 3"),
+            Err(Pop3CommandError::TooManyArguments { command: "TOP" })
+        );
     }
 
     #[test]
@@ -440,14 +493,23 @@ mod tests {
 
     #[test]
     fn user_and_pass_take_the_rest_of_the_line() {
-        assert_eq!(parse("USER alice@example.com"), Ok(Pop3Command::User("alice@example.com".into())));
+        assert_eq!(
+            parse("USER alice@example.com"),
+            Ok(Pop3Command::User("alice@example.com".into()))
+        );
         assert_eq!(parse("user bob "), Ok(Pop3Command::User("bob".into())));
         let Ok(Pop3Command::Pass(secret)) = parse("PASS  correct horse battery ") else {
             panic!("PASS did not parse");
         };
         assert_eq!(secret.expose(), b" correct horse battery ");
-        assert_eq!(parse("PASS"), Err(Pop3CommandError::MissingArgument { command: "PASS" }));
-        assert_eq!(parse("USER"), Err(Pop3CommandError::MissingArgument { command: "USER" }));
+        assert_eq!(
+            parse("PASS"),
+            Err(Pop3CommandError::MissingArgument { command: "PASS" })
+        );
+        assert_eq!(
+            parse("USER"),
+            Err(Pop3CommandError::MissingArgument { command: "USER" })
+        );
         assert_eq!(
             Pop3Command::parse(b"USER \xff", &Pop3ParserOptions::default()),
             Err(Pop3CommandError::NotUtf8 { command: "USER" })
@@ -469,20 +531,35 @@ mod tests {
                 digest: "c4c9334bac560ecc979e58001b3e22fb".into()
             })
         );
-        assert_eq!(parse("APOP mrose c4c9"), Err(Pop3CommandError::InvalidDigest));
-        assert_eq!(parse("APOP c4c9334bac560ecc979e58001b3e22fb"), Err(Pop3CommandError::MissingArgument { command: "APOP" }));
-        assert_eq!(parse("APOP"), Err(Pop3CommandError::MissingArgument { command: "APOP" }));
+        assert_eq!(
+            parse("APOP mrose c4c9"),
+            Err(Pop3CommandError::InvalidDigest)
+        );
+        assert_eq!(
+            parse("APOP c4c9334bac560ecc979e58001b3e22fb"),
+            Err(Pop3CommandError::MissingArgument { command: "APOP" })
+        );
+        assert_eq!(
+            parse("APOP"),
+            Err(Pop3CommandError::MissingArgument { command: "APOP" })
+        );
     }
 
     #[test]
     fn auth_forms() {
         assert_eq!(
             parse("AUTH"),
-            Ok(Pop3Command::Auth { mechanism: None, initial_response: None })
+            Ok(Pop3Command::Auth {
+                mechanism: None,
+                initial_response: None
+            })
         );
         assert_eq!(
             parse("auth plain"),
-            Ok(Pop3Command::Auth { mechanism: Some("PLAIN".into()), initial_response: None })
+            Ok(Pop3Command::Auth {
+                mechanism: Some("PLAIN".into()),
+                initial_response: None
+            })
         );
         assert_eq!(
             parse("AUTH PLAIN AGFsaWNlAHNlY3JldA=="),
@@ -498,9 +575,15 @@ mod tests {
                 initial_response: Some(Secret::new(Vec::new()))
             })
         );
-        assert_eq!(parse("AUTH PLAIN !!!!"), Err(Pop3CommandError::InvalidBase64));
+        assert_eq!(
+            parse("AUTH PLAIN !!!!"),
+            Err(Pop3CommandError::InvalidBase64)
+        );
         assert_eq!(parse("AUTH PL@IN"), Err(Pop3CommandError::InvalidMechanism));
-        assert_eq!(parse("AUTH PLAIN AA== extra"), Err(Pop3CommandError::TooManyArguments { command: "AUTH" }));
+        assert_eq!(
+            parse("AUTH PLAIN AA== extra"),
+            Err(Pop3CommandError::TooManyArguments { command: "AUTH" })
+        );
     }
 
     #[test]
@@ -514,7 +597,10 @@ mod tests {
             parse_sasl_continuation(b""),
             Ok(SaslContinuation::Response(Secret::new(Vec::new())))
         );
-        assert_eq!(parse_sasl_continuation(b"not base64"), Err(Pop3CommandError::InvalidBase64));
+        assert_eq!(
+            parse_sasl_continuation(b"not base64"),
+            Err(Pop3CommandError::InvalidBase64)
+        );
     }
 
     #[test]
@@ -545,7 +631,10 @@ mod tests {
     #[test]
     fn names_match_keywords() {
         let options = Pop3ParserOptions { enable_last: true };
-        for line in ["USER a", "PASS b", "AUTH", "STLS", "CAPA", "STAT", "LIST", "RETR 1", "DELE 1", "RSET", "NOOP", "TOP 1 1", "UIDL", "QUIT", "LAST"] {
+        for line in [
+            "USER a", "PASS b", "AUTH", "STLS", "CAPA", "STAT", "LIST", "RETR 1", "DELE 1", "RSET",
+            "NOOP", "TOP 1 1", "UIDL", "QUIT", "LAST",
+        ] {
             let command = Pop3Command::parse(line.as_bytes(), &options).unwrap();
             assert!(line.starts_with(command.name()), "{line}");
         }

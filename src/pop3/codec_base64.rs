@@ -30,8 +30,16 @@ pub fn encode_base64(data: &[u8], out: &mut Vec<u8>) {
         let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
         out.push(ALPHABET[(n >> 18) as usize & 63]);
         out.push(ALPHABET[(n >> 12) as usize & 63]);
-        out.push(if group.len() > 1 { ALPHABET[(n >> 6) as usize & 63] } else { b'=' });
-        out.push(if group.len() > 2 { ALPHABET[n as usize & 63] } else { b'=' });
+        out.push(if group.len() > 1 {
+            ALPHABET[(n >> 6) as usize & 63]
+        } else {
+            b'='
+        });
+        out.push(if group.len() > 2 {
+            ALPHABET[n as usize & 63]
+        } else {
+            b'='
+        });
     }
 }
 
@@ -111,6 +119,9 @@ mod tests {
         assert_eq!(decode_base64(b"Zg==Zm8="), Err(Base64Error::Padding));
         assert_eq!(decode_base64(b"Z==="), Err(Base64Error::Padding));
         assert_eq!(decode_base64(b"Zm=v"), Err(Base64Error::Character));
-        assert_eq!(decode_base64(b"\xff\xff\xff\xff"), Err(Base64Error::Character));
+        assert_eq!(
+            decode_base64(b"\xff\xff\xff\xff"),
+            Err(Base64Error::Character)
+        );
     }
 }

@@ -225,7 +225,10 @@ mod tests {
 
     #[test]
     fn plain_message_passes_through() {
-        assert_eq!(retr(b"Subject: x\r\n\r\nhello\r\n"), b"Subject: x\r\n\r\nhello\r\n.\r\n");
+        assert_eq!(
+            retr(b"Subject: x\r\n\r\nhello\r\n"),
+            b"Subject: x\r\n\r\nhello\r\n.\r\n"
+        );
     }
 
     #[test]
@@ -239,7 +242,10 @@ mod tests {
 
     #[test]
     fn bare_lf_becomes_crlf() {
-        assert_eq!(retr(b"A: b\n\nline1\nline2\n"), b"A: b\r\n\r\nline1\r\nline2\r\n.\r\n");
+        assert_eq!(
+            retr(b"A: b\n\nline1\nline2\n"),
+            b"A: b\r\n\r\nline1\r\nline2\r\n.\r\n"
+        );
         assert_eq!(retr(b"\n.\n"), b"\r\n..\r\n.\r\n");
     }
 
@@ -270,14 +276,20 @@ mod tests {
     #[test]
     fn nuls_kept_or_replaced() {
         assert_eq!(retr(b"a\0b\r\n"), b"a\0b\r\n.\r\n");
-        let no_nuls = DotStuffOptions { outlook_no_nuls: true, ..DotStuffOptions::default() };
+        let no_nuls = DotStuffOptions {
+            outlook_no_nuls: true,
+            ..DotStuffOptions::default()
+        };
         let out = encode_every_split(|| DotStuffer::retr(no_nuls), b"\0\r\na\0\0b\r\n");
         assert_eq!(out, b"\x80\r\na\x80\x80b\r\n.\r\n");
     }
 
     #[test]
     fn oe_ns_eoh_adds_missing_header_end() {
-        let eoh = DotStuffOptions { oe_ns_eoh: true, ..DotStuffOptions::default() };
+        let eoh = DotStuffOptions {
+            oe_ns_eoh: true,
+            ..DotStuffOptions::default()
+        };
         let out = encode_every_split(|| DotStuffer::retr(eoh), b"Subject: only header\r\nFrom: a");
         assert_eq!(out, b"Subject: only header\r\nFrom: a\r\n\r\n.\r\n");
         // Already has a header end: unchanged.
@@ -287,7 +299,10 @@ mod tests {
         let out = encode_every_split(|| DotStuffer::retr(eoh), b"Subject: x\r\n\r");
         assert_eq!(out, b"Subject: x\r\n\r\n.\r\n");
         // Without the workaround the header is sent as is.
-        assert_eq!(retr(b"Subject: only header"), b"Subject: only header\r\n.\r\n");
+        assert_eq!(
+            retr(b"Subject: only header"),
+            b"Subject: only header\r\n.\r\n"
+        );
         let out = encode_every_split(|| DotStuffer::top(3, eoh), b"H: v\n");
         assert_eq!(out, b"H: v\r\n\r\n.\r\n");
     }
@@ -298,9 +313,15 @@ mod tests {
         assert_eq!(top(0, message), b"A: 1\r\nB: 2\r\n\r\n.\r\n");
         assert_eq!(top(1, message), b"A: 1\r\nB: 2\r\n\r\nl1\r\n.\r\n");
         assert_eq!(top(2, message), b"A: 1\r\nB: 2\r\n\r\nl1\r\n..l2\r\n.\r\n");
-        assert_eq!(top(4, message), b"A: 1\r\nB: 2\r\n\r\nl1\r\n..l2\r\nl3\r\nl4\r\n.\r\n");
+        assert_eq!(
+            top(4, message),
+            b"A: 1\r\nB: 2\r\n\r\nl1\r\n..l2\r\nl3\r\nl4\r\n.\r\n"
+        );
         assert_eq!(top(100, message), top(4, message));
-        assert_eq!(top(1, b"A: 1\n\nbody\nmore\n"), b"A: 1\r\n\r\nbody\r\n.\r\n");
+        assert_eq!(
+            top(1, b"A: 1\n\nbody\nmore\n"),
+            b"A: 1\r\n\r\nbody\r\n.\r\n"
+        );
         assert_eq!(top(5, b"only header"), b"only header\r\n.\r\n");
         assert_eq!(top(0, b"\r\nbody"), b"\r\n.\r\n");
     }
@@ -309,19 +330,32 @@ mod tests {
     fn top_reports_completion_so_the_caller_stops_reading() {
         let mut encoder = DotStuffer::top(1, DotStuffOptions::default());
         let mut out = Vec::new();
-        assert_eq!(encoder.feed(b"H: v\r\n\r\nfirst\r\nsecond", &mut out), Progress::Complete);
+        assert_eq!(
+            encoder.feed(b"H: v\r\n\r\nfirst\r\nsecond", &mut out),
+            Progress::Complete
+        );
         assert_eq!(encoder.feed(b"ignored\r\n", &mut out), Progress::Complete);
         encoder.finish(&mut out);
         assert_eq!(out, b"H: v\r\n\r\nfirst\r\n.\r\n");
         let mut retr = DotStuffer::retr(DotStuffOptions::default());
-        assert_eq!(retr.feed(b"a\r\n\r\nb\r\n", &mut Vec::new()), Progress::NeedMore);
+        assert_eq!(
+            retr.feed(b"a\r\n\r\nb\r\n", &mut Vec::new()),
+            Progress::NeedMore
+        );
     }
 
     #[test]
     fn terminator_never_appears_inside_the_body() {
         // Whatever the message, the wire form contains CRLF.CRLF only at the
         // very end: a client cannot be made to stop early.
-        let nasty: &[&[u8]] = &[b"\r\n.\r\n", b"\n.\n", b".\r\n.\r\n", b"a\r\n.\r\n.\r\nb", b"\r\r\n.\r\n\r\n.", b"\n\r.\n."];
+        let nasty: &[&[u8]] = &[
+            b"\r\n.\r\n",
+            b"\n.\n",
+            b".\r\n.\r\n",
+            b"a\r\n.\r\n.\r\nb",
+            b"\r\r\n.\r\n\r\n.",
+            b"\n\r.\n.",
+        ];
         for input in nasty {
             let out = retr(input);
             let mut wire = b"+OK\r\n".to_vec();
@@ -335,12 +369,19 @@ mod tests {
     fn large_message_in_odd_chunks() {
         let mut message = b"Subject: big\r\n\r\n".to_vec();
         for i in 0..5000 {
-            message.extend_from_slice(if i % 3 == 0 { b".dot line\n" } else { b"plain line\r\n" });
+            message.extend_from_slice(if i % 3 == 0 {
+                b".dot line\n"
+            } else {
+                b"plain line\r\n"
+            });
         }
         let whole = encode(|| DotStuffer::retr(DotStuffOptions::default()), &[&message]);
         for size in [1, 2, 3, 7, 64, 4095] {
             let chunks: Vec<&[u8]> = message.chunks(size).collect();
-            assert_eq!(encode(|| DotStuffer::retr(DotStuffOptions::default()), &chunks), whole);
+            assert_eq!(
+                encode(|| DotStuffer::retr(DotStuffOptions::default()), &chunks),
+                whole
+            );
         }
         assert!(whole.0.ends_with(b"plain line\r\n.\r\n"));
     }

@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(frames(6, b"abcde\r\n", 100), vec![None]);
         assert_eq!(frames(6, b"abcde\n", 100), vec![None]);
         for chunk in 1..7 {
-            assert_eq!(frames(6, b"abcde\r\nok\r\n", chunk), vec![None, Some(b"ok".to_vec())]);
+            assert_eq!(
+                frames(6, b"abcde\r\nok\r\n", chunk),
+                vec![None, Some(b"ok".to_vec())]
+            );
         }
     }
 
@@ -199,6 +202,9 @@ mod tests {
     #[test]
     fn tiny_cap_is_raised() {
         assert_eq!(LineFramer::new(0).max_line(), 3);
-        assert_eq!(frames(0, b"a\r\nab\r\n", 100), vec![Some(b"a".to_vec()), None]);
+        assert_eq!(
+            frames(0, b"a\r\nab\r\n", 100),
+            vec![Some(b"a".to_vec()), None]
+        );
     }
 }

@@ -55,15 +55,26 @@ pub struct Pop3Response<'a> {
 
 impl<'a> Pop3Response<'a> {
     pub fn ok(text: &'a str) -> Self {
-        Self { status: Status::Ok, code: None, text }
+        Self {
+            status: Status::Ok,
+            code: None,
+            text,
+        }
     }
 
     pub fn err(text: &'a str) -> Self {
-        Self { status: Status::Err, code: None, text }
+        Self {
+            status: Status::Err,
+            code: None,
+            text,
+        }
     }
 
     pub fn with_code(self, code: ResponseCode) -> Self {
-        Self { code: Some(code), ..self }
+        Self {
+            code: Some(code),
+            ..self
+        }
     }
 
     /// Appends `+OK [CODE] text\r\n` (the code and text only when present).
@@ -86,7 +97,10 @@ impl<'a> Pop3Response<'a> {
 }
 
 fn push_sanitised(out: &mut Vec<u8>, text: &[u8]) {
-    out.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    out.extend(
+        text.iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
 }
 
 /// Appends one line of a multi-line body: a leading `.` is doubled and CRLF
@@ -194,7 +208,12 @@ impl Pop3Capabilities {
             (self.stls, "STLS"),
             (self.user, "USER"),
         ];
-        lines.extend(flags.iter().filter(|(on, _)| *on).map(|(_, name)| (*name).to_owned()));
+        lines.extend(
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, name)| (*name).to_owned()),
+        );
         if !self.sasl_mechanisms.is_empty() {
             lines.push(format!("SASL {}", self.sasl_mechanisms.join(" ")));
         }
@@ -229,23 +248,42 @@ mod tests {
     #[test]
     fn status_lines() {
         assert_eq!(text(|o| Pop3Response::ok("").encode(o)), "+OK\r\n");
-        assert_eq!(text(|o| Pop3Response::ok("Logged in.").encode(o)), "+OK Logged in.\r\n");
-        assert_eq!(text(|o| Pop3Response::err("No such message").encode(o)), "-ERR No such message\r\n");
+        assert_eq!(
+            text(|o| Pop3Response::ok("Logged in.").encode(o)),
+            "+OK Logged in.\r\n"
+        );
+        assert_eq!(
+            text(|o| Pop3Response::err("No such message").encode(o)),
+            "-ERR No such message\r\n"
+        );
     }
 
     #[test]
     fn every_response_code() {
         let cases = [
             (ResponseCode::InUse, "-ERR [IN-USE] Mailbox locked\r\n"),
-            (ResponseCode::LoginDelay, "-ERR [LOGIN-DELAY] Mailbox locked\r\n"),
+            (
+                ResponseCode::LoginDelay,
+                "-ERR [LOGIN-DELAY] Mailbox locked\r\n",
+            ),
             (ResponseCode::SysTemp, "-ERR [SYS/TEMP] Mailbox locked\r\n"),
             (ResponseCode::SysPerm, "-ERR [SYS/PERM] Mailbox locked\r\n"),
             (ResponseCode::Auth, "-ERR [AUTH] Mailbox locked\r\n"),
         ];
         for (code, expected) in cases {
-            assert_eq!(text(|o| Pop3Response::err("Mailbox locked").with_code(code).encode(o)), expected);
+            assert_eq!(
+                text(|o| Pop3Response::err("Mailbox locked")
+                    .with_code(code)
+                    .encode(o)),
+                expected
+            );
         }
-        assert_eq!(text(|o| Pop3Response::err("").with_code(ResponseCode::Auth).encode(o)), "-ERR [AUTH]\r\n");
+        assert_eq!(
+            text(|o| Pop3Response::err("")
+                .with_code(ResponseCode::Auth)
+                .encode(o)),
+            "-ERR [AUTH]\r\n"
+        );
     }
 
     #[test]
@@ -271,16 +309,28 @@ mod tests {
     fn listings() {
         let one = MessageNumber::new(1).unwrap();
         assert_eq!(text(|o| encode_scan_listing(o, one, 120)), "1 120\r\n");
-        assert_eq!(text(|o| encode_uidl_listing(o, one, "00000001502a3b7c")), "1 00000001502a3b7c\r\n");
-        assert_eq!(text(|o| encode_uidl_listing(o, one, "a b\r\n")), "1 a_b__\r\n");
+        assert_eq!(
+            text(|o| encode_uidl_listing(o, one, "00000001502a3b7c")),
+            "1 00000001502a3b7c\r\n"
+        );
+        assert_eq!(
+            text(|o| encode_uidl_listing(o, one, "a b\r\n")),
+            "1 a_b__\r\n"
+        );
         let long = "x".repeat(100);
-        assert_eq!(text(|o| encode_uidl_listing(o, one, &long)).len(), 2 + 70 + 2);
+        assert_eq!(
+            text(|o| encode_uidl_listing(o, one, &long)).len(),
+            2 + 70 + 2
+        );
     }
 
     #[test]
     fn sasl_challenges() {
         assert_eq!(text(|o| encode_sasl_challenge(o, b"")), "+ \r\n");
-        assert_eq!(text(|o| encode_sasl_challenge(o, b"Username:")), "+ VXNlcm5hbWU6\r\n");
+        assert_eq!(
+            text(|o| encode_sasl_challenge(o, b"Username:")),
+            "+ VXNlcm5hbWU6\r\n"
+        );
     }
 
     #[test]
@@ -315,7 +365,10 @@ mod tests {
             text(|o| caps.encode(o)),
             "+OK\r\nCAPA\r\nLOGIN-DELAY 900\r\nEXPIRE NEVER\r\nIMPLEMENTATION tern\r\n.\r\n"
         );
-        let days = Pop3Capabilities { expire: Some(ExpirePolicy::Days(30)), ..Pop3Capabilities::default() };
+        let days = Pop3Capabilities {
+            expire: Some(ExpirePolicy::Days(30)),
+            ..Pop3Capabilities::default()
+        };
         assert!(text(|o| days.encode(o)).contains("\r\nEXPIRE 30\r\n"));
     }
 }

@@ -8,3 +8,4 @@ pub mod codec_base64;
 pub mod codec_dotstuff;
 pub mod codec_line;
 pub mod codec_response;
+pub mod codec_uidl;
