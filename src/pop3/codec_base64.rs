@@ -57,7 +57,7 @@ fn sextet(c: u8) -> Option<u32> {
 
 /// Decodes padded base64. The output is never longer than 3/4 of the input.
 pub fn decode_base64(text: &[u8]) -> Result<Vec<u8>, Base64Error> {
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err(Base64Error::Length);
     }
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
