@@ -1,1 +1,2 @@
-//! LMTP (RFC 2033).
+//! LMTP (RFC 2033, with RFC 5321 syntax): the sans-io protocol layer.
+pub mod codec_path;
