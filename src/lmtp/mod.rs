@@ -1,2 +1,3 @@
 //! LMTP (RFC 2033, with RFC 5321 syntax): the sans-io protocol layer.
 pub mod codec_path;
+pub mod codec_reply;
