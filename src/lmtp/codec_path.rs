@@ -152,7 +152,9 @@ fn skip_source_route(input: &[u8]) -> Result<&[u8], PathError> {
     }
     let colon = memchr::memchr(b':', input).ok_or(PathError::InvalidSourceRoute)?;
     for hop in input[..colon].split(|&b| b == b',') {
-        let domain = hop.strip_prefix(b"@").ok_or(PathError::InvalidSourceRoute)?;
+        let domain = hop
+            .strip_prefix(b"@")
+            .ok_or(PathError::InvalidSourceRoute)?;
         if !is_domain(domain) && !is_address_literal(domain) {
             return Err(PathError::InvalidSourceRoute);
         }
@@ -191,13 +193,7 @@ fn parse_mailbox(input: &[u8]) -> Result<(SmtpAddress, &[u8]), PathError> {
             (Some(domain.to_owned()), &after_at[end..])
         }
     };
-    Ok((
-        SmtpAddress {
-            local_part,
-            domain,
-        },
-        rest,
-    ))
+    Ok((SmtpAddress { local_part, domain }, rest))
 }
 
 /// After the opening quote: `qtext / \ char` up to the closing quote.
@@ -321,10 +317,19 @@ mod tests {
 
     #[test]
     fn plain_and_null_paths() {
-        assert_eq!(path("<a@b.example>"), Ok((Some(addr("a", "b.example")), String::new())));
+        assert_eq!(
+            path("<a@b.example>"),
+            Ok((Some(addr("a", "b.example")), String::new()))
+        );
         assert_eq!(path("<>"), Ok((None, String::new())));
-        assert_eq!(path("<a@b> SIZE=10"), Ok((Some(addr("a", "b")), " SIZE=10".into())));
-        assert_eq!(path("<> BODY=8BITMIME"), Ok((None, " BODY=8BITMIME".into())));
+        assert_eq!(
+            path("<a@b> SIZE=10"),
+            Ok((Some(addr("a", "b")), " SIZE=10".into()))
+        );
+        assert_eq!(
+            path("<> BODY=8BITMIME"),
+            Ok((None, " BODY=8BITMIME".into()))
+        );
     }
 
     #[test]
@@ -347,8 +352,14 @@ mod tests {
         assert_eq!(address.local_part(), r#"a"b\c"#);
         assert_eq!(address.encode(), r#""a\"b\\c"@x"#);
         // Needless quoting is dropped on output.
-        assert_eq!(path(r#"<"plain"@x>"#).unwrap().0.unwrap().encode(), "plain@x");
-        assert_eq!(path(r#"<"unterminated@x>"#), Err(PathError::InvalidLocalPart));
+        assert_eq!(
+            path(r#"<"plain"@x>"#).unwrap().0.unwrap().encode(),
+            "plain@x"
+        );
+        assert_eq!(
+            path(r#"<"unterminated@x>"#),
+            Err(PathError::InvalidLocalPart)
+        );
         assert_eq!(path(r#"<""@x>"#), Err(PathError::InvalidLocalPart));
         assert_eq!(path("<\"a\x01\"@x>"), Err(PathError::InvalidLocalPart));
     }
@@ -358,28 +369,51 @@ mod tests {
         let address = path("<foo.@docomo.ne.jp>").unwrap().0.unwrap();
         assert_eq!(address.local_part(), "foo.");
         assert_eq!(address.encode(), "\"foo.\"@docomo.ne.jp");
-        assert_eq!(path("<john..doe@x>").unwrap().0.unwrap().local_part(), "john..doe");
+        assert_eq!(
+            path("<john..doe@x>").unwrap().0.unwrap().local_part(),
+            "john..doe"
+        );
     }
 
     #[test]
     fn source_routes_are_ignored() {
-        assert_eq!(path("<@relay.example,@b.example:user@c.example>").unwrap().0, Some(addr("user", "c.example")));
-        assert_eq!(path("<@relay.example:user@c.example>").unwrap().0, Some(addr("user", "c.example")));
+        assert_eq!(
+            path("<@relay.example,@b.example:user@c.example>")
+                .unwrap()
+                .0,
+            Some(addr("user", "c.example"))
+        );
+        assert_eq!(
+            path("<@relay.example:user@c.example>").unwrap().0,
+            Some(addr("user", "c.example"))
+        );
         assert_eq!(path("<@:user@c>"), Err(PathError::InvalidSourceRoute));
         assert_eq!(path("<@relay user@c>"), Err(PathError::InvalidSourceRoute));
     }
 
     #[test]
     fn domains_and_literals() {
-        assert_eq!(path("<u@[192.0.2.1]>").unwrap().0, Some(addr("u", "[192.0.2.1]")));
-        assert_eq!(path("<u@[IPv6:2001:db8::1]>").unwrap().0, Some(addr("u", "[IPv6:2001:db8::1]")));
-        assert_eq!(path("<u@bücher.example>").unwrap().0, Some(addr("u", "bücher.example")));
+        assert_eq!(
+            path("<u@[192.0.2.1]>").unwrap().0,
+            Some(addr("u", "[192.0.2.1]"))
+        );
+        assert_eq!(
+            path("<u@[IPv6:2001:db8::1]>").unwrap().0,
+            Some(addr("u", "[IPv6:2001:db8::1]"))
+        );
+        assert_eq!(
+            path("<u@bücher.example>").unwrap().0,
+            Some(addr("u", "bücher.example"))
+        );
         assert_eq!(path("<u@>"), Err(PathError::InvalidDomain));
         assert_eq!(path("<u@a..b>"), Err(PathError::InvalidDomain));
         assert_eq!(path("<u@-a.b>"), Err(PathError::InvalidDomain));
         assert_eq!(path("<u@a b>"), Err(PathError::InvalidDomain));
         assert_eq!(path("<u@[1.2.3.4>"), Err(PathError::InvalidDomain));
-        assert_eq!(SmtpAddress::new("u", Some("bad domain")), Err(PathError::InvalidDomain));
+        assert_eq!(
+            SmtpAddress::new("u", Some("bad domain")),
+            Err(PathError::InvalidDomain)
+        );
     }
 
     #[test]
@@ -395,18 +429,29 @@ mod tests {
 
     #[test]
     fn mailbox_for_path_workaround() {
-        let options = PathOptions { mailbox_without_brackets: true };
+        let options = PathOptions {
+            mailbox_without_brackets: true,
+        };
         let (address, rest) = parse_path(b"a@b SIZE=1", options).unwrap();
         assert_eq!(address, Some(addr("a", "b")));
         assert_eq!(rest, b" SIZE=1");
-        assert_eq!(parse_path(b"<a@b>", options).unwrap().0, Some(addr("a", "b")));
+        assert_eq!(
+            parse_path(b"<a@b>", options).unwrap().0,
+            Some(addr("a", "b"))
+        );
         assert_eq!(parse_path(b"a@b>", options), Err(PathError::InvalidDomain));
     }
 
     #[test]
     fn non_utf8_is_refused() {
-        assert_eq!(parse_path(b"<\xff@b>", PathOptions::default()), Err(PathError::NotUtf8));
-        assert_eq!(parse_path(b"<a@\xff>", PathOptions::default()), Err(PathError::NotUtf8));
+        assert_eq!(
+            parse_path(b"<\xff@b>", PathOptions::default()),
+            Err(PathError::NotUtf8)
+        );
+        assert_eq!(
+            parse_path(b"<a@\xff>", PathOptions::default()),
+            Err(PathError::NotUtf8)
+        );
     }
 
     #[test]
@@ -426,7 +471,10 @@ mod tests {
         assert_eq!(split.detail.as_deref(), Some(""));
 
         let none = split_detail(&addr("user", "x"), "+");
-        assert_eq!((none.user, none.delimiter, none.detail), (addr("user", "x"), None, None));
+        assert_eq!(
+            (none.user, none.delimiter, none.detail),
+            (addr("user", "x"), None, None)
+        );
         assert_eq!(split_detail(&addr("a+b", "x"), "").detail, None);
         assert_eq!(split_detail(&addr("+b", "x"), "+").user.local_part(), "+b");
 
@@ -452,7 +500,12 @@ mod tests {
                     for d in alphabet {
                         let input = [b'<', *a, *b, *c, *d];
                         let _ = parse_path(&input, PathOptions::default());
-                        let _ = parse_path(&input[1..], PathOptions { mailbox_without_brackets: true });
+                        let _ = parse_path(
+                            &input[1..],
+                            PathOptions {
+                                mailbox_without_brackets: true,
+                            },
+                        );
                     }
                 }
             }

@@ -84,7 +84,10 @@ impl LmtpReply {
                 }
             }
             rest.push_str(text);
-            out.extend(rest.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+            out.extend(
+                rest.bytes()
+                    .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
             out.extend_from_slice(b"\r\n");
         }
     }
@@ -112,11 +115,7 @@ impl LmtpReply {
 
     /// `252 2.3.3 …`: VRFY is never answered truthfully (RFC 5321 §3.5.3).
     pub fn vrfy_cannot_verify() -> Self {
-        Self::new(
-            252,
-            Some(EnhancedStatus::new(2, 3, 3)),
-            "Try RCPT instead",
-        )
+        Self::new(252, Some(EnhancedStatus::new(2, 3, 3)), "Try RCPT instead")
     }
 
     /// `503 5.5.1 …` for commands out of sequence (RCPT before MAIL, …).
@@ -126,7 +125,11 @@ impl LmtpReply {
 
     /// `554 5.5.1 No valid recipients` for DATA without accepted RCPT.
     pub fn no_valid_recipients() -> Self {
-        Self::new(554, Some(EnhancedStatus::new(5, 5, 1)), "No valid recipients")
+        Self::new(
+            554,
+            Some(EnhancedStatus::new(5, 5, 1)),
+            "No valid recipients",
+        )
     }
 
     /// One per-recipient reply after DATA: `code status <rcpt> text`.
@@ -136,7 +139,11 @@ impl LmtpReply {
         recipient: &SmtpAddress,
         text: &str,
     ) -> Self {
-        Self::new(code, Some(status), format!("<{}> {text}", recipient.encode()))
+        Self::new(
+            code,
+            Some(status),
+            format!("<{}> {text}", recipient.encode()),
+        )
     }
 
     /// `250 2.0.0 <rcpt> ID Saved` (Dovecot's success form).
@@ -262,21 +269,43 @@ mod tests {
         let multi = LmtpReply::new(250, Some(EnhancedStatus::new(2, 0, 0)), "one")
             .with_line("two")
             .with_line("three");
-        assert_eq!(wire(&multi), "250-2.0.0 one\r\n250-2.0.0 two\r\n250 2.0.0 three\r\n");
+        assert_eq!(
+            wire(&multi),
+            "250-2.0.0 one\r\n250-2.0.0 two\r\n250 2.0.0 three\r\n"
+        );
         assert_eq!(wire(&LmtpReply::new(250, None, "")), "250 \r\n");
-        assert_eq!(wire(&LmtpReply::new(250, Some(EnhancedStatus::new(2, 0, 0)), "")), "250 2.0.0\r\n");
-        let empty = LmtpReply { code: 250, status: None, lines: Vec::new() };
+        assert_eq!(
+            wire(&LmtpReply::new(250, Some(EnhancedStatus::new(2, 0, 0)), "")),
+            "250 2.0.0\r\n"
+        );
+        let empty = LmtpReply {
+            code: 250,
+            status: None,
+            lines: Vec::new(),
+        };
         assert_eq!(wire(&empty), "250 \r\n");
     }
 
     #[test]
     fn fixed_replies() {
-        assert_eq!(wire(&LmtpReply::greeting("mx.example", "tern ready.")), "220 mx.example tern ready.\r\n");
+        assert_eq!(
+            wire(&LmtpReply::greeting("mx.example", "tern ready.")),
+            "220 mx.example tern ready.\r\n"
+        );
         assert_eq!(wire(&LmtpReply::start_data()), "354 OK\r\n");
         assert_eq!(wire(&LmtpReply::bye()), "221 2.0.0 Bye\r\n");
-        assert_eq!(wire(&LmtpReply::vrfy_cannot_verify()), "252 2.3.3 Try RCPT instead\r\n");
-        assert_eq!(wire(&LmtpReply::bad_sequence("MAIL needed first")), "503 5.5.1 MAIL needed first\r\n");
-        assert_eq!(wire(&LmtpReply::no_valid_recipients()), "554 5.5.1 No valid recipients\r\n");
+        assert_eq!(
+            wire(&LmtpReply::vrfy_cannot_verify()),
+            "252 2.3.3 Try RCPT instead\r\n"
+        );
+        assert_eq!(
+            wire(&LmtpReply::bad_sequence("MAIL needed first")),
+            "503 5.5.1 MAIL needed first\r\n"
+        );
+        assert_eq!(
+            wire(&LmtpReply::no_valid_recipients()),
+            "554 5.5.1 No valid recipients\r\n"
+        );
     }
 
     #[test]
@@ -316,7 +345,10 @@ mod tests {
 
     #[test]
     fn lhlo_capabilities() {
-        let caps = LhloCapabilities { size: Some(10_485_760), ..LhloCapabilities::default() };
+        let caps = LhloCapabilities {
+            size: Some(10_485_760),
+            ..LhloCapabilities::default()
+        };
         assert_eq!(
             wire(&caps.reply("mx.example")),
             "250-mx.example\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250 SIZE 10485760\r\n"
