@@ -58,10 +58,11 @@ impl SmtpAddress {
         if local_part.is_empty() || local_part.chars().any(char::is_control) {
             return Err(PathError::InvalidLocalPart);
         }
-        if let Some(domain) = domain {
-            if !is_domain(domain.as_bytes()) && !is_address_literal(domain.as_bytes()) {
-                return Err(PathError::InvalidDomain);
-            }
+        if let Some(domain) = domain
+            && !is_domain(domain.as_bytes())
+            && !is_address_literal(domain.as_bytes())
+        {
+            return Err(PathError::InvalidDomain);
         }
         Ok(Self {
             local_part: local_part.to_owned(),
@@ -120,10 +121,10 @@ impl ReversePath {
 
 /// Parses the path at the start of `input` (right after `FROM:`/`TO:`).
 /// Returns `None` for `<>`, plus the bytes after the path (the parameters).
-pub fn parse_path<'a>(
-    input: &'a [u8],
+pub fn parse_path(
+    input: &[u8],
     options: PathOptions,
-) -> Result<(Option<SmtpAddress>, &'a [u8]), PathError> {
+) -> Result<(Option<SmtpAddress>, &[u8]), PathError> {
     let Some(inner) = input.strip_prefix(b"<") else {
         if !options.mailbox_without_brackets {
             return Err(PathError::MissingBrackets);
