@@ -31,6 +31,9 @@ pub struct Pop3ParserOptions {
 pub struct MessageNumber(NonZeroU32);
 
 impl MessageNumber {
+    /// Message number 1.
+    pub const FIRST: Self = Self(NonZeroU32::MIN);
+
     /// `None` for 0, which is never a valid message number.
     pub fn new(number: u32) -> Option<Self> {
         NonZeroU32::new(number).map(Self)

@@ -2,10 +2,13 @@
 //!
 //! `codec_line` frames lines, `codec` parses commands, `codec_response`
 //! builds replies, `codec_dotstuff` streams RETR/TOP bodies and
-//! `codec_uidl` formats UIDLs. Nothing here does I/O.
+//! `codec_uidl` formats UIDLs, and `session` is the AUTHORIZATION /
+//! TRANSACTION / UPDATE state machine that drives them through actions the
+//! I/O driver carries out. Nothing here does I/O.
 pub mod codec;
 pub mod codec_base64;
 pub mod codec_dotstuff;
 pub mod codec_line;
 pub mod codec_response;
 pub mod codec_uidl;
+pub mod session;
