@@ -918,4 +918,45 @@ mod tests {
         );
         assert!(h.session.trace_headers("T", None, 0, 0).is_none());
     }
+
+    #[test]
+    fn random_input_never_panics_and_quit_always_works() {
+        let words: [&[u8]; 14] = [
+            b"LHLO x",
+            b"MAIL FROM:<a@b>",
+            b"MAIL FROM:<>",
+            b"RCPT TO:<alice@example.com>",
+            b"RCPT TO:<zed@example.com>",
+            b"DATA",
+            b".",
+            b"..x",
+            b"body",
+            b"RSET",
+            b"NOOP",
+            b"\xff<>@",
+            b"STARTTLS",
+            b"QUIT",
+        ];
+        let mut seed = 0x0fed_cba9_8765_4321_u64;
+        for _ in 0..500 {
+            let mut h = Harness::standard();
+            let mut input = Vec::new();
+            for _ in 0..16 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.extend_from_slice(words[(seed % 14) as usize]);
+                input.extend_from_slice(if seed & 0x100 == 0 { b"\r\n" } else { b"\n" });
+            }
+            h.send_bytes(&input);
+            // Whatever state that left, ending any body and quitting must
+            // close the session cleanly.
+            h.send("\r\n.\r\nQUIT\r\n");
+            assert!(
+                h.closed,
+                "not closed after {:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+    }
 }

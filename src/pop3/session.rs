@@ -433,8 +433,9 @@ impl Pop3Session {
                 None
             }
             Pop3Command::List(None) => {
-                let (count, size) = maildrop.live_totals();
-                Pop3Response::ok(&format!("{count} messages ({size} octets)")).encode(out);
+                // Dovecot's wording; clients only look at "+OK".
+                let (count, _) = maildrop.live_totals();
+                Pop3Response::ok(&format!("{count} messages:")).encode(out);
                 for (index, info) in maildrop.live() {
                     encode_scan_listing(out, number_of(index), info.size);
                 }
@@ -822,6 +823,18 @@ mod tests {
             self.login_result(ok);
         }
 
+        fn send_raw(&mut self, input: &[u8]) {
+            let mut rest = input.to_vec();
+            while !self.closed {
+                let (used, action) = self.session.receive(&rest, &mut self.out);
+                rest.drain(..used);
+                match action {
+                    None => break,
+                    Some(action) => self.resolve(action),
+                }
+            }
+        }
+
         fn login(&mut self) {
             let reply = self.send("USER alice\r\nPASS secret\r\n");
             assert_eq!(reply, "+OK\r\n+OK Logged in.\r\n");
@@ -944,7 +957,7 @@ mod tests {
         assert_eq!(h.send("STAT\r\n"), "+OK 2 60\r\n");
         assert_eq!(
             h.send("LIST\r\n"),
-            "+OK 2 messages (60 octets)\r\n1 24\r\n2 36\r\n.\r\n"
+            "+OK 2 messages:\r\n1 24\r\n2 36\r\n.\r\n"
         );
         assert_eq!(h.send("LIST 2\r\n"), "+OK 2 36\r\n");
         assert_eq!(h.send("LIST 3\r\n"), "-ERR There's no message 3.\r\n");
@@ -998,10 +1011,7 @@ mod tests {
         assert_eq!(h.send("RETR 1\r\n"), "-ERR Message is deleted.\r\n");
         assert_eq!(h.send("LIST 1\r\n"), "-ERR Message is deleted.\r\n");
         assert_eq!(h.send("STAT\r\n"), "+OK 1 36\r\n");
-        assert_eq!(
-            h.send("LIST\r\n"),
-            "+OK 1 messages (36 octets)\r\n2 36\r\n.\r\n"
-        );
+        assert_eq!(h.send("LIST\r\n"), "+OK 1 messages:\r\n2 36\r\n.\r\n");
         assert_eq!(h.send("UIDL\r\n"), "+OK\r\n2 uid2\r\n.\r\n");
         assert_eq!(h.send("RSET\r\n"), "+OK\r\n");
         assert_eq!(h.send("STAT\r\n"), "+OK 2 60\r\n");
@@ -1106,7 +1116,7 @@ mod tests {
             "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\n.\r\n"
         );
         assert_eq!(h.send("STAT\r\n"), "+OK 0 0\r\n");
-        assert_eq!(h.send("LIST\r\n"), "+OK 0 messages (0 octets)\r\n.\r\n");
+        assert_eq!(h.send("LIST\r\n"), "+OK 0 messages:\r\n.\r\n");
         assert_eq!(h.send("USER bob\r\n"), "-ERR Unknown command.\r\n");
     }
 
@@ -1137,6 +1147,44 @@ mod tests {
             got.push_str(&h.send(&script[split..]));
             assert_eq!(got, expected, "split at {split}");
             assert_eq!(h.expunged, vec![0]);
+        }
+    }
+
+    #[test]
+    fn random_input_never_panics_and_always_answers() {
+        let words: [&[u8]; 16] = [
+            b"USER alice",
+            b"PASS secret",
+            b"AUTH PLAIN",
+            b"AGFsaWNlAHNlY3JldA==",
+            b"*",
+            b"STAT",
+            b"LIST 1",
+            b"RETR 2",
+            b"TOP 1 1",
+            b"DELE 1",
+            b"RSET",
+            b"UIDL",
+            b"CAPA",
+            b"\xff\x00",
+            b"\r",
+            b"QUIT",
+        ];
+        let mut seed = 0x1234_5678_9abc_def0_u64;
+        for _ in 0..500 {
+            let mut h = Harness::plain();
+            let mut input = Vec::new();
+            for _ in 0..12 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                input.extend_from_slice(words[(seed % 16) as usize]);
+                input.extend_from_slice(if seed & 0x100 == 0 { b"\r\n" } else { b"\n" });
+            }
+            let before = h.out.len();
+            let lossy = String::from_utf8_lossy(&input).into_owned();
+            h.send_raw(&input);
+            assert!(h.out.len() > before, "no reply to {lossy:?}");
         }
     }
 }
