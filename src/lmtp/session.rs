@@ -39,7 +39,7 @@ pub struct LmtpSessionOptions {
     pub recipient_delimiter: String,
     /// RCPTs accepted per transaction before `452 4.5.3`.
     pub max_recipients: usize,
-    /// After this many refused commands the connection is closed.
+    /// After this many consecutive refused commands the connection is closed.
     pub max_bad_commands: u32,
     /// STARTTLS can be offered.
     pub tls_available: bool,
@@ -208,10 +208,16 @@ impl LmtpSession {
                         Some(Framed::TooLong) => self.refuse(&LmtpCommandError::LineTooLong, out),
                         Some(Framed::Line(line)) => {
                             let line = line.to_vec();
-                            match LmtpCommand::parse(&line, &self.options.parser) {
+                            let bad_before = self.bad_commands;
+                            let action = match LmtpCommand::parse(&line, &self.options.parser) {
                                 Ok(command) => self.command(command, out),
                                 Err(error) => self.refuse(&error, out),
+                            };
+                            // Only consecutive failures count toward the limit.
+                            if self.bad_commands == bad_before {
+                                self.bad_commands = 0;
                             }
+                            action
                         }
                     };
                     if action == Some(LmtpAction::StartTls) {
@@ -884,6 +890,16 @@ mod tests {
             "500 5.5.1 Unknown command\r\n500 5.5.1 Unknown command\r\n421 4.7.0 Too many invalid commands\r\n"
         );
         assert!(h.closed);
+    }
+
+    #[test]
+    fn a_good_command_resets_the_bad_command_count() {
+        let mut h = Harness::new(LmtpSessionOptions {
+            max_bad_commands: 3,
+            ..LmtpSessionOptions::default()
+        });
+        h.send(&"X\r\nY\r\nNOOP\r\n".repeat(5));
+        assert!(!h.closed);
     }
 
     #[test]

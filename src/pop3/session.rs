@@ -45,7 +45,7 @@ pub struct Pop3SessionOptions {
     pub plaintext_auth_without_tls: bool,
     /// Mechanisms the auth layer offers, e.g. `["PLAIN", "LOGIN"]`.
     pub sasl_mechanisms: Vec<String>,
-    /// After this many refused commands the connection is closed.
+    /// After this many consecutive refused commands the connection is closed.
     pub max_bad_commands: u32,
 }
 
@@ -236,10 +236,16 @@ impl Pop3Session {
         if matches!(self.phase, Phase::Sasl) {
             return self.sasl_line(line, out);
         }
-        match Pop3Command::parse(line, &self.options.parser) {
+        let bad_before = self.bad_commands;
+        let action = match Pop3Command::parse(line, &self.options.parser) {
             Ok(command) => self.command(command, out),
             Err(error) => self.refuse(&error, out),
+        };
+        // Like Dovecot, only consecutive failures count toward the limit.
+        if self.bad_commands == bad_before {
+            self.bad_commands = 0;
         }
+        action
     }
 
     fn refuse(&mut self, error: &Pop3CommandError, out: &mut Vec<u8>) -> Option<Pop3Action> {
@@ -1127,6 +1133,14 @@ mod tests {
         assert_eq!(reply.matches("-ERR Unknown command\r\n").count(), 9);
         assert!(reply.ends_with("-ERR Too many invalid commands.\r\n"));
         assert!(h.closed);
+    }
+
+    #[test]
+    fn a_good_command_resets_the_bad_command_count() {
+        let mut h = Harness::plain();
+        let reply = h.send(&"BOGUS\r\nCAPA\r\n".repeat(20));
+        assert!(!h.closed);
+        assert_eq!(reply.matches("-ERR Unknown command\r\n").count(), 20);
     }
 
     #[test]
