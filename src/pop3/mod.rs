@@ -2,7 +2,8 @@
 //!
 //! `codec_line` frames lines, `codec` parses commands, `codec_response`
 //! builds replies, `codec_dotstuff` streams RETR/TOP bodies and
-//! `codec_uidl` formats UIDLs, and `session` is the AUTHORIZATION /
+//! `codec_uidl` formats UIDLs, `session_maildrop` holds the login-time
+//! snapshot, and `session` is the AUTHORIZATION /
 //! TRANSACTION / UPDATE state machine that drives them through actions the
 //! I/O driver carries out. Nothing here does I/O.
 pub mod codec;
@@ -12,3 +13,4 @@ pub mod codec_line;
 pub mod codec_response;
 pub mod codec_uidl;
 pub mod session;
+pub mod session_maildrop;

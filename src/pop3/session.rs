@@ -20,15 +20,8 @@ use super::codec_response::{
     Pop3Capabilities, Pop3Response, ResponseCode, encode_multiline_end, encode_multiline_line,
     encode_sasl_challenge, encode_scan_listing, encode_uidl_listing,
 };
-
-/// One message of the maildrop snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageInfo {
-    /// Size as sent by RETR (CRLF line endings, before byte-stuffing).
-    pub size: u64,
-    /// The UIDL, already formatted by `pop3_uidl_format`.
-    pub uidl: String,
-}
+pub use super::session_maildrop::{LogoutStats, MessageInfo};
+use super::session_maildrop::{Maildrop, number_of};
 
 /// Session settings from configuration and the listener.
 #[derive(Debug, Clone)]
@@ -97,44 +90,6 @@ pub enum Pop3Action {
     Update { expunge: Vec<usize> },
     /// Flush the output and close the connection.
     Close,
-}
-
-/// The counters Dovecot prints in its logout line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LogoutStats {
-    pub top_count: u64,
-    pub top_bytes: u64,
-    pub retr_count: u64,
-    pub retr_bytes: u64,
-    pub deleted_count: u64,
-    pub deleted_bytes: u64,
-    pub message_count: u64,
-    pub mailbox_size: u64,
-}
-
-impl LogoutStats {
-    /// Dovecot's default `pop3_logout_format`:
-    /// `top=%t/%p, retr=%r/%b, del=%d/%m, size=%s`.
-    pub fn logout_line(&self) -> String {
-        format!(
-            "top={}/{}, retr={}/{}, del={}/{}, size={}",
-            self.top_count,
-            self.top_bytes,
-            self.retr_count,
-            self.retr_bytes,
-            self.deleted_count,
-            self.message_count,
-            self.mailbox_size
-        )
-    }
-}
-
-#[derive(Debug)]
-struct Maildrop {
-    messages: Vec<MessageInfo>,
-    deleted: Vec<bool>,
-    /// Highest message number accessed (RETR/TOP/DELE), for LAST.
-    last_accessed: u32,
 }
 
 #[derive(Debug)]
@@ -546,11 +501,7 @@ impl Pop3Session {
         self.awaiting = Awaiting::Nothing;
         self.stats.message_count = messages.len() as u64;
         self.stats.mailbox_size = messages.iter().map(|m| m.size).sum();
-        self.phase = Phase::Transaction(Maildrop {
-            deleted: vec![false; messages.len()],
-            messages,
-            last_accessed: 0,
-        });
+        self.phase = Phase::Transaction(Maildrop::new(messages));
         Pop3Response::ok("Logged in.").encode(out);
     }
 
@@ -625,7 +576,7 @@ impl Pop3Session {
         }
         self.awaiting = Awaiting::Nothing;
         if let Phase::Transaction(maildrop) = &self.phase {
-            let deleted = maildrop.live_or_deleted(true);
+            let deleted = maildrop.deleted_messages();
             self.stats.deleted_count = deleted.len() as u64;
             self.stats.deleted_bytes = deleted.iter().map(|m| m.size).sum();
         }
@@ -640,50 +591,10 @@ impl Pop3Session {
     }
 }
 
-impl Maildrop {
-    fn live(&self) -> impl Iterator<Item = (usize, &MessageInfo)> {
-        self.messages
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| !self.deleted[*index])
-    }
-
-    fn live_or_deleted(&self, deleted: bool) -> Vec<&MessageInfo> {
-        self.messages
-            .iter()
-            .zip(&self.deleted)
-            .filter(|(_, d)| **d == deleted)
-            .map(|(m, _)| m)
-            .collect()
-    }
-
-    fn live_totals(&self) -> (usize, u64) {
-        self.live().fold((0, 0), |(count, size), (_, info)| {
-            (count + 1, size + info.size)
-        })
-    }
-
-    fn live_message(&self, number: MessageNumber) -> Result<&MessageInfo, String> {
-        let index = number.index();
-        match self.messages.get(index) {
-            None => Err(format!("There's no message {number}.")),
-            Some(_) if self.deleted[index] => Err("Message is deleted.".into()),
-            Some(info) => Ok(info),
-        }
-    }
-}
-
 /// `+OK n size` from a listing line `n size\r\n`.
 fn ok_with_listing(line: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b"+OK ");
     out.extend_from_slice(line);
-}
-
-fn number_of(index: usize) -> MessageNumber {
-    // Indexes come from a Vec built from at most u32::MAX messages; clamp
-    // instead of panicking if that ever changes.
-    let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-    MessageNumber::new(number).unwrap_or(MessageNumber::FIRST)
 }
 
 fn is_plaintext_mechanism(mechanism: &str) -> bool {
