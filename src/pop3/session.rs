@@ -476,11 +476,13 @@ impl Pop3Session {
         Some(Pop3Action::SendMessage { index, body_lines })
     }
 
-    /// STLS finished: the connection is now secure.
+    /// STLS finished: the connection is now secure. Anything learnt before
+    /// the handshake (a USER name) is forgotten (RFC 2595 §4).
     pub fn tls_established(&mut self) {
         if self.awaiting == Awaiting::Tls {
             self.awaiting = Awaiting::Nothing;
             self.secured = true;
+            self.phase = Phase::Authorization { user: None };
         }
     }
 
@@ -810,6 +812,18 @@ mod tests {
             h.send("AUTH PLAIN\r\n")
                 .starts_with("-ERR [AUTH] Plaintext")
         );
+        // A USER given before STLS does not survive it.
+        let options = Pop3SessionOptions {
+            tls_available: true,
+            plaintext_auth_without_tls: true,
+            ..Pop3SessionOptions::default()
+        };
+        let mut early = Harness::new(options, &[]);
+        assert_eq!(
+            early.send("USER alice\r\nSTLS\r\n"),
+            "+OK\r\n+OK Begin TLS negotiation now.\r\n"
+        );
+        assert_eq!(early.send("PASS secret\r\n"), "-ERR No username given.\r\n");
         // Bytes pipelined after STLS are discarded (injection defence).
         assert_eq!(
             h.send("STLS\r\nUSER mallory\r\n"),
