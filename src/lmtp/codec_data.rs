@@ -1,0 +1,445 @@
+//! Streaming LMTP `DATA` body decoder (RFC 5321 §4.5.2 dot-unstuffing).
+//!
+//! Feed socket bytes in chunks of any size; unstuffed message bytes are
+//! appended to the caller's buffer (or spool) and the decoder reports how
+//! much input it used, so bytes pipelined after the final `.` stay with the
+//! caller for the next command.
+//!
+//! Line endings: CRLF is kept, a bare LF is accepted and stored as CRLF (the
+//! mail store and POP3/IMAP sizes assume CRLF; Postfix and many scripts send
+//! bare LF). A bare CR is kept as line content. The body ends at a line
+//! holding only `.`, terminated by CRLF or, accepting the same leniency,
+//! by a bare LF.
+//!
+//! Size limit: every decoded byte is counted. Once the count passes the
+//! limit nothing more is appended to the output, but decoding continues to
+//! the end of the body, because SMTP can only refuse the message after the
+//! final `.` (then 552 5.3.4 per recipient). So memory stays bounded by the
+//! limit, not by what the client sends.
+
+use thiserror::Error;
+
+/// How far one `feed` call got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataProgress {
+    /// Input bytes used; the rest belongs to the next command.
+    pub consumed: usize,
+    /// The terminating `.` line was seen.
+    pub complete: bool,
+}
+
+/// The finished body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSummary {
+    /// Decoded size in octets (CRLF line endings, dots removed).
+    pub size: u64,
+}
+
+/// Why a finished body was refused.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum DataError {
+    #[error("message size {size} exceeds the limit of {limit} octets")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the body ended before its terminating '.' line")]
+    Incomplete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At the start of a line.
+    LineStart,
+    /// Saw `.` at the start of a line.
+    Dot,
+    /// Saw `.` CR at the start of a line.
+    DotCr,
+    /// Inside a line.
+    Middle,
+    /// Saw CR inside a line (held back until we know if LF follows).
+    Cr,
+    /// Saw the terminator.
+    Done,
+}
+
+/// The decoder for one DATA body.
+#[derive(Debug, Clone)]
+pub struct DataDecoder {
+    state: State,
+    size: u64,
+    limit: Option<u64>,
+    over_limit: bool,
+}
+
+impl DataDecoder {
+    /// `limit` is the largest accepted size in octets (`None`: no limit).
+    pub fn new(limit: Option<u64>) -> Self {
+        Self {
+            state: State::LineStart,
+            size: 0,
+            limit,
+            over_limit: false,
+        }
+    }
+
+    /// True once the body passed the limit; the caller may drop what it has
+    /// spooled so far (the output stopped growing at that point).
+    pub fn is_over_limit(&self) -> bool {
+        self.over_limit
+    }
+
+    /// Decoded octets so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Decodes from `input`, appending body bytes to `out`.
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> DataProgress {
+        let mut i = 0;
+        while i < input.len() {
+            if self.state == State::Done {
+                break;
+            }
+            if self.state == State::Middle {
+                let rest = &input[i..];
+                let run = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+                self.emit(&rest[..run], out);
+                i += run;
+                if i == input.len() {
+                    break;
+                }
+            }
+            self.byte(input[i], out);
+            i += 1;
+        }
+        DataProgress {
+            consumed: i,
+            complete: self.state == State::Done,
+        }
+    }
+
+    /// Checks the finished body: the size limit, and that the terminator was
+    /// seen (call when `feed` reported `complete`, or at EOF to learn that
+    /// the client hung up mid-body).
+    pub fn finish(&self) -> Result<DataSummary, DataError> {
+        if self.state != State::Done {
+            return Err(DataError::Incomplete);
+        }
+        match self.limit {
+            Some(limit) if self.over_limit => Err(DataError::TooLarge {
+                size: self.size,
+                limit,
+            }),
+            _ => Ok(DataSummary { size: self.size }),
+        }
+    }
+
+    fn byte(&mut self, byte: u8, out: &mut Vec<u8>) {
+        match (self.state, byte) {
+            (State::LineStart, b'.') => self.state = State::Dot,
+            (State::Dot, b'\r') => self.state = State::DotCr,
+            (State::Dot | State::DotCr, b'\n') => self.state = State::Done,
+            // `.` followed by more text: the dot was stuffing; drop it.
+            (State::Dot, _) => self.middle_byte(byte, out),
+            // `.` CR then not LF: the dot was stuffing and the CR is bare.
+            (State::DotCr | State::Cr, _) if byte != b'\n' => {
+                self.emit(b"\r", out);
+                self.middle_byte(byte, out);
+            }
+            (State::Cr, _) => self.line_end(out),
+            (State::LineStart | State::Middle, _) => self.middle_byte(byte, out),
+            (State::DotCr | State::Done, _) => {}
+        }
+    }
+
+    /// A byte inside a line (or the first one of a line that is not `.`).
+    fn middle_byte(&mut self, byte: u8, out: &mut Vec<u8>) {
+        match byte {
+            b'\r' => self.state = State::Cr,
+            b'\n' => self.line_end(out),
+            _ => {
+                self.emit(&[byte], out);
+                self.state = State::Middle;
+            }
+        }
+    }
+
+    fn line_end(&mut self, out: &mut Vec<u8>) {
+        self.emit(b"\r\n", out);
+        self.state = State::LineStart;
+    }
+
+    fn emit(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        self.size = self.size.saturating_add(bytes.len() as u64);
+        if self.over_limit {
+            return;
+        }
+        if self.limit.is_some_and(|limit| self.size > limit) {
+            self.over_limit = true;
+            return;
+        }
+        out.extend_from_slice(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes `chunks` in order; returns body, consumed total, completion.
+    fn decode(
+        limit: Option<u64>,
+        chunks: &[&[u8]],
+    ) -> (Vec<u8>, usize, Result<DataSummary, DataError>) {
+        let mut decoder = DataDecoder::new(limit);
+        let mut out = Vec::new();
+        let mut consumed = 0;
+        for chunk in chunks {
+            let progress = decoder.feed(chunk, &mut out);
+            consumed += progress.consumed;
+            if progress.complete {
+                break;
+            }
+        }
+        (out, consumed, decoder.finish())
+    }
+
+    /// Decodes whole, byte by byte and at every 2- and 3-way split; all
+    /// must agree. Returns the agreed result.
+    fn decode_every_split(
+        limit: Option<u64>,
+        input: &[u8],
+    ) -> (Vec<u8>, usize, Result<DataSummary, DataError>) {
+        let whole = decode(limit, &[input]);
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(decode(limit, &bytes), whole, "byte by byte");
+        for a in 0..=input.len() {
+            assert_eq!(
+                decode(limit, &[&input[..a], &input[a..]]),
+                whole,
+                "split {a}"
+            );
+            for b in a..=input.len() {
+                let pieces = [&input[..a], &input[a..b], &input[b..]];
+                assert_eq!(decode(limit, &pieces), whole, "split {a},{b}");
+            }
+        }
+        whole
+    }
+
+    fn body(input: &[u8]) -> Vec<u8> {
+        let (out, _, result) = decode_every_split(None, input);
+        assert_eq!(result.map(|s| s.size), Ok(out.len() as u64));
+        out
+    }
+
+    #[test]
+    fn simple_body() {
+        assert_eq!(
+            body(b"Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            b"Subject: hi\r\n\r\nhello\r\n"
+        );
+    }
+
+    #[test]
+    fn empty_body() {
+        assert_eq!(body(b".\r\n"), b"");
+        assert_eq!(body(b".\n"), b"");
+    }
+
+    #[test]
+    fn dots_are_unstuffed() {
+        assert_eq!(
+            body(b"..\r\n...x\r\na.b\r\n..\r\n.\r\n"),
+            b".\r\n..x\r\na.b\r\n.\r\n"
+        );
+        assert_eq!(body(b".x\r\n.\r\n"), b"x\r\n");
+    }
+
+    #[test]
+    fn bare_lf_is_normalised() {
+        assert_eq!(body(b"a\nb\n.\n"), b"a\r\nb\r\n");
+        assert_eq!(body(b"a\r\nb\n.\r\n"), b"a\r\nb\r\n");
+        assert_eq!(body(b"\n\n.\n"), b"\r\n\r\n");
+    }
+
+    #[test]
+    fn bare_cr_is_content() {
+        assert_eq!(body(b"a\rb\r\n.\r\n"), b"a\rb\r\n");
+        assert_eq!(body(b"a\r\r\n.\r\n"), b"a\r\r\n");
+        // ".\rX" is a stuffed line whose content starts with a bare CR.
+        assert_eq!(body(b".\rX\r\n.\r\n"), b"\rX\r\n");
+        assert_eq!(body(b".\r\r\n.\r\n"), b"\r\r\n");
+        // "\r.\r\n" is not the terminator: the line starts with CR.
+        assert_eq!(body(b"\r.\r\n.\r\n"), b"\r.\r\n");
+    }
+
+    #[test]
+    fn terminator_needs_a_line_of_its_own() {
+        assert_eq!(body(b"a.\r\n.\r\n"), b"a.\r\n");
+        assert_eq!(body(b" .\r\n.\r\n"), b" .\r\n");
+    }
+
+    #[test]
+    fn pipelined_bytes_after_the_end_are_left() {
+        let input = b"x\r\n.\r\nQUIT\r\n";
+        let (out, consumed, result) = decode_every_split(None, input);
+        assert_eq!(out, b"x\r\n");
+        assert_eq!(&input[consumed..], b"QUIT\r\n");
+        assert!(result.is_ok());
+        let mut decoder = DataDecoder::new(None);
+        let mut sink = Vec::new();
+        let progress = decoder.feed(input, &mut sink);
+        assert!(progress.complete);
+        // Once complete, further input is not consumed.
+        assert_eq!(
+            decoder.feed(b"more", &mut sink),
+            DataProgress {
+                consumed: 0,
+                complete: true
+            }
+        );
+    }
+
+    #[test]
+    fn incomplete_body_is_reported() {
+        assert_eq!(decode(None, &[b"a\r\n.\r"]).2, Err(DataError::Incomplete));
+        assert_eq!(decode(None, &[b"a\r\n"]).2, Err(DataError::Incomplete));
+        assert_eq!(decode(None, &[b""]).2, Err(DataError::Incomplete));
+    }
+
+    #[test]
+    fn size_limit_is_checked_after_the_end_and_output_stops_growing() {
+        // Body "12345\r\n" is 7 octets.
+        let input = b"12345\r\n.\r\n";
+        let (out, _, result) = decode_every_split(Some(7), input);
+        assert_eq!(out, b"12345\r\n");
+        assert_eq!(result, Ok(DataSummary { size: 7 }));
+        let (out, consumed, result) = decode_every_split(Some(6), input);
+        assert!(out.len() <= 6);
+        assert_eq!(consumed, input.len());
+        assert_eq!(result, Err(DataError::TooLarge { size: 7, limit: 6 }));
+    }
+
+    #[test]
+    fn huge_body_never_buffers_beyond_the_cap() {
+        let mut decoder = DataDecoder::new(Some(1000));
+        let mut out = Vec::new();
+        let line = [b'x'; 998];
+        for _ in 0..1000 {
+            let mut chunk = line.to_vec();
+            chunk.extend_from_slice(b"\r\n");
+            let progress = decoder.feed(&chunk, &mut out);
+            assert!(!progress.complete);
+            assert!(out.len() <= 1000);
+        }
+        assert!(decoder.is_over_limit());
+        assert!(decoder.feed(b".\r\n", &mut out).complete);
+        assert_eq!(
+            decoder.finish(),
+            Err(DataError::TooLarge {
+                size: 1_000_000,
+                limit: 1000
+            })
+        );
+    }
+
+    #[test]
+    fn size_tracks_decoded_octets() {
+        let mut decoder = DataDecoder::new(None);
+        let mut out = Vec::new();
+        decoder.feed(b"..ab\nc", &mut out);
+        assert_eq!(decoder.size(), 6); // ".ab\r\nc"
+        assert_eq!(out, b".ab\r\nc");
+        assert_eq!(decoder.size(), out.len() as u64);
+    }
+
+    #[test]
+    fn round_trip_with_the_pop3_stuffer() {
+        use crate::pop3::codec_dotstuff::{DotStuffOptions, DotStuffer};
+        let message = b"Subject: t\r\n\r\n.leading\r\n..two\r\n.\r\nend\r\n";
+        let mut wire = Vec::new();
+        let mut stuffer = DotStuffer::retr(DotStuffOptions::default());
+        stuffer.feed(message, &mut wire);
+        stuffer.finish(&mut wire);
+        assert_eq!(body(&wire), message);
+    }
+}
+
+#[cfg(test)]
+mod round_trip_tests {
+    use super::*;
+    use crate::pop3::codec_dotstuff::{DotStuffOptions, DotStuffer};
+
+    /// A tiny deterministic generator (xorshift64*), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// What the POP3 encoder promises to deliver: bare LF → CRLF, bare CR
+    /// kept, a final CRLF added (completing a trailing CR).
+    fn normalise(message: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, &b) in message.iter().enumerate() {
+            if b == b'\n' && (i == 0 || message[i - 1] != b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+        if out.last() == Some(&b'\r') {
+            out.push(b'\n');
+        } else if !out.is_empty() && !out.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    /// RETR-encode then DATA-decode random messages cut into random chunks:
+    /// the decoder must give back exactly the normalised message, and must
+    /// stop exactly at the end of the encoded form.
+    #[test]
+    fn random_messages_survive_stuffing_and_unstuffing() {
+        let alphabet = b".\r\n\0a ";
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..3000 {
+            let len = rng.below(40);
+            let message: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let mut wire = Vec::new();
+            let mut stuffer = DotStuffer::retr(DotStuffOptions::default());
+            let mut rest = &message[..];
+            while !rest.is_empty() {
+                let take = 1 + rng.below(rest.len());
+                stuffer.feed(&rest[..take], &mut wire);
+                rest = &rest[take..];
+            }
+            stuffer.finish(&mut wire);
+            wire.extend_from_slice(b"NEXT");
+
+            let mut decoder = DataDecoder::new(None);
+            let mut body = Vec::new();
+            let mut consumed = 0;
+            while consumed < wire.len() {
+                let take = 1 + rng.below(wire.len() - consumed);
+                let progress = decoder.feed(&wire[consumed..consumed + take], &mut body);
+                consumed += progress.consumed;
+                if progress.complete {
+                    break;
+                }
+            }
+            assert_eq!(body, normalise(&message), "message {message:?}");
+            assert_eq!(&wire[consumed..], b"NEXT", "message {message:?}");
+            assert_eq!(decoder.finish().map(|s| s.size), Ok(body.len() as u64));
+        }
+    }
+}
