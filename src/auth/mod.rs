@@ -1,0 +1,10 @@
+//! Authentication: password schemes, passwd-file, user name rules, field
+//! overrides, SASL mechanisms, PAM and the shard ⇄ auth-helper protocol.
+//!
+//! Everything here is sans-io except `pam` (blocking FFI) and
+//! `passwd_file::PasswdFileDb::refresh_if_changed` (reads a file); both are
+//! meant for the privileged auth helper process, never a shard thread.
+
+pub mod encoding;
+mod md5_crypt;
+pub mod scheme;
