@@ -6,5 +6,7 @@
 //! meant for the privileged auth helper process, never a shard thread.
 
 pub mod encoding;
+pub mod fields;
 mod md5_crypt;
 pub mod scheme;
+pub mod username;
