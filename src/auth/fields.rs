@@ -177,10 +177,11 @@ pub fn resolve_id<R>(kind: IdKind, value: &str, resolve: &R) -> Result<u32, Fiel
 where
     R: Fn(IdKind, &str) -> Option<u32>,
 {
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(id) = value.parse() {
-            return Ok(id);
-        }
+    if !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(id) = value.parse()
+    {
+        return Ok(id);
     }
     resolve(kind, value).ok_or_else(|| FieldsError::UnknownId {
         kind: match kind {
