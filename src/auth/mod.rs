@@ -8,5 +8,6 @@
 pub mod encoding;
 pub mod fields;
 mod md5_crypt;
+pub mod passwd_file;
 pub mod scheme;
 pub mod username;
