@@ -9,5 +9,7 @@ pub mod encoding;
 pub mod fields;
 mod md5_crypt;
 pub mod passwd_file;
+pub mod sasl;
 pub mod scheme;
+pub mod secret;
 pub mod username;
