@@ -5,9 +5,13 @@
 //! `passwd_file::PasswdFileDb::refresh_if_changed` (reads a file); both are
 //! meant for the privileged auth helper process, never a shard thread.
 
+#![deny(unsafe_code)]
+
 pub mod encoding;
 pub mod fields;
 mod md5_crypt;
+#[allow(unsafe_code)] // the one FFI module, see its header
+pub mod pam;
 pub mod passwd_file;
 pub mod sasl;
 pub mod scheme;
