@@ -13,6 +13,7 @@ mod md5_crypt;
 #[allow(unsafe_code)] // the one FFI module, see its header
 pub mod pam;
 pub mod passwd_file;
+pub mod protocol;
 pub mod sasl;
 pub mod scheme;
 pub mod secret;
