@@ -418,7 +418,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Incremental decoder for one direction of a connection. Push received
-/// bytes, then call `next` until it returns `Ok(None)`. Any error is fatal
+/// bytes, then call `next_message` until it returns `Ok(None)`. Any error is fatal
 /// for the connection: the decoder refuses further work.
 #[derive(Debug, Default)]
 pub struct FrameDecoder {
@@ -455,7 +455,7 @@ impl FrameDecoder {
     }
 
     /// The next complete message, `Ok(None)` if more bytes are needed.
-    pub fn next<M: WireMessage>(&mut self) -> Result<Option<M>, ProtocolError> {
+    pub fn next_message<M: WireMessage>(&mut self) -> Result<Option<M>, ProtocolError> {
         if self.poisoned {
             return Err(ProtocolError::Poisoned);
         }
@@ -567,7 +567,7 @@ mod tests {
         let mut dec = FrameDecoder::new();
         dec.push(&wire).unwrap();
         let mut got = Vec::new();
-        while let Some(r) = dec.next::<Request>().unwrap() {
+        while let Some(r) = dec.next_message::<Request>().unwrap() {
             got.push(r);
         }
         assert_eq!(got, sent);
@@ -586,7 +586,7 @@ mod tests {
         let mut got = Vec::new();
         for b in &wire {
             dec.push(std::slice::from_ref(b)).unwrap();
-            while let Some(r) = dec.next::<Response>().unwrap() {
+            while let Some(r) = dec.next_message::<Response>().unwrap() {
                 got.push(r);
             }
         }
@@ -599,10 +599,10 @@ mod tests {
         let mut dec = FrameDecoder::new();
         dec.push(&u32::MAX.to_be_bytes()).unwrap();
         assert_eq!(
-            dec.next::<Request>(),
+            dec.next_message::<Request>(),
             Err(ProtocolError::FrameTooLarge(u32::MAX as usize))
         );
-        assert_eq!(dec.next::<Request>(), Err(ProtocolError::Poisoned));
+        assert_eq!(dec.next_message::<Request>(), Err(ProtocolError::Poisoned));
         assert_eq!(dec.push(b"x"), Err(ProtocolError::Poisoned));
 
         let mut dec = FrameDecoder::new();
@@ -697,9 +697,9 @@ mod tests {
                 assert!(dec.buffered() <= input.len());
                 for _ in 0..64 {
                     let step = if as_request {
-                        dec.next::<Request>().map(|m| m.is_some())
+                        dec.next_message::<Request>().map(|m| m.is_some())
                     } else {
-                        dec.next::<Response>().map(|m| m.is_some())
+                        dec.next_message::<Response>().map(|m| m.is_some())
                     };
                     match step {
                         Ok(true) => decoded_some += 1,
