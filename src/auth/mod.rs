@@ -16,5 +16,6 @@ pub mod passwd_file;
 pub mod protocol;
 pub mod sasl;
 pub mod scheme;
+pub mod scram;
 pub mod secret;
 pub mod username;

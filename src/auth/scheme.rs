@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 
 use super::encoding::{Encoding, base64_decode, base64_encode, hex_decode, hex_encode};
 use super::md5_crypt::{CRYPT_ALPHABET, md5_crypt, salt_of};
+use super::scram::{self, ScramCredentials, ScramHash};
 
 /// Errors from parsing a stored password or generating a hash. A wrong
 /// password is not an error: `verify` returns `Ok(false)`.
@@ -65,6 +66,9 @@ pub enum Scheme {
     Pbkdf2,
     Argon2i,
     Argon2id,
+    /// Dovecot's SCRAM secrets; PLAIN/LOGIN can be checked against them.
+    ScramSha1,
+    ScramSha256,
 }
 
 const NAMES: &[(Scheme, &str)] = &[
@@ -90,6 +94,8 @@ const NAMES: &[(Scheme, &str)] = &[
     (Scheme::Pbkdf2, "PBKDF2"),
     (Scheme::Argon2i, "ARGON2I"),
     (Scheme::Argon2id, "ARGON2ID"),
+    (Scheme::ScramSha1, "SCRAM-SHA-1"),
+    (Scheme::ScramSha256, "SCRAM-SHA-256"),
 ];
 
 /// Salt lengths and costs chosen to match what `doveadm pw` 2.3 produces.
@@ -104,6 +110,7 @@ const PBKDF2_KEY_LEN: usize = 20;
 /// a helper thread for minutes.
 const PBKDF2_MAX_ROUNDS: u32 = 10_000_000;
 const ARGON2_SALT_LEN: usize = 16;
+const SCRAM_SALT_LEN: usize = 16;
 
 impl Scheme {
     /// The canonical Dovecot name, as written between the braces.
@@ -397,6 +404,14 @@ fn verify_raw(scheme: Scheme, raw: &[u8], password: &[u8]) -> Result<bool, Schem
         Scheme::Argon2i | Scheme::Argon2id => {
             argon2_verify(scheme, text_of(scheme, raw)?, password)
         }
+        Scheme::ScramSha1 | Scheme::ScramSha256 => {
+            let credentials = ScramCredentials::parse(scram_hash(scheme), text_of(scheme, raw)?)
+                .ok_or(SchemeError::Malformed {
+                    scheme: scheme.name(),
+                    reason: "expected iterations,salt,StoredKey,ServerKey",
+                })?;
+            Ok(credentials.verify_password(password))
+        }
     }
 }
 
@@ -479,6 +494,14 @@ fn argon2_verify(scheme: Scheme, text: &str, password: &[u8]) -> Result<bool, Sc
         Ok(()) => Ok(true),
         Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
         Err(_) => Err(malformed("invalid PHC string")),
+    }
+}
+
+fn scram_hash(scheme: Scheme) -> ScramHash {
+    if scheme == Scheme::ScramSha1 {
+        ScramHash::Sha1
+    } else {
+        ScramHash::Sha256
     }
 }
 
@@ -573,6 +596,14 @@ fn generate_raw(scheme: Scheme, password: &[u8]) -> Result<Vec<u8>, SchemeError>
             format!("$1${salt}${PBKDF2_ROUNDS}${}", hex_encode(&key)).into_bytes()
         }
         Scheme::Argon2i | Scheme::Argon2id => generate_argon2(scheme, password)?,
+        Scheme::ScramSha1 | Scheme::ScramSha256 => ScramCredentials::derive(
+            scram_hash(scheme),
+            password,
+            &random_bytes::<SCRAM_SALT_LEN>()?,
+            scram::DEFAULT_ITERATIONS,
+        )
+        .to_text()
+        .into_bytes(),
     })
 }
 
@@ -610,6 +641,8 @@ mod tests {
         "{PLAIN.B64}c2VjcmV0",
         "{PLAIN-MD5.B64}Xr4ilOzQ4PCOq3aQ0qbuaQ==",
         "{LDAP-MD5.HEX}5ebe2294ecd0e0f08eab7690d2a6ee69",
+        "{SCRAM-SHA-256}4096,hiXKJZUK/ps+I+WYi7fcdg==,XKKMAfQdsNjTuaf2fmdbjXu6RFyx4WVsPNFdnGtxNkU=,oVEjqI0RrnTgMiPOBOuseCKvNHL4hkho+gXlgfzrIOE=",
+        "{SCRAM-SHA-1}4096,2uwdQKxYsneZRV9kkatIVg==,3NLEfw/BMn4R0iiBoy1CofnzDiI=,hTes4VdQDGbCfrziCkuqvAxdJJs=",
     ];
 
     #[test]
