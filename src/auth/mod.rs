@@ -17,5 +17,6 @@ pub mod protocol;
 pub mod sasl;
 pub mod scheme;
 pub mod scram;
+mod scram_mech;
 pub mod secret;
 pub mod username;

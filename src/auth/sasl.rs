@@ -7,6 +7,8 @@
 //! decides whether they are right.
 
 use super::encoding::{base64_decode, base64_encode};
+use super::scram::{ScramCredentials, ScramHash};
+use super::scram_mech::{ScramExchange, ScramOutput};
 use super::secret::Secret;
 
 /// Longest client response accepted, in base64 characters. PLAIN carries
@@ -20,6 +22,8 @@ const MAX_NAME_LEN: usize = 1024;
 pub enum Mechanism {
     Plain,
     Login,
+    ScramSha1,
+    ScramSha256,
 }
 
 impl Mechanism {
@@ -28,20 +32,27 @@ impl Mechanism {
         match self {
             Mechanism::Plain => "PLAIN",
             Mechanism::Login => "LOGIN",
+            Mechanism::ScramSha1 => "SCRAM-SHA-1",
+            Mechanism::ScramSha256 => "SCRAM-SHA-256",
         }
     }
 
     /// Case-insensitive lookup; `None` for a mechanism we do not offer.
     pub fn from_name(name: &str) -> Option<Mechanism> {
-        [Mechanism::Plain, Mechanism::Login]
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(name))
+        [
+            Mechanism::Plain,
+            Mechanism::Login,
+            Mechanism::ScramSha1,
+            Mechanism::ScramSha256,
+        ]
+        .into_iter()
+        .find(|m| m.name().eq_ignore_ascii_case(name))
     }
 
     /// Sends the password in the clear, so `disable_plaintext_auth` hides it
     /// on unsecured connections.
     pub fn is_plaintext(self) -> bool {
-        true
+        matches!(self, Mechanism::Plain | Mechanism::Login)
     }
 }
 
@@ -70,6 +81,11 @@ pub enum SaslError {
     NotUtf8,
     #[error("the exchange has already finished")]
     Finished,
+    /// SCRAM: the client's proof does not match (wrong password or user).
+    #[error("credentials rejected")]
+    CredentialsRejected,
+    #[error("random source failed")]
+    Random,
 }
 
 /// What to do next.
@@ -79,6 +95,15 @@ pub enum SaslStep {
     Challenge(String),
     /// The exchange is over: check these against the passdb.
     Done(Credentials),
+    /// SCRAM: look up this user's stored secret for `hash` and pass it to
+    /// `provide_scram_credentials` (`None` if unknown or none stored).
+    NeedScramCredentials { authcid: String, hash: ScramHash },
+    /// SCRAM finished: the client proved the password; no passdb password
+    /// check is needed (account checks still are).
+    Verified {
+        authzid: Option<String>,
+        authcid: String,
+    },
     /// The exchange is over and failed (`BAD`/`NO` in IMAP, `-ERR` in POP3).
     Failed(SaslError),
 }
@@ -91,6 +116,7 @@ enum State {
     PlainWaiting,
     LoginUser,
     LoginPassword { user: String },
+    Scram(Box<ScramExchange>),
     Finished,
 }
 
@@ -105,13 +131,31 @@ impl SaslServer {
     /// Starts an exchange. `initial_response` is the SASL-IR token as sent
     /// (`=` for empty), or `None` when the client sent none.
     pub fn start(mechanism: Mechanism, initial_response: Option<&[u8]>) -> (SaslServer, SaslStep) {
-        let mut server = SaslServer {
-            mechanism,
-            state: match mechanism {
-                Mechanism::Plain => State::PlainWaiting,
-                Mechanism::Login => State::LoginUser,
+        let state = match mechanism {
+            Mechanism::Plain => State::PlainWaiting,
+            Mechanism::Login => State::LoginUser,
+            Mechanism::ScramSha1 | Mechanism::ScramSha256 => match server_nonce() {
+                Ok(nonce) => {
+                    State::Scram(Box::new(ScramExchange::new(scram_hash(mechanism), nonce)))
+                }
+                Err(e) => {
+                    let server = SaslServer {
+                        mechanism,
+                        state: State::Finished,
+                    };
+                    return (server, SaslStep::Failed(e));
+                }
             },
         };
+        Self::with_state(mechanism, state, initial_response)
+    }
+
+    fn with_state(
+        mechanism: Mechanism,
+        state: State,
+        initial_response: Option<&[u8]>,
+    ) -> (SaslServer, SaslStep) {
+        let mut server = SaslServer { mechanism, state };
         let step = match initial_response {
             Some(token) => server.step(token),
             None => server.first_challenge(),
@@ -155,16 +199,62 @@ impl SaslServer {
                 authcid: user,
                 password: decoded,
             }),
+            State::Scram(mut exchange) => {
+                let output = exchange.client_message(decoded.expose());
+                self.scram_step(exchange, output)
+            }
             State::Finished => SaslStep::Failed(SaslError::Finished),
+        }
+    }
+
+    /// Answers `NeedScramCredentials` with the user's stored secret.
+    pub fn provide_scram_credentials(&mut self, found: Option<ScramCredentials>) -> SaslStep {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::Scram(mut exchange) => {
+                let output = exchange.credentials(found);
+                self.scram_step(exchange, output)
+            }
+            _ => SaslStep::Failed(SaslError::Finished),
+        }
+    }
+
+    fn scram_step(&mut self, exchange: Box<ScramExchange>, output: ScramOutput) -> SaslStep {
+        match output {
+            ScramOutput::Challenge(bytes) => {
+                self.state = State::Scram(exchange);
+                SaslStep::Challenge(base64_encode(&bytes))
+            }
+            ScramOutput::NeedCredentials(authcid) => {
+                let hash = exchange.hash();
+                self.state = State::Scram(exchange);
+                SaslStep::NeedScramCredentials { authcid, hash }
+            }
+            ScramOutput::Verified { authzid, authcid } => SaslStep::Verified { authzid, authcid },
+            ScramOutput::Failed(e) => SaslStep::Failed(e),
         }
     }
 
     fn first_challenge(&self) -> SaslStep {
         match self.mechanism {
-            Mechanism::Plain => SaslStep::Challenge(String::new()),
             Mechanism::Login => SaslStep::Challenge(base64_encode(LOGIN_USERNAME)),
+            _ => SaslStep::Challenge(String::new()),
         }
     }
+}
+
+fn scram_hash(mechanism: Mechanism) -> ScramHash {
+    if mechanism == Mechanism::ScramSha1 {
+        ScramHash::Sha1
+    } else {
+        ScramHash::Sha256
+    }
+}
+
+/// 18 random bytes, base64: printable and free of `,` as SCRAM requires.
+fn server_nonce() -> Result<String, SaslError> {
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes).map_err(|_| SaslError::Random)?;
+    Ok(base64_encode(&bytes))
 }
 
 /// Strips the line end, handles `*` and `=`, and decodes base64. The
@@ -328,10 +418,88 @@ mod tests {
     }
 
     #[test]
+    fn scram_sha256_through_the_sasl_server() {
+        let salt = b"0123456789abcdef";
+        let stored = ScramCredentials::derive(ScramHash::Sha256, b"pencil", salt, 4096);
+        let exchange = ScramExchange::new(ScramHash::Sha256, "SRVNONCE".into());
+        let (mut s, step) = SaslServer::with_state(
+            Mechanism::ScramSha256,
+            State::Scram(Box::new(exchange)),
+            Some(&b64(b"n,,n=user,r=CLI")),
+        );
+        assert_eq!(
+            step,
+            SaslStep::NeedScramCredentials {
+                authcid: "user".into(),
+                hash: ScramHash::Sha256
+            }
+        );
+        let SaslStep::Challenge(first) = s.provide_scram_credentials(Some(stored.clone())) else {
+            panic!("expected server-first");
+        };
+        let first = String::from_utf8(base64_decode(&first).unwrap()).unwrap();
+        assert_eq!(
+            first,
+            format!("r=CLISRVNONCE,s={},i=4096", base64_encode(salt))
+        );
+        // Client side of RFC 5802, computed here from the password.
+        let h = ScramHash::Sha256;
+        let salted = h.salted_password(b"pencil", salt, 4096);
+        let client_key = h.hmac(&salted, b"Client Key");
+        let without_proof = "c=biws,r=CLISRVNONCE";
+        let auth_message = format!("n=user,r=CLI,{first},{without_proof}");
+        let signature = h.hmac(&h.hash(&client_key), auth_message.as_bytes());
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
+        let final_msg = format!("{without_proof},p={}", base64_encode(&proof));
+        let SaslStep::Challenge(server_final) = s.step(&b64(final_msg.as_bytes())) else {
+            panic!("expected server-final");
+        };
+        let expected_v = h.hmac(&stored.server_key, auth_message.as_bytes());
+        assert_eq!(
+            base64_decode(&server_final).unwrap(),
+            format!("v={}", base64_encode(&expected_v)).into_bytes()
+        );
+        assert_eq!(
+            s.step(b""),
+            SaslStep::Verified {
+                authzid: None,
+                authcid: "user".into()
+            }
+        );
+    }
+
+    #[test]
+    fn scram_start_without_initial_response_and_cancel() {
+        let (mut s, step) = SaslServer::start(Mechanism::ScramSha1, None);
+        assert_eq!(step, SaslStep::Challenge(String::new()));
+        assert!(matches!(
+            s.step(&b64(b"n,,n=u,r=x")),
+            SaslStep::NeedScramCredentials {
+                hash: ScramHash::Sha1,
+                ..
+            }
+        ));
+        assert_eq!(s.step(b"*"), SaslStep::Failed(SaslError::Cancelled));
+        assert_eq!(
+            s.provide_scram_credentials(None),
+            SaslStep::Failed(SaslError::Finished)
+        );
+        assert!(!Mechanism::ScramSha256.is_plaintext());
+    }
+
+    #[test]
     fn mechanism_names() {
         assert_eq!(Mechanism::from_name("login"), Some(Mechanism::Login));
         assert_eq!(Mechanism::from_name("PLAIN"), Some(Mechanism::Plain));
         assert_eq!(Mechanism::from_name("CRAM-MD5"), None);
+        assert_eq!(
+            Mechanism::from_name("scram-sha-256"),
+            Some(Mechanism::ScramSha256)
+        );
         assert!(Mechanism::Plain.is_plaintext());
     }
 
