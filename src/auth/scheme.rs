@@ -415,8 +415,10 @@ fn verify_raw(scheme: Scheme, raw: &[u8], password: &[u8]) -> Result<bool, Schem
     }
 }
 
-/// crypt(3) strings of the families a pure-Rust crate covers. DES and
-/// yescrypt (`$y$`) are refused with a clear error rather than a false "no".
+/// crypt(3) strings of the families a pure-Rust crate covers: `$1$`,
+/// `$5$`, `$6$`, `$2?$` and yescrypt `$y$` (Debian's /etc/shadow default,
+/// so hashes copied from shadow work). DES and others are refused with a
+/// clear error rather than a false "no".
 fn crypt_verify(hash: &str, password: &[u8]) -> Result<bool, SchemeError> {
     let malformed = |reason| SchemeError::Malformed {
         scheme: "CRYPT",
@@ -441,6 +443,14 @@ fn crypt_verify(hash: &str, password: &[u8]) -> Result<bool, SchemeError> {
         .any(|p| hash.starts_with(p))
     {
         return bcrypt::verify(password, hash).map_err(|_| malformed("invalid bcrypt string"));
+    }
+    if hash.starts_with("$y$") {
+        use yescrypt::PasswordVerifier as _;
+        return match yescrypt::Yescrypt::default().verify_password(password, hash) {
+            Ok(()) => Ok(true),
+            Err(yescrypt::password_hash::Error::PasswordInvalid) => Ok(false),
+            Err(_) => Err(malformed("invalid yescrypt string")),
+        };
     }
     let family = hash
         .strip_prefix('$')
@@ -684,6 +694,14 @@ mod tests {
     }
 
     #[test]
+    fn yescrypt_from_debian_shadow() {
+        // /etc/shadow after `chpasswd` on Debian 12 (libxcrypt), password "secret".
+        let shadow = "$y$j9T$rYDGaY8aCRRZ8tu/.FUF5/$vcDBhkY/3o8t5iDcj66QkQS3KZOpzy6Ag8iBxEgXzD2";
+        assert_eq!(verify(shadow, Scheme::Crypt, b"secret"), Ok(true));
+        assert_eq!(verify(shadow, Scheme::Crypt, b"secrets"), Ok(false));
+    }
+
+    #[test]
     fn default_scheme_applies_without_braces() {
         assert_eq!(verify("secret", Scheme::Plain, b"secret"), Ok(true));
         assert_eq!(
@@ -768,8 +786,12 @@ mod tests {
             Err(SchemeError::UnsupportedCrypt(_))
         ));
         assert!(matches!(
-            verify("{CRYPT}$y$j9T$abc$def", Scheme::Plain, b"secret"),
+            verify("{CRYPT}$7$abc$def", Scheme::Plain, b"secret"),
             Err(SchemeError::UnsupportedCrypt(_))
+        ));
+        assert!(matches!(
+            verify("{CRYPT}$y$j9T$abc", Scheme::Plain, b"secret"),
+            Err(SchemeError::Malformed { .. })
         ));
         for bad in [
             "{PBKDF2}$1$salt$0$00",
