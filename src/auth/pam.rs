@@ -400,6 +400,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(1500));
 
         let unknown = auth("tern-no-such-user-x", b"whatever");
+        eprintln!("DEBUG unknown={unknown:?} wrong={wrong:?}");
         assert!(
             matches!(
                 unknown.result,
@@ -409,6 +410,7 @@ mod tests {
         );
 
         run("usermod", &["-L", &fx.user]).expect("usermod -L");
+        eprintln!("DEBUG locked={:?}", auth(&fx.user, b"C0rrect-horse"));
         assert_ne!(auth(&fx.user, b"C0rrect-horse").result, PamResult::Ok);
         run("usermod", &["-U", &fx.user]).expect("usermod -U");
         assert_eq!(auth(&fx.user, b"C0rrect-horse").result, PamResult::Ok);
