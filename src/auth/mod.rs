@@ -7,6 +7,7 @@
 
 #![deny(unsafe_code)]
 
+mod cost;
 pub mod encoding;
 pub mod fields;
 mod md5_crypt;

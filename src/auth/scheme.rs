@@ -15,6 +15,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
+use super::cost;
 use super::encoding::{Encoding, base64_decode, base64_encode, hex_decode, hex_encode};
 use super::md5_crypt::{CRYPT_ALPHABET, md5_crypt, salt_of};
 use super::scram::{self, ScramCredentials, ScramHash};
@@ -111,6 +112,7 @@ const PBKDF2_KEY_LEN: usize = 20;
 const PBKDF2_MAX_ROUNDS: u32 = 10_000_000;
 const ARGON2_SALT_LEN: usize = 16;
 const SCRAM_SALT_LEN: usize = 16;
+const TOO_COSTLY: &str = "cost parameters above tern's safety limits";
 
 impl Scheme {
     /// The canonical Dovecot name, as written between the braces.
@@ -432,6 +434,9 @@ fn crypt_verify(hash: &str, password: &[u8]) -> Result<bool, SchemeError> {
     }
     if hash.starts_with("$5$") || hash.starts_with("$6$") {
         use sha_crypt::PasswordVerifier as _;
+        if !cost::sha_crypt_ok(hash) {
+            return Err(malformed(TOO_COSTLY));
+        }
         return match sha_crypt::ShaCrypt::default().verify_password(password, hash) {
             Ok(()) => Ok(true),
             Err(sha_crypt::password_hash::Error::PasswordInvalid) => Ok(false),
@@ -442,10 +447,16 @@ fn crypt_verify(hash: &str, password: &[u8]) -> Result<bool, SchemeError> {
         .iter()
         .any(|p| hash.starts_with(p))
     {
+        if !cost::bcrypt_ok(hash) {
+            return Err(malformed(TOO_COSTLY));
+        }
         return bcrypt::verify(password, hash).map_err(|_| malformed("invalid bcrypt string"));
     }
     if hash.starts_with("$y$") {
         use yescrypt::PasswordVerifier as _;
+        if !cost::yescrypt_ok(hash) {
+            return Err(malformed(TOO_COSTLY));
+        }
         return match yescrypt::Yescrypt::default().verify_password(password, hash) {
             Ok(()) => Ok(true),
             Err(yescrypt::password_hash::Error::PasswordInvalid) => Ok(false),
@@ -499,6 +510,9 @@ fn argon2_verify(scheme: Scheme, text: &str, password: &[u8]) -> Result<bool, Sc
     };
     if !text.starts_with(wanted) {
         return Err(malformed("wrong Argon2 variant"));
+    }
+    if !cost::argon2_ok(text) {
+        return Err(malformed(TOO_COSTLY));
     }
     match argon2::Argon2::default().verify_password(password, text) {
         Ok(()) => Ok(true),
@@ -803,6 +817,10 @@ mod tests {
             "{ARGON2I}garbage",
             "{BLF-CRYPT}$2y$05$short",
             "{SHA512-CRYPT}$6$",
+            "{SHA512-CRYPT}$6$rounds=999999999$salt$x",
+            "{BLF-CRYPT}$2y$31$x6pBEqqZpq7DgwjNCNpieeKkDOezM0NyuGJeUZGgBUHxa1sTlgF6y",
+            "{ARGON2ID}$argon2id$v=19$m=4294967295,t=3,p=1$tysJGajT/uTa2pOQyDkHLg$ETkditweWW9Xo756BqlTSr+yTqwuvmXFQQ8syw1Ymng",
+            "{CRYPT}$y$jHT$rYDGaY8aCRRZ8tu/.FUF5/$vcDBhkY/3o8t5iDcj66QkQS3KZOpzy6Ag8iBxEgXzD2",
         ] {
             assert!(verify(bad, Scheme::Plain, b"secret").is_err(), "{bad}");
         }
