@@ -21,6 +21,8 @@ use libc::{c_char, c_int, c_uint, c_void};
 use pam_sys::{PamConversation, PamHandle, PamMessage, PamResponse};
 use zeroize::Zeroize;
 
+use super::protocol::FailReason;
+
 // Linux-PAM constants (security/_pam_types.h), spelled out because
 // pam-sys 0.5 exposes them only as enums of mixed types.
 const PAM_SUCCESS: c_int = 0;
@@ -62,6 +64,21 @@ pub enum PamResult {
     /// Anything else (service misconfigured, not root, …): a temporary
     /// failure, not the user's fault. Holds the PAM return code.
     Unavailable(i32),
+}
+
+impl PamResult {
+    /// The helper's answer to the shard; `None` for success.
+    pub fn fail_reason(self) -> Option<FailReason> {
+        Some(match self {
+            PamResult::Ok => return None,
+            PamResult::BadCredentials => FailReason::BadCredentials,
+            PamResult::UnknownUser => FailReason::UnknownUser,
+            PamResult::AccountLocked => FailReason::Locked,
+            PamResult::AccountExpired => FailReason::Disallowed("account expired".into()),
+            PamResult::PasswordExpired => FailReason::Disallowed("password expired".into()),
+            PamResult::Unavailable(code) => FailReason::TempFail(format!("PAM error {code}")),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,6 +436,23 @@ mod tests {
             auth(&fx.user, b"C0rrect-horse").result,
             PamResult::AccountExpired
         );
+    }
+
+    #[test]
+    fn results_map_to_protocol_reasons() {
+        assert_eq!(PamResult::Ok.fail_reason(), None);
+        assert_eq!(
+            PamResult::BadCredentials.fail_reason(),
+            Some(FailReason::BadCredentials)
+        );
+        assert_eq!(
+            PamResult::AccountLocked.fail_reason(),
+            Some(FailReason::Locked)
+        );
+        assert!(matches!(
+            PamResult::Unavailable(9).fail_reason(),
+            Some(FailReason::TempFail(t)) if t.contains('9')
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::fields::{FieldsError, IdKind, UserRecord, set_field};
+use super::protocol::FailReason;
 use super::scheme::{self, Scheme, SchemeError, SchemeSpec};
 use super::username::{UsernameError, format_username};
 
@@ -211,6 +212,18 @@ pub enum PasswordVerdict {
     NoPassword,
     /// The stored value is unusable; log it, fail the login.
     Broken(SchemeError),
+}
+
+impl PasswordVerdict {
+    /// The helper's answer to the shard; `None` for success.
+    pub fn fail_reason(&self) -> Option<FailReason> {
+        Some(match self {
+            PasswordVerdict::Ok => return None,
+            PasswordVerdict::Mismatch | PasswordVerdict::NoPassword => FailReason::BadCredentials,
+            PasswordVerdict::UnknownUser => FailReason::UnknownUser,
+            PasswordVerdict::Broken(e) => FailReason::TempFail(e.to_string()),
+        })
+    }
 }
 
 /// `args` of a passwd-file passdb/userdb:
@@ -442,10 +455,20 @@ windows:{PLAIN}crlf:1:1\r
             PasswordVerdict::UnknownUser
         );
         let broken = parse("x:{NOPE}y");
+        let verdict = broken.verify("x", Scheme::Plain, b"y");
         assert!(matches!(
-            broken.verify("x", Scheme::Plain, b"y"),
+            verdict,
             PasswordVerdict::Broken(SchemeError::UnknownScheme(_))
         ));
+        assert!(matches!(
+            verdict.fail_reason(),
+            Some(FailReason::TempFail(_))
+        ));
+        assert_eq!(PasswordVerdict::Ok.fail_reason(), None);
+        assert_eq!(
+            PasswordVerdict::NoPassword.fail_reason(),
+            Some(FailReason::BadCredentials)
+        );
     }
 
     #[test]

@@ -886,6 +886,30 @@ mod tests {
         );
     }
 
+    /// Random data under every scheme name: a value or an error, no panic,
+    /// and never `Ok(true)` for a password the data was not made from.
+    #[test]
+    fn random_stored_values_never_panic() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const CHARS: &[u8] = b"$./=,{}0123456789abcdefABCDEF+rounds=xyz";
+        let names: Vec<&str> = NAMES.iter().map(|(_, n)| *n).collect();
+        for _ in 0..3000 {
+            let name = names[(rand() as usize) % names.len()];
+            let data: String = (0..rand() % 48)
+                .map(|_| char::from(CHARS[(rand() as usize) % CHARS.len()]))
+                .collect();
+            let stored = format!("{{{name}}}{data}");
+            let result = verify(&stored, Scheme::Crypt, b"\x01not-in-the-data");
+            assert_ne!(result, Ok(true), "{stored}");
+        }
+    }
+
     #[test]
     fn non_utf8_plaintext_needs_an_encoding() {
         assert_eq!(

@@ -261,6 +261,32 @@ mod tests {
     }
 
     #[test]
+    fn random_formats_and_names_never_panic() {
+        let mut seed = 0x0bad_cafe_dead_beefu64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const CHARS: &[char] = &[
+            '%', 'L', 'U', 'u', 'n', 'd', '{', '}', '@', '.', '/', 'é', '\0',
+        ];
+        let rules = UsernameRules::default();
+        for _ in 0..5000 {
+            let mut pick = |n: u64| -> String {
+                (0..rand() % n)
+                    .map(|_| CHARS[(rand() as usize) % CHARS.len()])
+                    .collect()
+            };
+            let (format, login) = (pick(12), pick(12));
+            if let Ok(name) = canonical_username(&rules, &format, &login) {
+                assert!(!name.contains('/') && !name.contains('\0') && !name.contains(".."));
+            }
+        }
+    }
+
+    #[test]
     fn canonical_name_checks_then_formats() {
         let rules = UsernameRules::default();
         assert_eq!(
