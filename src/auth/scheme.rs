@@ -72,31 +72,34 @@ pub enum Scheme {
     ScramSha256,
 }
 
-const NAMES: &[(Scheme, &str)] = &[
-    (Scheme::Plain, "PLAIN"),
-    (Scheme::Clear, "CLEAR"),
-    (Scheme::Cleartext, "CLEARTEXT"),
-    (Scheme::Crypt, "CRYPT"),
-    (Scheme::Md5, "MD5"),
-    (Scheme::Md5Crypt, "MD5-CRYPT"),
-    (Scheme::Sha256Crypt, "SHA256-CRYPT"),
-    (Scheme::Sha512Crypt, "SHA512-CRYPT"),
-    (Scheme::BlfCrypt, "BLF-CRYPT"),
-    (Scheme::Sha, "SHA"),
-    (Scheme::Sha1, "SHA1"),
-    (Scheme::Sha256, "SHA256"),
-    (Scheme::Sha512, "SHA512"),
-    (Scheme::Ssha, "SSHA"),
-    (Scheme::Ssha256, "SSHA256"),
-    (Scheme::Ssha512, "SSHA512"),
-    (Scheme::Smd5, "SMD5"),
-    (Scheme::PlainMd5, "PLAIN-MD5"),
-    (Scheme::LdapMd5, "LDAP-MD5"),
-    (Scheme::Pbkdf2, "PBKDF2"),
-    (Scheme::Argon2i, "ARGON2I"),
-    (Scheme::Argon2id, "ARGON2ID"),
-    (Scheme::ScramSha1, "SCRAM-SHA-1"),
-    (Scheme::ScramSha256, "SCRAM-SHA-256"),
+/// Every scheme, in `doveadm pw -l`-like order. `name()` is an exhaustive
+/// match, so a new variant must be named there; the test
+/// `every_variant_is_listed` catches one missing from this list.
+const ALL: &[Scheme] = &[
+    Scheme::Plain,
+    Scheme::Clear,
+    Scheme::Cleartext,
+    Scheme::Crypt,
+    Scheme::Md5,
+    Scheme::Md5Crypt,
+    Scheme::Sha256Crypt,
+    Scheme::Sha512Crypt,
+    Scheme::BlfCrypt,
+    Scheme::Sha,
+    Scheme::Sha1,
+    Scheme::Sha256,
+    Scheme::Sha512,
+    Scheme::Ssha,
+    Scheme::Ssha256,
+    Scheme::Ssha512,
+    Scheme::Smd5,
+    Scheme::PlainMd5,
+    Scheme::LdapMd5,
+    Scheme::Pbkdf2,
+    Scheme::Argon2i,
+    Scheme::Argon2id,
+    Scheme::ScramSha1,
+    Scheme::ScramSha256,
 ];
 
 /// Salt lengths and costs chosen to match what `doveadm pw` 2.3 produces.
@@ -117,23 +120,44 @@ const TOO_COSTLY: &str = "cost parameters above tern's safety limits";
 impl Scheme {
     /// The canonical Dovecot name, as written between the braces.
     pub fn name(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("PLAIN", |(_, n)| n)
+        match self {
+            Scheme::Plain => "PLAIN",
+            Scheme::Clear => "CLEAR",
+            Scheme::Cleartext => "CLEARTEXT",
+            Scheme::Crypt => "CRYPT",
+            Scheme::Md5 => "MD5",
+            Scheme::Md5Crypt => "MD5-CRYPT",
+            Scheme::Sha256Crypt => "SHA256-CRYPT",
+            Scheme::Sha512Crypt => "SHA512-CRYPT",
+            Scheme::BlfCrypt => "BLF-CRYPT",
+            Scheme::Sha => "SHA",
+            Scheme::Sha1 => "SHA1",
+            Scheme::Sha256 => "SHA256",
+            Scheme::Sha512 => "SHA512",
+            Scheme::Ssha => "SSHA",
+            Scheme::Ssha256 => "SSHA256",
+            Scheme::Ssha512 => "SSHA512",
+            Scheme::Smd5 => "SMD5",
+            Scheme::PlainMd5 => "PLAIN-MD5",
+            Scheme::LdapMd5 => "LDAP-MD5",
+            Scheme::Pbkdf2 => "PBKDF2",
+            Scheme::Argon2i => "ARGON2I",
+            Scheme::Argon2id => "ARGON2ID",
+            Scheme::ScramSha1 => "SCRAM-SHA-1",
+            Scheme::ScramSha256 => "SCRAM-SHA-256",
+        }
     }
 
     /// Looks a scheme up by name, ignoring case (Dovecot does too).
     pub fn from_name(name: &str) -> Option<Scheme> {
-        NAMES
-            .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            .map(|(s, _)| *s)
+        ALL.iter()
+            .copied()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
     /// Every scheme this module knows, for `tern admin pw -l`.
     pub fn all() -> impl Iterator<Item = Scheme> {
-        NAMES.iter().map(|(s, _)| *s)
+        ALL.iter().copied()
     }
 
     /// How the data is written when no `.HEX`/`.B64` suffix is given.
@@ -776,6 +800,40 @@ mod tests {
     }
 
     #[test]
+    fn every_variant_is_listed() {
+        // Adding a variant breaks this match until it is handled here, which
+        // is the reminder to add it to ALL as well.
+        let listed = |s: Scheme| match s {
+            Scheme::Plain
+            | Scheme::Clear
+            | Scheme::Cleartext
+            | Scheme::Crypt
+            | Scheme::Md5
+            | Scheme::Md5Crypt
+            | Scheme::Sha256Crypt
+            | Scheme::Sha512Crypt
+            | Scheme::BlfCrypt
+            | Scheme::Sha
+            | Scheme::Sha1
+            | Scheme::Sha256
+            | Scheme::Sha512
+            | Scheme::Ssha
+            | Scheme::Ssha256
+            | Scheme::Ssha512
+            | Scheme::Smd5
+            | Scheme::PlainMd5
+            | Scheme::LdapMd5
+            | Scheme::Pbkdf2
+            | Scheme::Argon2i
+            | Scheme::Argon2id
+            | Scheme::ScramSha1
+            | Scheme::ScramSha256 => ALL.contains(&s),
+        };
+        assert!(ALL.iter().all(|&s| listed(s)));
+        assert_eq!(ALL.len(), 24);
+    }
+
+    #[test]
     fn unknown_scheme_in_braces_is_an_error_not_plaintext() {
         assert!(matches!(
             verify("{NOPE}secret", Scheme::Plain, b"secret"),
@@ -898,7 +956,7 @@ mod tests {
             seed
         };
         const CHARS: &[u8] = b"$./=,{}0123456789abcdefABCDEF+rounds=xyz";
-        let names: Vec<&str> = NAMES.iter().map(|(_, n)| *n).collect();
+        let names: Vec<&str> = Scheme::all().map(Scheme::name).collect();
         for _ in 0..3000 {
             let name = names[(rand() as usize) % names.len()];
             let data: String = (0..rand() % 48)

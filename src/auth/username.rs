@@ -102,6 +102,20 @@ pub fn split_user(user: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Splits a master-user login `user*master` when
+/// `auth_master_user_separator` is set (Dovecot uses its first character
+/// and the first occurrence in the name). Returns `(user, master)`; with an
+/// empty separator or no separator in the name, `master` is `None`.
+pub fn split_master_login<'a>(login: &'a str, separator: &str) -> (&'a str, Option<&'a str>) {
+    let Some(sep) = separator.chars().next() else {
+        return (login, None);
+    };
+    match login.split_once(sep) {
+        Some((user, master)) if !user.is_empty() && !master.is_empty() => (user, Some(master)),
+        _ => (login, None),
+    }
+}
+
 /// Expands the common `auth_username_format` forms: `%u %n %d` (and the
 /// long `%{user} %{username} %{domain}`), each with optional `L`/`U`
 /// case modifiers, and `%%`. The config layer's full `%` expander replaces
@@ -227,6 +241,18 @@ mod tests {
         );
         assert_eq!(split_user("a@b@c"), ("a", Some("b@c")));
         assert_eq!(split_user("jane"), ("jane", None));
+    }
+
+    #[test]
+    fn master_user_split() {
+        assert_eq!(
+            split_master_login("jane*admin", "*"),
+            ("jane", Some("admin"))
+        );
+        assert_eq!(split_master_login("jane*admin", ""), ("jane*admin", None));
+        assert_eq!(split_master_login("jane", "*"), ("jane", None));
+        assert_eq!(split_master_login("*admin", "*"), ("*admin", None));
+        assert_eq!(split_master_login("a*b*c", "*x"), ("a", Some("b*c")));
     }
 
     #[test]
