@@ -59,8 +59,8 @@ impl Mechanism {
 /// What the client proved it knows. `Debug` hides the password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
-    /// Identity to act as; `None` when empty or the same as `authcid`
-    /// cannot be assumed here (the caller decides, e.g. master users).
+    /// Identity to act as, if the client named one (PLAIN's authzid); the
+    /// caller decides whether `authcid` may act as it (master users).
     pub authzid: Option<String>,
     /// The login name as the client typed it (not yet checked or formatted).
     pub authcid: String,
@@ -157,6 +157,11 @@ impl SaslServer {
     ) -> (SaslServer, SaslStep) {
         let mut server = SaslServer { mechanism, state };
         let step = match initial_response {
+            // LOGIN's initial response is the user name; an empty one
+            // (`=`) just means "ask me".
+            Some(token) if mechanism == Mechanism::Login && is_empty_token(token) => {
+                server.first_challenge()
+            }
             Some(token) => server.step(token),
             None => server.first_challenge(),
         };
@@ -183,9 +188,7 @@ impl SaslServer {
                 Err(e) => SaslStep::Failed(e),
             },
             State::LoginUser if decoded.is_empty() => {
-                // LOGIN with an empty initial response: ask for the name.
-                self.state = State::LoginUser;
-                self.first_challenge()
+                SaslStep::Failed(SaslError::Malformed("empty user name"))
             }
             State::LoginUser => match name_from(decoded.expose()) {
                 Ok(user) => {
@@ -257,11 +260,19 @@ fn server_nonce() -> Result<String, SaslError> {
     Ok(base64_encode(&bytes))
 }
 
+fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn is_empty_token(token: &[u8]) -> bool {
+    matches!(strip_line_end(token), b"" | b"=")
+}
+
 /// Strips the line end, handles `*` and `=`, and decodes base64. The
 /// result may hold a password, so it is a `Secret` from the start.
 fn decode_response(line: &[u8]) -> Result<Secret, SaslError> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = strip_line_end(line);
     if line == b"*" {
         return Err(SaslError::Cancelled);
     }
@@ -398,8 +409,13 @@ mod tests {
         let (mut s, step) = SaslServer::start(Mechanism::Login, Some(&b64(b"bob")));
         assert_eq!(step, SaslStep::Challenge("UGFzc3dvcmQ6".into()));
         assert_eq!(done(s.step(b"=")).password.expose(), b"");
-        let (_, step) = SaslServer::start(Mechanism::Login, Some(b"="));
+        let (mut s, step) = SaslServer::start(Mechanism::Login, Some(b"="));
         assert_eq!(step, SaslStep::Challenge("VXNlcm5hbWU6".into()));
+        // An empty name after the prompt is refused, not asked again.
+        assert_eq!(
+            s.step(b""),
+            SaslStep::Failed(SaslError::Malformed("empty user name"))
+        );
     }
 
     #[test]
