@@ -528,6 +528,27 @@ windows:{PLAIN}crlf:1:1\r
             let f = parse(text);
             assert!(f.len() <= 1);
         }
+        let mut seed = 0xfeed_f00d_1234_5678u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const CHARS: &[char] = &[
+            ':', '\n', '#', '=', ' ', 'a', 'b', '[', ']', '3', '4', '{', '}', 'é',
+        ];
+        for _ in 0..2000 {
+            let text: String = (0..rand() % 80)
+                .map(|_| CHARS[(rand() as usize) % CHARS.len()])
+                .collect();
+            let f = parse(&text);
+            // Every kept entry is findable and no user is kept twice.
+            for e in f.entries() {
+                assert_eq!(f.lookup(&e.user), Some(e));
+            }
+            assert!(f.len() + f.warnings.len() <= text.lines().count());
+        }
     }
 
     #[test]
