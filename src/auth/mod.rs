@@ -7,6 +7,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cache;
 mod cost;
 pub mod encoding;
 pub mod fields;
