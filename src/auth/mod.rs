@@ -15,6 +15,7 @@ mod md5_crypt;
 #[allow(unsafe_code)] // the one FFI module, see its header
 pub mod pam;
 pub mod passwd_file;
+pub mod penalty;
 pub mod protocol;
 pub mod sasl;
 pub mod scheme;
