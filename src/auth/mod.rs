@@ -14,6 +14,7 @@ pub mod fields;
 mod md5_crypt;
 #[allow(unsafe_code)] // the one FFI module, see its header
 pub mod pam;
+pub mod pam_args;
 pub mod passwd_file;
 pub mod penalty;
 pub mod protocol;
