@@ -1,9 +1,12 @@
 //! Authentication: password schemes, passwd-file, user name rules, field
-//! overrides, SASL mechanisms, PAM and the shard ⇄ auth-helper protocol.
+//! overrides, SASL mechanisms (PLAIN, LOGIN, SCRAM), PAM, the passdb cache,
+//! the per-IP failure penalty and the shard ⇄ auth-helper protocol.
 //!
-//! Everything here is sans-io except `pam` (blocking FFI) and
-//! `passwd_file::PasswdFileDb::refresh_if_changed` (reads a file); both are
-//! meant for the privileged auth helper process, never a shard thread.
+//! Everything here is sans-io (time comes in as an argument) except `pam`
+//! (blocking FFI) and `passwd_file::PasswdFileDb` (reads the file); both
+//! belong to the privileged auth helper process, never a shard thread.
+//! `scheme::verify` is pure but can burn a second of CPU (Argon2, bcrypt),
+//! so it too belongs on the helper's threads.
 
 #![deny(unsafe_code)]
 
