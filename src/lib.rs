@@ -1,4 +1,5 @@
 //! tern: a thread-per-core IMAP / POP3 / LMTP mail server.
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod imap;
