@@ -72,11 +72,16 @@ pub fn ensure(dir: &Path) -> io::Result<(PathBuf, String)> {
     };
     let users = abs.join("users");
     if !users.exists() {
+        let hash = crate::auth::scheme::generate(
+            crate::auth::scheme::Scheme::Sha512Crypt,
+            password.as_bytes(),
+        )
+        .map_err(|e| io::Error::other(e.to_string()))?;
         write_private(
             &users,
             &format!(
                 "# Dovecot passwd-file: user:password:uid:gid:gecos:home:shell:extra\n\
-                 {DEMO_USER}:{{PLAIN}}{password}::::::\n"
+                 {DEMO_USER}:{hash}::::::\n"
             ),
         )?;
     }

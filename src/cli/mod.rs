@@ -40,6 +40,51 @@ enum Command {
         #[arg(short = 'P')]
         show_secrets: bool,
     },
+    /// Administration commands (like doveadm).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Hash a password for a passwd-file, like `doveadm pw`.
+    Pw {
+        /// Scheme (Dovecot names: SHA512-CRYPT, BLF-CRYPT, ARGON2ID, SSHA512, …).
+        #[arg(short = 's', default_value = "CRYPT")]
+        scheme: String,
+        /// The password; asked on standard input when omitted.
+        #[arg(short = 'p')]
+        password: Option<String>,
+    },
+}
+
+fn admin(cmd: AdminCommand) -> ExitCode {
+    match cmd {
+        AdminCommand::Pw { scheme, password } => {
+            let password = match password {
+                Some(p) => p,
+                None => {
+                    eprint!("Enter new password: ");
+                    let mut line = String::new();
+                    if std::io::stdin().read_line(&mut line).is_err() {
+                        eprintln!("tern: cannot read the password");
+                        return ExitCode::FAILURE;
+                    }
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            match crate::auth::scheme::admin_pw(&scheme, password.as_bytes()) {
+                Ok(h) => {
+                    println!("{h}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("tern: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
 }
 
 /// Where the configuration comes from.
@@ -104,6 +149,9 @@ fn init_logging(log_path: Option<&Path>) {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Admin(cmd)) = cli.command {
+        return admin(cmd);
+    }
     let source = match pick_source(cli.config) {
         Ok(s) => s,
         Err(e) => {
@@ -139,6 +187,7 @@ pub fn run() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Admin(cmd) => admin(cmd),
         Command::Serve => {
             let log_path = match cfg.settings().log_path.as_str() {
                 "" | "syslog" | "/dev/stderr" => None,

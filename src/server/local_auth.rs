@@ -55,23 +55,18 @@ pub fn load_tables(sources: &[AuthSource]) -> Result<UserTables, String> {
     Ok(t)
 }
 
-/// Checks a password against a stored `{SCHEME}data` value.
+/// Checks a password against a stored `{SCHEME}data` value (any scheme
+/// Dovecot knows; expensive ones run here, in the blocking pool).
 fn verify(stored: &str, default_scheme: &str, password: &[u8]) -> bool {
-    let (scheme, data) = match stored.strip_prefix('{').and_then(|r| r.split_once('}')) {
-        Some((s, d)) => (s.to_ascii_uppercase(), d),
-        None => (default_scheme.to_ascii_uppercase(), stored),
+    let Ok(spec) = default_scheme.parse::<crate::auth::scheme::SchemeSpec>() else {
+        return false;
     };
-    match scheme.as_str() {
-        "PLAIN" | "CLEAR" | "CLEARTEXT" => constant_time_eq(data.as_bytes(), password),
-        _ => false,
-    }
+    crate::auth::scheme::verify(stored, spec, password).unwrap_or(false)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 pub struct LocalAuth {
@@ -96,15 +91,11 @@ impl LocalAuth {
     }
 }
 
-/// Dovecot's default `auth_username_chars` plus the rule that no name may
-/// become a path escape.
+/// Dovecot's default `auth_username_chars`, and no name that could become a
+/// path escape (`..`, `/`, NUL), checked before anything touches the disk.
 pub fn username_allowed(user: &str) -> bool {
-    !user.is_empty()
-        && user.len() <= 255
-        && !user.contains("..")
-        && user
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | '+' | '='))
+    use crate::auth::username::{DEFAULT_USERNAME_CHARS, UsernameRules, check_path_safe};
+    UsernameRules::new(DEFAULT_USERNAME_CHARS).check(user).is_ok() && check_path_safe(user).is_ok()
 }
 
 impl Authenticator for LocalAuth {
@@ -153,11 +144,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_schemes_verify() {
+    fn schemes_verify() {
         assert!(verify("{PLAIN}secret", "CRYPT", b"secret"));
         assert!(verify("secret", "PLAIN", b"secret"));
         assert!(!verify("{PLAIN}secret", "CRYPT", b"Secret"));
         assert!(!verify("secret", "CRYPT", b"secret"));
+        let hashed = crate::auth::scheme::generate(crate::auth::scheme::Scheme::Sha512Crypt, b"pw").unwrap();
+        assert!(verify(&hashed, "PLAIN", b"pw"));
+        assert!(!verify(&hashed, "PLAIN", b"pw2"));
     }
 
     #[test]
