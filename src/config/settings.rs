@@ -263,7 +263,7 @@ pub struct NamespaceSettings {
 
 /// Everything the server reads from the configuration, with Dovecot 2.3 defaults.
 /// `%` variables are left unexpanded (see `vars`); `$references` are expanded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     // paths, logging, identity
     pub base_dir: PathBuf,
