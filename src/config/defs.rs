@@ -97,8 +97,7 @@ use ValueType::{Bool, CpuList, Enum, List, Octal, Port, Shards, Size, Str, Time,
 
 const PROCESS_TUNING: &str =
     "tern runs one process with a fixed set of shards; Dovecot process tuning is ignored";
-const NO_PLUGINS: &str =
-    "tern has no plugin loader; quota, notify and replication are built in";
+const NO_PLUGINS: &str = "tern has no plugin loader; quota, notify and replication are built in";
 const SSL_PROTOCOL_LIST: &[&str] = &[
     "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "ANY", "LATEST",
 ];
@@ -131,7 +130,11 @@ pub static GLOBAL: &[SettingDef] = &[
     def("login_log_format", Str, "%$: %s"),
     def("mail_log_prefix", Str, "%s(%u)<%{pid}><%{session}>: "),
     def("hostname", Str, ""),
-    def("postmaster_address", Str, "postmaster@%{if;%d;ne;;%d;%{hostname}}"),
+    def(
+        "postmaster_address",
+        Str,
+        "postmaster@%{if;%d;ne;;%d;%{hostname}}",
+    ),
     SettingDef {
         always_print: true,
         ..def("protocols", List, "imap pop3 lmtp")
@@ -198,8 +201,18 @@ pub static GLOBAL: &[SettingDef] = &[
         "",
         "tern serves one certificate chain per listener or local_name",
     ),
-    ign("ssl_crypto_device", Str, "", "rustls does not use OpenSSL engines"),
-    ign("ssl_options", Str, "", "OpenSSL options do not apply to rustls"),
+    ign(
+        "ssl_crypto_device",
+        Str,
+        "",
+        "rustls does not use OpenSSL engines",
+    ),
+    ign(
+        "ssl_options",
+        Str,
+        "",
+        "OpenSSL options do not apply to rustls",
+    ),
     def("verbose_ssl", Bool, "no"),
     // authentication
     def("disable_plaintext_auth", Bool, "yes"),
@@ -243,10 +256,19 @@ pub static GLOBAL: &[SettingDef] = &[
     def("first_valid_gid", Uint, "1"),
     def("last_valid_gid", Uint, "0"),
     ign("mail_plugins", List, "", NO_PLUGINS),
-    ign("mail_plugin_dir", Str, "/usr/lib/dovecot/modules", NO_PLUGINS),
+    ign(
+        "mail_plugin_dir",
+        Str,
+        "/usr/lib/dovecot/modules",
+        NO_PLUGINS,
+    ),
     def("mail_max_userip_connections", Uint, "10"),
     def("mail_debug", Bool, "no"),
-    def("mail_fsync", Enum(&["optimized", "always", "never"]), "optimized"),
+    def(
+        "mail_fsync",
+        Enum(&["optimized", "always", "never"]),
+        "optimized",
+    ),
     def("mail_temp_dir", Str, "/tmp"),
     def("mail_chroot", Str, ""),
     def("valid_chroot_dirs", Str, ""),
@@ -263,10 +285,25 @@ pub static GLOBAL: &[SettingDef] = &[
     def("mailbox_idle_check_interval", Time, "30 secs"),
     def("mailbox_list_index", Bool, "yes"),
     def("mailbox_list_index_very_dirty_syncs", Bool, "no"),
-    ign("mail_nfs_storage", Bool, "no", "NFS mail storage is not supported"),
-    ign("mail_nfs_index", Bool, "no", "NFS mail storage is not supported"),
+    ign(
+        "mail_nfs_storage",
+        Bool,
+        "no",
+        "NFS mail storage is not supported",
+    ),
+    ign(
+        "mail_nfs_index",
+        Bool,
+        "no",
+        "NFS mail storage is not supported",
+    ),
     ign("mmap_disable", Bool, "no", "tern does not mmap index files"),
-    ign("dotlock_use_excl", Bool, "yes", "tern does not use dotlocks for its indexes"),
+    ign(
+        "dotlock_use_excl",
+        Bool,
+        "yes",
+        "tern does not use dotlocks for its indexes",
+    ),
     ign(
         "lock_method",
         Enum(&["fcntl", "flock", "dotlock"]),
@@ -286,7 +323,12 @@ pub static GLOBAL: &[SettingDef] = &[
     def("mbox_min_index_size", Size, "0"),
     // login
     def("login_trusted_networks", List, ""),
-    ign("login_access_sockets", Str, "", "login access sockets are not supported"),
+    ign(
+        "login_access_sockets",
+        Str,
+        "",
+        "login access sockets are not supported",
+    ),
     def("haproxy_trusted_networks", List, ""),
     def("haproxy_timeout", Time, "3 secs"),
     // IMAP
@@ -312,7 +354,12 @@ pub static GLOBAL: &[SettingDef] = &[
         Enum(&["disconnect-immediately", "disconnect-after", "no-after"]),
         "disconnect-immediately",
     ),
-    ign("imap_hibernate_timeout", Time, "0", "IMAP hibernation is not needed: idle sessions already cost no process"),
+    ign(
+        "imap_hibernate_timeout",
+        Time,
+        "0",
+        "IMAP hibernation is not needed: idle sessions already cost no process",
+    ),
     ign("imap_urlauth_host", Str, "", "URLAUTH is not supported"),
     // POP3
     def("pop3_uidl_format", Str, "%08Xu%08Xv"),
@@ -328,7 +375,11 @@ pub static GLOBAL: &[SettingDef] = &[
     def("pop3_save_uidl", Bool, "no"),
     def("pop3_uidl_duplicates", Enum(&["allow", "rename"]), "allow"),
     def("pop3_deleted_flag", Str, ""),
-    def("pop3_delete_type", Enum(&["default", "expunge", "flag"]), "default"),
+    def(
+        "pop3_delete_type",
+        Enum(&["default", "expunge", "flag"]),
+        "default",
+    ),
     def("pop3_fast_size_lookups", Bool, "no"),
     def(
         "pop3_logout_format",
@@ -391,7 +442,12 @@ pub static SERVICE: &[SettingDef] = &[
     def("group", Str, ""),
     def("privileged_group", Str, ""),
     def("extra_groups", Str, ""),
-    ign("chroot", Str, "", "tern is a single process and does not chroot services"),
+    ign(
+        "chroot",
+        Str,
+        "",
+        "tern is a single process and does not chroot services",
+    ),
     ign("executable", Str, "", "tern is a single binary"),
     def("type", Str, ""),
     def("protocol", Str, ""),
@@ -420,7 +476,11 @@ pub static PASSDB: &[SettingDef] = &[
     def("deny", Bool, "no"),
     def("pass", Bool, "no"),
     def("master", Bool, "no"),
-    def("skip", Enum(&["never", "authenticated", "unauthenticated"]), "never"),
+    def(
+        "skip",
+        Enum(&["never", "authenticated", "unauthenticated"]),
+        "never",
+    ),
     def("result_success", Enum(DB_RESULTS), "return-ok"),
     def("result_failure", Enum(DB_RESULTS), "continue"),
     def("result_internalfail", Enum(DB_RESULTS), "continue"),
@@ -570,13 +630,19 @@ impl SectionKind {
     }
 
     pub fn from_keyword(word: &str) -> Option<SectionKind> {
-        Self::ALL_NAMED.iter().copied().find(|k| k.keyword() == word)
+        Self::ALL_NAMED
+            .iter()
+            .copied()
+            .find(|k| k.keyword() == word)
     }
 
     pub fn is_filter(self) -> bool {
         matches!(
             self,
-            SectionKind::Protocol | SectionKind::Local | SectionKind::Remote | SectionKind::LocalName
+            SectionKind::Protocol
+                | SectionKind::Local
+                | SectionKind::Remote
+                | SectionKind::LocalName
         )
     }
 
@@ -631,7 +697,10 @@ impl SectionKind {
         let allowed = match self {
             Root => !matches!(child, InetListener | UnixListener | FifoListener | Mailbox),
             Protocol => matches!(child, Namespace | Plugin),
-            Local => matches!(child, Protocol | LocalName | Remote | Local | Namespace | Plugin),
+            Local => matches!(
+                child,
+                Protocol | LocalName | Remote | Local | Namespace | Plugin
+            ),
             Remote => matches!(child, Protocol | Namespace | Plugin),
             LocalName => matches!(child, Protocol | Remote | Namespace | Plugin),
             Service => matches!(child, InetListener | UnixListener | FifoListener),
@@ -648,7 +717,9 @@ impl SectionKind {
             }
             (Protocol, Protocol) => "protocol filter not allowed inside protocol filter",
             (Remote, Local) => "local filter not allowed inside remote filter (put local outside)",
-            (_, InetListener | UnixListener | FifoListener) => "listeners belong inside a service section",
+            (_, InetListener | UnixListener | FifoListener) => {
+                "listeners belong inside a service section"
+            }
             (_, Mailbox) => "mailbox sections belong inside a namespace section",
             _ => "section not allowed here",
         })
@@ -696,7 +767,7 @@ pub fn normalize(ty: ValueType, text: &str) -> Result<String, ValueError> {
             text.to_string()
         }
         ValueType::Str | ValueType::List => text.to_string(),
-        ValueType::Workarounds(set) => workarounds(set, text)?.0.join(" "),
+        ValueType::Workarounds(set) => workarounds(set, text)?.kept.join(" "),
         ValueType::Shards => {
             if text == "auto" {
                 text.to_string()
@@ -714,12 +785,16 @@ pub fn normalize(ty: ValueType, text: &str) -> Result<String, ValueError> {
     })
 }
 
-/// Validated workaround names (lower-cased) and the obsolete names that were dropped,
-/// each with Dovecot's reason.
-pub fn workarounds(
-    set: WorkaroundSet,
-    text: &str,
-) -> Result<(Vec<String>, Vec<(String, &'static str)>), ValueError> {
+/// A validated workaround list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workarounds {
+    /// Known names, lower-cased, without duplicates.
+    pub kept: Vec<String>,
+    /// Obsolete names that were dropped, each with Dovecot's reason.
+    pub dropped: Vec<(String, &'static str)>,
+}
+
+pub fn workarounds(set: WorkaroundSet, text: &str) -> Result<Workarounds, ValueError> {
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     for word in values::split_list(text) {
@@ -734,7 +809,7 @@ pub fn workarounds(
             return Err(ValueError::Workaround(word.to_string()));
         }
     }
-    Ok((kept, dropped))
+    Ok(Workarounds { kept, dropped })
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.
@@ -772,9 +847,22 @@ mod tests {
 
     #[test]
     fn every_default_is_valid_for_its_type() {
-        for table in [GLOBAL, SERVICE, INET_LISTENER, FILE_LISTENER, PASSDB, USERDB, NAMESPACE, MAILBOX] {
+        for table in [
+            GLOBAL,
+            SERVICE,
+            INET_LISTENER,
+            FILE_LISTENER,
+            PASSDB,
+            USERDB,
+            NAMESPACE,
+            MAILBOX,
+        ] {
             for d in table {
-                assert!(normalize(d.ty, d.default).is_ok(), "bad default for {}", d.name);
+                assert!(
+                    normalize(d.ty, d.default).is_ok(),
+                    "bad default for {}",
+                    d.name
+                );
             }
         }
     }
@@ -791,13 +879,26 @@ mod tests {
     #[test]
     fn brief_settings_are_registered() {
         for name in [
-            "base_dir", "ssl_dh", "auth_username_chars", "mail_fsync", "shards", "shard_cpus",
-            "io_ring_depth", "mail_cache_max_memory", "lmtp_max_size", "replication_dsync_parameters",
-            "lmtp_user_concurrency_limit", "imap_idle_notify_interval", "pop3_enable_last",
+            "base_dir",
+            "ssl_dh",
+            "auth_username_chars",
+            "mail_fsync",
+            "shards",
+            "shard_cpus",
+            "io_ring_depth",
+            "mail_cache_max_memory",
+            "lmtp_max_size",
+            "replication_dsync_parameters",
+            "lmtp_user_concurrency_limit",
+            "imap_idle_notify_interval",
+            "pop3_enable_last",
         ] {
             assert!(global(name).is_some(), "{name} missing");
         }
-        assert_eq!(global("login_greeting").map(|d| d.default), Some("tern ready."));
+        assert_eq!(
+            global("login_greeting").map(|d| d.default),
+            Some("tern ready.")
+        );
         assert!(global("ssl_dh").and_then(|d| d.ignored).is_some());
     }
 
@@ -813,16 +914,26 @@ mod tests {
 
     #[test]
     fn workaround_validation() {
-        let (kept, dropped) =
-            workarounds(WorkaroundSet::Imap, "delay-newmail,Outlook-Idle tb-lsub-flags").unwrap();
+        let Workarounds { kept, dropped } = workarounds(
+            WorkaroundSet::Imap,
+            "delay-newmail,Outlook-Idle tb-lsub-flags",
+        )
+        .unwrap();
         assert_eq!(kept, vec!["delay-newmail", "tb-lsub-flags"]);
-        assert_eq!(dropped, vec![("outlook-idle".to_string(), "no longer necessary")]);
         assert_eq!(
-            workarounds(WorkaroundSet::Pop3, "oe-ns-eoh bogus"),
+            dropped,
+            vec![("outlook-idle".to_string(), "no longer necessary")]
+        );
+        assert_eq!(
+            workarounds(WorkaroundSet::Pop3, "oe-ns-eoh bogus").map(|w| w.kept),
             Err(ValueError::Workaround("bogus".into()))
         );
         assert_eq!(
-            normalize(ValueType::Workarounds(WorkaroundSet::Pop3), "outlook-no-nuls,  oe-ns-eoh").unwrap(),
+            normalize(
+                ValueType::Workarounds(WorkaroundSet::Pop3),
+                "outlook-no-nuls,  oe-ns-eoh"
+            )
+            .unwrap(),
             "outlook-no-nuls oe-ns-eoh"
         );
     }
@@ -842,7 +953,10 @@ mod tests {
     fn suggestions() {
         let names = GLOBAL.iter().map(|d| d.name);
         assert_eq!(suggest("auth_mechanism", names), Some("auth_mechanisms"));
-        assert_eq!(suggest("Auth_Mechanisms", GLOBAL.iter().map(|d| d.name)), Some("auth_mechanisms"));
+        assert_eq!(
+            suggest("Auth_Mechanisms", GLOBAL.iter().map(|d| d.name)),
+            Some("auth_mechanisms")
+        );
         assert_eq!(suggest("zzzzzzzz", GLOBAL.iter().map(|d| d.name)), None);
     }
 }

@@ -30,7 +30,12 @@ pub fn digest(data: &[u8]) -> [u8; 16] {
     for chunk in message.chunks_exact(64) {
         let mut words = [0u32; 16];
         for (j, word) in words.iter_mut().enumerate() {
-            *word = u32::from_le_bytes([chunk[4 * j], chunk[4 * j + 1], chunk[4 * j + 2], chunk[4 * j + 3]]);
+            *word = u32::from_le_bytes([
+                chunk[4 * j],
+                chunk[4 * j + 1],
+                chunk[4 * j + 2],
+                chunk[4 * j + 3],
+            ]);
         }
         let [mut a, mut b, mut c, mut d] = state;
         for i in 0..64 {
@@ -73,7 +78,9 @@ mod tests {
         assert_eq!(hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(hex(b"message digest"), "f96b697d7cb7938d525a2f31aaf161d0");
         assert_eq!(
-            hex(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+            hex(
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            ),
             "57edf4a22be3c955ac49da2e2107b67a"
         );
     }

@@ -26,11 +26,11 @@ pub use parser::LoadOptions;
 pub use settings::{
     AuthDbResult, AuthDbSettings, AuthDbSkip, FileValue, FilterContext, FsyncMode, ImapWorkaround,
     InetListener, LmtpWorkaround, MailboxAuto, MailboxSettings, NamespaceList, NamespaceSettings,
-    NamespaceType, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings, ShardCount, SslMode,
-    TlsVersion, UnixListener,
+    NamespaceType, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings, ShardCount,
+    SslMode, TlsVersion, UnixListener,
 };
-pub use values::{format_size, format_time_ms, parse_size, parse_time_ms, ValueError};
-pub use vars::{expand, VarError, VarName, VarTable};
+pub use values::{ValueError, format_size, format_time_ms, parse_size, parse_time_ms};
+pub use vars::{VarError, VarName, VarTable, expand};
 
 use settings::View;
 use tree::Section;
@@ -86,17 +86,25 @@ pub fn parse_str(text: &str, origin: &Path) -> Result<Config, ConfigError> {
     parse_str_with(text, origin, &LoadOptions::default())
 }
 
-pub fn parse_str_with(text: &str, origin: &Path, options: &LoadOptions) -> Result<Config, ConfigError> {
+pub fn parse_str_with(
+    text: &str,
+    origin: &Path,
+    options: &LoadOptions,
+) -> Result<Config, ConfigError> {
     let parsed = parser::parse_text(text, origin, options)?;
     Config::from_parsed(parsed, origin)
 }
 
-fn collect_filter_contexts(node: &Section, protocols: &mut BTreeSet<String>, addrs: &mut Vec<std::net::IpAddr>) {
+fn collect_filter_contexts(
+    node: &Section,
+    protocols: &mut BTreeSet<String>,
+    addrs: &mut Vec<std::net::IpAddr>,
+) {
     for child in node.children.iter().filter(|c| c.kind.is_filter()) {
-        if let Some(name) = &child.name {
-            if child.kind == defs::SectionKind::Protocol {
-                protocols.insert(name.trim_start_matches('!').to_string());
-            }
+        if let Some(name) = &child.name
+            && child.kind == defs::SectionKind::Protocol
+        {
+            protocols.insert(name.trim_start_matches('!').to_string());
         }
         addrs.extend(child.networks.iter().map(|n| n.addr));
         collect_filter_contexts(child, protocols, addrs);
@@ -109,8 +117,10 @@ impl Config {
         let mut warnings = parsed.warnings;
         let global = settings::build(&View::new(&root, &FilterContext::default()), &mut warnings)?;
         // Build every view a filter can produce now, so that later views cannot fail.
-        let mut protocols: BTreeSet<String> =
-            ["imap", "pop3", "lmtp", "doveadm", "lda"].into_iter().map(String::from).collect();
+        let mut protocols: BTreeSet<String> = ["imap", "pop3", "lmtp", "doveadm", "lda"]
+            .into_iter()
+            .map(String::from)
+            .collect();
         let mut addrs = Vec::new();
         collect_filter_contexts(&root, &mut protocols, &mut addrs);
         protocols.insert(String::from("-none-"));
@@ -159,7 +169,8 @@ impl Config {
         let mut scratch = Vec::new();
         // Every combination was validated in from_parsed; fall back to the global view
         // rather than panic if that ever proves wrong.
-        settings::build(&View::new(&self.root, ctx), &mut scratch).unwrap_or_else(|_| self.global.clone())
+        settings::build(&View::new(&self.root, ctx), &mut scratch)
+            .unwrap_or_else(|_| self.global.clone())
     }
 
     /// One line each, to be logged once at start-up.
@@ -174,7 +185,11 @@ impl Config {
 
     /// `doveconf -n` (non_default_only), `-a`, and `-P` (show_secrets) output.
     pub fn render(&self, opts: RenderOptions) -> String {
-        let header = format!("tern {}: {}", env!("CARGO_PKG_VERSION"), self.source.display());
+        let header = format!(
+            "tern {}: {}",
+            env!("CARGO_PKG_VERSION"),
+            self.source.display()
+        );
         render::render(&self.root, &header, opts)
     }
 }

@@ -214,7 +214,9 @@ fn has_glob_meta(pattern: &str) -> bool {
 fn parse_networks(name: &str) -> Result<Vec<Network>, String> {
     let (host, bits) = match name.split_once('/') {
         Some((h, b)) => {
-            let bits: u8 = b.parse().map_err(|_| format!("Invalid network mask: {name}"))?;
+            let bits: u8 = b
+                .parse()
+                .map_err(|_| format!("Invalid network mask: {name}"))?;
             (h, Some(bits))
         }
         None => (name, None),
@@ -265,7 +267,10 @@ impl<'o> Parser<'o> {
             let open = &self.stack[self.stack.len() - 1].section;
             return Err(err(
                 &open.at,
-                format!("Missing '}}': section '{}' opened here is never closed", open.header()),
+                format!(
+                    "Missing '}}': section '{}' opened here is never closed",
+                    open.header()
+                ),
             ));
         }
         let root = self.stack.pop().map(|f| f.section);
@@ -305,7 +310,12 @@ impl<'o> Parser<'o> {
         }
     }
 
-    fn parse_source(&mut self, text: &str, file: Arc<Path>, base_dir: &Path) -> Result<(), ConfigError> {
+    fn parse_source(
+        &mut self,
+        text: &str,
+        file: Arc<Path>,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
         let mut pending = String::new();
         let mut pending_line = 0usize;
         for (index, raw) in text.split('\n').enumerate() {
@@ -338,7 +348,12 @@ impl<'o> Parser<'o> {
         Ok(())
     }
 
-    fn parse_line(&mut self, line: &str, at: &Location, base_dir: &Path) -> Result<(), ConfigError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             return Ok(());
@@ -437,7 +452,13 @@ impl<'o> Parser<'o> {
         self.include(&arg, optional, at, base_dir)
     }
 
-    fn include(&mut self, arg: &str, optional: bool, at: &Location, base_dir: &Path) -> Result<(), ConfigError> {
+    fn include(
+        &mut self,
+        arg: &str,
+        optional: bool,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
         let patterns = brace_expand(arg);
         let is_glob = patterns.len() > 1 || patterns.iter().any(|p| has_glob_meta(p));
         let mut files: Vec<PathBuf> = Vec::new();
@@ -449,13 +470,19 @@ impl<'o> Parser<'o> {
                 } else if !optional {
                     return Err(err(
                         at,
-                        format!("Couldn't open include file {}: No such file or directory", resolved.display()),
+                        format!(
+                            "Couldn't open include file {}: No such file or directory",
+                            resolved.display()
+                        ),
                     ));
                 }
                 continue;
             }
             let Some(pattern_text) = resolved.to_str() else {
-                return Err(err(at, format!("Include path is not UTF-8: {}", resolved.display())));
+                return Err(err(
+                    at,
+                    format!("Include path is not UTF-8: {}", resolved.display()),
+                ));
             };
             let matches = glob::glob(pattern_text)
                 .map_err(|e| err(at, format!("Invalid include pattern {arg}: {e}")))?;
@@ -481,13 +508,24 @@ impl<'o> Parser<'o> {
         Ok(())
     }
 
-    fn include_file(&mut self, file: &Path, optional: bool, at: &Location) -> Result<(), ConfigError> {
+    fn include_file(
+        &mut self,
+        file: &Path,
+        optional: bool,
+        at: &Location,
+    ) -> Result<(), ConfigError> {
         let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
         if self.include_stack.contains(&canonical) {
-            return Err(err(at, format!("Recursive include file: {}", file.display())));
+            return Err(err(
+                at,
+                format!("Recursive include file: {}", file.display()),
+            ));
         }
         if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
-            return Err(err(at, format!("Includes nested too deeply at {}", file.display())));
+            return Err(err(
+                at,
+                format!("Includes nested too deeply at {}", file.display()),
+            ));
         }
         let text = match read_limited(file) {
             Ok(text) => text,
@@ -506,7 +544,12 @@ impl<'o> Parser<'o> {
         result
     }
 
-    fn open(&mut self, keyword: &str, name: Option<String>, at: &Location) -> Result<(), ConfigError> {
+    fn open(
+        &mut self,
+        keyword: &str,
+        name: Option<String>,
+        at: &Location,
+    ) -> Result<(), ConfigError> {
         let Some(kind) = SectionKind::from_keyword(keyword) else {
             let mut reason = format!("Unknown section type: {keyword}");
             let keywords = SectionKind::ALL_NAMED.iter().map(|k| k.keyword());
@@ -523,10 +566,16 @@ impl<'o> Parser<'o> {
         }
         let ancestors: Vec<SectionKind> = self.stack.iter().map(|f| f.section.kind).collect();
         if kind == SectionKind::Protocol && ancestors.contains(&SectionKind::Protocol) {
-            return Err(err(at, "protocol filter not allowed inside protocol filter"));
+            return Err(err(
+                at,
+                "protocol filter not allowed inside protocol filter",
+            ));
         }
         if kind == SectionKind::Local && ancestors.contains(&SectionKind::Remote) {
-            return Err(err(at, "local filter not allowed inside remote filter (put local outside)"));
+            return Err(err(
+                at,
+                "local filter not allowed inside remote filter (put local outside)",
+            ));
         }
         if kind.name_required() && name.as_deref().is_none_or(str::is_empty) {
             return Err(err(at, format!("{keyword} section needs a name")));
@@ -537,7 +586,9 @@ impl<'o> Parser<'o> {
                 SectionKind::Protocol => {
                     let bare = name.strip_prefix('!').unwrap_or(name);
                     if bare.is_empty()
-                        || !bare.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        || !bare
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                     {
                         return Err(err(at, format!("Invalid protocol name: {name}")));
                     }
@@ -608,7 +659,13 @@ impl<'o> Parser<'o> {
         path.join("/")
     }
 
-    fn assign(&mut self, key: &str, raw: &str, at: &Location, base_dir: &Path) -> Result<(), ConfigError> {
+    fn assign(
+        &mut self,
+        key: &str,
+        raw: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
         let kind = self.top().kind;
         let def = match kind.keys() {
             KeySet::Free => None,
@@ -628,17 +685,23 @@ impl<'o> Parser<'o> {
             .iter()
             .any(|f| matches!(f.section.kind, SectionKind::Local | SectionKind::Remote));
         if kind.is_filter() && in_local_or_remote && defs::is_auth_setting(key) {
-            return Err(err(at, "Auth settings not supported inside local/remote blocks"));
+            return Err(err(
+                at,
+                "Auth settings not supported inside local/remote blocks",
+            ));
         }
         let (text, file) = self.value(raw, at, base_dir)?;
         if let Some(def) = def {
             let normalized = defs::normalize(def.ty, &text)
                 .map_err(|e| err(at, format!("{}: {e}", self.setting_path(key))))?;
-            if let defs::ValueType::Workarounds(set) = def.ty {
-                if let Ok((_, dropped)) = defs::workarounds(set, &text) {
-                    for (name, why) in dropped {
-                        self.warn(at, format!("{key}: workaround {name} is obsolete ({why}); ignored"));
-                    }
+            if let defs::ValueType::Workarounds(set) = def.ty
+                && let Ok(list) = defs::workarounds(set, &text)
+            {
+                for (name, why) in list.dropped {
+                    self.warn(
+                        at,
+                        format!("{key}: workaround {name} is obsolete ({why}); ignored"),
+                    );
                 }
             }
             if let Some(why) = def.ignored {
@@ -658,7 +721,12 @@ impl<'o> Parser<'o> {
     }
 
     /// Turns the text after `=` into the setting's value.
-    fn value(&self, raw: &str, at: &Location, base_dir: &Path) -> Result<(String, Option<FileRef>), ConfigError> {
+    fn value(
+        &self,
+        raw: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(String, Option<FileRef>), ConfigError> {
         if let Some(path) = raw.strip_prefix('<') {
             let written = path.trim();
             if written.is_empty() {
@@ -666,7 +734,10 @@ impl<'o> Parser<'o> {
             }
             let resolved = self.resolve(written, base_dir);
             let contents = read_limited(&resolved).map_err(|reason| {
-                err(at, format!("Can't open file {}: {reason}", resolved.display()))
+                err(
+                    at,
+                    format!("Can't open file {}: {reason}", resolved.display()),
+                )
             })?;
             let file = FileRef {
                 written: written.to_string(),
@@ -713,10 +784,10 @@ impl<'o> Parser<'o> {
             }
         }
         for frame in self.stack.iter().rev() {
-            if let KeySet::Table(table) = frame.section.kind.keys() {
-                if let Some(def) = defs::find(table, name) {
-                    return Some(def.default.to_string());
-                }
+            if let KeySet::Table(table) = frame.section.kind.keys()
+                && let Some(def) = defs::find(table, name)
+            {
+                return Some(def.default.to_string());
             }
         }
         None
@@ -732,13 +803,19 @@ mod tests {
         assert_eq!(strip_comment("a = b # c"), ("a = b ", false));
         assert_eq!(strip_comment("a = b#c"), ("a = b", true));
         assert_eq!(strip_comment(r#"a = "x # y""#), (r#"a = "x # y""#, false));
-        assert_eq!(strip_comment(r#"a = "x \" # y" # z"#), (r#"a = "x \" # y" "#, false));
+        assert_eq!(
+            strip_comment(r#"a = "x \" # y" # z"#),
+            (r#"a = "x \" # y" "#, false)
+        );
         assert_eq!(strip_comment("a = 'it # is'"), ("a = 'it # is'", false));
     }
 
     #[test]
     fn unquoting() {
-        assert_eq!(unquote(r#""a \"b\" \\ \n""#).as_deref(), Some(r#"a "b" \ n"#));
+        assert_eq!(
+            unquote(r#""a \"b\" \\ \n""#).as_deref(),
+            Some(r#"a "b" \ n"#)
+        );
         assert_eq!(unquote("'x'").as_deref(), Some("x"));
         assert_eq!(unquote("\"x'"), None);
         assert_eq!(unquote("\""), None);

@@ -23,7 +23,10 @@ pub(crate) fn render(root: &Section, header: &str, options: RenderOptions) -> St
                 None => true,
             };
             if differs || always || value.file.is_some() {
-                entries.push((key.clone(), setting_line("", key, Some(value), &value.text, ty, options)));
+                entries.push((
+                    key.clone(),
+                    setting_line("", key, Some(value), &value.text, ty, options),
+                ));
             }
         }
     } else {
@@ -58,7 +61,11 @@ fn filter_rank(kind: SectionKind) -> u8 {
 }
 
 fn render_filters(node: &Section, indent: &str, options: RenderOptions) -> String {
-    let mut filters: Vec<&Section> = node.children.iter().filter(|c| c.kind.is_filter()).collect();
+    let mut filters: Vec<&Section> = node
+        .children
+        .iter()
+        .filter(|c| c.kind.is_filter())
+        .collect();
     filters.sort_by_key(|f| filter_rank(f.kind));
     filters
         .into_iter()
@@ -81,7 +88,10 @@ fn render_section(section: &Section, indent: &str, options: RenderOptions) -> St
         .iter()
         .map(|(key, value)| {
             let ty = value_type(section.kind, key);
-            (key.clone(), setting_line(&inner, key, Some(value), &value.text, ty, options))
+            (
+                key.clone(),
+                setting_line(&inner, key, Some(value), &value.text, ty, options),
+            )
         })
         .collect();
     if section.kind == SectionKind::Namespace {
@@ -107,7 +117,11 @@ fn render_section(section: &Section, indent: &str, options: RenderOptions) -> St
 
 fn section_header(section: &Section) -> String {
     match &section.name {
-        Some(name) if needs_quotes(name) || name.contains(['{', '}']) || name.contains(char::is_whitespace) => {
+        Some(name)
+            if needs_quotes(name)
+                || name.contains(['{', '}'])
+                || name.contains(char::is_whitespace) =>
+        {
             format!("{} {}", section.kind.keyword(), quote(name))
         }
         Some(name) => format!("{} {}", section.kind.keyword(), name),
@@ -131,17 +145,22 @@ fn setting_line(
     options: RenderOptions,
 ) -> String {
     let file = value.and_then(|v| v.file.as_ref());
-    let shown = if defs::is_secret(key) && !options.show_secrets && (file.is_some() || !text.is_empty()) {
-        HIDDEN_LINE.to_string()
-    } else if let Some(file) = file {
-        format!("<{}", file.written)
-    } else {
-        let mut text = normalized(ty, text);
-        if !options.show_secrets {
-            text = mask_embedded_secrets(&text);
-        }
-        if needs_quotes(&text) { quote(&text) } else { text }
-    };
+    let shown =
+        if defs::is_secret(key) && !options.show_secrets && (file.is_some() || !text.is_empty()) {
+            HIDDEN_LINE.to_string()
+        } else if let Some(file) = file {
+            format!("<{}", file.written)
+        } else {
+            let mut text = normalized(ty, text);
+            if !options.show_secrets {
+                text = mask_embedded_secrets(&text);
+            }
+            if needs_quotes(&text) {
+                quote(&text)
+            } else {
+                text
+            }
+        };
     format!("{indent}{key} = {shown}\n")
 }
 
@@ -181,7 +200,9 @@ fn needs_quotes(text: &str) -> bool {
         || last.is_some_and(char::is_whitespace)
         || text.starts_with('<')
         || text.ends_with('\\')
-        || text.split_whitespace().any(|t| t.starts_with('$') && t.len() > 1)
+        || text
+            .split_whitespace()
+            .any(|t| t.starts_with('$') && t.len() > 1)
         || (text.len() >= 2 && first == last && first.is_some_and(|c| c == '"' || c == '\''))
 }
 

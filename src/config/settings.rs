@@ -447,7 +447,12 @@ fn filter_matches(section: &Section, ctx: &FilterContext<'_>) -> bool {
 }
 
 fn network_bits(section: &Section) -> u16 {
-    section.networks.iter().map(|n| u16::from(n.bits) + 1).max().unwrap_or(1)
+    section
+        .networks
+        .iter()
+        .map(|n| u16::from(n.bits) + 1)
+        .max()
+        .unwrap_or(1)
 }
 
 fn collect_filters<'a>(
@@ -486,8 +491,11 @@ impl<'a> View<'a> {
         let mut values: BTreeMap<&str, &Value> =
             root.settings.iter().map(|(k, v)| (k.as_str(), v)).collect();
         let global_ssl_off = values.get("ssl").is_some_and(|v| v.text == "no");
-        let mut sections: Vec<&Section> =
-            root.children.iter().filter(|c| !c.kind.is_filter()).collect();
+        let mut sections: Vec<&Section> = root
+            .children
+            .iter()
+            .filter(|c| !c.kind.is_filter())
+            .collect();
         let mut filters = Vec::new();
         collect_filters(root, ctx, (0, 0, 0, 0), &mut filters);
         filters.sort_by_key(|(spec, _)| *spec);
@@ -506,13 +514,20 @@ impl<'a> View<'a> {
 }
 
 /// Typed access to one section's keys, falling back to the registry defaults.
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<&'a Value> + 'a>;
+
 struct Getter<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<&'a Value> + 'a>,
+    lookup: Lookup<'a>,
     table: &'static [SettingDef],
     context: String,
 }
 
-fn invalid(context: &str, key: &str, value: Option<&Value>, reason: impl std::fmt::Display) -> ConfigError {
+fn invalid(
+    context: &str,
+    key: &str,
+    value: Option<&Value>,
+    reason: impl std::fmt::Display,
+) -> ConfigError {
     match value {
         Some(v) => ConfigError::At {
             file: v.at.file.to_path_buf(),
@@ -542,7 +557,9 @@ impl<'a> Getter<'a> {
         }
         match defs::find(self.table, key) {
             Some(def) => Ok((def.default.to_string(), None)),
-            None => Err(ConfigError::Invalid(format!("internal: no definition for {key}"))),
+            None => Err(ConfigError::Invalid(format!(
+                "internal: no definition for {key}"
+            ))),
         }
     }
 
@@ -565,7 +582,10 @@ impl<'a> Getter<'a> {
 
     fn list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
         let text = self.raw(key)?.0;
-        Ok(values::split_list(&text).into_iter().map(str::to_string).collect())
+        Ok(values::split_list(&text)
+            .into_iter()
+            .map(str::to_string)
+            .collect())
     }
 
     fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
@@ -608,7 +628,9 @@ impl<'a> Getter<'a> {
 
     fn file(&self, key: &str) -> Result<Option<FileValue>, ConfigError> {
         let (text, value) = self.raw(key)?;
-        let path = value.and_then(|v| v.file.as_ref()).map(|f| f.resolved.clone());
+        let path = value
+            .and_then(|v| v.file.as_ref())
+            .map(|f| f.resolved.clone());
         if text.is_empty() && path.is_none() {
             return Ok(None);
         }
@@ -624,7 +646,7 @@ impl<'a> Getter<'a> {
         set: defs::WorkaroundSet,
         map: &[(&str, T)],
     ) -> Result<Vec<T>, ConfigError> {
-        let (names, _) = self.parse(key, |t| defs::workarounds(set, t))?;
+        let names = self.parse(key, |t| defs::workarounds(set, t))?.kept;
         Ok(names
             .iter()
             .filter_map(|n| map.iter().find(|(name, _)| name == n).map(|(_, v)| *v))
@@ -643,7 +665,11 @@ const DB_RESULTS: &[(&str, AuthDbResult)] = &[
 
 fn auth_db(section: &Section) -> Result<AuthDbSettings, ConfigError> {
     let is_passdb = section.kind == SectionKind::Passdb;
-    let table = if is_passdb { defs::PASSDB } else { defs::USERDB };
+    let table = if is_passdb {
+        defs::PASSDB
+    } else {
+        defs::USERDB
+    };
     let g = Getter::for_section(section, table);
     Ok(AuthDbSettings {
         name: g.string("name")?,
@@ -667,8 +693,16 @@ fn auth_db(section: &Section) -> Result<AuthDbSettings, ConfigError> {
         result_success: g.choice("result_success", DB_RESULTS)?,
         result_failure: g.choice("result_failure", DB_RESULTS)?,
         result_internalfail: g.choice("result_internalfail", DB_RESULTS)?,
-        mechanisms: if is_passdb { g.list("mechanisms")? } else { Vec::new() },
-        username_filter: if is_passdb { g.string("username_filter")? } else { String::new() },
+        mechanisms: if is_passdb {
+            g.list("mechanisms")?
+        } else {
+            Vec::new()
+        },
+        username_filter: if is_passdb {
+            g.string("username_filter")?
+        } else {
+            String::new()
+        },
     })
 }
 
@@ -837,9 +871,16 @@ fn apply_service(service: &mut ServiceSettings, section: &Section) -> Result<(),
     Ok(())
 }
 
-fn services(root_sections: &[&Section], base_dir: &std::path::Path, internal_user: &str) -> Result<Vec<ServiceSettings>, ConfigError> {
+fn services(
+    root_sections: &[&Section],
+    base_dir: &std::path::Path,
+    internal_user: &str,
+) -> Result<Vec<ServiceSettings>, ConfigError> {
     let mut services = default_services(internal_user);
-    for section in root_sections.iter().filter(|s| s.kind == SectionKind::Service) {
+    for section in root_sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Service)
+    {
         let name = section.name.clone().unwrap_or_default();
         let index = match services.iter().position(|s| s.name == name) {
             Some(i) => i,
@@ -852,7 +893,11 @@ fn services(root_sections: &[&Section], base_dir: &std::path::Path, internal_use
     }
     for service in &mut services {
         service.inet_listeners.retain(|l| l.port != 0);
-        for listener in service.unix_listeners.iter_mut().chain(service.fifo_listeners.iter_mut()) {
+        for listener in service
+            .unix_listeners
+            .iter_mut()
+            .chain(service.fifo_listeners.iter_mut())
+        {
             if listener.path.is_relative() {
                 listener.path = base_dir.join(&listener.path);
             }
@@ -868,7 +913,13 @@ fn namespace(sections: &[&Section]) -> Result<NamespaceSettings, ConfigError> {
     let g = Getter {
         lookup: Box::new(lookup),
         table: defs::NAMESPACE,
-        context: format!("namespace {}/", sections.first().and_then(|s| s.name.clone()).unwrap_or_default()),
+        context: format!(
+            "namespace {}/",
+            sections
+                .first()
+                .and_then(|s| s.name.clone())
+                .unwrap_or_default()
+        ),
     };
     let mut mailbox_names: Vec<String> = Vec::new();
     for s in sections {
@@ -907,7 +958,10 @@ fn namespace(sections: &[&Section]) -> Result<NamespaceSettings, ConfigError> {
         });
     }
     Ok(NamespaceSettings {
-        name: sections.first().and_then(|s| s.name.clone()).unwrap_or_default(),
+        name: sections
+            .first()
+            .and_then(|s| s.name.clone())
+            .unwrap_or_default(),
         ns_type: g.choice(
             "type",
             &[
@@ -952,14 +1006,20 @@ fn protocols(text: &str, warnings: &mut Vec<String>) -> Result<Vec<Protocol>, Co
                     "protocols: {word} is obsolete; use {} with an ssl inet_listener",
                     &word[..word.len() - 1]
                 ));
-                if word == "imaps" { Protocol::Imap } else { Protocol::Pop3 }
+                if word == "imaps" {
+                    Protocol::Imap
+                } else {
+                    Protocol::Pop3
+                }
             }
             "managesieve" => {
                 warnings.push("protocols: managesieve is now called sieve".to_string());
                 Protocol::Sieve
             }
             other => {
-                return Err(ConfigError::Invalid(format!("protocols: Unknown protocol: {other}")));
+                return Err(ConfigError::Invalid(format!(
+                    "protocols: Unknown protocol: {other}"
+                )));
             }
         };
         if !out.contains(&protocol) {
@@ -981,7 +1041,11 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
     let default_internal_user = g.string("default_internal_user")?;
     let mut ssl = g.choice(
         "ssl",
-        &[("no", SslMode::No), ("yes", SslMode::Yes), ("required", SslMode::Required)],
+        &[
+            ("no", SslMode::No),
+            ("yes", SslMode::Yes),
+            ("required", SslMode::Required),
+        ],
     )?;
     if view.global_ssl_off && ssl != SslMode::No {
         warnings.push("ssl: a filter enables ssl while the global ssl = no; it stays off".into());
@@ -1005,24 +1069,30 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
                 .into(),
         );
     }
-    let shards = match g.string("shards")?.as_str() {
-        "auto" => ShardCount::Auto,
-        text => ShardCount::Fixed(
-            text.parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| invalid("", "shards", g.explicit("shards"), "Invalid shard count"))?,
-        ),
-    };
+    let shards =
+        match g.string("shards")?.as_str() {
+            "auto" => ShardCount::Auto,
+            text => ShardCount::Fixed(text.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(
+                || invalid("", "shards", g.explicit("shards"), "Invalid shard count"),
+            )?),
+        };
     let cpus = g.parse("shard_cpus", values::parse_cpu_list)?;
     let mut plugin = BTreeMap::new();
-    for section in view.sections.iter().filter(|s| s.kind == SectionKind::Plugin) {
+    for section in view
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Plugin)
+    {
         for (key, value) in &section.settings {
             plugin.insert(key.clone(), value.text.clone());
         }
     }
     let mut namespace_names: Vec<Option<String>> = Vec::new();
-    for s in view.sections.iter().filter(|s| s.kind == SectionKind::Namespace) {
+    for s in view
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Namespace)
+    {
         if !namespace_names.contains(&s.name) {
             namespace_names.push(s.name.clone());
         }
@@ -1164,7 +1234,10 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
             "lmtp_client_workarounds",
             defs::WorkaroundSet::Lmtp,
             &[
-                ("whitespace-before-path", LmtpWorkaround::WhitespaceBeforePath),
+                (
+                    "whitespace-before-path",
+                    LmtpWorkaround::WhitespaceBeforePath,
+                ),
                 ("mailbox-for-path", LmtpWorkaround::MailboxForPath),
             ],
         )?,

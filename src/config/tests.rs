@@ -19,7 +19,8 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("tern-config-{}-{n}-{nanos}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("tern-config-{}-{n}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -52,7 +53,9 @@ fn parse_err(text: &str) -> String {
 
 #[test]
 fn settings_with_and_without_spaces() {
-    let c = parse("auth_mechanisms = plain login\nhostname=mx.example.org\n  recipient_delimiter   =   -  \n");
+    let c = parse(
+        "auth_mechanisms = plain login\nhostname=mx.example.org\n  recipient_delimiter   =   -  \n",
+    );
     let s = c.settings();
     assert_eq!(s.auth_mechanisms, vec!["plain", "login"]);
     assert_eq!(s.hostname, "mx.example.org");
@@ -68,7 +71,10 @@ fn comments_and_quotes() {
         "hostname = mx # trailing comment\n",
         "imap_capability = 'single # quoted'\n",
     ));
-    assert_eq!(c.settings().login_greeting, "Hello \"quoted\" # not a comment");
+    assert_eq!(
+        c.settings().login_greeting,
+        "Hello \"quoted\" # not a comment"
+    );
     assert_eq!(c.settings().hostname, "mx");
     assert_eq!(c.settings().imap_capability, "single # quoted");
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
@@ -79,7 +85,11 @@ fn ambiguous_hash_warns_and_cuts() {
     let c = parse("hostname = foo#bar\n");
     assert_eq!(c.settings().hostname, "foo");
     assert_eq!(c.warnings().len(), 1);
-    assert!(c.warnings()[0].contains("line 1: Ambiguous '#'"), "{:?}", c.warnings());
+    assert!(
+        c.warnings()[0].contains("line 1: Ambiguous '#'"),
+        "{:?}",
+        c.warnings()
+    );
 }
 
 #[test]
@@ -91,7 +101,9 @@ fn quote_at_one_end_is_literal() {
 
 #[test]
 fn crlf_and_continuation() {
-    let c = parse("hostname = a\r\npostmaster_address = postmaster@\\\r\n  example.org\r\nmail_uid = vmail\r\n");
+    let c = parse(
+        "hostname = a\r\npostmaster_address = postmaster@\\\r\n  example.org\r\nmail_uid = vmail\r\n",
+    );
     assert_eq!(c.settings().hostname, "a");
     assert_eq!(c.settings().postmaster_address, "postmaster@ example.org");
     assert_eq!(c.settings().mail_uid, "vmail");
@@ -131,10 +143,17 @@ fn repeated_settings_and_sections() {
     let drivers: Vec<&str> = s.passdbs.iter().map(|p| p.driver.as_str()).collect();
     assert_eq!(drivers, vec!["passwd-file", "pam"]);
     let imap = s.service("imap-login").unwrap();
-    let listener = imap.inet_listeners.iter().find(|l| l.name.as_deref() == Some("imap")).unwrap();
+    let listener = imap
+        .inet_listeners
+        .iter()
+        .find(|l| l.name.as_deref() == Some("imap"))
+        .unwrap();
     assert_eq!(listener.port, 1);
     assert_eq!(listener.address, Some(vec!["127.0.0.1".to_string()]));
-    assert_eq!(s.services.iter().filter(|s| s.name == "imap-login").count(), 1);
+    assert_eq!(
+        s.services.iter().filter(|s| s.name == "imap-login").count(),
+        1
+    );
 }
 
 // ---------------------------------------------------------------- errors
@@ -147,26 +166,46 @@ fn unknown_setting_has_location_and_suggestion() {
         "Error in configuration file /nonexistent/test.conf line 2: Unknown setting: auth_mechanism (did you mean `auth_mechanisms`?)"
     );
     let err = parse_err("Auth_Mechanisms = plain\n");
-    assert!(err.contains("Unknown setting: Auth_Mechanisms (did you mean `auth_mechanisms`?)"), "{err}");
+    assert!(
+        err.contains("Unknown setting: Auth_Mechanisms (did you mean `auth_mechanisms`?)"),
+        "{err}"
+    );
     let err = parse_err("mail_replica = tcp:a\n");
-    assert!(err.contains("line 1: Unknown setting: mail_replica"), "{err}");
+    assert!(
+        err.contains("line 1: Unknown setting: mail_replica"),
+        "{err}"
+    );
     let err = parse_err("service lmtp {\n  inet_listener lmtp {\n    prot = 24\n  }\n}\n");
-    assert!(err.contains("line 3: Unknown setting: service/inet_listener/prot (did you mean `port`?)"), "{err}");
+    assert!(
+        err.contains("line 3: Unknown setting: service/inet_listener/prot (did you mean `port`?)"),
+        "{err}"
+    );
 }
 
 #[test]
 fn section_syntax_errors() {
-    assert!(parse_err("service imap {  process_limit = 1 }\n").contains("line 1: Garbage after '{'"));
+    assert!(
+        parse_err("service imap {  process_limit = 1 }\n").contains("line 1: Garbage after '{'")
+    );
     assert!(parse_err("passdb { driver = pam }\n").contains("Garbage after '{'"));
     assert!(parse_err("hostname = a\n}\n").contains("line 2: Unexpected '}'"));
     assert!(parse_err("protocol imap pop3 {\n}\n").contains("line 1: Expecting '{'"));
     assert!(parse_err("hostname\n").contains("line 1: Expecting '='"));
     let err = parse_err("hostname = a\nservice imap {\n  user = x\n\n");
-    assert!(err.contains("line 2: Missing '}': section 'service imap'"), "{err}");
+    assert!(
+        err.contains("line 2: Missing '}': section 'service imap'"),
+        "{err}"
+    );
     let err = parse_err("servce imap {\n}\n");
-    assert!(err.contains("Unknown section type: servce (did you mean `service`?)"), "{err}");
+    assert!(
+        err.contains("Unknown section type: servce (did you mean `service`?)"),
+        "{err}"
+    );
     let err = parse_err("service imap-logn {\n}\n");
-    assert!(err.contains("Unknown service: imap-logn (did you mean `imap-login`?)"), "{err}");
+    assert!(
+        err.contains("Unknown service: imap-logn (did you mean `imap-login`?)"),
+        "{err}"
+    );
     assert!(parse_err("protocol imap {\n protocol pop3 {\n }\n}\n").contains("line 2: "));
     assert!(parse_err("inet_listener x {\n}\n").contains("inside a service"));
     assert!(parse_err("remote 10.0.0.0/8 {\n local 10.1.1.1 {\n }\n}\n").contains("line 2"));
@@ -176,34 +215,67 @@ fn section_syntax_errors() {
 #[test]
 fn value_errors_have_lines() {
     let err = parse_err("\nssl = maybe\n");
-    assert!(err.contains("line 2: ssl: Invalid value 'maybe' (allowed: yes, no, required)"), "{err}");
+    assert!(
+        err.contains("line 2: ssl: Invalid value 'maybe' (allowed: yes, no, required)"),
+        "{err}"
+    );
     assert!(parse_err("verbose_ssl = perhaps\n").contains("Invalid boolean value: perhaps"));
     assert!(parse_err("auth_failure_delay = 10\n").contains("missing a unit"));
     assert!(parse_err("imap_max_line_length = 64 q\n").contains("Invalid size"));
     assert!(parse_err("first_valid_uid = -5\n").contains("Invalid number"));
     assert!(parse_err("shard_cpus = 0-3,x\n").contains("Invalid CPU list"));
     assert!(parse_err("shards = zero\n").contains("Invalid shard count"));
-    assert!(parse_err("service imap {\n  vsz_limit = lots\n}\n").contains("line 2: service/vsz_limit: Invalid size"));
+    assert!(
+        parse_err("service imap {\n  vsz_limit = lots\n}\n")
+            .contains("line 2: service/vsz_limit: Invalid size")
+    );
 }
 
 #[test]
 fn workarounds_are_validated() {
     let err = parse_err("imap_client_workarounds = delay-newmail bogus-thing\n");
-    assert!(err.contains("line 1: imap_client_workarounds: Unknown workaround: bogus-thing"), "{err}");
-    let c = parse("imap_client_workarounds = outlook-idle, TB-LSUB-FLAGS\npop3_client_workarounds = oe-ns-eoh\n");
-    assert_eq!(c.settings().imap_client_workarounds, vec![ImapWorkaround::TbLsubFlags]);
-    assert_eq!(c.settings().pop3_client_workarounds, vec![Pop3Workaround::OeNsEoh]);
-    assert!(c.warnings().iter().any(|w| w.contains("outlook-idle is obsolete (no longer necessary)")));
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
-    assert!(out.contains("imap_client_workarounds = tb-lsub-flags\n"), "{out}");
+    assert!(
+        err.contains("line 1: imap_client_workarounds: Unknown workaround: bogus-thing"),
+        "{err}"
+    );
+    let c = parse(
+        "imap_client_workarounds = outlook-idle, TB-LSUB-FLAGS\npop3_client_workarounds = oe-ns-eoh\n",
+    );
+    assert_eq!(
+        c.settings().imap_client_workarounds,
+        vec![ImapWorkaround::TbLsubFlags]
+    );
+    assert_eq!(
+        c.settings().pop3_client_workarounds,
+        vec![Pop3Workaround::OeNsEoh]
+    );
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|w| w.contains("outlook-idle is obsolete (no longer necessary)"))
+    );
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert!(
+        out.contains("imap_client_workarounds = tb-lsub-flags\n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn auth_settings_rejected_in_local_remote() {
     let err = parse_err("remote 192.0.2.0/24 {\n  auth_mechanisms = plain login\n}\n");
-    assert!(err.contains("line 2: Auth settings not supported inside local/remote blocks"), "{err}");
+    assert!(
+        err.contains("line 2: Auth settings not supported inside local/remote blocks"),
+        "{err}"
+    );
     let err = parse_err("local 192.0.2.1 {\n  passdb {\n  }\n}\n");
-    assert!(err.contains("line 2: passdb: Auth settings not supported inside local/remote blocks"), "{err}");
+    assert!(
+        err.contains("line 2: passdb: Auth settings not supported inside local/remote blocks"),
+        "{err}"
+    );
     let c = parse("remote 192.0.2.0/24 {\n  disable_plaintext_auth = no\n}\n");
     assert!(c.settings().disable_plaintext_auth);
 }
@@ -227,8 +299,14 @@ fn setting_references() {
     assert_eq!(s.hostname, "x$base_dir");
     assert_eq!(s.imap_capability, "$base_dir");
     // The filter saw the value at the time it was parsed.
-    assert_eq!(c.for_protocol("imap").mail_plugins, vec!["quota", "notify", "imap_quota"]);
-    assert!(parse_err("state_dir = $base_dir/state\n").contains("line 1: Unknown variable: $base_dir/state"));
+    assert_eq!(
+        c.for_protocol("imap").mail_plugins,
+        vec!["quota", "notify", "imap_quota"]
+    );
+    assert!(
+        parse_err("state_dir = $base_dir/state\n")
+            .contains("line 1: Unknown variable: $base_dir/state")
+    );
 }
 
 #[test]
@@ -246,7 +324,10 @@ fn env_references() {
 fn includes_sorted_relative_and_braced() {
     let dir = TempDir::new();
     dir.write("conf.d/20-b.conf", "hostname = b\n");
-    dir.write("conf.d/10-a.conf", "hostname = a\nmail_uid = from-a\n!include sub/x.ext\n");
+    dir.write(
+        "conf.d/10-a.conf",
+        "hostname = a\nmail_uid = from-a\n!include sub/x.ext\n",
+    );
     dir.write("conf.d/sub/x.ext", "mail_gid = from-x\n");
     dir.write("extra/one.conf", "imap_capability = one\n");
     dir.write("extra/two.conf", "imap_capability = two\n");
@@ -259,9 +340,19 @@ fn includes_sorted_relative_and_braced() {
     let s = c.settings();
     assert_eq!(s.hostname, "b", "glob matches are applied in sorted order");
     assert_eq!(s.mail_uid, "from-a");
-    assert_eq!(s.mail_gid, "from-x", "relative to the including file's directory");
-    assert_eq!(s.imap_capability, "two", "brace alternatives are sorted like glob matches");
-    assert_eq!(s.service("imap").unwrap().user, "inside", "included text joins the open section");
+    assert_eq!(
+        s.mail_gid, "from-x",
+        "relative to the including file's directory"
+    );
+    assert_eq!(
+        s.imap_capability, "two",
+        "brace alternatives are sorted like glob matches"
+    );
+    assert_eq!(
+        s.service("imap").unwrap().user,
+        "inside",
+        "included text joins the open section"
+    );
 }
 
 #[test]
@@ -269,21 +360,33 @@ fn include_errors() {
     let dir = TempDir::new();
     let main = dir.write("a.conf", "hostname = a\n!include none/*.conf\n");
     let err = load(&main).unwrap_err().to_string();
-    assert!(err.contains("a.conf line 2: !include none/*.conf: No matches"), "{err}");
+    assert!(
+        err.contains("a.conf line 2: !include none/*.conf: No matches"),
+        "{err}"
+    );
 
     let main = dir.write("b.conf", "!include missing.conf\n");
     let err = load(&main).unwrap_err().to_string();
-    assert!(err.contains("b.conf line 1: Couldn't open include file"), "{err}");
+    assert!(
+        err.contains("b.conf line 1: Couldn't open include file"),
+        "{err}"
+    );
 
     dir.write("loop1.conf", "hostname = x\n!include loop2.conf\n");
     dir.write("loop2.conf", "\n!include loop1.conf\n");
     let err = load(&dir.0.join("loop1.conf")).unwrap_err().to_string();
-    assert!(err.contains("loop2.conf line 2: Recursive include file"), "{err}");
+    assert!(
+        err.contains("loop2.conf line 2: Recursive include file"),
+        "{err}"
+    );
 
     dir.write("bad.conf", "hostname = x\nnope = 1\n");
     let main = dir.write("c.conf", "!include bad.conf\n");
     let err = load(&main).unwrap_err().to_string();
-    assert!(err.contains("bad.conf line 2: Unknown setting: nope"), "{err}");
+    assert!(
+        err.contains("bad.conf line 2: Unknown setting: nope"),
+        "{err}"
+    );
 
     let err = load(&dir.0.join("absent.conf")).unwrap_err().to_string();
     assert!(err.starts_with("Error in configuration file"), "{err}");
@@ -292,25 +395,46 @@ fn include_errors() {
 #[test]
 fn file_values() {
     let dir = TempDir::new();
-    dir.write("certs/server.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    dir.write(
+        "certs/server.pem",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
     dir.write("key.pem", "PRIVATE\n");
-    let main = dir.write("dovecot.conf", "ssl_cert = <certs/server.pem\nssl_key =<   key.pem\n");
+    let main = dir.write(
+        "dovecot.conf",
+        "ssl_cert = <certs/server.pem\nssl_key =<   key.pem\n",
+    );
     let c = load(&main).unwrap();
     let cert = c.settings().ssl_cert.clone().unwrap();
     assert!(cert.contents.starts_with("-----BEGIN CERTIFICATE-----\n"));
     assert!(cert.contents.ends_with("-----END CERTIFICATE-----\n"));
     assert_eq!(cert.path, Some(dir.0.join("certs/server.pem")));
-    assert_eq!(c.settings().ssl_key.as_ref().map(|k| k.contents.as_str()), Some("PRIVATE\n"));
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: true });
+    assert_eq!(
+        c.settings().ssl_key.as_ref().map(|k| k.contents.as_str()),
+        Some("PRIVATE\n")
+    );
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: true,
+    });
     assert!(out.contains("ssl_cert = <certs/server.pem\n"), "{out}");
     assert!(out.contains("ssl_key = <key.pem\n"), "{out}");
-    let hidden = c.render(RenderOptions { non_default_only: true, show_secrets: false });
-    assert!(hidden.contains("ssl_key = # hidden, use -P to show it\n"), "{hidden}");
+    let hidden = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert!(
+        hidden.contains("ssl_key = # hidden, use -P to show it\n"),
+        "{hidden}"
+    );
     assert!(!format!("{:?}", c.settings()).contains("PRIVATE"));
 
     let main = dir.write("missing.conf", "\nssl_cert = </does/not/exist.pem\n");
     let err = load(&main).unwrap_err().to_string();
-    assert!(err.contains("missing.conf line 2: Can't open file"), "{err}");
+    assert!(
+        err.contains("missing.conf line 2: Can't open file"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------- §10.1 Red Hat vector
@@ -517,10 +641,22 @@ fn red_hat_tree() -> (TempDir, LoadOptions) {
     dir.write("/etc/dovecot/conf.d/10-replication.conf", RH_REPLICATION);
     dir.write("/etc/dovecot/conf.d/20-imap.conf", RH_IMAP);
     dir.write("/etc/dovecot/conf.d/20-pop3.conf", RH_POP3);
-    dir.write("/etc/pki/dovecot/certs/server.example.com.crt", "-----BEGIN CERTIFICATE-----\nSERVER\n-----END CERTIFICATE-----\n");
-    dir.write("/etc/pki/dovecot/private/server.example.com.key", "-----BEGIN PRIVATE KEY-----\nKEYDATA\n-----END PRIVATE KEY-----\n");
-    dir.write("/etc/pki/dovecot/certs/ca.crt", "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n");
-    dir.write("/etc/dovecot/dh.pem", "-----BEGIN DH PARAMETERS-----\nDH\n-----END DH PARAMETERS-----\n");
+    dir.write(
+        "/etc/pki/dovecot/certs/server.example.com.crt",
+        "-----BEGIN CERTIFICATE-----\nSERVER\n-----END CERTIFICATE-----\n",
+    );
+    dir.write(
+        "/etc/pki/dovecot/private/server.example.com.key",
+        "-----BEGIN PRIVATE KEY-----\nKEYDATA\n-----END PRIVATE KEY-----\n",
+    );
+    dir.write(
+        "/etc/pki/dovecot/certs/ca.crt",
+        "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+    );
+    dir.write(
+        "/etc/dovecot/dh.pem",
+        "-----BEGIN DH PARAMETERS-----\nDH\n-----END DH PARAMETERS-----\n",
+    );
     let options = LoadOptions {
         root: Some(dir.0.clone()),
     };
@@ -536,9 +672,15 @@ fn load_red_hat() -> (TempDir, Config) {
 #[test]
 fn red_hat_render_matches_doveconf_n() {
     let (_dir, c) = load_red_hat();
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
     let (header, body) = out.split_once('\n').unwrap();
-    assert!(header.starts_with("# tern ") && header.ends_with(": /etc/dovecot/dovecot.conf"), "{header}");
+    assert!(
+        header.starts_with("# tern ") && header.ends_with(": /etc/dovecot/dovecot.conf"),
+        "{header}"
+    );
     if body != RH_EXPECTED {
         for (i, (got, want)) in body.lines().zip(RH_EXPECTED.lines()).enumerate() {
             assert_eq!(got, want, "first difference at output line {}", i + 2);
@@ -551,7 +693,10 @@ fn red_hat_render_matches_doveconf_n() {
 fn red_hat_effective_settings() {
     let (dir, c) = load_red_hat();
     let s = c.settings();
-    assert_eq!(s.protocols, vec![Protocol::Imap, Protocol::Pop3, Protocol::Lmtp]);
+    assert_eq!(
+        s.protocols,
+        vec![Protocol::Imap, Protocol::Pop3, Protocol::Lmtp]
+    );
     assert_eq!(s.listen, vec!["192.0.2.1", "2001:db8:1::1"]);
     assert_eq!(s.ssl, SslMode::Required);
     assert_eq!(s.ssl_min_protocol, TlsVersion::TlsV1_2);
@@ -560,29 +705,48 @@ fn red_hat_effective_settings() {
     assert_eq!(s.first_valid_uid, 1000);
     assert_eq!(s.last_valid_uid, 0);
     let cert = s.ssl_cert.as_ref().unwrap();
-    assert_eq!(cert.path, Some(dir.0.join("etc/pki/dovecot/certs/server.example.com.crt")));
+    assert_eq!(
+        cert.path,
+        Some(dir.0.join("etc/pki/dovecot/certs/server.example.com.crt"))
+    );
     assert!(cert.contents.contains("SERVER"));
     assert!(s.ssl_key.as_ref().unwrap().contents.contains("KEYDATA"));
     assert_eq!(s.doveadm_password.expose(), "replication_password");
     assert_eq!(s.doveadm_port, 12345);
-    assert_eq!(s.plugin_setting("mail_replica"), Some("tcp:server2.example.com:12345"));
+    assert_eq!(
+        s.plugin_setting("mail_replica"),
+        Some("tcp:server2.example.com:12345")
+    );
     assert_eq!(s.mail_plugins, vec!["quota", "notify", "replication"]);
     assert!(s.imap_client_workarounds.is_empty());
     assert_eq!(s.passdbs.len(), 1);
     assert_eq!(s.passdbs[0].driver, "pam");
-    assert_eq!(s.userdbs[0].override_fields, "uid=vmail gid=vmail home=/var/mail/%n/");
+    assert_eq!(
+        s.userdbs[0].override_fields,
+        "uid=vmail gid=vmail home=/var/mail/%n/"
+    );
 
     let lmtp = s.service("lmtp").unwrap();
     assert_eq!(lmtp.inet_listeners.len(), 1);
     assert_eq!(lmtp.inet_listeners[0].port, 24);
-    assert_eq!(lmtp.inet_listeners[0].address, Some(vec!["127.0.0.1".to_string(), "::1".to_string()]));
+    assert_eq!(
+        lmtp.inet_listeners[0].address,
+        Some(vec!["127.0.0.1".to_string(), "::1".to_string()])
+    );
     let postfix = lmtp
         .unix_listeners
         .iter()
         .find(|l| l.path == Path::new("/var/spool/postfix/private/dovecot-lmtp"))
         .unwrap();
-    assert_eq!((postfix.mode, postfix.user.as_str(), postfix.group.as_str()), (0o600, "postfix", "postfix"));
-    assert!(lmtp.unix_listeners.iter().any(|l| l.path == Path::new("/var/run/dovecot/lmtp") && l.mode == 0o666));
+    assert_eq!(
+        (postfix.mode, postfix.user.as_str(), postfix.group.as_str()),
+        (0o600, "postfix", "postfix")
+    );
+    assert!(
+        lmtp.unix_listeners
+            .iter()
+            .any(|l| l.path == Path::new("/var/run/dovecot/lmtp") && l.mode == 0o666)
+    );
     let replicator = s.service("replicator").unwrap();
     assert_eq!(replicator.process_min_avail, 1);
     assert_eq!(replicator.unix_listeners[0].mode, 0o600);
@@ -594,19 +758,39 @@ fn red_hat_effective_settings() {
     let imap = c.for_protocol("imap");
     assert_eq!(
         imap.imap_client_workarounds,
-        vec![ImapWorkaround::DelayNewmail, ImapWorkaround::TbExtraMailboxSep, ImapWorkaround::TbLsubFlags]
+        vec![
+            ImapWorkaround::DelayNewmail,
+            ImapWorkaround::TbExtraMailboxSep,
+            ImapWorkaround::TbLsubFlags
+        ]
     );
-    assert_eq!(imap.mail_plugins, vec!["quota", "notify", "replication", "imap_quota"]);
+    assert_eq!(
+        imap.mail_plugins,
+        vec!["quota", "notify", "replication", "imap_quota"]
+    );
     assert!(imap.pop3_client_workarounds.is_empty());
     let pop3 = c.for_protocol("pop3");
-    assert_eq!(pop3.pop3_client_workarounds, vec![Pop3Workaround::OutlookNoNuls, Pop3Workaround::OeNsEoh]);
+    assert_eq!(
+        pop3.pop3_client_workarounds,
+        vec![Pop3Workaround::OutlookNoNuls, Pop3Workaround::OeNsEoh]
+    );
     assert_eq!(pop3.mail_plugins, vec!["quota", "notify", "replication"]);
     assert_eq!(c.for_protocol("lmtp"), *s);
 
     let warnings = c.warnings().join("\n");
-    assert!(warnings.contains("10-ssl.conf line 5: ssl_dh is accepted but ignored: rustls only does ECDHE"), "{warnings}");
-    assert!(warnings.contains("process_min_avail is accepted but ignored"), "{warnings}");
-    assert!(warnings.contains("mail_plugins is accepted but ignored"), "{warnings}");
+    assert!(
+        warnings
+            .contains("10-ssl.conf line 5: ssl_dh is accepted but ignored: rustls only does ECDHE"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("process_min_avail is accepted but ignored"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("mail_plugins is accepted but ignored"),
+        "{warnings}"
+    );
     assert_eq!(c.warnings().len(), 3, "{warnings}");
 }
 
@@ -617,14 +801,23 @@ fn red_hat_round_trip() {
         root: Some(dir.0.clone()),
     };
     for non_default_only in [true, false] {
-        let out = c.render(RenderOptions { non_default_only, show_secrets: true });
+        let out = c.render(RenderOptions {
+            non_default_only,
+            show_secrets: true,
+        });
         let again = parse_str_with(&out, Path::new("/etc/dovecot/dovecot.conf"), &options)
             .unwrap_or_else(|e| panic!("{e}\n{out}"));
         assert_eq!(again.settings(), c.settings());
         for proto in ["imap", "pop3", "lmtp"] {
             assert_eq!(again.for_protocol(proto), c.for_protocol(proto), "{proto}");
         }
-        assert_eq!(again.render(RenderOptions { non_default_only, show_secrets: true }), out);
+        assert_eq!(
+            again.render(RenderOptions {
+                non_default_only,
+                show_secrets: true
+            }),
+            out
+        );
     }
 }
 
@@ -637,7 +830,10 @@ fn defaults() {
     assert_eq!(s.login_greeting, "tern ready.");
     assert_eq!(s.ssl, SslMode::Yes);
     assert_eq!(s.listen, vec!["*", "::"]);
-    assert_eq!(s.protocols, vec![Protocol::Imap, Protocol::Pop3, Protocol::Lmtp]);
+    assert_eq!(
+        s.protocols,
+        vec![Protocol::Imap, Protocol::Pop3, Protocol::Lmtp]
+    );
     assert_eq!(s.auth_failure_delay, Duration::from_secs(2));
     assert_eq!(s.auth_cache_size, 0);
     assert_eq!(s.auth_cache_ttl, Duration::from_secs(3600));
@@ -654,17 +850,31 @@ fn defaults() {
     assert_eq!(s.io_ring_depth, 128);
     assert_eq!(s.mail_cache_max_memory, 64 << 20);
     assert_eq!(s.lmtp_max_size, 50 << 20);
-    assert_eq!(s.replication_full_sync_interval, Duration::from_secs(86_400));
+    assert_eq!(
+        s.replication_full_sync_interval,
+        Duration::from_secs(86_400)
+    );
     assert!(s.ssl_cert.is_none());
     let ports = |name: &str| -> Vec<(u16, bool)> {
-        s.service(name).unwrap().inet_listeners.iter().map(|l| (l.port, l.ssl)).collect()
+        s.service(name)
+            .unwrap()
+            .inet_listeners
+            .iter()
+            .map(|l| (l.port, l.ssl))
+            .collect()
     };
     assert_eq!(ports("imap-login"), vec![(143, false), (993, true)]);
     assert_eq!(ports("pop3-login"), vec![(110, false), (995, true)]);
     assert!(ports("lmtp").is_empty());
-    assert_eq!(s.service("lmtp").unwrap().unix_listeners[0].path, Path::new("/var/run/dovecot/lmtp"));
+    assert_eq!(
+        s.service("lmtp").unwrap().unix_listeners[0].path,
+        Path::new("/var/run/dovecot/lmtp")
+    );
     assert!(c.warnings().is_empty());
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
     assert_eq!(out.lines().count(), 1, "{out}");
 }
 
@@ -678,24 +888,40 @@ fn port_zero_disables_a_default_listener() {
 
 #[test]
 fn own_settings() {
-    let c = parse("shards = 4\nshard_cpus = 0-1, 6\nio_ring_depth = 256\nmail_cache_max_memory = 1G\nlmtp_max_size = 10M\n");
+    let c = parse(
+        "shards = 4\nshard_cpus = 0-1, 6\nio_ring_depth = 256\nmail_cache_max_memory = 1G\nlmtp_max_size = 10M\n",
+    );
     let s = c.settings();
     assert_eq!(s.shards, ShardCount::Fixed(4));
     assert_eq!(s.shard_cpus, Some(vec![0, 1, 6]));
     assert_eq!(s.io_ring_depth, 256);
     assert_eq!(s.mail_cache_max_memory, 1 << 30);
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
-    assert!(out.contains("mail_cache_max_memory = 1 G\n") && out.contains("lmtp_max_size = 10 M\n"), "{out}");
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert!(
+        out.contains("mail_cache_max_memory = 1 G\n") && out.contains("lmtp_max_size = 10 M\n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn normalised_printing() {
-    let c = parse("auth_failure_delay = 120 secs\nimap_max_line_length = 128k\nverbose_ssl = Y\nimap_idle_notify_interval = 2 mins\n");
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
+    let c = parse(
+        "auth_failure_delay = 120 secs\nimap_max_line_length = 128k\nverbose_ssl = Y\nimap_idle_notify_interval = 2 mins\n",
+    );
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
     assert!(out.contains("auth_failure_delay = 2 mins\n"), "{out}");
     assert!(out.contains("imap_max_line_length = 128 k\n"), "{out}");
     assert!(out.contains("verbose_ssl = yes\n"), "{out}");
-    assert!(!out.contains("imap_idle_notify_interval"), "equal to the default: {out}");
+    assert!(
+        !out.contains("imap_idle_notify_interval"),
+        "equal to the default: {out}"
+    );
 }
 
 #[test]
@@ -717,14 +943,35 @@ fn filters_precedence_and_ssl_off() {
     assert_eq!(c.settings().login_greeting, "global");
     assert_eq!(c.for_protocol("imap").login_greeting, "imap");
     assert_eq!(c.for_protocol("pop3").login_greeting, "not-imap");
-    assert_eq!(c.for_connection(&ctx("pop3", None, Some("192.0.2.9"), None)).login_greeting, "remote-net");
-    assert_eq!(c.for_connection(&ctx("imap", None, Some("192.0.2.9"), None)).login_greeting, "remote-imap");
-    assert_eq!(c.for_connection(&ctx("imap", Some("198.51.100.1"), Some("192.0.2.9"), None)).login_greeting, "local");
     assert_eq!(
-        c.for_connection(&ctx("imap", Some("198.51.100.1"), None, Some("MAIL.example.org"))).login_greeting,
+        c.for_connection(&ctx("pop3", None, Some("192.0.2.9"), None))
+            .login_greeting,
+        "remote-net"
+    );
+    assert_eq!(
+        c.for_connection(&ctx("imap", None, Some("192.0.2.9"), None))
+            .login_greeting,
+        "remote-imap"
+    );
+    assert_eq!(
+        c.for_connection(&ctx("imap", Some("198.51.100.1"), Some("192.0.2.9"), None))
+            .login_greeting,
+        "local"
+    );
+    assert_eq!(
+        c.for_connection(&ctx(
+            "imap",
+            Some("198.51.100.1"),
+            None,
+            Some("MAIL.example.org")
+        ))
+        .login_greeting,
         "sni"
     );
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
     let protocol_at = out.find("protocol imap {").unwrap();
     let remote_at = out.find("remote 192.0.2.0/24 {").unwrap();
     let local_at = out.find("local 198.51.100.1 {").unwrap();
@@ -737,13 +984,27 @@ fn filters_precedence_and_ssl_off() {
 
 #[test]
 fn secrets_stay_out_of_debug() {
-    let c = parse("doveadm_password = hunter2\nssl_key_password = sw0rdfish\npassdb {\n  driver = sql\n  args = password=dbpass\n}\n");
+    let c = parse(
+        "doveadm_password = hunter2\nssl_key_password = sw0rdfish\npassdb {\n  driver = sql\n  args = password=dbpass\n}\n",
+    );
     let debug = format!("{:?}", c.settings());
-    assert!(!debug.contains("hunter2") && !debug.contains("sw0rdfish") && !debug.contains("dbpass"), "{debug}");
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: false });
-    assert!(out.contains("doveadm_password = # hidden, use -P to show it\n"), "{out}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("sw0rdfish") && !debug.contains("dbpass"),
+        "{debug}"
+    );
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert!(
+        out.contains("doveadm_password = # hidden, use -P to show it\n"),
+        "{out}"
+    );
     assert!(!out.contains("hunter2") && !out.contains("dbpass"), "{out}");
-    let shown = c.render(RenderOptions { non_default_only: true, show_secrets: true });
+    let shown = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: true,
+    });
     assert!(shown.contains("doveadm_password = hunter2\n"), "{shown}");
 }
 
@@ -765,16 +1026,26 @@ fn round_trip_of_awkward_values() {
         "plugin {\n  quota = maildir:User quota\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n}\n",
         "shard_cpus = 0-3,8\n",
     ));
-    let out = c.render(RenderOptions { non_default_only: true, show_secrets: true });
-    let again = parse_str(&out, Path::new("/nonexistent/test.conf")).unwrap_or_else(|e| panic!("{e}\n{out}"));
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: true,
+    });
+    let again = parse_str(&out, Path::new("/nonexistent/test.conf"))
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert_eq!(again.settings(), c.settings(), "{out}");
-    assert!(out.contains("namespace \"odd name\" {\n  location = \n"), "{out}");
+    assert!(
+        out.contains("namespace \"odd name\" {\n  location = \n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn all_settings_render() {
     let c = parse("hostname = mx\n");
-    let out = c.render(RenderOptions { non_default_only: false, show_secrets: false });
+    let out = c.render(RenderOptions {
+        non_default_only: false,
+        show_secrets: false,
+    });
     assert!(out.contains("hostname = mx\n"));
     assert!(out.contains("login_greeting = tern ready.\n"));
     assert!(out.contains("auth_cache_ttl = 1 hours\n"), "{out}");
@@ -785,9 +1056,27 @@ fn all_settings_render() {
 #[test]
 fn garbage_never_panics() {
     let samples = [
-        "\u{0}\u{1}{}}}{{", "= = =", "{", "}", "a {", "\"", "'", "x = \"", "!include", "!include_try {",
-        "!include {,,,}", "protocol ! {\n}", "local x/y {\n}", "key = $", "key = <", "service \"unterminated {",
-        "\\", "\\\n\\\n", "hostname = \\", "#", "plugin {\nx = $nope\n}",
+        "\u{0}\u{1}{}}}{{",
+        "= = =",
+        "{",
+        "}",
+        "a {",
+        "\"",
+        "'",
+        "x = \"",
+        "!include",
+        "!include_try {",
+        "!include {,,,}",
+        "protocol ! {\n}",
+        "local x/y {\n}",
+        "key = $",
+        "key = <",
+        "service \"unterminated {",
+        "\\",
+        "\\\n\\\n",
+        "hostname = \\",
+        "#",
+        "plugin {\nx = $nope\n}",
     ];
     for sample in samples {
         let _ = parse_str(sample, Path::new("/nonexistent/x.conf"));
@@ -798,4 +1087,3 @@ fn garbage_never_panics() {
     std::fs::write(&path, b"hostname = \xff\xfe\n").unwrap();
     assert_eq!(load(&path).unwrap().settings().hostname, "\u{fffd}\u{fffd}");
 }
-

@@ -47,15 +47,11 @@ pub struct Network {
 impl Network {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_eq(&net.octets(), &ip.octets(), self.bits)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                prefix_eq(&net.octets(), &ip.octets(), self.bits)
-            }
-            (IpAddr::V6(net), IpAddr::V4(ip)) => net
-                .to_ipv4_mapped()
-                .is_some_and(|n| self.bits >= 96 && prefix_eq(&n.octets(), &ip.octets(), self.bits - 96)),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.bits),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.bits),
+            (IpAddr::V6(net), IpAddr::V4(ip)) => net.to_ipv4_mapped().is_some_and(|n| {
+                self.bits >= 96 && prefix_eq(&n.octets(), &ip.octets(), self.bits - 96)
+            }),
             (IpAddr::V4(_), IpAddr::V6(ip)) => ip
                 .to_ipv4_mapped()
                 .is_some_and(|ip| self.contains(IpAddr::V4(ip))),

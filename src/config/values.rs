@@ -124,7 +124,7 @@ pub fn format_size(bytes: u64) -> String {
     let mut value = bytes;
     let mut suffix = SUFFIXES[0];
     for next in &SUFFIXES[1..] {
-        if value % 1024 != 0 {
+        if !value.is_multiple_of(1024) {
             break;
         }
         value /= 1024;
@@ -172,13 +172,13 @@ pub fn format_time_ms(ms: u64) -> String {
     if ms == 0 {
         return "0".to_string();
     }
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms} ms");
     }
     let mut value = ms / 1000;
     let mut suffix = "secs";
     for (divisor, name) in [(60, "mins"), (60, "hours"), (24, "days"), (7, "weeks")] {
-        if value % divisor != 0 {
+        if !value.is_multiple_of(divisor) {
             break;
         }
         value /= divisor;
@@ -205,8 +205,14 @@ pub fn parse_cpu_list(text: &str) -> Result<Vec<usize>, ValueError> {
             Some((a, b)) => (a, b),
             None => (item, item),
         };
-        let start: usize = parse_uint(start).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
-        let end: usize = parse_uint(end).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
+        let start: usize = parse_uint(start)
+            .map_err(|_| bad())?
+            .try_into()
+            .map_err(|_| bad())?;
+        let end: usize = parse_uint(end)
+            .map_err(|_| bad())?
+            .try_into()
+            .map_err(|_| bad())?;
         if start > end || end > MAX_CPU {
             return Err(bad());
         }

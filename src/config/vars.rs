@@ -35,7 +35,10 @@ const MAX_MODIFIERS: usize = 10;
 const MAX_DEPTH: usize = 8;
 
 /// Expands `template`; `lookup` answers each variable (None = unknown = error).
-pub fn expand(template: &str, lookup: &dyn Fn(VarName<'_>) -> Option<String>) -> Result<String, VarError> {
+pub fn expand(
+    template: &str,
+    lookup: &dyn Fn(VarName<'_>) -> Option<String>,
+) -> Result<String, VarError> {
     expand_at(template, lookup, 0)
 }
 
@@ -46,7 +49,11 @@ pub struct VarTable {
 }
 
 /// Long names Dovecot accepts for the same variable.
-const ALIASES: &[(&str, &str)] = &[("local_ip", "lip"), ("remote_ip", "rip"), ("service", "service")];
+const ALIASES: &[(&str, &str)] = &[
+    ("local_ip", "lip"),
+    ("remote_ip", "rip"),
+    ("service", "service"),
+];
 
 impl VarTable {
     pub fn new() -> VarTable {
@@ -61,7 +68,8 @@ impl VarTable {
 
     pub fn set(&mut self, short: Option<char>, long: &str, value: impl Into<String>) {
         let value = value.into();
-        self.entries.retain(|(s, l, _)| l != long && (short.is_none() || *s != short));
+        self.entries
+            .retain(|(s, l, _)| l != long && (short.is_none() || *s != short));
         self.entries.push((short, long.to_string(), value));
     }
 
@@ -267,7 +275,10 @@ fn conditional(
 ) -> Result<String, VarError> {
     let parts = split_if_args(args);
     let [left, op, right, then, otherwise] = parts.as_slice() else {
-        return Err(VarError::InvalidIf(format!("expected 5 arguments, got {}", parts.len())));
+        return Err(VarError::InvalidIf(format!(
+            "expected 5 arguments, got {}",
+            parts.len()
+        )));
     };
     let left = expand_at(left, lookup, depth + 1)?;
     let right = expand_at(right, lookup, depth + 1)?;
@@ -364,10 +375,14 @@ fn apply(mut value: String, mut spec: Spec) -> String {
     }
     let mut chars: Vec<char> = value.chars().collect();
     if spec.offset > 0 {
-        let skip = usize::try_from(spec.offset).unwrap_or(usize::MAX).min(chars.len());
+        let skip = usize::try_from(spec.offset)
+            .unwrap_or(usize::MAX)
+            .min(chars.len());
         chars.drain(..skip);
     } else if spec.offset < 0 {
-        let keep = usize::try_from(-spec.offset).unwrap_or(usize::MAX).min(chars.len());
+        let keep = usize::try_from(-spec.offset)
+            .unwrap_or(usize::MAX)
+            .min(chars.len());
         chars.drain(..chars.len() - keep);
     }
     match spec.width {
@@ -382,7 +397,9 @@ fn apply(mut value: String, mut spec: Spec) -> String {
             }
         }
         Some(width) if width < 0 => {
-            let drop = usize::try_from(-width).unwrap_or(usize::MAX).min(chars.len());
+            let drop = usize::try_from(-width)
+                .unwrap_or(usize::MAX)
+                .min(chars.len());
             chars.truncate(chars.len() - drop);
         }
         _ => {}
@@ -406,10 +423,22 @@ mod tests {
     #[test]
     fn basic_variables() {
         let t = jane();
-        assert_eq!(t.expand("%u|%n|%d|%h|%s|%%").unwrap(), "Jane.Doe@Example.org|Jane.Doe|Example.org|/home/jane|imap|%");
-        assert_eq!(t.expand("%{user} %{username} %{domain}").unwrap(), "Jane.Doe@Example.org Jane.Doe Example.org");
-        assert_eq!(t.expand("%{remote_ip}/%{lip}").unwrap(), "192.0.2.7/192.0.2.1");
-        assert_eq!(t.expand("sdbox:/var/mail/%n/").unwrap(), "sdbox:/var/mail/Jane.Doe/");
+        assert_eq!(
+            t.expand("%u|%n|%d|%h|%s|%%").unwrap(),
+            "Jane.Doe@Example.org|Jane.Doe|Example.org|/home/jane|imap|%"
+        );
+        assert_eq!(
+            t.expand("%{user} %{username} %{domain}").unwrap(),
+            "Jane.Doe@Example.org Jane.Doe Example.org"
+        );
+        assert_eq!(
+            t.expand("%{remote_ip}/%{lip}").unwrap(),
+            "192.0.2.7/192.0.2.1"
+        );
+        assert_eq!(
+            t.expand("sdbox:/var/mail/%n/").unwrap(),
+            "sdbox:/var/mail/Jane.Doe/"
+        );
     }
 
     #[test]
@@ -440,9 +469,11 @@ mod tests {
 
     #[test]
     fn pop3_uidl_format() {
-        let uidl = VarTable::new()
-            .with(Some('u'), "uid", "1")
-            .with(Some('v'), "uidvalidity", "1700000000");
+        let uidl = VarTable::new().with(Some('u'), "uid", "1").with(
+            Some('v'),
+            "uidvalidity",
+            "1700000000",
+        );
         assert_eq!(uidl.expand("%08Xu%08Xv").unwrap(), "000000016553f100");
         let big = VarTable::new().with(Some('u'), "uid", "4294967295");
         assert_eq!(big.expand("%08Xu").unwrap(), "ffffffff");
@@ -465,13 +496,25 @@ mod tests {
         let t = jane();
         assert_eq!(t.expand("%{env:TERN_SURELY_UNSET_VAR}").unwrap(), "");
         let default_postmaster = "postmaster@%{if;%d;ne;;%d;%{hostname}}";
-        assert_eq!(t.expand(default_postmaster).unwrap(), "postmaster@Example.org");
+        assert_eq!(
+            t.expand(default_postmaster).unwrap(),
+            "postmaster@Example.org"
+        );
         let local = VarTable::for_user("root").with(None, "hostname", "mx.example.org");
-        assert_eq!(local.expand(default_postmaster).unwrap(), "postmaster@mx.example.org");
+        assert_eq!(
+            local.expand(default_postmaster).unwrap(),
+            "postmaster@mx.example.org"
+        );
         assert_eq!(t.expand("%{if;10;>;9;big;small}").unwrap(), "big");
         assert_eq!(t.expand("%{if;%s;*;im*;yes;no}").unwrap(), "yes");
-        assert!(matches!(t.expand("%{if;a;~;b;c;d}"), Err(VarError::InvalidIf(_))));
-        assert!(matches!(t.expand("%{if;a;eq;b}"), Err(VarError::InvalidIf(_))));
+        assert!(matches!(
+            t.expand("%{if;a;~;b;c;d}"),
+            Err(VarError::InvalidIf(_))
+        ));
+        assert!(matches!(
+            t.expand("%{if;a;eq;b}"),
+            Err(VarError::InvalidIf(_))
+        ));
     }
 
     #[test]
@@ -483,7 +526,18 @@ mod tests {
         assert_eq!(t.expand("%{user"), Err(VarError::Unterminated));
         assert_eq!(t.expand("%08X"), Err(VarError::TrailingPercent));
         assert_eq!(t.expand("%LLLLLLLLLLLu"), Err(VarError::TooManyModifiers));
-        for junk in ["%", "%-", "%.", "%0", "%{", "%{}", "%{if;", "%99999999999999999999999u", "%-99999999999.-9999999999u", "é%Ué"] {
+        for junk in [
+            "%",
+            "%-",
+            "%.",
+            "%0",
+            "%{",
+            "%{}",
+            "%{if;",
+            "%99999999999999999999999u",
+            "%-99999999999.-9999999999u",
+            "é%Ué",
+        ] {
             let _ = t.expand(junk);
         }
         assert_eq!(t.expand("%-99999999999999u").unwrap(), "");
