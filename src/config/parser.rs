@@ -244,6 +244,48 @@ fn parse_networks(name: &str) -> Result<Vec<Network>, String> {
         .collect())
 }
 
+/// Whether `section` is a filter that (or a filter inside it that) sets `key`.
+fn filter_sets(section: &Section, key: &str) -> bool {
+    section.kind.is_filter()
+        && (section.get(key).is_some() || section.children.iter().any(|c| filter_sets(c, key)))
+}
+
+/// Byte spans of whitespace-separated tokens, keeping quoted strings whole.
+fn token_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                spans.push((s, i));
+            }
+            continue;
+        }
+        if start.is_none() {
+            start = Some(i);
+        }
+        if is_quote(c) {
+            quote = Some(c);
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, text.len()));
+    }
+    spans
+}
+
 impl<'o> Parser<'o> {
     fn new(options: &'o LoadOptions, origin: &Path) -> Parser<'o> {
         let at = Location {
@@ -299,6 +341,18 @@ impl<'o> Parser<'o> {
     fn top_mut(&mut self) -> &mut Section {
         let last = self.stack.len() - 1;
         &mut self.stack[last].section
+    }
+
+    /// The path as the configuration names it: under `LoadOptions::root` messages
+    /// show `/etc/…`, not the directory the tree was copied to.
+    fn logical_path(&self, actual: &Path) -> PathBuf {
+        match &self.options.root {
+            Some(root) => match actual.strip_prefix(root) {
+                Ok(rest) => Path::new("/").join(rest),
+                Err(_) => actual.to_path_buf(),
+            },
+            None => actual.to_path_buf(),
+        }
     }
 
     fn resolve(&self, written: &str, base_dir: &Path) -> PathBuf {
@@ -391,7 +445,7 @@ impl<'o> Parser<'o> {
         }
         if let Some(after) = rest.strip_prefix('{') {
             if !after.trim().is_empty() {
-                return Err(err(at, "Garbage after '{'"));
+                return self.one_line_section(key, None, after, at, base_dir);
             }
             return self.open(key, None, at);
         }
@@ -426,7 +480,9 @@ impl<'o> Parser<'o> {
         };
         let after_name = after_name.trim_start();
         match after_name.strip_prefix('{') {
-            Some(garbage) if !garbage.trim().is_empty() => Err(err(at, "Garbage after '{'")),
+            Some(inner) if !inner.trim().is_empty() => {
+                self.one_line_section(key, Some(name), inner, at, base_dir)
+            }
             Some(_) => self.open(key, Some(name), at),
             None => Err(err(
                 at,
@@ -539,7 +595,8 @@ impl<'o> Parser<'o> {
         };
         let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         self.include_stack.push(canonical);
-        let result = self.parse_source(&text, Arc::from(file), &base_dir);
+        let label = self.logical_path(file);
+        let result = self.parse_source(&text, Arc::from(label.as_path()), &base_dir);
         self.include_stack.pop();
         result
     }
@@ -580,6 +637,12 @@ impl<'o> Parser<'o> {
         if kind.name_required() && name.as_deref().is_none_or(str::is_empty) {
             return Err(err(at, format!("{keyword} section needs a name")));
         }
+        let parent_networks: Option<Vec<Network>> = self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| f.section.kind == SectionKind::Local)
+            .map(|f| f.section.networks.clone());
         let mut networks = Vec::new();
         if let Some(name) = &name {
             match kind {
@@ -595,6 +658,19 @@ impl<'o> Parser<'o> {
                 }
                 SectionKind::Local | SectionKind::Remote => {
                     networks = parse_networks(name).map_err(|reason| err(at, reason))?;
+                    if let (SectionKind::Local, Some(parents)) = (kind, &parent_networks) {
+                        let inside = networks.iter().all(|n| {
+                            parents
+                                .iter()
+                                .any(|p| p.bits <= n.bits && p.contains(n.addr))
+                        });
+                        if !inside {
+                            return Err(err(
+                                at,
+                                format!("local {name} is not inside its parent local network"),
+                            ));
+                        }
+                    }
                 }
                 SectionKind::Service if !defs::SERVICE_NAMES.contains(&name.as_str()) => {
                     let mut reason = format!("Unknown service: {name}");
@@ -626,6 +702,82 @@ impl<'o> Parser<'o> {
             section,
             reinsert_at,
         });
+        Ok(())
+    }
+
+    /// Extension: `inet_listener imaps { port = 993 ssl = yes }` on one line. Dovecot
+    /// refuses it ("Garbage after '{'"), so we warn; `config -n` prints the multi-line
+    /// form. A new assignment starts at a word followed by `=`, or at `key=value` when
+    /// `key` is a setting of that section (so `uid=vmail` inside a value stays a value).
+    fn one_line_section(
+        &mut self,
+        keyword: &str,
+        name: Option<String>,
+        after_brace: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
+        let body = after_brace.trim();
+        let Some(inner) = body.strip_suffix('}') else {
+            return Err(err(at, "Garbage after '{'"));
+        };
+        if inner.contains(['{', '}'])
+            && token_spans(inner).iter().any(|(s, e)| {
+                let t = &inner[*s..*e];
+                t == "{" || t == "}" || t.ends_with('{')
+            })
+        {
+            return Err(err(
+                at,
+                "Garbage after '{' (nested sections must span several lines)",
+            ));
+        }
+        self.open(keyword, name, at)?;
+        let kind = self.top().kind;
+        let is_key = |word: &str| match kind.keys() {
+            KeySet::Table(table) => defs::find(table, word).is_some(),
+            KeySet::Free => true,
+        };
+        let spans = token_spans(inner);
+        // (key, byte offset where the value text starts)
+        let mut starts: Vec<(usize, String, usize)> = Vec::new();
+        for (index, (s, e)) in spans.iter().enumerate() {
+            let token = &inner[*s..*e];
+            if is_quote(token.chars().next().unwrap_or(' ')) {
+                continue;
+            }
+            let next = spans.get(index + 1).map(|(ns, ne)| (&inner[*ns..*ne], *ns));
+            if let Some((next_text, next_start)) = next
+                && next_text.starts_with('=')
+                && !token.contains('=')
+            {
+                starts.push((*s, token.to_string(), next_start + 1));
+            } else if let Some((key, _)) = token.split_once('=')
+                && !key.is_empty()
+                && (token.ends_with('=') || is_key(key))
+            {
+                starts.push((*s, key.to_string(), *s + key.len() + 1));
+            }
+        }
+        if starts.is_empty() && !inner.trim().is_empty() {
+            return Err(err(at, "Garbage after '{'"));
+        }
+        if starts
+            .first()
+            .is_some_and(|(s, _, _)| !inner[..*s].trim().is_empty())
+        {
+            return Err(err(at, "Garbage after '{'"));
+        }
+        for (index, (_, key, value_start)) in starts.iter().enumerate() {
+            let value_end = starts.get(index + 1).map_or(inner.len(), |(s, _, _)| *s);
+            let value = inner.get(*value_start..value_end).unwrap_or("").trim();
+            self.assign(key, value, at, base_dir)?;
+        }
+        self.close(at)?;
+        self.warn(
+            at,
+            "one-line section is a tern extension: Dovecot refuses it (\"Garbage after '{'\"); `tern config -n` prints the multi-line form",
+        );
         Ok(())
     }
 
@@ -710,6 +862,12 @@ impl<'o> Parser<'o> {
                     self.warn(at, format!("{key} is accepted but ignored: {why}"));
                 }
             }
+        }
+        if kind == SectionKind::Root && self.top().children.iter().any(|c| filter_sets(c, key)) {
+            self.warn(
+                at,
+                format!("{key} is set globally after a filter set it; the filter's value still wins inside that filter"),
+            );
         }
         let value = Value {
             text,

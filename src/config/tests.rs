@@ -184,10 +184,11 @@ fn unknown_setting_has_location_and_suggestion() {
 
 #[test]
 fn section_syntax_errors() {
+    assert!(parse_err("service imap {  process_limit }\n").contains("line 1: Garbage after '{'"));
+    assert!(parse_err("passdb { driver = pam\n").contains("line 1: Garbage after '{'"));
     assert!(
-        parse_err("service imap {  process_limit = 1 }\n").contains("line 1: Garbage after '{'")
+        parse_err("service imap { inet_listener x { port = 1 } }\n").contains("Garbage after '{'")
     );
-    assert!(parse_err("passdb { driver = pam }\n").contains("Garbage after '{'"));
     assert!(parse_err("hostname = a\n}\n").contains("line 2: Unexpected '}'"));
     assert!(parse_err("protocol imap pop3 {\n}\n").contains("line 1: Expecting '{'"));
     assert!(parse_err("hostname\n").contains("line 1: Expecting '='"));
@@ -779,8 +780,9 @@ fn red_hat_effective_settings() {
 
     let warnings = c.warnings().join("\n");
     assert!(
-        warnings
-            .contains("10-ssl.conf line 5: ssl_dh is accepted but ignored: rustls only does ECDHE"),
+        warnings.contains(
+            "file /etc/dovecot/conf.d/10-ssl.conf line 5: ssl_dh is accepted but ignored: rustls only does ECDHE"
+        ),
         "{warnings}"
     );
     assert!(
@@ -1086,4 +1088,68 @@ fn garbage_never_panics() {
     let path = dir.0.join("bin.conf");
     std::fs::write(&path, b"hostname = \xff\xfe\n").unwrap();
     assert_eq!(load(&path).unwrap().settings().hostname, "\u{fffd}\u{fffd}");
+}
+
+#[test]
+fn one_line_sections_are_an_extension() {
+    let c = parse(concat!(
+        "service imap-login {\n  inet_listener imaps { port = 1993 ssl = yes }\n}\n",
+        "userdb { driver = passwd override_fields = uid=vmail gid=vmail }\n",
+        "passdb { driver=pam args = \"a = b\" }\n",
+        "plugin { }\n",
+    ));
+    let s = c.settings();
+    let imaps = &s.service("imap-login").unwrap().inet_listeners[1];
+    assert_eq!((imaps.port, imaps.ssl), (1993, true));
+    assert_eq!(s.userdbs[0].driver, "passwd");
+    assert_eq!(s.userdbs[0].override_fields, "uid=vmail gid=vmail");
+    assert_eq!(s.passdbs[0].driver, "pam");
+    assert_eq!(s.passdbs[0].args.expose(), "a = b");
+    assert_eq!(c.warnings().len(), 4, "{:?}", c.warnings());
+    assert!(c.warnings()[0].contains("line 2: one-line section is a tern extension"));
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: true,
+    });
+    assert!(
+        out.contains("  inet_listener imaps {\n    port = 1993\n    ssl = yes\n  }\n"),
+        "{out}"
+    );
+    let err = parse_err("service imap { vsz_limit = huge }\n");
+    assert!(
+        err.contains("line 1: service/vsz_limit: Invalid size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn global_after_filter_warns() {
+    let c = parse(
+        "protocol imap {\n  mail_max_userip_connections = 20\n}\nmail_max_userip_connections = 5\n",
+    );
+    assert_eq!(c.for_protocol("imap").mail_max_userip_connections, 20);
+    assert_eq!(c.settings().mail_max_userip_connections, 5);
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|w| w
+                .contains("line 4: mail_max_userip_connections is set globally after a filter"))
+    );
+}
+
+#[test]
+fn nested_local_must_be_inside_parent() {
+    let c =
+        parse("local 10.0.0.0/8 {\n  local 10.1.0.0/16 {\n    login_greeting = inner\n  }\n}\n");
+    let ctx = FilterContext {
+        protocol: Some("imap"),
+        local_ip: Some("10.1.2.3".parse().unwrap()),
+        ..FilterContext::default()
+    };
+    assert_eq!(c.for_connection(&ctx).login_greeting, "inner");
+    let err = parse_err("local 10.0.0.0/8 {\n  local 192.0.2.0/24 {\n  }\n}\n");
+    assert!(
+        err.contains("line 2: local 192.0.2.0/24 is not inside its parent local network"),
+        "{err}"
+    );
 }
