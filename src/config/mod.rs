@@ -26,8 +26,8 @@ pub use parser::LoadOptions;
 pub use settings::{
     AuthDbResult, AuthDbSettings, AuthDbSkip, FileValue, FilterContext, FsyncMode, ImapWorkaround,
     InetListener, LmtpWorkaround, MailboxAuto, MailboxSettings, NamespaceList, NamespaceSettings,
-    NamespaceType, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings, ShardCount,
-    SslMode, TlsVersion, UnixListener,
+    NamespaceType, PluginSettings, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings,
+    ShardCount, SslMode, TlsVersion, UnixListener,
 };
 pub use values::{ValueError, format_size, format_time_ms, parse_size, parse_time_ms};
 pub use vars::{VarError, VarName, VarTable, expand};
@@ -62,7 +62,7 @@ pub struct RenderOptions {
 }
 
 /// A loaded configuration: the parsed tree plus the validated global settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     source: PathBuf,
     root: Section,
@@ -108,6 +108,18 @@ fn collect_filter_contexts(
         }
         addrs.extend(child.networks.iter().map(|n| n.addr));
         collect_filter_contexts(child, protocols, addrs);
+    }
+}
+
+/// The tree holds raw values, secrets included, so Debug shows only the typed
+/// (masked) settings.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("source", &self.source)
+            .field("warnings", &self.warnings)
+            .field("settings", &self.global)
+            .finish_non_exhaustive()
     }
 }
 

@@ -39,6 +39,32 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// `plugin { }` settings. Derefs to the map; `Debug` masks values whose key looks
+/// secret (`*_password`, `*_key`, …).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PluginSettings(pub BTreeMap<String, String>);
+
+impl std::ops::Deref for PluginSettings {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PluginSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (key, value) in &self.0 {
+            if defs::is_secret(key) {
+                map.entry(key, &"<hidden>");
+            } else {
+                map.entry(key, value);
+            }
+        }
+        map.finish()
+    }
+}
+
 /// A value given as `<path` (path set) or inline (path `None`). `Debug` shows the path
 /// and the length only: contents may be a private key.
 #[derive(Clone, PartialEq, Eq)]
@@ -340,7 +366,7 @@ pub struct Settings {
     pub mailbox_idle_check_interval: Duration,
     pub namespaces: Vec<NamespaceSettings>,
     /// `plugin { }` (e.g. `mail_replica`, `quota`), merged with matching filters.
-    pub plugin: BTreeMap<String, String>,
+    pub plugin: PluginSettings,
     // login
     pub login_trusted_networks: Vec<String>,
     pub haproxy_trusted_networks: Vec<String>,
@@ -420,8 +446,10 @@ type Specificity = (u8, u16, u16, u8);
 
 fn filter_matches(section: &Section, ctx: &FilterContext<'_>) -> bool {
     let name = section.name.as_deref().unwrap_or("");
+    // Login services match their protocol's filter (`imap-login` sees `protocol imap`).
+    let protocol = ctx.protocol.map(|p| p.strip_suffix("-login").unwrap_or(p));
     match section.kind {
-        SectionKind::Protocol => match (name.strip_prefix('!'), ctx.protocol) {
+        SectionKind::Protocol => match (name.strip_prefix('!'), protocol) {
             (Some(excluded), Some(p)) => p != excluded,
             (None, Some(p)) => p == name,
             (_, None) => false,
@@ -875,8 +903,23 @@ fn services(
     root_sections: &[&Section],
     base_dir: &std::path::Path,
     internal_user: &str,
+    protocol_words: &[&str],
 ) -> Result<Vec<ServiceSettings>, ConfigError> {
     let mut services = default_services(internal_user);
+    // Obsolete `protocols = imaps` without `imap` meant: implicit TLS only, so the
+    // plaintext default listener goes (a config can still add it back explicitly).
+    for (obsolete, plain, service) in [
+        ("imaps", "imap", "imap-login"),
+        ("pop3s", "pop3", "pop3-login"),
+    ] {
+        if protocol_words.contains(&obsolete)
+            && !protocol_words.contains(&plain)
+            && let Some(s) = services.iter_mut().find(|s| s.name == service)
+        {
+            s.inet_listeners
+                .retain(|l| l.name.as_deref() != Some(plain));
+        }
+    }
     for section in root_sections
         .iter()
         .filter(|s| s.kind == SectionKind::Service)
@@ -1189,7 +1232,7 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         mail_max_keyword_length: g.u32("mail_max_keyword_length")?,
         mailbox_idle_check_interval: g.duration("mailbox_idle_check_interval")?,
         namespaces,
-        plugin,
+        plugin: PluginSettings(plugin),
         login_trusted_networks: g.list("login_trusted_networks")?,
         haproxy_trusted_networks: g.list("haproxy_trusted_networks")?,
         haproxy_timeout: g.duration("haproxy_timeout")?,
@@ -1255,7 +1298,12 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         io_ring_depth: g.u32("io_ring_depth")?,
         mail_cache_max_memory: g.size("mail_cache_max_memory")?,
         lmtp_max_size: g.size("lmtp_max_size")?,
-        services: services(&view.sections, &base_dir, &default_internal_user)?,
+        services: services(
+            &view.sections,
+            &base_dir,
+            &default_internal_user,
+            &values::split_list(&g.string("protocols")?),
+        )?,
         base_dir,
         default_internal_user,
     })

@@ -1153,3 +1153,51 @@ fn nested_local_must_be_inside_parent() {
         "{err}"
     );
 }
+
+#[test]
+fn obsolete_imaps_protocol() {
+    let c = parse("protocols = imaps pop3 lmtp\n");
+    let s = c.settings();
+    assert_eq!(
+        s.protocols,
+        vec![Protocol::Imap, Protocol::Pop3, Protocol::Lmtp]
+    );
+    let ports: Vec<u16> = s
+        .service("imap-login")
+        .unwrap()
+        .inet_listeners
+        .iter()
+        .map(|l| l.port)
+        .collect();
+    assert_eq!(ports, vec![993]);
+    assert_eq!(s.service("pop3-login").unwrap().inet_listeners.len(), 2);
+    assert!(c.warnings().iter().any(|w| w.contains("imaps is obsolete")));
+    assert!(parse_str("protocols = imap smtp\n", Path::new("/x.conf")).is_err());
+}
+
+#[test]
+fn login_services_match_protocol_filters() {
+    let c = parse("protocol imap {\n  login_greeting = imap\n}\n");
+    assert_eq!(c.for_protocol("imap-login").login_greeting, "imap");
+    assert_eq!(c.for_protocol("pop3-login").login_greeting, "tern ready.");
+}
+
+#[test]
+fn config_debug_hides_raw_values() {
+    let c = parse(
+        "doveadm_password = hunter2\nplugin {\n  mail_crypt_private_password = s3cret\n  quota = maildir\n}\n",
+    );
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("s3cret"),
+        "{debug}"
+    );
+    assert!(debug.contains("\"quota\": \"maildir\""), "{debug}");
+    assert_eq!(
+        c.settings()
+            .plugin
+            .get("mail_crypt_private_password")
+            .map(String::as_str),
+        Some("s3cret")
+    );
+}
