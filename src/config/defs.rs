@@ -430,6 +430,99 @@ pub static GLOBAL: &[SettingDef] = &[
     def("lmtp_max_size", Size, "50M"),
 ];
 
+/// Dovecot 2.3 settings for features tern does not have. Accepted (with a warning
+/// when set) so that existing configuration trees load unchanged.
+pub static UNSUPPORTED: &[&str] = &[
+    "auth_policy_check_after_auth",
+    "auth_policy_check_before_auth",
+    "auth_policy_hash_mech",
+    "auth_policy_hash_nonce",
+    "auth_policy_hash_truncate",
+    "auth_policy_log_only",
+    "auth_policy_reject_on_fail",
+    "auth_policy_report_after_auth",
+    "auth_policy_request_attributes",
+    "auth_policy_server_api_header",
+    "auth_policy_server_timeout_msecs",
+    "auth_policy_server_url",
+    "auth_proxy_self",
+    "auth_stats",
+    "auth_use_winbind",
+    "auth_winbind_helper_path",
+    "director_flush_socket",
+    "director_mail_servers",
+    "director_servers",
+    "director_user_expire",
+    "director_username_hash",
+    "imap_urlauth_logout_format",
+    "imap_urlauth_submit_user",
+    "imap_urlauth_stream_user",
+    "lmtp_proxy_rawlog_dir",
+    "lmtp_rawlog_dir",
+    "log_core_filter",
+    "log_debug",
+    "login_plugin_dir",
+    "login_plugins",
+    "login_proxy_max_disconnect_delay",
+    "login_source_ips",
+    "mail_attachment_detection_options",
+    "mail_attachment_dir",
+    "mail_attachment_fs",
+    "mail_attachment_hash",
+    "mail_attachment_min_size",
+    "mail_max_lock_timeout",
+    "mail_sort_max_read_count",
+    "mail_vsize_bg_after_count",
+    "mailbox_list_index_include_inbox",
+    "managesieve_client_workarounds",
+    "managesieve_implementation_string",
+    "managesieve_logout_format",
+    "managesieve_max_compile_errors",
+    "managesieve_max_line_length",
+    "managesieve_notify_capability",
+    "managesieve_sieve_capability",
+    "mdbox_preallocate_space",
+    "mdbox_rotate_interval",
+    "mdbox_rotate_size",
+    "ssl_client_require_valid_cert",
+    "stats_writer_socket_path",
+    "submission_backend_capabilities",
+    "submission_client_workarounds",
+    "submission_logout_format",
+    "submission_max_mail_size",
+    "submission_max_recipients",
+    "submission_relay_host",
+    "submission_relay_master_user",
+    "submission_relay_max_idle_time",
+    "submission_relay_password",
+    "submission_relay_port",
+    "submission_relay_rawlog_dir",
+    "submission_relay_ssl",
+    "submission_relay_ssl_verify",
+    "submission_relay_trusted",
+    "submission_relay_user",
+    "submission_timeout",
+    "verbose_proctitle",
+];
+
+/// Registry entry for an `UNSUPPORTED` name (string-typed, empty default).
+fn unsupported(name: &str) -> Option<&'static SettingDef> {
+    static DEFS: std::sync::OnceLock<Vec<SettingDef>> = std::sync::OnceLock::new();
+    DEFS.get_or_init(|| {
+        UNSUPPORTED
+            .iter()
+            .map(|n| ign(n, Str, "", "not implemented by tern"))
+            .collect()
+    })
+    .iter()
+    .find(|d| d.name == name)
+}
+
+/// What `$protocols` stands for before any assignment. Debian builds Dovecot with an
+/// empty default and lets `protocols.d/*.protocol` add `protocols = $protocols imap`;
+/// using our non-empty default there would silently enable every protocol.
+pub const PROTOCOLS_REFERENCE_DEFAULT: &str = "";
+
 pub static SERVICE: &[SettingDef] = &[
     ign("process_min_avail", Uint, "0", PROCESS_TUNING),
     ign("process_limit", Uint, "0", PROCESS_TUNING),
@@ -726,13 +819,19 @@ impl SectionKind {
     }
 }
 
-/// Looks up a key in a table.
+/// Looks up a key in a table (for the global table, the unsupported names too).
 pub fn find(table: &'static [SettingDef], name: &str) -> Option<&'static SettingDef> {
-    table.iter().find(|d| d.name == name)
+    table.iter().find(|d| d.name == name).or_else(|| {
+        if std::ptr::eq(table, GLOBAL) {
+            unsupported(name)
+        } else {
+            None
+        }
+    })
 }
 
 pub fn global(name: &str) -> Option<&'static SettingDef> {
-    GLOBAL.iter().find(|d| d.name == name)
+    find(GLOBAL, name)
 }
 
 /// Auth settings are not allowed inside `local`/`remote` filters.

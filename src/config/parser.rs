@@ -941,6 +941,9 @@ impl<'o> Parser<'o> {
                 return Some(value.text.clone());
             }
         }
+        if name == "protocols" {
+            return Some(defs::PROTOCOLS_REFERENCE_DEFAULT.to_string());
+        }
         for frame in self.stack.iter().rev() {
             if let KeySet::Table(table) = frame.section.kind.keys()
                 && let Some(def) = defs::find(table, name)

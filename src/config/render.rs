@@ -30,6 +30,16 @@ pub(crate) fn render(root: &Section, header: &str, options: RenderOptions) -> St
             }
         }
     } else {
+        // Explicit keys outside the main table (accepted-but-unsupported ones) too.
+        for (key, value) in &root.settings {
+            if !defs::GLOBAL.iter().any(|d| d.name == key) {
+                let ty = defs::global(key).map(|d| d.ty);
+                entries.push((
+                    key.clone(),
+                    setting_line("", key, Some(value), &value.text, ty, options),
+                ));
+            }
+        }
         for def in defs::GLOBAL {
             let value = root.get(def.name);
             let text = value.map_or(def.default, |v| v.text.as_str());

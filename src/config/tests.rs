@@ -1201,3 +1201,46 @@ fn config_debug_hides_raw_values() {
         Some("s3cret")
     );
 }
+
+#[test]
+fn debian_protocols_d_layout() {
+    let dir = TempDir::new();
+    dir.write(
+        "protocols.d/imapd.protocol",
+        "protocols = $protocols imap\n",
+    );
+    dir.write(
+        "protocols.d/lmtpd.protocol",
+        "protocols = $protocols lmtp\n",
+    );
+    let main = dir.write(
+        "dovecot.conf",
+        "!include_try protocols.d/*.protocol\nmanagesieve_max_line_length = 65536\n",
+    );
+    let c = load(&main).unwrap();
+    assert_eq!(c.settings().protocols, vec![Protocol::Imap, Protocol::Lmtp]);
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|w| w.contains("managesieve_max_line_length is accepted but ignored"))
+    );
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert!(out.contains("protocols = imap lmtp\n"), "{out}");
+    assert!(
+        out.contains("managesieve_max_line_length = 65536\n"),
+        "{out}"
+    );
+    let all = c.render(RenderOptions {
+        non_default_only: false,
+        show_secrets: false,
+    });
+    assert!(
+        all.contains("managesieve_max_line_length = 65536\n"),
+        "{all}"
+    );
+    // Without any assignment the upstream default applies.
+    assert_eq!(parse("").settings().protocols.len(), 3);
+}
