@@ -49,7 +49,11 @@ pub(crate) fn render(root: &Section, header: &str, options: RenderOptions) -> St
             ));
         }
     }
-    for child in root.children.iter().filter(|c| !c.kind.is_filter()) {
+    for child in root
+        .children
+        .iter()
+        .filter(|c| !c.kind.is_filter() && c.is_significant(None))
+    {
         entries.push((child.header(), render_section(child, "", options)));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -74,7 +78,7 @@ fn render_filters(node: &Section, indent: &str, options: RenderOptions) -> Strin
     let mut filters: Vec<&Section> = node
         .children
         .iter()
-        .filter(|c| c.kind.is_filter())
+        .filter(|c| c.kind.is_filter() && c.is_significant(None))
         .collect();
     filters.sort_by_key(|f| filter_rank(f.kind));
     filters
@@ -112,7 +116,14 @@ fn render_section(section: &Section, indent: &str, options: RenderOptions) -> St
             }
         }
     }
-    for child in section.children.iter().filter(|c| !c.kind.is_filter()) {
+    let service = (section.kind == SectionKind::Service)
+        .then_some(section.name.as_deref())
+        .flatten();
+    for child in section
+        .children
+        .iter()
+        .filter(|c| !c.kind.is_filter() && c.is_significant(service))
+    {
         entries.push((child.header(), render_section(child, &inner, options)));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));

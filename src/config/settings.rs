@@ -835,7 +835,12 @@ fn apply_service(service: &mut ServiceSettings, section: &Section) -> Result<(),
             *slot = g.string(key)?;
         }
     }
-    for child in &section.children {
+    let service_name = section.name.as_deref();
+    for child in section
+        .children
+        .iter()
+        .filter(|c| c.is_significant(service_name))
+    {
         match child.kind {
             SectionKind::InetListener => {
                 let existing = child.name.as_ref().and_then(|name| {
@@ -922,7 +927,7 @@ fn services(
     }
     for section in root_sections
         .iter()
-        .filter(|s| s.kind == SectionKind::Service)
+        .filter(|s| s.kind == SectionKind::Service && s.is_significant(None))
     {
         let name = section.name.clone().unwrap_or_default();
         let index = match services.iter().position(|s| s.name == name) {

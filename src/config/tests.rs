@@ -1244,3 +1244,55 @@ fn debian_protocols_d_layout() {
     // Without any assignment the upstream default applies.
     assert_eq!(parse("").settings().protocols.len(), 3);
 }
+
+#[test]
+fn empty_blocks_change_nothing_and_are_not_printed() {
+    let c = parse(concat!(
+        "dict {\n}\nplugin {\n}\nprotocol lmtp {\n}\n",
+        "service imap {\n}\nservice imap-login {\n  inet_listener imap {\n  }\n}\n",
+        "service dict {\n  unix_listener dict {\n  }\n}\n",
+        "service lmtp {\n  unix_listener /var/spool/postfix/private/dovecot-lmtp {\n  }\n}\n",
+    ));
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    let body = out.split_once('\n').unwrap().1;
+    assert_eq!(
+        body,
+        "service lmtp {\n  unix_listener /var/spool/postfix/private/dovecot-lmtp {\n  }\n}\n"
+    );
+    assert!(c.settings().service("imap").is_none());
+    let lmtp = c.settings().service("lmtp").unwrap();
+    assert_eq!(
+        lmtp.unix_listeners.len(),
+        2,
+        "a new socket with default mode"
+    );
+    let again = parse_str(&out, Path::new("/nonexistent/test.conf")).unwrap();
+    assert_eq!(again.settings(), c.settings());
+}
+
+/// Differential check against a real Dovecot 2.3 `doveconf`, when one is installed:
+/// `tern config -n` of the system's own /etc/dovecot must equal `doveconf -n`.
+#[test]
+#[ignore = "needs dovecot-core 2.3 installed; run with --ignored"]
+fn matches_installed_doveconf() {
+    let conf = Path::new("/etc/dovecot/dovecot.conf");
+    let output = std::process::Command::new("doveconf")
+        .arg("-n")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let real = String::from_utf8(output.stdout).unwrap();
+    let real_body: String = real
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let ours = load(conf).unwrap().render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert_eq!(ours.split_once('\n').unwrap().1, real_body);
+}

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::defs::SectionKind;
+use super::defs::{self, SectionKind};
 
 /// A position in a configuration file, for error messages and warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +118,32 @@ impl Section {
 
     pub fn children_of(&self, kind: SectionKind) -> impl Iterator<Item = &Section> {
         self.children.iter().filter(move |c| c.kind == kind)
+    }
+
+    /// Whether the block changes anything. Empty `service`, filter, `plugin` blocks and
+    /// empty blocks for built-in listeners do not, and doveconf omits them; an empty
+    /// `passdb`/`userdb` (a list entry) or `namespace` (creates one), or an empty block
+    /// for a new unix/fifo listener (creates a socket), does. `service` names the
+    /// enclosing service for listener blocks.
+    pub fn is_significant(&self, service: Option<&str>) -> bool {
+        if !self.settings.is_empty() {
+            return true;
+        }
+        let own_service = match self.kind {
+            SectionKind::Service => self.name.as_deref(),
+            _ => service,
+        };
+        let explicit = match self.kind {
+            SectionKind::Passdb | SectionKind::Userdb | SectionKind::Namespace => true,
+            SectionKind::UnixListener | SectionKind::FifoListener => {
+                let path = self.name.as_deref().unwrap_or("");
+                !defs::DEFAULT_FILE_LISTENERS
+                    .iter()
+                    .any(|(s, p)| Some(*s) == service && *p == path)
+            }
+            _ => false,
+        };
+        explicit || self.children.iter().any(|c| c.is_significant(own_service))
     }
 }
 
