@@ -4,6 +4,7 @@
 
 use super::RenderOptions;
 use super::defs::{self, KeySet, SectionKind, ValueType};
+use super::settings::{Specificity, extend_specificity};
 use super::tree::{Section, Value};
 
 const HIDDEN_LINE: &str = "# hidden, use -P to show it";
@@ -60,31 +61,57 @@ pub(crate) fn render(root: &Section, header: &str, options: RenderOptions) -> St
     for (_, text) in entries {
         out.push_str(&text);
     }
-    out.push_str(&render_filters(root, "", options));
+    out.push_str(&render_filters(root, options));
     out
 }
 
 /// Filters print from least to most specific: protocol, remote, local, local_name.
-fn filter_rank(kind: SectionKind) -> u8 {
-    match kind {
-        SectionKind::Protocol => 0,
-        SectionKind::Remote => 1,
-        SectionKind::Local => 2,
-        _ => 3,
+
+/// Like doveconf, every filter chain that sets something gets its own block
+/// (`local X { protocol imap { … } }` prints apart from `local X { … }`), from the least
+/// to the most specific, in file order among equals.
+fn render_filters(root: &Section, options: RenderOptions) -> String {
+    let mut chains: Vec<(Specificity, Vec<&Section>)> = Vec::new();
+    collect_chains(root, (0, 0, 0, 0), &mut Vec::new(), &mut chains);
+    chains.sort_by_key(|(spec, _)| *spec);
+    chains
+        .into_iter()
+        .map(|(_, chain)| render_chain(&chain, "", options))
+        .collect()
+}
+
+fn collect_chains<'a>(
+    node: &'a Section,
+    spec: Specificity,
+    chain: &mut Vec<&'a Section>,
+    out: &mut Vec<(Specificity, Vec<&'a Section>)>,
+) {
+    for child in node.children.iter().filter(|c| c.kind.is_filter()) {
+        let child_spec = extend_specificity(spec, child);
+        chain.push(child);
+        let sets_something = !child.settings.is_empty()
+            || child
+                .children
+                .iter()
+                .any(|c| !c.kind.is_filter() && c.is_significant(None));
+        if sets_something {
+            out.push((child_spec, chain.clone()));
+        }
+        collect_chains(child, child_spec, chain, out);
+        chain.pop();
     }
 }
 
-fn render_filters(node: &Section, indent: &str, options: RenderOptions) -> String {
-    let mut filters: Vec<&Section> = node
-        .children
-        .iter()
-        .filter(|c| c.kind.is_filter() && c.is_significant(None))
-        .collect();
-    filters.sort_by_key(|f| filter_rank(f.kind));
-    filters
-        .into_iter()
-        .map(|f| render_section(f, indent, options))
-        .collect()
+fn render_chain(chain: &[&Section], indent: &str, options: RenderOptions) -> String {
+    match chain {
+        [] => String::new(),
+        [last] => render_section(last, indent, options),
+        [first, rest @ ..] => format!(
+            "{indent}{} {{\n{}{indent}}}\n",
+            section_header(first),
+            render_chain(rest, &format!("{indent}  "), options)
+        ),
+    }
 }
 
 fn value_type(kind: SectionKind, key: &str) -> Option<ValueType> {
@@ -100,6 +127,7 @@ fn render_section(section: &Section, indent: &str, options: RenderOptions) -> St
     let mut entries: Vec<(String, String)> = section
         .settings
         .iter()
+        .filter(|(key, value)| !omitted_as_default(section.kind, key, value))
         .map(|(key, value)| {
             let ty = value_type(section.kind, key);
             (
@@ -130,10 +158,23 @@ fn render_section(section: &Section, indent: &str, options: RenderOptions) -> St
     for (_, text) in entries {
         out.push_str(&text);
     }
-    out.push_str(&render_filters(section, &inner, options));
     out.push_str(indent);
     out.push_str("}\n");
     out
+}
+
+/// doveconf drops explicitly set defaults inside passdb/userdb (other sections print
+/// every key that was set).
+fn omitted_as_default(kind: SectionKind, key: &str, value: &Value) -> bool {
+    let table = match kind {
+        SectionKind::Passdb => defs::PASSDB,
+        SectionKind::Userdb => defs::USERDB,
+        _ => return false,
+    };
+    defs::find(table, key).is_some_and(|d| {
+        value.file.is_none()
+            && normalized(Some(d.ty), &value.text) == normalized(Some(d.ty), d.default)
+    })
 }
 
 fn section_header(section: &Section) -> String {
@@ -172,15 +213,15 @@ fn setting_line(
         } else if let Some(file) = file {
             format!("<{}", file.written)
         } else {
-            let mut text = normalized(ty, text);
-            if !options.show_secrets {
-                text = mask_embedded_secrets(&text);
-            }
-            if needs_quotes(&text) {
-                quote(&text)
-            } else {
+            // Quote by the real value: the mask's own `#` must not force quotes.
+            let text = normalized(ty, text);
+            let quoted = needs_quotes(&text);
+            let text = if options.show_secrets {
                 text
-            }
+            } else {
+                mask_embedded_secrets(&text)
+            };
+            if quoted { quote(&text) } else { text }
         };
     format!("{indent}{key} = {shown}\n")
 }

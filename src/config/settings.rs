@@ -442,7 +442,19 @@ pub struct FilterContext<'a> {
 }
 
 /// How specific a filter chain is; larger wins (§4.1: local_name, local, remote, protocol).
-type Specificity = (u8, u16, u16, u8);
+pub(crate) type Specificity = (u8, u16, u16, u8);
+
+/// The specificity after entering `child` from a chain with specificity `spec`.
+pub(crate) fn extend_specificity(spec: Specificity, child: &Section) -> Specificity {
+    let mut s = spec;
+    match child.kind {
+        SectionKind::LocalName => s.0 = 1,
+        SectionKind::Local => s.1 = s.1.max(network_bits(child)),
+        SectionKind::Remote => s.2 = s.2.max(network_bits(child)),
+        _ => s.3 = 1,
+    }
+    s
+}
 
 fn filter_matches(section: &Section, ctx: &FilterContext<'_>) -> bool {
     let name = section.name.as_deref().unwrap_or("");
@@ -493,13 +505,7 @@ fn collect_filters<'a>(
         if !filter_matches(child, ctx) {
             continue;
         }
-        let mut s = spec;
-        match child.kind {
-            SectionKind::LocalName => s.0 = 1,
-            SectionKind::Local => s.1 = s.1.max(network_bits(child)),
-            SectionKind::Remote => s.2 = s.2.max(network_bits(child)),
-            _ => s.3 = 1,
-        }
+        let s = extend_specificity(spec, child);
         out.push((s, child));
         collect_filters(child, ctx, s, out);
     }
