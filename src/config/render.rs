@@ -65,8 +65,6 @@ pub(crate) fn render(root: &Section, header: &str, options: RenderOptions) -> St
     out
 }
 
-/// Filters print from least to most specific: protocol, remote, local, local_name.
-
 /// Like doveconf, every filter chain that sets something gets its own block
 /// (`local X { protocol imap { … } }` prints apart from `local X { … }`), from the least
 /// to the most specific, in file order among equals.
