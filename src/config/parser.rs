@@ -1,0 +1,1008 @@
+//! Reader for the Dovecot 2.3 configuration language (§1 and §3 of
+//! shared/docs/config-language.md): lines, comments, quoting, continuation,
+//! sections and filters, `!include`, `<file` values and `$setting` references.
+//!
+//! It validates keys and values against `defs` as it goes, so every error carries the
+//! file and line. It runs once at start-up on the main thread, so it reads files with
+//! std::fs.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::ConfigError;
+use super::defs::{self, KeySet, SectionKind};
+use super::tree::{FileRef, Location, Network, Section, Value};
+
+/// Files larger than this are refused, so a wrong `<path` cannot exhaust memory.
+const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Deeper nesting than this is almost certainly an include loop through symlinks.
+const MAX_INCLUDE_DEPTH: usize = 32;
+/// Cap on `{a,b}` expansion results.
+const MAX_BRACE_EXPANSIONS: usize = 1024;
+
+/// How to read a configuration tree.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Resolve absolute paths (`!include /…`, `key = </…`) under this directory, as if
+    /// it were `/`. For checking a copy of another machine's /etc tree, and for tests.
+    pub root: Option<PathBuf>,
+}
+
+/// The result of parsing: the root section and warnings in the order they arose.
+#[derive(Debug)]
+pub struct Parsed {
+    pub root: Section,
+    pub warnings: Vec<String>,
+}
+
+struct Frame {
+    section: Section,
+    /// Index in the parent's children to put a merged section back at.
+    reinsert_at: Option<usize>,
+}
+
+struct Parser<'o> {
+    options: &'o LoadOptions,
+    stack: Vec<Frame>,
+    include_stack: Vec<PathBuf>,
+    warnings: Vec<String>,
+    warned_ignored: BTreeSet<String>,
+}
+
+/// Parses the file at `path` and everything it includes.
+pub fn parse_file(path: &Path, options: &LoadOptions) -> Result<Parsed, ConfigError> {
+    let actual = resolve_root(path, options);
+    let text = read_limited(&actual).map_err(|reason| ConfigError::File {
+        file: path.to_path_buf(),
+        reason,
+    })?;
+    let base_dir = actual.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut parser = Parser::new(options, path);
+    parser
+        .include_stack
+        .push(std::fs::canonicalize(&actual).unwrap_or(actual));
+    parser.parse_source(&text, Arc::from(path), &base_dir)?;
+    parser.finish()
+}
+
+/// Parses text; `origin` names it in messages and gives the directory for relative
+/// paths (the origin itself if it is a directory, else its parent).
+pub fn parse_text(text: &str, origin: &Path, options: &LoadOptions) -> Result<Parsed, ConfigError> {
+    let base_dir = if origin.is_dir() {
+        origin.to_path_buf()
+    } else {
+        origin.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let mut parser = Parser::new(options, origin);
+    parser.parse_source(text, Arc::from(origin), &base_dir)?;
+    parser.finish()
+}
+
+fn resolve_root(path: &Path, options: &LoadOptions) -> PathBuf {
+    match (&options.root, path.strip_prefix("/")) {
+        (Some(root), Ok(relative)) => root.join(relative),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn read_limited(path: &Path) -> Result<String, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if metadata.is_dir() {
+        return Err("Is a directory".to_string());
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!("File too large ({} bytes)", metadata.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+fn err(at: &Location, reason: impl Into<String>) -> ConfigError {
+    ConfigError::At {
+        file: at.file.to_path_buf(),
+        line: at.line,
+        reason: reason.into(),
+    }
+}
+
+fn is_quote(c: char) -> bool {
+    c == '"' || c == '\''
+}
+
+/// Removes the quotes of a fully quoted string and undoes `\x` escapes.
+fn unquote(text: &str) -> Option<String> {
+    let first = text.chars().next()?;
+    if text.len() < 2 || !is_quote(first) || !text.ends_with(first) {
+        return None;
+    }
+    let inner = &text[1..text.len() - 1];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// Cuts a line at the first `#` outside quotes. Returns the kept part and whether the
+/// `#` was glued to text (Dovecot warns "Ambiguous '#'" then).
+fn strip_comment(line: &str) -> (&str, bool) {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut previous: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else if is_quote(c) {
+            quote = Some(c);
+        } else if c == '#' {
+            let ambiguous = previous.is_some_and(|p| !p.is_whitespace());
+            return (&line[..i], ambiguous);
+        }
+        previous = Some(c);
+    }
+    (line, false)
+}
+
+/// Expands `{a,b}` alternatives (nested allowed) into separate patterns.
+fn brace_expand(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    brace_expand_into(pattern, &mut out);
+    out
+}
+
+fn brace_expand_into(pattern: &str, out: &mut Vec<String>) {
+    if out.len() >= MAX_BRACE_EXPANSIONS {
+        return;
+    }
+    let Some(open) = pattern.find('{') else {
+        out.push(pattern.to_string());
+        return;
+    };
+    let mut depth = 0usize;
+    let mut close = None;
+    let mut commas = Vec::new();
+    for (i, c) in pattern[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(open + i);
+                    break;
+                }
+            }
+            ',' if depth == 1 => commas.push(open + i),
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        out.push(pattern.to_string());
+        return;
+    };
+    let (prefix, suffix) = (&pattern[..open], &pattern[close + 1..]);
+    let mut start = open + 1;
+    for end in commas.into_iter().chain(std::iter::once(close)) {
+        let alternative = &pattern[start..end];
+        brace_expand_into(&format!("{prefix}{alternative}{suffix}"), out);
+        start = end + 1;
+    }
+}
+
+fn has_glob_meta(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// Parses `IP[/bits]` or resolves a host name for a `local`/`remote` filter.
+fn parse_networks(name: &str) -> Result<Vec<Network>, String> {
+    let (host, bits) = match name.split_once('/') {
+        Some((h, b)) => {
+            let bits: u8 = b
+                .parse()
+                .map_err(|_| format!("Invalid network mask: {name}"))?;
+            (h, Some(bits))
+        }
+        None => (name, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(addr) = host.parse::<IpAddr>() {
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = bits.unwrap_or(max);
+        if bits > max {
+            return Err(format!("Invalid network mask: {name}"));
+        }
+        return Ok(vec![Network { addr, bits }]);
+    }
+    if bits.is_some() {
+        return Err(format!("Invalid network: {name}"));
+    }
+    let addrs = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("Couldn't resolve host {host}: {e}"))?;
+    Ok(addrs
+        .map(|sa| Network {
+            addr: sa.ip(),
+            bits: if sa.is_ipv4() { 32 } else { 128 },
+        })
+        .collect())
+}
+
+/// Whether `section` is a filter that (or a filter inside it that) sets `key`.
+fn filter_sets(section: &Section, key: &str) -> bool {
+    section.kind.is_filter()
+        && (section.get(key).is_some() || section.children.iter().any(|c| filter_sets(c, key)))
+}
+
+/// Byte spans of whitespace-separated tokens, keeping quoted strings whole.
+fn token_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                spans.push((s, i));
+            }
+            continue;
+        }
+        if start.is_none() {
+            start = Some(i);
+        }
+        if is_quote(c) {
+            quote = Some(c);
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, text.len()));
+    }
+    spans
+}
+
+impl<'o> Parser<'o> {
+    fn new(options: &'o LoadOptions, origin: &Path) -> Parser<'o> {
+        let at = Location {
+            file: Arc::from(origin),
+            line: 0,
+        };
+        Parser {
+            options,
+            stack: vec![Frame {
+                section: Section::new(SectionKind::Root, None, at),
+                reinsert_at: None,
+            }],
+            include_stack: Vec::new(),
+            warnings: Vec::new(),
+            warned_ignored: BTreeSet::new(),
+        }
+    }
+
+    fn finish(mut self) -> Result<Parsed, ConfigError> {
+        if self.stack.len() > 1 {
+            let open = &self.stack[self.stack.len() - 1].section;
+            return Err(err(
+                &open.at,
+                format!(
+                    "Missing '}}': section '{}' opened here is never closed",
+                    open.header()
+                ),
+            ));
+        }
+        let root = self.stack.pop().map(|f| f.section);
+        match root {
+            Some(root) => Ok(Parsed {
+                root,
+                warnings: self.warnings,
+            }),
+            None => Err(ConfigError::File {
+                file: PathBuf::new(),
+                reason: "internal: parser stack empty".into(),
+            }),
+        }
+    }
+
+    fn warn(&mut self, at: &Location, text: impl std::fmt::Display) {
+        self.warnings
+            .push(format!("Warning in configuration file {at}: {text}"));
+    }
+
+    fn top(&self) -> &Section {
+        // The root frame is never popped while parsing.
+        &self.stack[self.stack.len() - 1].section
+    }
+
+    fn top_mut(&mut self) -> &mut Section {
+        let last = self.stack.len() - 1;
+        &mut self.stack[last].section
+    }
+
+    /// The path as the configuration names it: under `LoadOptions::root` messages
+    /// show `/etc/…`, not the directory the tree was copied to.
+    fn logical_path(&self, actual: &Path) -> PathBuf {
+        match &self.options.root {
+            Some(root) => match actual.strip_prefix(root) {
+                Ok(rest) => Path::new("/").join(rest),
+                Err(_) => actual.to_path_buf(),
+            },
+            None => actual.to_path_buf(),
+        }
+    }
+
+    fn resolve(&self, written: &str, base_dir: &Path) -> PathBuf {
+        let path = Path::new(written);
+        if path.is_absolute() {
+            resolve_root(path, self.options)
+        } else {
+            base_dir.join(path)
+        }
+    }
+
+    fn parse_source(
+        &mut self,
+        text: &str,
+        file: Arc<Path>,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
+        let mut pending = String::new();
+        let mut pending_line = 0usize;
+        for (index, raw) in text.split('\n').enumerate() {
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let trimmed = raw.trim();
+            if pending.is_empty() {
+                pending_line = index + 1;
+            }
+            if let Some(head) = trimmed.strip_suffix('\\') {
+                // Continuation: drop the backslash and the blanks before it, join with one space.
+                pending.push_str(head.trim_end());
+                pending.push(' ');
+                continue;
+            }
+            pending.push_str(trimmed);
+            let at = Location {
+                file: file.clone(),
+                line: pending_line,
+            };
+            let line = std::mem::take(&mut pending);
+            self.parse_line(&line, &at, base_dir)?;
+        }
+        if !pending.is_empty() {
+            let at = Location {
+                file: file.clone(),
+                line: pending_line,
+            };
+            self.parse_line(&pending, &at, base_dir)?;
+        }
+        Ok(())
+    }
+
+    fn parse_line(
+        &mut self,
+        line: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return Ok(());
+        }
+        let (line, ambiguous) = strip_comment(line);
+        if ambiguous {
+            self.warn(
+                at,
+                "Ambiguous '#' character in line, treating it as comment. Add a space before it to remove this warning.",
+            );
+        }
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(());
+        }
+        if let Some(rest) = line.strip_prefix('!') {
+            return self.directive(rest, at, base_dir);
+        }
+        if let Some(rest) = line.strip_prefix('}') {
+            if !rest.trim().is_empty() {
+                return Err(err(at, "Garbage after '}'"));
+            }
+            return self.close(at);
+        }
+        let key_end = line
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '{')
+            .unwrap_or(line.len());
+        let key = &line[..key_end];
+        if key.is_empty() {
+            return Err(err(at, "Missing setting name before '=' or '{'"));
+        }
+        let rest = line[key_end..].trim_start();
+        if let Some(value) = rest.strip_prefix('=') {
+            return self.assign(key, value.trim(), at, base_dir);
+        }
+        if let Some(after) = rest.strip_prefix('{') {
+            if !after.trim().is_empty() {
+                return self.one_line_section(key, None, after, at, base_dir);
+            }
+            return self.open(key, None, at);
+        }
+        if rest.is_empty() {
+            return Err(err(at, format!("Expecting '=' after {key}")));
+        }
+        // `type name {` or `type "quoted name" {`
+        let (name, after_name) = if rest.starts_with(is_quote) {
+            let quote = rest.chars().next().unwrap_or('"');
+            let mut escaped = false;
+            let mut end = None;
+            for (i, c) in rest.char_indices().skip(1) {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == quote {
+                    end = Some(i);
+                    break;
+                }
+            }
+            let Some(end) = end else {
+                return Err(err(at, "Missing closing quote in section name"));
+            };
+            let quoted = &rest[..=end];
+            (unquote(quoted).unwrap_or_default(), &rest[end + 1..])
+        } else {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '{')
+                .unwrap_or(rest.len());
+            (rest[..end].to_string(), &rest[end..])
+        };
+        let after_name = after_name.trim_start();
+        match after_name.strip_prefix('{') {
+            Some(inner) if !inner.trim().is_empty() => {
+                self.one_line_section(key, Some(name), inner, at, base_dir)
+            }
+            Some(_) => self.open(key, Some(name), at),
+            None => Err(err(
+                at,
+                format!("Expecting '{{' after section name, or '=' after {key}"),
+            )),
+        }
+    }
+
+    fn directive(&mut self, text: &str, at: &Location, base_dir: &Path) -> Result<(), ConfigError> {
+        let (word, arg) = match text.find(char::is_whitespace) {
+            Some(i) => (&text[..i], text[i..].trim()),
+            None => (text, ""),
+        };
+        let optional = match word {
+            "include" => false,
+            "include_try" => true,
+            _ => return Err(err(at, format!("Unknown directive: !{word}"))),
+        };
+        if arg.is_empty() {
+            return Err(err(at, format!("!{word} needs a path")));
+        }
+        let arg = unquote(arg).unwrap_or_else(|| arg.to_string());
+        self.include(&arg, optional, at, base_dir)
+    }
+
+    fn include(
+        &mut self,
+        arg: &str,
+        optional: bool,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
+        let patterns = brace_expand(arg);
+        let is_glob = patterns.len() > 1 || patterns.iter().any(|p| has_glob_meta(p));
+        let mut files: Vec<PathBuf> = Vec::new();
+        for pattern in &patterns {
+            let resolved = self.resolve(pattern, base_dir);
+            if !is_glob {
+                if resolved.exists() {
+                    files.push(resolved);
+                } else if !optional {
+                    return Err(err(
+                        at,
+                        format!(
+                            "Couldn't open include file {}: No such file or directory",
+                            resolved.display()
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let Some(pattern_text) = resolved.to_str() else {
+                return Err(err(
+                    at,
+                    format!("Include path is not UTF-8: {}", resolved.display()),
+                ));
+            };
+            let matches = glob::glob(pattern_text)
+                .map_err(|e| err(at, format!("Invalid include pattern {arg}: {e}")))?;
+            for entry in matches {
+                match entry {
+                    Ok(path) if path.is_dir() => {}
+                    Ok(path) => files.push(path),
+                    Err(e) if optional => {
+                        let _ = e;
+                    }
+                    Err(e) => return Err(err(at, format!("Couldn't read include file: {e}"))),
+                }
+            }
+        }
+        if is_glob && files.is_empty() && !optional {
+            return Err(err(at, format!("!include {arg}: No matches")));
+        }
+        files.sort();
+        files.dedup();
+        for file in files {
+            self.include_file(&file, optional, at)?;
+        }
+        Ok(())
+    }
+
+    fn include_file(
+        &mut self,
+        file: &Path,
+        optional: bool,
+        at: &Location,
+    ) -> Result<(), ConfigError> {
+        let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+        if self.include_stack.contains(&canonical) {
+            return Err(err(
+                at,
+                format!("Recursive include file: {}", file.display()),
+            ));
+        }
+        if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(err(
+                at,
+                format!("Includes nested too deeply at {}", file.display()),
+            ));
+        }
+        let text = match read_limited(file) {
+            Ok(text) => text,
+            Err(_) if optional => return Ok(()),
+            Err(reason) => {
+                return Err(err(
+                    at,
+                    format!("Couldn't open include file {}: {reason}", file.display()),
+                ));
+            }
+        };
+        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.include_stack.push(canonical);
+        let label = self.logical_path(file);
+        let result = self.parse_source(&text, Arc::from(label.as_path()), &base_dir);
+        self.include_stack.pop();
+        result
+    }
+
+    fn open(
+        &mut self,
+        keyword: &str,
+        name: Option<String>,
+        at: &Location,
+    ) -> Result<(), ConfigError> {
+        let Some(kind) = SectionKind::from_keyword(keyword) else {
+            let mut reason = format!("Unknown section type: {keyword}");
+            let keywords = SectionKind::ALL_NAMED.iter().map(|k| k.keyword());
+            if let Some(guess) = defs::suggest(keyword, keywords) {
+                reason.push_str(&format!(" (did you mean `{guess}`?)"));
+            } else if defs::global(keyword).is_some() {
+                reason.push_str(&format!(" (missing '=' after {keyword}?)"));
+            }
+            return Err(err(at, reason));
+        };
+        let parent = self.top().kind;
+        if let Some(reason) = parent.child_error(kind) {
+            return Err(err(at, format!("{keyword}: {reason}")));
+        }
+        let ancestors: Vec<SectionKind> = self.stack.iter().map(|f| f.section.kind).collect();
+        if kind == SectionKind::Protocol && ancestors.contains(&SectionKind::Protocol) {
+            return Err(err(
+                at,
+                "protocol filter not allowed inside protocol filter",
+            ));
+        }
+        if kind == SectionKind::Local && ancestors.contains(&SectionKind::Remote) {
+            return Err(err(
+                at,
+                "local filter not allowed inside remote filter (put local outside)",
+            ));
+        }
+        if kind.name_required() && name.as_deref().is_none_or(str::is_empty) {
+            return Err(err(at, format!("{keyword} section needs a name")));
+        }
+        let parent_networks: Option<Vec<Network>> = self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| f.section.kind == SectionKind::Local)
+            .map(|f| f.section.networks.clone());
+        let mut networks = Vec::new();
+        if let Some(name) = &name {
+            match kind {
+                SectionKind::Protocol => {
+                    let bare = name.strip_prefix('!').unwrap_or(name);
+                    if bare.is_empty()
+                        || !bare
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    {
+                        return Err(err(at, format!("Invalid protocol name: {name}")));
+                    }
+                }
+                SectionKind::Local | SectionKind::Remote => {
+                    networks = parse_networks(name).map_err(|reason| err(at, reason))?;
+                    if let (SectionKind::Local, Some(parents)) = (kind, &parent_networks) {
+                        let inside = networks.iter().all(|n| {
+                            parents
+                                .iter()
+                                .any(|p| p.bits <= n.bits && p.contains(n.addr))
+                        });
+                        if !inside {
+                            return Err(err(
+                                at,
+                                format!("local {name} is not inside its parent local network"),
+                            ));
+                        }
+                    }
+                }
+                SectionKind::Service if !defs::SERVICE_NAMES.contains(&name.as_str()) => {
+                    let mut reason = format!("Unknown service: {name}");
+                    if let Some(guess) = defs::suggest(name, defs::SERVICE_NAMES.iter().copied()) {
+                        reason.push_str(&format!(" (did you mean `{guess}`?)"));
+                    }
+                    return Err(err(at, reason));
+                }
+                _ => {}
+            }
+        }
+        let existing = if kind.repeatable(name.as_deref()) {
+            None
+        } else {
+            self.top()
+                .children
+                .iter()
+                .position(|c| c.kind == kind && c.name == name)
+        };
+        let (section, reinsert_at) = match existing {
+            Some(index) => (self.top_mut().children.remove(index), Some(index)),
+            None => {
+                let mut section = Section::new(kind, name, at.clone());
+                section.networks = networks;
+                (section, None)
+            }
+        };
+        self.stack.push(Frame {
+            section,
+            reinsert_at,
+        });
+        Ok(())
+    }
+
+    /// Extension: `inet_listener imaps { port = 993 ssl = yes }` on one line. Dovecot
+    /// refuses it ("Garbage after '{'"), so we warn; `config -n` prints the multi-line
+    /// form. A new assignment starts at a word followed by `=`, or at `key=value` when
+    /// `key` is a setting of that section (so `uid=vmail` inside a value stays a value).
+    fn one_line_section(
+        &mut self,
+        keyword: &str,
+        name: Option<String>,
+        after_brace: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
+        let body = after_brace.trim();
+        let Some(inner) = body.strip_suffix('}') else {
+            return Err(err(at, "Garbage after '{'"));
+        };
+        if inner.contains(['{', '}'])
+            && token_spans(inner).iter().any(|(s, e)| {
+                let t = &inner[*s..*e];
+                t == "{" || t == "}" || t.ends_with('{')
+            })
+        {
+            return Err(err(
+                at,
+                "Garbage after '{' (nested sections must span several lines)",
+            ));
+        }
+        self.open(keyword, name, at)?;
+        let kind = self.top().kind;
+        let is_key = |word: &str| match kind.keys() {
+            KeySet::Table(table) => defs::find(table, word).is_some(),
+            KeySet::Free => true,
+        };
+        let spans = token_spans(inner);
+        // (key, byte offset where the value text starts)
+        let mut starts: Vec<(usize, String, usize)> = Vec::new();
+        for (index, (s, e)) in spans.iter().enumerate() {
+            let token = &inner[*s..*e];
+            if is_quote(token.chars().next().unwrap_or(' ')) {
+                continue;
+            }
+            let next = spans.get(index + 1).map(|(ns, ne)| (&inner[*ns..*ne], *ns));
+            if let Some((next_text, next_start)) = next
+                && next_text.starts_with('=')
+                && !token.contains('=')
+            {
+                starts.push((*s, token.to_string(), next_start + 1));
+            } else if let Some((key, _)) = token.split_once('=')
+                && !key.is_empty()
+                && (token.ends_with('=') || is_key(key))
+            {
+                starts.push((*s, key.to_string(), *s + key.len() + 1));
+            }
+        }
+        if starts.is_empty() && !inner.trim().is_empty() {
+            return Err(err(at, "Garbage after '{'"));
+        }
+        if starts
+            .first()
+            .is_some_and(|(s, _, _)| !inner[..*s].trim().is_empty())
+        {
+            return Err(err(at, "Garbage after '{'"));
+        }
+        for (index, (_, key, value_start)) in starts.iter().enumerate() {
+            let value_end = starts.get(index + 1).map_or(inner.len(), |(s, _, _)| *s);
+            let value = inner.get(*value_start..value_end).unwrap_or("").trim();
+            self.assign(key, value, at, base_dir)?;
+        }
+        self.close(at)?;
+        self.warn(
+            at,
+            "one-line section is a tern extension: Dovecot refuses it (\"Garbage after '{'\"); `tern config -n` prints the multi-line form",
+        );
+        Ok(())
+    }
+
+    fn close(&mut self, at: &Location) -> Result<(), ConfigError> {
+        if self.stack.len() <= 1 {
+            return Err(err(at, "Unexpected '}' (no section is open)"));
+        }
+        let Some(frame) = self.stack.pop() else {
+            return Err(err(at, "Unexpected '}'"));
+        };
+        let parent = self.top_mut();
+        match frame.reinsert_at {
+            Some(index) if index <= parent.children.len() => {
+                parent.children.insert(index, frame.section)
+            }
+            _ => parent.children.push(frame.section),
+        }
+        Ok(())
+    }
+
+    /// `key` within the non-filter sections, as Dovecot names it in errors.
+    fn setting_path(&self, key: &str) -> String {
+        let mut path: Vec<&str> = self
+            .stack
+            .iter()
+            .map(|f| f.section.kind)
+            .filter(|k| *k != SectionKind::Root && !k.is_filter())
+            .map(|k| k.keyword())
+            .collect();
+        path.push(key);
+        path.join("/")
+    }
+
+    fn assign(
+        &mut self,
+        key: &str,
+        raw: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(), ConfigError> {
+        let kind = self.top().kind;
+        let def = match kind.keys() {
+            KeySet::Free => None,
+            KeySet::Table(table) => match defs::find(table, key) {
+                Some(def) => Some(def),
+                None => {
+                    let mut reason = format!("Unknown setting: {}", self.setting_path(key));
+                    if let Some(guess) = defs::suggest(key, table.iter().map(|d| d.name)) {
+                        reason.push_str(&format!(" (did you mean `{guess}`?)"));
+                    }
+                    return Err(err(at, reason));
+                }
+            },
+        };
+        let in_local_or_remote = self
+            .stack
+            .iter()
+            .any(|f| matches!(f.section.kind, SectionKind::Local | SectionKind::Remote));
+        if kind.is_filter() && in_local_or_remote && defs::is_auth_setting(key) {
+            return Err(err(
+                at,
+                "Auth settings not supported inside local/remote blocks",
+            ));
+        }
+        let (text, file) = self.value(raw, at, base_dir)?;
+        if let Some(def) = def {
+            let normalized = defs::normalize(def.ty, &text)
+                .map_err(|e| err(at, format!("{}: {e}", self.setting_path(key))))?;
+            if let defs::ValueType::Workarounds(set) = def.ty
+                && let Ok(list) = defs::workarounds(set, &text)
+            {
+                for (name, why) in list.dropped {
+                    self.warn(
+                        at,
+                        format!("{key}: workaround {name} is obsolete ({why}); ignored"),
+                    );
+                }
+            }
+            if let Some(why) = def.ignored {
+                let differs = defs::normalize(def.ty, def.default).is_ok_and(|d| d != normalized);
+                if differs && self.warned_ignored.insert(key.to_string()) {
+                    self.warn(at, format!("{key} is accepted but ignored: {why}"));
+                }
+            }
+        }
+        if kind == SectionKind::Root && self.top().children.iter().any(|c| filter_sets(c, key)) {
+            self.warn(
+                at,
+                format!("{key} is set globally after a filter set it; the filter's value still wins inside that filter"),
+            );
+        }
+        let value = Value {
+            text,
+            file,
+            at: at.clone(),
+        };
+        self.top_mut().set(key, value);
+        Ok(())
+    }
+
+    /// Turns the text after `=` into the setting's value.
+    fn value(
+        &self,
+        raw: &str,
+        at: &Location,
+        base_dir: &Path,
+    ) -> Result<(String, Option<FileRef>), ConfigError> {
+        if let Some(path) = raw.strip_prefix('<') {
+            let written = path.trim();
+            if written.is_empty() {
+                return Err(err(at, "Missing file name after '<'"));
+            }
+            let resolved = self.resolve(written, base_dir);
+            let contents = read_limited(&resolved).map_err(|reason| {
+                err(
+                    at,
+                    format!("Can't open file {}: {reason}", resolved.display()),
+                )
+            })?;
+            let file = FileRef {
+                written: written.to_string(),
+                resolved,
+            };
+            return Ok((contents, Some(file)));
+        }
+        if let Some(text) = unquote(raw) {
+            return Ok((text, None));
+        }
+        if raw.contains('$') {
+            return Ok((self.expand_references(raw, at)?, None));
+        }
+        Ok((raw.to_string(), None))
+    }
+
+    /// §1.2: only whole tokens that start with `$` are references.
+    fn expand_references(&self, raw: &str, at: &Location) -> Result<String, ConfigError> {
+        let mut pieces: Vec<String> = Vec::new();
+        for token in raw.split_whitespace() {
+            let Some(name) = token.strip_prefix('$').filter(|n| !n.is_empty()) else {
+                pieces.push(token.to_string());
+                continue;
+            };
+            let value = if let Some(var) = name.strip_prefix("ENV:") {
+                std::env::var(var).unwrap_or_default()
+            } else {
+                self.lookup(name)
+                    .ok_or_else(|| err(at, format!("Unknown variable: ${name}")))?
+            };
+            if !value.is_empty() {
+                pieces.push(value);
+            }
+        }
+        Ok(pieces.join(" "))
+    }
+
+    /// The value `name` has at this point of the parse, innermost section first, then
+    /// the defaults of the sections on the stack.
+    fn lookup(&self, name: &str) -> Option<String> {
+        for frame in self.stack.iter().rev() {
+            if let Some(value) = frame.section.get(name) {
+                return Some(value.text.clone());
+            }
+        }
+        if name == "protocols" {
+            return Some(defs::PROTOCOLS_REFERENCE_DEFAULT.to_string());
+        }
+        for frame in self.stack.iter().rev() {
+            if let KeySet::Table(table) = frame.section.kind.keys()
+                && let Some(def) = defs::find(table, name)
+            {
+                return Some(def.default.to_string());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_respect_quotes() {
+        assert_eq!(strip_comment("a = b # c"), ("a = b ", false));
+        assert_eq!(strip_comment("a = b#c"), ("a = b", true));
+        assert_eq!(strip_comment(r#"a = "x # y""#), (r#"a = "x # y""#, false));
+        assert_eq!(
+            strip_comment(r#"a = "x \" # y" # z"#),
+            (r#"a = "x \" # y" "#, false)
+        );
+        assert_eq!(strip_comment("a = 'it # is'"), ("a = 'it # is'", false));
+    }
+
+    #[test]
+    fn unquoting() {
+        assert_eq!(
+            unquote(r#""a \"b\" \\ \n""#).as_deref(),
+            Some(r#"a "b" \ n"#)
+        );
+        assert_eq!(unquote("'x'").as_deref(), Some("x"));
+        assert_eq!(unquote("\"x'"), None);
+        assert_eq!(unquote("\""), None);
+        assert_eq!(unquote("plain"), None);
+    }
+
+    #[test]
+    fn braces() {
+        assert_eq!(brace_expand("a{b,c}d"), vec!["abd", "acd"]);
+        assert_eq!(brace_expand("{x,y{1,2}}"), vec!["x", "y1", "y2"]);
+        assert_eq!(brace_expand("none"), vec!["none"]);
+        assert_eq!(brace_expand("open{a,b"), vec!["open{a,b"]);
+        assert!(brace_expand(&"{a,b}".repeat(20)).len() <= MAX_BRACE_EXPANSIONS + 1);
+    }
+
+    #[test]
+    fn networks() {
+        assert_eq!(
+            parse_networks("192.0.2.0/24"),
+            Ok(vec![Network {
+                addr: "192.0.2.0".parse().unwrap(),
+                bits: 24
+            }])
+        );
+        assert_eq!(parse_networks("::1").map(|n| n[0].bits), Ok(128));
+        assert!(parse_networks("192.0.2.0/33").is_err());
+        assert!(parse_networks("foo/8").is_err());
+    }
+}
