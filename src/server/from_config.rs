@@ -335,3 +335,82 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod red_hat {
+    use super::*;
+
+    /// The Red Hat procedure's snippets (config doc §10.1) take effect: the
+    /// listeners, TLS policy and auth settings they describe are what the
+    /// server would run.
+    #[test]
+    fn red_hat_snippets_take_effect() {
+        let (_dir, cfg) = crate::config::tests::load_red_hat();
+        let p = plan(&cfg, Path::new("/etc/dovecot/dovecot.conf")).unwrap();
+        let tcp = |proto: Protocol| -> Vec<(String, bool)> {
+            let mut v: Vec<_> = p
+                .listeners
+                .iter()
+                .filter(|l| l.protocol == proto)
+                .filter_map(|l| match &l.addr {
+                    ListenAddr::Tcp(a) => Some((a.to_string(), l.implicit_tls)),
+                    ListenAddr::Unix { .. } => None,
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let s = |a: &str, tls| (a.to_string(), tls);
+        assert_eq!(
+            tcp(Protocol::Imap),
+            vec![
+                s("192.0.2.1:143", false),
+                s("192.0.2.1:993", true),
+                s("[2001:db8:1::1]:143", false),
+                s("[2001:db8:1::1]:993", true),
+            ]
+        );
+        assert_eq!(
+            tcp(Protocol::Pop3),
+            vec![
+                s("192.0.2.1:110", false),
+                s("192.0.2.1:995", true),
+                s("[2001:db8:1::1]:110", false),
+                s("[2001:db8:1::1]:995", true),
+            ]
+        );
+        assert_eq!(
+            tcp(Protocol::Lmtp),
+            vec![s("127.0.0.1:24", false), s("[::1]:24", false)]
+        );
+        let unix: Vec<_> = p
+            .listeners
+            .iter()
+            .filter_map(|l| match &l.addr {
+                ListenAddr::Unix { path, mode } => Some((path.clone(), *mode)),
+                ListenAddr::Tcp(_) => None,
+            })
+            .collect();
+        assert!(
+            unix.contains(&(
+                PathBuf::from("/var/spool/postfix/private/dovecot-lmtp"),
+                0o600
+            )),
+            "{unix:?}"
+        );
+        let imap = &p.protocols.imap;
+        assert!(imap.tls_required && imap.tls_available && imap.disable_plaintext_auth);
+        assert_eq!(imap.auth_mechanisms, vec!["plain", "login"]);
+        let tls = p.tls.as_ref().expect("TLS planned");
+        assert_eq!(tls.min_version, MinTls::Tls12);
+        assert!(matches!(&tls.cert, PemSource::File(f) if f.ends_with("server.example.com.crt")));
+        // ssl_ca only verifies client certificates, which this config does not ask for
+        assert!(tls.client_ca.is_none());
+        // `ssl_dh` is accepted and ignored with one warning
+        assert!(
+            cfg.warnings().iter().any(|w| w.contains("ssl_dh")),
+            "{:?}",
+            cfg.warnings()
+        );
+    }
+}
