@@ -185,6 +185,15 @@ fn sighup_swaps_the_certificate_and_keeps_sessions() {
     old.line();
     let before = peer_cert(srv.imaps.port, old_cfg.clone()).expect("old certificate served");
 
+    // a user added to the passwd-file can log in only after the reload
+    let users = srv.dir.path().join("users");
+    let mut text = std::fs::read_to_string(&users).unwrap();
+    text.push_str("carol:{PLAIN}newpass::::::\n");
+    std::fs::write(&users, text).unwrap();
+    let mut c = Client::tls(srv.imaps.port, old_cfg.clone());
+    c.line();
+    assert!(imap_login(&mut c, "carol", "newpass").starts_with("a1 NO"));
+
     let new = common::make_cert();
     std::fs::write(srv.dir.path().join("cert.pem"), &new.cert_pem).unwrap();
     std::fs::write(srv.dir.path().join("key.pem"), &new.key_pem).unwrap();
@@ -202,6 +211,9 @@ fn sighup_swaps_the_certificate_and_keeps_sessions() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_ne!(before, after);
+    let mut c = Client::tls(srv.imaps.port, new_cfg.clone());
+    c.line();
+    assert!(imap_login(&mut c, "carol", "newpass").starts_with("a1 OK"));
     // the session opened before the reload still works
     old.send("n1 NOOP");
     assert!(old.line().starts_with("n1 OK"));
