@@ -15,3 +15,5 @@ pub mod notify;
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
 pub use name::MailboxName;
+pub mod index;
+pub mod sdbox;

@@ -1,0 +1,20 @@
+//! The sdbox backend: Dovecot's single-dbox layout and file format.
+
+pub mod dbox_file;
+pub mod subscriptions;
+pub mod uidvalidity;
+
+/// A fresh, unique directory for a test.
+#[cfg(test)]
+pub(crate) fn test_dir(tag: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "tern-storage-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
