@@ -5,15 +5,20 @@
 //! is `Rc`/`RefCell`, and file I/O goes through [`blocking::run`].
 
 pub mod blocking;
+pub mod cache;
 pub mod error;
 pub mod guid;
+pub mod index;
 pub mod location;
 pub mod mutf7;
 pub mod name;
 pub mod notify;
+pub mod sdbox;
+pub mod traits;
+pub mod types;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
 pub use name::MailboxName;
-pub mod index;
-pub mod sdbox;
+pub use traits::{MailStore, Mailbox};
+pub use types::*;

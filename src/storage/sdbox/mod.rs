@@ -1,8 +1,18 @@
 //! The sdbox backend: Dovecot's single-dbox layout and file format.
 
 pub mod dbox_file;
+pub mod io;
+pub mod layout;
+pub mod mailbox;
+pub mod store;
 pub mod subscriptions;
 pub mod uidvalidity;
+
+pub use mailbox::{OpenReport, SdboxMailbox};
+pub use store::{SdboxRegistry, SdboxStore};
+
+#[cfg(test)]
+mod tests;
 
 /// A fresh, unique directory for a test.
 #[cfg(test)]
