@@ -19,6 +19,8 @@ where
         .await;
     match outcome {
         Ok(r) => r,
-        Err(_) => Err(StorageError::Internal("blocking storage job panicked".into())),
+        Err(_) => Err(StorageError::Internal(
+            "blocking storage job panicked".into(),
+        )),
     }
 }

@@ -54,14 +54,24 @@ impl<T: Cached> MailboxRegistry<T> {
 
     pub fn insert(&self, key: PathBuf, value: Rc<T>) {
         let tick = self.next_tick();
-        self.slots.borrow_mut().insert(key, Slot { value, last_use: tick });
+        self.slots.borrow_mut().insert(
+            key,
+            Slot {
+                value,
+                last_use: tick,
+            },
+        );
         self.enforce_budget();
     }
 
     /// Drop (and mark gone) every cached mailbox at or below `prefix`.
     pub fn evict_under(&self, prefix: &Path) {
         let mut slots = self.slots.borrow_mut();
-        let keys: Vec<PathBuf> = slots.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        let keys: Vec<PathBuf> = slots
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
         for k in keys {
             if let Some(slot) = slots.remove(&k) {
                 slot.value.mark_gone();
@@ -78,7 +88,11 @@ impl<T: Cached> MailboxRegistry<T> {
     }
 
     pub fn memory_used(&self) -> usize {
-        self.slots.borrow().values().map(|s| s.value.memory_estimate()).sum()
+        self.slots
+            .borrow()
+            .values()
+            .map(|s| s.value.memory_estimate())
+            .sum()
     }
 
     fn enforce_budget(&self) {

@@ -34,14 +34,20 @@ pub enum StorageError {
     #[error("UID space exhausted; the mailbox needs a new UIDVALIDITY")]
     UidsExhausted,
     #[error("I/O error on {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("internal storage error: {0}")]
     Internal(String),
 }
 
 impl StorageError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        StorageError::Io { path: path.display().to_string(), source }
+        StorageError::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }
 

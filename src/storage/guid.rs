@@ -58,7 +58,10 @@ mod tests {
         assert_ne!(a, b);
         let h = to_hex(&a);
         assert_eq!(h.len(), 32);
-        assert!(h.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            h.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_eq!(from_hex(&h), Some(a));
         assert_eq!(from_hex("xyz"), None);
         assert_eq!(from_hex(&"g".repeat(32)), None);

@@ -136,7 +136,8 @@ impl MailLocation {
                 Some((k, v)) => (k.to_ascii_uppercase(), Some(v.to_string())),
                 None => (part.to_ascii_uppercase(), None),
             };
-            let need = |v: Option<String>| v.ok_or_else(|| LocationError::MissingValue(key.clone()));
+            let need =
+                |v: Option<String>| v.ok_or_else(|| LocationError::MissingValue(key.clone()));
             match key.as_str() {
                 "UTF-8" | "UTF8" => loc.utf8_names = true,
                 "ALTNOCHECK" => loc.alt_no_check = true,
@@ -264,7 +265,11 @@ mod tests {
 
     #[test]
     fn mbox_inbox_and_escaped_colon() {
-        let l = MailLocation::parse("mbox:~/mail:INBOX=/var/mail/jane::x:INDEX=MEMORY", "/home/jane/").unwrap();
+        let l = MailLocation::parse(
+            "mbox:~/mail:INBOX=/var/mail/jane::x:INDEX=MEMORY",
+            "/home/jane/",
+        )
+        .unwrap();
         assert_eq!(l.format, MailFormat::Mbox);
         assert_eq!(l.root, PathBuf::from("/home/jane/mail"));
         assert_eq!(l.inbox, Some(PathBuf::from("/var/mail/jane:x")));
@@ -274,14 +279,41 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(MailLocation::parse("", ""), Err(LocationError::Empty));
-        assert!(matches!(MailLocation::parse("mdbox:/x", ""), Err(LocationError::UnknownFormat(_))));
-        assert!(matches!(MailLocation::parse("/x", ""), Err(LocationError::UnknownFormat(_))));
-        assert_eq!(MailLocation::parse("sdbox:", ""), Err(LocationError::NoRoot));
-        assert!(matches!(MailLocation::parse("sdbox:~/m", ""), Err(LocationError::NoHome(_))));
-        assert!(matches!(MailLocation::parse("sdbox:rel/m", ""), Err(LocationError::NotAbsolute(_))));
-        assert!(matches!(MailLocation::parse("sdbox:/a/../b", ""), Err(LocationError::BadPath(_))));
-        assert!(matches!(MailLocation::parse("sdbox:/m:FOO=1", ""), Err(LocationError::UnknownKey(_))));
-        assert!(matches!(MailLocation::parse("sdbox:/m:INBOX", ""), Err(LocationError::MissingValue(_))));
-        assert!(matches!(MailLocation::parse("sdbox:/m:LAYOUT=x", ""), Err(LocationError::UnknownLayout(_))));
+        assert!(matches!(
+            MailLocation::parse("mdbox:/x", ""),
+            Err(LocationError::UnknownFormat(_))
+        ));
+        assert!(matches!(
+            MailLocation::parse("/x", ""),
+            Err(LocationError::UnknownFormat(_))
+        ));
+        assert_eq!(
+            MailLocation::parse("sdbox:", ""),
+            Err(LocationError::NoRoot)
+        );
+        assert!(matches!(
+            MailLocation::parse("sdbox:~/m", ""),
+            Err(LocationError::NoHome(_))
+        ));
+        assert!(matches!(
+            MailLocation::parse("sdbox:rel/m", ""),
+            Err(LocationError::NotAbsolute(_))
+        ));
+        assert!(matches!(
+            MailLocation::parse("sdbox:/a/../b", ""),
+            Err(LocationError::BadPath(_))
+        ));
+        assert!(matches!(
+            MailLocation::parse("sdbox:/m:FOO=1", ""),
+            Err(LocationError::UnknownKey(_))
+        ));
+        assert!(matches!(
+            MailLocation::parse("sdbox:/m:INBOX", ""),
+            Err(LocationError::MissingValue(_))
+        ));
+        assert!(matches!(
+            MailLocation::parse("sdbox:/m:LAYOUT=x", ""),
+            Err(LocationError::UnknownLayout(_))
+        ));
     }
 }

@@ -150,8 +150,14 @@ mod tests {
         assert_eq!(encode("Café"), "Caf&AOk-");
         assert_eq!(encode("a&b"), "a&-b");
         assert_eq!(encode("Caf&é"), "Caf&-&AOk-");
-        assert_eq!(encode("~peter/mail/台北/日本語"), "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
-        assert_eq!(decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").unwrap(), "~peter/mail/台北/日本語");
+        assert_eq!(
+            encode("~peter/mail/台北/日本語"),
+            "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
+        );
+        assert_eq!(
+            decode("~peter/mail/&U,BTFw-/&ZeVnLIqe-").unwrap(),
+            "~peter/mail/台北/日本語"
+        );
         assert_eq!(decode("Caf&AOk-").unwrap(), "Café");
         assert_eq!(decode("&-").unwrap(), "&");
     }

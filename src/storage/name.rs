@@ -93,7 +93,9 @@ impl MailboxName {
 
     /// The parent's name, if this is not a top-level mailbox.
     pub fn parent(&self) -> Option<MailboxName> {
-        self.0.rsplit_once(SEPARATOR).map(|(p, _)| MailboxName(p.to_string()))
+        self.0
+            .rsplit_once(SEPARATOR)
+            .map(|(p, _)| MailboxName(p.to_string()))
     }
 
     /// True when `self` is `other` or lies below it.
@@ -105,7 +107,13 @@ impl MailboxName {
     /// On-disk directory components (modified UTF-7 unless `utf8_names`).
     pub fn disk_components(&self, utf8_names: bool) -> Vec<String> {
         self.components()
-            .map(|c| if utf8_names { c.to_string() } else { mutf7::encode(c) })
+            .map(|c| {
+                if utf8_names {
+                    c.to_string()
+                } else {
+                    mutf7::encode(c)
+                }
+            })
             .collect()
     }
 
@@ -138,26 +146,42 @@ mod tests {
         assert_eq!(MailboxName::new("inbox").unwrap().as_str(), "INBOX");
         assert_eq!(MailboxName::new("Inbox/Sub").unwrap().as_str(), "INBOX/Sub");
         assert!(MailboxName::new("Café").unwrap().disk_components(false) == vec!["Caf&AOk-"]);
-        assert_eq!(MailboxName::new("dotted.name").unwrap().as_str(), "dotted.name");
+        assert_eq!(
+            MailboxName::new("dotted.name").unwrap().as_str(),
+            "dotted.name"
+        );
         assert!(MailboxName::new(".hidden").is_ok());
         assert!(MailboxName::new("a b;%").is_ok());
         let n = MailboxName::new("Archive/2024").unwrap();
         assert_eq!(n.parent().unwrap().as_str(), "Archive");
         assert!(n.is_within(&MailboxName::new("Archive").unwrap()));
-        assert!(!MailboxName::new("Archived").unwrap().is_within(&MailboxName::new("Archive").unwrap()));
+        assert!(
+            !MailboxName::new("Archived")
+                .unwrap()
+                .is_within(&MailboxName::new("Archive").unwrap())
+        );
     }
 
     #[test]
     fn rejects_dangerous() {
         assert_eq!(MailboxName::new(""), Err(NameError::Empty));
-        assert_eq!(MailboxName::new("a/../b"), Err(NameError::Reserved("..".into())));
-        assert_eq!(MailboxName::new(".."), Err(NameError::Reserved("..".into())));
+        assert_eq!(
+            MailboxName::new("a/../b"),
+            Err(NameError::Reserved("..".into()))
+        );
+        assert_eq!(
+            MailboxName::new(".."),
+            Err(NameError::Reserved("..".into()))
+        );
         assert_eq!(MailboxName::new("/abs"), Err(NameError::EmptyComponent));
         assert_eq!(MailboxName::new("a//b"), Err(NameError::EmptyComponent));
         assert_eq!(MailboxName::new("a/"), Err(NameError::EmptyComponent));
         assert_eq!(MailboxName::new("a\0b"), Err(NameError::ControlChar));
         assert_eq!(MailboxName::new("a\nb"), Err(NameError::ControlChar));
-        assert_eq!(MailboxName::new("x/dbox-Mails"), Err(NameError::Reserved("dbox-Mails".into())));
+        assert_eq!(
+            MailboxName::new("x/dbox-Mails"),
+            Err(NameError::Reserved("dbox-Mails".into()))
+        );
         assert_eq!(MailboxName::new("~root"), Err(NameError::HomeRelative));
         assert_eq!(MailboxName::new(&"x".repeat(300)), Err(NameError::TooLong));
     }

@@ -29,7 +29,10 @@ impl ChangeNotifier {
 
     /// Resolves with the new counter once it differs from `seen`.
     pub fn changed_since(&self, seen: u64) -> ChangeWait<'_> {
-        ChangeWait { notifier: self, seen }
+        ChangeWait {
+            notifier: self,
+            seen,
+        }
     }
 }
 

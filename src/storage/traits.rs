@@ -9,8 +9,8 @@ use super::error::Result;
 use super::guid::Guid;
 use super::name::MailboxName;
 use super::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo, SpecialUse,
-    StoreResult, SystemFlags,
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
+    SpecialUse, StoreResult, SystemFlags,
 };
 
 /// One user's mail store.

@@ -1,7 +1,7 @@
 //! Values exchanged between storage and the protocols.
 
-use super::name::MailboxName;
 pub use super::index::flag;
+use super::name::MailboxName;
 
 /// IMAP system flags (`\Recent` is separate: see [`MessageInfo::recent`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

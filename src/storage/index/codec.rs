@@ -149,7 +149,10 @@ mod tests {
         assert_eq!(next_frame(&buf[..10], &mut 0), Err(CodecError::Short));
         let mut huge = buf.clone();
         huge[3] = 0xff;
-        assert!(matches!(next_frame(&huge, &mut 0), Err(CodecError::BadLength(_))));
+        assert!(matches!(
+            next_frame(&huge, &mut 0),
+            Err(CodecError::BadLength(_))
+        ));
     }
 
     #[test]

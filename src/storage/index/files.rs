@@ -11,7 +11,10 @@
 //! Every frame carries a CRC32 (see [`super::codec`]).
 
 use super::codec::{CodecError, Reader, Writer, next_frame, put_frame};
-use super::state::{Entry, MailboxState, decode_entry, decode_header, decode_record, encode_entry, encode_header, encode_record};
+use super::state::{
+    Entry, MailboxState, decode_entry, decode_header, decode_record, encode_entry, encode_header,
+    encode_record,
+};
 use crate::storage::guid::Guid;
 
 pub const INDEX_FILE: &str = "tern.index";
@@ -86,7 +89,14 @@ pub fn decode_log_header(data: &[u8]) -> Result<(LogHeader, usize), CodecError> 
     let uidvalidity = r.u32()?;
     let mut mailbox_guid = [0u8; 16];
     mailbox_guid.copy_from_slice(r.take(16)?);
-    Ok((LogHeader { base_generation, uidvalidity, mailbox_guid }, pos))
+    Ok((
+        LogHeader {
+            base_generation,
+            uidvalidity,
+            mailbox_guid,
+        },
+        pos,
+    ))
 }
 
 /// One entry as appended to the log and the state file.
@@ -128,18 +138,28 @@ mod tests {
         let (back, end) = decode_snapshot(&bytes, INDEX_MAGIC).unwrap();
         assert_eq!(back, s);
         assert_eq!(end, bytes.len());
-        assert_eq!(decode_snapshot(&bytes, STATE_MAGIC).unwrap_err(), CodecError::BadMagic);
+        assert_eq!(
+            decode_snapshot(&bytes, STATE_MAGIC).unwrap_err(),
+            CodecError::BadMagic
+        );
         assert!(decode_snapshot(&bytes[..bytes.len() - 1], INDEX_MAGIC).is_err());
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x40;
-            assert!(decode_snapshot(&b, INDEX_MAGIC).is_err(), "flip at {i} undetected");
+            assert!(
+                decode_snapshot(&b, INDEX_MAGIC).is_err(),
+                "flip at {i} undetected"
+            );
         }
     }
 
     #[test]
     fn log_round_trip_with_torn_tail() {
-        let h = LogHeader { base_generation: 4, uidvalidity: 9, mailbox_guid: [1; 16] };
+        let h = LogHeader {
+            base_generation: 4,
+            uidvalidity: 9,
+            mailbox_guid: [1; 16],
+        };
         let mut bytes = encode_log_header(&h);
         let e1 = Entry::UidNext(5);
         let e2 = Entry::Keyword("x".into());

@@ -24,7 +24,11 @@ struct Candidate {
     intact: bool,
 }
 
-fn from_index_and_log(index: Option<&[u8]>, log: Option<&[u8]>, problems: &mut Vec<String>) -> Option<Candidate> {
+fn from_index_and_log(
+    index: Option<&[u8]>,
+    log: Option<&[u8]>,
+    problems: &mut Vec<String>,
+) -> Option<Candidate> {
     let index = match index {
         None => {
             problems.push("tern.index missing".into());
@@ -40,28 +44,43 @@ fn from_index_and_log(index: Option<&[u8]>, log: Option<&[u8]>, problems: &mut V
     };
     let Some(log) = log else {
         problems.push("tern.log missing".into());
-        return Some(Candidate { state: index, intact: false });
+        return Some(Candidate {
+            state: index,
+            intact: false,
+        });
     };
     let (hdr, pos) = match decode_log_header(log) {
         Ok(h) => h,
         Err(e) => {
             problems.push(format!("tern.log header unreadable: {e}"));
-            return Some(Candidate { state: index, intact: false });
+            return Some(Candidate {
+                state: index,
+                intact: false,
+            });
         }
     };
     if hdr.uidvalidity != index.uidvalidity || hdr.mailbox_guid != index.mailbox_guid {
         problems.push("tern.log belongs to another mailbox incarnation".into());
-        return Some(Candidate { state: index, intact: false });
+        return Some(Candidate {
+            state: index,
+            intact: false,
+        });
     }
     if hdr.base_generation < index.generation {
         // A compaction was interrupted after the new index was renamed in:
         // everything in this log is already folded into the index.
         problems.push("tern.log is older than tern.index".into());
-        return Some(Candidate { state: index, intact: false });
+        return Some(Candidate {
+            state: index,
+            intact: false,
+        });
     }
     if hdr.base_generation > index.generation {
         problems.push("tern.index is older than tern.log".into());
-        return Some(Candidate { state: index, intact: false });
+        return Some(Candidate {
+            state: index,
+            intact: false,
+        });
     }
     let (entries, damage) = decode_entries(log, pos);
     let mut state = index;
@@ -69,9 +88,15 @@ fn from_index_and_log(index: Option<&[u8]>, log: Option<&[u8]>, problems: &mut V
         state.apply(e);
     }
     if let Some(err) = &damage {
-        problems.push(format!("tern.log damaged after {} entries: {err}", entries.len()));
+        problems.push(format!(
+            "tern.log damaged after {} entries: {err}",
+            entries.len()
+        ));
     }
-    Some(Candidate { state, intact: damage.is_none() })
+    Some(Candidate {
+        state,
+        intact: damage.is_none(),
+    })
 }
 
 fn from_state_file(data: Option<&[u8]>, problems: &mut Vec<String>) -> Option<Candidate> {
@@ -91,9 +116,15 @@ fn from_state_file(data: Option<&[u8]>, problems: &mut Vec<String>) -> Option<Ca
         state.apply(e);
     }
     if let Some(err) = &damage {
-        problems.push(format!("tern.state damaged after {} entries: {err}", entries.len()));
+        problems.push(format!(
+            "tern.state damaged after {} entries: {err}",
+            entries.len()
+        ));
     }
-    Some(Candidate { state, intact: damage.is_none() })
+    Some(Candidate {
+        state,
+        intact: damage.is_none(),
+    })
 }
 
 pub fn recover(index: Option<&[u8]>, log: Option<&[u8]>, state_file: Option<&[u8]>) -> Recovered {
@@ -108,17 +139,37 @@ pub fn recover(index: Option<&[u8]>, log: Option<&[u8]>, state_file: Option<&[u8
             }
             // A crash can lose the unsynced tail of tern.state; the
             // fdatasync'd log is the commit point, so it wins.
-            let best = if b.state.highest_modseq > a.state.highest_modseq { b } else { a };
-            Recovered { state: Some(best.state), clean: agree, problems }
+            let best = if b.state.highest_modseq > a.state.highest_modseq {
+                b
+            } else {
+                a
+            };
+            Recovered {
+                state: Some(best.state),
+                clean: agree,
+                problems,
+            }
         }
-        (Some(a), _) if a.intact => Recovered { state: Some(a.state), clean: false, problems },
-        (_, Some(b)) if b.intact => Recovered { state: Some(b.state), clean: false, problems },
+        (Some(a), _) if a.intact => Recovered {
+            state: Some(a.state),
+            clean: false,
+            problems,
+        },
+        (_, Some(b)) if b.intact => Recovered {
+            state: Some(b.state),
+            clean: false,
+            problems,
+        },
         (a, b) => {
             let best = [a, b]
                 .into_iter()
                 .flatten()
                 .max_by_key(|c| (c.state.highest_modseq, c.state.records.len()));
-            Recovered { state: best.map(|c| c.state), clean: false, problems }
+            Recovered {
+                state: best.map(|c| c.state),
+                clean: false,
+                problems,
+            }
         }
     }
 }
@@ -126,7 +177,9 @@ pub fn recover(index: Option<&[u8]>, log: Option<&[u8]>, state_file: Option<&[u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::index::files::{LogHeader, encode_log_header, encode_snapshot, entry_frame};
+    use crate::storage::index::files::{
+        LogHeader, encode_log_header, encode_snapshot, entry_frame,
+    };
     use crate::storage::index::state::{Entry, flag, sample_record};
     use smallvec::smallvec;
 
@@ -143,7 +196,10 @@ mod tests {
         let entries = [
             Entry::Append(sample_record(2)),
             Entry::Keyword("Work".into()),
-            Entry::Flags { modseq: 50, changes: vec![(1, flag::SEEN, smallvec![1])] },
+            Entry::Flags {
+                modseq: 50,
+                changes: vec![(1, flag::SEEN, smallvec![1])],
+            },
         ];
         for e in &entries {
             log.extend(entry_frame(e));
@@ -164,7 +220,8 @@ mod tests {
     #[test]
     fn any_single_file_lost_or_damaged_keeps_everything() {
         let (i, l, st, want) = files();
-        let damage: Vec<Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>> = vec![
+        type Damage = Box<dyn Fn(&[u8]) -> Option<Vec<u8>>>;
+        let damage: Vec<Damage> = vec![
             Box::new(|_| None),
             Box::new(|b| Some(b[..b.len() / 2].to_vec())),
             Box::new(|b| Some(b[..b.len() - 3].to_vec())),
@@ -176,14 +233,27 @@ mod tests {
             }),
             Box::new(|_| Some(Vec::new())),
         ];
-        for (which, d) in ["index", "log", "state"].iter().zip(0..3).flat_map(|(n, k)| damage.iter().map(move |d| ((n, k), d))) {
+        for (which, d) in ["index", "log", "state"]
+            .iter()
+            .zip(0..3)
+            .flat_map(|(n, k)| damage.iter().map(move |d| ((n, k), d)))
+        {
             let (name, k) = which;
             let mut files = [Some(i.clone()), Some(l.clone()), Some(st.clone())];
             files[k] = d(files[k].as_deref().unwrap_or_default());
-            let r = recover(files[0].as_deref(), files[1].as_deref(), files[2].as_deref());
+            let r = recover(
+                files[0].as_deref(),
+                files[1].as_deref(),
+                files[2].as_deref(),
+            );
             assert!(!r.clean, "damage to {name} went unnoticed");
             let got = r.state.unwrap();
-            assert_eq!(got.summary(), want.summary(), "damaged {name}: {:?}", r.problems);
+            assert_eq!(
+                got.summary(),
+                want.summary(),
+                "damaged {name}: {:?}",
+                r.problems
+            );
             assert_eq!(got.records, want.records, "damaged {name}");
             assert_eq!(got.keywords, want.keywords);
         }

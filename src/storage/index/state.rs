@@ -71,10 +71,18 @@ pub struct MessageRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     Append(MessageRecord),
-    Flags { modseq: u64, changes: Vec<(u32, u8, KeywordBits)> },
-    Expunge { modseq: u64, uids: Vec<u32> },
+    Flags {
+        modseq: u64,
+        changes: Vec<(u32, u8, KeywordBits)>,
+    },
+    Expunge {
+        modseq: u64,
+        uids: Vec<u32>,
+    },
     Keyword(String),
-    Recent { first_recent_uid: u32 },
+    Recent {
+        first_recent_uid: u32,
+    },
     UidNext(u32),
 }
 
@@ -121,7 +129,9 @@ impl MailboxState {
     }
 
     pub fn keyword_index(&self, name: &str) -> Option<usize> {
-        self.keywords.iter().position(|k| k.eq_ignore_ascii_case(name))
+        self.keywords
+            .iter()
+            .position(|k| k.eq_ignore_ascii_case(name))
     }
 
     pub fn apply(&mut self, entry: &Entry) {
@@ -359,7 +369,9 @@ pub fn decode_entry(data: &[u8]) -> Result<Entry, CodecError> {
             Entry::Expunge { modseq, uids }
         }
         TAG_KEYWORD => Entry::Keyword(r.str()?),
-        TAG_RECENT => Entry::Recent { first_recent_uid: r.u32()? },
+        TAG_RECENT => Entry::Recent {
+            first_recent_uid: r.u32()?,
+        },
         TAG_UIDNEXT => Entry::UidNext(r.u32()?),
         _ => return Err(CodecError::BadValue("entry tag")),
     };
@@ -483,17 +495,27 @@ mod tests {
         kw_set(&mut kw, 3, true);
         let entries = vec![
             Entry::Append(rec),
-            Entry::Flags { modseq: 9, changes: vec![(7, flag::SEEN, kw)] },
-            Entry::Expunge { modseq: 10, uids: vec![1, 7] },
+            Entry::Flags {
+                modseq: 9,
+                changes: vec![(7, flag::SEEN, kw)],
+            },
+            Entry::Expunge {
+                modseq: 10,
+                uids: vec![1, 7],
+            },
             Entry::Keyword("$Label1".into()),
-            Entry::Recent { first_recent_uid: 8 },
+            Entry::Recent {
+                first_recent_uid: 8,
+            },
             Entry::UidNext(20),
         ];
         for e in &entries {
             assert_eq!(&decode_entry(&encode_entry(e)).unwrap(), e);
         }
         assert!(decode_entry(&[99]).is_err());
-        assert!(decode_entry(&[TAG_EXPUNGE, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(
+            decode_entry(&[TAG_EXPUNGE, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]).is_err()
+        );
     }
 
     #[test]
@@ -501,12 +523,21 @@ mod tests {
         let mut s = MailboxState::new(42, [1; 16]);
         s.apply(&Entry::Append(sample_record(3)));
         s.apply(&Entry::Append(sample_record(1)));
-        assert_eq!(s.records.iter().map(|r| r.uid).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            s.records.iter().map(|r| r.uid).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
         assert_eq!(s.uidnext, 4);
-        s.apply(&Entry::Flags { modseq: 10, changes: vec![(3, flag::FLAGGED, KeywordBits::new())] });
+        s.apply(&Entry::Flags {
+            modseq: 10,
+            changes: vec![(3, flag::FLAGGED, KeywordBits::new())],
+        });
         assert_eq!(s.record(3).unwrap().flags, flag::FLAGGED);
         assert_eq!(s.highest_modseq, 10);
-        s.apply(&Entry::Expunge { modseq: 11, uids: vec![1] });
+        s.apply(&Entry::Expunge {
+            modseq: 11,
+            uids: vec![1],
+        });
         assert_eq!(s.records.len(), 1);
         assert_eq!(s.expunged, vec![(1, 11)]);
         s.apply(&Entry::UidNext(2));

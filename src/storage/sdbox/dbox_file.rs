@@ -291,7 +291,10 @@ mod tests {
         let mut f = b"2 M20\n\x01\x02N          000000000000000a  \n".to_vec();
         f.extend_from_slice(b"0123456789\n\x01\x03\nQfoo\nGnot-hex\n\n");
         let h = parse_header(&f).unwrap();
-        assert_eq!((h.body_offset, h.body_size, h.create_time), (6 + 32, 10, None));
+        assert_eq!(
+            (h.body_offset, h.body_size, h.create_time),
+            (6 + 32, 10, None)
+        );
         let m = parse_metadata(&f[48..]).unwrap();
         assert_eq!(m.guid.as_deref(), Some("not-hex"));
         assert_eq!(m.other, vec![(b'Q', "foo".to_string())]);
@@ -302,7 +305,10 @@ mod tests {
 
     #[test]
     fn rejects_corrupt() {
-        assert_eq!(parse_header(b"Return-Path: <a@b>\n"), Err(DboxError::BadVersion));
+        assert_eq!(
+            parse_header(b"Return-Path: <a@b>\n"),
+            Err(DboxError::BadVersion)
+        );
         assert_eq!(parse_header(b"2 C5\n"), Err(DboxError::BadHeaderSize));
         assert_eq!(parse_header(b"2 M1e\n\x01\x02N"), Err(DboxError::Truncated));
         assert_eq!(parse_header(b"2 M0\n"), Err(DboxError::BadHeaderSize));
@@ -310,7 +316,10 @@ mod tests {
         let bad_size = b"2 M1e\n\x01\x02N          00000000000000zz\n";
         assert_eq!(parse_header(bad_size), Err(DboxError::BadSize));
         assert_eq!(parse_metadata(b"xx"), Err(DboxError::BadMetadataMagic));
-        assert_eq!(parse_metadata(b"\n\x01\x03\nR5"), Err(DboxError::UnterminatedMetadata));
+        assert_eq!(
+            parse_metadata(b"\n\x01\x03\nR5"),
+            Err(DboxError::UnterminatedMetadata)
+        );
     }
 
     #[test]
@@ -338,7 +347,9 @@ mod tests {
         assert_eq!(to_crlf(b"a\nb\r\nc"), b"a\r\nb\r\nc");
         assert_eq!(virtual_size(b"a\nb\r\nc"), 7);
         // The doc's sample: 370 LF bytes with 14 lines -> 384.
-        let body: Vec<u8> = (0..14).flat_map(|_| b"abcdefghijklmnopqrstuvwxy\n".to_vec()).collect();
+        let body: Vec<u8> = (0..14)
+            .flat_map(|_| b"abcdefghijklmnopqrstuvwxy\n".to_vec())
+            .collect();
         assert_eq!(virtual_size(&body), body.len() as u64 + 14);
     }
 }

@@ -71,7 +71,11 @@ fn temp_name(dir: &Path) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros())
         .unwrap_or(0);
-    dir.join(format!(".temp.{}.P{}Q{n}M{now}.tern", now / 1_000_000, std::process::id()))
+    dir.join(format!(
+        ".temp.{}.P{}Q{n}M{now}.tern",
+        now / 1_000_000,
+        std::process::id()
+    ))
 }
 
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -220,7 +224,9 @@ pub fn unlink_messages(dir: &Path, uids: &[u32]) {
         match fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %p.display(), error = %e, "could not unlink expunged message"),
+            Err(e) => {
+                tracing::warn!(path = %p.display(), error = %e, "could not unlink expunged message")
+            }
         }
     }
 }
@@ -233,13 +239,17 @@ pub fn list_uids(dir: &Path) -> Result<Vec<u32>> {
         let entry = entry.map_err(|e| StorageError::io(dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(num) = name.strip_prefix("u.") else { continue };
+        let Some(num) = name.strip_prefix("u.") else {
+            continue;
+        };
         if num.ends_with(".broken") {
             continue;
         }
         match num.parse::<u32>() {
             Ok(uid) if uid > 0 && !num.starts_with('0') && !num.starts_with('+') => uids.push(uid),
-            _ => tracing::warn!(dir = %dir.display(), file = name, "ignoring file with an invalid UID"),
+            _ => {
+                tracing::warn!(dir = %dir.display(), file = name, "ignoring file with an invalid UID")
+            }
         }
     }
     uids.sort_unstable();
@@ -311,10 +321,16 @@ pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
         .ok_or_else(|| corrupt("body size runs past the end of the file".into()))?;
     let md = dbox_file::parse_metadata(&data[end..]).map_err(|e| corrupt(e.to_string()))?;
     if md.ext_refs.is_some() {
-        return Err(StorageError::Unsupported { uid, feature: "external attachments (X)" });
+        return Err(StorageError::Unsupported {
+            uid,
+            feature: "external attachments (X)",
+        });
     }
     if md.plain_size.is_some() {
-        return Err(StorageError::Unsupported { uid, feature: "compressed body (Z)" });
+        return Err(StorageError::Unsupported {
+            uid,
+            feature: "compressed body (Z)",
+        });
     }
     data.truncate(end);
     data.drain(..start);

@@ -52,9 +52,9 @@ impl Layout {
     /// Refuse names that collide with the configured DIRNAME.
     pub fn check_name(&self, name: &MailboxName) -> Result<()> {
         if name.components().any(|c| c == self.mails_dirname) {
-            return Err(StorageError::Name(crate::storage::name::NameError::Reserved(
-                self.mails_dirname.clone(),
-            )));
+            return Err(StorageError::Name(
+                crate::storage::name::NameError::Reserved(self.mails_dirname.clone()),
+            ));
         }
         Ok(())
     }
@@ -82,7 +82,9 @@ impl Layout {
             if !ft.is_dir() {
                 continue;
             }
-            let Some(comp) = entry.file_name().to_str().map(str::to_string) else { continue };
+            let Some(comp) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
             if comp == self.mails_dirname {
                 continue;
             }
@@ -91,10 +93,16 @@ impl Layout {
             match MailboxName::from_disk_components(parts, self.utf8_names) {
                 Ok(name) => {
                     let (selectable, has_children) = inspect(&path, &self.mails_dirname);
-                    out.push(ListedDir { name, selectable, has_children });
+                    out.push(ListedDir {
+                        name,
+                        selectable,
+                        has_children,
+                    });
                     self.walk(&path, parts, out)?;
                 }
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "skipping mailbox directory"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "skipping mailbox directory")
+                }
             }
             parts.pop();
         }

@@ -17,13 +17,13 @@ use crate::storage::index::files::{
     INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
 };
 use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
-use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, recover};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, Recovered, recover};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, StoreResult, SystemFlags,
-    valid_keyword,
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, StoreResult,
+    SystemFlags, valid_keyword,
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -109,7 +109,10 @@ fn reconcile(dir: &Path, state: &mut MailboxState, report: &mut OpenReport) -> R
         .collect();
     if !missing.is_empty() {
         let modseq = state.highest_modseq + 1;
-        state.apply(&Entry::Expunge { modseq, uids: missing.clone() });
+        state.apply(&Entry::Expunge {
+            modseq,
+            uids: missing.clone(),
+        });
         report.dropped = missing;
     }
     let mut leftovers = Vec::new();
@@ -127,7 +130,9 @@ fn reconcile(dir: &Path, state: &mut MailboxState, report: &mut OpenReport) -> R
                 state.apply(&Entry::Append(rec));
                 report.imported.push(uid);
             }
-            Err(e) => tracing::warn!(dir = %dir.display(), uid, error = %e, "skipping unreadable mail file"),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), uid, error = %e, "skipping unreadable mail file")
+            }
         }
     }
     io::unlink_messages(dir, &leftovers);
@@ -159,19 +164,24 @@ fn rebuild(
 
 impl MailboxShared {
     /// Load (healing if needed) the mailbox whose mail files are in `dir`.
-    pub(crate) async fn open(dir: PathBuf, control_dir: PathBuf, name: MailboxName) -> Result<Rc<Self>> {
+    pub(crate) async fn open(
+        dir: PathBuf,
+        control_dir: PathBuf,
+        name: MailboxName,
+    ) -> Result<Rc<Self>> {
         let d = dir.clone();
         let c = control_dir.clone();
         let (state, journal, report) = blocking::run(move || {
             let files = io::load_index_files(&d)?;
             let all_missing = files.index.is_none() && files.log.is_none() && files.state.is_none();
             let rec = recover(files.index.as_deref(), files.log.as_deref(), files.state.as_deref());
-            if rec.clean {
-                if let Some(state) = rec.state {
+            let rec = match rec {
+                Recovered { state: Some(state), clean: true, .. } => {
                     let journal = io::open_journal(&d)?;
                     return Ok((state, journal, OpenReport::default()));
                 }
-            }
+                other => other,
+            };
             if all_missing {
                 tracing::info!(dir = %d.display(), "no tern index yet; building it from the mail files");
             } else {
@@ -229,7 +239,8 @@ impl SdboxMailbox {
     /// Re-read the directory and rewrite the index (`force-resync`).
     pub async fn force_resync(&self) -> Result<OpenReport> {
         let _permit = self.lock().await?;
-        self.rebuild_locked(vec!["force-resync requested".into()]).await
+        self.rebuild_locked(vec!["force-resync requested".into()])
+            .await
     }
 
     fn check_gone(&self) -> Result<()> {
@@ -294,7 +305,11 @@ impl SdboxMailbox {
                 st.apply(e);
             }
         }
-        let n = self.inner.since_compaction.get().saturating_add(entries.len() as u32);
+        let n = self
+            .inner
+            .since_compaction
+            .get()
+            .saturating_add(entries.len() as u32);
         self.inner.since_compaction.set(n);
         self.inner.notifier.bump();
     }
@@ -318,7 +333,10 @@ impl SdboxMailbox {
         let prior = self.inner.state.borrow().clone();
         let dir = self.inner.dir.clone();
         let control = self.inner.control_dir.clone();
-        let report = OpenReport { problems, ..Default::default() };
+        let report = OpenReport {
+            problems,
+            ..Default::default()
+        };
         let (state, journal, report) =
             blocking::run(move || rebuild(&dir, &control, Some(prior), report)).await?;
         *self.inner.state.borrow_mut() = state;
@@ -330,7 +348,11 @@ impl SdboxMailbox {
     }
 
     /// Keyword entries to define `names`, and their bit indexes.
-    fn keyword_bits(state: &MailboxState, names: &[String], entries: &mut Vec<Entry>) -> Result<KeywordBits> {
+    fn keyword_bits(
+        state: &MailboxState,
+        names: &[String],
+        entries: &mut Vec<Entry>,
+    ) -> Result<KeywordBits> {
         let mut known: Vec<String> = state.keywords.clone();
         let mut bits = KeywordBits::new();
         for k in names {
@@ -355,12 +377,17 @@ impl SdboxMailbox {
 
     /// Link prepared temp files in as new messages (caller holds the lock).
     /// `recs` carry everything but uid/modseq; keyword names are per message.
-    async fn link_new_locked(&self, temps: Vec<PathBuf>, recs: Vec<(MessageRecord, Vec<String>)>) -> Result<Vec<u32>> {
+    async fn link_new_locked(
+        &self,
+        temps: Vec<PathBuf>,
+        recs: Vec<(MessageRecord, Vec<String>)>,
+    ) -> Result<Vec<u32>> {
         for attempt in 0..2 {
             let (entries, uids) = {
                 let st = self.inner.state.borrow();
                 let mut entries = Vec::new();
-                let mut all_names: Vec<String> = recs.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
+                let mut all_names: Vec<String> =
+                    recs.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
                 all_names.dedup();
                 Self::keyword_bits(&st, &all_names, &mut entries)?;
                 let mut known = st.keywords.clone();
@@ -394,7 +421,8 @@ impl SdboxMailbox {
             let journal = self.inner.journal.borrow().clone();
             let dir = self.inner.dir.clone();
             let (t, u) = (temps.clone(), uids.clone());
-            let outcome = blocking::run(move || io::link_and_commit(&dir, &t, &u, &journal, &bytes)).await;
+            let outcome =
+                blocking::run(move || io::link_and_commit(&dir, &t, &u, &journal, &bytes)).await;
             match outcome {
                 Ok(LinkOutcome::Done) => {
                     self.apply_committed(&entries);
@@ -404,11 +432,14 @@ impl SdboxMailbox {
                 Ok(LinkOutcome::Collision(uid)) if attempt == 0 => {
                     tracing::warn!(dir = %self.inner.dir.display(), uid,
                         "mail file already exists for a new UID; resyncing the index with the directory");
-                    self.rebuild_locked(vec![format!("u.{uid} existed before it was saved")]).await?;
+                    self.rebuild_locked(vec![format!("u.{uid} existed before it was saved")])
+                        .await?;
                 }
                 Ok(LinkOutcome::Collision(uid)) => {
                     self.discard_temps(temps).await;
-                    return Err(StorageError::Internal(format!("u.{uid} still collides after a resync")));
+                    return Err(StorageError::Internal(format!(
+                        "u.{uid} still collides after a resync"
+                    )));
                 }
                 Err(e) => {
                     self.discard_temps(temps).await;
@@ -429,7 +460,11 @@ impl SdboxMailbox {
 
     fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
         let st = self.inner.state.borrow();
-        let mut v: Vec<u32> = uids.iter().copied().filter(|&u| st.position(u).is_some()).collect();
+        let mut v: Vec<u32> = uids
+            .iter()
+            .copied()
+            .filter(|&u| st.position(u).is_some())
+            .collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -482,7 +517,13 @@ impl Mailbox for SdboxMailbox {
     }
 
     fn uids(&self) -> Vec<u32> {
-        self.inner.state.borrow().records.iter().map(|r| r.uid).collect()
+        self.inner
+            .state
+            .borrow()
+            .records
+            .iter()
+            .map(|r| r.uid)
+            .collect()
     }
 
     fn message(&self, uid: u32) -> Option<MessageInfo> {
@@ -511,8 +552,18 @@ impl Mailbox for SdboxMailbox {
         let st = self.inner.state.borrow();
         Changes {
             highest_modseq: st.highest_modseq,
-            changed: st.records.iter().filter(|r| r.modseq > modseq).map(|r| self.info(&st, r)).collect(),
-            expunged: st.expunged.iter().filter(|&&(_, m)| m > modseq).map(|&(u, _)| u).collect(),
+            changed: st
+                .records
+                .iter()
+                .filter(|r| r.modseq > modseq)
+                .map(|r| self.info(&st, r))
+                .collect(),
+            expunged: st
+                .expunged
+                .iter()
+                .filter(|&&(_, m)| m > modseq)
+                .map(|&(u, _)| u)
+                .collect(),
             expunged_complete: modseq >= st.expunge_floor,
         }
     }
@@ -547,7 +598,9 @@ impl Mailbox for SdboxMailbox {
                 ..Default::default()
             };
             let bytes = dbox_file::encode(&body, &meta, now.max(0) as u64);
-            let body_offset = dbox_file::parse_header(&bytes).map(|h| h.body_offset as u32).unwrap_or(0);
+            let body_offset = dbox_file::parse_header(&bytes)
+                .map(|h| h.body_offset as u32)
+                .unwrap_or(0);
             recs.push((
                 MessageRecord {
                     uid: 0,
@@ -618,7 +671,10 @@ impl Mailbox for SdboxMailbox {
             }
         }
         if !changes.is_empty() {
-            entries.push(Entry::Flags { modseq: result.modseq, changes });
+            entries.push(Entry::Flags {
+                modseq: result.modseq,
+                changes,
+            });
         }
         self.commit_locked(entries).await?;
         Ok(result)
@@ -631,7 +687,11 @@ impl Mailbox for SdboxMailbox {
             return Ok(present);
         }
         let modseq = self.inner.state.borrow().highest_modseq + 1;
-        self.commit_locked(vec![Entry::Expunge { modseq, uids: present.clone() }]).await?;
+        self.commit_locked(vec![Entry::Expunge {
+            modseq,
+            uids: present.clone(),
+        }])
+        .await?;
         let dir = self.inner.dir.clone();
         let gone = present.clone();
         blocking::run(move || {
@@ -661,7 +721,10 @@ impl Mailbox for SdboxMailbox {
                 .collect()
         };
         if recs.is_empty() {
-            return Ok(CopyResult { dest_uidvalidity: dest.status().uidvalidity, uid_map: Vec::new() });
+            return Ok(CopyResult {
+                dest_uidvalidity: dest.status().uidvalidity,
+                uid_map: Vec::new(),
+            });
         }
         let (src_dir, dest_dir) = (self.inner.dir.clone(), dest.inner.dir.clone());
         let linked = src_uids.clone();
@@ -694,11 +757,19 @@ impl Mailbox for SdboxMailbox {
         let _permit = self.lock().await?;
         let (recent, uidnext) = {
             let st = self.inner.state.borrow();
-            let recent: Vec<u32> = st.records.iter().filter(|r| r.uid >= st.first_recent_uid).map(|r| r.uid).collect();
+            let recent: Vec<u32> = st
+                .records
+                .iter()
+                .filter(|r| r.uid >= st.first_recent_uid)
+                .map(|r| r.uid)
+                .collect();
             (recent, st.uidnext)
         };
         if !recent.is_empty() {
-            self.commit_locked(vec![Entry::Recent { first_recent_uid: uidnext }]).await?;
+            self.commit_locked(vec![Entry::Recent {
+                first_recent_uid: uidnext,
+            }])
+            .await?;
         }
         Ok(recent)
     }
@@ -716,7 +787,9 @@ impl Mailbox for SdboxMailbox {
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
         let full = self.read_message(uid).await?;
         let s = (start as usize).min(full.len());
-        let e = s.saturating_add(len.min(usize::MAX as u64) as usize).min(full.len());
+        let e = s
+            .saturating_add(len.min(usize::MAX as u64) as usize)
+            .min(full.len());
         Ok(full[s..e].to_vec())
     }
 }

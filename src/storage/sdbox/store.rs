@@ -50,8 +50,14 @@ impl SdboxStore {
         let layout = Layout {
             root: location.root.clone(),
             control: location.control_dir().to_path_buf(),
-            mailboxes_dirname: location.mailboxdir.clone().unwrap_or_else(|| layout::MAILBOXES_DIR.into()),
-            mails_dirname: location.dirname.clone().unwrap_or_else(|| layout::MAILS_DIR.into()),
+            mailboxes_dirname: location
+                .mailboxdir
+                .clone()
+                .unwrap_or_else(|| layout::MAILBOXES_DIR.into()),
+            mails_dirname: location
+                .dirname
+                .clone()
+                .unwrap_or_else(|| layout::MAILS_DIR.into()),
             utf8_names: location.utf8_names,
         };
         let inbox = layout.mails_dir(&MailboxName::inbox());
@@ -87,18 +93,23 @@ fn create_dir_0700(p: &Path) -> Result<()> {
 /// mkdir `…/<name>/dbox-Mails` and write an empty index (blocking).
 fn create_mailbox_dirs(layout: &Layout, mails_dir: &Path) -> Result<()> {
     let Some(parent) = mails_dir.parent() else {
-        return Err(StorageError::Internal("mail directory without parent".into()));
+        return Err(StorageError::Internal(
+            "mail directory without parent".into(),
+        ));
     };
     create_dir_0700(parent)?;
     {
         use std::os::unix::fs::DirBuilderExt;
-        fs::DirBuilder::new().mode(0o700).create(mails_dir).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                StorageError::AlreadyExists(mails_dir.display().to_string())
-            } else {
-                StorageError::io(mails_dir, e)
-            }
-        })?;
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(mails_dir)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    StorageError::AlreadyExists(mails_dir.display().to_string())
+                } else {
+                    StorageError::io(mails_dir, e)
+                }
+            })?;
     }
     mailbox::init_index(mails_dir, &layout.control)?;
     io::sync_dir(parent)?;
@@ -235,10 +246,16 @@ impl MailStore for SdboxStore {
         let (from_dir, to_dir) = (l.mailbox_dir(from), l.mailbox_dir(to));
         let (from_mails, to_mails) = (l.mails_dir(from), l.mails_dir(to));
         let inbox = from.is_inbox();
-        self.registry.evict_under(if inbox { &from_mails } else { &from_dir });
+        self.registry
+            .evict_under(if inbox { &from_mails } else { &from_dir });
         let (from_s, to_s) = (from.to_string(), to.to_string());
         blocking::run(move || {
-            if !from_mails.is_dir() && !(from_dir.is_dir() && !inbox) {
+            let exists = if inbox {
+                from_mails.is_dir()
+            } else {
+                from_dir.is_dir()
+            };
+            if !exists {
                 return Err(StorageError::NoSuchMailbox(from_s));
             }
             if to_dir.exists() && (!inbox || to_mails.exists()) {
@@ -285,7 +302,11 @@ impl MailStore for SdboxStore {
             } else {
                 subs.retain(|n| *n != name);
             }
-            write_atomically(&control, subscriptions::FILE_NAME, &subscriptions::format(&subs))
+            write_atomically(
+                &control,
+                subscriptions::FILE_NAME,
+                &subscriptions::format(&subs),
+            )
         })
         .await
     }
@@ -324,7 +345,8 @@ impl MailStore for SdboxStore {
         if !exists {
             return Err(StorageError::NoSuchMailbox(name.to_string()));
         }
-        let shared = MailboxShared::open(mails.clone(), self.layout.control.clone(), name.clone()).await?;
+        let shared =
+            MailboxShared::open(mails.clone(), self.layout.control.clone(), name.clone()).await?;
         self.registry.insert(mails, shared.clone());
         Ok(SdboxMailbox::new(shared))
     }

@@ -21,14 +21,17 @@ pub fn parse(bytes: &[u8]) -> Vec<MailboxName> {
             continue;
         }
         let name = if v2 {
-            line.split('\t').map(unescape).collect::<Vec<_>>().join(&SEPARATOR.to_string())
+            line.split('\t')
+                .map(unescape)
+                .collect::<Vec<_>>()
+                .join(&SEPARATOR.to_string())
         } else {
             line.to_string()
         };
-        if let Ok(n) = MailboxName::new(&name) {
-            if !out.contains(&n) {
-                out.push(n);
-            }
+        if let Ok(n) = MailboxName::new(&name)
+            && !out.contains(&n)
+        {
+            out.push(n);
         }
     }
     out

@@ -13,13 +13,18 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default().make().unwrap().run(f)
+    glommio::LocalExecutorBuilder::default()
+        .make()
+        .unwrap()
+        .run(f)
 }
 
 /// A store with a fresh registry: a new registry behaves like a restart.
 async fn store(root: &Path) -> SdboxStore {
     let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
-    SdboxStore::open(&loc, SdboxRegistry::new(64 << 20)).await.unwrap()
+    SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
+        .await
+        .unwrap()
 }
 
 fn name(s: &str) -> MailboxName {
@@ -28,7 +33,8 @@ fn name(s: &str) -> MailboxName {
 
 fn msg(n: u32) -> AppendRequest {
     AppendRequest {
-        message: format!("Subject: test {n}\r\nFrom: a@example.org\r\n\r\nBody {n}\r\n").into_bytes(),
+        message: format!("Subject: test {n}\r\nFrom: a@example.org\r\n\r\nBody {n}\r\n")
+            .into_bytes(),
         ..Default::default()
     }
 }
@@ -41,8 +47,12 @@ async fn inbox(root: &Path) -> SdboxMailbox {
     store(root).await.open(&MailboxName::inbox()).await.unwrap()
 }
 
-/// Everything that must survive any index damage.
-fn fingerprint(mb: &SdboxMailbox) -> (u32, [u8; 16], Vec<(u32, u8, Vec<String>, String, i64)>) {
+/// (uid, flags, keywords, guid, internal date) of each message.
+type MessageSummary = Vec<(u32, u8, Vec<String>, String, i64)>;
+/// (uidvalidity, mailbox guid, messages): what must survive any index damage.
+type Fingerprint = (u32, [u8; 16], MessageSummary);
+
+fn fingerprint(mb: &SdboxMailbox) -> Fingerprint {
     let st = mb.status();
     let msgs = mb
         .messages()
@@ -64,7 +74,10 @@ fn append_read_and_reopen() {
         let uids = mb.append(vec![req, msg(2), msg(3)]).await.unwrap();
         assert_eq!(uids, vec![1, 2, 3]);
         let st = mb.status();
-        assert_eq!((st.messages, st.uidnext, st.unseen, st.recent), (3, 4, 2, 3));
+        assert_eq!(
+            (st.messages, st.uidnext, st.unseen, st.recent),
+            (3, 4, 2, 3)
+        );
         let m1 = mb.message(1).unwrap();
         assert_eq!(m1.internal_date, 0x5ec12740);
         assert_eq!(m1.flags, SystemFlags::SEEN);
@@ -73,10 +86,17 @@ fn append_read_and_reopen() {
         let wire = mb.read_message(1).await.unwrap();
         assert_eq!(wire, msg(1).message);
         assert_eq!(wire.len() as u64, m1.virtual_size);
-        assert_eq!(m1.physical_size, m1.virtual_size - 4, "stored with LF line ends");
+        assert_eq!(
+            m1.physical_size,
+            m1.virtual_size - 4,
+            "stored with LF line ends"
+        );
         assert_eq!(mb.read_range(1, 0, 9).await.unwrap(), b"Subject: ");
         assert_eq!(mb.read_range(1, 1000, 9).await.unwrap(), b"");
-        assert!(matches!(mb.read_message(99).await, Err(StorageError::NoSuchMessage(99))));
+        assert!(matches!(
+            mb.read_message(99).await,
+            Err(StorageError::NoSuchMessage(99))
+        ));
 
         // On disk: Dovecot's exact format.
         let raw = fs::read(inbox_dir(&root).join("u.1")).unwrap();
@@ -87,7 +107,8 @@ fn append_read_and_reopen() {
         assert_eq!(md.virtual_size, Some(m1.virtual_size));
         assert_eq!(md.guid.as_deref(), Some(m1.guid.as_str()));
         assert!(!raw.windows(2).any(|w| w == b"\r\n"));
-        let tail = String::from_utf8_lossy(&raw[(h.body_offset + h.body_size) as usize..]).into_owned();
+        let tail =
+            String::from_utf8_lossy(&raw[(h.body_offset + h.body_size) as usize..]).into_owned();
         assert!(tail.starts_with("\n\x01\x03\nR5ec12740\nV"), "{tail:?}");
         let before = fingerprint(&mb);
         drop(mb);
@@ -108,7 +129,13 @@ fn flags_keywords_modseq_and_changes() {
         mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
         let base = mb.status().highest_modseq;
         let r = mb
-            .store(&[1, 2, 99], FlagOp::Add, SystemFlags::SEEN | SystemFlags::FLAGGED, &["Work".into()], None)
+            .store(
+                &[1, 2, 99],
+                FlagOp::Add,
+                SystemFlags::SEEN | SystemFlags::FLAGGED,
+                &["Work".into()],
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(r.changed, vec![1, 2]);
@@ -116,21 +143,50 @@ fn flags_keywords_modseq_and_changes() {
         assert_eq!(mb.message(2).unwrap().keywords, vec!["Work".to_string()]);
         assert_eq!(mb.keywords(), vec!["Work".to_string()]);
         // Same change again: nothing changes, modseq stays.
-        let again = mb.store(&[1], FlagOp::Add, SystemFlags::SEEN, &[], None).await.unwrap();
+        let again = mb
+            .store(&[1], FlagOp::Add, SystemFlags::SEEN, &[], None)
+            .await
+            .unwrap();
         assert!(again.changed.is_empty());
         assert_eq!(mb.status().highest_modseq, r.modseq);
         // UNCHANGEDSINCE below the message's modseq fails that message.
-        let cond = mb.store(&[1, 3], FlagOp::Add, SystemFlags::DRAFT, &[], Some(base)).await.unwrap();
+        let cond = mb
+            .store(&[1, 3], FlagOp::Add, SystemFlags::DRAFT, &[], Some(base))
+            .await
+            .unwrap();
         assert_eq!(cond.modified, vec![1]);
         assert_eq!(cond.changed, vec![3]);
-        mb.store(&[2], FlagOp::Remove, SystemFlags::SEEN, &["work".into()], None).await.unwrap();
+        mb.store(
+            &[2],
+            FlagOp::Remove,
+            SystemFlags::SEEN,
+            &["work".into()],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(mb.message(2).unwrap().flags, SystemFlags::FLAGGED);
         assert!(mb.message(2).unwrap().keywords.is_empty());
-        mb.store(&[1], FlagOp::Replace, SystemFlags::ANSWERED, &["$Junk".into()], None).await.unwrap();
+        mb.store(
+            &[1],
+            FlagOp::Replace,
+            SystemFlags::ANSWERED,
+            &["$Junk".into()],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(mb.message(1).unwrap().flags, SystemFlags::ANSWERED);
         assert_eq!(mb.message(1).unwrap().keywords, vec!["$Junk".to_string()]);
         assert!(matches!(
-            mb.store(&[1], FlagOp::Add, SystemFlags::NONE, &["bad word".into()], None).await,
+            mb.store(
+                &[1],
+                FlagOp::Add,
+                SystemFlags::NONE,
+                &["bad word".into()],
+                None
+            )
+            .await,
             Err(StorageError::BadKeyword(_))
         ));
 
@@ -213,43 +269,69 @@ fn mailbox_tree_operations() {
         s.create(&name("Archive/2024")).await.unwrap();
         s.create(&name("Café")).await.unwrap();
         assert!(root.join("mailboxes/Caf&AOk-/dbox-Mails").is_dir());
-        assert!(matches!(s.create(&name("Café")).await, Err(StorageError::AlreadyExists(_))));
+        assert!(matches!(
+            s.create(&name("Café")).await,
+            Err(StorageError::AlreadyExists(_))
+        ));
         let list = s.list().await.unwrap();
-        let names: Vec<(&str, bool, bool)> =
-            list.iter().map(|i| (i.name.as_str(), i.selectable, i.has_children)).collect();
+        let names: Vec<(&str, bool, bool)> = list
+            .iter()
+            .map(|i| (i.name.as_str(), i.selectable, i.has_children))
+            .collect();
         assert_eq!(
             names,
-            vec![("Archive", false, true), ("Archive/2024", true, false), ("Café", true, false), ("INBOX", true, false)]
+            vec![
+                ("Archive", false, true),
+                ("Archive/2024", true, false),
+                ("Café", true, false),
+                ("INBOX", true, false)
+            ]
         );
         let a = s.open(&name("Archive/2024")).await.unwrap();
         a.append(vec![msg(1)]).await.unwrap();
         let uidv = a.status().uidvalidity;
 
-        s.rename(&name("Archive"), &name("Old/Stuff")).await.unwrap();
+        s.rename(&name("Archive"), &name("Old/Stuff"))
+            .await
+            .unwrap();
         assert!(a.is_gone());
-        assert!(matches!(a.append(vec![msg(2)]).await, Err(StorageError::MailboxGone)));
+        assert!(matches!(
+            a.append(vec![msg(2)]).await,
+            Err(StorageError::MailboxGone)
+        ));
         let moved = s.open(&name("Old/Stuff/2024")).await.unwrap();
         assert_eq!(moved.uids(), vec![1]);
         assert_eq!(moved.status().uidvalidity, uidv);
-        assert!(matches!(s.open(&name("Archive/2024")).await, Err(StorageError::NoSuchMailbox(_))));
+        assert!(matches!(
+            s.open(&name("Archive/2024")).await,
+            Err(StorageError::NoSuchMailbox(_))
+        ));
         assert!(s.rename(&name("Old"), &name("Old/x")).await.is_err());
 
         // INBOX rename: messages move, INBOX stays, empty, new UIDVALIDITY.
         let ib = s.open(&MailboxName::inbox()).await.unwrap();
         ib.append(vec![msg(1), msg(2)]).await.unwrap();
         let old_uidv = ib.status().uidvalidity;
-        s.rename(&MailboxName::inbox(), &name("Saved")).await.unwrap();
+        s.rename(&MailboxName::inbox(), &name("Saved"))
+            .await
+            .unwrap();
         let saved = s.open(&name("Saved")).await.unwrap();
         assert_eq!(saved.uids(), vec![1, 2]);
         let new_inbox = s.open(&MailboxName::inbox()).await.unwrap();
         assert_eq!(new_inbox.status().messages, 0);
         assert_ne!(new_inbox.status().uidvalidity, old_uidv);
 
-        assert!(matches!(s.delete(&MailboxName::inbox()).await, Err(StorageError::NotAllowed(_))));
+        assert!(matches!(
+            s.delete(&MailboxName::inbox()).await,
+            Err(StorageError::NotAllowed(_))
+        ));
         s.delete(&name("Old/Stuff/2024")).await.unwrap();
         s.delete(&name("Café")).await.unwrap();
         assert!(!root.join("mailboxes/Caf&AOk-").exists());
-        assert!(matches!(s.delete(&name("Café")).await, Err(StorageError::NoSuchMailbox(_))));
+        assert!(matches!(
+            s.delete(&name("Café")).await,
+            Err(StorageError::NoSuchMailbox(_))
+        ));
         assert!(MailboxName::new("x/dbox-Mails").is_err());
     });
     let _ = fs::remove_dir_all(&root);
@@ -264,12 +346,20 @@ fn subscriptions_and_special_use() {
         s.set_subscribed(&name("Archive"), true).await.unwrap();
         s.set_subscribed(&name("Archive/2024"), true).await.unwrap();
         s.set_subscribed(&name("Archive"), true).await.unwrap();
-        assert_eq!(fs::read(root.join("subscriptions")).unwrap(), b"V\t2\n\nArchive\nArchive\t2024\n");
+        assert_eq!(
+            fs::read(root.join("subscriptions")).unwrap(),
+            b"V\t2\n\nArchive\nArchive\t2024\n"
+        );
         s.set_subscribed(&name("Archive"), false).await.unwrap();
         assert_eq!(s.subscriptions().await.unwrap(), vec![name("Archive/2024")]);
-        s.set_special_use(&name("Archive/2024"), Some(SpecialUse::Archive)).await.unwrap();
+        s.set_special_use(&name("Archive/2024"), Some(SpecialUse::Archive))
+            .await
+            .unwrap();
         let list = s.list().await.unwrap();
-        let e = list.iter().find(|i| i.name.as_str() == "Archive/2024").unwrap();
+        let e = list
+            .iter()
+            .find(|i| i.name.as_str() == "Archive/2024")
+            .unwrap();
         assert!(e.subscribed);
         assert_eq!(e.special_use, Some(SpecialUse::Archive));
         // uidvalidity file as Dovecot writes it.
@@ -303,13 +393,29 @@ fn sessions_share_one_view_and_get_notified() {
 }
 
 /// Build a mailbox whose flags/keywords live in the log (not compacted).
-async fn populated(root: &Path) -> (u32, [u8; 16], Vec<(u32, u8, Vec<String>, String, i64)>) {
+async fn populated(root: &Path) -> Fingerprint {
     let mb = inbox(root).await;
-    mb.append(vec![msg(1), msg(2), msg(3), msg(4)]).await.unwrap();
-    mb.store(&[1], FlagOp::Add, SystemFlags::SEEN | SystemFlags::FLAGGED, &[], None).await.unwrap();
-    mb.store(&[2], FlagOp::Add, SystemFlags::ANSWERED, &["$Label1".into(), "MyKeyword".into()], None)
+    mb.append(vec![msg(1), msg(2), msg(3), msg(4)])
         .await
         .unwrap();
+    mb.store(
+        &[1],
+        FlagOp::Add,
+        SystemFlags::SEEN | SystemFlags::FLAGGED,
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
+    mb.store(
+        &[2],
+        FlagOp::Add,
+        SystemFlags::ANSWERED,
+        &["$Label1".into(), "MyKeyword".into()],
+        None,
+    )
+    .await
+    .unwrap();
     mb.expunge(&[3]).await.unwrap();
     fingerprint(&mb)
 }
@@ -321,7 +427,12 @@ fn self_heals_from_any_single_damaged_index_file() {
         ("delete", |p| fs::remove_file(p).unwrap()),
         ("truncate", |p| {
             let len = fs::metadata(p).unwrap().len();
-            fs::OpenOptions::new().write(true).open(p).unwrap().set_len(len / 2).unwrap();
+            fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_len(len / 2)
+                .unwrap();
         }),
         ("flip", |p| {
             let mut b = fs::read(p).unwrap();
@@ -346,7 +457,10 @@ fn self_heals_from_any_single_damaged_index_file() {
                 assert_eq!(mb.append(vec![msg(5)]).await.unwrap(), vec![5]);
                 drop(mb);
                 let again = inbox(&root).await;
-                assert!(!again.open_report().rebuilt, "{how} {file}: still dirty after heal");
+                assert!(
+                    !again.open_report().rebuilt,
+                    "{how} {file}: still dirty after heal"
+                );
                 assert_eq!(again.uids(), vec![1, 2, 4, 5]);
             });
             let _ = fs::remove_dir_all(&root);
@@ -362,7 +476,9 @@ fn heals_after_compaction_and_total_loss_keeps_messages() {
         // force_resync rewrites (compacts) all three files.
         let mb = inbox(&root).await;
         mb.force_resync().await.unwrap();
-        mb.store(&[4], FlagOp::Add, SystemFlags::DRAFT, &[], None).await.unwrap();
+        mb.store(&[4], FlagOp::Add, SystemFlags::DRAFT, &[], None)
+            .await
+            .unwrap();
         let after = fingerprint(&mb);
         assert_ne!(after, want);
         drop(mb);
@@ -378,8 +494,10 @@ fn heals_after_compaction_and_total_loss_keeps_messages() {
         let mb = inbox(&root).await;
         let (uidv, _, msgs) = fingerprint(&mb);
         assert_ne!(uidv, after.0, "UIDs may repeat, so UIDVALIDITY must change");
-        let strip = |v: &Vec<(u32, u8, Vec<String>, String, i64)>| {
-            v.iter().map(|m| (m.0, m.3.clone(), m.4)).collect::<Vec<_>>()
+        let strip = |v: &MessageSummary| {
+            v.iter()
+                .map(|m| (m.0, m.3.clone(), m.4))
+                .collect::<Vec<_>>()
         };
         assert_eq!(strip(&msgs), strip(&after.2));
         assert_eq!(mb.open_report().imported, vec![1, 2, 4]);
@@ -400,7 +518,8 @@ fn reads_a_store_dovecot_wrote() {
     u1.extend_from_slice(b"\n\x01\x03\nR6b0ab955\nV30\nG0a47811155b90a6b953e000083ecc375\n\n");
     fs::write(dir.join("u.1"), &u1).unwrap();
     // u.8: no metadata lines at all; u.9: CRLF body, G not hex; u.13: M20 and unknown key.
-    let mut u8f = b"2 M1e\n\x01\x02N          000000000000000B\nSubject: x\n\n\x01\x03\n\n".to_vec();
+    let mut u8f =
+        b"2 M1e\n\x01\x02N          000000000000000B\nSubject: x\n\n\x01\x03\n\n".to_vec();
     u8f.truncate(u8f.len());
     fs::write(dir.join("u.8"), &u8f).unwrap();
     let mut u9 = b"2 M1e C1\n\x01\x02N          000000000000000C\nSubject: y\r\n".to_vec();
@@ -409,7 +528,13 @@ fn reads_a_store_dovecot_wrote() {
     let mut u13 = b"2 M20\n\x01\x02N          0000000000000005  \nhello".to_vec();
     u13.extend_from_slice(b"\n\x01\x03\nQzzz\nR10\n\n");
     fs::write(dir.join("u.13"), &u13).unwrap();
-    for junk in ["junkfile", "u.abc", "u.0", "u.5.broken", ".temp.1.P2Q3M4.host"] {
+    for junk in [
+        "junkfile",
+        "u.abc",
+        "u.0",
+        "u.5.broken",
+        ".temp.1.P2Q3M4.host",
+    ] {
         fs::write(dir.join(junk), b"junk").unwrap();
     }
     fs::write(dir.join("u.21"), b"From: plain rfc822\n\nnot dbox\n").unwrap();
@@ -464,8 +589,14 @@ fn compaction_keeps_state() {
         mb.append(vec![msg(1), msg(2)]).await.unwrap();
         let n = super::mailbox::COMPACT_AFTER_ENTRIES + 5;
         for i in 0..n {
-            let op = if i % 2 == 0 { FlagOp::Add } else { FlagOp::Remove };
-            mb.store(&[1], op, SystemFlags::SEEN, &[], None).await.unwrap();
+            let op = if i % 2 == 0 {
+                FlagOp::Add
+            } else {
+                FlagOp::Remove
+            };
+            mb.store(&[1], op, SystemFlags::SEEN, &[], None)
+                .await
+                .unwrap();
         }
         let want = fingerprint(&mb);
         let log_len = fs::metadata(inbox_dir(&root).join(LOG_FILE)).unwrap().len();

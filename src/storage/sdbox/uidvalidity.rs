@@ -34,7 +34,10 @@ fn scan_markers(dir: &Path) -> Result<Option<u32>> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(v) = name.strip_prefix("dovecot-uidvalidity.").and_then(parse_value) {
+        if let Some(v) = name
+            .strip_prefix("dovecot-uidvalidity.")
+            .and_then(parse_value)
+        {
             found.push(v);
         }
     }
@@ -100,7 +103,9 @@ pub fn allocate(dir: &Path, now: u32) -> Result<u32> {
             Err(e) => return Err(StorageError::io(&from, e)),
         }
     }
-    Err(StorageError::Internal("could not allocate UIDVALIDITY after 10 tries".into()))
+    Err(StorageError::Internal(
+        "could not allocate UIDVALIDITY after 10 tries".into(),
+    ))
 }
 
 fn write_main(main: &Path, value: u32) -> Result<()> {
