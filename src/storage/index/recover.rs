@@ -131,47 +131,26 @@ pub fn recover(index: Option<&[u8]>, log: Option<&[u8]>, state_file: Option<&[u8
     let mut problems = Vec::new();
     let primary = from_index_and_log(index, log, &mut problems);
     let secondary = from_state_file(state_file, &mut problems);
-    match (primary, secondary) {
+    let clean = match (&primary, &secondary) {
         (Some(a), Some(b)) if a.intact && b.intact => {
             let agree = a.state.summary() == b.state.summary();
             if !agree {
                 problems.push("tern.state disagrees with tern.index + tern.log".into());
             }
-            // A crash can lose the unsynced tail of tern.state; the
-            // fdatasync'd log is the commit point, so it wins.
-            let best = if b.state.highest_modseq > a.state.highest_modseq {
-                b
-            } else {
-                a
-            };
-            Recovered {
-                state: Some(best.state),
-                clean: agree,
-                problems,
-            }
+            agree
         }
-        (Some(a), _) if a.intact => Recovered {
-            state: Some(a.state),
-            clean: false,
-            problems,
-        },
-        (_, Some(b)) if b.intact => Recovered {
-            state: Some(b.state),
-            clean: false,
-            problems,
-        },
-        (a, b) => {
-            let best = [a, b]
-                .into_iter()
-                .flatten()
-                .max_by_key(|c| (c.state.highest_modseq, c.state.records.len()));
-            Recovered {
-                state: best.map(|c| c.state),
-                clean: false,
-                problems,
-            }
-        }
-    }
+        _ => false,
+    };
+    // Every candidate is a prefix of the same history of changes, so the
+    // most advanced one is the most complete. This matters after a crash:
+    // the unsynced tail of tern.state may be lost while the fdatasync'd log
+    // has it, and a torn log tail is never more than the unacknowledged
+    // last commit. Intact beats damaged only on a tie.
+    let best = [primary, secondary].into_iter().flatten().max_by_key(|c| {
+        let s = &c.state;
+        (s.highest_modseq, s.uidnext, s.first_recent_uid, s.keywords.len(), c.intact)
+    });
+    Recovered { state: best.map(|c| c.state), clean, problems }
 }
 
 #[cfg(test)]
@@ -257,6 +236,18 @@ mod tests {
             assert_eq!(got.records, want.records, "damaged {name}");
             assert_eq!(got.keywords, want.keywords);
         }
+    }
+
+    #[test]
+    fn lagging_state_copy_does_not_hide_committed_log_entries() {
+        let (i, l, st, want) = files();
+        // After a crash the unsynced state tail is gone and the log has a torn frame.
+        let mut torn_log = l.clone();
+        torn_log.extend_from_slice(&[9, 0, 0, 0, 1, 2]);
+        let lagging = st[..st.len() - 20].to_vec();
+        let r = recover(Some(&i), Some(&torn_log), Some(&lagging));
+        assert!(!r.clean);
+        assert_eq!(r.state.unwrap(), want);
     }
 
     #[test]
