@@ -608,3 +608,96 @@ fn compaction_keeps_state() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+/// Set in the environment of the child process the crash test spawns.
+const CRASH_CHILD_ENV: &str = "TERN_STORAGE_CRASH_CHILD_DIR";
+
+fn crash_guid(i: u32) -> String {
+    format!("{:032x}", 0xc0ffee_0000_u64 + u64::from(i))
+}
+
+/// Child half of the crash test: appends and flags, printing an ACK line
+/// after each call returns (i.e. after it is durable). Does nothing when run
+/// as an ordinary test.
+#[test]
+fn crash_child_writer() {
+    let Ok(dir) = std::env::var(CRASH_CHILD_ENV) else {
+        return;
+    };
+    run(async move {
+        let mb = inbox(Path::new(&dir)).await;
+        for i in 0..200 {
+            let mut req = msg(i);
+            req.guid = Some(crash_guid(i));
+            let uid = mb.append(vec![req]).await.unwrap()[0];
+            println!("ACK {uid} {i}");
+            if i % 3 == 0 {
+                mb.store(&[uid], FlagOp::Add, SystemFlags::SEEN, &["Crash".into()], None).await.unwrap();
+                println!("FLAG {uid}");
+            }
+        }
+    });
+}
+
+#[test]
+fn sigkill_during_appends_keeps_every_acknowledged_message() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().unwrap();
+    for kill_after in [3usize, 40, 120] {
+        let root = test_dir("crash");
+        let mut child = Command::new(&exe)
+            .args(["storage::sdbox::tests::crash_child_writer", "--exact", "--nocapture", "--test-threads=1"])
+            .env(CRASH_CHILD_ENV, &root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let mut acked: Vec<(u32, u32)> = Vec::new();
+        let mut flagged = Vec::new();
+        let mut killed = false;
+        for line in out.lines() {
+            let line = line.unwrap();
+            let parts: Vec<&str> = line.split(' ').collect();
+            match parts.as_slice() {
+                ["ACK", uid, i] => acked.push((uid.parse().unwrap(), i.parse().unwrap())),
+                ["FLAG", uid] => flagged.push(uid.parse::<u32>().unwrap()),
+                _ => {}
+            }
+            if !killed && acked.len() >= kill_after {
+                child.kill().unwrap();
+                killed = true;
+            }
+        }
+        child.wait().unwrap();
+        assert!(acked.len() >= kill_after);
+        run(async {
+            let mb = inbox(&root).await;
+            let all = mb.messages();
+            let mut guids: Vec<&str> = all.iter().map(|m| m.guid.as_str()).collect();
+            guids.sort_unstable();
+            guids.dedup();
+            assert_eq!(guids.len(), all.len(), "a message is present twice");
+            for &(uid, i) in &acked {
+                let m = mb.message(uid).unwrap_or_else(|| panic!("acknowledged uid {uid} lost"));
+                assert_eq!(m.guid, crash_guid(i));
+                assert_eq!(mb.read_message(uid).await.unwrap(), msg(i).message);
+            }
+            for uid in &flagged {
+                let m = mb.message(*uid).unwrap();
+                assert!(m.flags.contains(SystemFlags::SEEN), "flag on {uid} lost");
+                assert_eq!(m.keywords, vec!["Crash".to_string()]);
+            }
+            // Nothing partial: every visible message reads back whole.
+            for m in &all {
+                let body = mb.read_message(m.uid).await.unwrap();
+                assert_eq!(body.len() as u64, m.virtual_size);
+            }
+            // Saving continues with fresh UIDs.
+            let next = mb.append(vec![msg(999)]).await.unwrap()[0];
+            assert!(acked.iter().all(|&(u, _)| u < next));
+        });
+        let _ = fs::remove_dir_all(&root);
+    }
+}
