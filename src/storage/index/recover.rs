@@ -148,9 +148,19 @@ pub fn recover(index: Option<&[u8]>, log: Option<&[u8]>, state_file: Option<&[u8
     // last commit. Intact beats damaged only on a tie.
     let best = [primary, secondary].into_iter().flatten().max_by_key(|c| {
         let s = &c.state;
-        (s.highest_modseq, s.uidnext, s.first_recent_uid, s.keywords.len(), c.intact)
+        (
+            s.highest_modseq,
+            s.uidnext,
+            s.first_recent_uid,
+            s.keywords.len(),
+            c.intact,
+        )
     });
-    Recovered { state: best.map(|c| c.state), clean, problems }
+    Recovered {
+        state: best.map(|c| c.state),
+        clean,
+        problems,
+    }
 }
 
 #[cfg(test)]

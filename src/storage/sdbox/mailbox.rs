@@ -7,6 +7,7 @@
 //! borrows are never held across an await.
 
 use super::dbox_file::{self, DboxMetadata};
+use super::dovecot_index::{self, DovecotState};
 use super::io::{self, Journal, LinkOutcome};
 use super::uidvalidity;
 use crate::storage::blocking;
@@ -139,22 +140,69 @@ fn reconcile(dir: &Path, state: &mut MailboxState, report: &mut OpenReport) -> R
     Ok(())
 }
 
+/// Flags, keywords, UIDVALIDITY and GUID from Dovecot's own index, for the
+/// first open of a mailbox Dovecot wrote (blocking).
+fn import_dovecot(dir: &Path) -> Option<DovecotState> {
+    let read = |n: &str| std::fs::read(dir.join(n)).ok();
+    let (i, l, l2) = (
+        read(dovecot_index::INDEX_FILE),
+        read(dovecot_index::LOG_FILE),
+        read(dovecot_index::LOG2_FILE),
+    );
+    dovecot_index::import(i.as_deref(), l.as_deref(), l2.as_deref())
+}
+
 /// Rebuild from whatever state survived plus the mail files, then write all
-/// three index files (blocking).
+/// three index files (blocking). With no tern state at all, Dovecot's index
+/// (if any) supplies what the mail files cannot: flags, keywords,
+/// UIDVALIDITY, UIDNEXT and the mailbox GUID.
 fn rebuild(
     dir: &Path,
     control_dir: &Path,
     prior: Option<MailboxState>,
+    first_open: bool,
     mut report: OpenReport,
 ) -> Result<(MailboxState, Journal, OpenReport)> {
+    let mut dovecot = None;
     let mut state = match prior {
         Some(s) => s,
         None => {
-            let uidv = uidvalidity::allocate(control_dir, unix_now() as u32)?;
-            MailboxState::new(uidv, guid::new_guid())
+            dovecot = if first_open {
+                import_dovecot(dir)
+            } else {
+                None
+            };
+            match &dovecot {
+                Some(d) => {
+                    let mut s = MailboxState::new(
+                        d.uidvalidity,
+                        d.mailbox_guid.unwrap_or_else(guid::new_guid),
+                    );
+                    s.uidnext = d.next_uid;
+                    s.keywords = d.keywords.iter().take(MAX_KEYWORDS).cloned().collect();
+                    s
+                }
+                None => {
+                    let uidv = uidvalidity::allocate(control_dir, unix_now() as u32)?;
+                    MailboxState::new(uidv, guid::new_guid())
+                }
+            }
         }
     };
     reconcile(dir, &mut state, &mut report)?;
+    if let Some(d) = dovecot {
+        for rec in &mut state.records {
+            if let Some((flags, kws)) = d.messages.get(&rec.uid) {
+                rec.flags = flags & 0x1f;
+                for &k in kws.iter().filter(|&&k| k < MAX_KEYWORDS) {
+                    kw_set(&mut rec.keywords, k, true);
+                }
+            }
+        }
+        report
+            .problems
+            .push("imported flags and keywords from Dovecot's index".into());
+    }
     state.generation += 1;
     report.rebuilt = true;
     let (i, l, s) = index_bytes(&state);
@@ -189,7 +237,7 @@ impl MailboxShared {
                     "tern index damaged; rebuilding from the mail files");
             }
             let report = OpenReport { problems: rec.problems, ..Default::default() };
-            rebuild(&d, &c, rec.state, report)
+            rebuild(&d, &c, rec.state, all_missing, report)
         })
         .await?;
         Ok(Rc::new(MailboxShared {
@@ -338,7 +386,7 @@ impl SdboxMailbox {
             ..Default::default()
         };
         let (state, journal, report) =
-            blocking::run(move || rebuild(&dir, &control, Some(prior), report)).await?;
+            blocking::run(move || rebuild(&dir, &control, Some(prior), false, report)).await?;
         *self.inner.state.borrow_mut() = state;
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);

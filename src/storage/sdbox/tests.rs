@@ -632,7 +632,15 @@ fn crash_child_writer() {
             let uid = mb.append(vec![req]).await.unwrap()[0];
             println!("ACK {uid} {i}");
             if i % 3 == 0 {
-                mb.store(&[uid], FlagOp::Add, SystemFlags::SEEN, &["Crash".into()], None).await.unwrap();
+                mb.store(
+                    &[uid],
+                    FlagOp::Add,
+                    SystemFlags::SEEN,
+                    &["Crash".into()],
+                    None,
+                )
+                .await
+                .unwrap();
                 println!("FLAG {uid}");
             }
         }
@@ -647,7 +655,12 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
     for kill_after in [3usize, 40, 120] {
         let root = test_dir("crash");
         let mut child = Command::new(&exe)
-            .args(["storage::sdbox::tests::crash_child_writer", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "storage::sdbox::tests::crash_child_writer",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CRASH_CHILD_ENV, &root)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -680,7 +693,9 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
             guids.dedup();
             assert_eq!(guids.len(), all.len(), "a message is present twice");
             for &(uid, i) in &acked {
-                let m = mb.message(uid).unwrap_or_else(|| panic!("acknowledged uid {uid} lost"));
+                let m = mb
+                    .message(uid)
+                    .unwrap_or_else(|| panic!("acknowledged uid {uid} lost"));
                 assert_eq!(m.guid, crash_guid(i));
                 assert_eq!(mb.read_message(uid).await.unwrap(), msg(i).message);
             }
@@ -700,4 +715,49 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
         });
         let _ = fs::remove_dir_all(&root);
     }
+}
+
+#[test]
+fn takes_over_flags_from_dovecot_index() {
+    let root = test_dir("takeover");
+    let dir = inbox_dir(&root);
+    fs::create_dir_all(&dir).unwrap();
+    for (uid, n) in [(1u32, 1u32), (2, 2), (4, 4)] {
+        let body = dbox_file::to_lf(&msg(n).message);
+        let meta = dbox_file::DboxMetadata {
+            guid: Some(format!("{uid:032x}")),
+            received: Some(1000 + i64::from(uid)),
+            virtual_size: Some(dbox_file::virtual_size(&body)),
+            ..Default::default()
+        };
+        fs::write(
+            dir.join(format!("u.{uid}")),
+            dbox_file::encode(&body, &meta, 5),
+        )
+        .unwrap();
+    }
+    fs::write(
+        dir.join("dovecot.index.log"),
+        super::dovecot_index::tests::sample_log(),
+    )
+    .unwrap();
+    run(async {
+        let mb = inbox(&root).await;
+        assert_eq!(mb.uids(), vec![1, 2, 4]);
+        let st = mb.status();
+        assert_eq!((st.uidvalidity, st.uidnext), (1795864917, 5));
+        assert_eq!(mb.guid()[0], 0x08);
+        assert_eq!(
+            mb.message(1).unwrap().flags,
+            SystemFlags::SEEN | SystemFlags::FLAGGED
+        );
+        let m2 = mb.message(2).unwrap();
+        assert_eq!(m2.flags, SystemFlags::ANSWERED);
+        assert_eq!(
+            m2.keywords,
+            vec!["$Label1".to_string(), "MyKeyword".to_string()]
+        );
+        assert_eq!(mb.append(vec![msg(5)]).await.unwrap(), vec![5]);
+    });
+    let _ = fs::remove_dir_all(&root);
 }
