@@ -613,7 +613,7 @@ fn compaction_keeps_state() {
 const CRASH_CHILD_ENV: &str = "TERN_STORAGE_CRASH_CHILD_DIR";
 
 fn crash_guid(i: u32) -> String {
-    format!("{:032x}", 0xc0ffee_0000_u64 + u64::from(i))
+    format!("{:032x}", 0x00c0_ffee_0000_u64 + u64::from(i))
 }
 
 /// Child half of the crash test: appends and flags, printing an ACK line
