@@ -59,6 +59,34 @@ pub struct MailboxShared {
     gone: Cell<bool>,
     since_compaction: Cell<u32>,
     report: RefCell<OpenReport>,
+    /// Appends waiting for `write_lock`; the first to get it commits all.
+    pending: RefCell<Vec<PendingAppend>>,
+    /// Durable log commits made (group commit makes this < appends).
+    commits: Cell<u64>,
+}
+
+/// Where a grouped append's outcome is left for its caller.
+type AppendSlot = Rc<RefCell<Option<Result<Vec<u32>>>>>;
+
+/// An append whose mail files are written and fsynced, waiting to be linked
+/// in and committed (group commit: one directory fsync and one log
+/// fdatasync for every append queued at that moment).
+struct PendingAppend {
+    temps: Vec<PathBuf>,
+    recs: Vec<(MessageRecord, Vec<String>)>,
+    slot: AppendSlot,
+}
+
+/// StorageError is not Clone (io::Error); group members get a copy.
+fn error_copy(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::MailboxGone => StorageError::MailboxGone,
+        StorageError::UidsExhausted => StorageError::UidsExhausted,
+        StorageError::TooManyKeywords => StorageError::TooManyKeywords,
+        StorageError::MessageTooLarge => StorageError::MessageTooLarge,
+        StorageError::BadKeyword(k) => StorageError::BadKeyword(k.clone()),
+        other => StorageError::Internal(other.to_string()),
+    }
 }
 
 impl Cached for MailboxShared {
@@ -251,6 +279,8 @@ impl MailboxShared {
             gone: Cell::new(false),
             since_compaction: Cell::new(0),
             report: RefCell::new(report),
+            pending: RefCell::new(Vec::new()),
+            commits: Cell::new(0),
         }))
     }
 
@@ -273,6 +303,11 @@ impl SdboxMailbox {
     /// How the last open went (rebuilt? what was wrong?).
     pub fn open_report(&self) -> OpenReport {
         self.inner.report.borrow().clone()
+    }
+
+    /// Durable log commits so far (group commit shares them between appends).
+    pub fn commit_count(&self) -> u64 {
+        self.inner.commits.get()
     }
 
     pub fn is_gone(&self) -> bool {
@@ -342,6 +377,7 @@ impl SdboxMailbox {
         let journal = self.inner.journal.borrow().clone();
         let dir = self.inner.dir.clone();
         blocking::run(move || io::commit(&dir, &journal, &bytes)).await?;
+        self.inner.commits.set(self.inner.commits.get() + 1);
         self.apply_committed(&entries);
         self.maybe_compact_locked().await
     }
@@ -473,6 +509,7 @@ impl SdboxMailbox {
                 blocking::run(move || io::link_and_commit(&dir, &t, &u, &journal, &bytes)).await;
             match outcome {
                 Ok(LinkOutcome::Done) => {
+                    self.inner.commits.set(self.inner.commits.get() + 1);
                     self.apply_committed(&entries);
                     self.maybe_compact_locked().await?;
                     return Ok(uids);
@@ -670,15 +707,55 @@ impl Mailbox for SdboxMailbox {
         }
         let dir = self.inner.dir.clone();
         let temps = blocking::run(move || io::write_temps(&dir, &files)).await?;
-        let permit = self.lock().await;
-        let _permit = match permit {
-            Ok(p) => p,
+        let slot: AppendSlot = Rc::new(RefCell::new(None));
+        self.inner.pending.borrow_mut().push(PendingAppend {
+            temps,
+            recs,
+            slot: slot.clone(),
+        });
+        let _permit = self
+            .inner
+            .write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+        if let Some(done) = slot.borrow_mut().take() {
+            return done; // committed by an earlier leader's group
+        }
+        let batch = std::mem::take(&mut *self.inner.pending.borrow_mut());
+        let sizes: Vec<usize> = batch.iter().map(|p| p.recs.len()).collect();
+        let mut all_temps = Vec::new();
+        let mut all_recs = Vec::new();
+        let mut slots = Vec::with_capacity(batch.len());
+        for p in batch {
+            all_temps.extend(p.temps);
+            all_recs.extend(p.recs);
+            slots.push(p.slot);
+        }
+        let outcome = match self.check_gone() {
+            Ok(()) => self.link_new_locked(all_temps, all_recs).await,
             Err(e) => {
-                self.discard_temps(temps).await;
-                return Err(e);
+                self.discard_temps(all_temps).await;
+                Err(e)
             }
         };
-        self.link_new_locked(temps, recs).await
+        match outcome {
+            Ok(uids) => {
+                let mut rest = uids.as_slice();
+                for (slot, n) in slots.iter().zip(sizes) {
+                    let (mine, tail) = rest.split_at(n.min(rest.len()));
+                    *slot.borrow_mut() = Some(Ok(mine.to_vec()));
+                    rest = tail;
+                }
+            }
+            Err(e) => {
+                for s in &slots {
+                    *s.borrow_mut() = Some(Err(error_copy(&e)));
+                }
+            }
+        }
+        let mine = slot.borrow_mut().take();
+        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
     }
 
     async fn store(

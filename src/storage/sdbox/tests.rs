@@ -761,3 +761,38 @@ fn takes_over_flags_from_dovecot_index() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn concurrent_appends_share_commits() {
+    let root = test_dir("group");
+    run(async {
+        let mb = inbox(&root).await;
+        let before = mb.commit_count();
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let m = mb.clone();
+            tasks.push(glommio::spawn_local(async move {
+                m.append(vec![msg(i)]).await.unwrap()
+            }));
+        }
+        let mut uids = Vec::new();
+        for t in tasks {
+            uids.extend(t.await);
+        }
+        uids.sort_unstable();
+        assert_eq!(uids, (1..=12).collect::<Vec<u32>>());
+        let commits = mb.commit_count() - before;
+        assert!(commits < 12, "no group commit happened ({commits} commits)");
+        for uid in 1..=12 {
+            let wire = mb.read_message(uid).await.unwrap();
+            let n: u32 = String::from_utf8_lossy(&wire[14..17])
+                .trim()
+                .parse()
+                .unwrap();
+            assert_eq!(wire, msg(n).message);
+        }
+        drop(mb);
+        assert_eq!(inbox(&root).await.uids().len(), 12);
+    });
+    let _ = fs::remove_dir_all(&root);
+}
