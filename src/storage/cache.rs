@@ -24,8 +24,9 @@ pub struct MailboxRegistry<T: Cached> {
     budget_bytes: usize,
     slots: RefCell<HashMap<PathBuf, Slot<T>>>,
     tick: Cell<u64>,
-    /// Serialises opens so two sessions opening one mailbox share one load.
-    pub(crate) open_lock: glommio::sync::Semaphore,
+    /// Per-mailbox open gates: two sessions opening one mailbox share one
+    /// load, while opens of other mailboxes proceed in parallel.
+    gates: RefCell<HashMap<PathBuf, Rc<glommio::sync::Semaphore>>>,
 }
 
 impl<T: Cached> MailboxRegistry<T> {
@@ -35,7 +36,7 @@ impl<T: Cached> MailboxRegistry<T> {
             budget_bytes,
             slots: RefCell::new(HashMap::new()),
             tick: Cell::new(0),
-            open_lock: glommio::sync::Semaphore::new(1),
+            gates: RefCell::new(HashMap::new()),
         })
     }
 
@@ -62,6 +63,23 @@ impl<T: Cached> MailboxRegistry<T> {
             },
         );
         self.enforce_budget();
+    }
+
+    /// The gate to hold while loading `key` (see [`Self::release_gate`]).
+    pub fn gate(&self, key: &Path) -> Rc<glommio::sync::Semaphore> {
+        self.gates
+            .borrow_mut()
+            .entry(key.to_path_buf())
+            .or_insert_with(|| Rc::new(glommio::sync::Semaphore::new(1)))
+            .clone()
+    }
+
+    /// Forget the gate once nobody else is waiting on it.
+    pub fn release_gate(&self, key: &Path, gate: Rc<glommio::sync::Semaphore>) {
+        // Two references: the map's and the caller's.
+        if Rc::strong_count(&gate) <= 2 {
+            self.gates.borrow_mut().remove(key);
+        }
     }
 
     /// Drop (and mark gone) every cached mailbox at or below `prefix`.

@@ -331,23 +331,39 @@ impl MailStore for SdboxStore {
         if let Some(shared) = self.registry.get(&mails) {
             return Ok(SdboxMailbox::new(shared));
         }
-        let _permit = self
-            .registry
-            .open_lock
+        let gate = self.registry.gate(&mails);
+        let result = self.open_gated(name, &mails, &gate).await;
+        self.registry.release_gate(&mails, gate);
+        result.map(SdboxMailbox::new)
+    }
+}
+
+impl SdboxStore {
+    async fn open_gated(
+        &self,
+        name: &MailboxName,
+        mails: &Path,
+        gate: &glommio::sync::Semaphore,
+    ) -> Result<Rc<MailboxShared>> {
+        let _permit = gate
             .acquire_permit(1)
             .await
-            .map_err(|_| StorageError::Internal("registry closed".into()))?;
-        if let Some(shared) = self.registry.get(&mails) {
-            return Ok(SdboxMailbox::new(shared));
+            .map_err(|_| StorageError::Internal("open gate closed".into()))?;
+        if let Some(shared) = self.registry.get(mails) {
+            return Ok(shared);
         }
-        let probe = mails.clone();
+        let probe = mails.to_path_buf();
         let exists = blocking::run(move || Ok(probe.is_dir())).await?;
         if !exists {
             return Err(StorageError::NoSuchMailbox(name.to_string()));
         }
-        let shared =
-            MailboxShared::open(mails.clone(), self.layout.control.clone(), name.clone()).await?;
-        self.registry.insert(mails, shared.clone());
-        Ok(SdboxMailbox::new(shared))
+        let shared = MailboxShared::open(
+            mails.to_path_buf(),
+            self.layout.control.clone(),
+            name.clone(),
+        )
+        .await?;
+        self.registry.insert(mails.to_path_buf(), shared.clone());
+        Ok(shared)
     }
 }

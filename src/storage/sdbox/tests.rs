@@ -796,3 +796,17 @@ fn concurrent_appends_share_commits() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn concurrent_opens_share_one_view() {
+    let root = test_dir("opens");
+    run(async {
+        let s = std::rc::Rc::new(store(&root).await);
+        let (a, b) = (s.clone(), s.clone());
+        let t1 = glommio::spawn_local(async move { a.open(&MailboxName::inbox()).await.unwrap() });
+        let t2 = glommio::spawn_local(async move { b.open(&MailboxName::inbox()).await.unwrap() });
+        let (m1, m2) = (t1.await, t2.await);
+        assert!(m1.same_as(&m2));
+    });
+    let _ = fs::remove_dir_all(&root);
+}
