@@ -399,7 +399,11 @@ impl SdboxMailbox {
     }
 
     async fn maybe_compact_locked(&self) -> Result<()> {
-        if self.inner.since_compaction.get() < COMPACT_AFTER_ENTRIES {
+        // Rewriting the snapshot costs O(messages): for big mailboxes wait
+        // until the log holds a fair fraction of that.
+        let records = self.inner.state.borrow().records.len();
+        let threshold = COMPACT_AFTER_ENTRIES.max(u32::try_from(records / 4).unwrap_or(u32::MAX));
+        if self.inner.since_compaction.get() < threshold {
             return Ok(());
         }
         let mut next = self.inner.state.borrow().clone();
