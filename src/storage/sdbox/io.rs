@@ -336,3 +336,23 @@ pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
     data.drain(..start);
     Ok(data)
 }
+
+/// Hand the mailbox to Dovecot: install `dovecot.index` and delete
+/// Dovecot's log, cache and backup, which would contradict it (doc §7.5).
+pub fn export_dovecot_index(dir: &Path, snapshot: &[u8]) -> Result<()> {
+    use super::dovecot_index::{INDEX_FILE as DOVECOT_INDEX, LOG_FILE as DOVECOT_LOG, LOG2_FILE};
+    for name in [
+        DOVECOT_LOG,
+        LOG2_FILE,
+        "dovecot.index.cache",
+        "dovecot.index.backup",
+    ] {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(StorageError::io(&dir.join(name), e)),
+        }
+    }
+    replace_file(dir, DOVECOT_INDEX, snapshot)?;
+    sync_dir(dir)
+}

@@ -319,6 +319,15 @@ impl SdboxMailbox {
         Rc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// Write a `dovecot.index` snapshot of the current state for a switch
+    /// back to Dovecot (removes Dovecot's stale log and cache files).
+    pub async fn export_dovecot_index(&self) -> Result<()> {
+        let _permit = self.lock().await?;
+        let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
+        let dir = self.inner.dir.clone();
+        blocking::run(move || io::export_dovecot_index(&dir, &bytes)).await
+    }
+
     /// Re-read the directory and rewrite the index (`force-resync`).
     pub async fn force_resync(&self) -> Result<OpenReport> {
         let _permit = self.lock().await?;

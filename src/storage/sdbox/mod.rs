@@ -1,6 +1,7 @@
 //! The sdbox backend: Dovecot's single-dbox layout and file format.
 
 pub mod dbox_file;
+pub mod dovecot_export;
 pub mod dovecot_index;
 pub mod io;
 pub mod layout;

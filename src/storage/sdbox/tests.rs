@@ -758,6 +758,18 @@ fn takes_over_flags_from_dovecot_index() {
             vec!["$Label1".to_string(), "MyKeyword".to_string()]
         );
         assert_eq!(mb.append(vec![msg(5)]).await.unwrap(), vec![5]);
+        // And back: the exported snapshot carries the state, stale files go.
+        fs::write(dir.join("dovecot.index.cache"), b"stale").unwrap();
+        mb.export_dovecot_index().await.unwrap();
+        assert!(!dir.join("dovecot.index.log").exists());
+        assert!(!dir.join("dovecot.index.cache").exists());
+        let snap = fs::read(dir.join("dovecot.index")).unwrap();
+        let d = super::dovecot_index::import(Some(&snap), None, None).unwrap();
+        assert_eq!((d.uidvalidity, d.next_uid), (1795864917, 6));
+        assert_eq!(
+            d.messages.keys().copied().collect::<Vec<_>>(),
+            vec![1, 2, 4, 5]
+        );
     });
     let _ = fs::remove_dir_all(&root);
 }
