@@ -212,9 +212,15 @@ pub fn link_and_commit(
             }
         }
     }
+    // Not committed until the log says so: on failure take the new names
+    // away again (the caller rewrites the index from memory), keeping the
+    // temps so nothing is half-visible and a retry can start over.
+    let committed = sync_dir(dir).and_then(|_| commit(dir, journal, entries));
+    if let Err(e) = committed {
+        remove_all(&linked);
+        return Err(e);
+    }
     remove_all(temps);
-    sync_dir(dir)?;
-    commit(dir, journal, entries)?;
     Ok(LinkOutcome::Done)
 }
 

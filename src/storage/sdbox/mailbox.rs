@@ -145,11 +145,12 @@ fn reconcile(dir: &Path, state: &mut MailboxState, report: &mut OpenReport) -> R
         report.dropped = missing;
     }
     let mut leftovers = Vec::new();
+    let expunged: std::collections::HashSet<u32> = state.expunged.iter().map(|&(u, _)| u).collect();
     for uid in uids {
         if state.position(uid).is_some() {
             continue;
         }
-        if uid < state.uidnext && state.expunged.iter().any(|&(u, _)| u == uid) {
+        if uid < state.uidnext && expunged.contains(&uid) {
             // Expunge committed but the unlink never happened (crash).
             leftovers.push(uid);
             continue;
@@ -385,7 +386,9 @@ impl SdboxMailbox {
         let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
         let journal = self.inner.journal.borrow().clone();
         let dir = self.inner.dir.clone();
-        blocking::run(move || io::commit(&dir, &journal, &bytes)).await?;
+        if let Err(e) = blocking::run(move || io::commit(&dir, &journal, &bytes)).await {
+            return Err(self.recover_from_failed_commit(e).await);
+        }
         self.inner.commits.set(self.inner.commits.get() + 1);
         self.apply_committed(&entries);
         self.maybe_compact_locked().await
@@ -407,14 +410,23 @@ impl SdboxMailbox {
         self.inner.notifier.bump();
     }
 
+    /// Compact when the log has grown enough. The change that triggered it
+    /// is already durable, so a failure here is logged, not returned.
     async fn maybe_compact_locked(&self) -> Result<()> {
         // Rewriting the snapshot costs O(messages): for big mailboxes wait
         // until the log holds a fair fraction of that.
         let records = self.inner.state.borrow().records.len();
         let threshold = COMPACT_AFTER_ENTRIES.max(u32::try_from(records / 4).unwrap_or(u32::MAX));
-        if self.inner.since_compaction.get() < threshold {
-            return Ok(());
+        if self.inner.since_compaction.get() >= threshold
+            && let Err(e) = self.compact_locked().await
+        {
+            tracing::warn!(dir = %self.inner.dir.display(), error = %e, "index compaction failed");
         }
+        Ok(())
+    }
+
+    /// Rewrite all three index files from memory (caller holds the lock).
+    async fn compact_locked(&self) -> Result<()> {
         let mut next = self.inner.state.borrow().clone();
         next.generation += 1;
         let (i, l, s) = index_bytes(&next);
@@ -424,6 +436,17 @@ impl SdboxMailbox {
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);
         Ok(())
+    }
+
+    /// A commit failed part-way: the log may end in a partial frame that
+    /// would hide later entries. Rewrite the files from memory (which never
+    /// saw the failed change) so the next commit starts clean.
+    async fn recover_from_failed_commit(&self, e: StorageError) -> StorageError {
+        if let Err(again) = self.compact_locked().await {
+            tracing::warn!(dir = %self.inner.dir.display(), error = %again,
+                "could not rewrite the index after a failed commit");
+        }
+        e
     }
 
     async fn rebuild_locked(&self, problems: Vec<String>) -> Result<OpenReport> {
@@ -541,7 +564,7 @@ impl SdboxMailbox {
                 }
                 Err(e) => {
                     self.discard_temps(temps).await;
-                    return Err(e);
+                    return Err(self.recover_from_failed_commit(e).await);
                 }
             }
         }
