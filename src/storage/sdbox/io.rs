@@ -237,7 +237,21 @@ pub fn unlink_messages(dir: &Path, uids: &[u32]) {
     }
 }
 
-/// UIDs of every `u.<uid>` file; temp, broken and unknown files are skipped.
+/// Temp files older than this are leftovers of a crash (Dovecot uses 36 h).
+const STALE_TEMP_SECS: u64 = 36 * 3600;
+
+fn remove_if_stale(path: &Path) {
+    let stale = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > STALE_TEMP_SECS);
+    if stale {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// UIDs of every `u.<uid>` file (stale temp files are removed on the way); temp, broken and unknown files are skipped.
 pub fn list_uids(dir: &Path) -> Result<Vec<u32>> {
     let mut uids = Vec::new();
     let entries = fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
@@ -245,6 +259,10 @@ pub fn list_uids(dir: &Path) -> Result<Vec<u32>> {
         let entry = entry.map_err(|e| StorageError::io(dir, e))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
+        if name.starts_with(".temp.") {
+            remove_if_stale(&entry.path());
+            continue;
+        }
         let Some(num) = name.strip_prefix("u.") else {
             continue;
         };
