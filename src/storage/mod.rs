@@ -16,9 +16,11 @@ pub mod notify;
 pub mod sdbox;
 pub mod traits;
 pub mod types;
+pub mod user;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
 pub use name::MailboxName;
 pub use traits::{MailStore, Mailbox};
 pub use types::*;
+pub use user::{ShardStorage, UserContext};

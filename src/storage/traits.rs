@@ -43,7 +43,13 @@ pub trait Mailbox: Clone {
     fn status(&self) -> MailboxStatus;
     /// Current UIDs in ascending order (sequence number = index + 1).
     fn uids(&self) -> Vec<u32>;
+    /// UID of sequence number `seq` (1-based) in the current view.
+    fn uid_at(&self, seq: u32) -> Option<u32>;
+    /// Sequence number (1-based) of `uid` in the current view.
+    fn seq_of(&self, uid: u32) -> Option<u32>;
     fn message(&self, uid: u32) -> Option<MessageInfo>;
+    /// The listed UIDs that exist, in UID order (FETCH of a set).
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo>;
     /// All messages in UID order.
     fn messages(&self) -> Vec<MessageInfo>;
     /// Keywords defined in this mailbox (for FLAGS / PERMANENTFLAGS).

@@ -647,6 +647,31 @@ impl Mailbox for SdboxMailbox {
             .collect()
     }
 
+    fn uid_at(&self, seq: u32) -> Option<u32> {
+        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
+    }
+
+    fn seq_of(&self, uid: u32) -> Option<u32> {
+        self.inner
+            .state
+            .borrow()
+            .position(uid)
+            .map(|i| i as u32 + 1)
+    }
+
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
+        let st = self.inner.state.borrow();
+        let mut sorted = uids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sorted
+            .into_iter()
+            .filter_map(|u| st.record(u))
+            .map(|r| self.info(&st, r))
+            .collect()
+    }
+
     fn message(&self, uid: u32) -> Option<MessageInfo> {
         let st = self.inner.state.borrow();
         st.record(uid).map(|r| self.info(&st, r))

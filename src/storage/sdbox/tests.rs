@@ -215,6 +215,11 @@ fn expunge_never_reuses_uids() {
         assert_eq!(mb.expunge(&[3, 2, 77]).await.unwrap(), vec![2, 3]);
         assert!(!inbox_dir(&root).join("u.3").exists());
         assert_eq!(mb.uids(), vec![1]);
+        assert_eq!(
+            (mb.uid_at(1), mb.uid_at(2), mb.uid_at(0)),
+            (Some(1), None, None)
+        );
+        assert_eq!((mb.seq_of(1), mb.seq_of(2)), (Some(1), None));
         let ch = mb.changes_since(m);
         assert_eq!(ch.expunged, vec![2, 3]);
         assert_eq!(mb.status().uidnext, 4);
@@ -255,6 +260,13 @@ fn copy_and_move_hard_link() {
         let mv = src.move_to(&[2], &dst).await.unwrap();
         assert_eq!(mv.uid_map, vec![(2, 3)]);
         assert_eq!(src.uids(), vec![1, 3]);
+        assert_eq!(src.seq_of(3), Some(2));
+        let some: Vec<u32> = src
+            .messages_by_uid(&[3, 2, 1, 3])
+            .iter()
+            .map(|m| m.uid)
+            .collect();
+        assert_eq!(some, vec![1, 3]);
         assert_eq!(dst.uids(), vec![1, 2, 3]);
         assert!(src.move_to(&[1], &src).await.is_err());
     });
