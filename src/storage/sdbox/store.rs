@@ -214,6 +214,7 @@ impl MailStore for SdboxStore {
         let mails = l.mails_dir(name);
         self.registry.evict_under(&mails);
         let shown = name.to_string();
+        let name = name.clone();
         blocking::run(move || {
             let (selectable, children) = layout::inspect(&mbox_dir, &l.mails_dirname);
             if !mbox_dir.is_dir() {
@@ -232,6 +233,11 @@ impl MailStore for SdboxStore {
             if let Some(p) = target.parent() {
                 io::sync_dir(p)?;
             }
+            let uses = read_special_use(&l.control)?;
+            if uses.iter().any(|(_, n)| *n == name) {
+                let kept: Vec<_> = uses.into_iter().filter(|(_, n)| *n != name).collect();
+                write_special_use(&l.control, &kept)?;
+            }
             Ok(())
         })
         .await
@@ -246,10 +252,14 @@ impl MailStore for SdboxStore {
         let (from_dir, to_dir) = (l.mailbox_dir(from), l.mailbox_dir(to));
         let (from_mails, to_mails) = (l.mails_dir(from), l.mails_dir(to));
         let inbox = from.is_inbox();
-        self.registry
-            .evict_under(if inbox { &from_mails } else { &from_dir });
+        let evict = if inbox {
+            from_mails.clone()
+        } else {
+            from_dir.clone()
+        };
         let (from_s, to_s) = (from.to_string(), to.to_string());
-        blocking::run(move || {
+        let (from_name, to_name) = (from.clone(), to.clone());
+        let result = blocking::run(move || {
             let exists = if inbox {
                 from_mails.is_dir()
             } else {
@@ -278,9 +288,40 @@ impl MailStore for SdboxStore {
                     io::sync_dir(p)?;
                 }
             }
+            // Special-use is an attribute of the mailbox: it moves along.
+            let uses = read_special_use(&l.control)?;
+            let moved: Vec<(SpecialUse, MailboxName)> = uses
+                .iter()
+                .map(|(u, n)| {
+                    let follows = if inbox {
+                        n == &from_name
+                    } else {
+                        n.is_within(&from_name)
+                    };
+                    let renamed = follows
+                        .then(|| {
+                            MailboxName::new(&format!(
+                                "{}{}",
+                                to_name,
+                                &n.as_str()[from_name.as_str().len()..]
+                            ))
+                            .ok()
+                        })
+                        .flatten();
+                    (*u, renamed.unwrap_or_else(|| n.clone()))
+                })
+                .collect();
+            if moved != uses {
+                write_special_use(&l.control, &moved)?;
+            }
             Ok(())
         })
-        .await
+        .await;
+        if result.is_ok() {
+            // Sessions holding the old view learn it is gone.
+            self.registry.evict_under(&evict);
+        }
+        result
     }
 
     async fn subscriptions(&self) -> Result<Vec<MailboxName>> {

@@ -834,3 +834,55 @@ fn concurrent_opens_share_one_view() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn tree_edge_cases() {
+    let root = test_dir("edges");
+    run(async {
+        let s = store(&root).await;
+        s.create(&name("A/B")).await.unwrap();
+        s.create(&name("C")).await.unwrap();
+        s.set_special_use(&name("A/B"), Some(SpecialUse::Sent))
+            .await
+            .unwrap();
+        let c = s.open(&name("C")).await.unwrap();
+        // A failed rename must not disturb sessions on the source.
+        assert!(matches!(
+            s.rename(&name("C"), &name("A")).await,
+            Err(StorageError::AlreadyExists(_))
+        ));
+        assert!(!c.is_gone());
+        assert!(matches!(
+            s.rename(&name("Nope"), &name("X")).await,
+            Err(StorageError::NoSuchMailbox(_))
+        ));
+        // A \NoSelect parent with children cannot be deleted; a leaf can.
+        assert!(matches!(
+            s.delete(&name("A")).await,
+            Err(StorageError::NotAllowed(_))
+        ));
+        // Deleting a selectable parent keeps the children and leaves \NoSelect.
+        s.create(&name("C/D")).await.unwrap();
+        s.delete(&name("C")).await.unwrap();
+        assert!(c.is_gone());
+        let list = s.list().await.unwrap();
+        let cinfo = list.iter().find(|i| i.name.as_str() == "C").unwrap();
+        assert!(!cinfo.selectable && cinfo.has_children);
+        // Special-use follows a rename of the parent.
+        s.rename(&name("A"), &name("Z")).await.unwrap();
+        let list = s.list().await.unwrap();
+        let zb = list.iter().find(|i| i.name.as_str() == "Z/B").unwrap();
+        assert_eq!(zb.special_use, Some(SpecialUse::Sent));
+        s.delete(&name("Z/B")).await.unwrap();
+        assert!(
+            fs::read_to_string(root.join("tern.special-use"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            s.open(&name("C")).await,
+            Err(StorageError::NoSuchMailbox(_))
+        ));
+    });
+    let _ = fs::remove_dir_all(&root);
+}
