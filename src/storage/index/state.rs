@@ -519,6 +519,26 @@ mod tests {
     }
 
     #[test]
+    fn expunge_history_is_bounded() {
+        let mut s = MailboxState::new(1, [0; 16]);
+        let n = (MAX_EXPUNGE_HISTORY + 10) as u32;
+        for uid in 1..=n {
+            s.apply(&Entry::Append(sample_record(uid)));
+        }
+        s.apply(&Entry::Expunge {
+            modseq: 5,
+            uids: (1..=10).collect(),
+        });
+        s.apply(&Entry::Expunge {
+            modseq: 9,
+            uids: (11..=n).collect(),
+        });
+        assert_eq!(s.expunged.len(), MAX_EXPUNGE_HISTORY);
+        assert_eq!(s.expunge_floor, 5);
+        assert!(s.records.is_empty());
+    }
+
+    #[test]
     fn apply_changes() {
         let mut s = MailboxState::new(42, [1; 16]);
         s.apply(&Entry::Append(sample_record(3)));

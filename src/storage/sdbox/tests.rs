@@ -886,3 +886,22 @@ fn tree_edge_cases() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn vanished_file_is_resynced_as_expunge() {
+    let root = test_dir("vanish");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append(vec![msg(1), msg(2)]).await.unwrap();
+        let m = mb.status().highest_modseq;
+        fs::remove_file(inbox_dir(&root).join("u.1")).unwrap();
+        assert!(matches!(
+            mb.read_message(1).await,
+            Err(StorageError::NoSuchMessage(1))
+        ));
+        assert_eq!(mb.uids(), vec![2]);
+        assert_eq!(mb.changes_since(m).expunged, vec![1]);
+        assert_eq!(mb.status().uidnext, 3);
+    });
+    let _ = fs::remove_dir_all(&root);
+}

@@ -391,8 +391,22 @@ impl Mailbox for SdboxMailbox {
             return Err(StorageError::NoSuchMessage(uid));
         }
         let dir = self.inner.dir.clone();
-        let body = blocking::run(move || io::read_body(&dir, uid)).await?;
-        Ok(dbox_file::to_crlf(&body))
+        match blocking::run(move || io::read_body(&dir, uid)).await {
+            Ok(body) => Ok(dbox_file::to_crlf(&body)),
+            Err(StorageError::NoSuchMessage(_)) => {
+                // Indexed but the file is gone (removed behind our back):
+                // resync so every session sees it expunged.
+                tracing::warn!(dir = %self.inner.dir.display(), uid,
+                    "indexed message file vanished; resyncing the mailbox");
+                let _permit = self.lock().await?;
+                if self.inner.state.borrow().position(uid).is_some() {
+                    self.rebuild_locked(vec![format!("u.{uid} vanished")])
+                        .await?;
+                }
+                Err(StorageError::NoSuchMessage(uid))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
