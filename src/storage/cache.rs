@@ -82,6 +82,16 @@ impl<T: Cached> MailboxRegistry<T> {
         }
     }
 
+    /// Every cached mailbox at or below `prefix`.
+    pub fn cached_under(&self, prefix: &Path) -> Vec<Rc<T>> {
+        self.slots
+            .borrow()
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, s)| s.value.clone())
+            .collect()
+    }
+
     /// Drop (and mark gone) every cached mailbox at or below `prefix`.
     pub fn evict_under(&self, prefix: &Path) {
         let mut slots = self.slots.borrow_mut();

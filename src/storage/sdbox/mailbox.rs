@@ -143,6 +143,15 @@ impl MailboxShared {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// Wait until no change is in flight and hold further changes off
+    /// (used around directory renames and deletes).
+    pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
+        self.write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+    }
 }
 
 /// A session's handle on a shared mailbox. Cheap to clone.

@@ -212,6 +212,12 @@ impl MailStore for SdboxStore {
         let l = self.layout.clone();
         let mbox_dir = l.mailbox_dir(name);
         let mails = l.mails_dir(name);
+        // Let in-flight changes finish, then make every holder stop.
+        let open = self.registry.cached_under(&mails);
+        let mut permits = Vec::with_capacity(open.len());
+        for mb in &open {
+            permits.push(mb.quiesce().await?);
+        }
         self.registry.evict_under(&mails);
         let shown = name.to_string();
         let name = name.clone();
@@ -259,6 +265,13 @@ impl MailStore for SdboxStore {
         };
         let (from_s, to_s) = (from.to_string(), to.to_string());
         let (from_name, to_name) = (from.clone(), to.clone());
+        // No change may land half in the old and half in the new place:
+        // hold off writers of every open mailbox that moves.
+        let open = self.registry.cached_under(&evict);
+        let mut permits = Vec::with_capacity(open.len());
+        for mb in &open {
+            permits.push(mb.quiesce().await?);
+        }
         let result = blocking::run(move || {
             let exists = if inbox {
                 from_mails.is_dir()

@@ -905,3 +905,29 @@ fn vanished_file_is_resynced_as_expunge() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn rename_during_append_never_splits_a_message() {
+    let root = test_dir("renrace");
+    run(async {
+        let s = store(&root).await;
+        s.create(&name("Work")).await.unwrap();
+        let mb = s.open(&name("Work")).await.unwrap();
+        let m = mb.clone();
+        let task = glommio::spawn_local(async move { m.append(vec![msg(1), msg(2)]).await });
+        glommio::executor().yield_now().await;
+        s.rename(&name("Work"), &name("Done")).await.unwrap();
+        let outcome = task.await;
+        let moved = s.open(&name("Done")).await.unwrap();
+        assert!(!moved.open_report().rebuilt, "{:?}", moved.open_report());
+        match outcome {
+            Ok(uids) => assert_eq!(moved.uids(), uids),
+            Err(e) => {
+                assert!(matches!(e, StorageError::MailboxGone), "{e}");
+                assert!(moved.uids().is_empty());
+            }
+        }
+        assert!(!root.join("mailboxes/Work").exists());
+    });
+    let _ = fs::remove_dir_all(&root);
+}
