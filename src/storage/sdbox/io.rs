@@ -326,16 +326,24 @@ pub fn read_record(dir: &Path, uid: u32, modseq: u64) -> Result<MessageRecord> {
     })
 }
 
+/// Largest mail file read into memory (the save limit plus room for headers).
+const MAX_READ_BYTES: usize = super::mailbox::MAX_MESSAGE_BYTES + 1024 * 1024;
+
 /// Read a whole message file and return its stored body bytes.
 pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
     let path = mail_path(dir, uid);
     let mut data = Vec::new();
-    File::open(&path)
-        .and_then(|mut f| f.read_to_end(&mut data))
-        .map_err(|e| match e.kind() {
-            ErrorKind::NotFound => StorageError::NoSuchMessage(uid),
-            _ => StorageError::io(&path, e),
-        })?;
+    let map_err = |e: std::io::Error| match e.kind() {
+        ErrorKind::NotFound => StorageError::NoSuchMessage(uid),
+        _ => StorageError::io(&path, e),
+    };
+    let file = File::open(&path).map_err(map_err)?;
+    // Bound memory: a file larger than any message we accept is refused.
+    let limit = (MAX_READ_BYTES as u64) + 1;
+    file.take(limit).read_to_end(&mut data).map_err(map_err)?;
+    if data.len() as u64 >= limit {
+        return Err(StorageError::MessageTooLarge);
+    }
     let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
     let hdr = dbox_file::parse_header(&data).map_err(|e| corrupt(e.to_string()))?;
     let start = hdr.body_offset as usize;
