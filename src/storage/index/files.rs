@@ -11,6 +11,7 @@
 //! Every frame carries a CRC32 (see [`super::codec`]).
 
 use super::codec::{CodecError, Reader, Writer, next_frame, put_frame};
+use super::state::MAX_KEYWORDS;
 use super::state::{
     Entry, MailboxState, decode_entry, decode_header, decode_record, encode_entry, encode_header,
     encode_record,
@@ -61,11 +62,43 @@ pub fn decode_snapshot(data: &[u8], magic: &[u8; 8]) -> Result<(MailboxState, us
     Ok((state, pos))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The log's header repeats what must never be lost or go backwards, so
+/// that the log alone (with the mail files) can restore UIDVALIDITY, the
+/// GUID, UIDNEXT, HIGHESTMODSEQ and the keyword names if both snapshots die.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogHeader {
     pub base_generation: u64,
     pub uidvalidity: u32,
     pub mailbox_guid: Guid,
+    pub uidnext: u32,
+    pub highest_modseq: u64,
+    pub first_recent_uid: u32,
+    pub keywords: Vec<String>,
+}
+
+impl LogHeader {
+    pub fn of(state: &MailboxState) -> Self {
+        LogHeader {
+            base_generation: state.generation,
+            uidvalidity: state.uidvalidity,
+            mailbox_guid: state.mailbox_guid,
+            uidnext: state.uidnext,
+            highest_modseq: state.highest_modseq,
+            first_recent_uid: state.first_recent_uid,
+            keywords: state.keywords.clone(),
+        }
+    }
+
+    /// A state with this header's values and no messages.
+    pub fn base_state(&self) -> MailboxState {
+        let mut s = MailboxState::new(self.uidvalidity, self.mailbox_guid);
+        s.generation = self.base_generation;
+        s.uidnext = self.uidnext.max(1);
+        s.highest_modseq = self.highest_modseq;
+        s.first_recent_uid = self.first_recent_uid;
+        s.keywords = self.keywords.clone();
+        s
+    }
 }
 
 pub fn encode_log_header(h: &LogHeader) -> Vec<u8> {
@@ -73,6 +106,13 @@ pub fn encode_log_header(h: &LogHeader) -> Vec<u8> {
     w.u64(h.base_generation);
     w.u32(h.uidvalidity);
     w.bytes(&h.mailbox_guid);
+    w.u32(h.uidnext);
+    w.u64(h.highest_modseq);
+    w.u32(h.first_recent_uid);
+    w.u32(h.keywords.len() as u32);
+    for k in &h.keywords {
+        w.str(k);
+    }
     let mut out = LOG_MAGIC.to_vec();
     put_frame(&mut out, &w.buf);
     out
@@ -89,14 +129,27 @@ pub fn decode_log_header(data: &[u8]) -> Result<(LogHeader, usize), CodecError> 
     let uidvalidity = r.u32()?;
     let mut mailbox_guid = [0u8; 16];
     mailbox_guid.copy_from_slice(r.take(16)?);
-    Ok((
-        LogHeader {
-            base_generation,
-            uidvalidity,
-            mailbox_guid,
-        },
-        pos,
-    ))
+    let uidnext = r.u32()?;
+    let highest_modseq = r.u64()?;
+    let first_recent_uid = r.u32()?;
+    let n = r.u32()? as usize;
+    if n > MAX_KEYWORDS || uidvalidity == 0 {
+        return Err(CodecError::BadValue("log header"));
+    }
+    let mut keywords = Vec::with_capacity(n);
+    for _ in 0..n {
+        keywords.push(r.str()?);
+    }
+    let header = LogHeader {
+        base_generation,
+        uidvalidity,
+        mailbox_guid,
+        uidnext,
+        highest_modseq,
+        first_recent_uid,
+        keywords,
+    };
+    Ok((header, pos))
 }
 
 /// One entry as appended to the log and the state file.
@@ -159,6 +212,10 @@ mod tests {
             base_generation: 4,
             uidvalidity: 9,
             mailbox_guid: [1; 16],
+            uidnext: 12,
+            highest_modseq: 40,
+            first_recent_uid: 3,
+            keywords: vec!["$Label1".into()],
         };
         let mut bytes = encode_log_header(&h);
         let e1 = Entry::UidNext(5);

@@ -156,11 +156,29 @@ pub fn recover(index: Option<&[u8]>, log: Option<&[u8]>, state_file: Option<&[u8
             c.intact,
         )
     });
+    let state = best
+        .map(|c| c.state)
+        .or_else(|| log_only(log, &mut problems));
     Recovered {
-        state: best.map(|c| c.state),
+        state,
         clean,
         problems,
     }
+}
+
+/// Last resort when both snapshots are unusable: the log header's values
+/// plus the log's entries. Messages appended before the last compaction
+/// come back from the mail files without their flags, but UIDVALIDITY, the
+/// GUID, UIDNEXT and HIGHESTMODSEQ never regress.
+fn log_only(log: Option<&[u8]>, problems: &mut Vec<String>) -> Option<MailboxState> {
+    let (hdr, pos) = decode_log_header(log?).ok()?;
+    let mut state = hdr.base_state();
+    let (entries, _) = decode_entries(log?, pos);
+    for e in &entries {
+        state.apply(e);
+    }
+    problems.push("both snapshots lost; restored from tern.log alone".into());
+    Some(state)
 }
 
 #[cfg(test)]
@@ -177,11 +195,7 @@ mod tests {
         s.apply(&Entry::Append(sample_record(1)));
         let index = encode_snapshot(&s, INDEX_MAGIC);
         let mut state = encode_snapshot(&s, STATE_MAGIC);
-        let mut log = encode_log_header(&LogHeader {
-            base_generation: s.generation,
-            uidvalidity: 77,
-            mailbox_guid: [9; 16],
-        });
+        let mut log = encode_log_header(&LogHeader::of(&s));
         let entries = [
             Entry::Append(sample_record(2)),
             Entry::Keyword("Work".into()),
@@ -258,6 +272,24 @@ mod tests {
         let r = recover(Some(&i), Some(&torn_log), Some(&lagging));
         assert!(!r.clean);
         assert_eq!(r.state.unwrap(), want);
+    }
+
+    #[test]
+    fn log_alone_keeps_identity_and_counters() {
+        let (_, l, _, want) = files();
+        let r = recover(None, Some(&l), Some(b"garbage"));
+        assert!(!r.clean);
+        let got = r.state.unwrap();
+        assert_eq!(got.uidvalidity, want.uidvalidity);
+        assert_eq!(got.mailbox_guid, want.mailbox_guid);
+        assert_eq!(got.uidnext, want.uidnext);
+        assert_eq!(got.highest_modseq, want.highest_modseq);
+        assert_eq!(got.keywords, want.keywords);
+        // uid 1 was in the lost snapshot; uid 2 was appended in the log.
+        assert_eq!(
+            got.records.iter().map(|r| r.uid).collect::<Vec<_>>(),
+            vec![2]
+        );
     }
 
     #[test]

@@ -931,3 +931,22 @@ fn rename_during_append_never_splits_a_message() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn index_and_state_both_lost_log_restores_everything_since_compaction() {
+    let root = test_dir("twolost");
+    run(async {
+        let want = populated(&root).await;
+        fs::remove_file(inbox_dir(&root).join(INDEX_FILE)).unwrap();
+        fs::write(inbox_dir(&root).join(STATE_FILE), b"junk").unwrap();
+        let mb = inbox(&root).await;
+        assert!(mb.open_report().rebuilt);
+        assert_eq!(fingerprint(&mb), want);
+        assert_eq!(
+            mb.status().uidnext,
+            5,
+            "UIDNEXT must not regress (u.3 was expunged)"
+        );
+    });
+    let _ = fs::remove_dir_all(&root);
+}

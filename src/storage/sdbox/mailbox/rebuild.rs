@@ -23,11 +23,7 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 pub(super) fn index_bytes(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let log = encode_log_header(&LogHeader {
-        base_generation: state.generation,
-        uidvalidity: state.uidvalidity,
-        mailbox_guid: state.mailbox_guid,
-    });
+    let log = encode_log_header(&LogHeader::of(state));
     (
         encode_snapshot(state, INDEX_MAGIC),
         log,
