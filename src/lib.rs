@@ -9,3 +9,4 @@ pub mod net;
 pub mod pop3;
 pub mod server;
 pub mod shard;
+pub mod storage;

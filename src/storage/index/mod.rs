@@ -1,0 +1,11 @@
+//! tern's own per-mailbox index: a CRC-framed snapshot, an append-only
+//! transaction log, and an independent state copy, with recovery rules.
+//! Pure code; the backends do the file I/O.
+
+pub mod codec;
+pub mod files;
+pub mod recover;
+pub mod state;
+
+pub use recover::{Recovered, recover};
+pub use state::{Entry, KeywordBits, MailboxState, MessageRecord, flag};

@@ -1,0 +1,390 @@
+//! Blocking filesystem work for sdbox, meant to run inside `blocking::run`.
+//! Each function batches the syscalls of one logical step (write + fsync +
+//! rename + directory fsync), because the blocking pool is small.
+
+use super::dbox_file::{self, MAX_HEADER_LINE, MAX_METADATA};
+use crate::storage::error::{Result, StorageError};
+use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
+use crate::storage::index::{KeywordBits, MessageRecord};
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Open append handles on `tern.log` and `tern.state`.
+#[derive(Debug)]
+pub struct Journal {
+    pub log: File,
+    pub state: File,
+}
+
+#[derive(Debug, Default)]
+pub struct IndexFiles {
+    pub index: Option<Vec<u8>>,
+    pub log: Option<Vec<u8>>,
+    pub state: Option<Vec<u8>>,
+}
+
+/// Outcome of linking new messages into place.
+#[derive(Debug)]
+pub enum LinkOutcome {
+    Done,
+    /// `u.<uid>` already existed: the index is behind the directory.
+    Collision(u32),
+}
+
+pub fn mail_path(dir: &Path, uid: u32) -> PathBuf {
+    dir.join(format!("u.{uid}"))
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StorageError::io(path, e)),
+    }
+}
+
+pub fn load_index_files(dir: &Path) -> Result<IndexFiles> {
+    if !dir.is_dir() {
+        return Err(StorageError::MailboxGone);
+    }
+    Ok(IndexFiles {
+        index: read_optional(&dir.join(INDEX_FILE))?,
+        log: read_optional(&dir.join(LOG_FILE))?,
+        state: read_optional(&dir.join(STATE_FILE))?,
+    })
+}
+
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StorageError::io(dir, e))
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn temp_name(dir: &Path) -> PathBuf {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    dir.join(format!(
+        ".temp.{}.P{}Q{n}M{now}.tern",
+        now / 1_000_000,
+        std::process::id()
+    ))
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| StorageError::io(path, e))?;
+    f.write_all(bytes).map_err(|e| StorageError::io(path, e))?;
+    f.sync_data().map_err(|e| StorageError::io(path, e))
+}
+
+/// Replace a file atomically: temp, fsync, rename (directory fsync is the
+/// caller's, so several replacements share one).
+fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_name(dir);
+    write_new_file(&tmp, bytes)?;
+    let dest = dir.join(name);
+    fs::rename(&tmp, &dest).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        StorageError::io(&dest, e)
+    })
+}
+
+fn open_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| StorageError::io(path, e))
+}
+
+/// Compaction / initialisation: write all three index files, then fsync the
+/// directory. Order: index, log, state — see `index::recover` for why any
+/// interruption is recoverable.
+pub fn write_index_files(dir: &Path, index: &[u8], log: &[u8], state: &[u8]) -> Result<Journal> {
+    replace_file(dir, INDEX_FILE, index)?;
+    replace_file(dir, LOG_FILE, log)?;
+    replace_file(dir, STATE_FILE, state)?;
+    sync_dir(dir)?;
+    Ok(Journal {
+        log: open_append(&dir.join(LOG_FILE))?,
+        state: open_append(&dir.join(STATE_FILE))?,
+    })
+}
+
+pub fn open_journal(dir: &Path) -> Result<Journal> {
+    Ok(Journal {
+        log: open_append(&dir.join(LOG_FILE))?,
+        state: open_append(&dir.join(STATE_FILE))?,
+    })
+}
+
+/// The commit point: append to the log and fdatasync it. The state copy is
+/// appended too but not synced (it is the fallback, not the commit).
+pub fn commit(dir: &Path, journal: &Journal, bytes: &[u8]) -> Result<()> {
+    let log_path = dir.join(LOG_FILE);
+    (&journal.log)
+        .write_all(bytes)
+        .and_then(|_| journal.log.sync_data())
+        .map_err(|e| StorageError::io(&log_path, e))?;
+    if let Err(e) = (&journal.state).write_all(bytes) {
+        // The log has it; the next open notices the stale copy and rewrites it.
+        tracing::warn!(dir = %dir.display(), error = %e, "could not append to tern.state");
+    }
+    Ok(())
+}
+
+/// Write finished message files under temp names, each fdatasync'd.
+pub fn write_temps(dir: &Path, files: &[Vec<u8>]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::with_capacity(files.len());
+    for bytes in files {
+        let tmp = temp_name(dir);
+        if let Err(e) = write_new_file(&tmp, bytes) {
+            remove_all(&out);
+            return Err(e);
+        }
+        out.push(tmp);
+    }
+    Ok(out)
+}
+
+/// Hard-link existing messages (COPY) to temp names in `dest`, falling back
+/// to a byte copy across filesystems.
+pub fn link_temps(src: &Path, uids: &[u32], dest: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::with_capacity(uids.len());
+    for &uid in uids {
+        let from = mail_path(src, uid);
+        let tmp = temp_name(dest);
+        let r = match fs::hard_link(&from, &tmp) {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EXDEV) => fs::read(&from)
+                .map_err(|e| StorageError::io(&from, e))
+                .and_then(|b| write_new_file(&tmp, &b)),
+            Err(e) => Err(StorageError::io(&from, e)),
+        };
+        if let Err(e) = r {
+            remove_all(&out);
+            return Err(e);
+        }
+        out.push(tmp);
+    }
+    Ok(out)
+}
+
+pub fn remove_all(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = fs::remove_file(p);
+    }
+}
+
+/// Link temp files to `u.<uid>` (never replacing an existing file), fsync
+/// the directory, then commit the log entries. On a collision nothing is
+/// committed and the links made so far are undone; temps are kept for a retry.
+pub fn link_and_commit(
+    dir: &Path,
+    temps: &[PathBuf],
+    uids: &[u32],
+    journal: &Journal,
+    entries: &[u8],
+) -> Result<LinkOutcome> {
+    let mut linked = Vec::with_capacity(uids.len());
+    for (tmp, &uid) in temps.iter().zip(uids) {
+        let dest = mail_path(dir, uid);
+        match fs::hard_link(tmp, &dest) {
+            Ok(()) => linked.push(dest),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                remove_all(&linked);
+                return Ok(LinkOutcome::Collision(uid));
+            }
+            Err(e) => {
+                remove_all(&linked);
+                return Err(StorageError::io(&dest, e));
+            }
+        }
+    }
+    // Not committed until the log says so: on failure take the new names
+    // away again (the caller rewrites the index from memory), keeping the
+    // temps so nothing is half-visible and a retry can start over.
+    let committed = sync_dir(dir).and_then(|_| commit(dir, journal, entries));
+    if let Err(e) = committed {
+        remove_all(&linked);
+        return Err(e);
+    }
+    remove_all(temps);
+    Ok(LinkOutcome::Done)
+}
+
+pub fn unlink_messages(dir: &Path, uids: &[u32]) {
+    for &uid in uids {
+        let p = mail_path(dir, uid);
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(path = %p.display(), error = %e, "could not unlink expunged message")
+            }
+        }
+    }
+}
+
+/// Temp files older than this are leftovers of a crash (Dovecot uses 36 h).
+const STALE_TEMP_SECS: u64 = 36 * 3600;
+
+fn remove_if_stale(path: &Path) {
+    let stale = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > STALE_TEMP_SECS);
+    if stale {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// UIDs of every `u.<uid>` file (stale temp files are removed on the way); temp, broken and unknown files are skipped.
+pub fn list_uids(dir: &Path) -> Result<Vec<u32>> {
+    let mut uids = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StorageError::io(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(".temp.") {
+            remove_if_stale(&entry.path());
+            continue;
+        }
+        let Some(num) = name.strip_prefix("u.") else {
+            continue;
+        };
+        if num.ends_with(".broken") {
+            continue;
+        }
+        match num.parse::<u32>() {
+            Ok(uid) if uid > 0 && !num.starts_with('0') && !num.starts_with('+') => uids.push(uid),
+            _ => {
+                tracing::warn!(dir = %dir.display(), file = name, "ignoring file with an invalid UID")
+            }
+        }
+    }
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+/// Read a message file's headers and metadata into a record (rebuild).
+pub fn read_record(dir: &Path, uid: u32, modseq: u64) -> Result<MessageRecord> {
+    let path = mail_path(dir, uid);
+    let file = File::open(&path).map_err(|e| StorageError::io(&path, e))?;
+    let meta = file.metadata().map_err(|e| StorageError::io(&path, e))?;
+    let mut prefix = vec![0u8; (MAX_HEADER_LINE + 4096).min(meta.len() as usize)];
+    file.read_exact_at(&mut prefix, 0)
+        .map_err(|e| StorageError::io(&path, e))?;
+    let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
+    let hdr = dbox_file::parse_header(&prefix).map_err(|e| corrupt(e.to_string()))?;
+    let meta_start = hdr.body_offset.saturating_add(hdr.body_size);
+    if meta_start > meta.len() {
+        return Err(corrupt("body size runs past the end of the file".into()));
+    }
+    let tail_len = ((meta.len() - meta_start) as usize).min(MAX_METADATA);
+    let mut tail = vec![0u8; tail_len];
+    file.read_exact_at(&mut tail, meta_start)
+        .map_err(|e| StorageError::io(&path, e))?;
+    let md = dbox_file::parse_metadata(&tail).map_err(|e| corrupt(e.to_string()))?;
+    let virtual_size = match md.virtual_size {
+        Some(v) => v,
+        None => {
+            let mut body = vec![0u8; hdr.body_size as usize];
+            file.read_exact_at(&mut body, hdr.body_offset)
+                .map_err(|e| StorageError::io(&path, e))?;
+            dbox_file::virtual_size(&body)
+        }
+    };
+    Ok(MessageRecord {
+        uid,
+        flags: 0,
+        keywords: KeywordBits::new(),
+        modseq,
+        // Dovecot reads a missing R as 1970; keep that for compatibility.
+        internal_date: md.received.unwrap_or(0),
+        // SAVEDATE is the file's ctime in sdbox.
+        save_date: meta.ctime(),
+        physical_size: md.plain_size.unwrap_or(hdr.body_size),
+        virtual_size,
+        body_offset: u32::try_from(hdr.body_offset).unwrap_or(u32::MAX),
+        guid: md.guid.unwrap_or_default(),
+        pop3_uidl: md.pop3_uidl,
+        pop3_order: md.pop3_order,
+    })
+}
+
+/// Largest mail file read into memory (the save limit plus room for headers).
+const MAX_READ_BYTES: usize = super::mailbox::MAX_MESSAGE_BYTES + 1024 * 1024;
+
+/// Read a whole message file and return its stored body bytes.
+pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
+    let path = mail_path(dir, uid);
+    let mut data = Vec::new();
+    let map_err = |e: std::io::Error| match e.kind() {
+        ErrorKind::NotFound => StorageError::NoSuchMessage(uid),
+        _ => StorageError::io(&path, e),
+    };
+    let file = File::open(&path).map_err(map_err)?;
+    // Bound memory: a file larger than any message we accept is refused.
+    let limit = (MAX_READ_BYTES as u64) + 1;
+    file.take(limit).read_to_end(&mut data).map_err(map_err)?;
+    if data.len() as u64 >= limit {
+        return Err(StorageError::MessageTooLarge);
+    }
+    let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
+    let hdr = dbox_file::parse_header(&data).map_err(|e| corrupt(e.to_string()))?;
+    let start = hdr.body_offset as usize;
+    let end = start
+        .checked_add(hdr.body_size as usize)
+        .filter(|&e| e <= data.len())
+        .ok_or_else(|| corrupt("body size runs past the end of the file".into()))?;
+    let md = dbox_file::parse_metadata(&data[end..]).map_err(|e| corrupt(e.to_string()))?;
+    if md.ext_refs.is_some() {
+        return Err(StorageError::Unsupported {
+            uid,
+            feature: "external attachments (X)",
+        });
+    }
+    if md.plain_size.is_some() {
+        return Err(StorageError::Unsupported {
+            uid,
+            feature: "compressed body (Z)",
+        });
+    }
+    data.truncate(end);
+    data.drain(..start);
+    Ok(data)
+}
+
+/// Hand the mailbox to Dovecot: install `dovecot.index` and delete
+/// Dovecot's log, cache and backup, which would contradict it (doc §7.5).
+pub fn export_dovecot_index(dir: &Path, snapshot: &[u8]) -> Result<()> {
+    use super::dovecot_index::{INDEX_FILE as DOVECOT_INDEX, LOG_FILE as DOVECOT_LOG, LOG2_FILE};
+    for name in [
+        DOVECOT_LOG,
+        LOG2_FILE,
+        "dovecot.index.cache",
+        "dovecot.index.backup",
+    ] {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(StorageError::io(&dir.join(name), e)),
+        }
+    }
+    replace_file(dir, DOVECOT_INDEX, snapshot)?;
+    sync_dir(dir)
+}

@@ -1,0 +1,457 @@
+//! An open sdbox mailbox: the shared in-memory index plus the operations
+//! that change it. Every change is made durable (mail file + directory +
+//! log fdatasync) before it is applied in memory and announced.
+//!
+//! Concurrency: all mutations of one mailbox run under its `write_lock`, so
+//! UIDs and modseqs are committed in order. Reads take no lock; `RefCell`
+//! borrows are never held across an await.
+
+mod ops;
+mod rebuild;
+
+use super::io::{self, Journal, LinkOutcome};
+use crate::storage::blocking;
+use crate::storage::cache::Cached;
+use crate::storage::error::{Result, StorageError};
+use crate::storage::index::files::entry_frame;
+use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, Recovered, recover};
+use crate::storage::name::MailboxName;
+use crate::storage::notify::ChangeNotifier;
+use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
+use rebuild::{index_bytes, rebuild};
+pub(crate) use rebuild::{init_index, unix_now};
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Compact the log into a new snapshot after this many committed entries.
+pub const COMPACT_AFTER_ENTRIES: u32 = 2000;
+/// Largest message accepted for saving.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+
+/// What happened when the mailbox was opened (for tests, admin and logs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The index was rebuilt or reconciled with the mail files.
+    pub rebuilt: bool,
+    pub problems: Vec<String>,
+    /// Mail files that were not in the index and were added.
+    pub imported: Vec<u32>,
+    /// Index records whose mail file had vanished.
+    pub dropped: Vec<u32>,
+}
+
+pub struct MailboxShared {
+    dir: PathBuf,
+    control_dir: PathBuf,
+    name: RefCell<MailboxName>,
+    state: RefCell<MailboxState>,
+    journal: RefCell<Arc<Journal>>,
+    write_lock: glommio::sync::Semaphore,
+    notifier: ChangeNotifier,
+    gone: Cell<bool>,
+    since_compaction: Cell<u32>,
+    report: RefCell<OpenReport>,
+    /// Appends waiting for `write_lock`; the first to get it commits all.
+    pending: RefCell<Vec<PendingAppend>>,
+    /// Durable log commits made (group commit makes this < appends).
+    commits: Cell<u64>,
+}
+
+/// Where a grouped append's outcome is left for its caller.
+type AppendSlot = Rc<RefCell<Option<Result<Vec<u32>>>>>;
+
+/// An append whose mail files are written and fsynced, waiting to be linked
+/// in and committed (group commit: one directory fsync and one log
+/// fdatasync for every append queued at that moment).
+struct PendingAppend {
+    temps: Vec<PathBuf>,
+    recs: Vec<(MessageRecord, Vec<String>)>,
+    slot: AppendSlot,
+}
+
+/// StorageError is not Clone (io::Error); group members get a copy.
+fn error_copy(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::MailboxGone => StorageError::MailboxGone,
+        StorageError::UidsExhausted => StorageError::UidsExhausted,
+        StorageError::TooManyKeywords => StorageError::TooManyKeywords,
+        StorageError::MessageTooLarge => StorageError::MessageTooLarge,
+        StorageError::BadKeyword(k) => StorageError::BadKeyword(k.clone()),
+        other => StorageError::Internal(other.to_string()),
+    }
+}
+
+impl Cached for MailboxShared {
+    fn memory_estimate(&self) -> usize {
+        self.state.borrow().memory_estimate()
+    }
+    fn mark_gone(&self) {
+        self.gone.set(true);
+        self.notifier.bump();
+    }
+}
+
+impl MailboxShared {
+    /// Load (healing if needed) the mailbox whose mail files are in `dir`.
+    pub(crate) async fn open(
+        dir: PathBuf,
+        control_dir: PathBuf,
+        name: MailboxName,
+    ) -> Result<Rc<Self>> {
+        let d = dir.clone();
+        let c = control_dir.clone();
+        let (state, journal, report) = blocking::run(move || {
+            let files = io::load_index_files(&d)?;
+            let all_missing = files.index.is_none() && files.log.is_none() && files.state.is_none();
+            let rec = recover(files.index.as_deref(), files.log.as_deref(), files.state.as_deref());
+            let rec = match rec {
+                Recovered { state: Some(state), clean: true, .. } => {
+                    let journal = io::open_journal(&d)?;
+                    return Ok((state, journal, OpenReport::default()));
+                }
+                other => other,
+            };
+            if all_missing {
+                tracing::info!(dir = %d.display(), "no tern index yet; building it from the mail files");
+            } else {
+                tracing::warn!(dir = %d.display(), problems = %rec.problems.join("; "),
+                    "tern index damaged; rebuilding from the mail files");
+            }
+            let report = OpenReport { problems: rec.problems, ..Default::default() };
+            rebuild(&d, &c, rec.state, all_missing, report)
+        })
+        .await?;
+        Ok(Rc::new(MailboxShared {
+            dir,
+            control_dir,
+            name: RefCell::new(name),
+            state: RefCell::new(state),
+            journal: RefCell::new(Arc::new(journal)),
+            write_lock: glommio::sync::Semaphore::new(1),
+            notifier: ChangeNotifier::default(),
+            gone: Cell::new(false),
+            since_compaction: Cell::new(0),
+            report: RefCell::new(report),
+            pending: RefCell::new(Vec::new()),
+            commits: Cell::new(0),
+        }))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Wait until no change is in flight and hold further changes off
+    /// (used around directory renames and deletes).
+    pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
+        self.write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+    }
+}
+
+/// A session's handle on a shared mailbox. Cheap to clone.
+#[derive(Clone)]
+pub struct SdboxMailbox {
+    inner: Rc<MailboxShared>,
+}
+
+impl SdboxMailbox {
+    pub(crate) fn new(inner: Rc<MailboxShared>) -> Self {
+        SdboxMailbox { inner }
+    }
+
+    /// How the last open went (rebuilt? what was wrong?).
+    pub fn open_report(&self) -> OpenReport {
+        self.inner.report.borrow().clone()
+    }
+
+    /// Durable log commits so far (group commit shares them between appends).
+    pub fn commit_count(&self) -> u64 {
+        self.inner.commits.get()
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.inner.gone.get()
+    }
+
+    /// Same underlying mailbox?
+    pub fn same_as(&self, other: &SdboxMailbox) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Write a `dovecot.index` snapshot of the current state for a switch
+    /// back to Dovecot (removes Dovecot's stale log and cache files).
+    pub async fn export_dovecot_index(&self) -> Result<()> {
+        let _permit = self.lock().await?;
+        let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
+        let dir = self.inner.dir.clone();
+        blocking::run(move || io::export_dovecot_index(&dir, &bytes)).await
+    }
+
+    /// Re-read the directory and rewrite the index (`force-resync`).
+    pub async fn force_resync(&self) -> Result<OpenReport> {
+        let _permit = self.lock().await?;
+        self.rebuild_locked(vec!["force-resync requested".into()])
+            .await
+    }
+
+    fn check_gone(&self) -> Result<()> {
+        if self.inner.gone.get() {
+            Err(StorageError::MailboxGone)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
+        let permit = self
+            .inner
+            .write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+        self.check_gone()?;
+        Ok(permit)
+    }
+
+    fn info(&self, state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
+        MessageInfo {
+            uid: rec.uid,
+            flags: SystemFlags(rec.flags),
+            keywords: state
+                .keywords
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| kw_has(&rec.keywords, *i))
+                .map(|(_, k)| k.clone())
+                .collect(),
+            recent: rec.uid >= state.first_recent_uid,
+            modseq: rec.modseq,
+            internal_date: rec.internal_date,
+            save_date: rec.save_date,
+            physical_size: rec.physical_size,
+            virtual_size: rec.virtual_size,
+            guid: rec.guid.clone(),
+            pop3_uidl: rec.pop3_uidl.clone(),
+            pop3_order: rec.pop3_order,
+        }
+    }
+
+    /// Durably commit entries (caller holds the lock), then apply and announce.
+    async fn commit_locked(&self, entries: Vec<Entry>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
+        let journal = self.inner.journal.borrow().clone();
+        let dir = self.inner.dir.clone();
+        if let Err(e) = blocking::run(move || io::commit(&dir, &journal, &bytes)).await {
+            return Err(self.recover_from_failed_commit(e).await);
+        }
+        self.inner.commits.set(self.inner.commits.get() + 1);
+        self.apply_committed(&entries);
+        self.maybe_compact_locked().await
+    }
+
+    fn apply_committed(&self, entries: &[Entry]) {
+        {
+            let mut st = self.inner.state.borrow_mut();
+            for e in entries {
+                st.apply(e);
+            }
+        }
+        let n = self
+            .inner
+            .since_compaction
+            .get()
+            .saturating_add(entries.len() as u32);
+        self.inner.since_compaction.set(n);
+        self.inner.notifier.bump();
+    }
+
+    /// Compact when the log has grown enough. The change that triggered it
+    /// is already durable, so a failure here is logged, not returned.
+    async fn maybe_compact_locked(&self) -> Result<()> {
+        // Rewriting the snapshot costs O(messages): for big mailboxes wait
+        // until the log holds a fair fraction of that.
+        let records = self.inner.state.borrow().records.len();
+        let threshold = COMPACT_AFTER_ENTRIES.max(u32::try_from(records / 4).unwrap_or(u32::MAX));
+        if self.inner.since_compaction.get() >= threshold
+            && let Err(e) = self.compact_locked().await
+        {
+            tracing::warn!(dir = %self.inner.dir.display(), error = %e, "index compaction failed");
+        }
+        Ok(())
+    }
+
+    /// Rewrite all three index files from memory (caller holds the lock).
+    async fn compact_locked(&self) -> Result<()> {
+        let mut next = self.inner.state.borrow().clone();
+        next.generation += 1;
+        let (i, l, s) = index_bytes(&next);
+        let dir = self.inner.dir.clone();
+        let journal = blocking::run(move || io::write_index_files(&dir, &i, &l, &s)).await?;
+        self.inner.state.borrow_mut().generation = next.generation;
+        *self.inner.journal.borrow_mut() = Arc::new(journal);
+        self.inner.since_compaction.set(0);
+        Ok(())
+    }
+
+    /// A commit failed part-way: the log may end in a partial frame that
+    /// would hide later entries. Rewrite the files from memory (which never
+    /// saw the failed change) so the next commit starts clean.
+    async fn recover_from_failed_commit(&self, e: StorageError) -> StorageError {
+        if let Err(again) = self.compact_locked().await {
+            tracing::warn!(dir = %self.inner.dir.display(), error = %again,
+                "could not rewrite the index after a failed commit");
+        }
+        e
+    }
+
+    async fn rebuild_locked(&self, problems: Vec<String>) -> Result<OpenReport> {
+        let prior = self.inner.state.borrow().clone();
+        let dir = self.inner.dir.clone();
+        let control = self.inner.control_dir.clone();
+        let report = OpenReport {
+            problems,
+            ..Default::default()
+        };
+        let (state, journal, report) =
+            blocking::run(move || rebuild(&dir, &control, Some(prior), false, report)).await?;
+        *self.inner.state.borrow_mut() = state;
+        *self.inner.journal.borrow_mut() = Arc::new(journal);
+        self.inner.since_compaction.set(0);
+        *self.inner.report.borrow_mut() = report.clone();
+        self.inner.notifier.bump();
+        Ok(report)
+    }
+
+    /// Keyword entries to define `names`, and their bit indexes.
+    fn keyword_bits(
+        state: &MailboxState,
+        names: &[String],
+        entries: &mut Vec<Entry>,
+    ) -> Result<KeywordBits> {
+        let mut known: Vec<String> = state.keywords.clone();
+        let mut bits = KeywordBits::new();
+        for k in names {
+            if !valid_keyword(k) {
+                return Err(StorageError::BadKeyword(k.clone()));
+            }
+            let idx = match known.iter().position(|x| x.eq_ignore_ascii_case(k)) {
+                Some(i) => i,
+                None => {
+                    if known.len() >= MAX_KEYWORDS {
+                        return Err(StorageError::TooManyKeywords);
+                    }
+                    known.push(k.clone());
+                    entries.push(Entry::Keyword(k.clone()));
+                    known.len() - 1
+                }
+            };
+            kw_set(&mut bits, idx, true);
+        }
+        Ok(bits)
+    }
+
+    /// Link prepared temp files in as new messages (caller holds the lock).
+    /// `recs` carry everything but uid/modseq; keyword names are per message.
+    async fn link_new_locked(
+        &self,
+        temps: Vec<PathBuf>,
+        recs: Vec<(MessageRecord, Vec<String>)>,
+    ) -> Result<Vec<u32>> {
+        for attempt in 0..2 {
+            let (entries, uids) = {
+                let st = self.inner.state.borrow();
+                let mut entries = Vec::new();
+                let mut all_names: Vec<String> =
+                    recs.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
+                all_names.dedup();
+                Self::keyword_bits(&st, &all_names, &mut entries)?;
+                let mut known = st.keywords.clone();
+                for e in &entries {
+                    if let Entry::Keyword(k) = e {
+                        known.push(k.clone());
+                    }
+                }
+                let first = st.uidnext;
+                if u64::from(first) + recs.len() as u64 >= u64::from(u32::MAX) {
+                    return Err(StorageError::UidsExhausted);
+                }
+                let modseq = st.highest_modseq + 1;
+                let mut uids = Vec::with_capacity(recs.len());
+                for (i, (rec, names)) in recs.iter().enumerate() {
+                    let mut rec = rec.clone();
+                    rec.uid = first + i as u32;
+                    rec.modseq = modseq;
+                    rec.keywords = KeywordBits::new();
+                    for n in names {
+                        if let Some(idx) = known.iter().position(|x| x.eq_ignore_ascii_case(n)) {
+                            kw_set(&mut rec.keywords, idx, true);
+                        }
+                    }
+                    uids.push(rec.uid);
+                    entries.push(Entry::Append(rec));
+                }
+                (entries, uids)
+            };
+            let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
+            let journal = self.inner.journal.borrow().clone();
+            let dir = self.inner.dir.clone();
+            let (t, u) = (temps.clone(), uids.clone());
+            let outcome =
+                blocking::run(move || io::link_and_commit(&dir, &t, &u, &journal, &bytes)).await;
+            match outcome {
+                Ok(LinkOutcome::Done) => {
+                    self.inner.commits.set(self.inner.commits.get() + 1);
+                    self.apply_committed(&entries);
+                    self.maybe_compact_locked().await?;
+                    return Ok(uids);
+                }
+                Ok(LinkOutcome::Collision(uid)) if attempt == 0 => {
+                    tracing::warn!(dir = %self.inner.dir.display(), uid,
+                        "mail file already exists for a new UID; resyncing the index with the directory");
+                    self.rebuild_locked(vec![format!("u.{uid} existed before it was saved")])
+                        .await?;
+                }
+                Ok(LinkOutcome::Collision(uid)) => {
+                    self.discard_temps(temps).await;
+                    return Err(StorageError::Internal(format!(
+                        "u.{uid} still collides after a resync"
+                    )));
+                }
+                Err(e) => {
+                    self.discard_temps(temps).await;
+                    return Err(self.recover_from_failed_commit(e).await);
+                }
+            }
+        }
+        Err(StorageError::Internal("unreachable append retry".into()))
+    }
+
+    async fn discard_temps(&self, temps: Vec<PathBuf>) {
+        let _ = blocking::run(move || {
+            io::remove_all(&temps);
+            Ok(())
+        })
+        .await;
+    }
+
+    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
+        let st = self.inner.state.borrow();
+        let mut v: Vec<u32> = uids
+            .iter()
+            .copied()
+            .filter(|&u| st.position(u).is_some())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}

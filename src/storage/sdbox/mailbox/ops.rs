@@ -1,0 +1,420 @@
+//! The [`Mailbox`] operations of an sdbox mailbox.
+
+use super::rebuild::unix_now;
+use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use crate::storage::blocking;
+use crate::storage::error::{Result, StorageError};
+use crate::storage::guid::{self, Guid};
+use crate::storage::index::{Entry, KeywordBits, MessageRecord};
+use crate::storage::name::MailboxName;
+use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
+use crate::storage::sdbox::io;
+use crate::storage::traits::Mailbox;
+use crate::storage::types::{
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, StoreResult,
+    SystemFlags, valid_keyword,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
+    let n = a.len().max(b.len());
+    let mut out = KeywordBits::new();
+    for i in 0..n {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        out.push(match op {
+            FlagOp::Add => x | y,
+            FlagOp::Remove => x & !y,
+            FlagOp::Replace => y,
+        });
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+impl Mailbox for SdboxMailbox {
+    fn name(&self) -> MailboxName {
+        self.inner.name.borrow().clone()
+    }
+
+    fn guid(&self) -> Guid {
+        self.inner.state.borrow().mailbox_guid
+    }
+
+    fn status(&self) -> MailboxStatus {
+        let st = self.inner.state.borrow();
+        let mut s = MailboxStatus {
+            messages: st.records.len() as u32,
+            uidnext: st.uidnext,
+            uidvalidity: st.uidvalidity,
+            highest_modseq: st.highest_modseq,
+            ..Default::default()
+        };
+        for r in &st.records {
+            s.recent += u32::from(r.uid >= st.first_recent_uid);
+            s.unseen += u32::from(r.flags & SystemFlags::SEEN.0 == 0);
+            s.deleted += u32::from(r.flags & SystemFlags::DELETED.0 != 0);
+            s.size += r.virtual_size;
+        }
+        s
+    }
+
+    fn uids(&self) -> Vec<u32> {
+        self.inner
+            .state
+            .borrow()
+            .records
+            .iter()
+            .map(|r| r.uid)
+            .collect()
+    }
+
+    fn uid_at(&self, seq: u32) -> Option<u32> {
+        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
+    }
+
+    fn seq_of(&self, uid: u32) -> Option<u32> {
+        self.inner
+            .state
+            .borrow()
+            .position(uid)
+            .map(|i| i as u32 + 1)
+    }
+
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
+        let st = self.inner.state.borrow();
+        let mut sorted = uids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sorted
+            .into_iter()
+            .filter_map(|u| st.record(u))
+            .map(|r| self.info(&st, r))
+            .collect()
+    }
+
+    fn message(&self, uid: u32) -> Option<MessageInfo> {
+        let st = self.inner.state.borrow();
+        st.record(uid).map(|r| self.info(&st, r))
+    }
+
+    fn messages(&self) -> Vec<MessageInfo> {
+        let st = self.inner.state.borrow();
+        st.records.iter().map(|r| self.info(&st, r)).collect()
+    }
+
+    fn keywords(&self) -> Vec<String> {
+        self.inner.state.borrow().keywords.clone()
+    }
+
+    fn change_counter(&self) -> u64 {
+        self.inner.notifier.counter()
+    }
+
+    async fn wait_for_change(&self, seen: u64) -> u64 {
+        self.inner.notifier.changed_since(seen).await
+    }
+
+    fn changes_since(&self, modseq: u64) -> Changes {
+        let st = self.inner.state.borrow();
+        Changes {
+            highest_modseq: st.highest_modseq,
+            changed: st
+                .records
+                .iter()
+                .filter(|r| r.modseq > modseq)
+                .map(|r| self.info(&st, r))
+                .collect(),
+            expunged: st
+                .expunged
+                .iter()
+                .filter(|&&(_, m)| m > modseq)
+                .map(|&(u, _)| u)
+                .collect(),
+            expunged_complete: modseq >= st.expunge_floor,
+        }
+    }
+
+    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        self.check_gone()?;
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = unix_now();
+        let mut files = Vec::with_capacity(requests.len());
+        let mut recs = Vec::with_capacity(requests.len());
+        for req in requests {
+            if req.message.len() > MAX_MESSAGE_BYTES {
+                return Err(StorageError::MessageTooLarge);
+            }
+            for k in &req.keywords {
+                if !valid_keyword(k) {
+                    return Err(StorageError::BadKeyword(k.clone()));
+                }
+            }
+            let body = dbox_file::to_lf(&req.message);
+            let vsize = dbox_file::virtual_size(&body);
+            let guid = req.guid.unwrap_or_else(|| guid::to_hex(&guid::new_guid()));
+            let internal = req.internal_date.unwrap_or(now);
+            let meta = DboxMetadata {
+                guid: Some(guid.clone()),
+                received: Some(internal),
+                virtual_size: Some(vsize),
+                pop3_uidl: req.pop3_uidl.clone(),
+                pop3_order: req.pop3_order,
+                ..Default::default()
+            };
+            let bytes = dbox_file::encode(&body, &meta, now.max(0) as u64);
+            let body_offset = dbox_file::parse_header(&bytes)
+                .map(|h| h.body_offset as u32)
+                .unwrap_or(0);
+            recs.push((
+                MessageRecord {
+                    uid: 0,
+                    flags: req.flags.0 & SystemFlags(0x1f).0,
+                    keywords: KeywordBits::new(),
+                    modseq: 0,
+                    internal_date: internal,
+                    save_date: now,
+                    physical_size: body.len() as u64,
+                    virtual_size: vsize,
+                    body_offset,
+                    guid,
+                    pop3_uidl: req.pop3_uidl,
+                    pop3_order: req.pop3_order,
+                },
+                req.keywords,
+            ));
+            files.push(bytes);
+        }
+        let dir = self.inner.dir.clone();
+        let temps = blocking::run(move || io::write_temps(&dir, &files)).await?;
+        let slot: AppendSlot = Rc::new(RefCell::new(None));
+        self.inner.pending.borrow_mut().push(PendingAppend {
+            temps,
+            recs,
+            slot: slot.clone(),
+        });
+        let _permit = self
+            .inner
+            .write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+        if let Some(done) = slot.borrow_mut().take() {
+            return done; // committed by an earlier leader's group
+        }
+        let batch = std::mem::take(&mut *self.inner.pending.borrow_mut());
+        let sizes: Vec<usize> = batch.iter().map(|p| p.recs.len()).collect();
+        let mut all_temps = Vec::new();
+        let mut all_recs = Vec::new();
+        let mut slots = Vec::with_capacity(batch.len());
+        for p in batch {
+            all_temps.extend(p.temps);
+            all_recs.extend(p.recs);
+            slots.push(p.slot);
+        }
+        let outcome = match self.check_gone() {
+            Ok(()) => self.link_new_locked(all_temps, all_recs).await,
+            Err(e) => {
+                self.discard_temps(all_temps).await;
+                Err(e)
+            }
+        };
+        match outcome {
+            Ok(uids) => {
+                let mut rest = uids.as_slice();
+                for (slot, n) in slots.iter().zip(sizes) {
+                    let (mine, tail) = rest.split_at(n.min(rest.len()));
+                    *slot.borrow_mut() = Some(Ok(mine.to_vec()));
+                    rest = tail;
+                }
+            }
+            Err(e) => {
+                for s in &slots {
+                    *s.borrow_mut() = Some(Err(error_copy(&e)));
+                }
+            }
+        }
+        let mine = slot.borrow_mut().take();
+        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
+    }
+
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        let _permit = self.lock().await?;
+        let mut entries = Vec::new();
+        let mut result = StoreResult::default();
+        let mut changes = Vec::new();
+        {
+            let st = self.inner.state.borrow();
+            let bits = Self::keyword_bits(&st, keywords, &mut entries)?;
+            result.modseq = st.highest_modseq + 1;
+            for uid in self.sorted_existing(uids) {
+                let Some(r) = st.record(uid) else { continue };
+                if unchanged_since.is_some_and(|u| r.modseq > u) {
+                    result.modified.push(uid);
+                    continue;
+                }
+                let nf = match op {
+                    FlagOp::Add => r.flags | flags.0,
+                    FlagOp::Remove => r.flags & !flags.0,
+                    FlagOp::Replace => flags.0,
+                } & 0x1f;
+                let nk = kw_combine(&r.keywords, &bits, op);
+                if nf != r.flags || nk != r.keywords {
+                    changes.push((uid, nf, nk));
+                    result.changed.push(uid);
+                }
+            }
+            if changes.is_empty() {
+                result.modseq = st.highest_modseq;
+            }
+        }
+        if !changes.is_empty() {
+            entries.push(Entry::Flags {
+                modseq: result.modseq,
+                changes,
+            });
+        }
+        self.commit_locked(entries).await?;
+        Ok(result)
+    }
+
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        let _permit = self.lock().await?;
+        let present = self.sorted_existing(uids);
+        if present.is_empty() {
+            return Ok(present);
+        }
+        let modseq = self.inner.state.borrow().highest_modseq + 1;
+        self.commit_locked(vec![Entry::Expunge {
+            modseq,
+            uids: present.clone(),
+        }])
+        .await?;
+        let dir = self.inner.dir.clone();
+        let gone = present.clone();
+        blocking::run(move || {
+            io::unlink_messages(&dir, &gone);
+            Ok(())
+        })
+        .await?;
+        Ok(present)
+    }
+
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        self.check_gone()?;
+        dest.check_gone()?;
+        let src_uids = self.sorted_existing(uids);
+        let now = unix_now();
+        let recs: Vec<(MessageRecord, Vec<String>)> = {
+            let st = self.inner.state.borrow();
+            src_uids
+                .iter()
+                .filter_map(|&u| st.record(u))
+                .map(|r| {
+                    let info = self.info(&st, r);
+                    let mut rec = r.clone();
+                    rec.save_date = now;
+                    (rec, info.keywords)
+                })
+                .collect()
+        };
+        if recs.is_empty() {
+            return Ok(CopyResult {
+                dest_uidvalidity: dest.status().uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        let (src_dir, dest_dir) = (self.inner.dir.clone(), dest.inner.dir.clone());
+        let linked = src_uids.clone();
+        let temps = blocking::run(move || io::link_temps(&src_dir, &linked, &dest_dir)).await?;
+        let _permit = match dest.lock().await {
+            Ok(p) => p,
+            Err(e) => {
+                dest.discard_temps(temps).await;
+                return Err(e);
+            }
+        };
+        let new_uids = dest.link_new_locked(temps, recs).await?;
+        Ok(CopyResult {
+            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            uid_map: src_uids.into_iter().zip(new_uids).collect(),
+        })
+    }
+
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        if self.same_as(dest) {
+            return Err(StorageError::NotAllowed(self.name().to_string()));
+        }
+        let result = self.copy_to(uids, dest).await?;
+        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
+        self.expunge(&moved).await?;
+        Ok(result)
+    }
+
+    async fn claim_recent(&self) -> Result<Vec<u32>> {
+        let _permit = self.lock().await?;
+        let (recent, uidnext) = {
+            let st = self.inner.state.borrow();
+            let recent: Vec<u32> = st
+                .records
+                .iter()
+                .filter(|r| r.uid >= st.first_recent_uid)
+                .map(|r| r.uid)
+                .collect();
+            (recent, st.uidnext)
+        };
+        if !recent.is_empty() {
+            self.commit_locked(vec![Entry::Recent {
+                first_recent_uid: uidnext,
+            }])
+            .await?;
+        }
+        Ok(recent)
+    }
+
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+        self.check_gone()?;
+        if self.inner.state.borrow().position(uid).is_none() {
+            return Err(StorageError::NoSuchMessage(uid));
+        }
+        let dir = self.inner.dir.clone();
+        match blocking::run(move || io::read_body(&dir, uid)).await {
+            Ok(body) => Ok(dbox_file::to_crlf(&body)),
+            Err(StorageError::NoSuchMessage(_)) => {
+                // Indexed but the file is gone (removed behind our back):
+                // resync so every session sees it expunged.
+                tracing::warn!(dir = %self.inner.dir.display(), uid,
+                    "indexed message file vanished; resyncing the mailbox");
+                let _permit = self.lock().await?;
+                if self.inner.state.borrow().position(uid).is_some() {
+                    self.rebuild_locked(vec![format!("u.{uid} vanished")])
+                        .await?;
+                }
+                Err(StorageError::NoSuchMessage(uid))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
+        let full = self.read_message(uid).await?;
+        let s = (start as usize).min(full.len());
+        let e = s
+            .saturating_add(len.min(usize::MAX as u64) as usize)
+            .min(full.len());
+        Ok(full[s..e].to_vec())
+    }
+}

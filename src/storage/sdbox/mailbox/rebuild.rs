@@ -1,0 +1,156 @@
+//! Building a mailbox's index from the mail files (plus whatever index
+//! state survived, or Dovecot's index on first open). Blocking code: runs
+//! inside `blocking::run` jobs.
+
+use super::OpenReport;
+use crate::storage::error::Result;
+use crate::storage::guid;
+use crate::storage::index::files::{
+    INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot,
+};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
+use crate::storage::index::{Entry, MailboxState};
+use crate::storage::sdbox::dovecot_index::{self, DovecotState};
+use crate::storage::sdbox::io::{self, Journal};
+use crate::storage::sdbox::uidvalidity;
+use std::path::Path;
+
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(super) fn index_bytes(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let log = encode_log_header(&LogHeader::of(state));
+    (
+        encode_snapshot(state, INDEX_MAGIC),
+        log,
+        encode_snapshot(state, STATE_MAGIC),
+    )
+}
+
+/// Write a fresh index for a new, empty mailbox (blocking).
+pub(crate) fn init_index(dir: &Path, control_dir: &Path) -> Result<()> {
+    let uidv = uidvalidity::allocate(control_dir, unix_now() as u32)?;
+    let state = MailboxState::new(uidv, guid::new_guid());
+    let (i, l, s) = index_bytes(&state);
+    io::write_index_files(dir, &i, &l, &s).map(|_| ())
+}
+
+/// Bring `state` in line with the mail files on disk (blocking).
+pub(super) fn reconcile(
+    dir: &Path,
+    state: &mut MailboxState,
+    report: &mut OpenReport,
+) -> Result<()> {
+    let uids = io::list_uids(dir)?;
+    let missing: Vec<u32> = state
+        .records
+        .iter()
+        .map(|r| r.uid)
+        .filter(|u| uids.binary_search(u).is_err())
+        .collect();
+    if !missing.is_empty() {
+        let modseq = state.highest_modseq + 1;
+        state.apply(&Entry::Expunge {
+            modseq,
+            uids: missing.clone(),
+        });
+        report.dropped = missing;
+    }
+    let mut leftovers = Vec::new();
+    let expunged: std::collections::HashSet<u32> = state.expunged.iter().map(|&(u, _)| u).collect();
+    for uid in uids {
+        if state.position(uid).is_some() {
+            continue;
+        }
+        if uid < state.uidnext && expunged.contains(&uid) {
+            // Expunge committed but the unlink never happened (crash).
+            leftovers.push(uid);
+            continue;
+        }
+        match io::read_record(dir, uid, state.highest_modseq + 1) {
+            Ok(rec) => {
+                state.apply(&Entry::Append(rec));
+                report.imported.push(uid);
+            }
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), uid, error = %e, "skipping unreadable mail file")
+            }
+        }
+    }
+    io::unlink_messages(dir, &leftovers);
+    Ok(())
+}
+
+/// Flags, keywords, UIDVALIDITY and GUID from Dovecot's own index, for the
+/// first open of a mailbox Dovecot wrote (blocking).
+fn import_dovecot(dir: &Path) -> Option<DovecotState> {
+    let read = |n: &str| std::fs::read(dir.join(n)).ok();
+    let (i, l, l2) = (
+        read(dovecot_index::INDEX_FILE),
+        read(dovecot_index::LOG_FILE),
+        read(dovecot_index::LOG2_FILE),
+    );
+    dovecot_index::import(i.as_deref(), l.as_deref(), l2.as_deref())
+}
+
+/// Rebuild from whatever state survived plus the mail files, then write all
+/// three index files (blocking). With no tern state at all, Dovecot's index
+/// (if any) supplies what the mail files cannot: flags, keywords,
+/// UIDVALIDITY, UIDNEXT and the mailbox GUID.
+pub(super) fn rebuild(
+    dir: &Path,
+    control_dir: &Path,
+    prior: Option<MailboxState>,
+    first_open: bool,
+    mut report: OpenReport,
+) -> Result<(MailboxState, Journal, OpenReport)> {
+    let mut dovecot = None;
+    let mut state = match prior {
+        Some(s) => s,
+        None => {
+            dovecot = if first_open {
+                import_dovecot(dir)
+            } else {
+                None
+            };
+            match &dovecot {
+                Some(d) => {
+                    let mut s = MailboxState::new(
+                        d.uidvalidity,
+                        d.mailbox_guid.unwrap_or_else(guid::new_guid),
+                    );
+                    s.uidnext = d.next_uid;
+                    s.keywords = d.keywords.iter().take(MAX_KEYWORDS).cloned().collect();
+                    s
+                }
+                None => {
+                    let uidv = uidvalidity::allocate(control_dir, unix_now() as u32)?;
+                    MailboxState::new(uidv, guid::new_guid())
+                }
+            }
+        }
+    };
+    reconcile(dir, &mut state, &mut report)?;
+    if let Some(d) = dovecot {
+        for rec in &mut state.records {
+            if let Some((flags, kws)) = d.messages.get(&rec.uid) {
+                rec.flags = flags & 0x1f;
+                for &k in kws.iter().filter(|&&k| k < MAX_KEYWORDS) {
+                    kw_set(&mut rec.keywords, k, true);
+                }
+            }
+        }
+        report
+            .problems
+            .push("imported flags and keywords from Dovecot's index".into());
+    }
+    state.generation += 1;
+    report.rebuilt = true;
+    let (i, l, s) = index_bytes(&state);
+    let journal = io::write_index_files(dir, &i, &l, &s)?;
+    Ok((state, journal, report))
+}

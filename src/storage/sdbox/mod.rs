@@ -1,0 +1,32 @@
+//! The sdbox backend: Dovecot's single-dbox layout and file format.
+
+pub mod dbox_file;
+pub mod dovecot_export;
+pub mod dovecot_index;
+pub mod io;
+pub mod layout;
+pub mod mailbox;
+pub mod store;
+pub mod subscriptions;
+pub mod uidvalidity;
+
+pub use mailbox::{OpenReport, SdboxMailbox};
+pub use store::{SdboxRegistry, SdboxStore};
+
+#[cfg(test)]
+mod tests;
+
+/// A fresh, unique directory for a test.
+#[cfg(test)]
+pub(crate) fn test_dir(tag: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "tern-storage-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

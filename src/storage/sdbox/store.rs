@@ -1,0 +1,423 @@
+//! A user's sdbox mail store: mailbox tree operations, subscriptions,
+//! special-use attributes, and opening shared mailbox views.
+
+use super::io;
+use super::layout::{self, Layout};
+use super::mailbox::{self, MailboxShared, SdboxMailbox};
+use super::subscriptions;
+use crate::storage::blocking;
+use crate::storage::cache::MailboxRegistry;
+use crate::storage::error::{Result, StorageError};
+use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
+use crate::storage::name::MailboxName;
+use crate::storage::traits::MailStore;
+use crate::storage::types::{MailboxInfo, SpecialUse};
+use std::fs;
+use std::path::Path;
+use std::rc::Rc;
+
+/// The shard's cache of open sdbox mailboxes.
+pub type SdboxRegistry = MailboxRegistry<MailboxShared>;
+
+/// tern's own file for special-use attributes: `<attribute>\t<name>` lines.
+pub const SPECIAL_USE_FILE: &str = "tern.special-use";
+
+pub struct SdboxStore {
+    layout: Layout,
+    registry: Rc<SdboxRegistry>,
+}
+
+fn unsupported(what: &str) -> StorageError {
+    StorageError::Internal(format!("sdbox: mail_location {what} is not supported yet"))
+}
+
+impl SdboxStore {
+    /// Open a user's store, creating the root, `mailboxes/` and INBOX if
+    /// needed (as Dovecot does at first login).
+    pub async fn open(location: &MailLocation, registry: Rc<SdboxRegistry>) -> Result<Self> {
+        if location.format != MailFormat::Sdbox {
+            return Err(unsupported("formats other than sdbox"));
+        }
+        if location.alt.is_some() {
+            return Err(unsupported("ALT="));
+        }
+        if location.index != IndexLocation::Beside || location.index_private.is_some() {
+            return Err(unsupported("INDEX= / INDEXPVT="));
+        }
+        if !matches!(location.layout, LocLayout::Default | LocLayout::Fs) {
+            return Err(unsupported("LAYOUT other than fs"));
+        }
+        let layout = Layout {
+            root: location.root.clone(),
+            control: location.control_dir().to_path_buf(),
+            mailboxes_dirname: location
+                .mailboxdir
+                .clone()
+                .unwrap_or_else(|| layout::MAILBOXES_DIR.into()),
+            mails_dirname: location
+                .dirname
+                .clone()
+                .unwrap_or_else(|| layout::MAILS_DIR.into()),
+            utf8_names: location.utf8_names,
+        };
+        let inbox = layout.mails_dir(&MailboxName::inbox());
+        let l = layout.clone();
+        blocking::run(move || {
+            let mk = |p: &Path| create_dir_0700(p);
+            mk(&l.root)?;
+            mk(&l.control)?;
+            mk(&l.mailboxes_root())?;
+            if !inbox.exists() {
+                create_mailbox_dirs(&l, &inbox)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(SdboxStore { layout, registry })
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+}
+
+fn create_dir_0700(p: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(p)
+        .map_err(|e| StorageError::io(p, e))
+}
+
+/// mkdir `…/<name>/dbox-Mails` and write an empty index (blocking).
+fn create_mailbox_dirs(layout: &Layout, mails_dir: &Path) -> Result<()> {
+    let Some(parent) = mails_dir.parent() else {
+        return Err(StorageError::Internal(
+            "mail directory without parent".into(),
+        ));
+    };
+    create_dir_0700(parent)?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(mails_dir)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    StorageError::AlreadyExists(mails_dir.display().to_string())
+                } else {
+                    StorageError::io(mails_dir, e)
+                }
+            })?;
+    }
+    mailbox::init_index(mails_dir, &layout.control)?;
+    io::sync_dir(parent)?;
+    if let Some(gp) = parent.parent() {
+        io::sync_dir(gp)?;
+    }
+    Ok(())
+}
+
+fn read_subscriptions(control: &Path) -> Result<Vec<MailboxName>> {
+    let p = control.join(subscriptions::FILE_NAME);
+    match fs::read(&p) {
+        Ok(b) => Ok(subscriptions::parse(&b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(StorageError::io(&p, e)),
+    }
+}
+
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(format!(".{name}.tern-tmp.{}", std::process::id()));
+    let dest = dir.join(name);
+    let r = fs::write(&tmp, bytes)
+        .and_then(|_| fs::File::open(&tmp).and_then(|f| f.sync_all()))
+        .and_then(|_| fs::rename(&tmp, &dest));
+    if let Err(e) = r {
+        let _ = fs::remove_file(&tmp);
+        return Err(StorageError::io(&dest, e));
+    }
+    io::sync_dir(dir)
+}
+
+fn read_special_use(control: &Path) -> Result<Vec<(SpecialUse, MailboxName)>> {
+    let p = control.join(SPECIAL_USE_FILE);
+    let text = match fs::read(&p) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StorageError::io(&p, e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (a, n) = l.split_once('\t')?;
+            Some((SpecialUse::parse(a)?, MailboxName::new(n).ok()?))
+        })
+        .collect())
+}
+
+fn write_special_use(control: &Path, entries: &[(SpecialUse, MailboxName)]) -> Result<()> {
+    let mut text = String::new();
+    for (u, n) in entries {
+        text.push_str(u.as_str());
+        text.push('\t');
+        text.push_str(n.as_str());
+        text.push('\n');
+    }
+    write_atomically(control, SPECIAL_USE_FILE, text.as_bytes())
+}
+
+impl MailStore for SdboxStore {
+    type Mailbox = SdboxMailbox;
+
+    async fn list(&self) -> Result<Vec<MailboxInfo>> {
+        let l = self.layout.clone();
+        blocking::run(move || {
+            let dirs = l.list()?;
+            let subs = read_subscriptions(&l.control)?;
+            let uses = read_special_use(&l.control)?;
+            Ok(dirs
+                .into_iter()
+                .map(|d| MailboxInfo {
+                    subscribed: subs.contains(&d.name),
+                    special_use: uses.iter().find(|(_, n)| *n == d.name).map(|(u, _)| *u),
+                    name: d.name,
+                    selectable: d.selectable,
+                    has_children: d.has_children,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn create(&self, name: &MailboxName) -> Result<()> {
+        self.layout.check_name(name)?;
+        let l = self.layout.clone();
+        let mails = l.mails_dir(name);
+        let shown = name.to_string();
+        blocking::run(move || {
+            create_mailbox_dirs(&l, &mails).map_err(|e| match e {
+                StorageError::AlreadyExists(_) => StorageError::AlreadyExists(shown),
+                other => other,
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, name: &MailboxName) -> Result<()> {
+        if name.is_inbox() {
+            return Err(StorageError::NotAllowed(name.to_string()));
+        }
+        let l = self.layout.clone();
+        let mbox_dir = l.mailbox_dir(name);
+        let mails = l.mails_dir(name);
+        // Let in-flight changes finish, then make every holder stop.
+        let open = self.registry.cached_under(&mails);
+        let mut permits = Vec::with_capacity(open.len());
+        for mb in &open {
+            permits.push(mb.quiesce().await?);
+        }
+        self.registry.evict_under(&mails);
+        let shown = name.to_string();
+        let name = name.clone();
+        blocking::run(move || {
+            let (selectable, children) = layout::inspect(&mbox_dir, &l.mails_dirname);
+            if !mbox_dir.is_dir() {
+                return Err(StorageError::NoSuchMailbox(shown));
+            }
+            let target = if children {
+                if !selectable {
+                    // A \NoSelect parent with children: nothing to delete.
+                    return Err(StorageError::NotAllowed(shown));
+                }
+                mails
+            } else {
+                mbox_dir.clone()
+            };
+            fs::remove_dir_all(&target).map_err(|e| StorageError::io(&target, e))?;
+            if let Some(p) = target.parent() {
+                io::sync_dir(p)?;
+            }
+            let uses = read_special_use(&l.control)?;
+            if uses.iter().any(|(_, n)| *n == name) {
+                let kept: Vec<_> = uses.into_iter().filter(|(_, n)| *n != name).collect();
+                write_special_use(&l.control, &kept)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
+        self.layout.check_name(to)?;
+        if to.is_within(from) || to.is_inbox() {
+            return Err(StorageError::NotAllowed(to.to_string()));
+        }
+        let l = self.layout.clone();
+        let (from_dir, to_dir) = (l.mailbox_dir(from), l.mailbox_dir(to));
+        let (from_mails, to_mails) = (l.mails_dir(from), l.mails_dir(to));
+        let inbox = from.is_inbox();
+        let evict = if inbox {
+            from_mails.clone()
+        } else {
+            from_dir.clone()
+        };
+        let (from_s, to_s) = (from.to_string(), to.to_string());
+        let (from_name, to_name) = (from.clone(), to.clone());
+        // No change may land half in the old and half in the new place:
+        // hold off writers of every open mailbox that moves.
+        let open = self.registry.cached_under(&evict);
+        let mut permits = Vec::with_capacity(open.len());
+        for mb in &open {
+            permits.push(mb.quiesce().await?);
+        }
+        let result = blocking::run(move || {
+            let exists = if inbox {
+                from_mails.is_dir()
+            } else {
+                from_dir.is_dir()
+            };
+            if !exists {
+                return Err(StorageError::NoSuchMailbox(from_s));
+            }
+            if to_dir.exists() && (!inbox || to_mails.exists()) {
+                return Err(StorageError::AlreadyExists(to_s));
+            }
+            let Some(parent) = to_dir.parent() else {
+                return Err(StorageError::Internal("mailbox without parent".into()));
+            };
+            create_dir_0700(parent)?;
+            if inbox {
+                // RFC 9051 §6.3.6: INBOX's messages move, INBOX stays (empty).
+                create_dir_0700(&to_dir)?;
+                fs::rename(&from_mails, &to_mails).map_err(|e| StorageError::io(&to_mails, e))?;
+                io::sync_dir(&to_dir)?;
+                create_mailbox_dirs(&l, &from_mails)?;
+            } else {
+                fs::rename(&from_dir, &to_dir).map_err(|e| StorageError::io(&to_dir, e))?;
+                io::sync_dir(parent)?;
+                if let Some(p) = from_dir.parent() {
+                    io::sync_dir(p)?;
+                }
+            }
+            // Special-use is an attribute of the mailbox: it moves along.
+            let uses = read_special_use(&l.control)?;
+            let moved: Vec<(SpecialUse, MailboxName)> = uses
+                .iter()
+                .map(|(u, n)| {
+                    let follows = if inbox {
+                        n == &from_name
+                    } else {
+                        n.is_within(&from_name)
+                    };
+                    let renamed = follows
+                        .then(|| {
+                            MailboxName::new(&format!(
+                                "{}{}",
+                                to_name,
+                                &n.as_str()[from_name.as_str().len()..]
+                            ))
+                            .ok()
+                        })
+                        .flatten();
+                    (*u, renamed.unwrap_or_else(|| n.clone()))
+                })
+                .collect();
+            if moved != uses {
+                write_special_use(&l.control, &moved)?;
+            }
+            Ok(())
+        })
+        .await;
+        if result.is_ok() {
+            // Sessions holding the old view learn it is gone.
+            self.registry.evict_under(&evict);
+        }
+        result
+    }
+
+    async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
+        let control = self.layout.control.clone();
+        blocking::run(move || read_subscriptions(&control)).await
+    }
+
+    async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
+        let control = self.layout.control.clone();
+        let name = name.clone();
+        blocking::run(move || {
+            let mut subs = read_subscriptions(&control)?;
+            let present = subs.contains(&name);
+            if present == subscribed {
+                return Ok(());
+            }
+            if subscribed {
+                subs.push(name);
+            } else {
+                subs.retain(|n| *n != name);
+            }
+            write_atomically(
+                &control,
+                subscriptions::FILE_NAME,
+                &subscriptions::format(&subs),
+            )
+        })
+        .await
+    }
+
+    async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
+        let control = self.layout.control.clone();
+        let name = name.clone();
+        blocking::run(move || {
+            let mut uses = read_special_use(&control)?;
+            uses.retain(|(_, n)| *n != name);
+            if let Some(u) = usage {
+                uses.push((u, name));
+            }
+            write_special_use(&control, &uses)
+        })
+        .await
+    }
+
+    async fn open(&self, name: &MailboxName) -> Result<SdboxMailbox> {
+        self.layout.check_name(name)?;
+        let mails = self.layout.mails_dir(name);
+        if let Some(shared) = self.registry.get(&mails) {
+            return Ok(SdboxMailbox::new(shared));
+        }
+        let gate = self.registry.gate(&mails);
+        let result = self.open_gated(name, &mails, &gate).await;
+        self.registry.release_gate(&mails, gate);
+        result.map(SdboxMailbox::new)
+    }
+}
+
+impl SdboxStore {
+    async fn open_gated(
+        &self,
+        name: &MailboxName,
+        mails: &Path,
+        gate: &glommio::sync::Semaphore,
+    ) -> Result<Rc<MailboxShared>> {
+        let _permit = gate
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("open gate closed".into()))?;
+        if let Some(shared) = self.registry.get(mails) {
+            return Ok(shared);
+        }
+        let probe = mails.to_path_buf();
+        let exists = blocking::run(move || Ok(probe.is_dir())).await?;
+        if !exists {
+            return Err(StorageError::NoSuchMailbox(name.to_string()));
+        }
+        let shared = MailboxShared::open(
+            mails.to_path_buf(),
+            self.layout.control.clone(),
+            name.clone(),
+        )
+        .await?;
+        self.registry.insert(mails.to_path_buf(), shared.clone());
+        Ok(shared)
+    }
+}

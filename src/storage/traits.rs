@@ -1,0 +1,85 @@
+//! The interfaces protocols drive. sdbox implements them now; Maildir and
+//! mbox will implement the same traits.
+//!
+//! Futures are deliberately `!Send`: a user's mailboxes live on one shard and
+//! share `Rc` state, so `async fn` in traits is used without Send bounds.
+#![allow(async_fn_in_trait)]
+
+use super::error::Result;
+use super::guid::Guid;
+use super::name::MailboxName;
+use super::types::{
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
+    SpecialUse, StoreResult, SystemFlags,
+};
+
+/// One user's mail store.
+pub trait MailStore {
+    type Mailbox: Mailbox;
+
+    /// Every mailbox, including `\NoSelect` parents, sorted by name.
+    async fn list(&self) -> Result<Vec<MailboxInfo>>;
+    /// Create a mailbox (parents are created as `\NoSelect` as needed).
+    async fn create(&self, name: &MailboxName) -> Result<()>;
+    /// Delete a mailbox and its messages. A mailbox with children becomes
+    /// `\NoSelect`. INBOX cannot be deleted.
+    async fn delete(&self, name: &MailboxName) -> Result<()>;
+    /// Rename a mailbox with its children. Renaming INBOX moves its messages
+    /// to the new name and leaves an empty INBOX (RFC 9051 §6.3.6).
+    async fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()>;
+    async fn subscriptions(&self) -> Result<Vec<MailboxName>>;
+    async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()>;
+    async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()>;
+    /// Open (or share the already open) mailbox view.
+    async fn open(&self, name: &MailboxName) -> Result<Self::Mailbox>;
+}
+
+/// A shared, live view of one mailbox. Clones share the same state; changes
+/// by any holder are visible to all at once (and announced via
+/// [`Mailbox::change_counter`] / [`Mailbox::wait_for_change`]).
+pub trait Mailbox: Clone {
+    fn name(&self) -> MailboxName;
+    fn guid(&self) -> Guid;
+    fn status(&self) -> MailboxStatus;
+    /// Current UIDs in ascending order (sequence number = index + 1).
+    fn uids(&self) -> Vec<u32>;
+    /// UID of sequence number `seq` (1-based) in the current view.
+    fn uid_at(&self, seq: u32) -> Option<u32>;
+    /// Sequence number (1-based) of `uid` in the current view.
+    fn seq_of(&self, uid: u32) -> Option<u32>;
+    fn message(&self, uid: u32) -> Option<MessageInfo>;
+    /// The listed UIDs that exist, in UID order (FETCH of a set).
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo>;
+    /// All messages in UID order.
+    fn messages(&self) -> Vec<MessageInfo>;
+    /// Keywords defined in this mailbox (for FLAGS / PERMANENTFLAGS).
+    fn keywords(&self) -> Vec<String>;
+    /// Increases on every committed change.
+    fn change_counter(&self) -> u64;
+    /// Resolves once the counter differs from `seen` (IDLE).
+    async fn wait_for_change(&self, seen: u64) -> u64;
+    fn changes_since(&self, modseq: u64) -> Changes;
+
+    /// Append messages; returns their UIDs. All share one durable commit.
+    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>>;
+    /// Change flags and keywords. `unchanged_since` is CONDSTORE's modifier.
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult>;
+    /// Expunge the given UIDs (those that exist); returns the expunged UIDs.
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>>;
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult>;
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult>;
+    /// Take `\Recent` for this session (IMAP4rev1): returns the recent UIDs
+    /// and clears them for everyone else.
+    async fn claim_recent(&self) -> Result<Vec<u32>>;
+    /// The message in wire form (CRLF), `virtual_size` bytes.
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>>;
+    /// A byte range of the wire form (BODY[]<start.len>).
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>>;
+}
