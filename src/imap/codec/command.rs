@@ -681,3 +681,7 @@ fn thread(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
         criteria: search_keys(c)?,
     })
 }
+
+#[cfg(test)]
+#[path = "command_tests.rs"]
+mod tests;

@@ -370,6 +370,12 @@ impl<'a> Cursor<'a> {
 
     /// `date`: date-text or a quoted date-text (`1-Feb-2024`).
     pub fn date(&mut self) -> PResult<ImapDate> {
+        let start = self.pos;
+        self.date_inner()
+            .or_else(|_| self.fail_at(start, ParseErrorKind::InvalidDate))
+    }
+
+    fn date_inner(&mut self) -> PResult<ImapDate> {
         let quoted = self.eat(b'"');
         let start = self.pos;
         let day = self.number()?;
@@ -416,6 +422,12 @@ impl<'a> Cursor<'a> {
 
     /// `"dd-Mon-yyyy hh:mm:ss +zzzz"` (day may be space-padded).
     pub fn date_time(&mut self) -> PResult<ImapDateTime> {
+        let start = self.pos;
+        self.date_time_inner()
+            .or_else(|_| self.fail_at(start, ParseErrorKind::InvalidDate))
+    }
+
+    fn date_time_inner(&mut self) -> PResult<ImapDateTime> {
         let start = self.pos;
         self.expect(b'"', "date-time")?;
         self.eat(b' ');
