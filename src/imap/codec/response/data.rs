@@ -90,6 +90,17 @@ pub struct ThreadNode {
     pub children: Vec<ThreadNode>,
 }
 
+/// Dropping iteratively: a long reply chain is a deep tree, and the
+/// derived recursive drop would overflow the stack.
+impl Drop for ThreadNode {
+    fn drop(&mut self) {
+        let mut pending = std::mem::take(&mut self.children);
+        while let Some(mut node) = pending.pop() {
+            pending.append(&mut node.children);
+        }
+    }
+}
+
 /// An item of an ESEARCH response (RFC 4731).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ESearchItem {
@@ -439,3 +450,219 @@ pub fn write_continuation_base64(out: &mut Vec<u8>, challenge: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(d: &Data, utf8: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        d.encode(&mut out, EncodeOptions { utf8 });
+        out
+    }
+
+    fn atom(s: &str) -> Atom {
+        Atom::try_from(s).unwrap()
+    }
+
+    fn node(id: u32, children: Vec<ThreadNode>) -> ThreadNode {
+        ThreadNode {
+            id: Some(id),
+            children,
+        }
+    }
+
+    #[test]
+    fn simple_data() {
+        let cases: Vec<(Data, &[u8])> = vec![
+            (Data::Exists(23), b"* 23 EXISTS\r\n"),
+            (Data::Recent(0), b"* 0 RECENT\r\n"),
+            (Data::Expunge(3), b"* 3 EXPUNGE\r\n"),
+            (
+                Data::Capability(vec![atom("IMAP4rev2"), atom("IMAP4rev1"), atom("LITERAL+")]),
+                b"* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL+\r\n",
+            ),
+            (
+                Data::Flags(vec![Flag::Answered, Flag::Keyword(atom("$Junk"))]),
+                b"* FLAGS (\\Answered $Junk)\r\n",
+            ),
+            (
+                Data::Vanished {
+                    earlier: true,
+                    uids: SequenceSet::from_numbers(&[41, 43, 44, 45]).unwrap(),
+                },
+                b"* VANISHED (EARLIER) 41,43:45\r\n",
+            ),
+            (
+                Data::Vanished {
+                    earlier: false,
+                    uids: SequenceSet::from_numbers(&[7]).unwrap(),
+                },
+                b"* VANISHED 7\r\n",
+            ),
+            (
+                Data::Search {
+                    ids: vec![2, 84, 882],
+                    modseq: Some(917162500),
+                },
+                b"* SEARCH 2 84 882 (MODSEQ 917162500)\r\n",
+            ),
+            (
+                Data::Search {
+                    ids: vec![],
+                    modseq: None,
+                },
+                b"* SEARCH\r\n",
+            ),
+            (
+                Data::Sort {
+                    ids: vec![5, 3],
+                    modseq: None,
+                },
+                b"* SORT 5 3\r\n",
+            ),
+            (
+                Data::ESearch {
+                    tag: Tag::try_from("A282").ok(),
+                    uid: true,
+                    items: vec![
+                        ESearchItem::Min(2),
+                        ESearchItem::Count(3),
+                        ESearchItem::All(SequenceSet::from_numbers(&[2, 10, 11]).unwrap()),
+                        ESearchItem::ModSeq(5),
+                    ],
+                },
+                b"* ESEARCH (TAG \"A282\") UID MIN 2 COUNT 3 ALL 2,10:11 MODSEQ 5\r\n",
+            ),
+            (
+                Data::ESearch {
+                    tag: None,
+                    uid: false,
+                    items: vec![],
+                },
+                b"* ESEARCH\r\n",
+            ),
+            (
+                Data::Enabled(vec![atom("CONDSTORE")]),
+                b"* ENABLED CONDSTORE\r\n",
+            ),
+            (Data::Enabled(vec![]), b"* ENABLED\r\n"),
+            (Data::Id(None), b"* ID NIL\r\n"),
+            (
+                Data::Id(Some(vec![("name".into(), Some("tern".into())), ("os".into(), None)])),
+                b"* ID (\"name\" \"tern\" \"os\" NIL)\r\n",
+            ),
+            (
+                Data::Namespace {
+                    personal: vec![NamespaceDescription {
+                        prefix: vec![],
+                        delimiter: Some(b'/'),
+                    }],
+                    other: vec![],
+                    shared: vec![NamespaceDescription {
+                        prefix: b"Public\\".to_vec(),
+                        delimiter: Some(b'\\'),
+                    }],
+                },
+                b"* NAMESPACE ((\"\" \"/\")) NIL ((\"Public\\\\\" \"\\\\\"))\r\n",
+            ),
+            (
+                Data::Status {
+                    mailbox: Mailbox::from("blurdybloop"),
+                    items: vec![(StatusItem::Messages, 231), (StatusItem::Size, 44_000_000_000)],
+                },
+                b"* STATUS blurdybloop (MESSAGES 231 SIZE 44000000000)\r\n",
+            ),
+        ];
+        for (data, want) in cases {
+            assert_eq!(
+                String::from_utf8_lossy(&enc(&data, false)),
+                String::from_utf8_lossy(want),
+                "{data:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_responses() {
+        let l = ListResponse {
+            attributes: vec![MailboxAttribute::HasNoChildren, MailboxAttribute::Drafts],
+            delimiter: Some(b'/'),
+            mailbox: Mailbox::from("Entwürfe"),
+            extended: vec![],
+        };
+        assert_eq!(
+            enc(&Data::List(l.clone()), true),
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" \"Entwürfe\"\r\n".as_bytes()
+        );
+        assert_eq!(
+            enc(&Data::List(l), false),
+            "* LIST (\\HasNoChildren \\Drafts) \"/\" {9}\r\nEntwürfe\r\n".as_bytes()
+        );
+        let l = ListResponse {
+            attributes: vec![MailboxAttribute::NonExistent],
+            delimiter: None,
+            mailbox: Mailbox::from("Foo"),
+            extended: vec![
+                ListExtendedItem::ChildInfo(vec![atom("SUBSCRIBED")]),
+                ListExtendedItem::OldName(Mailbox::from("Old Foo")),
+            ],
+        };
+        assert_eq!(
+            enc(&Data::List(l), false),
+            b"* LIST (\\NonExistent) NIL Foo (\"CHILDINFO\" (\"SUBSCRIBED\") \"OLDNAME\" (\"Old Foo\"))\r\n"
+        );
+        let l = ListResponse {
+            attributes: vec![],
+            delimiter: Some(b'.'),
+            mailbox: Mailbox::Inbox,
+            extended: vec![],
+        };
+        assert_eq!(enc(&Data::Lsub(l), false), b"* LSUB () \".\" INBOX\r\n");
+    }
+
+    #[test]
+    fn threads() {
+        // RFC 5256 example: (2)(3 6 (4 23)(44 7 96))
+        let roots = vec![
+            node(2, vec![]),
+            node(
+                3,
+                vec![node(
+                    6,
+                    vec![node(4, vec![node(23, vec![])]), node(44, vec![node(7, vec![node(96, vec![])])])],
+                )],
+            ),
+        ];
+        assert_eq!(
+            enc(&Data::Thread(roots), false),
+            b"* THREAD (2)(3 6 (4 23)(44 7 96))\r\n"
+        );
+        let missing_parent = vec![ThreadNode {
+            id: None,
+            children: vec![node(3, vec![]), node(5, vec![])],
+        }];
+        assert_eq!(
+            enc(&Data::Thread(missing_parent), false),
+            b"* THREAD ((3)(5))\r\n"
+        );
+        assert_eq!(enc(&Data::Thread(vec![]), false), b"* THREAD\r\n");
+        // A 100,000-message reply chain must not overflow the stack.
+        let mut chain = node(100_000, vec![]);
+        for id in (1..100_000).rev() {
+            chain = node(id, vec![chain]);
+        }
+        let out = enc(&Data::Thread(vec![chain]), false);
+        assert!(out.starts_with(b"* THREAD (1 2 3 "));
+        assert!(out.ends_with(b" 99999 100000)\r\n"));
+    }
+
+    #[test]
+    fn continuations() {
+        let mut out = Vec::new();
+        write_continuation(&mut out, "");
+        write_continuation(&mut out, "Ready\r\nfor more");
+        write_continuation_base64(&mut out, b"\0a");
+        assert_eq!(out, b"+ \r\n+ Ready  for more\r\n+ AGE=\r\n");
+    }
+}
