@@ -11,6 +11,7 @@
 
 pub mod base64;
 pub mod command;
+pub mod encode;
 pub mod framing;
 mod parse;
 pub mod response;

@@ -33,6 +33,12 @@ impl ImapDate {
     pub fn day(&self) -> u8 {
         self.day
     }
+
+    /// Wire form for SEARCH: `1-Feb-2024`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let month = MONTHS[usize::from(self.month - 1)];
+        out.extend_from_slice(format!("{}-{}-{:04}", self.day, month, self.year).as_bytes());
+    }
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
