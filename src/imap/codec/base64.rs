@@ -36,7 +36,7 @@ fn value(b: u8) -> Option<u32> {
 /// Decodes padded base64; `None` on any invalid byte, bad length or bad
 /// padding.
 pub fn decode(input: &[u8]) -> Option<Vec<u8>> {
-    if input.len() % 4 != 0 {
+    if !input.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(input.len() / 4 * 3);

@@ -98,7 +98,10 @@ fn login_forms() {
     assert!(!format!("{:?}", body("t1 LOGIN u secretpw\r\n")).contains("secretpw"));
     assert_eq!(err("t1 LOGIN fred\r\n").tag, tag());
     assert_eq!(err("t1 LOGIN fred \"unterminated\r\n").tag, tag());
-    assert_eq!(err("t1 LOGIN {9}\r\nfred x\r\n").kind, ParseErrorKind::Incomplete);
+    assert_eq!(
+        err("t1 LOGIN {9}\r\nfred x\r\n").kind,
+        ParseErrorKind::Incomplete
+    );
 }
 
 #[test]
@@ -134,9 +137,15 @@ fn authenticate_forms() {
         parse_authenticate_data(b"dGVzdA==\r\n"),
         Ok(AuthenticateData::Response(Secret::new(b"test".to_vec())))
     );
-    assert_eq!(parse_authenticate_data(b"*\r\n"), Ok(AuthenticateData::Cancel));
+    assert_eq!(
+        parse_authenticate_data(b"*\r\n"),
+        Ok(AuthenticateData::Cancel)
+    );
     assert!(parse_authenticate_data(b"###\r\n").is_err());
-    assert_eq!(parse_authenticate_data(b"\r\n"), Ok(AuthenticateData::Response(Secret::new(vec![]))));
+    assert_eq!(
+        parse_authenticate_data(b"\r\n"),
+        Ok(AuthenticateData::Response(Secret::new(vec![])))
+    );
     assert!(parse_idle_done(b"done\r\n").is_ok());
     assert!(parse_idle_done(b"DONE x\r\n").is_err());
 }
@@ -189,7 +198,9 @@ fn select_examine_params() {
         }
     );
     assert_eq!(
-        body("t1 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:5 10:14)))\r\n"),
+        body(
+            "t1 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:5 10:14)))\r\n"
+        ),
         CommandBody::Select {
             mailbox: Mailbox::Inbox,
             params: SelectParams {
@@ -197,18 +208,51 @@ fn select_examine_params() {
                 qresync: Some(QResync {
                     uid_validity: 67890007,
                     modseq: 20050715194045000,
-                    known_uids: Some(set(&[(nz(41), nz(41)), (nz(43), nz(211)), (nz(214), nz(541))])),
+                    known_uids: Some(set(&[
+                        (nz(41), nz(41)),
+                        (nz(43), nz(211)),
+                        (nz(214), nz(541))
+                    ])),
                     seq_match: Some((set(&[(nz(1), nz(5))]), set(&[(nz(10), nz(14))]))),
                 })
             }
         }
     );
     let b = body("t1 SELECT x (QRESYNC (1 2))\r\n");
-    assert!(matches!(b, CommandBody::Select { params: SelectParams { qresync: Some(QResync { known_uids: None, seq_match: None, .. }), .. }, .. }));
+    assert!(matches!(
+        b,
+        CommandBody::Select {
+            params: SelectParams {
+                qresync: Some(QResync {
+                    known_uids: None,
+                    seq_match: None,
+                    ..
+                }),
+                ..
+            },
+            ..
+        }
+    ));
     let b = body("t1 SELECT x (QRESYNC (1 2 (1 2)))\r\n");
-    assert!(matches!(b, CommandBody::Select { params: SelectParams { qresync: Some(QResync { known_uids: None, seq_match: Some(_), .. }), .. }, .. }));
+    assert!(matches!(
+        b,
+        CommandBody::Select {
+            params: SelectParams {
+                qresync: Some(QResync {
+                    known_uids: None,
+                    seq_match: Some(_),
+                    ..
+                }),
+                ..
+            },
+            ..
+        }
+    ));
     assert_eq!(err("t1 SELECT x (FOO)\r\n").tag, tag());
-    assert_eq!(err("t1 SELECT x (QRESYNC (0 2))\r\n").kind, ParseErrorKind::InvalidNumber);
+    assert_eq!(
+        err("t1 SELECT x (QRESYNC (0 2))\r\n").kind,
+        ParseErrorKind::InvalidNumber
+    );
     assert_eq!(err("t1 SELECT\r\n").tag, tag());
 }
 
@@ -228,7 +272,12 @@ fn mailbox_management() {
             special_use: vec![]
         }
     );
-    assert_eq!(body("t1 DELETE x\r\n"), CommandBody::Delete { mailbox: Mailbox::from("x") });
+    assert_eq!(
+        body("t1 DELETE x\r\n"),
+        CommandBody::Delete {
+            mailbox: Mailbox::from("x")
+        }
+    );
     assert_eq!(
         body("t1 RENAME INBOX \"old mail\"\r\n"),
         CommandBody::Rename {
@@ -236,10 +285,23 @@ fn mailbox_management() {
             to: Mailbox::from("old mail")
         }
     );
-    assert_eq!(body("t1 SUBSCRIBE x\r\n"), CommandBody::Subscribe { mailbox: Mailbox::from("x") });
-    assert_eq!(body("t1 UNSUBSCRIBE x\r\n"), CommandBody::Unsubscribe { mailbox: Mailbox::from("x") });
+    assert_eq!(
+        body("t1 SUBSCRIBE x\r\n"),
+        CommandBody::Subscribe {
+            mailbox: Mailbox::from("x")
+        }
+    );
+    assert_eq!(
+        body("t1 UNSUBSCRIBE x\r\n"),
+        CommandBody::Unsubscribe {
+            mailbox: Mailbox::from("x")
+        }
+    );
     assert_eq!(err("t1 RENAME x\r\n").tag, tag());
-    assert_eq!(err("t1 CREATE x (FOO (\\Drafts))\r\n").kind, ParseErrorKind::Expected("USE"));
+    assert_eq!(
+        err("t1 CREATE x (FOO (\\Drafts))\r\n").kind,
+        ParseErrorKind::Expected("USE")
+    );
     // 8-bit (UTF-8) mailbox names are kept as bytes.
     assert_eq!(
         body("t1 CREATE \"Entwürfe\"\r\n"),
@@ -262,9 +324,14 @@ fn list_forms() {
         }
     );
     assert_eq!(
-        body("t1 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX% \"Other/*\") RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n"),
+        body(
+            "t1 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX% \"Other/*\") RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n"
+        ),
         CommandBody::List {
-            selection: vec![ListSelectOption::Subscribed, ListSelectOption::RecursiveMatch],
+            selection: vec![
+                ListSelectOption::Subscribed,
+                ListSelectOption::RecursiveMatch
+            ],
             reference: Mailbox::from(""),
             patterns: vec![b"INBOX%".to_vec(), b"Other/*".to_vec()],
             return_options: vec![
@@ -284,7 +351,9 @@ fn list_forms() {
         }
     );
     let b = body("t1 LIST (REMOTE SPECIAL-USE X-FOO) \"\" %\r\n");
-    assert!(matches!(b, CommandBody::List { selection, .. } if selection.len() == 3 && selection[2] == ListSelectOption::Other(atom("X-FOO"))));
+    assert!(
+        matches!(b, CommandBody::List { selection, .. } if selection.len() == 3 && selection[2] == ListSelectOption::Other(atom("X-FOO")))
+    );
     assert_eq!(
         body("t1 LSUB \"#news.\" \"comp.mail.*\"\r\n"),
         CommandBody::Lsub {
@@ -293,13 +362,18 @@ fn list_forms() {
         }
     );
     assert_eq!(err("t1 LIST \"\"\r\n").tag, tag());
-    assert_eq!(err("t1 LIST \"\" * FOO (X)\r\n").kind, ParseErrorKind::Expected("RETURN"));
+    assert_eq!(
+        err("t1 LIST \"\" * FOO (X)\r\n").kind,
+        ParseErrorKind::Expected("RETURN")
+    );
 }
 
 #[test]
 fn status_command() {
     assert_eq!(
-        body("t1 STATUS blurdybloop (UIDNEXT MESSAGES SIZE DELETED HIGHESTMODSEQ APPENDLIMIT UIDVALIDITY UNSEEN RECENT)\r\n"),
+        body(
+            "t1 STATUS blurdybloop (UIDNEXT MESSAGES SIZE DELETED HIGHESTMODSEQ APPENDLIMIT UIDVALIDITY UNSEEN RECENT)\r\n"
+        ),
         CommandBody::Status {
             mailbox: Mailbox::from("blurdybloop"),
             items: vec![
@@ -316,18 +390,26 @@ fn status_command() {
         }
     );
     assert_eq!(err("t1 STATUS x ()\r\n").tag, tag());
-    assert_eq!(err("t1 STATUS x (BOGUS)\r\n").kind, ParseErrorKind::Expected("status item"));
+    assert_eq!(
+        err("t1 STATUS x (BOGUS)\r\n").kind,
+        ParseErrorKind::Expected("status item")
+    );
 }
 
 #[test]
 fn append_forms() {
-    let b = body("t1 APPEND saved-messages (\\Seen $Junk) \" 7-Feb-1994 21:52:25 -0800\" {5}\r\nHello\r\n");
+    let b = body(
+        "t1 APPEND saved-messages (\\Seen $Junk) \" 7-Feb-1994 21:52:25 -0800\" {5}\r\nHello\r\n",
+    );
     let CommandBody::Append { mailbox, messages } = b else {
         panic!("{b:?}")
     };
     assert_eq!(mailbox, Mailbox::from("saved-messages"));
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].flags, vec![Flag::Seen, Flag::Keyword(atom("$Junk"))]);
+    assert_eq!(
+        messages[0].flags,
+        vec![Flag::Seen, Flag::Keyword(atom("$Junk"))]
+    );
     assert_eq!(messages[0].date.map(|d| d.zone_minutes()), Some(-480));
     assert_eq!(messages[0].data, b"Hello");
     assert!(!messages[0].binary);
@@ -344,12 +426,18 @@ fn append_forms() {
 
     assert_eq!(err("t1 APPEND x\r\n").tag, tag());
     assert_eq!(err("t1 APPEND x (\\Seen)\r\n").tag, tag());
-    assert_eq!(err("t1 APPEND x {3}\r\na\0b\r\n").kind, ParseErrorKind::NulInLiteral);
+    assert_eq!(
+        err("t1 APPEND x {3}\r\na\0b\r\n").kind,
+        ParseErrorKind::NulInLiteral
+    );
     assert_eq!(
         err("t1 APPEND x \"30-Feb-1994 21:52:25 -0800\" {1}\r\na\r\n").kind,
         ParseErrorKind::InvalidDate
     );
-    assert_eq!(err("t1 APPEND x \"hello\"\r\n").kind, ParseErrorKind::InvalidDate);
+    assert_eq!(
+        err("t1 APPEND x \"hello\"\r\n").kind,
+        ParseErrorKind::InvalidDate
+    );
 }
 
 #[test]
@@ -385,12 +473,23 @@ fn search_basic_and_return() {
         ])
     );
     assert_eq!(search.charset, Some(AString::from("UTF-8")));
-    assert_eq!(search.criteria, SearchKey::Text(AString::new("Äb".as_bytes())));
+    assert_eq!(
+        search.criteria,
+        SearchKey::Text(AString::new("Äb".as_bytes()))
+    );
     let b = body("t1 SEARCH RETURN () $\r\n");
-    assert!(matches!(b, CommandBody::Search { search: SearchCommand { return_options: Some(ref o), criteria: SearchKey::SequenceSet(SequenceSet::Saved), .. }, .. } if o.is_empty()));
+    assert!(
+        matches!(b, CommandBody::Search { search: SearchCommand { return_options: Some(ref o), criteria: SearchKey::SequenceSet(SequenceSet::Saved), .. }, .. } if o.is_empty())
+    );
     assert_eq!(err("t1 SEARCH\r\n").tag, tag());
-    assert_eq!(err("t1 SEARCH BOGUS\r\n").kind, ParseErrorKind::Expected("search key"));
-    assert_eq!(err("t1 SEARCH RETURN (BOGUS) ALL\r\n").kind, ParseErrorKind::Expected("search return option"));
+    assert_eq!(
+        err("t1 SEARCH BOGUS\r\n").kind,
+        ParseErrorKind::Expected("search key")
+    );
+    assert_eq!(
+        err("t1 SEARCH RETURN (BOGUS) ALL\r\n").kind,
+        ParseErrorKind::Expected("search return option")
+    );
 }
 
 fn key(s: &str) -> SearchKey {
@@ -415,14 +514,26 @@ fn every_search_key() {
         ("DRAFT", SearchKey::Draft),
         ("FLAGGED", SearchKey::Flagged),
         ("FROM \"x y\"", SearchKey::From(a())),
-        ("HEADER X-Spam \"x y\"", SearchKey::Header(AString::from("X-Spam"), a())),
-        ("KEYWORD $Junk", SearchKey::Keyword(Flag::Keyword(atom("$Junk")))),
+        (
+            "HEADER X-Spam \"x y\"",
+            SearchKey::Header(AString::from("X-Spam"), a()),
+        ),
+        (
+            "KEYWORD $Junk",
+            SearchKey::Keyword(Flag::Keyword(atom("$Junk"))),
+        ),
         ("LARGER 10000000000", SearchKey::Larger(10_000_000_000)),
         ("NEW", SearchKey::New),
         ("NOT SEEN", SearchKey::Not(Box::new(SearchKey::Seen))),
         ("OLD", SearchKey::Old),
         ("ON \"09-Mar-2024\"", SearchKey::On(d)),
-        ("OR SEEN 1:*", SearchKey::Or(Box::new(SearchKey::Seen), Box::new(SearchKey::SequenceSet(set(&[(nz(1), SeqBound::Largest)]))))),
+        (
+            "OR SEEN 1:*",
+            SearchKey::Or(
+                Box::new(SearchKey::Seen),
+                Box::new(SearchKey::SequenceSet(set(&[(nz(1), SeqBound::Largest)]))),
+            ),
+        ),
         ("RECENT", SearchKey::Recent),
         ("SEEN", SearchKey::Seen),
         ("SENTBEFORE 9-Mar-2024", SearchKey::SentBefore(d)),
@@ -433,15 +544,27 @@ fn every_search_key() {
         ("SUBJECT \"x y\"", SearchKey::Subject(a())),
         ("TEXT \"x y\"", SearchKey::Text(a())),
         ("TO \"x y\"", SearchKey::To(a())),
-        ("UID 5:*", SearchKey::Uid(set(&[(nz(5), SeqBound::Largest)]))),
+        (
+            "UID 5:*",
+            SearchKey::Uid(set(&[(nz(5), SeqBound::Largest)])),
+        ),
         ("UID $", SearchKey::Uid(SequenceSet::Saved)),
         ("UNANSWERED", SearchKey::Unanswered),
         ("UNDELETED", SearchKey::Undeleted),
         ("UNDRAFT", SearchKey::Undraft),
         ("UNFLAGGED", SearchKey::Unflagged),
-        ("UNKEYWORD foo", SearchKey::Unkeyword(Flag::Keyword(atom("foo")))),
+        (
+            "UNKEYWORD foo",
+            SearchKey::Unkeyword(Flag::Keyword(atom("foo"))),
+        ),
         ("UNSEEN", SearchKey::Unseen),
-        ("MODSEQ 620162338", SearchKey::ModSeq { entry: None, modseq: 620162338 }),
+        (
+            "MODSEQ 620162338",
+            SearchKey::ModSeq {
+                entry: None,
+                modseq: 620162338,
+            },
+        ),
         (
             "MODSEQ \"/flags/\\\\draft\" all 620162338",
             SearchKey::ModSeq {
@@ -455,10 +578,22 @@ fn every_search_key() {
         ("SAVEDATEON 9-Mar-2024", SearchKey::SaveDateOn(d)),
         ("SAVEDATESINCE 9-Mar-2024", SearchKey::SaveDateSince(d)),
         ("SAVEDATESUPPORTED", SearchKey::SaveDateSupported),
-        ("EMAILID M6d99ac3275bb4e", SearchKey::EmailId(atom("M6d99ac3275bb4e"))),
-        ("THREADID T64b478a75b7ea9", SearchKey::ThreadId(atom("T64b478a75b7ea9"))),
-        ("2,4:7", SearchKey::SequenceSet(set(&[(nz(2), nz(2)), (nz(4), nz(7))]))),
-        ("(SEEN FLAGGED)", SearchKey::And(vec![SearchKey::Seen, SearchKey::Flagged])),
+        (
+            "EMAILID M6d99ac3275bb4e",
+            SearchKey::EmailId(atom("M6d99ac3275bb4e")),
+        ),
+        (
+            "THREADID T64b478a75b7ea9",
+            SearchKey::ThreadId(atom("T64b478a75b7ea9")),
+        ),
+        (
+            "2,4:7",
+            SearchKey::SequenceSet(set(&[(nz(2), nz(2)), (nz(4), nz(7))])),
+        ),
+        (
+            "(SEEN FLAGGED)",
+            SearchKey::And(vec![SearchKey::Seen, SearchKey::Flagged]),
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(key(text), want, "{text}");
@@ -510,11 +645,19 @@ fn fetch_attrs(s: &str) -> FetchAttributes {
 #[test]
 fn fetch_macros_and_simple_attributes() {
     assert_eq!(fetch_attrs("ALL"), FetchAttributes::Macro(FetchMacro::All));
-    assert_eq!(fetch_attrs("fast"), FetchAttributes::Macro(FetchMacro::Fast));
-    assert_eq!(fetch_attrs("FULL"), FetchAttributes::Macro(FetchMacro::Full));
+    assert_eq!(
+        fetch_attrs("fast"),
+        FetchAttributes::Macro(FetchMacro::Fast)
+    );
+    assert_eq!(
+        fetch_attrs("FULL"),
+        FetchAttributes::Macro(FetchMacro::Full)
+    );
     use FetchAttribute as A;
     assert_eq!(
-        fetch_attrs("(FLAGS INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT ENVELOPE BODY BODYSTRUCTURE UID MODSEQ SAVEDATE EMAILID THREADID PREVIEW)"),
+        fetch_attrs(
+            "(FLAGS INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT ENVELOPE BODY BODYSTRUCTURE UID MODSEQ SAVEDATE EMAILID THREADID PREVIEW)"
+        ),
         FetchAttributes::List(vec![
             A::Flags,
             A::InternalDate,
@@ -545,27 +688,121 @@ fn fetch_sections() {
     use FetchAttribute as A;
     let sec = |part: Vec<u32>, text| Section { part, text };
     let cases: Vec<(&str, FetchAttribute)> = vec![
-        ("BODY[]", A::BodySection { peek: false, section: Section::default(), partial: None }),
-        ("BODY.PEEK[]<0.1024>", A::BodySection { peek: true, section: Section::default(), partial: Some(Partial { origin: 0, length: 1024 }) }),
-        ("BODY[HEADER]", A::BodySection { peek: false, section: sec(vec![], Some(SectionText::Header)), partial: None }),
-        ("BODY[TEXT]", A::BodySection { peek: false, section: sec(vec![], Some(SectionText::Text)), partial: None }),
-        ("BODY[1.2.3]", A::BodySection { peek: false, section: sec(vec![1, 2, 3], None), partial: None }),
-        ("BODY[1.2.MIME]", A::BodySection { peek: false, section: sec(vec![1, 2], Some(SectionText::Mime)), partial: None }),
-        ("body.peek[4.header]", A::BodySection { peek: true, section: sec(vec![4], Some(SectionText::Header)), partial: None }),
+        (
+            "BODY[]",
+            A::BodySection {
+                peek: false,
+                section: Section::default(),
+                partial: None,
+            },
+        ),
+        (
+            "BODY.PEEK[]<0.1024>",
+            A::BodySection {
+                peek: true,
+                section: Section::default(),
+                partial: Some(Partial {
+                    origin: 0,
+                    length: 1024,
+                }),
+            },
+        ),
+        (
+            "BODY[HEADER]",
+            A::BodySection {
+                peek: false,
+                section: sec(vec![], Some(SectionText::Header)),
+                partial: None,
+            },
+        ),
+        (
+            "BODY[TEXT]",
+            A::BodySection {
+                peek: false,
+                section: sec(vec![], Some(SectionText::Text)),
+                partial: None,
+            },
+        ),
+        (
+            "BODY[1.2.3]",
+            A::BodySection {
+                peek: false,
+                section: sec(vec![1, 2, 3], None),
+                partial: None,
+            },
+        ),
+        (
+            "BODY[1.2.MIME]",
+            A::BodySection {
+                peek: false,
+                section: sec(vec![1, 2], Some(SectionText::Mime)),
+                partial: None,
+            },
+        ),
+        (
+            "body.peek[4.header]",
+            A::BodySection {
+                peek: true,
+                section: sec(vec![4], Some(SectionText::Header)),
+                partial: None,
+            },
+        ),
         (
             "BODY.PEEK[HEADER.FIELDS (DATE FROM \"Subject\")]",
-            A::BodySection { peek: true, section: sec(vec![], Some(SectionText::HeaderFields(vec![b"DATE".to_vec(), b"FROM".to_vec(), b"Subject".to_vec()]))), partial: None },
+            A::BodySection {
+                peek: true,
+                section: sec(
+                    vec![],
+                    Some(SectionText::HeaderFields(vec![
+                        b"DATE".to_vec(),
+                        b"FROM".to_vec(),
+                        b"Subject".to_vec(),
+                    ])),
+                ),
+                partial: None,
+            },
         ),
         (
             "BODY[2.HEADER.FIELDS.NOT (X-Spam)]<10.20>",
-            A::BodySection { peek: false, section: sec(vec![2], Some(SectionText::HeaderFieldsNot(vec![b"X-Spam".to_vec()]))), partial: Some(Partial { origin: 10, length: 20 }) },
+            A::BodySection {
+                peek: false,
+                section: sec(
+                    vec![2],
+                    Some(SectionText::HeaderFieldsNot(vec![b"X-Spam".to_vec()])),
+                ),
+                partial: Some(Partial {
+                    origin: 10,
+                    length: 20,
+                }),
+            },
         ),
-        ("BINARY[]", A::Binary { peek: false, part: vec![], partial: None }),
-        ("BINARY.PEEK[1.2]<0.5>", A::Binary { peek: true, part: vec![1, 2], partial: Some(Partial { origin: 0, length: 5 }) }),
+        (
+            "BINARY[]",
+            A::Binary {
+                peek: false,
+                part: vec![],
+                partial: None,
+            },
+        ),
+        (
+            "BINARY.PEEK[1.2]<0.5>",
+            A::Binary {
+                peek: true,
+                part: vec![1, 2],
+                partial: Some(Partial {
+                    origin: 0,
+                    length: 5,
+                }),
+            },
+        ),
         ("BINARY.SIZE[3]", A::BinarySize { part: vec![3] }),
     ];
     for (text, want) in cases {
-        assert_eq!(fetch_attrs(text), FetchAttributes::List(vec![want]), "{text}");
+        assert_eq!(
+            fetch_attrs(text),
+            FetchAttributes::List(vec![want]),
+            "{text}"
+        );
     }
     for bad in [
         "BODY[MIME]",
@@ -591,7 +828,13 @@ fn fetch_sections() {
 #[test]
 fn fetch_sets_and_modifiers() {
     let b = body("t1 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n");
-    let CommandBody::Fetch { uid, set: s, modifiers, .. } = b else {
+    let CommandBody::Fetch {
+        uid,
+        set: s,
+        modifiers,
+        ..
+    } = b
+    else {
         panic!("{b:?}")
     };
     assert!(uid);
@@ -607,11 +850,20 @@ fn fetch_sets_and_modifiers() {
     assert_eq!(e.kind, ParseErrorKind::VanishedWithoutChangedSince);
     let e = err("t1 UID FETCH 1 FLAGS (VANISHED)\r\n");
     assert_eq!(e.kind, ParseErrorKind::VanishedWithoutChangedSince);
-    assert_eq!(err("t1 FETCH 0 FLAGS\r\n").kind, ParseErrorKind::InvalidNumber);
+    assert_eq!(
+        err("t1 FETCH 0 FLAGS\r\n").kind,
+        ParseErrorKind::InvalidNumber
+    );
     assert_eq!(err("t1 FETCH 1, FLAGS\r\n").tag, tag());
     // `$` stands alone (RFC 5182).
     assert_eq!(err("t1 FETCH 1,$ FLAGS\r\n").tag, tag());
-    assert!(matches!(body("t1 FETCH $ FLAGS\r\n"), CommandBody::Fetch { set: SequenceSet::Saved, .. }));
+    assert!(matches!(
+        body("t1 FETCH $ FLAGS\r\n"),
+        CommandBody::Fetch {
+            set: SequenceSet::Saved,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -642,7 +894,10 @@ fn store_forms() {
         body("t1 STORE 1 FLAGS ()\r\n"),
         CommandBody::Store { action: StoreAction::Replace, ref flags, .. } if flags.is_empty()
     ));
-    assert_eq!(err("t1 STORE 1 FLAG (\\Seen)\r\n").kind, ParseErrorKind::Expected("FLAGS or FLAGS.SILENT"));
+    assert_eq!(
+        err("t1 STORE 1 FLAG (\\Seen)\r\n").kind,
+        ParseErrorKind::Expected("FLAGS or FLAGS.SILENT")
+    );
     assert_eq!(err("t1 STORE 1 +FLAGS\r\n").tag, tag());
     assert_eq!(err("t1 STORE 1 (UNCHANGEDSINCE x) FLAGS ()\r\n").tag, tag());
 }
@@ -651,16 +906,33 @@ fn store_forms() {
 fn copy_move_expunge() {
     assert_eq!(
         body("t1 COPY 2:4 MEETING\r\n"),
-        CommandBody::Copy { uid: false, set: set(&[(nz(2), nz(4))]), mailbox: Mailbox::from("MEETING") }
+        CommandBody::Copy {
+            uid: false,
+            set: set(&[(nz(2), nz(4))]),
+            mailbox: Mailbox::from("MEETING")
+        }
     );
     assert_eq!(
         body("t1 UID MOVE 42 Trash\r\n"),
-        CommandBody::Move { uid: true, set: set(&[(nz(42), nz(42))]), mailbox: Mailbox::from("Trash") }
+        CommandBody::Move {
+            uid: true,
+            set: set(&[(nz(42), nz(42))]),
+            mailbox: Mailbox::from("Trash")
+        }
     );
-    assert_eq!(body("t1 MOVE 1 inbox\r\n"), CommandBody::Move { uid: false, set: set(&[(nz(1), nz(1))]), mailbox: Mailbox::Inbox });
+    assert_eq!(
+        body("t1 MOVE 1 inbox\r\n"),
+        CommandBody::Move {
+            uid: false,
+            set: set(&[(nz(1), nz(1))]),
+            mailbox: Mailbox::Inbox
+        }
+    );
     assert_eq!(
         body("t1 UID EXPUNGE 3000:3002\r\n"),
-        CommandBody::UidExpunge { uids: set(&[(nz(3000), nz(3002))]) }
+        CommandBody::UidExpunge {
+            uids: set(&[(nz(3000), nz(3002))])
+        }
     );
     assert_eq!(err("t1 UID EXPUNGE\r\n").tag, tag());
     assert_eq!(err("t1 COPY 1\r\n").tag, tag());
@@ -669,32 +941,68 @@ fn copy_move_expunge() {
 #[test]
 fn sort_and_thread() {
     let b = body("t1 UID SORT (REVERSE DATE SUBJECT DISPLAYFROM) UTF-8 SINCE 1-Feb-1994\r\n");
-    let CommandBody::Sort { uid: true, criteria, search } = b else {
+    let CommandBody::Sort {
+        uid: true,
+        criteria,
+        search,
+    } = b
+    else {
         panic!("{b:?}")
     };
     assert_eq!(
         criteria,
         vec![
-            SortCriterion { reverse: true, key: SortKey::Date },
-            SortCriterion { reverse: false, key: SortKey::Subject },
-            SortCriterion { reverse: false, key: SortKey::DisplayFrom },
+            SortCriterion {
+                reverse: true,
+                key: SortKey::Date
+            },
+            SortCriterion {
+                reverse: false,
+                key: SortKey::Subject
+            },
+            SortCriterion {
+                reverse: false,
+                key: SortKey::DisplayFrom
+            },
         ]
     );
     assert_eq!(search.charset, Some(AString::from("UTF-8")));
     let b = body("t1 SORT RETURN (MIN COUNT) (ARRIVAL) US-ASCII ALL\r\n");
-    assert!(matches!(b, CommandBody::Sort { search: SearchCommand { return_options: Some(_), .. }, .. }));
+    assert!(matches!(
+        b,
+        CommandBody::Sort {
+            search: SearchCommand {
+                return_options: Some(_),
+                ..
+            },
+            ..
+        }
+    ));
     assert_eq!(
         body("t1 THREAD REFERENCES UTF-8 (SEEN NOT DELETED)\r\n"),
         CommandBody::Thread {
             uid: false,
             algorithm: ThreadAlgorithm::References,
             charset: AString::from("UTF-8"),
-            criteria: SearchKey::And(vec![SearchKey::Seen, SearchKey::Not(Box::new(SearchKey::Deleted))])
+            criteria: SearchKey::And(vec![
+                SearchKey::Seen,
+                SearchKey::Not(Box::new(SearchKey::Deleted))
+            ])
         }
     );
-    assert!(matches!(body("t1 UID THREAD orderedsubject UTF-8 ALL\r\n"), CommandBody::Thread { uid: true, algorithm: ThreadAlgorithm::OrderedSubject, .. }));
+    assert!(matches!(
+        body("t1 UID THREAD orderedsubject UTF-8 ALL\r\n"),
+        CommandBody::Thread {
+            uid: true,
+            algorithm: ThreadAlgorithm::OrderedSubject,
+            ..
+        }
+    ));
     assert_eq!(err("t1 SORT () UTF-8 ALL\r\n").tag, tag());
-    assert_eq!(err("t1 SORT (BOGUS) UTF-8 ALL\r\n").kind, ParseErrorKind::Expected("sort key"));
+    assert_eq!(
+        err("t1 SORT (BOGUS) UTF-8 ALL\r\n").kind,
+        ParseErrorKind::Expected("sort key")
+    );
     assert_eq!(err("t1 THREAD REFERENCES UTF-8\r\n").tag, tag());
 }
 
@@ -718,6 +1026,10 @@ fn garbage_never_panics() {
             flipped[cut] = b'{';
             let _ = parse_command(&flipped);
         }
-        assert!(parse_command(seed).is_ok(), "{:?}", String::from_utf8_lossy(seed));
+        assert!(
+            parse_command(seed).is_ok(),
+            "{:?}",
+            String::from_utf8_lossy(seed)
+        );
     }
 }

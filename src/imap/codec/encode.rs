@@ -8,8 +8,8 @@ use super::response::write_astring;
 use super::response::write_string;
 use super::types::{
     Command, CommandBody, FetchAttribute, FetchAttributes, FetchMacro, Flag, ListReturnOption,
-    ListSelectOption, Mailbox, SearchCommand, SearchKey, SearchReturnOption,
-    SequenceSet, SortKey, StatusItem, StoreAction, ThreadAlgorithm, is_astring_char,
+    ListSelectOption, Mailbox, SearchCommand, SearchKey, SearchReturnOption, SequenceSet, SortKey,
+    StatusItem, StoreAction, ThreadAlgorithm, is_astring_char,
 };
 use super::types::{EntryType, Partial};
 
@@ -688,12 +688,14 @@ impl Command {
                 criteria,
             } => {
                 out.extend_from_slice(if *uid { b"UID THREAD " } else { b"THREAD " });
-                out.extend_from_slice(match algorithm {
-                    ThreadAlgorithm::OrderedSubject => "ORDEREDSUBJECT",
-                    ThreadAlgorithm::References => "REFERENCES",
-                    ThreadAlgorithm::Other(a) => a.as_str(),
-                }
-                .as_bytes());
+                out.extend_from_slice(
+                    match algorithm {
+                        ThreadAlgorithm::OrderedSubject => "ORDEREDSUBJECT",
+                        ThreadAlgorithm::References => "REFERENCES",
+                        ThreadAlgorithm::Other(a) => a.as_str(),
+                    }
+                    .as_bytes(),
+                );
                 out.push(b' ');
                 astring(out, charset.as_bytes());
                 out.push(b' ');

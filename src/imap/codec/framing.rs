@@ -134,7 +134,9 @@ pub enum FrameEvent {
     NeedMore,
     /// A synchronizing literal of `len` bytes was announced and is within
     /// the caps: the session sends `+ ...` and keeps reading.
-    NeedContinuation { len: u64 },
+    NeedContinuation {
+        len: u64,
+    },
     Error(FrameError),
 }
 
@@ -389,7 +391,8 @@ impl Framer {
             return;
         }
         let keep = (TAIL_LEN - chunk.len()).min(self.tail_len);
-        self.tail.copy_within(self.tail_len - keep..self.tail_len, 0);
+        self.tail
+            .copy_within(self.tail_len - keep..self.tail_len, 0);
         self.tail[keep..keep + chunk.len()].copy_from_slice(chunk);
         self.tail_len = keep + chunk.len();
     }
@@ -547,7 +550,10 @@ mod tests {
         input.extend_from_slice(b" {5+}\r\n{1}\r\n\r\nt2 NOOP\r\n");
         let ev = run(small_limits(), &[&input]);
         assert_eq!(ev.len(), 2, "{ev:?}");
-        assert!(matches!(ev[0], FrameEvent::Error(FrameError::LineTooLong { .. })));
+        assert!(matches!(
+            ev[0],
+            FrameEvent::Error(FrameError::LineTooLong { .. })
+        ));
         assert_eq!(ev[1], complete(b"t2 NOOP\r\n"));
     }
 
@@ -590,13 +596,19 @@ mod tests {
         let ev = run(small_limits(), &[b"t APPEND x {9+}\r\n123456789 {9}\r\n"]);
         assert!(matches!(
             ev.as_slice(),
-            [FrameEvent::Error(FrameError::LiteralTooLarge { len: 9, .. })]
+            [FrameEvent::Error(FrameError::LiteralTooLarge {
+                len: 9,
+                ..
+            })]
         ));
     }
 
     #[test]
     fn bad_literal_length_nonsync_is_fatal() {
-        let ev = run(FramingLimits::default(), &[b"t X {99999999999999999999+}\r\n"]);
+        let ev = run(
+            FramingLimits::default(),
+            &[b"t X {99999999999999999999+}\r\n"],
+        );
         match &ev[..] {
             [FrameEvent::Error(e)] => assert!(e.is_fatal()),
             other => panic!("unexpected {other:?}"),
@@ -627,7 +639,11 @@ mod tests {
                     other => panic!("unexpected {other:?}"),
                 }
             }
-            assert!(framer.buf.len() <= 40 + 16, "buffer grew to {}", framer.buf.len());
+            assert!(
+                framer.buf.len() <= 40 + 16,
+                "buffer grew to {}",
+                framer.buf.len()
+            );
         }
         assert!(saw_error);
         framer.enqueue(b"\r\nt2 NOOP\r\n");
@@ -647,7 +663,11 @@ mod tests {
             let whole = run(small_limits(), &[input]);
             for cut in 0..=input.len() {
                 let (a, b) = input.split_at(cut);
-                assert_eq!(run(small_limits(), &[a, b]), whole, "cut at {cut} of {input:?}");
+                assert_eq!(
+                    run(small_limits(), &[a, b]),
+                    whole,
+                    "cut at {cut} of {input:?}"
+                );
             }
             let bytewise: Vec<&[u8]> = input.chunks(1).collect();
             assert_eq!(run(small_limits(), &bytewise), whole);

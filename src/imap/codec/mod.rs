@@ -17,5 +17,7 @@ mod parse;
 pub mod response;
 pub mod types;
 
-pub use command::{ParseError, ParseErrorKind, parse_authenticate_data, parse_command, parse_idle_done};
+pub use command::{
+    ParseError, ParseErrorKind, parse_authenticate_data, parse_command, parse_idle_done,
+};
 pub use framing::{Frame, FrameError, FrameEvent, Framer, FramingLimits, LiteralMode};

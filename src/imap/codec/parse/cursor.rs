@@ -101,7 +101,9 @@ impl<'a> Cursor<'a> {
         let n = kw.len();
         if rest.len() >= n
             && rest[..n].eq_ignore_ascii_case(kw.as_bytes())
-            && !rest.get(n).is_some_and(|&b| is_atom_char(b) && b != b'[' && b != b'<')
+            && !rest
+                .get(n)
+                .is_some_and(|&b| is_atom_char(b) && b != b'[' && b != b'<')
         {
             self.pos += n;
             true
@@ -239,7 +241,10 @@ impl<'a> Cursor<'a> {
         self.expect(b'}', "}")?;
         self.eat(b'\r');
         self.expect(b'\n', "line end after literal")?;
-        let Some(len) = usize::try_from(len).ok().filter(|&l| l <= self.rest().len()) else {
+        let Some(len) = usize::try_from(len)
+            .ok()
+            .filter(|&l| l <= self.rest().len())
+        else {
             self.pos = start;
             return self.fail(ParseErrorKind::Incomplete);
         };
@@ -387,9 +392,8 @@ impl<'a> Cursor<'a> {
             self.expect(b'"', "closing quote")?;
         }
         match (u8::try_from(day), u16::try_from(year)) {
-            (Ok(d), Ok(y)) if year >= 1000 && year <= 9999 => {
-                ImapDate::new(y, month, d).or_else(|_| self.fail_at(start, ParseErrorKind::InvalidDate))
-            }
+            (Ok(d), Ok(y)) if (1000..=9999).contains(&year) => ImapDate::new(y, month, d)
+                .or_else(|_| self.fail_at(start, ParseErrorKind::InvalidDate)),
             _ => self.fail_at(start, ParseErrorKind::InvalidDate),
         }
     }
@@ -509,7 +513,11 @@ mod tests {
         assert!(Cursor::new(b"4294967296").number().is_err());
         assert!(Cursor::new(b"0").nz_number().is_err());
         assert!(Cursor::new(b"99999999999999999999999").number64().is_err());
-        assert!(Cursor::new(b"9223372036854775808").mod_sequence(false).is_err());
+        assert!(
+            Cursor::new(b"9223372036854775808")
+                .mod_sequence(false)
+                .is_err()
+        );
     }
 
     #[test]
@@ -517,8 +525,14 @@ mod tests {
         let d = Cursor::new(b"1-Feb-2024").date().unwrap();
         assert_eq!((d.year(), d.month(), d.day()), (2024, 2, 1));
         assert!(Cursor::new(b"\"31-Apr-2024\"").date().is_err());
-        let dt = Cursor::new(b"\" 7-Jul-2021 09:08:07 -0130\"").date_time().unwrap();
+        let dt = Cursor::new(b"\" 7-Jul-2021 09:08:07 -0130\"")
+            .date_time()
+            .unwrap();
         assert_eq!(dt.zone_minutes(), -90);
-        assert!(Cursor::new(b"\"07-Jul-2021 24:08:07 +0000\"").date_time().is_err());
+        assert!(
+            Cursor::new(b"\"07-Jul-2021 24:08:07 +0000\"")
+                .date_time()
+                .is_err()
+        );
     }
 }

@@ -32,8 +32,15 @@ fn keyword_flag(c: &mut Cursor<'_>) -> PResult<crate::imap::codec::types::Flag> 
     c.sp()?;
     let start = c.pos();
     let atom = c.atom()?;
-    crate::imap::codec::types::Flag::from_atom_bytes(atom.as_str().as_bytes())
-        .map_or_else(|| Err(super::cursor::Fail { kind: ParseErrorKind::Expected("keyword"), pos: start }), Ok)
+    crate::imap::codec::types::Flag::from_atom_bytes(atom.as_str().as_bytes()).map_or_else(
+        || {
+            Err(super::cursor::Fail {
+                kind: ParseErrorKind::Expected("keyword"),
+                pos: start,
+            })
+        },
+        Ok,
+    )
 }
 
 pub(crate) fn search_key(c: &mut Cursor<'_>, depth: usize) -> PResult<SearchKey> {
@@ -148,7 +155,11 @@ fn object_id(c: &mut Cursor<'_>) -> PResult<Atom> {
     let start = c.pos();
     let atom = c.atom()?;
     let s = atom.as_str();
-    if s.len() > 255 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if s.len() > 255
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return Err(super::cursor::Fail {
             kind: ParseErrorKind::Expected("object id"),
             pos: start,

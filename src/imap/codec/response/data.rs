@@ -436,10 +436,13 @@ impl Data {
 /// `+ text CRLF` (text may be empty: `+ CRLF`).
 pub fn write_continuation(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(b"+ ");
-    out.extend(
-        text.bytes()
-            .map(|b| if matches!(b, b'\r' | b'\n' | 0) { b' ' } else { b }),
-    );
+    out.extend(text.bytes().map(|b| {
+        if matches!(b, b'\r' | b'\n' | 0) {
+            b' '
+        } else {
+            b
+        }
+    }));
     out.extend_from_slice(b"\r\n");
 }
 
@@ -449,7 +452,6 @@ pub fn write_continuation_base64(out: &mut Vec<u8>, challenge: &[u8]) {
     base64::encode(challenge, out);
     out.extend_from_slice(b"\r\n");
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -549,7 +551,10 @@ mod tests {
             (Data::Enabled(vec![]), b"* ENABLED\r\n"),
             (Data::Id(None), b"* ID NIL\r\n"),
             (
-                Data::Id(Some(vec![("name".into(), Some("tern".into())), ("os".into(), None)])),
+                Data::Id(Some(vec![
+                    ("name".into(), Some("tern".into())),
+                    ("os".into(), None),
+                ])),
                 b"* ID (\"name\" \"tern\" \"os\" NIL)\r\n",
             ),
             (
@@ -569,7 +574,10 @@ mod tests {
             (
                 Data::Status {
                     mailbox: Mailbox::from("blurdybloop"),
-                    items: vec![(StatusItem::Messages, 231), (StatusItem::Size, 44_000_000_000)],
+                    items: vec![
+                        (StatusItem::Messages, 231),
+                        (StatusItem::Size, 44_000_000_000),
+                    ],
                 },
                 b"* STATUS blurdybloop (MESSAGES 231 SIZE 44000000000)\r\n",
             ),
@@ -630,7 +638,10 @@ mod tests {
                 3,
                 vec![node(
                     6,
-                    vec![node(4, vec![node(23, vec![])]), node(44, vec![node(7, vec![node(96, vec![])])])],
+                    vec![
+                        node(4, vec![node(23, vec![])]),
+                        node(44, vec![node(7, vec![node(96, vec![])])]),
+                    ],
                 )],
             ),
         ];

@@ -235,7 +235,11 @@ mod tests {
         let opts = EncodeOptions::default();
         let mut f = FetchEncoder::begin(&mut out, 12);
         f.item(&mut out, &FetchItem::Uid(4827313), opts);
-        f.item(&mut out, &FetchItem::Flags(vec![Flag::Seen, Flag::Recent]), opts);
+        f.item(
+            &mut out,
+            &FetchItem::Flags(vec![Flag::Seen, Flag::Recent]),
+            opts,
+        );
         let dt = ImapDateTime::new(ImapDate::new(1996, 7, 17).unwrap(), 2, 44, 25, -420).unwrap();
         f.item(&mut out, &FetchItem::InternalDate(dt), opts);
         f.item(&mut out, &FetchItem::Rfc822Size(4286), opts);
@@ -257,7 +261,8 @@ mod tests {
         assert_eq!(
             out,
             &b"* 12 FETCH (UID 4827313 FLAGS (\\Seen \\Recent) INTERNALDATE \
-\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 MODSEQ (624140003) BODY[1.2]<0> {5}\r\nhello)\r\n"[..]
+\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 MODSEQ (624140003) BODY[1.2]<0> {5}\r\nhello)\r\n"
+                [..]
         );
     }
 
@@ -270,9 +275,30 @@ mod tests {
             part: vec![],
             text: Some(SectionText::HeaderFields(vec![b"Subject".to_vec()])),
         };
-        f.body(&mut out, BodyItemName::Body { section: &section, origin: None }, b"S\r\n");
-        f.body(&mut out, BodyItemName::Binary { part: &[2], origin: None }, b"\0");
-        f.item(&mut out, &FetchItem::BinarySize { part: vec![2], size: 1 }, opts);
+        f.body(
+            &mut out,
+            BodyItemName::Body {
+                section: &section,
+                origin: None,
+            },
+            b"S\r\n",
+        );
+        f.body(
+            &mut out,
+            BodyItemName::Binary {
+                part: &[2],
+                origin: None,
+            },
+            b"\0",
+        );
+        f.item(
+            &mut out,
+            &FetchItem::BinarySize {
+                part: vec![2],
+                size: 1,
+            },
+            opts,
+        );
         f.item(&mut out, &FetchItem::Preview(None), opts);
         f.item(&mut out, &FetchItem::SaveDate(None), opts);
         f.body_nil(&mut out, BodyItemName::Rfc822Text);

@@ -8,8 +8,8 @@ mod status;
 mod strings;
 
 pub use data::{
-    Data, ListExtendedItem, ListResponse, MailboxAttribute, NamespaceDescription, ThreadNode,
-    ESearchItem, write_continuation, write_continuation_base64,
+    Data, ESearchItem, ListExtendedItem, ListResponse, MailboxAttribute, NamespaceDescription,
+    ThreadNode, write_continuation, write_continuation_base64,
 };
 pub use fetch::{BodyItemName, FetchEncoder, FetchItem};
 pub use status::{ResponseCode, Status, StatusResponse};

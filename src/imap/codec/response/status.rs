@@ -293,7 +293,10 @@ mod tests {
     fn codes_with_data() {
         let cases: Vec<(ResponseCode, &[u8])> = vec![
             (ResponseCode::UidNext(42), b"UIDNEXT 42"),
-            (ResponseCode::HighestModSeq(1 << 40), b"HIGHESTMODSEQ 1099511627776"),
+            (
+                ResponseCode::HighestModSeq(1 << 40),
+                b"HIGHESTMODSEQ 1099511627776",
+            ),
             (
                 ResponseCode::AppendUid {
                     uid_validity: 38505,

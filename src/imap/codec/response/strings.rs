@@ -82,8 +82,14 @@ mod tests {
         assert_eq!(astring(b"a b", false), b"\"a b\"");
         assert_eq!(astring(b"a\"\\", false), b"\"a\\\"\\\\\"");
         assert_eq!(astring(b"a\r\nb", false), b"{4}\r\na\r\nb");
-        assert_eq!(astring("Entwürfe".as_bytes(), false), b"{9}\r\nEntw\xc3\xbcrfe");
-        assert_eq!(astring("Entwürfe".as_bytes(), true), "\"Entwürfe\"".as_bytes());
+        assert_eq!(
+            astring("Entwürfe".as_bytes(), false),
+            b"{9}\r\nEntw\xc3\xbcrfe"
+        );
+        assert_eq!(
+            astring("Entwürfe".as_bytes(), true),
+            "\"Entwürfe\"".as_bytes()
+        );
         assert_eq!(astring(b"\xff", true), b"{1}\r\n\xff");
         let mut out = Vec::new();
         write_nstring(&mut out, None, false);

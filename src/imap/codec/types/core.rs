@@ -11,7 +11,8 @@ pub struct InvalidValue {
 
 /// ATOM-CHAR: any CHAR except atom-specials (RFC 9051 section 9).
 pub(crate) fn is_atom_char(b: u8) -> bool {
-    (0x21..=0x7e).contains(&b) && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
+    (0x21..=0x7e).contains(&b)
+        && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
 }
 
 /// ASTRING-CHAR: ATOM-CHAR or `]`.
@@ -231,7 +232,10 @@ mod tests {
     #[test]
     fn inbox_is_case_insensitive() {
         assert_eq!(Mailbox::from("iNbOx"), Mailbox::Inbox);
-        assert_eq!(Mailbox::from("INBOX.x"), Mailbox::Other(b"INBOX.x".to_vec()));
+        assert_eq!(
+            Mailbox::from("INBOX.x"),
+            Mailbox::Other(b"INBOX.x".to_vec())
+        );
         assert_eq!(Mailbox::Inbox.as_bytes(), b"INBOX");
     }
 

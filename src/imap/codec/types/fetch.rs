@@ -157,7 +157,10 @@ mod tests {
     fn section_wire_form() {
         let s = Section {
             part: vec![1, 2],
-            text: Some(SectionText::HeaderFields(vec![b"From".to_vec(), b"X y".to_vec()])),
+            text: Some(SectionText::HeaderFields(vec![
+                b"From".to_vec(),
+                b"X y".to_vec(),
+            ])),
         };
         let mut out = Vec::new();
         s.write(&mut out);

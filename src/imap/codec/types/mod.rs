@@ -17,10 +17,10 @@ pub use flag::{Flag, FlagPerm};
 pub use search::{EntryType, SearchKey};
 pub use sequence::{SeqBound, SeqRange, SequenceSet};
 mod command;
+pub(crate) use self::core::{is_astring_char, is_atom_char};
 pub use command::{
     AppendMessage, AuthenticateData, Command, CommandBody, InitialResponse, ListReturnOption,
     ListSelectOption, QResync, SearchCommand, SearchReturnOption, SelectParams, SortCriterion,
     SortKey, StatusItem, StoreAction, ThreadAlgorithm,
 };
-pub(crate) use self::core::{is_astring_char, is_atom_char};
 pub(crate) use datetime::month_from_name;
