@@ -223,6 +223,22 @@ impl Framer {
         self.buf.split_off(self.frame_len)
     }
 
+    /// Bytes held (partial frame plus unprocessed input), for back-pressure.
+    pub fn buffered_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Refuses the synchronizing literal just announced by
+    /// `NeedContinuation` (e.g. over a per-mailbox APPENDLIMIT): the partial
+    /// command is dropped, and since no `+` was sent the client sends no
+    /// data, so the next bytes start a new command. Returns the tag of the
+    /// dropped command for the `tag NO [TOOBIG]` answer.
+    pub fn reject_literal(&mut self) -> Option<Tag> {
+        let tag = self.frame_tag();
+        self.drop_frame();
+        tag
+    }
+
     pub fn next_event(&mut self) -> FrameEvent {
         loop {
             match self.state {
@@ -613,6 +629,20 @@ mod tests {
             [FrameEvent::Error(e)] => assert!(e.is_fatal()),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn reject_literal_after_continuation() {
+        let mut framer = Framer::new(FramingLimits::default());
+        framer.enqueue(b"t1 APPEND x {100}\r\nt2 NOOP\r\n");
+        assert_eq!(
+            framer.next_event(),
+            FrameEvent::NeedContinuation { len: 100 }
+        );
+        assert_eq!(framer.reject_literal(), Tag::try_from("t1").ok());
+        assert_eq!(framer.next_event(), complete(b"t2 NOOP\r\n"));
+        assert_eq!(framer.next_event(), FrameEvent::NeedMore);
+        assert_eq!(framer.buffered_len(), 0);
     }
 
     #[test]

@@ -21,3 +21,6 @@ pub use command::{
     ParseError, ParseErrorKind, parse_authenticate_data, parse_command, parse_idle_done,
 };
 pub use framing::{Frame, FrameError, FrameEvent, Framer, FramingLimits, LiteralMode};
+
+#[cfg(test)]
+mod replay_tests;
