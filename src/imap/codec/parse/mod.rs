@@ -1,0 +1,7 @@
+//! Grammar pieces used by the command parser. Every function takes a
+//! [`Cursor`] and either consumes what it recognised or fails; none can
+//! read past the input or recurse without a depth bound.
+
+pub(crate) mod cursor;
+pub(crate) mod fetch;
+pub(crate) mod search;
