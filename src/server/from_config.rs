@@ -15,7 +15,9 @@ use crate::shard::env::{Protocol, ProtocolSettings, ProtocolSettingsSet};
 use crate::shard::placement;
 use crate::shard::runtime::io_memory_per_shard;
 
-use super::plan::{AuthSource, ListenAddr, ListenerPlan, PemSource, ServerPlan, TlsPlan};
+use super::plan::{
+    AuthSource, ListenAddr, ListenerPlan, PemSource, ServerPlan, TlsPlan, UserdbPlan,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -86,6 +88,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         idle_timeout_authed: AUTHED_IDLE,
         max_line_length,
         auth_failure_delay: s.auth_failure_delay,
+        mail_location: s.mail_location.clone(),
     })
 }
 
@@ -256,6 +259,24 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         }
     }
 
+    // The userdb fields the built-in authenticator applies: `static` args,
+    // then `override_fields` (which win).
+    let mut userdb = UserdbPlan::default();
+    for db in &s.userdbs {
+        let mut fields: Vec<&str> = Vec::new();
+        if db.driver == "static" {
+            fields.extend(db.args.expose().split_whitespace());
+        }
+        fields.extend(db.override_fields.split_whitespace());
+        for f in fields {
+            if let Some(h) = f.strip_prefix("home=") {
+                userdb.home = h.to_string();
+            } else if let Some(m) = f.strip_prefix("mail=") {
+                userdb.mail = Some(m.to_string());
+            }
+        }
+    }
+
     let shards = match s.shards {
         ShardCount::Auto => None,
         ShardCount::Fixed(n) => Some(n),
@@ -276,6 +297,8 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
             lmtp: protocol_settings(&cfg.for_protocol("lmtp"), Protocol::Lmtp)?,
         },
         auth_sources,
+        userdb,
+        mail_cache_max_memory: usize::try_from(s.mail_cache_max_memory).unwrap_or(usize::MAX),
         lowercase_usernames: s.auth_username_format.contains("%L"),
         shutdown_grace: Duration::from_secs(10),
         log_path: match s.log_path.as_str() {

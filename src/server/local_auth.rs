@@ -8,17 +8,21 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::shard::env::{AuthOutcome, AuthRequest, Authenticator, LocalFuture};
+use crate::shard::env::{
+    AuthOutcome, AuthRequest, Authenticator, LocalFuture, UserInfo, UserLookup,
+};
 use crate::shard::published::{Cached, Published};
 use crate::shard::runtime::run_blocking;
 
-use super::plan::AuthSource;
+use super::plan::{AuthSource, UserdbPlan};
 
 /// The parsed user tables, replaced as a whole on SIGHUP.
 #[derive(Debug, Default)]
 pub struct UserTables {
     /// user → stored password (`{SCHEME}data` or bare with the default scheme)
     pub passwords: HashMap<String, (String, String)>,
+    /// user → home directory column of the passwd-file (may be empty)
+    pub homes: HashMap<String, String>,
     pub static_password: Option<String>,
 }
 
@@ -39,10 +43,15 @@ pub fn load_tables(sources: &[AuthSource]) -> Result<UserTables, String> {
                     if line.trim().is_empty() || line.starts_with('#') {
                         continue;
                     }
-                    let mut fields = line.splitn(3, ':');
+                    let mut fields = line.split(':');
                     let (Some(user), Some(pw)) = (fields.next(), fields.next()) else {
                         continue;
                     };
+                    // user:password:uid:gid:gecos:home:…
+                    let home = fields.nth(3).unwrap_or("");
+                    t.homes
+                        .entry(user.to_string())
+                        .or_insert_with(|| home.to_string());
                     // Dovecot: the first entry of a duplicated user counts.
                     t.passwords
                         .entry(user.to_string())
@@ -72,13 +81,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct LocalAuth {
     tables: Cached<UserTables>,
     lowercase: bool,
+    userdb: UserdbPlan,
 }
 
 impl LocalAuth {
-    pub fn new(tables: Arc<Published<UserTables>>, lowercase: bool) -> Rc<LocalAuth> {
+    pub fn new(
+        tables: Arc<Published<UserTables>>,
+        lowercase: bool,
+        userdb: UserdbPlan,
+    ) -> Rc<LocalAuth> {
         Rc::new(LocalAuth {
             tables: Cached::new(tables),
             lowercase,
+            userdb,
         })
     }
 
@@ -132,12 +147,40 @@ impl Authenticator for LocalAuth {
         })
     }
 
-    fn user_exists<'a>(&'a self, user: &'a str) -> LocalFuture<'a, Option<Option<String>>> {
+    fn lookup_user<'a>(&'a self, user: &'a str) -> LocalFuture<'a, UserLookup> {
         Box::pin(async move {
             let user = self.canonical(user);
+            if !username_allowed(&user) {
+                return UserLookup::NotFound;
+            }
             let t = self.tables.get();
-            let known = t.passwords.contains_key(&user) || t.static_password.is_some();
-            Some(known.then_some(user))
+            if !t.passwords.contains_key(&user) && t.static_password.is_none() {
+                return UserLookup::NotFound;
+            }
+            let vars = crate::config::vars::VarTable::for_user(&user);
+            let home = if self.userdb.home.is_empty() {
+                t.homes.get(&user).cloned().unwrap_or_default()
+            } else {
+                match vars.expand(&self.userdb.home) {
+                    Ok(h) => h,
+                    Err(e) => return UserLookup::TempFail(format!("userdb home: {e}")),
+                }
+            };
+            let vars = vars.with(Some('h'), "home", home.clone());
+            let mail = match &self.userdb.mail {
+                Some(m) => match vars.expand(m) {
+                    Ok(m) => Some(m),
+                    Err(e) => return UserLookup::TempFail(format!("userdb mail: {e}")),
+                },
+                None => None,
+            };
+            UserLookup::Found(UserInfo {
+                user,
+                home,
+                mail,
+                uid: None,
+                gid: None,
+            })
         })
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::net::tls;
 use crate::shard::Control;
-use crate::shard::env::Handoff;
+use crate::shard::env::ShardMsg;
 use crate::shard::published::Published;
 use crate::shard::runtime::{ShardSpec, spawn_shards};
 
@@ -103,7 +103,7 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
         .collect();
     let nshards = specs.len();
     let s2 = shared.clone();
-    let handles = spawn_shards::<Handoff, _, _>(specs, 1024, move |ctx, inbox| {
+    let handles = spawn_shards::<ShardMsg, _, _>(specs, 1024, move |ctx, inbox| {
         shard_main::run(ctx, inbox, s2.clone())
     })
     .map_err(|e| ServerError::Start(e.to_string()))?;

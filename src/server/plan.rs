@@ -82,6 +82,16 @@ pub enum AuthSource {
     Static { password: String },
 }
 
+/// The userdb as the built-in authenticator applies it: `static` args or
+/// `override_fields`, with `%` variables expanded per user.
+#[derive(Debug, Clone, Default)]
+pub struct UserdbPlan {
+    /// `home=` template (e.g. `/var/mail/%n`); empty = from the passwd-file.
+    pub home: String,
+    /// `mail=` template overriding `mail_location` for these users.
+    pub mail: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerPlan {
     /// CPU of each shard (`None` = unpinned).
@@ -93,6 +103,9 @@ pub struct ServerPlan {
     pub tls: Option<TlsPlan>,
     pub protocols: ProtocolSettingsSet,
     pub auth_sources: Vec<AuthSource>,
+    pub userdb: UserdbPlan,
+    /// `mail_cache_max_memory`, split evenly over the shards.
+    pub mail_cache_max_memory: usize,
     /// `auth_username_format`: lower-case the login name (Dovecot's `%Lu`).
     pub lowercase_usernames: bool,
     /// How long in-flight sessions get to finish after SIGTERM.

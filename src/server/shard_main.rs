@@ -11,7 +11,7 @@ use glommio::channels::shared_channel::ConnectedReceiver;
 use rustls::ServerConfig;
 
 use crate::net::{Conn, listener};
-use crate::shard::env::{Authenticator, Env, Handoff, Protocol, ProtocolSettingsSet};
+use crate::shard::env::{Authenticator, Env, Handoff, Protocol, ProtocolSettingsSet, ShardMsg};
 use crate::shard::published::{Cached, Published};
 use crate::shard::{Control, ShardContext};
 
@@ -52,14 +52,20 @@ impl Drop for SessionGuard {
 }
 
 pub async fn run(
-    ctx: Rc<ShardContext<Handoff>>,
-    inbox: Vec<(usize, ConnectedReceiver<Handoff>)>,
+    ctx: Rc<ShardContext<ShardMsg>>,
+    inbox: Vec<(usize, ConnectedReceiver<ShardMsg>)>,
     shared: Arc<Shared>,
 ) {
     let plan = shared.plan.clone();
     let tls = Rc::new(Cached::new(shared.tls.clone()));
-    let auth: Rc<dyn Authenticator> =
-        LocalAuth::new(shared.users.clone(), plan.lowercase_usernames);
+    let auth: Rc<dyn Authenticator> = LocalAuth::new(
+        shared.users.clone(),
+        plan.lowercase_usernames,
+        plan.userdb.clone(),
+    );
+    let storage = Rc::new(crate::storage::ShardStorage::new(
+        plan.mail_cache_max_memory / ctx.count.max(1),
+    ));
     let handoff_ctx = ctx.clone();
     let env = Env::new(
         ctx.index,
@@ -67,6 +73,7 @@ pub async fn run(
         Arc::new(plan.protocols.clone()) as Arc<ProtocolSettingsSet>,
         (*tls.get()).clone(),
         auth,
+        storage,
         Box::new(move |to, h| {
             let c = handoff_ctx.clone();
             Box::pin(async move { c.send_to(to, h).await.is_ok() })
@@ -133,11 +140,14 @@ pub async fn run(
         let env = env.clone();
         let sessions = sessions.clone();
         glommio::spawn_local(async move {
-            while let Some(h) = rx.recv().await {
+            while let Some(msg) = rx.recv().await {
                 let guard = SessionGuard::new(&sessions);
                 let env = env.clone();
                 glommio::spawn_local(async move {
-                    resume(h, env).await;
+                    match msg {
+                        ShardMsg::Handoff(h) => resume(h, env).await,
+                        ShardMsg::Run(task) => task(env).await,
+                    }
                     drop(guard);
                 })
                 .detach();

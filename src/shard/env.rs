@@ -53,6 +53,8 @@ pub struct ProtocolSettings {
     pub idle_timeout_authed: Duration,
     pub max_line_length: usize,
     pub auth_failure_delay: Duration,
+    /// `mail_location` template (`%u %n %d %h` not yet expanded).
+    pub mail_location: String,
 }
 
 /// Outcome of a password check.
@@ -89,12 +91,35 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Password checking, as the shard sees it. Implementations must not block
-/// the shard (they talk to the auth helper or run in the blocking pool).
+/// What the userdb says about a user: where the mail lives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserInfo {
+    /// Canonical user name.
+    pub user: String,
+    /// Home directory; may be empty.
+    pub home: String,
+    /// A per-user `mail_location` (userdb `mail` field), if the userdb gave one.
+    pub mail: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+}
+
+/// Result of a userdb lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserLookup {
+    Found(UserInfo),
+    NotFound,
+    /// The userdb could not answer (LMTP answers 451, IMAP `NO [UNAVAILABLE]`).
+    TempFail(String),
+}
+
+/// Password checking and user lookup, as the shard sees it. Implementations
+/// must not block the shard (they talk to the auth helper or run in the
+/// blocking pool).
 pub trait Authenticator {
     fn authenticate<'a>(&'a self, req: AuthRequest) -> LocalFuture<'a, AuthOutcome>;
-    /// Does the user exist (LMTP RCPT)? `None` = temporary failure.
-    fn user_exists<'a>(&'a self, user: &'a str) -> LocalFuture<'a, Option<Option<String>>>;
+    /// userdb lookup (after login on the owner shard; LMTP RCPT).
+    fn lookup_user<'a>(&'a self, user: &'a str) -> LocalFuture<'a, UserLookup>;
 }
 
 /// A connection on its way to another shard, with the protocol's own state.
@@ -104,9 +129,20 @@ pub struct Handoff {
     pub state: Box<dyn Any + Send>,
 }
 
-/// Sends a handoff to a shard; `false` if it could not be delivered (the
-/// connection is then closed: its state cannot be recovered).
-pub type HandoffFn = dyn Fn(usize, Handoff) -> LocalFuture<'static, bool>;
+/// Work to run on another shard (e.g. an LMTP delivery on the recipient's
+/// owner shard). It gets that shard's `Env`; results travel back through
+/// whatever channel the closure captured.
+pub type RemoteTask = Box<dyn FnOnce(Rc<Env>) -> LocalFuture<'static, ()> + Send>;
+
+/// What shards send each other over the mesh.
+pub enum ShardMsg {
+    Handoff(Handoff),
+    Run(RemoteTask),
+}
+
+/// Sends a message to a shard; `false` if it could not be delivered (for a
+/// handoff the connection is then closed: its state cannot be recovered).
+pub type SendFn = dyn Fn(usize, ShardMsg) -> LocalFuture<'static, bool>;
 
 pub struct Env {
     pub shard: usize,
@@ -115,7 +151,9 @@ pub struct Env {
     pub settings: Arc<ProtocolSettingsSet>,
     tls: RefCell<Option<Arc<ServerConfig>>>,
     pub auth: Rc<dyn Authenticator>,
-    handoff: Box<HandoffFn>,
+    /// This shard's mail storage caches.
+    pub storage: Rc<crate::storage::ShardStorage>,
+    send: Box<SendFn>,
     session_counter: Cell<u64>,
 }
 
@@ -144,7 +182,8 @@ impl Env {
         settings: Arc<ProtocolSettingsSet>,
         tls: Option<Arc<ServerConfig>>,
         auth: Rc<dyn Authenticator>,
-        handoff: Box<HandoffFn>,
+        storage: Rc<crate::storage::ShardStorage>,
+        send: Box<SendFn>,
     ) -> Rc<Env> {
         Rc::new(Env {
             shard,
@@ -153,7 +192,8 @@ impl Env {
             settings,
             tls: RefCell::new(tls),
             auth,
-            handoff,
+            storage,
+            send,
             session_counter: Cell::new(0),
         })
     }
@@ -179,7 +219,45 @@ impl Env {
     }
 
     pub async fn handoff(&self, to: usize, h: Handoff) -> bool {
-        (self.handoff)(to, h).await
+        (self.send)(to, ShardMsg::Handoff(h)).await
+    }
+
+    /// Runs `task` on shard `to` (on this shard directly when `to` is us).
+    pub async fn run_on(self: &Rc<Self>, to: usize, task: RemoteTask) -> bool {
+        if to == self.shard {
+            task(self.clone()).await;
+            return true;
+        }
+        (self.send)(to, ShardMsg::Run(task)).await
+    }
+
+    /// Opens the user's mail store on this shard: `mail_location` (the
+    /// userdb's `mail` field wins over the setting) with `%u %n %d %h`
+    /// expanded.
+    pub async fn open_mail(
+        &self,
+        p: Protocol,
+        info: &UserInfo,
+    ) -> Result<crate::storage::sdbox::store::SdboxStore, String> {
+        let template = info
+            .mail
+            .clone()
+            .unwrap_or_else(|| self.settings.get(p).mail_location.clone());
+        let vars = crate::config::vars::VarTable::for_user(&info.user)
+            .with(Some('h'), "home", info.home.clone())
+            .with(Some('s'), "service", p.name());
+        let location = vars
+            .expand(&template)
+            .map_err(|e| format!("mail_location: {e}"))?;
+        let ctx = crate::storage::UserContext {
+            user: info.user.clone(),
+            home: info.home.clone(),
+            mail_location: location,
+        };
+        self.storage
+            .open_user(&ctx)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Dovecot's "secured" (§6.1 of the config doc): TLS, a trusted network,
