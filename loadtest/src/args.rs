@@ -223,7 +223,9 @@ impl Settings {
 pub fn parse_duration(s: &str) -> Result<Duration, ArgError> {
     let err = || ArgError::Duration(s.to_string());
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let v: f64 = num.parse().map_err(|_| err())?;
     let secs = match unit {
@@ -468,8 +470,20 @@ mod tests {
     #[test]
     fn full_command_line() {
         let s = settings(&[
-            "login", "--tls", "implicit", "--insecure", "--users", "1-1000", "--user",
-            "u%d", "--clients", "50", "--rate", "300/s", "--threads", "2",
+            "login",
+            "--tls",
+            "implicit",
+            "--insecure",
+            "--users",
+            "1-1000",
+            "--user",
+            "u%d",
+            "--clients",
+            "50",
+            "--rate",
+            "300/s",
+            "--threads",
+            "2",
         ])
         .unwrap();
         assert_eq!(s.target.port(), 993);

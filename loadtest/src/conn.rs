@@ -46,7 +46,11 @@ impl AsyncRead for Transport {
 }
 
 impl AsyncWrite for Transport {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Transport::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Transport::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -108,7 +112,8 @@ impl Dialer {
 
     /// Forces the rotating-source mode (tests, or a caller who knows).
     pub fn force_spread(&self) {
-        self.spread.set(self.target.ip().is_loopback() && self.target.is_ipv4());
+        self.spread
+            .set(self.target.ip().is_loopback() && self.target.is_ipv4());
     }
 
     pub async fn dial(&self) -> Result<TcpStream, ClientError> {

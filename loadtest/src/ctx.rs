@@ -92,8 +92,10 @@ impl Shared {
     pub fn start_window_now(&self) {
         let now = self.now_ns();
         self.measure_from_ns.store(now, Ordering::Relaxed);
-        self.measure_until_ns
-            .store(now.saturating_add(ns(self.settings.duration)), Ordering::Relaxed);
+        self.measure_until_ns.store(
+            now.saturating_add(ns(self.settings.duration)),
+            Ordering::Relaxed,
+        );
     }
 
     pub fn measuring(&self, t_ns: u64) -> bool {

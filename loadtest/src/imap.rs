@@ -40,10 +40,7 @@ pub fn classify(line: &[u8], tag: &[u8]) -> LineKind {
     if line.starts_with(b"+") {
         return LineKind::Continuation;
     }
-    let Some(rest) = line
-        .strip_prefix(tag)
-        .and_then(|r| r.strip_prefix(b" "))
-    else {
+    let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(b" ")) else {
         return LineKind::Other;
     };
     let word = rest.split(|&b| b == b' ').next().unwrap_or(b"");
@@ -67,9 +64,9 @@ pub fn trailing_literal(line: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    digits
-        .iter()
-        .try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    digits.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// `* <n> <word>` → n (e.g. EXISTS, EXPUNGE, RECENT).
@@ -99,7 +96,8 @@ pub fn quote(s: &str) -> Vec<u8> {
 }
 
 fn has_word(line: &[u8], word: &[u8]) -> bool {
-    line.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word))
+    line.windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 pub struct Imap {
@@ -238,7 +236,12 @@ impl Imap {
         self.conn.start_tls(tls).await
     }
 
-    pub async fn login(&mut self, user: &str, password: &str, mech: AuthMech) -> Result<(), ClientError> {
+    pub async fn login(
+        &mut self,
+        user: &str,
+        password: &str,
+        mech: AuthMech,
+    ) -> Result<(), ClientError> {
         let mut cmd = Vec::with_capacity(64);
         match mech {
             AuthMech::Login => {
@@ -345,7 +348,10 @@ mod tests {
     fn classify_lines() {
         assert_eq!(classify(b"a1 OK done", b"a1"), LineKind::Tagged(Status::Ok));
         assert_eq!(classify(b"a1 ok", b"a1"), LineKind::Tagged(Status::Ok));
-        assert_eq!(classify(b"a1 NO [AUTHENTICATIONFAILED] x", b"a1"), LineKind::Tagged(Status::No));
+        assert_eq!(
+            classify(b"a1 NO [AUTHENTICATIONFAILED] x", b"a1"),
+            LineKind::Tagged(Status::No)
+        );
         assert_eq!(classify(b"a1 BAD", b"a1"), LineKind::Tagged(Status::Bad));
         assert_eq!(classify(b"a12 OK", b"a1"), LineKind::Other);
         assert_eq!(classify(b"* 3 EXISTS", b"a1"), LineKind::Untagged);
@@ -384,10 +390,88 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let len = (x % 24) as usize;
-            let line: Vec<u8> = (0..len).map(|i| b"a1 *+{}0123OKNO "[(x >> (i % 60)) as usize % 16]).collect();
+            let line: Vec<u8> = (0..len)
+                .map(|i| b"a1 *+{}0123OKNO "[(x >> (i % 60)) as usize % 16])
+                .collect();
             let _ = classify(&line, b"a1");
             let _ = trailing_literal(&line);
             let _ = untagged_number(&line, b"EXISTS");
         }
+    }
+}
+
+#[cfg(test)]
+mod scripted {
+    use super::*;
+    use crate::testkit::{Step::*, serve, with_conn};
+
+    #[test]
+    fn session_against_a_scripted_server() {
+        let (addr, server) = serve(vec![
+            Send(b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"),
+            Expect("a1 LOGIN \"u1\" \"p\\\"w\""),
+            Send(b"a1 OK [CAPABILITY IMAP4rev1 IDLE] logged in\r\n"),
+            Expect("a2 SELECT \"INBOX\""),
+            Send(b"* 3 EXISTS\r\n* OK [UIDVALIDITY 1] x\r\na2 OK [READ-WRITE] done\r\n"),
+            Expect("a3 FETCH 1 (BODY.PEEK[])"),
+            // the literal holds a fake completion that must be skipped
+            Send(b"* 1 FETCH (BODY[] {12}\r\na3 OK fake\r\n)\r\n* 4 EXISTS\r\na3 OK done\r\n"),
+            Expect("a4 APPEND \"INBOX\" {5}"),
+            Send(b"+ go on\r\n"),
+            Swallow(7),
+            Send(b"a4 OK [APPENDUID 1 5] appended\r\n"),
+            Expect("a5 IDLE"),
+            Send(b"+ idling\r\n* 5 EXISTS\r\n"),
+            Expect("DONE"),
+            Send(b"a5 OK idle done\r\n"),
+            Expect("a6 STORE 9"),
+            Send(b"a6 NO no such message\r\n"),
+            Expect("a7 LOGOUT"),
+            Send(b"* BYE bye\r\n"),
+            Close,
+        ]);
+        let out = with_conn(addr, |conn| async move {
+            let mut imap = Imap::greet(conn).await.expect("greeting");
+            assert!(imap.starttls_offered);
+            assert!(!imap.literal_plus);
+            imap.login("u1", "p\"w", AuthMech::Login)
+                .await
+                .expect("login");
+            imap.select("INBOX").await.expect("select");
+            assert_eq!(imap.exists, 3);
+            imap.command(b"FETCH 1 (BODY.PEEK[])").await.expect("fetch");
+            assert_eq!(imap.exists, 4);
+            imap.append("INBOX", b"hello").await.expect("append");
+            imap.idle_start().await.expect("idle");
+            assert_eq!(imap.idle_wait_exists().await.expect("exists"), 5);
+            imap.idle_done().await.expect("done");
+            let refused = imap.command(b"STORE 9 +FLAGS (\\Seen)").await;
+            assert!(matches!(refused, Err(ClientError::Refused(ref s)) if s.contains("NO")));
+            imap.logout().await.is_ok()
+        });
+        assert!(out, "logout after BYE + close is fine");
+        assert_eq!(server.join().expect("server thread"), Ok(()));
+    }
+
+    #[test]
+    fn literal_plus_and_bad_greeting() {
+        let (addr, server) = serve(vec![
+            Send(b"* OK [CAPABILITY IMAP4rev2 LITERAL+] hi\r\n"),
+            Expect("a1 APPEND \"INBOX\" {3+}"),
+            Swallow(5),
+            Send(b"a1 OK done\r\n"),
+            Close,
+        ]);
+        with_conn(addr, |conn| async move {
+            let mut imap = Imap::greet(conn).await.expect("greeting");
+            assert!(imap.literal_plus);
+            imap.append("INBOX", b"abc").await.expect("append");
+        });
+        assert_eq!(server.join().expect("server thread"), Ok(()));
+
+        let (addr, server) = serve(vec![Send(b"* BYE too busy\r\n"), Close]);
+        let refused = with_conn(addr, |conn| async move { Imap::greet(conn).await.is_err() });
+        assert!(refused);
+        assert_eq!(server.join().expect("server thread"), Ok(()));
     }
 }

@@ -16,6 +16,8 @@ pub mod runner;
 pub mod scenarios;
 pub mod stats;
 pub mod sys;
+#[cfg(test)]
+pub mod testkit;
 pub mod tls;
 
 use clap::Parser as _;
@@ -48,11 +50,11 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32
         }
     };
     print!("{}", outcome.summary.table());
-    if let Some(path) = json {
-        if let Err(e) = std::fs::write(&path, outcome.summary.json()) {
-            eprintln!("tern-loadtest: cannot write {}: {e}", path.display());
-            return 2;
-        }
+    if let Some(path) = json
+        && let Err(e) = std::fs::write(&path, outcome.summary.json())
+    {
+        eprintln!("tern-loadtest: cannot write {}: {e}", path.display());
+        return 2;
     }
     if outcome.summary.primary_count == 0 || outcome.stats.total_errors() > 0 {
         1

@@ -138,3 +138,46 @@ mod tests {
         assert_eq!(reply_code(b""), None);
     }
 }
+
+#[cfg(test)]
+mod scripted {
+    use super::*;
+    use crate::testkit::{Step::*, serve, with_conn};
+
+    #[test]
+    fn delivery_with_per_recipient_replies() {
+        let msg = crate::message::make(200, 1, "a");
+        let len = msg.len();
+        let (addr, server) = serve(vec![
+            Send(b"220-fake LMTP\r\n220 ready\r\n"),
+            Expect("LHLO lt"),
+            Send(b"250-fake\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n"),
+            Expect("MAIL FROM:<s@x>"),
+            Expect("RCPT TO:<a>"),
+            Expect("RCPT TO:<b>"),
+            Expect("RCPT TO:<c>"),
+            Expect("DATA"),
+            Send(b"250 ok\r\n250 ok\r\n550 no such user\r\n250 ok\r\n354 go\r\n"),
+            Swallow(len + 3),
+            Send(b"250 2.0.0 <a> saved\r\n452 4.2.2 <b> over quota\r\n"),
+            Expect("QUIT"),
+            Send(b"221 bye\r\n"),
+            Close,
+        ]);
+        let (delivered, stamped) = with_conn(addr, move |conn| async move {
+            let mut lm = Lmtp::greet(conn).await.expect("greeting");
+            lm.lhlo("lt").await.expect("lhlo");
+            let mut stamped = false;
+            let rcpts = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+            let n = lm
+                .deliver("s@x", &rcpts, &msg, || stamped = true)
+                .await
+                .expect("deliver");
+            lm.quit().await.expect("quit");
+            (n, stamped)
+        });
+        assert_eq!(delivered, 1, "one of the two accepted recipients got 250");
+        assert!(stamped);
+        assert_eq!(server.join().expect("server thread"), Ok(()));
+    }
+}

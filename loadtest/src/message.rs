@@ -16,7 +16,8 @@ pub fn make(size: usize, seq: u64, to: &str) -> Vec<u8> {
         )
         .as_bytes(),
     );
-    const LINE: &[u8] = b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnopqrstu\r\n";
+    const LINE: &[u8] =
+        b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnopqrstu\r\n";
     while m.len() + LINE.len() <= size {
         m.extend_from_slice(LINE);
     }
@@ -37,7 +38,11 @@ mod tests {
         assert!(m.ends_with(b"\r\n"));
         assert!(!m.windows(3).any(|w| w == b"\n.\r" || w == b"\n.."));
         assert!(m.windows(2).filter(|w| *w == b"\r\n").count() > 40);
-        assert!(!m.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || m[i - 1] != b'\r')));
+        assert!(
+            !m.iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\n' && (i == 0 || m[i - 1] != b'\r'))
+        );
         let small = make(0, 1, "x");
         assert!(small.ends_with(b"\r\n\r\n"));
     }

@@ -67,7 +67,12 @@ impl Pop3 {
         self.conn.start_tls(tls).await
     }
 
-    pub async fn login(&mut self, user: &str, password: &str, mech: AuthMech) -> Result<(), ClientError> {
+    pub async fn login(
+        &mut self,
+        user: &str,
+        password: &str,
+        mech: AuthMech,
+    ) -> Result<(), ClientError> {
         match mech {
             AuthMech::Login => {
                 self.command(format!("USER {user}").as_bytes()).await?;
@@ -107,5 +112,46 @@ mod tests {
         assert_eq!(parse_stat(b"+OK 3"), None);
         assert!(is_ok(b"+OK"));
         assert!(!is_ok(b"-ERR"));
+    }
+}
+
+#[cfg(test)]
+mod scripted {
+    use super::*;
+    use crate::testkit::{Step::*, serve, with_conn};
+
+    #[test]
+    fn session_against_a_scripted_server() {
+        let (addr, server) = serve(vec![
+            Send(b"+OK POP3 ready\r\n"),
+            Expect("USER u1"),
+            Send(b"+OK\r\n"),
+            Expect("PASS pw"),
+            Send(b"+OK logged in\r\n"),
+            Expect("STAT"),
+            Send(b"+OK 2 300\r\n"),
+            Expect("UIDL"),
+            Send(b"+OK\r\n1 a\r\n2 b\r\n.\r\n"),
+            Expect("RETR 1"),
+            Send(b"+OK 150 octets\r\nSubject: x\r\n\r\n..dot-stuffed\r\nbody\r\n.\r\n"),
+            Expect("RETR 9"),
+            Send(b"-ERR no such message\r\n"),
+            Expect("QUIT"),
+            Send(b"+OK bye\r\n"),
+            Close,
+        ]);
+        let (uidl, retr) = with_conn(addr, |conn| async move {
+            let mut p = Pop3::greet(conn).await.expect("greeting");
+            p.login("u1", "pw", AuthMech::Login).await.expect("login");
+            assert_eq!(p.stat().await.expect("stat"), (2, 300));
+            let uidl = p.multiline(b"UIDL").await.expect("uidl");
+            let retr = p.multiline(b"RETR 1").await.expect("retr");
+            assert!(p.multiline(b"RETR 9").await.is_err());
+            p.quit().await.expect("quit");
+            (uidl, retr)
+        });
+        assert_eq!(uidl, 2);
+        assert_eq!(retr, 4);
+        assert_eq!(server.join().expect("server thread"), Ok(()));
     }
 }

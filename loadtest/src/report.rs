@@ -30,7 +30,7 @@ pub struct Summary {
     pub generator_cpu: Duration,
     pub rows: Vec<Row>,
     pub notes: Vec<(String, f64)>,
-    pub first_errors: Vec<String>,
+    pub first_errors: Vec<(String, u64)>,
     /// `key=value` pairs describing the run (target, clients, tls…).
     pub params: Vec<(String, String)>,
 }
@@ -50,7 +50,13 @@ impl Summary {
             .iter()
             .map(|(name, o)| {
                 let h = &o.hist;
-                let q = |x: f64| if h.is_empty() { 0 } else { h.value_at_quantile(x) };
+                let q = |x: f64| {
+                    if h.is_empty() {
+                        0
+                    } else {
+                        h.value_at_quantile(x)
+                    }
+                };
                 Row {
                     op: (*name).to_string(),
                     count: h.len(),
@@ -73,8 +79,16 @@ impl Summary {
             elapsed,
             generator_cpu,
             rows,
-            notes: stats.notes.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
-            first_errors: stats.first_errors.clone(),
+            notes: stats
+                .notes
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), *v))
+                .collect(),
+            first_errors: stats
+                .first_errors
+                .iter()
+                .map(|(e, n)| (e.clone(), *n))
+                .collect(),
             params,
         }
     }
@@ -135,8 +149,8 @@ impl Summary {
         }
         if !self.first_errors.is_empty() {
             let _ = writeln!(out, "first errors:");
-            for e in &self.first_errors {
-                let _ = writeln!(out, "  {e}");
+            for (e, n) in &self.first_errors {
+                let _ = writeln!(out, "  {n:>7} × {e}");
             }
         }
         out
@@ -169,9 +183,9 @@ impl Summary {
         }
         o.push_str("},\n  \"ops\": [\n");
         for (i, r) in self.rows.iter().enumerate() {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "    {{\"op\": {}, \"count\": {}, \"errors\": {}, \"rate\": {}, \"p50_us\": {}, \"p90_us\": {}, \"p99_us\": {}, \"p999_us\": {}, \"max_us\": {}}}{}\n",
+                "    {{\"op\": {}, \"count\": {}, \"errors\": {}, \"rate\": {}, \"p50_us\": {}, \"p90_us\": {}, \"p99_us\": {}, \"p999_us\": {}, \"max_us\": {}}}{}",
                 js(&r.op),
                 r.count,
                 r.errors,
@@ -184,11 +198,11 @@ impl Summary {
                 if i + 1 < self.rows.len() { "," } else { "" }
             );
         }
-        o.push_str("  ],\n  \"first_errors\": [");
-        for (i, e) in self.first_errors.iter().enumerate() {
-            let _ = write!(o, "{}{}", if i > 0 { ", " } else { "" }, js(e));
+        o.push_str("  ],\n  \"errors\": {");
+        for (i, (e, n)) in self.first_errors.iter().enumerate() {
+            let _ = write!(o, "{}{}: {n}", if i > 0 { ", " } else { "" }, js(e));
         }
-        o.push_str("]\n}\n");
+        o.push_str("}\n}\n");
         o
     }
 }
@@ -265,7 +279,11 @@ mod tests {
         let t = sample().table();
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[0].starts_with("op"));
-        assert!(lines.iter().any(|l| l.starts_with("session") && l.contains("1000")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("session") && l.contains("1000"))
+        );
         assert!(t.contains("login: 1000 session in 2.00 s = 500.0/s"));
         assert!(t.contains("500.0 ms per 1,000 session"));
         assert!(t.contains("server_rss_kib_per_conn: 12.5"));

@@ -169,7 +169,9 @@ async fn thread_main(
     let s = &shared.settings;
     let clients = share(s.clients, threads, thread);
     // worker w of thread t gets a global index, so users spread evenly
-    let first_index = (0..thread).map(|t| share(s.clients, threads, t)).sum::<usize>() as u64;
+    let first_index = (0..thread)
+        .map(|t| share(s.clients, threads, t))
+        .sum::<usize>() as u64;
     let work = async {
         if s.scenario == Scenario::IdleHold {
             idle_hold(ctx.clone(), clients, first_index, rss_before).await;
@@ -320,10 +322,10 @@ async fn idle_connection(ctx: Rc<Ctx>, gate: Rc<glommio::sync::Semaphore>, index
     let shared = ctx.shared.clone();
     let s = &shared.settings;
     let setup = async {
-        let _permit = gate
-            .acquire_permit(1)
-            .await
-            .map_err(|_| Failed { op: "connect", err: crate::error::ClientError::Closed })?;
+        let _permit = gate.acquire_permit(1).await.map_err(|_| Failed {
+            op: "connect",
+            err: crate::error::ClientError::Closed,
+        })?;
         let mut imap = ctx
             .step("connect", async {
                 let conn = Conn::open(&ctx.dialer, ctx.implicit_tls()).await?;
@@ -355,7 +357,10 @@ async fn idle_connection(ctx: Rc<Ctx>, gate: Rc<glommio::sync::Semaphore>, index
         match imap.idle_wait_exists().await {
             Ok(_) => {
                 let now = shared.now_ns();
-                let sent = shared.delivered_at.get(slot).map_or(0, |a| a.swap(0, Ordering::Relaxed));
+                let sent = shared
+                    .delivered_at
+                    .get(slot)
+                    .map_or(0, |a| a.swap(0, Ordering::Relaxed));
                 if sent != 0 && shared.measuring(sent) {
                     let took = Duration::from_nanos(now.saturating_sub(sent));
                     ctx.stats.borrow_mut().record("wakeup", took);
@@ -380,7 +385,10 @@ async fn deliver_loop(ctx: &Ctx, slots: u64) {
     let mut lmtp: Option<Lmtp> = None;
     let mut k: u64 = 0;
     while !shared.stopping() {
-        let Some(t) = u32::try_from(k).ok().and_then(|k32| interval.checked_mul(k32)) else {
+        let Some(t) = u32::try_from(k)
+            .ok()
+            .and_then(|k32| interval.checked_mul(k32))
+        else {
             break;
         };
         let due = start + t;

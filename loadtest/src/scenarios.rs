@@ -115,7 +115,11 @@ impl Worker {
             op,
             MixOp::FetchFlags | MixOp::FetchHeaders | MixOp::FetchBody | MixOp::Store
         );
-        let op = if needs_message && n == 0 { MixOp::Noop } else { op };
+        let op = if needs_message && n == 0 {
+            MixOp::Noop
+        } else {
+            op
+        };
         let name = op.name();
         let limit = s.timeout + s.idle_time;
         let base = self.base_exists;
@@ -236,9 +240,7 @@ async fn mix_command(
             };
             imap.command(cmd).await?;
         }
-        MixOp::Append => imap
-            .append(&s.mailbox, &ctx.message)
-            .await?,
+        MixOp::Append => imap.append(&s.mailbox, &ctx.message).await?,
         MixOp::Expunge => {
             // remove the newest message if appends made the mailbox grow,
             // so long runs keep its size stable

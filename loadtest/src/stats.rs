@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 
 /// Highest latency tracked exactly: one hour, in µs.
 const MAX_MICROS: u64 = 3_600_000_000;
-/// Kept error messages (the first ones; the rest are only counted).
+/// Distinct error messages kept (later new ones are only counted).
 const KEPT_ERRORS: usize = 20;
 
 #[derive(Debug, Clone)]
@@ -31,14 +31,17 @@ impl OpStats {
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub ops: BTreeMap<&'static str, OpStats>,
-    pub first_errors: Vec<String>,
+    /// Distinct error messages and how often each happened.
+    pub first_errors: BTreeMap<String, u64>,
     /// A free-form figure worth a line of its own (e.g. server RSS).
     pub notes: BTreeMap<&'static str, f64>,
 }
 
 impl Stats {
     pub fn record(&mut self, op: &'static str, latency: Duration) {
-        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX).max(1);
+        let us = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         self.ops
             .entry(op)
             .or_insert_with(OpStats::new)
@@ -48,9 +51,7 @@ impl Stats {
 
     pub fn error(&mut self, op: &'static str, msg: impl FnOnce() -> String) {
         self.ops.entry(op).or_insert_with(OpStats::new).errors += 1;
-        if self.first_errors.len() < KEPT_ERRORS {
-            self.first_errors.push(format!("{op}: {}", msg()));
-        }
+        self.keep_error(format!("{op}: {}", msg()), 1);
     }
 
     pub fn merge(&mut self, other: Stats) {
@@ -60,13 +61,19 @@ impl Stats {
             let _ = mine.hist.add(&o.hist);
             mine.errors += o.errors;
         }
-        for e in other.first_errors {
-            if self.first_errors.len() < KEPT_ERRORS {
-                self.first_errors.push(e);
-            }
+        for (e, n) in other.first_errors {
+            self.keep_error(e, n);
         }
         for (k, v) in other.notes {
             *self.notes.entry(k).or_insert(0.0) += v;
+        }
+    }
+
+    fn keep_error(&mut self, msg: String, n: u64) {
+        if let Some(c) = self.first_errors.get_mut(&msg) {
+            *c += n;
+        } else if self.first_errors.len() < KEPT_ERRORS {
+            self.first_errors.insert(msg, n);
         }
     }
 
@@ -113,7 +120,11 @@ mod tests {
         for i in 0..1000 {
             s.error("x", || format!("e{i}"));
         }
-        assert_eq!(s.errors("x"), 1000);
+        for _ in 0..5 {
+            s.error("x", || "e3".into());
+        }
+        assert_eq!(s.errors("x"), 1005);
         assert_eq!(s.first_errors.len(), KEPT_ERRORS);
+        assert_eq!(s.first_errors["x: e3"], 6);
     }
 }
