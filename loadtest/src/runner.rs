@@ -54,7 +54,7 @@ pub fn run(settings: Settings) -> Result<Outcome, SetupError> {
         _ => 0,
     };
     let rss_before = match (settings.scenario, settings.server_pid) {
-        (Scenario::IdleHold, Some(pid)) => rss::tree_rss_kib(pid),
+        (Scenario::IdleHold, Some(pid)) => rss::tree_mem(pid),
         _ => None,
     };
     let quiet = settings.quiet;
@@ -163,7 +163,7 @@ async fn thread_main(
     shared: Arc<Shared>,
     thread: usize,
     threads: usize,
-    rss_before: Option<u64>,
+    rss_before: Option<rss::TreeMem>,
 ) -> Stats {
     let ctx = Rc::new(Ctx::new(shared.clone(), thread, threads));
     let s = &shared.settings;
@@ -262,7 +262,12 @@ async fn worker_loop(ctx: Rc<Ctx>, index: u64) {
 
 /// idle-hold: open `clients` IDLE connections on this thread; thread 0 also
 /// delivers over LMTP and measures how long each IDLE takes to wake.
-async fn idle_hold(ctx: Rc<Ctx>, clients: usize, first_index: u64, rss_before: Option<u64>) {
+async fn idle_hold(
+    ctx: Rc<Ctx>,
+    clients: usize,
+    first_index: u64,
+    rss_before: Option<rss::TreeMem>,
+) {
     let shared = ctx.shared.clone();
     let s = &shared.settings;
     let slots = shared.delivered_at.len().max(1) as u64;
@@ -291,14 +296,27 @@ async fn idle_hold(ctx: Rc<Ctx>, clients: usize, first_index: u64, rss_before: O
         if let (Some(before), Some(pid)) = (rss_before, s.server_pid) {
             // let the server settle its buffers before sampling
             glommio::timer::sleep(Duration::from_millis(500)).await;
-            if let Some(after) = rss::tree_rss_kib(pid) {
+            if let Some(after) = rss::tree_mem(pid) {
                 let mut st = ctx.stats.borrow_mut();
-                st.notes.insert("server_rss_kib_before", before as f64);
-                st.notes.insert("server_rss_kib_after", after as f64);
+                st.notes
+                    .insert("server_rss_kib_before", before.rss_kib as f64);
+                st.notes
+                    .insert("server_rss_kib_after", after.rss_kib as f64);
+                st.notes
+                    .insert("server_pss_kib_before", before.pss_kib as f64);
+                st.notes
+                    .insert("server_pss_kib_after", after.pss_kib as f64);
+                st.notes
+                    .insert("server_processes_after", after.processes as f64);
                 if ready > 0 {
+                    let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / ready as f64;
                     st.notes.insert(
                         "server_rss_kib_per_idle_conn",
-                        after.saturating_sub(before) as f64 / ready as f64,
+                        per(after.rss_kib, before.rss_kib),
+                    );
+                    st.notes.insert(
+                        "server_pss_kib_per_idle_conn",
+                        per(after.pss_kib, before.pss_kib),
                     );
                 }
             }
