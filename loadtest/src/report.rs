@@ -28,6 +28,9 @@ pub struct Summary {
     pub primary_rate: f64,
     pub elapsed: Duration,
     pub generator_cpu: Duration,
+    /// Primary operations done over the whole run, warm-up included: the
+    /// generator's CPU time covers all of them.
+    pub all_ops: u64,
     pub rows: Vec<Row>,
     pub notes: Vec<(String, f64)>,
     pub first_errors: Vec<(String, u64)>,
@@ -42,6 +45,7 @@ impl Summary {
         stats: &Stats,
         elapsed: Duration,
         generator_cpu: Duration,
+        all_ops: u64,
         params: Vec<(String, String)>,
     ) -> Summary {
         let secs = elapsed.as_secs_f64().max(1e-9);
@@ -78,6 +82,7 @@ impl Summary {
             primary_rate: primary_count as f64 / secs,
             elapsed,
             generator_cpu,
+            all_ops: all_ops.max(primary_count),
             rows,
             notes: stats
                 .notes
@@ -93,10 +98,11 @@ impl Summary {
         }
     }
 
-    /// Generator CPU milliseconds per 1,000 primary operations.
+    /// Generator CPU milliseconds per 1,000 primary operations (over the
+    /// whole run, warm-up included).
     pub fn cpu_ms_per_1000(&self) -> Option<f64> {
-        (self.primary_count > 0)
-            .then(|| self.generator_cpu.as_secs_f64() * 1000.0 * 1000.0 / self.primary_count as f64)
+        (self.all_ops > 0)
+            .then(|| self.generator_cpu.as_secs_f64() * 1000.0 * 1000.0 / self.all_ops as f64)
     }
 
     pub fn table(&self) -> String {
@@ -254,6 +260,7 @@ mod tests {
             &s,
             Duration::from_secs(2),
             Duration::from_millis(500),
+            0,
             vec![("clients".into(), "10".into())],
         )
     }

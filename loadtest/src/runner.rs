@@ -121,6 +121,7 @@ pub fn run(settings: Settings) -> Result<Outcome, SetupError> {
         &stats,
         shared.window(),
         cpu,
+        shared.done.load(Ordering::Relaxed),
         params,
     );
     Ok(Outcome { stats, summary })
