@@ -277,3 +277,67 @@ impl Conn {
         let _ = self.io.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glommio::{LocalExecutorBuilder, Placement};
+
+    #[test]
+    fn spread_mode_uses_other_loopback_sources() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            let mut peers = Vec::new();
+            for _ in 0..3 {
+                let (sock, peer) = listener.accept().expect("accept");
+                std::io::Write::write_all(&mut &sock, b"hello\r\n").expect("write");
+                peers.push(peer.ip());
+            }
+            peers
+        });
+        let (spreading, lines) = LocalExecutorBuilder::new(Placement::Unbound)
+            .io_memory(1 << 20)
+            .spawn(move || async move {
+                let dialer = Dialer::new(addr);
+                dialer.force_spread();
+                let mut lines = Vec::new();
+                for _ in 0..3 {
+                    let mut c = Conn::open(&dialer, None).await.expect("connect");
+                    lines.push(c.read_line().await.expect("line").to_vec());
+                }
+                (dialer.spreading(), lines)
+            })
+            .expect("executor")
+            .join()
+            .expect("join");
+        let peers = server.join().expect("server");
+        assert!(spreading);
+        assert!(lines.iter().all(|l| l == b"hello"));
+        let want: Vec<IpAddr> = (2..5)
+            .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
+            .collect();
+        assert_eq!(peers, want);
+    }
+
+    #[test]
+    fn long_lines_are_refused_not_buffered_forever() {
+        // a server that sends one endless line
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            if let Ok((sock, _)) = listener.accept() {
+                let chunk = vec![b'x'; 64 * 1024];
+                for _ in 0..(MAX_LINE / chunk.len() + 2) {
+                    if std::io::Write::write_all(&mut &sock, &chunk).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let too_long = crate::testkit::with_conn(addr, |mut conn| async move {
+            matches!(conn.read_line().await, Err(ClientError::LineTooLong(_)))
+        });
+        assert!(too_long);
+    }
+}
