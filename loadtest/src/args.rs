@@ -105,6 +105,10 @@ pub struct Cli {
     /// allow a target outside 127.0.0.0/8 and ::1
     #[arg(long)]
     pub allow_remote: bool,
+    /// connect from 127.0.0.2-254 in turn from the start (otherwise only
+    /// once the kernel runs out of source ports); IPv4 loopback targets only
+    #[arg(long)]
+    pub spread_sources: bool,
     /// concurrent connections (closed loop), or the connection pool (open loop)
     #[arg(long, default_value_t = 10)]
     pub clients: usize,
@@ -181,6 +185,7 @@ pub struct Settings {
     pub auth: AuthMech,
     pub clients: usize,
     pub rate: Option<f64>,
+    pub spread_sources: bool,
     pub warmup: Duration,
     pub duration: Duration,
     pub max_ops: Option<u64>,
@@ -399,6 +404,7 @@ impl Cli {
             auth: self.auth,
             clients: self.clients,
             rate,
+            spread_sources: self.spread_sources,
             warmup: parse_duration(&self.warmup)?,
             duration: parse_duration(&self.duration)?,
             max_ops: self.max_ops,

@@ -169,9 +169,15 @@ impl Ctx {
             .rate
             .map(|r| Duration::from_secs_f64(threads as f64 / r.max(1e-9)));
         let message = crate::message::make(s.msg_size, thread as u64, "loadtest@example.org");
+        let dialer = Dialer::new(s.target);
+        let lmtp_dialer = Dialer::new(s.lmtp_target);
+        if s.spread_sources {
+            dialer.force_spread();
+            lmtp_dialer.force_spread();
+        }
         Ctx {
-            dialer: Dialer::new(s.target),
-            lmtp_dialer: Dialer::new(s.lmtp_target),
+            dialer,
+            lmtp_dialer,
             thread,
             stats: RefCell::new(Stats::default()),
             seq: Cell::new(0),
