@@ -36,10 +36,10 @@ fn handle(sock: TcpStream, logins: &AtomicU64, logouts: &AtomicU64) -> std::io::
     }
 }
 
-#[test]
-fn login_scenario_counts_sessions() {
+/// Starts the fake server; returns its port and its login counter.
+fn fake_server() -> (String, Arc<AtomicU64>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let port = listener.local_addr().unwrap().port().to_string();
     let logins = Arc::new(AtomicU64::new(0));
     let logouts = Arc::new(AtomicU64::new(0));
     {
@@ -53,7 +53,12 @@ fn login_scenario_counts_sessions() {
             }
         });
     }
-    let port = port.to_string();
+    (port, logins)
+}
+
+#[test]
+fn login_scenario_counts_sessions() {
+    let (port, logins) = fake_server();
     let settings = Cli::try_parse_from([
         "tern-loadtest",
         "login",
@@ -100,20 +105,7 @@ fn login_scenario_counts_sessions() {
 
 #[test]
 fn wrong_password_is_counted_as_login_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let (logins, logouts) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    {
-        let (logins, logouts) = (logins.clone(), logouts.clone());
-        std::thread::spawn(move || {
-            for sock in listener.incoming().flatten() {
-                let (logins, logouts) = (logins.clone(), logouts.clone());
-                std::thread::spawn(move || {
-                    let _ = handle(sock, &logins, &logouts);
-                });
-            }
-        });
-    }
+    let (port, logins) = fake_server();
     let settings = Cli::try_parse_from([
         "tern-loadtest",
         "login",
@@ -139,4 +131,37 @@ fn wrong_password_is_counted_as_login_error() {
     assert!(out.stats.errors("login") > 0);
     assert_eq!(logins.load(Ordering::Relaxed), 0);
     assert!(out.summary.elapsed.as_millis() <= 300);
+}
+
+#[test]
+fn open_loop_never_exceeds_its_schedule() {
+    let (port, logins) = fake_server();
+    let settings = Cli::try_parse_from([
+        "tern-loadtest",
+        "login",
+        "--port",
+        &port,
+        "--password",
+        "pw",
+        "--clients",
+        "4",
+        "--threads",
+        "2",
+        "--rate",
+        "200/s",
+        "--warmup",
+        "0s",
+        "--duration",
+        "500ms",
+        "--quiet",
+    ])
+    .unwrap()
+    .into_settings()
+    .unwrap();
+    let out = tern_loadtest::run(settings).unwrap();
+    let sessions = out.stats.count("session");
+    // 200/s over 0.5 s schedules 100 arrivals (50 per thread): never more
+    assert!(sessions > 0 && sessions <= 100, "{sessions} sessions");
+    assert!(logins.load(Ordering::Relaxed) <= 100);
+    assert_eq!(out.stats.total_errors(), 0);
 }
