@@ -265,7 +265,7 @@ pub fn parse_rate(s: &str) -> Result<f64, ArgError> {
     let t = s.trim();
     let t = t.strip_suffix("/s").unwrap_or(t);
     match t.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 10_000_000.0 => Ok(r),
+        Ok(r) if r.is_finite() && (0.001..=10_000_000.0).contains(&r) => Ok(r),
         _ => Err(ArgError::Rate(s.to_string())),
     }
 }
@@ -385,8 +385,12 @@ impl Cli {
             }
         });
         let delivery_rate = match self.delivery_rate {
-            Some(r) if r.is_finite() && r > 0.0 => r,
-            Some(_) => return Err(ArgError::Invalid("--delivery-rate must be > 0".into())),
+            Some(r) if r.is_finite() && (0.001..=1_000_000.0).contains(&r) => r,
+            Some(_) => {
+                return Err(ArgError::Invalid(
+                    "--delivery-rate must be 0.001..=1000000".into(),
+                ));
+            }
             None => 20.0,
         };
         Ok(Settings {
@@ -457,6 +461,8 @@ mod tests {
         assert_eq!(parse_rate("2.5"), Ok(2.5));
         assert!(parse_rate("0").is_err());
         assert!(parse_rate("NaN").is_err());
+        assert!(parse_rate("1e-300").is_err());
+        assert!(parse_rate("1e300").is_err());
         assert_eq!(parse_cpus("1,3-5"), Ok(vec![1, 3, 4, 5]));
         assert!(parse_cpus("5-1").is_err());
         assert!(parse_cpus("x").is_err());
@@ -518,6 +524,8 @@ mod tests {
         ));
         assert!(settings(&["login", "--tls", "starttls"]).is_err());
         assert!(settings(&["login", "--clients", "0"]).is_err());
+        assert!(settings(&["idle-hold", "--delivery-rate", "0"]).is_err());
+        assert!(settings(&["idle-hold", "--delivery-rate", "1e-300"]).is_err());
         assert!(Cli::try_parse_from(["tern-loadtest", "nonsense"]).is_err());
     }
 }

@@ -47,6 +47,4 @@ pub enum SetupError {
     Tls(String),
     #[error("cannot start generator thread: {0}")]
     Executor(String),
-    #[error("cannot write {0}: {1}")]
-    Output(String, std::io::Error),
 }
