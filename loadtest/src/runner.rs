@@ -34,8 +34,15 @@ pub fn share(total: usize, threads: usize, t: usize) -> usize {
 }
 
 pub fn run(settings: Settings) -> Result<Outcome, SetupError> {
-    if let Err(e) = sys::raise_nofile_limit() {
-        eprintln!("warning: cannot raise the open-files limit: {e}");
+    match sys::raise_nofile_limit() {
+        // each client holds one descriptor (two in idle-hold's deliverer)
+        Ok(limit) if limit < settings.clients as u64 + 64 => eprintln!(
+            "warning: the open-files limit is {limit}, too low for {} clients; raise the \
+             hard limit (ulimit -Hn)",
+            settings.clients
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: cannot raise the open-files limit: {e}"),
     }
     let tls = match settings.tls {
         TlsMode::None => None,
