@@ -244,3 +244,53 @@ impl Shared {
         self.stop.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Cli;
+    use clap::Parser as _;
+
+    fn shared(args: &[&str]) -> Shared {
+        let mut v = vec!["tern-loadtest"];
+        v.extend_from_slice(args);
+        let s = Cli::try_parse_from(v)
+            .expect("clap")
+            .into_settings()
+            .expect("settings");
+        Shared::new(s, None, 0)
+    }
+
+    #[test]
+    fn max_ops_records_exactly_n_and_stops() {
+        let sh = shared(&["login", "--warmup", "0s", "--max-ops", "3"]);
+        let at = sh.now_ns();
+        let recorded: Vec<bool> = (0..5).map(|_| sh.count_primary(at)).collect();
+        assert_eq!(recorded, vec![true, true, true, false, false]);
+        assert!(sh.stopping());
+        assert_eq!(sh.done.load(Ordering::Relaxed), 5);
+    }
+
+    #[test]
+    fn warmup_operations_are_counted_but_not_recorded() {
+        let sh = shared(&["login", "--warmup", "1h", "--duration", "1s"]);
+        assert!(!sh.count_primary(sh.now_ns()));
+        assert_eq!(sh.done.load(Ordering::Relaxed), 1);
+        assert_eq!(sh.measured.load(Ordering::Relaxed), 0);
+        assert!(!sh.stopping());
+        assert_eq!(sh.window(), Duration::ZERO);
+    }
+
+    #[test]
+    fn idle_hold_window_opens_on_demand() {
+        let sh = shared(&["idle-hold", "--duration", "1h"]);
+        assert!(!sh.measuring(sh.now_ns()));
+        assert!(!sh.stopping(), "set-up must not count as the window");
+        sh.start_window_now();
+        assert!(sh.measuring(sh.now_ns()));
+        assert!(!sh.stopping());
+        sh.request_stop();
+        assert!(sh.stopping() && sh.stopping_hard());
+        assert!(sh.window() < Duration::from_secs(60));
+    }
+}

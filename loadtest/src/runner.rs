@@ -467,3 +467,18 @@ async fn deliver_loop(ctx: &Ctx, slots: u64) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    #[test]
+    fn clients_are_shared_out_completely() {
+        for (total, threads) in [(10, 3), (1, 4), (0, 2), (1000, 7)] {
+            let parts: Vec<usize> = (0..threads).map(|t| share(total, threads, t)).collect();
+            assert_eq!(parts.iter().sum::<usize>(), total);
+            let (lo, hi) = (parts.iter().min().unwrap(), parts.iter().max().unwrap());
+            assert!(hi - lo <= 1, "{parts:?}");
+        }
+    }
+}
