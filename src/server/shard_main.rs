@@ -58,6 +58,7 @@ pub async fn run(
 ) {
     let plan = shared.plan.clone();
     let tls = Rc::new(Cached::new(shared.tls.clone()));
+    let shard_tls = || (*tls.get()).clone().map(per_shard_tls);
     let auth: Rc<dyn Authenticator> = LocalAuth::new(
         shared.users.clone(),
         plan.lowercase_usernames,
@@ -71,7 +72,7 @@ pub async fn run(
         ctx.index,
         ctx.count,
         Arc::new(plan.protocols.clone()) as Arc<ProtocolSettingsSet>,
-        (*tls.get()).clone(),
+        shard_tls(),
         auth,
         storage,
         Box::new(move |to, h| {
@@ -163,7 +164,7 @@ pub async fn run(
         let g = shared.control.reload_generation();
         if g != reload_seen {
             reload_seen = g;
-            env.set_tls((*tls.get()).clone());
+            env.set_tls(shard_tls());
         }
     }
 
@@ -184,6 +185,15 @@ pub async fn run(
             "shutdown grace period over; closing sessions"
         );
     }
+}
+
+/// Each shard gets its own copy of the TLS configuration with its own
+/// session cache: rustls's cache is behind a mutex, and one cache shared by
+/// all shards would put that lock on every handshake.
+fn per_shard_tls(cfg: Arc<ServerConfig>) -> Arc<ServerConfig> {
+    let mut local = (*cfg).clone();
+    local.session_storage = rustls::server::ServerSessionMemoryCache::new(1024);
+    Arc::new(local)
 }
 
 async fn accept_tcp(
