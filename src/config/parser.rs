@@ -307,13 +307,16 @@ impl<'o> Parser<'o> {
     fn finish(mut self) -> Result<Parsed, ConfigError> {
         if self.stack.len() > 1 {
             let open = &self.stack[self.stack.len() - 1].section;
-            return Err(err(
-                &open.at,
-                format!(
-                    "Missing '}}': section '{}' opened here is never closed",
-                    open.header()
+            // The root section's location names the top-level file.
+            let origin = self.stack[0].section.at.file.to_path_buf();
+            return Err(ConfigError::File {
+                file: origin,
+                reason: format!(
+                    "Missing '}}' (section started at {}:{})",
+                    open.at.file.display(),
+                    open.at.line
                 ),
-            ));
+            });
         }
         let root = self.stack.pop().map(|f| f.section);
         match root {
@@ -524,13 +527,9 @@ impl<'o> Parser<'o> {
                 if resolved.exists() {
                     files.push(resolved);
                 } else if !optional {
-                    return Err(err(
-                        at,
-                        format!(
-                            "Couldn't open include file {}: No such file or directory",
-                            resolved.display()
-                        ),
-                    ));
+                    // doveconf 2.3.19 globs every path, so a missing plain file is
+                    // "No matches" too (checked on this machine).
+                    return Err(err(at, format!("!include {arg}: No matches")));
                 }
                 continue;
             }
@@ -839,7 +838,7 @@ impl<'o> Parser<'o> {
         if kind.is_filter() && in_local_or_remote && defs::is_auth_setting(key) {
             return Err(err(
                 at,
-                "Auth settings not supported inside local/remote blocks",
+                format!("Auth settings not supported inside local/remote blocks: {key}"),
             ));
         }
         let (text, file) = self.value(raw, at, base_dir)?;

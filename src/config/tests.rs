@@ -193,9 +193,9 @@ fn section_syntax_errors() {
     assert!(parse_err("protocol imap pop3 {\n}\n").contains("line 1: Expecting '{'"));
     assert!(parse_err("hostname\n").contains("line 1: Expecting '='"));
     let err = parse_err("hostname = a\nservice imap {\n  user = x\n\n");
-    assert!(
-        err.contains("line 2: Missing '}': section 'service imap'"),
-        "{err}"
+    assert_eq!(
+        err,
+        "Error in configuration file /nonexistent/test.conf: Missing '}' (section started at /nonexistent/test.conf:2)"
     );
     let err = parse_err("servce imap {\n}\n");
     assert!(
@@ -221,7 +221,10 @@ fn value_errors_have_lines() {
         "{err}"
     );
     assert!(parse_err("verbose_ssl = perhaps\n").contains("Invalid boolean value: perhaps"));
-    assert!(parse_err("auth_failure_delay = 10\n").contains("missing a unit"));
+    assert!(
+        parse_err("auth_failure_delay = 10\n")
+            .contains("line 1: auth_failure_delay: Time interval '10' is missing units")
+    );
     assert!(parse_err("imap_max_line_length = 64 q\n").contains("Invalid size"));
     assert!(parse_err("first_valid_uid = -5\n").contains("Invalid number"));
     assert!(parse_err("shard_cpus = 0-3,x\n").contains("Invalid CPU list"));
@@ -269,7 +272,9 @@ fn workarounds_are_validated() {
 fn auth_settings_rejected_in_local_remote() {
     let err = parse_err("remote 192.0.2.0/24 {\n  auth_mechanisms = plain login\n}\n");
     assert!(
-        err.contains("line 2: Auth settings not supported inside local/remote blocks"),
+        err.contains(
+            "line 2: Auth settings not supported inside local/remote blocks: auth_mechanisms"
+        ),
         "{err}"
     );
     let err = parse_err("local 192.0.2.1 {\n  passdb {\n  }\n}\n");
@@ -369,7 +374,7 @@ fn include_errors() {
     let main = dir.write("b.conf", "!include missing.conf\n");
     let err = load(&main).unwrap_err().to_string();
     assert!(
-        err.contains("b.conf line 1: Couldn't open include file"),
+        err.contains("b.conf line 1: !include missing.conf: No matches"),
         "{err}"
     );
 
@@ -1491,4 +1496,23 @@ fn auth_sections_print_like_doveconf() {
     let auth = s.service("auth").unwrap();
     assert_eq!(auth.unix_listeners[0].mode, 0o666);
     assert_eq!(auth.user, "root");
+}
+
+#[test]
+#[ignore]
+fn scratch_dc() {
+    for entry in std::fs::read_dir("/tmp/dc").unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) != Some("conf") {
+            continue;
+        }
+        let out = match load(&p) {
+            Ok(c) => c.render(RenderOptions {
+                non_default_only: true,
+                show_secrets: false,
+            }),
+            Err(e) => format!("ERROR {e}\n"),
+        };
+        std::fs::write(p.with_extension("tern"), out).unwrap();
+    }
 }

@@ -17,7 +17,7 @@ pub enum ValueError {
     Size(String),
     #[error("Invalid time interval: {0}")]
     Time(String),
-    #[error("Time interval '{0}' is missing a unit (e.g. secs, mins)")]
+    #[error("Time interval '{0}' is missing units (add e.g. 's' for seconds)")]
     TimeUnitMissing(String),
     #[error("Invalid value '{value}' (allowed: {allowed})")]
     Enum { value: String, allowed: String },
