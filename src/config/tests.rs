@@ -1497,22 +1497,3 @@ fn auth_sections_print_like_doveconf() {
     assert_eq!(auth.unix_listeners[0].mode, 0o666);
     assert_eq!(auth.user, "root");
 }
-
-#[test]
-#[ignore]
-fn scratch_dc() {
-    for entry in std::fs::read_dir("/tmp/dc").unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().and_then(|e| e.to_str()) != Some("conf") {
-            continue;
-        }
-        let out = match load(&p) {
-            Ok(c) => c.render(RenderOptions {
-                non_default_only: true,
-                show_secrets: false,
-            }),
-            Err(e) => format!("ERROR {e}\n"),
-        };
-        std::fs::write(p.with_extension("tern"), out).unwrap();
-    }
-}
