@@ -162,19 +162,23 @@ fn expand_at(
             spec.zero_pad = true;
             i += 1;
         }
-        let first = read_number(&chars, &mut i).map(|n| if negative { -n } else { n });
+        let first = read_number(&chars, &mut i);
         if chars.get(i) == Some(&'.') {
+            // `[-]offset.[0][-]width`: the sign belongs to the offset, and only a `0`
+            // after the dot asks for zero padding (as in Dovecot's var-expand.c).
             i += 1;
-            spec.offset = first.unwrap_or(0);
+            spec.offset = first.map_or(0, |n| if negative { -n } else { n });
+            spec.zero_pad = chars.get(i) == Some(&'0');
+            if spec.zero_pad {
+                i += 1;
+            }
             let negative_width = chars.get(i) == Some(&'-');
             if negative_width {
                 i += 1;
             }
-            if chars.get(i) == Some(&'0') {
-                spec.zero_pad = true;
-            }
             spec.width = read_number(&chars, &mut i).map(|n| if negative_width { -n } else { n });
         } else {
+            // Without a dot Dovecot ignores a leading `-`.
             spec.width = first;
         }
         while let Some(&c) = chars.get(i).filter(|c| MODIFIERS.contains(**c)) {
@@ -189,8 +193,14 @@ fn expand_at(
             Some('{') => {
                 let mut level = 0usize;
                 let mut end = None;
+                let mut escaped = false;
                 for (j, c) in chars.iter().enumerate().skip(i) {
+                    if escaped {
+                        escaped = false;
+                        continue;
+                    }
                     match c {
+                        '\\' => escaped = true,
                         '{' => level += 1,
                         '}' => {
                             level -= 1;
@@ -228,7 +238,14 @@ fn long_variable(
     if let Some(name) = content.strip_prefix("env:") {
         return Ok(std::env::var(name).unwrap_or_default());
     }
-    lookup(VarName::Long(content)).ok_or_else(|| VarError::Unknown(content.to_string()))
+    if let Some(value) = lookup(VarName::Long(content)) {
+        return Ok(value);
+    }
+    // Dovecot's built-in fallback when the table lacks it.
+    if content == "pid" {
+        return Ok(std::process::id().to_string());
+    }
+    Err(VarError::Unknown(content.to_string()))
 }
 
 /// Splits `%{if;…}` arguments on `;` outside nested `%{…}`; `\;` is a literal `;`.
@@ -365,7 +382,13 @@ fn apply(mut value: String, mut spec: Spec) -> String {
                 let digest = md5::digest(value.as_bytes());
                 let mut first = [0u8; 8];
                 first.copy_from_slice(&digest[..8]);
-                pad_hash(u64::from_be_bytes(first), &mut spec)
+                // Dovecot keeps 64 bits for the modulus but prints them as 32-bit.
+                let modulus = spec.width.take().filter(|w| *w > 0);
+                let mut value = u64::from_be_bytes(first);
+                if let Some(m) = modulus {
+                    value %= m as u64;
+                }
+                pad_hash(u64::from(value as u32), &mut spec)
             }
             'M' => md5::hex(value.as_bytes()),
             'D' => value.replace('.', ",dc="),
@@ -464,6 +487,23 @@ mod tests {
         assert_eq!(t.expand("%2.3n").unwrap(), "ne.");
         assert_eq!(t.expand("%-3.3n").unwrap(), "Doe");
         assert_eq!(t.expand("%.-4n").unwrap(), "Jane");
+        assert_eq!(
+            t.expand("%-3n").unwrap(),
+            "Jan",
+            "a sign without a dot is ignored"
+        );
+        assert_eq!(
+            t.expand("%05.3n").unwrap(),
+            "Doe",
+            "a 0 before the dot does not pad"
+        );
+        assert_eq!(
+            t.expand("%0.05n").unwrap(),
+            "Jane.Doe",
+            "padding never truncates"
+        );
+        assert_eq!(t.expand("%.010n").unwrap(), "00Jane.Doe");
+        assert_eq!(t.expand("%{pid}").unwrap(), std::process::id().to_string());
         assert_eq!(t.expand("%1.1Ln").unwrap(), "a");
     }
 
@@ -540,6 +580,6 @@ mod tests {
         ] {
             let _ = t.expand(junk);
         }
-        assert_eq!(t.expand("%-99999999999999u").unwrap(), "");
+        assert_eq!(t.expand("%-99999999999999u").unwrap(), "Jane.Doe@Example.org");
     }
 }
