@@ -541,22 +541,27 @@ impl<'o> Parser<'o> {
             };
             let matches = glob::glob(pattern_text)
                 .map_err(|e| err(at, format!("Invalid include pattern {arg}: {e}")))?;
+            // glibc's glob(GLOB_BRACE), which Dovecot uses, sorts the matches of each
+            // brace alternative but keeps the alternatives in the order written.
+            let mut found = Vec::new();
             for entry in matches {
                 match entry {
                     Ok(path) if path.is_dir() => {}
-                    Ok(path) => files.push(path),
-                    Err(e) if optional => {
-                        let _ = e;
-                    }
+                    Ok(path) => found.push(path),
+                    Err(_) if optional => {}
                     Err(e) => return Err(err(at, format!("Couldn't read include file: {e}"))),
+                }
+            }
+            found.sort();
+            for path in found {
+                if !files.contains(&path) {
+                    files.push(path);
                 }
             }
         }
         if is_glob && files.is_empty() && !optional {
             return Err(err(at, format!("!include {arg}: No matches")));
         }
-        files.sort();
-        files.dedup();
         for file in files {
             self.include_file(&file, optional, at)?;
         }

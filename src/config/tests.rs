@@ -351,8 +351,8 @@ fn includes_sorted_relative_and_braced() {
         "relative to the including file's directory"
     );
     assert_eq!(
-        s.imap_capability, "two",
-        "brace alternatives are sorted like glob matches"
+        s.imap_capability, "one",
+        "brace alternatives keep their written order, as with glibc GLOB_BRACE"
     );
     assert_eq!(
         s.service("imap").unwrap().user,

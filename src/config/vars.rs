@@ -580,6 +580,9 @@ mod tests {
         ] {
             let _ = t.expand(junk);
         }
-        assert_eq!(t.expand("%-99999999999999u").unwrap(), "Jane.Doe@Example.org");
+        assert_eq!(
+            t.expand("%-99999999999999u").unwrap(),
+            "Jane.Doe@Example.org"
+        );
     }
 }
