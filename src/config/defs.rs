@@ -54,6 +54,8 @@ pub enum ValueType {
     Shards,
     /// `0-3,8`
     CpuList,
+    /// IP networks (`10.0.0.0/8 ::1`), printed as written.
+    Networks,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -322,14 +324,14 @@ pub static GLOBAL: &[SettingDef] = &[
     def("mbox_lazy_writes", Bool, "yes"),
     def("mbox_min_index_size", Size, "0"),
     // login
-    def("login_trusted_networks", List, ""),
+    def("login_trusted_networks", ValueType::Networks, ""),
     ign(
         "login_access_sockets",
         Str,
         "",
         "login access sockets are not supported",
     ),
-    def("haproxy_trusted_networks", List, ""),
+    def("haproxy_trusted_networks", ValueType::Networks, ""),
     def("haproxy_timeout", Time, "3 secs"),
     // IMAP
     def(
@@ -929,6 +931,15 @@ pub fn normalize(ty: ValueType, text: &str) -> Result<String, ValueError> {
         ValueType::CpuList => {
             values::parse_cpu_list(text)?;
             text.trim().to_string()
+        }
+        ValueType::Networks => {
+            if let Some(bad) = values::split_list(text)
+                .into_iter()
+                .find(|w| super::tree::Network::parse(w).is_none())
+            {
+                return Err(ValueError::Network(bad.to_string()));
+            }
+            text.to_string()
         }
     })
 }

@@ -29,6 +29,7 @@ pub use settings::{
     NamespaceType, PluginSettings, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings,
     ShardCount, SslMode, TlsVersion, UnixListener,
 };
+pub use tree::Network;
 pub use values::{ValueError, format_size, format_time_ms, parse_size, parse_time_ms};
 pub use vars::{VarError, VarName, VarTable, expand};
 

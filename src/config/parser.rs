@@ -222,13 +222,10 @@ fn parse_networks(name: &str) -> Result<Vec<Network>, String> {
         None => (name, None),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(addr) = host.parse::<IpAddr>() {
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = bits.unwrap_or(max);
-        if bits > max {
-            return Err(format!("Invalid network mask: {name}"));
-        }
-        return Ok(vec![Network { addr, bits }]);
+    if host.parse::<IpAddr>().is_ok() {
+        return Network::parse(name)
+            .map(|n| vec![n])
+            .ok_or_else(|| format!("Invalid network mask: {name}"));
     }
     if bits.is_some() {
         return Err(format!("Invalid network: {name}"));

@@ -4,13 +4,13 @@
 //! wrapped so that `Debug` output (and therefore logs) never shows them.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ConfigError;
 use super::defs::{self, SectionKind, SettingDef};
-use super::tree::{Section, Value};
+use super::tree::{Network, Section, Value};
 use super::values;
 
 /// A password or key. `Debug` prints `<hidden>` unless it is empty.
@@ -368,8 +368,9 @@ pub struct Settings {
     /// `plugin { }` (e.g. `mail_replica`, `quota`), merged with matching filters.
     pub plugin: PluginSettings,
     // login
-    pub login_trusted_networks: Vec<String>,
-    pub haproxy_trusted_networks: Vec<String>,
+    /// Clients from these networks count as secured and may forward client data.
+    pub login_trusted_networks: Vec<Network>,
+    pub haproxy_trusted_networks: Vec<Network>,
     pub haproxy_timeout: Duration,
     // IMAP
     pub imap_client_workarounds: Vec<ImapWorkaround>,
@@ -422,6 +423,49 @@ pub struct Settings {
 impl Settings {
     pub fn service(&self, name: &str) -> Option<&ServiceSettings> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Whether a client address counts as secured by `login_trusted_networks` (§6.1;
+    /// TLS and client IP == local IP are the caller's checks).
+    pub fn is_trusted_client(&self, ip: IpAddr) -> bool {
+        self.login_trusted_networks.iter().any(|n| n.contains(ip))
+    }
+
+    /// The socket addresses an inet listener binds: its own `address`, else the global
+    /// `listen`. `*` is every IPv4 address, `::` every IPv6 address. Host names are
+    /// resolved, which blocks: call at start-up, never on a shard thread.
+    pub fn bind_addresses(&self, listener: &InetListener) -> Result<Vec<SocketAddr>, ConfigError> {
+        let port = listener.port;
+        let words = listener.address.as_ref().unwrap_or(&self.listen);
+        let mut out: Vec<SocketAddr> = Vec::new();
+        for word in words {
+            let resolved: Vec<SocketAddr> = match word.as_str() {
+                "*" => vec![SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, port))],
+                "::" | "[::]" => vec![SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port))],
+                other => {
+                    let bare = other
+                        .strip_prefix('[')
+                        .and_then(|h| h.strip_suffix(']'))
+                        .unwrap_or(other);
+                    match bare.parse::<IpAddr>() {
+                        Ok(ip) => vec![SocketAddr::new(ip, port)],
+                        Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(bare, port))
+                            .map_err(|e| {
+                                ConfigError::Invalid(format!(
+                                    "listen: couldn't resolve {bare}: {e}"
+                                ))
+                            })?
+                            .collect(),
+                    }
+                }
+            };
+            for addr in resolved {
+                if !out.contains(&addr) {
+                    out.push(addr);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Plugin setting (`plugin { mail_replica = … }`).
@@ -620,6 +664,17 @@ impl<'a> Getter<'a> {
             .into_iter()
             .map(str::to_string)
             .collect())
+    }
+
+    fn networks(&self, key: &str) -> Result<Vec<Network>, ConfigError> {
+        self.parse(key, |t| {
+            values::split_list(t)
+                .into_iter()
+                .map(|w| {
+                    Network::parse(w).ok_or_else(|| values::ValueError::Network(w.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
     }
 
     fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
@@ -1244,8 +1299,8 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         mailbox_idle_check_interval: g.duration("mailbox_idle_check_interval")?,
         namespaces,
         plugin: PluginSettings(plugin),
-        login_trusted_networks: g.list("login_trusted_networks")?,
-        haproxy_trusted_networks: g.list("haproxy_trusted_networks")?,
+        login_trusted_networks: g.networks("login_trusted_networks")?,
+        haproxy_trusted_networks: g.networks("haproxy_trusted_networks")?,
         haproxy_timeout: g.duration("haproxy_timeout")?,
         imap_client_workarounds: g.workarounds(
             "imap_client_workarounds",

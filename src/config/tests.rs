@@ -1497,3 +1497,46 @@ fn auth_sections_print_like_doveconf() {
     assert_eq!(auth.unix_listeners[0].mode, 0o666);
     assert_eq!(auth.user, "root");
 }
+
+#[test]
+fn trusted_networks_and_bind_addresses() {
+    let c = parse("login_trusted_networks = 10.0.0.0/8, 2001:db8::/32 192.0.2.7\n");
+    let s = c.settings();
+    assert!(s.is_trusted_client("10.1.2.3".parse().unwrap()));
+    assert!(s.is_trusted_client("2001:db8::5".parse().unwrap()));
+    assert!(s.is_trusted_client("192.0.2.7".parse().unwrap()));
+    assert!(!s.is_trusted_client("192.0.2.8".parse().unwrap()));
+    let err = parse_err("\nlogin_trusted_networks = 10.0.0.0/8 intranet\n");
+    assert!(
+        err.contains("line 2: login_trusted_networks: Invalid network 'intranet'"),
+        "{err}"
+    );
+
+    let imaps = &s.service("imap-login").unwrap().inet_listeners[1];
+    let addrs: Vec<String> = s
+        .bind_addresses(imaps)
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(addrs, vec!["0.0.0.0:993", "[::]:993"]);
+
+    let (_dir, rh) = load_red_hat();
+    let rs = rh.settings();
+    let lmtp = &rs.service("lmtp").unwrap().inet_listeners[0];
+    let addrs: Vec<String> = rs
+        .bind_addresses(lmtp)
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(addrs, vec!["127.0.0.1:24", "[::1]:24"]);
+    let imap = &rs.service("imap-login").unwrap().inet_listeners[0];
+    let addrs: Vec<String> = rs
+        .bind_addresses(imap)
+        .unwrap()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(addrs, vec!["192.0.2.1:143", "[2001:db8:1::1]:143"]);
+}

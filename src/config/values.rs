@@ -29,6 +29,8 @@ pub enum ValueError {
     Shards(String),
     #[error("Invalid port: {0}")]
     Port(String),
+    #[error("Invalid network '{0}' (expected IP or IP/bits)")]
+    Network(String),
 }
 
 /// Dovecot accepts yes/y/1 and no/n/0 (words case-insensitively).
