@@ -21,6 +21,11 @@ const MAX_FILE_BYTES: u64 = 16 << 20;
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// Cap on `{a,b}` expansion results.
 const MAX_BRACE_EXPANSIONS: usize = 1024;
+/// Real configs nest 3 deep (`service`/`inet_listener`, `local`/`protocol`); the cap
+/// keeps the recursive printers' stack use bounded.
+const MAX_SECTION_DEPTH: usize = 16;
+/// `x = $x $x` doubles a value per line; refuse values past this size.
+const MAX_VALUE_BYTES: usize = 1 << 20;
 
 /// How to read a configuration tree.
 #[derive(Debug, Clone, Default)]
@@ -618,6 +623,9 @@ impl<'o> Parser<'o> {
             }
             return Err(err(at, reason));
         };
+        if self.stack.len() > MAX_SECTION_DEPTH {
+            return Err(err(at, "Sections nested too deeply"));
+        }
         let parent = self.top().kind;
         if let Some(reason) = parent.child_error(kind) {
             return Err(err(at, format!("{keyword}: {reason}")));
@@ -916,6 +924,7 @@ impl<'o> Parser<'o> {
     /// §1.2: only whole tokens that start with `$` are references.
     fn expand_references(&self, raw: &str, at: &Location) -> Result<String, ConfigError> {
         let mut pieces: Vec<String> = Vec::new();
+        let mut total = raw.len();
         for token in raw.split_whitespace() {
             let Some(name) = token.strip_prefix('$').filter(|n| !n.is_empty()) else {
                 pieces.push(token.to_string());
@@ -928,6 +937,10 @@ impl<'o> Parser<'o> {
                     .ok_or_else(|| err(at, format!("Unknown variable: ${name}")))?
             };
             if !value.is_empty() {
+                total += value.len() + 1;
+                if total > MAX_VALUE_BYTES {
+                    return Err(err(at, "Value too long after $ expansion"));
+                }
                 pieces.push(value);
             }
         }

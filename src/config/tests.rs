@@ -1540,3 +1540,12 @@ fn trusted_networks_and_bind_addresses() {
         .collect();
     assert_eq!(addrs, vec!["192.0.2.1:143", "[2001:db8:1::1]:143"]);
 }
+
+#[test]
+fn hostile_inputs_are_bounded() {
+    let deep = "local 10.0.0.0/8 {\n".repeat(100);
+    assert!(parse_err(&deep).contains("Sections nested too deeply"));
+    let doubling = "mail_plugins = a\n".to_string()
+        + &"mail_plugins = $mail_plugins $mail_plugins\n".repeat(40);
+    assert!(parse_err(&doubling).contains("Value too long after $ expansion"));
+}
