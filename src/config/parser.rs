@@ -24,6 +24,9 @@ const MAX_BRACE_EXPANSIONS: usize = 1024;
 /// Real configs nest 3 deep (`service`/`inet_listener`, `local`/`protocol`); the cap
 /// keeps the recursive printers' stack use bounded.
 const MAX_SECTION_DEPTH: usize = 16;
+/// Total bytes read (config files and `<file` values) for one load: repeated includes
+/// of big files must not make a load take unbounded time and memory.
+const MAX_TOTAL_BYTES: usize = 64 << 20;
 /// `x = $x $x` doubles a value per line; refuse values past this size.
 const MAX_VALUE_BYTES: usize = 1 << 20;
 
@@ -54,6 +57,7 @@ struct Parser<'o> {
     include_stack: Vec<PathBuf>,
     warnings: Vec<String>,
     warned_ignored: BTreeSet<String>,
+    bytes_read: std::cell::Cell<usize>,
 }
 
 /// Parses the file at `path` and everything it includes.
@@ -303,6 +307,7 @@ impl<'o> Parser<'o> {
             include_stack: Vec::new(),
             warnings: Vec::new(),
             warned_ignored: BTreeSet::new(),
+            bytes_read: std::cell::Cell::new(0),
         }
     }
 
@@ -336,6 +341,18 @@ impl<'o> Parser<'o> {
     fn warn(&mut self, at: &Location, text: impl std::fmt::Display) {
         self.warnings
             .push(format!("Warning in configuration file {at}: {text}"));
+    }
+
+    fn account(&self, bytes: usize, at: &Location) -> Result<(), ConfigError> {
+        let total = self.bytes_read.get().saturating_add(bytes);
+        self.bytes_read.set(total);
+        if total > MAX_TOTAL_BYTES {
+            return Err(err(
+                at,
+                "Configuration too large (includes and files exceed 64 MiB)",
+            ));
+        }
+        Ok(())
     }
 
     fn top(&self) -> &Section {
@@ -599,6 +616,7 @@ impl<'o> Parser<'o> {
                 ));
             }
         };
+        self.account(text.len(), at)?;
         let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         self.include_stack.push(canonical);
         let label = self.logical_path(file);
@@ -906,6 +924,7 @@ impl<'o> Parser<'o> {
                     format!("Can't open file {}: {reason}", resolved.display()),
                 )
             })?;
+            self.account(contents.len(), at)?;
             let file = FileRef {
                 written: written.to_string(),
                 resolved,

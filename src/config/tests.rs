@@ -1549,3 +1549,15 @@ fn hostile_inputs_are_bounded() {
         + &"mail_plugins = $mail_plugins $mail_plugins\n".repeat(40);
     assert!(parse_err(&doubling).contains("Value too long after $ expansion"));
 }
+
+#[test]
+fn total_input_is_capped() {
+    let dir = TempDir::new();
+    dir.write(
+        "big.conf",
+        &format!("# {}\nhostname = x\n", "x".repeat(8 << 20)),
+    );
+    let main = dir.write("main.conf", &"!include big.conf\n".repeat(10));
+    let err = load(&main).unwrap_err().to_string();
+    assert!(err.contains("line 9: Configuration too large"), "{err}");
+}
