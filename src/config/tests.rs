@@ -1559,5 +1559,5 @@ fn total_input_is_capped() {
     );
     let main = dir.write("main.conf", &"!include big.conf\n".repeat(10));
     let err = load(&main).unwrap_err().to_string();
-    assert!(err.contains("line 9: Configuration too large"), "{err}");
+    assert!(err.contains("line 8: Configuration too large"), "{err}");
 }
