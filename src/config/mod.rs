@@ -69,6 +69,8 @@ pub struct Config {
     root: Section,
     warnings: Vec<String>,
     global: Settings,
+    /// `for_protocol` results, built (and so validated) at load time.
+    per_protocol: std::collections::BTreeMap<String, Settings>,
 }
 
 /// Reads `path` and everything it includes.
@@ -100,6 +102,7 @@ fn collect_filter_contexts(
     node: &Section,
     protocols: &mut BTreeSet<String>,
     addrs: &mut Vec<std::net::IpAddr>,
+    local_names: &mut BTreeSet<String>,
 ) {
     for child in node.children.iter().filter(|c| c.kind.is_filter()) {
         if let Some(name) = &child.name
@@ -107,8 +110,14 @@ fn collect_filter_contexts(
         {
             protocols.insert(name.trim_start_matches('!').to_string());
         }
+        if child.kind == defs::SectionKind::LocalName
+            && let Some(name) = &child.name
+        {
+            // A wildcard `*.example.org` is exercised through a sample name under it.
+            local_names.extend(name.split_whitespace().map(|n| n.replace("*.", "sample.")));
+        }
         addrs.extend(child.networks.iter().map(|n| n.addr));
-        collect_filter_contexts(child, protocols, addrs);
+        collect_filter_contexts(child, protocols, addrs, local_names);
     }
 }
 
@@ -135,22 +144,30 @@ impl Config {
             .map(String::from)
             .collect();
         let mut addrs = Vec::new();
-        collect_filter_contexts(&root, &mut protocols, &mut addrs);
+        let mut local_names = BTreeSet::new();
+        collect_filter_contexts(&root, &mut protocols, &mut addrs, &mut local_names);
         protocols.insert(String::from("-none-"));
+        let mut per_protocol = std::collections::BTreeMap::new();
         for protocol in &protocols {
             let ctx = FilterContext {
                 protocol: Some(protocol),
                 ..FilterContext::default()
             };
-            settings::build(&View::new(&root, &ctx), &mut warnings)?;
-            for addr in &addrs {
-                let ctx = FilterContext {
-                    protocol: Some(protocol),
-                    local_ip: Some(*addr),
-                    remote_ip: Some(*addr),
-                    local_name: None,
-                };
-                settings::build(&View::new(&root, &ctx), &mut warnings)?;
+            per_protocol.insert(
+                protocol.clone(),
+                settings::build(&View::new(&root, &ctx), &mut warnings)?,
+            );
+            let names = local_names.iter().map(|n| Some(n.as_str())).chain([None]);
+            for name in names {
+                for addr in addrs.iter().map(|a| Some(*a)).chain([None]) {
+                    let ctx = FilterContext {
+                        protocol: Some(protocol),
+                        local_ip: addr,
+                        remote_ip: addr,
+                        local_name: name,
+                    };
+                    settings::build(&View::new(&root, &ctx), &mut warnings)?;
+                }
             }
         }
         let mut seen = BTreeSet::new();
@@ -160,6 +177,7 @@ impl Config {
             root,
             warnings,
             global,
+            per_protocol,
         })
     }
 
@@ -170,6 +188,9 @@ impl Config {
 
     /// Global settings overlaid with the matching `protocol` filters.
     pub fn for_protocol(&self, proto: &str) -> Settings {
+        if let Some(settings) = self.per_protocol.get(proto) {
+            return settings.clone();
+        }
         self.for_connection(&FilterContext {
             protocol: Some(proto),
             ..FilterContext::default()
