@@ -7,14 +7,18 @@
 //! let imap = config.for_protocol("imap");   // global + `protocol imap { }`
 //! ```
 
+mod build;
 mod defs;
+mod getter;
 mod md5;
 mod parser;
 mod render;
+mod services;
 mod settings;
 mod tree;
 mod values;
 pub mod vars;
+mod view;
 
 #[cfg(test)]
 mod tests;
@@ -24,17 +28,18 @@ use std::path::{Path, PathBuf};
 
 pub use parser::LoadOptions;
 pub use settings::{
-    AuthDbResult, AuthDbSettings, AuthDbSkip, FileValue, FilterContext, FsyncMode, ImapWorkaround,
-    InetListener, LmtpWorkaround, MailboxAuto, MailboxSettings, NamespaceList, NamespaceSettings,
-    NamespaceType, PluginSettings, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings,
-    ShardCount, SslMode, TlsVersion, UnixListener,
+    AuthDbResult, AuthDbSettings, AuthDbSkip, FileValue, FsyncMode, ImapWorkaround, InetListener,
+    LmtpWorkaround, MailboxAuto, MailboxSettings, NamespaceList, NamespaceSettings, NamespaceType,
+    PluginSettings, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings, ShardCount,
+    SslMode, TlsVersion, UnixListener,
 };
 pub use tree::Network;
 pub use values::{ValueError, format_size, format_time_ms, parse_size, parse_time_ms};
 pub use vars::{VarError, VarName, VarTable, expand};
+pub use view::FilterContext;
 
-use settings::View;
 use tree::Section;
+use view::View;
 
 /// A configuration that could not be loaded. Display gives Dovecot's wording:
 /// `Error in configuration file <path> line <n>: <reason>`.
@@ -137,7 +142,7 @@ impl Config {
     fn from_parsed(parsed: parser::Parsed, source: &Path) -> Result<Config, ConfigError> {
         let root = parsed.root;
         let mut warnings = parsed.warnings;
-        let global = settings::build(&View::new(&root, &FilterContext::default()), &mut warnings)?;
+        let global = build::build(&View::new(&root, &FilterContext::default()), &mut warnings)?;
         // Build every view a filter can produce now, so that later views cannot fail.
         let mut protocols: BTreeSet<String> = ["imap", "pop3", "lmtp", "doveadm", "lda"]
             .into_iter()
@@ -155,7 +160,7 @@ impl Config {
             };
             per_protocol.insert(
                 protocol.clone(),
-                settings::build(&View::new(&root, &ctx), &mut warnings)?,
+                build::build(&View::new(&root, &ctx), &mut warnings)?,
             );
             let names = local_names.iter().map(|n| Some(n.as_str())).chain([None]);
             for name in names {
@@ -166,7 +171,7 @@ impl Config {
                         remote_ip: addr,
                         local_name: name,
                     };
-                    settings::build(&View::new(&root, &ctx), &mut warnings)?;
+                    build::build(&View::new(&root, &ctx), &mut warnings)?;
                 }
             }
         }
@@ -203,7 +208,7 @@ impl Config {
         let mut scratch = Vec::new();
         // Every combination was validated in from_parsed; fall back to the global view
         // rather than panic if that ever proves wrong.
-        settings::build(&View::new(&self.root, ctx), &mut scratch)
+        build::build(&View::new(&self.root, ctx), &mut scratch)
             .unwrap_or_else(|_| self.global.clone())
     }
 

@@ -4,8 +4,8 @@
 
 use super::RenderOptions;
 use super::defs::{self, KeySet, SectionKind, ValueType};
-use super::settings::{Specificity, extend_specificity};
 use super::tree::{Section, Value};
+use super::view::{Specificity, extend_specificity};
 
 const HIDDEN_LINE: &str = "# hidden, use -P to show it";
 const HIDDEN_WORD: &str = "#hidden_use-P_to_show#";
