@@ -10,6 +10,7 @@
 mod build;
 mod defs;
 mod getter;
+mod lexer;
 mod md5;
 mod parser;
 mod render;

@@ -13,14 +13,13 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::defs::{self, KeySet, SectionKind};
+use super::lexer::{brace_expand, has_glob_meta, is_quote, strip_comment, token_spans, unquote};
 use super::tree::{FileRef, Location, Network, Section, Value};
 
 /// Files larger than this are refused, so a wrong `<path` cannot exhaust memory.
 const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Deeper nesting than this is almost certainly an include loop through symlinks.
 const MAX_INCLUDE_DEPTH: usize = 32;
-/// Cap on `{a,b}` expansion results.
-const MAX_BRACE_EXPANSIONS: usize = 1024;
 /// Real configs nest 3 deep (`service`/`inet_listener`, `local`/`protocol`); the cap
 /// keeps the recursive printers' stack use bounded.
 const MAX_SECTION_DEPTH: usize = 16;
@@ -119,106 +118,6 @@ fn err(at: &Location, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-fn is_quote(c: char) -> bool {
-    c == '"' || c == '\''
-}
-
-/// Removes the quotes of a fully quoted string and undoes `\x` escapes.
-fn unquote(text: &str) -> Option<String> {
-    let first = text.chars().next()?;
-    if text.len() < 2 || !is_quote(first) || !text.ends_with(first) {
-        return None;
-    }
-    let inner = &text[1..text.len() - 1];
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(next) = chars.next() {
-                out.push(next);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
-}
-
-/// Cuts a line at the first `#` outside quotes. Returns the kept part and whether the
-/// `#` was glued to text (Dovecot warns "Ambiguous '#'" then).
-fn strip_comment(line: &str) -> (&str, bool) {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut previous: Option<char> = None;
-    for (i, c) in line.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-        } else if is_quote(c) {
-            quote = Some(c);
-        } else if c == '#' {
-            let ambiguous = previous.is_some_and(|p| !p.is_whitespace());
-            return (&line[..i], ambiguous);
-        }
-        previous = Some(c);
-    }
-    (line, false)
-}
-
-/// Expands `{a,b}` alternatives (nested allowed) into separate patterns.
-fn brace_expand(pattern: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    brace_expand_into(pattern, &mut out);
-    out
-}
-
-fn brace_expand_into(pattern: &str, out: &mut Vec<String>) {
-    if out.len() >= MAX_BRACE_EXPANSIONS {
-        return;
-    }
-    let Some(open) = pattern.find('{') else {
-        out.push(pattern.to_string());
-        return;
-    };
-    let mut depth = 0usize;
-    let mut close = None;
-    let mut commas = Vec::new();
-    for (i, c) in pattern[open..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(open + i);
-                    break;
-                }
-            }
-            ',' if depth == 1 => commas.push(open + i),
-            _ => {}
-        }
-    }
-    let Some(close) = close else {
-        out.push(pattern.to_string());
-        return;
-    };
-    let (prefix, suffix) = (&pattern[..open], &pattern[close + 1..]);
-    let mut start = open + 1;
-    for end in commas.into_iter().chain(std::iter::once(close)) {
-        let alternative = &pattern[start..end];
-        brace_expand_into(&format!("{prefix}{alternative}{suffix}"), out);
-        start = end + 1;
-    }
-}
-
-fn has_glob_meta(pattern: &str) -> bool {
-    pattern.contains(['*', '?', '['])
-}
-
 /// Parses `IP[/bits]` or resolves a host name for a `local`/`remote` filter.
 fn parse_networks(name: &str) -> Result<Vec<Network>, String> {
     let (host, bits) = match name.split_once('/') {
@@ -254,42 +153,6 @@ fn parse_networks(name: &str) -> Result<Vec<Network>, String> {
 fn filter_sets(section: &Section, key: &str) -> bool {
     section.kind.is_filter()
         && (section.get(key).is_some() || section.children.iter().any(|c| filter_sets(c, key)))
-}
-
-/// Byte spans of whitespace-separated tokens, keeping quoted strings whole.
-fn token_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        if c.is_whitespace() {
-            if let Some(s) = start.take() {
-                spans.push((s, i));
-            }
-            continue;
-        }
-        if start.is_none() {
-            start = Some(i);
-        }
-        if is_quote(c) {
-            quote = Some(c);
-        }
-    }
-    if let Some(s) = start {
-        spans.push((s, text.len()));
-    }
-    spans
 }
 
 impl<'o> Parser<'o> {
@@ -991,39 +854,6 @@ impl<'o> Parser<'o> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comments_respect_quotes() {
-        assert_eq!(strip_comment("a = b # c"), ("a = b ", false));
-        assert_eq!(strip_comment("a = b#c"), ("a = b", true));
-        assert_eq!(strip_comment(r#"a = "x # y""#), (r#"a = "x # y""#, false));
-        assert_eq!(
-            strip_comment(r#"a = "x \" # y" # z"#),
-            (r#"a = "x \" # y" "#, false)
-        );
-        assert_eq!(strip_comment("a = 'it # is'"), ("a = 'it # is'", false));
-    }
-
-    #[test]
-    fn unquoting() {
-        assert_eq!(
-            unquote(r#""a \"b\" \\ \n""#).as_deref(),
-            Some(r#"a "b" \ n"#)
-        );
-        assert_eq!(unquote("'x'").as_deref(), Some("x"));
-        assert_eq!(unquote("\"x'"), None);
-        assert_eq!(unquote("\""), None);
-        assert_eq!(unquote("plain"), None);
-    }
-
-    #[test]
-    fn braces() {
-        assert_eq!(brace_expand("a{b,c}d"), vec!["abd", "acd"]);
-        assert_eq!(brace_expand("{x,y{1,2}}"), vec!["x", "y1", "y2"]);
-        assert_eq!(brace_expand("none"), vec!["none"]);
-        assert_eq!(brace_expand("open{a,b"), vec!["open{a,b"]);
-        assert!(brace_expand(&"{a,b}".repeat(20)).len() <= MAX_BRACE_EXPANSIONS + 1);
-    }
 
     #[test]
     fn networks() {
