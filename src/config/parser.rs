@@ -13,8 +13,11 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::defs::{self, KeySet, SectionKind};
-use super::lexer::{brace_expand, has_glob_meta, is_quote, strip_comment, token_spans, unquote};
+use super::lexer::{is_quote, strip_comment, unquote};
 use super::tree::{FileRef, Location, Network, Section, Value};
+
+mod includes;
+mod one_line;
 
 /// Files larger than this are refused, so a wrong `<path` cannot exhaust memory.
 const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -376,118 +379,6 @@ impl<'o> Parser<'o> {
         }
     }
 
-    fn directive(&mut self, text: &str, at: &Location, base_dir: &Path) -> Result<(), ConfigError> {
-        let (word, arg) = match text.find(char::is_whitespace) {
-            Some(i) => (&text[..i], text[i..].trim()),
-            None => (text, ""),
-        };
-        let optional = match word {
-            "include" => false,
-            "include_try" => true,
-            _ => return Err(err(at, format!("Unknown directive: !{word}"))),
-        };
-        if arg.is_empty() {
-            return Err(err(at, format!("!{word} needs a path")));
-        }
-        let arg = unquote(arg).unwrap_or_else(|| arg.to_string());
-        self.include(&arg, optional, at, base_dir)
-    }
-
-    fn include(
-        &mut self,
-        arg: &str,
-        optional: bool,
-        at: &Location,
-        base_dir: &Path,
-    ) -> Result<(), ConfigError> {
-        let patterns = brace_expand(arg);
-        let is_glob = patterns.len() > 1 || patterns.iter().any(|p| has_glob_meta(p));
-        let mut files: Vec<PathBuf> = Vec::new();
-        for pattern in &patterns {
-            let resolved = self.resolve(pattern, base_dir);
-            if !is_glob {
-                if resolved.exists() {
-                    files.push(resolved);
-                } else if !optional {
-                    // doveconf 2.3.19 globs every path, so a missing plain file is
-                    // "No matches" too (checked on this machine).
-                    return Err(err(at, format!("!include {arg}: No matches")));
-                }
-                continue;
-            }
-            let Some(pattern_text) = resolved.to_str() else {
-                return Err(err(
-                    at,
-                    format!("Include path is not UTF-8: {}", resolved.display()),
-                ));
-            };
-            let matches = glob::glob(pattern_text)
-                .map_err(|e| err(at, format!("Invalid include pattern {arg}: {e}")))?;
-            // glibc's glob(GLOB_BRACE), which Dovecot uses, sorts the matches of each
-            // brace alternative but keeps the alternatives in the order written.
-            let mut found = Vec::new();
-            for entry in matches {
-                match entry {
-                    Ok(path) if path.is_dir() => {}
-                    Ok(path) => found.push(path),
-                    Err(_) if optional => {}
-                    Err(e) => return Err(err(at, format!("Couldn't read include file: {e}"))),
-                }
-            }
-            found.sort();
-            for path in found {
-                if !files.contains(&path) {
-                    files.push(path);
-                }
-            }
-        }
-        if is_glob && files.is_empty() && !optional {
-            return Err(err(at, format!("!include {arg}: No matches")));
-        }
-        for file in files {
-            self.include_file(&file, optional, at)?;
-        }
-        Ok(())
-    }
-
-    fn include_file(
-        &mut self,
-        file: &Path,
-        optional: bool,
-        at: &Location,
-    ) -> Result<(), ConfigError> {
-        let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-        if self.include_stack.contains(&canonical) {
-            return Err(err(
-                at,
-                format!("Recursive include file: {}", file.display()),
-            ));
-        }
-        if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
-            return Err(err(
-                at,
-                format!("Includes nested too deeply at {}", file.display()),
-            ));
-        }
-        let text = match read_limited(file) {
-            Ok(text) => text,
-            Err(_) if optional => return Ok(()),
-            Err(reason) => {
-                return Err(err(
-                    at,
-                    format!("Couldn't open include file {}: {reason}", file.display()),
-                ));
-            }
-        };
-        self.account(text.len(), at)?;
-        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.include_stack.push(canonical);
-        let label = self.logical_path(file);
-        let result = self.parse_source(&text, Arc::from(label.as_path()), &base_dir);
-        self.include_stack.pop();
-        result
-    }
-
     fn open(
         &mut self,
         keyword: &str,
@@ -592,82 +483,6 @@ impl<'o> Parser<'o> {
             section,
             reinsert_at,
         });
-        Ok(())
-    }
-
-    /// Extension: `inet_listener imaps { port = 993 ssl = yes }` on one line. Dovecot
-    /// refuses it ("Garbage after '{'"), so we warn; `config -n` prints the multi-line
-    /// form. A new assignment starts at a word followed by `=`, or at `key=value` when
-    /// `key` is a setting of that section (so `uid=vmail` inside a value stays a value).
-    fn one_line_section(
-        &mut self,
-        keyword: &str,
-        name: Option<String>,
-        after_brace: &str,
-        at: &Location,
-        base_dir: &Path,
-    ) -> Result<(), ConfigError> {
-        let body = after_brace.trim();
-        let Some(inner) = body.strip_suffix('}') else {
-            return Err(err(at, "Garbage after '{'"));
-        };
-        if inner.contains(['{', '}'])
-            && token_spans(inner).iter().any(|(s, e)| {
-                let t = &inner[*s..*e];
-                t == "{" || t == "}" || t.ends_with('{')
-            })
-        {
-            return Err(err(
-                at,
-                "Garbage after '{' (nested sections must span several lines)",
-            ));
-        }
-        self.open(keyword, name, at)?;
-        let kind = self.top().kind;
-        let is_key = |word: &str| match kind.keys() {
-            KeySet::Table(table) => defs::find(table, word).is_some(),
-            KeySet::Free => true,
-        };
-        let spans = token_spans(inner);
-        // (key, byte offset where the value text starts)
-        let mut starts: Vec<(usize, String, usize)> = Vec::new();
-        for (index, (s, e)) in spans.iter().enumerate() {
-            let token = &inner[*s..*e];
-            if is_quote(token.chars().next().unwrap_or(' ')) {
-                continue;
-            }
-            let next = spans.get(index + 1).map(|(ns, ne)| (&inner[*ns..*ne], *ns));
-            if let Some((next_text, next_start)) = next
-                && next_text.starts_with('=')
-                && !token.contains('=')
-            {
-                starts.push((*s, token.to_string(), next_start + 1));
-            } else if let Some((key, _)) = token.split_once('=')
-                && !key.is_empty()
-                && (token.ends_with('=') || is_key(key))
-            {
-                starts.push((*s, key.to_string(), *s + key.len() + 1));
-            }
-        }
-        if starts.is_empty() && !inner.trim().is_empty() {
-            return Err(err(at, "Garbage after '{'"));
-        }
-        if starts
-            .first()
-            .is_some_and(|(s, _, _)| !inner[..*s].trim().is_empty())
-        {
-            return Err(err(at, "Garbage after '{'"));
-        }
-        for (index, (_, key, value_start)) in starts.iter().enumerate() {
-            let value_end = starts.get(index + 1).map_or(inner.len(), |(s, _, _)| *s);
-            let value = inner.get(*value_start..value_end).unwrap_or("").trim();
-            self.assign(key, value, at, base_dir)?;
-        }
-        self.close(at)?;
-        self.warn(
-            at,
-            "one-line section is a tern extension: Dovecot refuses it (\"Garbage after '{'\"); `tern config -n` prints the multi-line form",
-        );
         Ok(())
     }
 
