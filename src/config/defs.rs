@@ -56,7 +56,22 @@ pub enum ValueType {
     CpuList,
     /// IP networks (`10.0.0.0/8 ::1`), printed as written.
     Networks,
+    /// `protocols`: known protocol names, printed as written.
+    Protocols,
 }
+
+/// Names `protocols` accepts (`imaps`, `pop3s`, `managesieve` are obsolete spellings).
+pub const PROTOCOL_NAMES: &[&str] = &[
+    "none",
+    "imap",
+    "pop3",
+    "lmtp",
+    "submission",
+    "sieve",
+    "imaps",
+    "pop3s",
+    "managesieve",
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct SettingDef {
@@ -238,13 +253,15 @@ impl SectionKind {
 
 /// Looks up a key in a table (for the global table, the unsupported names too).
 pub fn find(table: &'static [SettingDef], name: &str) -> Option<&'static SettingDef> {
-    table.iter().find(|d| d.name == name).or_else(|| {
-        if std::ptr::eq(table, GLOBAL) {
-            unsupported(name)
-        } else {
-            None
-        }
-    })
+    if std::ptr::eq(table, GLOBAL) {
+        // ~200 entries, looked up for every typed field of every settings view.
+        static INDEX: std::sync::OnceLock<
+            std::collections::HashMap<&'static str, &'static SettingDef>,
+        > = std::sync::OnceLock::new();
+        let index = INDEX.get_or_init(|| GLOBAL.iter().map(|d| (d.name, d)).collect());
+        return index.get(name).copied().or_else(|| unsupported(name));
+    }
+    table.iter().find(|d| d.name == name)
 }
 
 pub fn global(name: &str) -> Option<&'static SettingDef> {
@@ -268,7 +285,23 @@ pub fn is_secret(name: &str) -> bool {
 pub fn normalize(ty: ValueType, text: &str) -> Result<String, ValueError> {
     Ok(match ty {
         ValueType::Bool => values::format_bool(values::parse_bool(text)?).to_string(),
-        ValueType::Uint => values::parse_uint(text)?.to_string(),
+        // Every uint setting is 32-bit in the typed settings.
+        ValueType::Uint => {
+            let n = values::parse_uint(text)?;
+            if n > u64::from(u32::MAX) {
+                return Err(ValueError::TooLarge(text.to_string()));
+            }
+            n.to_string()
+        }
+        ValueType::Protocols => {
+            if let Some(bad) = values::split_list(text)
+                .into_iter()
+                .find(|w| !PROTOCOL_NAMES.contains(w))
+            {
+                return Err(ValueError::Protocol(bad.to_string()));
+            }
+            text.to_string()
+        }
         ValueType::Octal => values::format_octal(values::parse_octal(text)?),
         ValueType::Size => values::format_size(values::parse_size(text)?),
         ValueType::Time => values::format_time_ms(values::parse_time_ms(text)?),

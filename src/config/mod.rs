@@ -104,26 +104,45 @@ pub fn parse_str_with(
     Config::from_parsed(parsed, origin)
 }
 
-fn collect_filter_contexts(
-    node: &Section,
-    protocols: &mut BTreeSet<String>,
-    addrs: &mut Vec<std::net::IpAddr>,
-    local_names: &mut BTreeSet<String>,
-) {
+/// A context that matches one filter chain (`local X { protocol imap { } }`).
+#[derive(Debug, Clone, Default)]
+struct ChainContext {
+    protocol: Option<String>,
+    local_ip: Option<std::net::IpAddr>,
+    remote_ip: Option<std::net::IpAddr>,
+    local_name: Option<String>,
+}
+
+impl ChainContext {
+    fn as_filter(&self) -> FilterContext<'_> {
+        FilterContext {
+            protocol: Some(self.protocol.as_deref().unwrap_or("-none-")),
+            local_ip: self.local_ip,
+            remote_ip: self.remote_ip,
+            local_name: self.local_name.as_deref(),
+        }
+    }
+}
+
+fn collect_filter_chains(node: &Section, outer: &ChainContext, out: &mut Vec<ChainContext>) {
     for child in node.children.iter().filter(|c| c.kind.is_filter()) {
-        if let Some(name) = &child.name
-            && child.kind == defs::SectionKind::Protocol
-        {
-            protocols.insert(name.trim_start_matches('!').to_string());
+        let mut ctx = outer.clone();
+        let name = child.name.clone().unwrap_or_default();
+        let first_addr = child.networks.first().map(|n| n.addr);
+        match child.kind {
+            // `!imap` is matched by any other name; the view for it is the "-none-" one.
+            defs::SectionKind::Protocol => {
+                ctx.protocol = Some(name.trim_start_matches('!').to_string())
+            }
+            defs::SectionKind::Local => ctx.local_ip = first_addr,
+            defs::SectionKind::Remote => ctx.remote_ip = first_addr,
+            _ => {
+                let first = name.split_whitespace().next().unwrap_or_default();
+                ctx.local_name = Some(first.replace("*.", "sample."));
+            }
         }
-        if child.kind == defs::SectionKind::LocalName
-            && let Some(name) = &child.name
-        {
-            // A wildcard `*.example.org` is exercised through a sample name under it.
-            local_names.extend(name.split_whitespace().map(|n| n.replace("*.", "sample.")));
-        }
-        addrs.extend(child.networks.iter().map(|n| n.addr));
-        collect_filter_contexts(child, protocols, addrs, local_names);
+        out.push(ctx.clone());
+        collect_filter_chains(child, &ctx, out);
     }
 }
 
@@ -144,14 +163,14 @@ impl Config {
         let root = parsed.root;
         let mut warnings = parsed.warnings;
         let global = build::build(&View::new(&root, &FilterContext::default()), &mut warnings)?;
-        // Build every view a filter can produce now, so that later views cannot fail.
+        // Build the protocol views now: they are cached for for_protocol().
         let mut protocols: BTreeSet<String> = ["imap", "pop3", "lmtp", "doveadm", "lda"]
             .into_iter()
             .map(String::from)
             .collect();
-        let mut addrs = Vec::new();
-        let mut local_names = BTreeSet::new();
-        collect_filter_contexts(&root, &mut protocols, &mut addrs, &mut local_names);
+        let mut chains = Vec::new();
+        collect_filter_chains(&root, &ChainContext::default(), &mut chains);
+        protocols.extend(chains.iter().filter_map(|c| c.protocol.clone()));
         protocols.insert(String::from("-none-"));
         let mut per_protocol = std::collections::BTreeMap::new();
         for protocol in &protocols {
@@ -163,18 +182,14 @@ impl Config {
                 protocol.clone(),
                 build::build(&View::new(&root, &ctx), &mut warnings)?,
             );
-            let names = local_names.iter().map(|n| Some(n.as_str())).chain([None]);
-            for name in names {
-                for addr in addrs.iter().map(|a| Some(*a)).chain([None]) {
-                    let ctx = FilterContext {
-                        protocol: Some(protocol),
-                        local_ip: addr,
-                        remote_ip: addr,
-                        local_name: name,
-                    };
-                    build::build(&View::new(&root, &ctx), &mut warnings)?;
-                }
-            }
+        }
+        // One view per address/SNI filter chain: values were type-checked by the
+        // parser, so this only surfaces warnings (e.g. ssl turned on under ssl = no).
+        for chain in chains
+            .iter()
+            .filter(|c| c.local_ip.is_some() || c.remote_ip.is_some() || c.local_name.is_some())
+        {
+            build::build(&View::new(&root, &chain.as_filter()), &mut warnings)?;
         }
         let mut seen = BTreeSet::new();
         warnings.retain(|w| seen.insert(w.clone()));

@@ -31,6 +31,10 @@ pub enum ValueError {
     Port(String),
     #[error("Invalid network '{0}' (expected IP or IP/bits)")]
     Network(String),
+    #[error("Unknown protocol: {0}")]
+    Protocol(String),
+    #[error("Number too large: {0}")]
+    TooLarge(String),
 }
 
 /// Dovecot accepts yes/y/1 and no/n/0 (words case-insensitively).

@@ -71,7 +71,7 @@ pub static GLOBAL: &[SettingDef] = &[
     ),
     SettingDef {
         always_print: true,
-        ..def("protocols", List, "imap pop3 lmtp")
+        ..def("protocols", ValueType::Protocols, "imap pop3 lmtp")
     },
     def("listen", List, "*, ::"),
     def("shutdown_clients", Bool, "yes"),

@@ -11,6 +11,7 @@ mod behaviour;
 mod doveconf;
 mod errors;
 mod includes;
+mod random;
 mod red_hat;
 mod syntax;
 
