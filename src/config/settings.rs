@@ -290,129 +290,233 @@ pub struct NamespaceSettings {
 /// `%` variables are left unexpanded (see `vars`); `$references` are expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    // paths, logging, identity
+    // ---- paths, logging, identity
+    /// Runtime directory; relative unix listener paths live here (default `/var/run/dovecot`).
     pub base_dir: PathBuf,
+    /// Persistent state (default `/var/lib/dovecot`).
     pub state_dir: PathBuf,
+    /// Error log: a file path, or `syslog` (the default).
     pub log_path: String,
+    /// Info log; empty = same as `log_path`.
     pub info_log_path: String,
+    /// Debug log; empty = same as `info_log_path`.
     pub debug_log_path: String,
+    /// IMAP/POP3 greeting text (default `tern ready.`).
     pub login_greeting: String,
-    /// Empty = the system host name.
+    /// Host name used in greetings and `%{hostname}`; empty = the system host name.
     pub hostname: String,
+    /// Sender of bounces and rejects; contains `%` variables (`%d`, `%{hostname}`).
     pub postmaster_address: String,
+    /// Enabled protocols; a service of a protocol not listed does not start.
     pub protocols: Vec<Protocol>,
+    /// Addresses for inet listeners without their own `address`: `*` = all IPv4,
+    /// `::` = all IPv6 (see `bind_addresses`).
     pub listen: Vec<String>,
+    /// Whether stopping the server disconnects logged-in clients.
     pub shutdown_clients: bool,
+    /// Unprivileged user for internal services (`dovecot`).
     pub default_internal_user: String,
+    /// Unprivileged user for pre-login work (`dovenull`).
     pub default_login_user: String,
-    // TLS
+    // ---- TLS
+    /// `no`: no TLS; `yes`: STARTTLS and implicit TLS offered; `required`: no
+    /// authentication before TLS (trusted/local clients excepted, §6.1).
     pub ssl: SslMode,
+    /// Server certificate PEM; further certificates in it are the chain.
     pub ssl_cert: Option<FileValue>,
+    /// Private key PEM.
     pub ssl_key: Option<FileValue>,
+    /// Password of an encrypted `ssl_key`.
     pub ssl_key_password: Secret,
+    /// CA certificates (and CRLs) to verify *client* certificates; not the server chain.
     pub ssl_ca: Option<FileValue>,
+    /// Lowest TLS version; rustls floors it at TLS 1.2.
     pub ssl_min_protocol: TlsVersion,
     /// OpenSSL cipher string for TLS ≤ 1.2; `net/` maps what it can to rustls suites.
     pub ssl_cipher_list: String,
-    /// TLS 1.3 suites (OpenSSL names).
+    /// TLS 1.3 suites (OpenSSL names); empty = library default.
     pub ssl_cipher_suites: String,
+    /// Key exchange groups (OpenSSL names); empty = library default.
     pub ssl_curve_list: String,
+    /// The server's cipher order wins over the client's.
     pub ssl_prefer_server_ciphers: bool,
+    /// Ask clients for a certificate (verified against `ssl_ca`).
     pub ssl_verify_client_cert: bool,
+    /// Client certificate checks need CRLs in `ssl_ca`.
     pub ssl_require_crl: bool,
+    /// Certificate field that gives the user name (`commonName`).
     pub ssl_cert_username_field: String,
+    /// CA directory for outgoing TLS (replication over `tcps:`).
     pub ssl_client_ca_dir: String,
+    /// CA file for outgoing TLS.
     pub ssl_client_ca_file: String,
+    /// Log TLS-level errors and alerts.
     pub verbose_ssl: bool,
-    // authentication
+    // ---- authentication
+    /// Refuse plaintext mechanisms (LOGIN, PLAIN, USER/PASS) on unsecured connections.
     pub disable_plaintext_auth: bool,
+    /// SASL mechanisms offered (`plain login …`), lower-case as written.
     pub auth_mechanisms: Vec<String>,
+    /// Applied to the login name before lookups (`%Lu` lower-cases it).
     pub auth_username_format: String,
+    /// Characters allowed in user names; empty = anything.
     pub auth_username_chars: String,
+    /// Character pairs translated in user names (`#@/@`).
     pub auth_username_translation: String,
+    /// Realms offered to DIGEST-MD5.
     pub auth_realms: Vec<String>,
+    /// Domain appended to names without one.
     pub auth_default_realm: String,
+    /// Delay before answering a failed authentication (default 2 s).
     pub auth_failure_delay: Duration,
+    /// Authentication cache size in bytes; 0 disables the cache.
     pub auth_cache_size: u64,
+    /// Lifetime of positive cache entries (default 1 hour).
     pub auth_cache_ttl: Duration,
+    /// Lifetime of negative cache entries (default 1 hour).
     pub auth_cache_negative_ttl: Duration,
+    /// Separator for master-user logins (`user*master`); empty = disabled.
     pub auth_master_user_separator: String,
+    /// User name for the ANONYMOUS mechanism.
     pub auth_anonymous_username: String,
+    /// Log failed authentications.
     pub auth_verbose: bool,
+    /// Log authentication debugging.
     pub auth_debug: bool,
+    /// Require a valid client certificate before authentication.
     pub auth_ssl_require_client_cert: bool,
+    /// Take the user name from the client certificate.
     pub auth_ssl_username_from_cert: bool,
+    /// `passdb { }` blocks in order.
     pub passdbs: Vec<AuthDbSettings>,
+    /// `userdb { }` blocks in order.
     pub userdbs: Vec<AuthDbSettings>,
-    // mail
+    // ---- mail
+    /// `FORMAT:ROOT[:KEY=VALUE…]` with `%` variables, e.g. `sdbox:/var/mail/%n/`.
     pub mail_location: String,
+    /// Home directory when the userdb gives none (`%` variables).
     pub mail_home: String,
+    /// System user for mail access when the userdb gives no uid (name or number).
     pub mail_uid: String,
+    /// The same for the group.
     pub mail_gid: String,
+    /// Group used temporarily for shared spool directories (`mail`).
     pub mail_privileged_group: String,
+    /// Supplementary groups for mail access.
     pub mail_access_groups: String,
+    /// Users with a lower uid are refused (uid 0 always is).
     pub first_valid_uid: u32,
+    /// Users with a higher uid are refused; 0 = no limit.
     pub last_valid_uid: u32,
+    /// The same for the primary gid.
     pub first_valid_gid: u32,
+    /// 0 = no limit.
     pub last_valid_gid: u32,
+    /// Dovecot plugin names, `$mail_plugins` expanded (accepted; features are built in).
     pub mail_plugins: Vec<String>,
+    /// Concurrent sessions per user and client IP, per protocol.
     pub mail_max_userip_connections: u32,
+    /// Log mail-access debugging.
     pub mail_debug: bool,
+    /// When to fsync mail and index writes.
     pub mail_fsync: FsyncMode,
+    /// Directory for temporary files.
     pub mail_temp_dir: PathBuf,
+    /// Store messages with CRLF line endings.
     pub mail_save_crlf: bool,
+    /// Longest keyword (user flag) name accepted.
     pub mail_max_keyword_length: u32,
+    /// How often IDLE checks for changes not notified otherwise.
     pub mailbox_idle_check_interval: Duration,
+    /// `namespace NAME { }` blocks (merged with matching filters), in first-seen order.
     pub namespaces: Vec<NamespaceSettings>,
     /// `plugin { }` (e.g. `mail_replica`, `quota`), merged with matching filters.
     pub plugin: PluginSettings,
-    // login
+    // ---- login
     /// Clients from these networks count as secured and may forward client data.
     pub login_trusted_networks: Vec<Network>,
+    /// Proxies allowed to send the HAProxy PROXY header.
     pub haproxy_trusted_networks: Vec<Network>,
+    /// How long to wait for the PROXY header.
     pub haproxy_timeout: Duration,
-    // IMAP
+    // ---- IMAP
+    /// Enabled IMAP client workarounds (§8), obsolete names removed.
     pub imap_client_workarounds: Vec<ImapWorkaround>,
+    /// Replaces the CAPABILITY list when set; `+EXT` adds to it.
     pub imap_capability: String,
+    /// Longest command line accepted, in bytes (default 64 KiB).
     pub imap_max_line_length: u64,
+    /// Interval of `* OK Still here` during IDLE (default 2 min).
     pub imap_idle_notify_interval: Duration,
+    /// Logout log line (`%i`/`%o` bytes in/out, `%{deleted}`, …).
     pub imap_logout_format: String,
+    /// ID fields sent to clients (`name *`).
     pub imap_id_send: String,
+    /// ID fields from clients to log.
     pub imap_id_log: String,
+    /// Enable METADATA.
     pub imap_metadata: bool,
+    /// Advertise LITERAL- instead of LITERAL+.
     pub imap_literal_minus: bool,
-    // POP3
+    // ---- POP3
+    /// UIDL template (§7): `%u` uid, `%v` uidvalidity, `%m` md5, `%f` file, `%g` guid.
     pub pop3_uidl_format: String,
+    /// Enabled POP3 client workarounds (§8).
     pub pop3_client_workarounds: Vec<Pop3Workaround>,
+    /// Allow only one POP3 session per user at a time.
     pub pop3_lock_session: bool,
+    /// Do not mark messages \Seen (nor drop \Recent) on RETR/TOP.
     pub pop3_no_flag_updates: bool,
+    /// Support the obsolete LAST command.
     pub pop3_enable_last: bool,
+    /// Use an X-UIDL header as the UIDL when present.
     pub pop3_reuse_xuidl: bool,
+    /// Store computed UIDLs.
     pub pop3_save_uidl: bool,
+    /// Logout log line (`%t` top, `%r` retr, `%d` del, `%s` size, …).
     pub pop3_logout_format: String,
-    // LMTP / LDA
+    // ---- LMTP / LDA
+    /// Separators between user and detail (`user+detail@`).
     pub recipient_delimiter: String,
+    /// Deliver `user+detail` to mailbox `detail`.
     pub lmtp_save_to_detail_mailbox: bool,
+    /// Concurrent deliveries per user; 0 = unlimited.
     pub lmtp_user_concurrency_limit: u32,
+    /// Check quota at RCPT time.
     pub lmtp_rcpt_check_quota: bool,
+    /// Add a Received: header on delivery.
     pub lmtp_add_received_header: bool,
+    /// Enabled LMTP client workarounds.
     pub lmtp_client_workarounds: Vec<LmtpWorkaround>,
+    /// Create the target mailbox when it does not exist.
     pub lda_mailbox_autocreate: bool,
+    /// Subscribe mailboxes created that way.
     pub lda_mailbox_autosubscribe: bool,
+    /// Over quota: temporary (4xx) instead of permanent (5xx) failure.
     pub quota_full_tempfail: bool,
-    // doveadm and replication
+    // ---- doveadm and replication
+    /// Default port for `tcp:host` replica targets; 0 = none.
     pub doveadm_port: u16,
+    /// Shared secret of the replication peers.
     pub doveadm_password: Secret,
+    /// Command for `remote:` (ssh) replica targets.
     pub dsync_remote_cmd: String,
+    /// Concurrent replication runs.
     pub replication_max_conns: u32,
+    /// How often each user gets a full sync (default 1 day).
     pub replication_full_sync_interval: Duration,
+    /// Flags Dovecot's replicator passes to dsync (kept for compatibility).
     pub replication_dsync_parameters: String,
-    // tern's own
+    // ---- tern's own
+    /// Number of shards (executors).
     pub shards: ShardCount,
-    /// `None` = choose CPUs automatically.
+    /// CPUs to pin shards to (`0-3,8`); `None` = choose automatically.
     pub shard_cpus: Option<Vec<usize>>,
+    /// io_uring submission queue depth per shard (default 128).
     pub io_ring_depth: u32,
+    /// Per-shard memory for cached mail data, bytes (default 64 MiB).
     pub mail_cache_max_memory: u64,
+    /// Largest message LMTP accepts, bytes (default 50 MiB).
     pub lmtp_max_size: u64,
     /// All services, including the defaults (imap-login 143/993, pop3-login 110/995,
     /// lmtp unix socket, doveadm, replicator, aggregator) merged with the config.
