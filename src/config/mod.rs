@@ -1,11 +1,28 @@
 //! Dovecot 2.3 configuration language: parser, settings registry, typed settings,
 //! `%` variable expansion and `config -n` rendering.
+//! The spec is shared/docs/config-language.md; output was checked against the real
+//! doveconf 2.3.19.1 (see `tests/doveconf.rs`).
 //!
-//! ```text
+//! ```no_run
+//! use std::path::Path;
+//! # fn main() -> Result<(), tern::config::ConfigError> {
 //! let config = tern::config::load(Path::new("/etc/dovecot/dovecot.conf"))?;
-//! for w in config.warnings() { log once }
-//! let imap = config.for_protocol("imap");   // global + `protocol imap { }`
+//! for warning in config.warnings() {
+//!     eprintln!("{warning}"); // log each once at start-up
+//! }
+//! let imap = config.for_protocol("imap"); // global + matching `protocol imap { }`
+//! let greeting = &imap.login_greeting;
+//! # let _ = greeting;
+//! # Ok(()) }
 //! ```
+//!
+//! Layout: `lexer` (comments, quotes, tokens) → `parser` (lines, sections, includes,
+//! `$refs`, validation against `defs`) → `tree` (explicit values with locations) →
+//! `view` (filter matching) + `getter`/`build`/`services` (typed `Settings`) and
+//! `render` (`doveconf -n`). `vars` expands `%` templates at use time.
+//!
+//! Loading reads files with std::fs: call it at start-up on the main thread, never on a
+//! shard. `Settings` is plain data to clone into shards.
 
 mod build;
 mod defs;
