@@ -107,6 +107,8 @@ pub enum SectionKind {
     Mailbox,
     Plugin,
     Dict,
+    Metric,
+    EventExporter,
 }
 
 /// Which keys a section accepts.
@@ -132,6 +134,8 @@ impl SectionKind {
         SectionKind::Mailbox,
         SectionKind::Plugin,
         SectionKind::Dict,
+        SectionKind::Metric,
+        SectionKind::EventExporter,
     ];
 
     pub fn keyword(self) -> &'static str {
@@ -151,6 +155,8 @@ impl SectionKind {
             SectionKind::Mailbox => "mailbox",
             SectionKind::Plugin => "plugin",
             SectionKind::Dict => "dict",
+            SectionKind::Metric => "metric",
+            SectionKind::EventExporter => "event_exporter",
         }
     }
 
@@ -186,7 +192,10 @@ impl SectionKind {
             SectionKind::Userdb => KeySet::Table(USERDB),
             SectionKind::Namespace => KeySet::Table(NAMESPACE),
             SectionKind::Mailbox => KeySet::Table(MAILBOX),
-            SectionKind::Plugin | SectionKind::Dict => KeySet::Free,
+            SectionKind::Plugin
+            | SectionKind::Dict
+            | SectionKind::Metric
+            | SectionKind::EventExporter => KeySet::Free,
         }
     }
 
@@ -203,7 +212,20 @@ impl SectionKind {
                 | SectionKind::FifoListener
                 | SectionKind::Namespace
                 | SectionKind::Mailbox
+                | SectionKind::Metric
+                | SectionKind::EventExporter
         )
+    }
+
+    /// Sections tern accepts so Dovecot configs load, but does not act on.
+    pub fn ignored_reason(self) -> Option<&'static str> {
+        match self {
+            SectionKind::Dict => Some("tern has no dict server"),
+            SectionKind::Metric | SectionKind::EventExporter => {
+                Some("tern exports its own OpenMetrics statistics")
+            }
+            _ => None,
+        }
     }
 
     /// Repeated blocks form an ordered list instead of merging by name.
@@ -231,7 +253,7 @@ impl SectionKind {
             Service => matches!(child, InetListener | UnixListener | FifoListener),
             Namespace => child == Mailbox,
             InetListener | UnixListener | FifoListener | Passdb | Userdb | Mailbox | Plugin
-            | Dict => false,
+            | Dict | Metric | EventExporter => false,
         };
         if allowed {
             return None;

@@ -493,6 +493,18 @@ impl<'o> Parser<'o> {
         let Some(frame) = self.stack.pop() else {
             return Err(err(at, "Unexpected '}'"));
         };
+        if let Some(why) = frame.section.kind.ignored_reason()
+            && !frame.section.settings.is_empty()
+            && self
+                .warned_ignored
+                .insert(frame.section.kind.keyword().to_string())
+        {
+            let what = frame.section.kind.keyword();
+            self.warn(
+                &frame.section.at,
+                format!("{what} sections are accepted but ignored: {why}"),
+            );
+        }
         let parent = self.top_mut();
         match frame.reinsert_at {
             Some(index) if index <= parent.children.len() => {

@@ -291,7 +291,7 @@ pub struct NamespaceSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     // ---- paths, logging, identity
-    /// Runtime directory; relative unix listener paths live here (default `/var/run/dovecot`).
+    /// Runtime directory; relative unix listener paths live here (default `/run/dovecot`).
     pub base_dir: PathBuf,
     /// Persistent state (default `/var/lib/dovecot`).
     pub state_dir: PathBuf,

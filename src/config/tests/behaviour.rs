@@ -47,7 +47,7 @@ fn defaults() {
     assert!(ports("lmtp").is_empty());
     assert_eq!(
         s.service("lmtp").unwrap().unix_listeners[0].path,
-        Path::new("/var/run/dovecot/lmtp")
+        Path::new("/run/dovecot/lmtp")
     );
     assert!(c.warnings().is_empty());
     let out = c.render(RenderOptions {
@@ -292,5 +292,40 @@ fn config_debug_hides_raw_values() {
             .get("mail_crypt_private_password")
             .map(String::as_str),
         Some("s3cret")
+    );
+}
+
+#[test]
+fn dovecot_only_sections_are_accepted_with_a_warning() {
+    let c = parse(concat!(
+        "dict {\n}\n",
+        "metric imap_command {\n  filter = event=imap_command_finished\n  group_by = cmd_name\n}\n",
+        "event_exporter log {\n  format = json\n}\n",
+        "imapc_host = imap.example.org\n",
+    ));
+    let warnings = c.warnings().join("\n");
+    assert!(
+        warnings.contains("line 3: metric sections are accepted but ignored"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("event_exporter sections are accepted but ignored"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("imapc_host is accepted but ignored"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("dict"),
+        "an empty dict block says nothing: {warnings}"
+    );
+    let out = c.render(RenderOptions {
+        non_default_only: true,
+        show_secrets: false,
+    });
+    assert!(
+        out.contains("metric imap_command {\n  filter = event=imap_command_finished\n"),
+        "{out}"
     );
 }

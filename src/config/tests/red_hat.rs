@@ -308,7 +308,7 @@ fn red_hat_effective_settings() {
     assert!(
         lmtp.unix_listeners
             .iter()
-            .any(|l| l.path == Path::new("/var/run/dovecot/lmtp") && l.mode == 0o666)
+            .any(|l| l.path == Path::new("/run/dovecot/lmtp") && l.mode == 0o666)
     );
     let replicator = s.service("replicator").unwrap();
     assert_eq!(replicator.process_min_avail, 1);

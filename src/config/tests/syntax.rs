@@ -120,7 +120,7 @@ fn setting_references() {
     ));
     let s = c.settings();
     assert_eq!(s.mail_plugins, vec!["quota", "notify", "replication"]);
-    assert_eq!(s.state_dir, PathBuf::from("/var/run/dovecot"));
+    assert_eq!(s.state_dir, PathBuf::from("/run/dovecot"));
     assert_eq!(s.hostname, "x$base_dir");
     assert_eq!(s.imap_capability, "$base_dir");
     // The filter saw the value at the time it was parsed.
