@@ -645,13 +645,13 @@ impl<'o> Parser<'o> {
                 self.lookup(name)
                     .ok_or_else(|| err(at, format!("Unknown variable: ${name}")))?
             };
-            if !value.is_empty() {
-                total += value.len() + 1;
-                if total > MAX_VALUE_BYTES {
-                    return Err(err(at, "Value too long after $ expansion"));
-                }
-                pieces.push(value);
+            // An empty expansion still takes its place, as in doveconf:
+            // `protocols = $protocols imap` with nothing before gives " imap".
+            total += value.len() + 1;
+            if total > MAX_VALUE_BYTES {
+                return Err(err(at, "Value too long after $ expansion"));
             }
+            pieces.push(value);
         }
         Ok(pieces.join(" "))
     }

@@ -145,7 +145,7 @@ fn debian_protocols_d_layout() {
         non_default_only: true,
         show_secrets: false,
     });
-    assert!(out.contains("protocols = imap lmtp\n"), "{out}");
+    assert!(out.contains("protocols = \" imap lmtp\"\n"), "{out}");
     assert!(
         out.contains("managesieve_max_line_length = 65536\n"),
         "{out}"

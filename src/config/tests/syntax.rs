@@ -140,7 +140,11 @@ fn env_references() {
     let path = std::env::var("PATH").unwrap_or_default();
     let c = parse("mail_temp_dir = $ENV:PATH\nhostname = a $ENV:TERN_TEST_SURELY_UNSET b\n");
     assert_eq!(c.settings().mail_temp_dir, PathBuf::from(path));
-    assert_eq!(c.settings().hostname, "a b");
+    assert_eq!(
+        c.settings().hostname,
+        "a  b",
+        "an empty expansion keeps its place"
+    );
 }
 
 #[test]
