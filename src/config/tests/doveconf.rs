@@ -249,3 +249,48 @@ fn auth_sections_print_like_doveconf() {
     assert_eq!(auth.unix_listeners[0].mode, 0o666);
     assert_eq!(auth.user, "root");
 }
+
+/// Every default tern shares with an installed Dovecot 2.3 equals `doveconf -a`'s,
+/// except the deliberate differences listed here.
+#[test]
+#[ignore = "needs dovecot-core 2.3 installed; run with --ignored"]
+fn defaults_match_installed_doveconf() {
+    const DELIBERATE: &[&str] = &[
+        "login_greeting",     // "tern ready."
+        "protocols",          // upstream default; Debian builds have it empty
+        "import_environment", // Debian adds systemd variables
+        "mbox_write_locks",   // Debian reorders the upstream "dotlock fcntl"
+    ];
+    let dir = TempDir::new();
+    let conf = dir.write("empty.conf", "ssl = no\n");
+    let output = std::process::Command::new("doveconf")
+        .arg("-a")
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let real = String::from_utf8(output.stdout).unwrap();
+    let ours = load(&conf).unwrap().render(RenderOptions {
+        non_default_only: false,
+        show_secrets: true,
+    });
+    let top_level = |text: &str| -> std::collections::BTreeMap<String, String> {
+        text.lines()
+            .filter(|l| !l.starts_with(['#', ' ']))
+            .filter_map(|l| l.split_once(" = "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let (real, ours) = (top_level(&real), top_level(&ours));
+    let mut compared = 0;
+    for (key, value) in &ours {
+        if let Some(real_value) = real.get(key)
+            && !DELIBERATE.contains(&key.as_str())
+        {
+            assert_eq!(value, real_value, "default of {key}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 150, "only {compared} settings compared");
+}
