@@ -234,6 +234,27 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
             )?),
         };
     let cpus = g.parse("shard_cpus", values::parse_cpu_list)?;
+    let ssl_cert = g.file("ssl_cert")?;
+    let ssl_key = g.file("ssl_key")?;
+    let ssl_ca = g.file("ssl_ca")?;
+    for (key, file) in [
+        ("ssl_cert", &ssl_cert),
+        ("ssl_key", &ssl_key),
+        ("ssl_ca", &ssl_ca),
+    ] {
+        // A classic Dovecot mistake: without `<` the path itself is taken as PEM text.
+        if let Some(FileValue {
+            path: None,
+            contents,
+        }) = file
+            && !contents.contains("-----BEGIN")
+        {
+            warnings.push(format!(
+                "{key} is not PEM data; to read a file write {key} = <{}",
+                contents.trim()
+            ));
+        }
+    }
     let mut plugin = BTreeMap::new();
     for section in view
         .sections
@@ -286,10 +307,10 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         shutdown_clients: g.boolean("shutdown_clients")?,
         default_login_user: g.string("default_login_user")?,
         ssl,
-        ssl_cert: g.file("ssl_cert")?,
-        ssl_key: g.file("ssl_key")?,
+        ssl_cert,
+        ssl_key,
         ssl_key_password: Secret::new(g.string("ssl_key_password")?),
-        ssl_ca: g.file("ssl_ca")?,
+        ssl_ca,
         ssl_min_protocol,
         ssl_cipher_list: g.string("ssl_cipher_list")?,
         ssl_cipher_suites: g.string("ssl_cipher_suites")?,

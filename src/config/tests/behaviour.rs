@@ -329,3 +329,16 @@ fn dovecot_only_sections_are_accepted_with_a_warning() {
         "{out}"
     );
 }
+
+#[test]
+fn bare_certificate_path_warns() {
+    let c = parse("ssl_cert = /etc/ssl/certs/mail.pem\nssl_key = -----BEGIN PRIVATE KEY-----\n");
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|w| w == "ssl_cert is not PEM data; to read a file write ssl_cert = </etc/ssl/certs/mail.pem"),
+        "{:?}",
+        c.warnings()
+    );
+    assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+}
