@@ -258,32 +258,38 @@ impl<'o> Parser<'o> {
         file: Arc<Path>,
         base_dir: &Path,
     ) -> Result<(), ConfigError> {
+        // As doveconf does it: each physical line loses its comment first, then a
+        // trailing `\` joins it to the next one with one space. A comment or empty
+        // line therefore ends a continuation, and errors name the last line.
         let mut pending = String::new();
-        let mut pending_line = 0usize;
         for (index, raw) in text.split('\n').enumerate() {
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
-            let trimmed = raw.trim();
-            if pending.is_empty() {
-                pending_line = index + 1;
+            let line_number = index + 1;
+            let at = Location {
+                file: file.clone(),
+                line: line_number,
+            };
+            let (line, ambiguous) = strip_comment(raw.trim_start());
+            if ambiguous {
+                self.warn(
+                    &at,
+                    "Ambiguous '#' character in line, treating it as comment. Add a space before it to remove this warning.",
+                );
             }
-            if let Some(head) = trimmed.strip_suffix('\\') {
-                // Continuation: drop the backslash and the blanks before it, join with one space.
+            let line = line.trim_end();
+            if let Some(head) = line.strip_suffix('\\') {
                 pending.push_str(head.trim_end());
                 pending.push(' ');
                 continue;
             }
-            pending.push_str(trimmed);
-            let at = Location {
-                file: file.clone(),
-                line: pending_line,
-            };
-            let line = std::mem::take(&mut pending);
-            self.parse_line(&line, &at, base_dir)?;
+            pending.push_str(line);
+            let logical = std::mem::take(&mut pending);
+            self.parse_line(&logical, &at, base_dir)?;
         }
         if !pending.is_empty() {
             let at = Location {
                 file: file.clone(),
-                line: pending_line,
+                line: text.split('\n').count(),
             };
             self.parse_line(&pending, &at, base_dir)?;
         }
@@ -296,17 +302,7 @@ impl<'o> Parser<'o> {
         at: &Location,
         base_dir: &Path,
     ) -> Result<(), ConfigError> {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            return Ok(());
-        }
-        let (line, ambiguous) = strip_comment(line);
-        if ambiguous {
-            self.warn(
-                at,
-                "Ambiguous '#' character in line, treating it as comment. Add a space before it to remove this warning.",
-            );
-        }
+        // Comments were removed per physical line by parse_source.
         let line = line.trim();
         if line.is_empty() {
             return Ok(());

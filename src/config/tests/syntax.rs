@@ -59,7 +59,37 @@ fn crlf_and_continuation() {
     assert_eq!(c.settings().postmaster_address, "postmaster@ example.org");
     assert_eq!(c.settings().mail_uid, "vmail");
     let err = parse_err("hostname = a\n\nbogus_one = \\\n x\n");
-    assert!(err.contains("line 3: Unknown setting: bogus_one"), "{err}");
+    assert!(
+        err.contains("line 4: Unknown setting: bogus_one"),
+        "doveconf names the last line: {err}"
+    );
+}
+
+/// Checked against doveconf 2.3.19.1: comments go first, per physical line.
+#[test]
+fn comments_and_continuations_interact_like_doveconf() {
+    // A comment ending in `\` continues nothing.
+    let c = parse("# a comment \\\nhostname = kept\n");
+    assert_eq!(c.settings().hostname, "kept");
+    // A `\` after a comment is part of the comment.
+    let c = parse("hostname = x # trailing \\\nmail_uid = y\n");
+    assert_eq!(
+        (
+            c.settings().hostname.as_str(),
+            c.settings().mail_uid.as_str()
+        ),
+        ("x", "y")
+    );
+    // A comment line or an empty line ends a continuation.
+    for text in ["hostname = a \\\n# c\n  b\n", "hostname = a \\\n\n  b\n"] {
+        let err = parse_err(text);
+        assert!(err.contains("line 3: Expecting '='"), "{err}");
+        let ok = parse(&text.replace("  b\n", ""));
+        assert_eq!(ok.settings().hostname, "a");
+    }
+    // Inside quotes a `#` is text, so the backslash still continues the line.
+    let c = parse("login_greeting = \"a # b \\\n c\"\n");
+    assert_eq!(c.settings().login_greeting, "a # b c");
 }
 
 #[test]
