@@ -250,6 +250,15 @@ impl Config {
         &self.warnings
     }
 
+    /// The effective top-level value of `key` as `config -n` would print it (normalised,
+    /// default if unset), like `doveconf KEY`; `None` for unknown keys. Secrets are
+    /// returned in clear: the caller decides whether to show them.
+    pub fn value_of(&self, key: &str) -> Option<String> {
+        let def = defs::global(key)?;
+        let text = self.root.get(key).map_or(def.default, |v| v.text.as_str());
+        Some(defs::normalize(def.ty, text).unwrap_or_else(|_| text.to_string()))
+    }
+
     /// The file (or origin) the configuration came from.
     pub fn source(&self) -> &Path {
         &self.source

@@ -523,6 +523,25 @@ pub struct Settings {
     pub services: Vec<ServiceSettings>,
 }
 
+/// Dovecot 2.3 defaults (as for an empty configuration), with tern's own additions.
+/// Convenient in tests of other modules.
+impl Default for Settings {
+    fn default() -> Settings {
+        let root = super::tree::Section::new(
+            super::defs::SectionKind::Root,
+            None,
+            super::tree::Location {
+                file: std::sync::Arc::from(std::path::Path::new("<defaults>")),
+                line: 0,
+            },
+        );
+        let view = super::view::View::new(&root, &super::view::FilterContext::default());
+        // Only the compiled-in defaults are involved; the `defaults` test builds them.
+        super::build::build(&view, &mut Vec::new())
+            .expect("compiled-in defaults form valid settings")
+    }
+}
+
 impl Settings {
     pub fn service(&self, name: &str) -> Option<&ServiceSettings> {
         self.services.iter().find(|s| s.name == name)

@@ -342,3 +342,14 @@ fn bare_certificate_path_warns() {
     );
     assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
 }
+
+#[test]
+fn default_settings_and_value_lookup() {
+    let defaults = Settings::default();
+    assert_eq!(&defaults, parse("").settings());
+    assert_eq!(defaults.login_greeting, "tern ready.");
+    let c = parse("auth_failure_delay = 120 secs\n");
+    assert_eq!(c.value_of("auth_failure_delay").as_deref(), Some("2 mins"));
+    assert_eq!(c.value_of("imap_max_line_length").as_deref(), Some("64 k"));
+    assert_eq!(c.value_of("no_such_setting"), None);
+}
