@@ -83,6 +83,47 @@ impl VarTable {
             .with(Some('d'), "domain", domain)
     }
 
+    /// `%h` / `%{home}`.
+    pub fn home(self, home: &str) -> VarTable {
+        self.with(Some('h'), "home", home)
+    }
+
+    /// `%s` / `%{service}`: `imap`, `pop3`, `lmtp`, …
+    pub fn service(self, service: &str) -> VarTable {
+        self.with(Some('s'), "service", service)
+    }
+
+    /// `%l` / `%{lip}` / `%{local_ip}`.
+    pub fn local_ip(self, ip: std::net::IpAddr) -> VarTable {
+        self.with(Some('l'), "lip", ip.to_string())
+    }
+
+    /// `%r` / `%{rip}` / `%{remote_ip}`.
+    pub fn remote_ip(self, ip: std::net::IpAddr) -> VarTable {
+        self.with(Some('r'), "rip", ip.to_string())
+    }
+
+    /// `%p` / `%{pid}` of this process.
+    pub fn pid(self) -> VarTable {
+        self.with(Some('p'), "pid", std::process::id().to_string())
+    }
+
+    /// `%i` / `%{uid}` and `%{gid}` of the mail user.
+    pub fn ids(self, uid: u32, gid: u32) -> VarTable {
+        self.with(Some('i'), "uid", uid.to_string())
+            .with(None, "gid", gid.to_string())
+    }
+
+    /// `%{session}`.
+    pub fn session(self, id: &str) -> VarTable {
+        self.with(None, "session", id)
+    }
+
+    /// `%{hostname}`.
+    pub fn hostname(self, name: &str) -> VarTable {
+        self.with(None, "hostname", name)
+    }
+
     pub fn lookup(&self, name: VarName<'_>) -> Option<String> {
         match name {
             VarName::Short(c) => self
@@ -462,6 +503,25 @@ mod tests {
             t.expand("sdbox:/var/mail/%n/").unwrap(),
             "sdbox:/var/mail/Jane.Doe/"
         );
+    }
+
+    #[test]
+    fn mail_context_builders() {
+        let t = VarTable::for_user("jane@example.org")
+            .home("/home/jane")
+            .service("pop3")
+            .local_ip("192.0.2.1".parse().unwrap())
+            .remote_ip("2001:db8::7".parse().unwrap())
+            .pid()
+            .ids(1001, 100)
+            .session("abc")
+            .hostname("mx");
+        assert_eq!(
+            t.expand("%h %s %l %r %i %{gid} %{session} %{hostname} %{local_ip}")
+                .unwrap(),
+            "/home/jane pop3 192.0.2.1 2001:db8::7 1001 100 abc mx 192.0.2.1"
+        );
+        assert_eq!(t.expand("%p").unwrap(), std::process::id().to_string());
     }
 
     #[test]

@@ -353,3 +353,14 @@ fn default_settings_and_value_lookup() {
     assert_eq!(c.value_of("imap_max_line_length").as_deref(), Some("64 k"));
     assert_eq!(c.value_of("no_such_setting"), None);
 }
+
+#[test]
+fn plugin_settings_iterate_like_a_map() {
+    let c = parse("plugin {\n  b = 2\n  a = 1\n}\n");
+    let pairs: Vec<(&str, &str)> = (&c.settings().plugin)
+        .into_iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(pairs, vec![("a", "1"), ("b", "2")]);
+    assert!(c.settings().plugin.contains_key("a"));
+}
