@@ -368,8 +368,8 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         mailbox_idle_check_interval: g.duration("mailbox_idle_check_interval")?,
         namespaces,
         plugin: PluginSettings(plugin),
-        login_trusted_networks: g.networks("login_trusted_networks")?,
-        haproxy_trusted_networks: g.networks("haproxy_trusted_networks")?,
+        login_trusted_networks: g.list("login_trusted_networks")?,
+        haproxy_trusted_networks: g.list("haproxy_trusted_networks")?,
         haproxy_timeout: g.duration("haproxy_timeout")?,
         imap_client_workarounds: g.workarounds(
             "imap_client_workarounds",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::ConfigError;
 use super::defs::{self, SettingDef};
 use super::settings::FileValue;
-use super::tree::{Network, Section, Value};
+use super::tree::{Section, Value};
 use super::values;
 
 /// Typed access to one section's keys, falling back to the registry defaults.
@@ -84,17 +84,6 @@ impl<'a> Getter<'a> {
             .into_iter()
             .map(str::to_string)
             .collect())
-    }
-
-    pub(super) fn networks(&self, key: &str) -> Result<Vec<Network>, ConfigError> {
-        self.parse(key, |t| {
-            values::split_list(t)
-                .into_iter()
-                .map(|w| {
-                    Network::parse(w).ok_or_else(|| values::ValueError::Network(w.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
     }
 
     pub(super) fn boolean(&self, key: &str) -> Result<bool, ConfigError> {

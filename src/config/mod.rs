@@ -38,8 +38,9 @@ mod values;
 pub mod vars;
 mod view;
 
+/// Module tests; `tests::load_red_hat()` is also used by the server's tests.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -442,9 +442,10 @@ pub struct Settings {
     pub plugin: PluginSettings,
     // ---- login
     /// Clients from these networks count as secured and may forward client data.
-    pub login_trusted_networks: Vec<Network>,
-    /// Proxies allowed to send the HAProxy PROXY header.
-    pub haproxy_trusted_networks: Vec<Network>,
+    /// `IP` or `IP/bits` words, validated at load (parsed: `trusted_networks()`).
+    pub login_trusted_networks: Vec<String>,
+    /// Proxies allowed to send the HAProxy PROXY header (validated like the above).
+    pub haproxy_trusted_networks: Vec<String>,
     /// How long to wait for the PROXY header.
     pub haproxy_timeout: Duration,
     // ---- IMAP
@@ -558,7 +559,24 @@ impl Settings {
     /// Whether a client address counts as secured by `login_trusted_networks` (§6.1;
     /// TLS and client IP == local IP are the caller's checks).
     pub fn is_trusted_client(&self, ip: IpAddr) -> bool {
-        self.login_trusted_networks.iter().any(|n| n.contains(ip))
+        self.trusted_networks().iter().any(|n| n.contains(ip))
+    }
+
+    /// `login_trusted_networks` parsed. The words were validated at load, so none is
+    /// dropped in practice.
+    pub fn trusted_networks(&self) -> Vec<Network> {
+        self.login_trusted_networks
+            .iter()
+            .filter_map(|w| Network::parse(w))
+            .collect()
+    }
+
+    /// `haproxy_trusted_networks` parsed.
+    pub fn haproxy_networks(&self) -> Vec<Network> {
+        self.haproxy_trusted_networks
+            .iter()
+            .filter_map(|w| Network::parse(w))
+            .collect()
     }
 
     /// The socket addresses an inet listener binds: its own `address`, else the global

@@ -13,12 +13,16 @@ mod errors;
 mod includes;
 mod random;
 mod red_hat;
+
+// The server's tests load the §10.1 tree through these paths.
+#[allow(unused_imports)]
+pub(crate) use red_hat::{load_red_hat, red_hat_tree};
 mod syntax;
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
     fn new() -> TempDir {

@@ -193,7 +193,7 @@ protocol pop3 {
 ";
 
 /// Writes the §10.1 tree under a temp root; absolute paths resolve under it.
-fn red_hat_tree() -> (TempDir, LoadOptions) {
+pub(crate) fn red_hat_tree() -> (TempDir, LoadOptions) {
     let dir = TempDir::new();
     dir.write("/etc/dovecot/dovecot.conf", RH_DOVECOT_CONF);
     dir.write("/etc/dovecot/conf.d/10-auth.conf", RH_AUTH);
@@ -226,7 +226,7 @@ fn red_hat_tree() -> (TempDir, LoadOptions) {
     (dir, options)
 }
 
-fn load_red_hat() -> (TempDir, Config) {
+pub(crate) fn load_red_hat() -> (TempDir, Config) {
     let (dir, options) = red_hat_tree();
     let config = load_with(Path::new("/etc/dovecot/dovecot.conf"), &options).unwrap();
     (dir, config)
