@@ -163,7 +163,7 @@ fn valid_config(rng: &mut Rng) -> String {
     let lines = 1 + rng.next() % 12;
     (0..lines)
         .map(|_| {
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 rng.pick(BLOCKS)
             } else {
                 rng.pick(TOP)
