@@ -9,6 +9,7 @@ use super::services::services;
 use super::settings::*;
 use super::tree::Section;
 use super::values;
+use super::vars::{self, VarName};
 use super::view::View;
 
 const DB_RESULTS: &[(&str, AuthDbResult)] = &[
@@ -186,6 +187,56 @@ fn protocols(text: &str, warnings: &mut Vec<String>) -> Result<Vec<Protocol>, Co
     Ok(out)
 }
 
+/// §5.2 variables of the mail-user context.
+const MAIL_SHORT: &str = "undhslrpi";
+const MAIL_LONG: &[&str] = &[
+    "user",
+    "username",
+    "domain",
+    "home",
+    "service",
+    "lip",
+    "rip",
+    "local_ip",
+    "remote_ip",
+    "pid",
+    "uid",
+    "gid",
+    "session",
+    "auth_user",
+    "auth_username",
+    "auth_domain",
+    "hostname",
+];
+/// §7 variables of `pop3_uidl_format`.
+const UIDL_SHORT: &str = "uvmfg";
+const UIDL_LONG: &[&str] = &["uid", "uidvalidity", "md5", "filename", "guid"];
+
+/// Expands templates with placeholder values so that an unknown variable or a syntax
+/// error is reported once at start-up (as a warning: Dovecot only fails at use).
+fn check_templates(g: &Getter<'_>, warnings: &mut Vec<String>) -> Result<(), ConfigError> {
+    let checks: [(&str, &str, &[&str]); 4] = [
+        ("mail_location", MAIL_SHORT, MAIL_LONG),
+        ("mail_home", MAIL_SHORT, MAIL_LONG),
+        ("postmaster_address", MAIL_SHORT, MAIL_LONG),
+        ("pop3_uidl_format", UIDL_SHORT, UIDL_LONG),
+    ];
+    for (key, short, long) in checks {
+        let template = g.string(key)?;
+        let lookup = |name: VarName<'_>| -> Option<String> {
+            let known = match name {
+                VarName::Short(c) => short.contains(c),
+                VarName::Long(l) => long.contains(&l),
+            };
+            known.then(|| "1".to_string())
+        };
+        if let Err(e) = vars::expand(&template, &lookup) {
+            warnings.push(format!("{key}: {e} in \"{template}\""));
+        }
+    }
+    Ok(())
+}
+
 /// Builds typed settings for one view; warnings about values are appended.
 pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Settings, ConfigError> {
     let values = &view.values;
@@ -294,6 +345,7 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
             _ => {}
         }
     }
+    check_templates(&g, warnings)?;
     Ok(Settings {
         state_dir: g.path("state_dir")?,
         log_path: g.string("log_path")?,

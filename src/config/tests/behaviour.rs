@@ -364,3 +364,25 @@ fn plugin_settings_iterate_like_a_map() {
     assert_eq!(pairs, vec![("a", "1"), ("b", "2")]);
     assert!(c.settings().plugin.contains_key("a"));
 }
+
+#[test]
+fn template_typos_warn_at_load() {
+    let c = parse(
+        "pop3_uidl_format = %08Xu%08Xz\nmail_location = maildir:~/Maildir:INDEX=/idx/%{usr}\n",
+    );
+    let warnings = c.warnings().join("\n");
+    assert!(
+        warnings.contains("pop3_uidl_format: Unknown variable: z"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("mail_location: Unknown variable: usr"),
+        "{warnings}"
+    );
+    // The defaults and the §10.1 values are fine.
+    assert!(
+        parse("mail_location = sdbox:/var/mail/%n/\n")
+            .warnings()
+            .is_empty()
+    );
+}
