@@ -261,6 +261,8 @@ impl<'o> Parser<'o> {
         // As doveconf does it: each physical line loses its comment first, then a
         // trailing `\` joins it to the next one with one space. A comment or empty
         // line therefore ends a continuation, and errors name the last line.
+        // Editors on Windows may start the file with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut pending = String::new();
         for (index, raw) in text.split('\n').enumerate() {
             let raw = raw.strip_suffix('\r').unwrap_or(raw);

@@ -208,3 +208,9 @@ fn one_line_sections_are_an_extension() {
         "{err}"
     );
 }
+
+#[test]
+fn byte_order_mark_is_ignored() {
+    let c = parse("\u{feff}hostname = bom\r\n");
+    assert_eq!(c.settings().hostname, "bom");
+}
