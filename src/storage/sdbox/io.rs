@@ -91,7 +91,7 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Replace a file atomically: temp, fsync, rename (directory fsync is the
 /// caller's, so several replacements share one).
-fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let tmp = temp_name(dir);
     write_new_file(&tmp, bytes)?;
     let dest = dir.join(name);

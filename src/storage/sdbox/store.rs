@@ -128,16 +128,10 @@ fn read_subscriptions(control: &Path) -> Result<Vec<MailboxName>> {
     }
 }
 
+/// Replace a small control file: unique temp (mode 0600), fsync, rename,
+/// directory fsync.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(".{name}.tern-tmp.{}", std::process::id()));
-    let dest = dir.join(name);
-    let r = fs::write(&tmp, bytes)
-        .and_then(|_| fs::File::open(&tmp).and_then(|f| f.sync_all()))
-        .and_then(|_| fs::rename(&tmp, &dest));
-    if let Err(e) = r {
-        let _ = fs::remove_file(&tmp);
-        return Err(StorageError::io(&dest, e));
-    }
+    io::replace_file(dir, name, bytes)?;
     io::sync_dir(dir)
 }
 
@@ -345,10 +339,9 @@ impl MailStore for SdboxStore {
     async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
         let control = self.layout.control.clone();
         let name = name.clone();
-        blocking::run(move || {
+        self.with_control_file(subscriptions::FILE_NAME, move || {
             let mut subs = read_subscriptions(&control)?;
-            let present = subs.contains(&name);
-            if present == subscribed {
+            if subs.contains(&name) == subscribed {
                 return Ok(());
             }
             if subscribed {
@@ -368,7 +361,7 @@ impl MailStore for SdboxStore {
     async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
         let control = self.layout.control.clone();
         let name = name.clone();
-        blocking::run(move || {
+        self.with_control_file(SPECIAL_USE_FILE, move || {
             let mut uses = read_special_use(&control)?;
             uses.retain(|(_, n)| *n != name);
             if let Some(u) = usage {
@@ -393,6 +386,22 @@ impl MailStore for SdboxStore {
 }
 
 impl SdboxStore {
+    /// Run a read-modify-write job on a control file, serialised with the
+    /// user's other sessions on this shard (Dovecot uses a dotlock here).
+    async fn with_control_file<F>(&self, file: &str, job: F) -> Result<()>
+    where
+        F: FnOnce() -> Result<()> + Send + 'static,
+    {
+        let key = self.layout.control.join(file);
+        let gate = self.registry.gate(&key);
+        let result = match gate.acquire_permit(1).await {
+            Ok(_permit) => blocking::run(job).await,
+            Err(_) => Err(StorageError::Internal("control file gate closed".into())),
+        };
+        self.registry.release_gate(&key, gate);
+        result
+    }
+
     async fn open_gated(
         &self,
         name: &MailboxName,

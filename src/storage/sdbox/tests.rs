@@ -950,3 +950,28 @@ fn index_and_state_both_lost_log_restores_everything_since_compaction() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn concurrent_subscribes_from_two_sessions_all_land() {
+    let root = test_dir("subrace");
+    run(async {
+        let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
+        let reg = SdboxRegistry::new(1 << 20);
+        let a = std::rc::Rc::new(SdboxStore::open(&loc, reg.clone()).await.unwrap());
+        let b = std::rc::Rc::new(SdboxStore::open(&loc, reg).await.unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(glommio::spawn_local(async move {
+                s.set_subscribed(&name(&format!("box{i}")), true)
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await;
+        }
+        assert_eq!(a.subscriptions().await.unwrap().len(), 8);
+    });
+    let _ = fs::remove_dir_all(&root);
+}
