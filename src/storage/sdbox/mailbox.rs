@@ -109,8 +109,20 @@ impl MailboxShared {
             let rec = recover(files.index.as_deref(), files.log.as_deref(), files.state.as_deref());
             let rec = match rec {
                 Recovered { state: Some(state), clean: true, .. } => {
-                    let journal = io::open_journal(&d)?;
-                    return Ok((state, journal, OpenReport::default()));
+                    // One readdir per load catches mail files added or removed
+                    // behind our back (another writer, a restore, a crash
+                    // between link and log commit).
+                    let on_disk = io::list_uids(&d)?;
+                    let same = on_disk.len() == state.records.len()
+                        && on_disk.iter().zip(&state.records).all(|(u, r)| *u == r.uid);
+                    if same {
+                        let journal = io::open_journal(&d)?;
+                        return Ok((state, journal, OpenReport::default()));
+                    }
+                    tracing::warn!(dir = %d.display(), "mail files changed outside tern; resyncing the index");
+                    let problems = vec!["mail files changed outside tern".to_string()];
+                    let report = OpenReport { problems, ..Default::default() };
+                    return rebuild(&d, &c, Some(state), false, report);
                 }
                 other => other,
             };

@@ -975,3 +975,30 @@ fn concurrent_subscribes_from_two_sessions_all_land() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn open_notices_files_added_and_removed_behind_its_back() {
+    let root = test_dir("foreign");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append(vec![msg(1), msg(2)]).await.unwrap();
+        mb.store(&[2], FlagOp::Add, SystemFlags::SEEN, &[], None)
+            .await
+            .unwrap();
+        drop(mb);
+        // Another writer (say Dovecot) delivered u.3 and removed u.1.
+        let sample = fs::read(inbox_dir(&root).join("u.2")).unwrap();
+        fs::write(inbox_dir(&root).join("u.3"), sample).unwrap();
+        fs::remove_file(inbox_dir(&root).join("u.1")).unwrap();
+        let mb = inbox(&root).await;
+        let report = mb.open_report();
+        assert_eq!(
+            (report.imported.clone(), report.dropped.clone()),
+            (vec![3], vec![1])
+        );
+        assert_eq!(mb.uids(), vec![2, 3]);
+        assert_eq!(mb.message(2).unwrap().flags, SystemFlags::SEEN);
+        assert_eq!(mb.status().uidnext, 4);
+    });
+    let _ = fs::remove_dir_all(&root);
+}
