@@ -643,6 +643,10 @@ fn crash_child_writer() {
             req.guid = Some(crash_guid(i));
             let uid = mb.append(vec![req]).await.unwrap()[0];
             println!("ACK {uid} {i}");
+            if i % 40 == 20 {
+                // Rewrites all index files: crashes must be safe here too.
+                mb.force_resync().await.unwrap();
+            }
             if i % 3 == 0 {
                 mb.store(
                     &[uid],
@@ -664,7 +668,7 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().unwrap();
-    for kill_after in [3usize, 40, 120] {
+    for kill_after in [3usize, 21, 40, 61, 120] {
         let root = test_dir("crash");
         let mut child = Command::new(&exe)
             .args([
