@@ -72,6 +72,18 @@ struct PendingAppend {
     slot: AppendSlot,
 }
 
+/// Run a state-changing operation as its own task: a caller that drops its
+/// future (a client disconnecting mid-command) must not stop it between the
+/// durable write and the in-memory update, or memory and disk would part.
+async fn detached<T: 'static>(
+    op: impl std::future::Future<Output = Result<T>> + 'static,
+) -> Result<T> {
+    glommio::spawn_local(op)
+        .detach()
+        .await
+        .unwrap_or_else(|| Err(StorageError::Internal("storage task was cancelled".into())))
+}
+
 /// StorageError is not Clone (io::Error); group members get a copy.
 fn error_copy(e: &StorageError) -> StorageError {
     match e {
@@ -199,6 +211,11 @@ impl SdboxMailbox {
     /// Write a `dovecot.index` snapshot of the current state for a switch
     /// back to Dovecot (removes Dovecot's stale log and cache files).
     pub async fn export_dovecot_index(&self) -> Result<()> {
+        let this = self.clone();
+        detached(async move { this.export_now().await }).await
+    }
+
+    async fn export_now(&self) -> Result<()> {
         let _permit = self.lock().await?;
         let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
         let dir = self.inner.dir.clone();
@@ -207,6 +224,11 @@ impl SdboxMailbox {
 
     /// Re-read the directory and rewrite the index (`force-resync`).
     pub async fn force_resync(&self) -> Result<OpenReport> {
+        let this = self.clone();
+        detached(async move { this.force_resync_now().await }).await
+    }
+
+    async fn force_resync_now(&self) -> Result<OpenReport> {
         let _permit = self.lock().await?;
         self.rebuild_locked(vec!["force-resync requested".into()])
             .await

@@ -1006,3 +1006,35 @@ fn open_notices_files_added_and_removed_behind_its_back() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn dropping_a_call_midway_keeps_memory_and_disk_in_step() {
+    let root = test_dir("cancel");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append(vec![msg(1)]).await.unwrap();
+        {
+            // A client disconnects: its command future is dropped mid-flight.
+            let mut f = Box::pin(mb.append(vec![msg(2)]));
+            let _ = futures_lite::future::poll_once(&mut f).await;
+            let mut g = Box::pin(mb.store(&[1], FlagOp::Add, SystemFlags::SEEN, &[], None));
+            let _ = futures_lite::future::poll_once(&mut g).await;
+        }
+        // The detached work still completes.
+        let seen = mb.change_counter();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while (mb.uids().len() < 2 || !mb.message(1).unwrap().flags.contains(SystemFlags::SEEN))
+            && std::time::Instant::now() < deadline
+        {
+            glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(mb.change_counter() >= seen);
+        assert_eq!(mb.uids(), vec![1, 2]);
+        let want = fingerprint(&mb);
+        drop(mb);
+        let again = inbox(&root).await;
+        assert!(!again.open_report().rebuilt, "{:?}", again.open_report());
+        assert_eq!(fingerprint(&again), want);
+    });
+    let _ = fs::remove_dir_all(&root);
+}

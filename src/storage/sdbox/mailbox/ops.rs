@@ -1,7 +1,7 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
 use super::rebuild::unix_now;
-use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, detached, error_copy};
 use crate::storage::blocking;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
@@ -140,6 +140,65 @@ impl Mailbox for SdboxMailbox {
     }
 
     async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.append_now(requests).await }).await
+    }
+
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
+        detached(async move {
+            this.store_now(&uids, op, flags, &keywords, unchanged_since)
+                .await
+        })
+        .await
+    }
+
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        let (this, uids) = (self.clone(), uids.to_vec());
+        detached(async move { this.expunge_now(&uids).await }).await
+    }
+
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
+        detached(async move { this.copy_now(&uids, &dest).await }).await
+    }
+
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
+        detached(async move { this.move_now(&uids, &dest).await }).await
+    }
+
+    async fn claim_recent(&self) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.claim_recent_now().await }).await
+    }
+
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+        // Detached too: a vanished file triggers a resync that must finish.
+        let this = self.clone();
+        detached(async move { this.read_message_now(uid).await }).await
+    }
+
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
+        let full = self.read_message(uid).await?;
+        let s = (start as usize).min(full.len());
+        let e = s
+            .saturating_add(len.min(usize::MAX as u64) as usize)
+            .min(full.len());
+        Ok(full[s..e].to_vec())
+    }
+}
+
+/// The operations proper; the trait methods run them as detached tasks.
+impl SdboxMailbox {
+    pub(super) async fn append_now(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
         self.check_gone()?;
         if requests.is_empty() {
             return Ok(Vec::new());
@@ -244,7 +303,7 @@ impl Mailbox for SdboxMailbox {
         mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
     }
 
-    async fn store(
+    pub(super) async fn store_now(
         &self,
         uids: &[u32],
         op: FlagOp,
@@ -291,7 +350,7 @@ impl Mailbox for SdboxMailbox {
         Ok(result)
     }
 
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+    pub(super) async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let present = self.sorted_existing(uids);
         if present.is_empty() {
@@ -313,7 +372,7 @@ impl Mailbox for SdboxMailbox {
         Ok(present)
     }
 
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+    pub(super) async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
         self.check_gone()?;
         dest.check_gone()?;
         let src_uids = self.sorted_existing(uids);
@@ -354,17 +413,17 @@ impl Mailbox for SdboxMailbox {
         })
     }
 
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+    pub(super) async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
         if self.same_as(dest) {
             return Err(StorageError::NotAllowed(self.name().to_string()));
         }
-        let result = self.copy_to(uids, dest).await?;
+        let result = self.copy_now(uids, dest).await?;
         let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge(&moved).await?;
+        self.expunge_now(&moved).await?;
         Ok(result)
     }
 
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
+    pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let (recent, uidnext) = {
             let st = self.inner.state.borrow();
@@ -385,7 +444,7 @@ impl Mailbox for SdboxMailbox {
         Ok(recent)
     }
 
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+    pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {
         self.check_gone()?;
         if self.inner.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
@@ -407,14 +466,5 @@ impl Mailbox for SdboxMailbox {
             }
             Err(e) => Err(e),
         }
-    }
-
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        let full = self.read_message(uid).await?;
-        let s = (start as usize).min(full.len());
-        let e = s
-            .saturating_add(len.min(usize::MAX as u64) as usize)
-            .min(full.len());
-        Ok(full[s..e].to_vec())
     }
 }
