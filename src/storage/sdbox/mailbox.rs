@@ -10,7 +10,7 @@ mod ops;
 mod rebuild;
 
 use super::io::{self, Journal, LinkOutcome};
-use crate::storage::blocking;
+use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
@@ -70,18 +70,6 @@ struct PendingAppend {
     temps: Vec<PathBuf>,
     recs: Vec<(MessageRecord, Vec<String>)>,
     slot: AppendSlot,
-}
-
-/// Run a state-changing operation as its own task: a caller that drops its
-/// future (a client disconnecting mid-command) must not stop it between the
-/// durable write and the in-memory update, or memory and disk would part.
-async fn detached<T: 'static>(
-    op: impl std::future::Future<Output = Result<T>> + 'static,
-) -> Result<T> {
-    glommio::spawn_local(op)
-        .detach()
-        .await
-        .unwrap_or_else(|| Err(StorageError::Internal("storage task was cancelled".into())))
 }
 
 /// StorageError is not Clone (io::Error); group members get a copy.

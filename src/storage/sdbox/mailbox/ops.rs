@@ -1,8 +1,8 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
 use super::rebuild::unix_now;
-use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, detached, error_copy};
-use crate::storage::blocking;
+use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
 use crate::storage::index::{Entry, KeywordBits, MessageRecord};
