@@ -1038,3 +1038,204 @@ fn dropping_a_call_midway_keeps_memory_and_disk_in_step() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+/// Ground truth from a real Dovecot, when one is installed here: deliver
+/// with dovecot-lda, change flags/copy/expunge/create with Dovecot's own
+/// imap binary (PREAUTH on stdin), then open the store with tern.
+#[test]
+fn reads_a_store_written_by_the_installed_dovecot() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let (lda, imap) = ("/usr/lib/dovecot/dovecot-lda", "/usr/lib/dovecot/imap");
+    if !Path::new(lda).exists()
+        || !Path::new(imap).exists()
+        || Command::new("setpriv").arg("--help").output().is_err()
+    {
+        eprintln!("dovecot or setpriv not installed; skipping the interop test");
+        return;
+    }
+    let base = test_dir("dovecot-real");
+    let store_root = base.join("store");
+    fs::create_dir_all(&store_root).unwrap();
+    let chown = |p: &Path| {
+        Command::new("chown")
+            .args(["65534:65534", &p.display().to_string()])
+            .status()
+            .unwrap()
+    };
+    chown(&store_root);
+    let _ = Command::new("chmod")
+        .args(["755", &base.display().to_string()])
+        .status();
+    let conf = base.join("dovecot.conf");
+    fs::write(
+        &conf,
+        format!(
+            "base_dir = {b}/run\nlog_path = /dev/null\nmail_location = sdbox:{s}/%n\nfirst_valid_uid = 1\nssl = no\n\
+             userdb {{\n driver = static\n args = uid=65534 gid=65534 home={s}/%n\n}}\n\
+             passdb {{\n driver = static\n args = nopassword=y\n}}\n",
+            b = base.display(),
+            s = store_root.display()
+        ),
+    )
+    .unwrap();
+    let home = store_root.join("testuser");
+    let run_with = |bin: &str, extra: &[&str], input: &[u8]| -> String {
+        let mut child = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                bin,
+                "-c",
+                &conf.display().to_string(),
+            ])
+            .args(extra)
+            .env("HOME", &home)
+            .env("USER", "testuser")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    };
+    run_with(
+        lda,
+        &["-e"],
+        b"From: a@example.org\r\nSubject: one\r\n\r\nHello one.\r\n",
+    );
+    run_with(
+        lda,
+        &["-e"],
+        b"From: b@example.org\r\nSubject: two\r\n\r\nHello two.\r\n",
+    );
+    let out = run_with(
+        imap,
+        &[],
+        b"a SELECT INBOX\r\nb STORE 1 +FLAGS (\\Seen $Label1)\r\nc CREATE Archive\r\n\
+          d APPEND Archive (\\Flagged MyKeyword) \"17-May-2020 12:00:00 +0000\" {24}\r\nSubject: six\r\n\r\nHi six\r\n\r\n\
+          e COPY 1 Archive\r\nf STORE 2 +FLAGS (\\Deleted)\r\ng EXPUNGE\r\nh CREATE Caf&AOk-\r\n\
+          i SUBSCRIBE Archive\r\nj LOGOUT\r\n",
+    );
+    let number_after = |key: &str| -> u32 {
+        let at = out
+            .find(key)
+            .unwrap_or_else(|| panic!("{key} missing in {out}"))
+            + key.len();
+        out[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let inbox_uidv = number_after("[UIDVALIDITY ");
+    let archive_uidv = number_after("[APPENDUID ");
+    assert!(out.contains("g OK"), "{out}");
+    // Make Dovecot write a dovecot.index snapshot for Archive, then change
+    // more in its log only: the importer must combine both.
+    let forced = [
+        "-o",
+        "mail_index_rewrite_min_log_bytes=1",
+        "-o",
+        "mail_index_rewrite_max_log_bytes=1",
+    ];
+    let out2 = run_with(
+        imap,
+        &forced,
+        b"a SELECT Archive\r\nb STORE 1 +FLAGS (\\Answered)\r\nc LOGOUT\r\n",
+    );
+    assert!(out2.contains("b OK"), "{out2}");
+    assert!(
+        home.join("mailboxes/Archive/dbox-Mails/dovecot.index")
+            .exists()
+    );
+    let out3 = run_with(
+        imap,
+        &[],
+        b"a SELECT Archive\r\nb STORE 2 +FLAGS (\\Draft NewKw)\r\nc LOGOUT\r\n",
+    );
+    assert!(out3.contains("b OK"), "{out3}");
+    run(async {
+        let s = store(&home).await;
+        let names: Vec<String> = s
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name.to_string())
+            .collect();
+        assert_eq!(names, vec!["Archive", "Café", "INBOX"]);
+        assert_eq!(s.subscriptions().await.unwrap(), vec![name("Archive")]);
+
+        let inbox = s.open(&MailboxName::inbox()).await.unwrap();
+        assert_eq!(inbox.uids(), vec![1]);
+        assert_eq!(inbox.status().uidvalidity, inbox_uidv);
+        assert_eq!(inbox.status().uidnext, 3, "UID 2 was expunged by Dovecot");
+        let m1 = inbox.message(1).unwrap();
+        assert_eq!(m1.flags, SystemFlags::SEEN);
+        assert_eq!(m1.keywords, vec!["$Label1".to_string()]);
+        assert_eq!(m1.guid.len(), 32);
+        let body = inbox.read_message(1).await.unwrap();
+        assert!(body.ends_with(b"\r\n\r\nHello one.\r\n"));
+        assert_eq!(body.len() as u64, m1.virtual_size);
+
+        let archive = s.open(&name("Archive")).await.unwrap();
+        assert_eq!(archive.status().uidvalidity, archive_uidv);
+        assert_eq!(archive.uids(), vec![1, 2]);
+        let a1 = archive.message(1).unwrap();
+        assert_eq!(a1.flags, SystemFlags::FLAGGED | SystemFlags::ANSWERED);
+        assert_eq!(a1.keywords, vec!["MyKeyword".to_string()]);
+        assert_eq!(a1.internal_date, 0x5ec1_2740);
+        assert_eq!(
+            archive.read_message(1).await.unwrap(),
+            b"Subject: six\r\n\r\nHi six\r\n"
+        );
+        let a2 = archive.message(2).unwrap();
+        assert_eq!(a2.flags, SystemFlags::SEEN | SystemFlags::DRAFT);
+        let mut kws = a2.keywords.clone();
+        kws.sort();
+        assert_eq!(kws, vec!["$Label1".to_string(), "NewKw".to_string()]);
+        assert_eq!(a2.guid, m1.guid, "COPY keeps the GUID");
+
+        // tern continues where Dovecot stopped...
+        assert_eq!(inbox.append(vec![msg(3)]).await.unwrap(), vec![3]);
+        inbox
+            .store(
+                &[3],
+                FlagOp::Add,
+                SystemFlags::FLAGGED,
+                &["TernKw".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        // ...and hands the mailbox back.
+        inbox.export_dovecot_index().await.unwrap();
+    });
+    Command::new("chown")
+        .args(["-R", "65534:65534", &store_root.display().to_string()])
+        .status()
+        .unwrap();
+    let back = run_with(
+        imap,
+        &[],
+        b"a SELECT INBOX\r\nb FETCH 1:* (UID FLAGS)\r\nc LOGOUT\r\n",
+    );
+    assert!(
+        back.contains(&format!("[UIDVALIDITY {inbox_uidv}]")),
+        "{back}"
+    );
+    assert!(back.contains("[UIDNEXT 4]"), "{back}");
+    assert!(
+        back.contains("* 1 FETCH (UID 1 FLAGS (\\Seen $Label1))"),
+        "{back}"
+    );
+    assert!(
+        back.contains("* 2 FETCH (UID 3 FLAGS (\\Flagged TernKw))"),
+        "{back}"
+    );
+    let _ = fs::remove_dir_all(&base);
+}
