@@ -1158,7 +1158,7 @@ fn reads_a_store_written_by_the_installed_dovecot() {
         b"a SELECT Archive\r\nb STORE 2 +FLAGS (\\Draft NewKw)\r\nc LOGOUT\r\n",
     );
     assert!(out3.contains("b OK"), "{out3}");
-    run(async {
+    let tern_vsize = run(async {
         let s = store(&home).await;
         let names: Vec<String> = s
             .list()
@@ -1214,6 +1214,7 @@ fn reads_a_store_written_by_the_installed_dovecot() {
             .unwrap();
         // ...and hands the mailbox back.
         inbox.export_dovecot_index().await.unwrap();
+        inbox.message(3).unwrap().virtual_size
     });
     Command::new("chown")
         .args(["-R", "65534:65534", &store_root.display().to_string()])
@@ -1222,7 +1223,7 @@ fn reads_a_store_written_by_the_installed_dovecot() {
     let back = run_with(
         imap,
         &[],
-        b"a SELECT INBOX\r\nb FETCH 1:* (UID FLAGS)\r\nc LOGOUT\r\n",
+        b"a SELECT INBOX\r\nb FETCH 1:* (UID FLAGS)\r\nd FETCH 2 (RFC822.SIZE BODY.PEEK[])\r\nc LOGOUT\r\n",
     );
     assert!(
         back.contains(&format!("[UIDVALIDITY {inbox_uidv}]")),
@@ -1237,5 +1238,12 @@ fn reads_a_store_written_by_the_installed_dovecot() {
         back.contains("* 2 FETCH (UID 3 FLAGS (\\Flagged TernKw))"),
         "{back}"
     );
+    // Dovecot reads the message file tern wrote, with the same size.
+    assert!(
+        back.contains(&format!("RFC822.SIZE {tern_vsize} ")),
+        "{back}"
+    );
+    assert!(back.contains("Subject: test 3\r\n"), "{back}");
+    assert!(back.contains("d OK"), "{back}");
     let _ = fs::remove_dir_all(&base);
 }
