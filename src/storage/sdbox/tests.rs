@@ -1200,6 +1200,11 @@ fn reads_a_store_written_by_the_installed_dovecot() {
         assert_eq!(kws, vec!["$Label1".to_string(), "NewKw".to_string()]);
         assert_eq!(a2.guid, m1.guid, "COPY keeps the GUID");
 
+        // UIDVALIDITY allocation is shared with Dovecot through
+        // dovecot-uidvalidity: Archive, then Café, then ours.
+        s.create(&name("TernBox")).await.unwrap();
+        let ours = s.open(&name("TernBox")).await.unwrap().status().uidvalidity;
+        assert_eq!(ours, archive_uidv + 2);
         // tern continues where Dovecot stopped...
         assert_eq!(inbox.append(vec![msg(3)]).await.unwrap(), vec![3]);
         inbox
@@ -1223,7 +1228,8 @@ fn reads_a_store_written_by_the_installed_dovecot() {
     let back = run_with(
         imap,
         &[],
-        b"a SELECT INBOX\r\nb FETCH 1:* (UID FLAGS)\r\nd FETCH 2 (RFC822.SIZE BODY.PEEK[])\r\nc LOGOUT\r\n",
+        b"a SELECT INBOX\r\nb FETCH 1:* (UID FLAGS)\r\nd FETCH 2 (RFC822.SIZE BODY.PEEK[])\r\n\
+          e CREATE DoveBox\r\nf STATUS DoveBox (UIDVALIDITY)\r\nc LOGOUT\r\n",
     );
     assert!(
         back.contains(&format!("[UIDVALIDITY {inbox_uidv}]")),
@@ -1245,5 +1251,13 @@ fn reads_a_store_written_by_the_installed_dovecot() {
     );
     assert!(back.contains("Subject: test 3\r\n"), "{back}");
     assert!(back.contains("d OK"), "{back}");
+    // And Dovecot's next allocation continues after tern's.
+    assert!(
+        back.contains(&format!(
+            "STATUS DoveBox (UIDVALIDITY {})",
+            archive_uidv + 3
+        )),
+        "{back}"
+    );
     let _ = fs::remove_dir_all(&base);
 }
