@@ -358,15 +358,12 @@ pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
             feature: "external attachments (X)",
         });
     }
-    if md.plain_size.is_some() {
-        return Err(StorageError::Unsupported {
-            uid,
-            feature: "compressed body (Z)",
-        });
-    }
     data.truncate(end);
     data.drain(..start);
-    Ok(data)
+    match md.plain_size {
+        None => Ok(data),
+        Some(plain) => decompress(uid, &data, plain),
+    }
 }
 
 /// Hand the mailbox to Dovecot: install `dovecot.index` and delete
@@ -387,4 +384,34 @@ pub fn export_dovecot_index(dir: &Path, snapshot: &[u8]) -> Result<()> {
     }
     replace_file(dir, DOVECOT_INDEX, snapshot)?;
     sync_dir(dir)
+}
+
+/// Bodies saved by Dovecot's zlib plugin (`Z` metadata). gzip is read; the
+/// other formats (bz2, lz4, zstd, xz) are refused clearly.
+fn decompress(uid: u32, stored: &[u8], plain_size: u64) -> Result<Vec<u8>> {
+    if !stored.starts_with(&[0x1f, 0x8b]) {
+        return Err(StorageError::Unsupported {
+            uid,
+            feature: "compressed body other than gzip (Z)",
+        });
+    }
+    if plain_size > MAX_READ_BYTES as u64 {
+        return Err(StorageError::MessageTooLarge);
+    }
+    let mut out = Vec::with_capacity(plain_size as usize);
+    // Never inflate past the announced size (+1 to notice a lie).
+    flate2::read::GzDecoder::new(stored)
+        .take(plain_size + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| StorageError::CorruptMessage {
+            uid,
+            reason: format!("gzip: {e}"),
+        })?;
+    if out.len() as u64 != plain_size {
+        return Err(StorageError::CorruptMessage {
+            uid,
+            reason: "gzip body does not match its Z size".into(),
+        });
+    }
+    Ok(out)
 }

@@ -1261,3 +1261,50 @@ fn reads_a_store_written_by_the_installed_dovecot() {
     );
     let _ = fs::remove_dir_all(&base);
 }
+
+#[test]
+fn reads_gzip_bodies_saved_by_the_zlib_plugin() {
+    use std::io::Write;
+    let root = test_dir("zlib");
+    let dir = inbox_dir(&root);
+    fs::create_dir_all(&dir).unwrap();
+    let plain = b"Subject: packed\n\nsqueezed body\n".to_vec();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    let packed = enc.finish().unwrap();
+    let meta = dbox_file::DboxMetadata {
+        guid: Some("00112233445566778899aabbccddeeff".into()),
+        received: Some(77),
+        virtual_size: Some(dbox_file::virtual_size(&plain)),
+        plain_size: Some(plain.len() as u64),
+        ..Default::default()
+    };
+    fs::write(dir.join("u.1"), dbox_file::encode(&packed, &meta, 1)).unwrap();
+    let mut lying = meta.clone();
+    lying.plain_size = Some(3);
+    fs::write(dir.join("u.2"), dbox_file::encode(&packed, &lying, 1)).unwrap();
+    let mut zstd = meta.clone();
+    zstd.plain_size = Some(4);
+    fs::write(
+        dir.join("u.3"),
+        dbox_file::encode(b"\x28\xb5\x2f\xfdxxxx", &zstd, 1),
+    )
+    .unwrap();
+    run(async {
+        let mb = inbox(&root).await;
+        assert_eq!(mb.message(1).unwrap().physical_size, plain.len() as u64);
+        assert_eq!(
+            mb.read_message(1).await.unwrap(),
+            dbox_file::to_crlf(&plain)
+        );
+        assert!(matches!(
+            mb.read_message(2).await,
+            Err(StorageError::CorruptMessage { uid: 2, .. })
+        ));
+        assert!(matches!(
+            mb.read_message(3).await,
+            Err(StorageError::Unsupported { uid: 3, .. })
+        ));
+    });
+    let _ = fs::remove_dir_all(&root);
+}
