@@ -1039,48 +1039,64 @@ fn dropping_a_call_midway_keeps_memory_and_disk_in_step() {
     let _ = fs::remove_dir_all(&root);
 }
 
-/// Ground truth from a real Dovecot, when one is installed here: deliver
-/// with dovecot-lda, change flags/copy/expunge/create with Dovecot's own
-/// imap binary (PREAUTH on stdin), then open the store with tern.
-#[test]
-fn reads_a_store_written_by_the_installed_dovecot() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let (lda, imap) = ("/usr/lib/dovecot/dovecot-lda", "/usr/lib/dovecot/imap");
-    if !Path::new(lda).exists()
-        || !Path::new(imap).exists()
-        || Command::new("setpriv").arg("--help").output().is_err()
-    {
-        eprintln!("dovecot or setpriv not installed; skipping the interop test");
-        return;
-    }
-    let base = test_dir("dovecot-real");
-    let store_root = base.join("store");
-    fs::create_dir_all(&store_root).unwrap();
-    let chown = |p: &Path| {
+const DOVECOT_LDA: &str = "/usr/lib/dovecot/dovecot-lda";
+const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
+
+/// A private Dovecot configuration whose binaries run as `nobody` on a
+/// store under a test directory. `None` when Dovecot is not installed.
+struct DovecotRig {
+    base: PathBuf,
+    store_root: PathBuf,
+    home: PathBuf,
+    conf: PathBuf,
+}
+
+impl DovecotRig {
+    fn new(tag: &str, extra_conf: &str) -> Option<Self> {
+        use std::process::Command;
+        let present = Path::new(DOVECOT_LDA).exists()
+            && Path::new(DOVECOT_IMAP).exists()
+            && Command::new("setpriv").arg("--help").output().is_ok();
+        if !present {
+            eprintln!("dovecot or setpriv not installed; skipping the interop test");
+            return None;
+        }
+        let base = test_dir(tag);
+        let store_root = base.join("store");
+        fs::create_dir_all(&store_root).unwrap();
         Command::new("chown")
-            .args(["65534:65534", &p.display().to_string()])
+            .args(["65534:65534", &store_root.display().to_string()])
             .status()
-            .unwrap()
-    };
-    chown(&store_root);
-    let _ = Command::new("chmod")
-        .args(["755", &base.display().to_string()])
-        .status();
-    let conf = base.join("dovecot.conf");
-    fs::write(
-        &conf,
-        format!(
-            "base_dir = {b}/run\nlog_path = /dev/null\nmail_location = sdbox:{s}/%n\nfirst_valid_uid = 1\nssl = no\n\
-             userdb {{\n driver = static\n args = uid=65534 gid=65534 home={s}/%n\n}}\n\
-             passdb {{\n driver = static\n args = nopassword=y\n}}\n",
-            b = base.display(),
-            s = store_root.display()
-        ),
-    )
-    .unwrap();
-    let home = store_root.join("testuser");
-    let run_with = |bin: &str, extra: &[&str], input: &[u8]| -> String {
+            .unwrap();
+        Command::new("chmod")
+            .args(["755", &base.display().to_string()])
+            .status()
+            .unwrap();
+        let conf = base.join("dovecot.conf");
+        fs::write(
+            &conf,
+            format!(
+                "base_dir = {b}/run\nlog_path = /dev/null\nmail_location = sdbox:{s}/%n\nfirst_valid_uid = 1\nssl = no\n\
+                 userdb {{\n driver = static\n args = uid=65534 gid=65534 home={s}/%n\n}}\n\
+                 passdb {{\n driver = static\n args = nopassword=y\n}}\n{extra_conf}",
+                b = base.display(),
+                s = store_root.display()
+            ),
+        )
+        .unwrap();
+        let home = store_root.join("testuser");
+        Some(DovecotRig {
+            base,
+            store_root,
+            home,
+            conf,
+        })
+    }
+
+    /// Run a Dovecot binary as the test user, feeding `input`; returns stdout.
+    fn run(&self, bin: &str, extra: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
         let mut child = Command::new("setpriv")
             .args([
                 "--reuid=65534",
@@ -1088,10 +1104,10 @@ fn reads_a_store_written_by_the_installed_dovecot() {
                 "--clear-groups",
                 bin,
                 "-c",
-                &conf.display().to_string(),
+                &self.conf.display().to_string(),
             ])
             .args(extra)
-            .env("HOME", &home)
+            .env("HOME", &self.home)
             .env("USER", "testuser")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -1100,7 +1116,49 @@ fn reads_a_store_written_by_the_installed_dovecot() {
             .unwrap();
         child.stdin.take().unwrap().write_all(input).unwrap();
         String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    }
+}
+
+#[test]
+fn reads_bodies_compressed_by_the_installed_dovecot() {
+    let Some(rig) = DovecotRig::new(
+        "dovecot-zlib",
+        "mail_plugins = zlib\nplugin {\n zlib_save = gz\n}\n",
+    ) else {
+        return;
     };
+    let plain = b"From: a@example.org\r\nSubject: zipped\r\n\r\nHello zipped world.\r\n";
+    rig.run(DOVECOT_LDA, &["-e"], plain);
+    let raw = fs::read(rig.home.join("mailboxes/INBOX/dbox-Mails/u.1")).unwrap();
+    let h = dbox_file::parse_header(&raw).unwrap();
+    assert_eq!(
+        &raw[h.body_offset as usize..h.body_offset as usize + 2],
+        &[0x1f, 0x8b]
+    );
+    run(async {
+        let mb = inbox(&rig.home).await;
+        let body = mb.read_message(1).await.unwrap();
+        assert!(
+            body.ends_with(b"Subject: zipped\r\n\r\nHello zipped world.\r\n"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(body.len() as u64, mb.message(1).unwrap().virtual_size);
+    });
+    let _ = fs::remove_dir_all(&rig.base);
+}
+
+/// Ground truth from a real Dovecot, when one is installed here: deliver
+/// with dovecot-lda, change flags/copy/expunge/create with Dovecot's own
+/// imap binary (PREAUTH on stdin), then open the store with tern.
+#[test]
+fn reads_a_store_written_by_the_installed_dovecot() {
+    let Some(rig) = DovecotRig::new("dovecot-real", "") else {
+        return;
+    };
+    let (lda, imap) = (DOVECOT_LDA, DOVECOT_IMAP);
+    let (base, store_root, home) = (rig.base.clone(), rig.store_root.clone(), rig.home.clone());
+    let run_with = |bin: &str, extra: &[&str], input: &[u8]| rig.run(bin, extra, input);
     run_with(
         lda,
         &["-e"],
@@ -1221,7 +1279,7 @@ fn reads_a_store_written_by_the_installed_dovecot() {
         inbox.export_dovecot_index().await.unwrap();
         inbox.message(3).unwrap().virtual_size
     });
-    Command::new("chown")
+    std::process::Command::new("chown")
         .args(["-R", "65534:65534", &store_root.display().to_string()])
         .status()
         .unwrap();
