@@ -330,7 +330,7 @@ pub fn read_record(dir: &Path, uid: u32, modseq: u64) -> Result<MessageRecord> {
 const MAX_READ_BYTES: usize = super::mailbox::MAX_MESSAGE_BYTES + 1024 * 1024;
 
 /// Read a whole message file and return its stored body bytes.
-pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
+pub fn read_body(dir: &Path, uid: u32, attachment_dir: Option<&Path>) -> Result<Vec<u8>> {
     let path = mail_path(dir, uid);
     let mut data = Vec::new();
     let map_err = |e: std::io::Error| match e.kind() {
@@ -352,14 +352,26 @@ pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
         .filter(|&e| e <= data.len())
         .ok_or_else(|| corrupt("body size runs past the end of the file".into()))?;
     let md = dbox_file::parse_metadata(&data[end..]).map_err(|e| corrupt(e.to_string()))?;
-    if md.ext_refs.is_some() {
-        return Err(StorageError::Unsupported {
-            uid,
-            feature: "external attachments (X)",
-        });
-    }
     data.truncate(end);
     data.drain(..start);
+    if let Some(x) = &md.ext_refs {
+        let Some(att_dir) = attachment_dir else {
+            return Err(StorageError::Unsupported {
+                uid,
+                feature: "external attachments (X) without mail_attachment_dir",
+            });
+        };
+        let refs = super::attachments::parse_refs(x).map_err(corrupt)?;
+        let max = MAX_READ_BYTES as u64;
+        let full = super::attachments::reassemble(&data, &refs, max, |rel| {
+            super::attachments::load(att_dir, rel, max)
+        })
+        .map_err(corrupt)?;
+        if md.plain_size.is_some_and(|z| z != full.len() as u64) {
+            return Err(corrupt("reassembled size differs from Z".into()));
+        }
+        return Ok(full);
+    }
     match md.plain_size {
         None => Ok(data),
         Some(plain) => decompress(uid, &data, plain),

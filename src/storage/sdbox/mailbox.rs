@@ -46,6 +46,8 @@ pub struct OpenReport {
 pub struct MailboxShared {
     dir: PathBuf,
     control_dir: PathBuf,
+    /// `mail_attachment_dir`, for reading externalised attachments.
+    attachment_dir: Option<PathBuf>,
     name: RefCell<MailboxName>,
     state: RefCell<MailboxState>,
     journal: RefCell<Arc<Journal>>,
@@ -99,6 +101,7 @@ impl MailboxShared {
     pub(crate) async fn open(
         dir: PathBuf,
         control_dir: PathBuf,
+        attachment_dir: Option<PathBuf>,
         name: MailboxName,
     ) -> Result<Rc<Self>> {
         let d = dir.clone();
@@ -139,6 +142,7 @@ impl MailboxShared {
         Ok(Rc::new(MailboxShared {
             dir,
             control_dir,
+            attachment_dir,
             name: RefCell::new(name),
             state: RefCell::new(state),
             journal: RefCell::new(Arc::new(journal)),

@@ -13,7 +13,7 @@ use crate::storage::name::MailboxName;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// The shard's cache of open sdbox mailboxes.
@@ -26,6 +26,7 @@ pub const SPECIAL_USE_FILE: &str = "tern.special-use";
 pub struct SdboxStore {
     layout: Layout,
     registry: Rc<SdboxRegistry>,
+    attachment_dir: Option<PathBuf>,
 }
 
 fn unsupported(what: &str) -> StorageError {
@@ -74,7 +75,18 @@ impl SdboxStore {
             Ok(())
         })
         .await?;
-        Ok(SdboxStore { layout, registry })
+        Ok(SdboxStore {
+            layout,
+            registry,
+            attachment_dir: None,
+        })
+    }
+
+    /// Set `mail_attachment_dir` so messages with external attachments
+    /// (Dovecot's `X` metadata) can be read. tern never externalises.
+    pub fn with_attachment_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.attachment_dir = dir;
+        self
     }
 
     pub fn layout(&self) -> &Layout {
@@ -436,6 +448,7 @@ impl SdboxStore {
         let shared = MailboxShared::open(
             mails.to_path_buf(),
             self.layout.control.clone(),
+            self.attachment_dir.clone(),
             name.clone(),
         )
         .await?;

@@ -1148,6 +1148,62 @@ fn reads_bodies_compressed_by_the_installed_dovecot() {
     let _ = fs::remove_dir_all(&rig.base);
 }
 
+#[test]
+fn reads_external_attachments_written_by_the_installed_dovecot() {
+    let rig_conf_dir = test_dir("dovecot-att-dir");
+    let att = rig_conf_dir.join("att");
+    fs::create_dir_all(&att).unwrap();
+    let extra = format!(
+        "mail_attachment_dir = {}\nmail_attachment_min_size = 1\n",
+        att.display()
+    );
+    let Some(rig) = DovecotRig::new("dovecot-att", &extra) else {
+        let _ = fs::remove_dir_all(&rig_conf_dir);
+        return;
+    };
+    std::process::Command::new("chown")
+        .args(["65534:65534", &att.display().to_string()])
+        .status()
+        .unwrap();
+    let _ = std::process::Command::new("chmod")
+        .args(["755", &rig_conf_dir.display().to_string()])
+        .status();
+    let blob: Vec<u8> = (0..5120u32).map(|i| (i % 251) as u8).collect();
+    let mut msg = b"From: a@example.org\r\nSubject: att\r\nMIME-Version: 1.0\r\n\
+        Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+        --XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    msg.extend(super::attachments::base64_lines(&blob, 76, true));
+    msg.extend_from_slice(b"\r\n--XX--\r\n");
+    rig.run(DOVECOT_LDA, &["-e"], &msg);
+    let raw = fs::read(rig.home.join("mailboxes/INBOX/dbox-Mails/u.1")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&raw).contains("\nX"),
+        "Dovecot did not externalise"
+    );
+    run(async {
+        let loc = MailLocation::parse(&format!("sdbox:{}", rig.home.display()), "").unwrap();
+        let without = SdboxStore::open(&loc, SdboxRegistry::new(1 << 20))
+            .await
+            .unwrap();
+        let mb = without.open(&MailboxName::inbox()).await.unwrap();
+        assert!(matches!(
+            mb.read_message(1).await,
+            Err(StorageError::Unsupported { .. })
+        ));
+        let with = SdboxStore::open(&loc, SdboxRegistry::new(1 << 20))
+            .await
+            .unwrap()
+            .with_attachment_dir(Some(att.clone()));
+        let mb = with.open(&MailboxName::inbox()).await.unwrap();
+        let body = mb.read_message(1).await.unwrap();
+        assert_eq!(body, msg);
+        assert_eq!(body.len() as u64, mb.message(1).unwrap().virtual_size);
+    });
+    let _ = fs::remove_dir_all(&rig.base);
+    let _ = fs::remove_dir_all(&rig_conf_dir);
+}
+
 /// Ground truth from a real Dovecot, when one is installed here: deliver
 /// with dovecot-lda, change flags/copy/expunge/create with Dovecot's own
 /// imap binary (PREAUTH on stdin), then open the store with tern.

@@ -450,7 +450,8 @@ impl SdboxMailbox {
             return Err(StorageError::NoSuchMessage(uid));
         }
         let dir = self.inner.dir.clone();
-        match blocking::run(move || io::read_body(&dir, uid)).await {
+        let att = self.inner.attachment_dir.clone();
+        match blocking::run(move || io::read_body(&dir, uid, att.as_deref())).await {
             Ok(body) => Ok(dbox_file::to_crlf(&body)),
             Err(StorageError::NoSuchMessage(_)) => {
                 // Indexed but the file is gone (removed behind our back):
