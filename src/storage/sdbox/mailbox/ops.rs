@@ -5,7 +5,7 @@ use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_co
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
-use crate::storage::index::{Entry, KeywordBits, MessageRecord};
+use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
@@ -217,7 +217,12 @@ impl SdboxMailbox {
             }
             let body = dbox_file::to_lf(&req.message);
             let vsize = dbox_file::virtual_size(&body);
-            let guid = req.guid.unwrap_or_else(|| guid::to_hex(&guid::new_guid()));
+            // A given GUID (migration, dsync) is kept verbatim, minus line
+            // ends, which the metadata format cannot hold.
+            let guid = match req.guid {
+                Some(g) => g.replace(['\r', '\n'], ""),
+                None => guid::to_hex(&guid::new_guid()),
+            };
             let internal = req.internal_date.unwrap_or(now);
             let meta = DboxMetadata {
                 guid: Some(guid.clone()),
@@ -234,7 +239,7 @@ impl SdboxMailbox {
             recs.push((
                 MessageRecord {
                     uid: 0,
-                    flags: req.flags.0 & SystemFlags(0x1f).0,
+                    flags: req.flags.0 & flag::ALL,
                     keywords: KeywordBits::new(),
                     modseq: 0,
                     internal_date: internal,
