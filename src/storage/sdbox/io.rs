@@ -285,20 +285,7 @@ pub fn read_record(dir: &Path, uid: u32, modseq: u64) -> Result<MessageRecord> {
     let path = mail_path(dir, uid);
     let file = File::open(&path).map_err(|e| StorageError::io(&path, e))?;
     let meta = file.metadata().map_err(|e| StorageError::io(&path, e))?;
-    let mut prefix = vec![0u8; (MAX_HEADER_LINE + 4096).min(meta.len() as usize)];
-    file.read_exact_at(&mut prefix, 0)
-        .map_err(|e| StorageError::io(&path, e))?;
-    let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
-    let hdr = dbox_file::parse_header(&prefix).map_err(|e| corrupt(e.to_string()))?;
-    let meta_start = hdr.body_offset.saturating_add(hdr.body_size);
-    if meta_start > meta.len() {
-        return Err(corrupt("body size runs past the end of the file".into()));
-    }
-    let tail_len = ((meta.len() - meta_start) as usize).min(MAX_METADATA);
-    let mut tail = vec![0u8; tail_len];
-    file.read_exact_at(&mut tail, meta_start)
-        .map_err(|e| StorageError::io(&path, e))?;
-    let md = dbox_file::parse_metadata(&tail).map_err(|e| corrupt(e.to_string()))?;
+    let (hdr, md) = read_headers(&file, &path, uid)?;
     let virtual_size = match md.virtual_size {
         Some(v) => v,
         None => {
@@ -426,4 +413,118 @@ fn decompress(uid: u32, stored: &[u8], plain_size: u64) -> Result<Vec<u8>> {
         });
     }
     Ok(out)
+}
+
+/// Which part of a message's wire form (CRLF line ends) to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WirePart {
+    /// `len` bytes from `start` (BODY[]<start.len>).
+    Range { start: u64, len: u64 },
+    /// The header, through the empty line that ends it (BODY[HEADER]).
+    Header,
+}
+
+/// Read part of a message without loading all of it: the stored body is
+/// streamed in chunks and converted to CRLF on the fly, stopping as soon as
+/// the part is complete. Transformed bodies (Z, X) fall back to a full read.
+pub fn read_wire(
+    dir: &Path,
+    uid: u32,
+    attachment_dir: Option<&Path>,
+    part: WirePart,
+) -> Result<Vec<u8>> {
+    const CHUNK: usize = 64 * 1024;
+    let path = mail_path(dir, uid);
+    let file = File::open(&path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => StorageError::NoSuchMessage(uid),
+        _ => StorageError::io(&path, e),
+    })?;
+    let (hdr, md) = read_headers(&file, &path, uid)?;
+    if md.ext_refs.is_some() || md.plain_size.is_some() {
+        let full = dbox_file::to_crlf(&read_body(dir, uid, attachment_dir)?);
+        return Ok(select_part(&full, part));
+    }
+    let (start, end) = match part {
+        WirePart::Range { start, len } => (start, start.saturating_add(len)),
+        WirePart::Header => (0, u64::MAX),
+    };
+    let mut out = Vec::new();
+    let mut wire_pos = 0u64;
+    let mut prev_cr = false;
+    let mut off = 0u64;
+    let mut buf = vec![0u8; CHUNK];
+    while off < hdr.body_size && wire_pos < end {
+        let n = (hdr.body_size - off).min(CHUNK as u64) as usize;
+        file.read_exact_at(&mut buf[..n], hdr.body_offset + off)
+            .map_err(|e| StorageError::io(&path, e))?;
+        off += n as u64;
+        for &b in &buf[..n] {
+            let crlf = b == b'\n' && !prev_cr;
+            prev_cr = b == b'\r';
+            for w in if crlf {
+                &b"\r\n"[..]
+            } else {
+                std::slice::from_ref(&b)
+            } {
+                if wire_pos >= start && wire_pos < end {
+                    out.push(*w);
+                }
+                wire_pos += 1;
+            }
+            if part == WirePart::Header && (out == b"\r\n" || out.ends_with(b"\r\n\r\n")) {
+                return Ok(out);
+            }
+        }
+        if out.len() > MAX_READ_BYTES {
+            return Err(StorageError::MessageTooLarge);
+        }
+    }
+    Ok(out)
+}
+
+fn select_part(full: &[u8], part: WirePart) -> Vec<u8> {
+    match part {
+        WirePart::Range { start, len } => {
+            let s = usize::try_from(start).unwrap_or(usize::MAX).min(full.len());
+            let e = s
+                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                .min(full.len());
+            full[s..e].to_vec()
+        }
+        WirePart::Header => {
+            if full.starts_with(b"\r\n") {
+                return b"\r\n".to_vec();
+            }
+            match memchr::memmem::find(full, b"\r\n\r\n") {
+                Some(i) => full[..i + 4].to_vec(),
+                None => full.to_vec(),
+            }
+        }
+    }
+}
+
+/// Parse the file header and metadata block of an open mail file.
+fn read_headers(
+    file: &File,
+    path: &Path,
+    uid: u32,
+) -> Result<(dbox_file::DboxHeader, dbox_file::DboxMetadata)> {
+    let len = file
+        .metadata()
+        .map_err(|e| StorageError::io(path, e))?
+        .len();
+    let mut prefix = vec![0u8; (MAX_HEADER_LINE + 4096).min(len as usize)];
+    file.read_exact_at(&mut prefix, 0)
+        .map_err(|e| StorageError::io(path, e))?;
+    let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
+    let hdr = dbox_file::parse_header(&prefix).map_err(|e| corrupt(e.to_string()))?;
+    let meta_start = hdr.body_offset.saturating_add(hdr.body_size);
+    if meta_start > len {
+        return Err(corrupt("body size runs past the end of the file".into()));
+    }
+    let mut tail = vec![0u8; ((len - meta_start) as usize).min(MAX_METADATA)];
+    file.read_exact_at(&mut tail, meta_start)
+        .map_err(|e| StorageError::io(path, e))?;
+    let md = dbox_file::parse_metadata(&tail).map_err(|e| corrupt(e.to_string()))?;
+    Ok((hdr, md))
 }

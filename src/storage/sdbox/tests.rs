@@ -1422,3 +1422,57 @@ fn reads_gzip_bodies_saved_by_the_zlib_plugin() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+#[test]
+fn partial_reads_match_the_full_wire_form() {
+    let root = test_dir("partial");
+    run(async {
+        let mb = inbox(&root).await;
+        // > 64 KiB, mixed CRLF/LF/CR so conversion crosses chunk borders.
+        let mut big = b"Subject: big\r\nX-Mixed: yes\n\r\n".to_vec();
+        for i in 0..9000u32 {
+            big.extend_from_slice(
+                format!("line {i}{}", ["\n", "\r\n", "\r"][(i % 3) as usize]).as_bytes(),
+            );
+        }
+        let no_header = b"just one line without an empty line".to_vec();
+        let empty_header = b"\r\nbody only\r\n".to_vec();
+        let reqs = [&big, &no_header, &empty_header]
+            .iter()
+            .map(|m| AppendRequest {
+                message: m.to_vec(),
+                ..Default::default()
+            })
+            .collect();
+        mb.append(reqs).await.unwrap();
+        let full = mb.read_message(1).await.unwrap();
+        let mut seed = 99u64;
+        for _ in 0..40 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let start = (seed >> 33) % (full.len() as u64 + 10);
+            let len = (seed >> 13) % 70_000;
+            let want_end = (start + len).min(full.len() as u64) as usize;
+            let want = &full
+                [(start as usize).min(full.len())..want_end.max((start as usize).min(full.len()))];
+            assert_eq!(
+                mb.read_range(1, start, len).await.unwrap(),
+                want,
+                "range {start}+{len}"
+            );
+        }
+        assert_eq!(mb.read_range(1, 0, u64::MAX).await.unwrap(), full);
+        assert_eq!(
+            mb.read_header(1).await.unwrap(),
+            b"Subject: big\r\nX-Mixed: yes\r\n\r\n"
+        );
+        assert_eq!(mb.read_header(2).await.unwrap(), no_header);
+        assert_eq!(mb.read_header(3).await.unwrap(), b"\r\n");
+        assert!(matches!(
+            mb.read_header(9).await,
+            Err(StorageError::NoSuchMessage(9))
+        ));
+    });
+    let _ = fs::remove_dir_all(&root);
+}

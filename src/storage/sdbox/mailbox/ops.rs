@@ -187,17 +187,27 @@ impl Mailbox for SdboxMailbox {
     }
 
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        let full = self.read_message(uid).await?;
-        let s = (start as usize).min(full.len());
-        let e = s
-            .saturating_add(len.min(usize::MAX as u64) as usize)
-            .min(full.len());
-        Ok(full[s..e].to_vec())
+        self.read_part(uid, io::WirePart::Range { start, len })
+            .await
+    }
+
+    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
+        self.read_part(uid, io::WirePart::Header).await
     }
 }
 
 /// The operations proper; the trait methods run them as detached tasks.
 impl SdboxMailbox {
+    async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
+        self.check_gone()?;
+        if self.inner.state.borrow().position(uid).is_none() {
+            return Err(StorageError::NoSuchMessage(uid));
+        }
+        let dir = self.inner.dir.clone();
+        let att = self.inner.attachment_dir.clone();
+        blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
+    }
+
     pub(super) async fn append_now(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
         self.check_gone()?;
         if requests.is_empty() {
