@@ -89,6 +89,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         max_line_length,
         auth_failure_delay: s.auth_failure_delay,
         mail_location: s.mail_location.clone(),
+        mail_attachment_dir: String::new(),
     })
 }
 
@@ -284,6 +285,13 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
     let cpus = placement::plan(shards, s.shard_cpus.as_deref(), &placement::allowed_cpus())?;
     let n = cpus.len();
 
+    // Not a typed setting: read it by name (Dovecot 2.3 key, empty default).
+    let attachment_dir = cfg.value_of("mail_attachment_dir").unwrap_or_default();
+    let with_attachments = |mut p: ProtocolSettings| {
+        p.mail_attachment_dir = attachment_dir.clone();
+        p
+    };
+
     Ok(ServerPlan {
         shard_cpus: cpus.into_iter().map(Some).collect(),
         io_memory: io_memory_per_shard(n),
@@ -292,9 +300,18 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         listeners,
         tls,
         protocols: ProtocolSettingsSet {
-            imap: protocol_settings(&cfg.for_protocol("imap"), Protocol::Imap)?,
-            pop3: protocol_settings(&cfg.for_protocol("pop3"), Protocol::Pop3)?,
-            lmtp: protocol_settings(&cfg.for_protocol("lmtp"), Protocol::Lmtp)?,
+            imap: with_attachments(protocol_settings(
+                &cfg.for_protocol("imap"),
+                Protocol::Imap,
+            )?),
+            pop3: with_attachments(protocol_settings(
+                &cfg.for_protocol("pop3"),
+                Protocol::Pop3,
+            )?),
+            lmtp: with_attachments(protocol_settings(
+                &cfg.for_protocol("lmtp"),
+                Protocol::Lmtp,
+            )?),
         },
         auth_sources,
         userdb,

@@ -55,6 +55,8 @@ pub struct ProtocolSettings {
     pub auth_failure_delay: Duration,
     /// `mail_location` template (`%u %n %d %h` not yet expanded).
     pub mail_location: String,
+    /// `mail_attachment_dir` template (empty: attachments stay in the mail files).
+    pub mail_attachment_dir: String,
 }
 
 /// Outcome of a password check.
@@ -253,6 +255,9 @@ impl Env {
             user: info.user.clone(),
             home: info.home.clone(),
             mail_location: location,
+            mail_attachment_dir: vars
+                .expand(&self.settings.get(p).mail_attachment_dir)
+                .map_err(|e| format!("mail_attachment_dir: {e}"))?,
         };
         self.storage
             .open_user(&ctx)
