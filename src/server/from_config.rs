@@ -27,6 +27,8 @@ pub enum PlanError {
     Placement(#[from] placement::PlacementError),
     #[error("login_trusted_networks: {0:?} is not an IP network")]
     TrustedNetwork(String),
+    #[error("auth: {0}")]
+    Auth(#[from] crate::auth::helper::HelperConfigError),
 }
 
 /// Pre-login clients get a short idle timeout; RFC 9051 §5.4 asks for at
@@ -250,8 +252,11 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
                     password: pw.to_string(),
                 });
             }
+            // Served by the auth helper, which runs only when tern is
+            // started as root (server::run warns otherwise).
+            "pam" => {}
             other => tracing::warn!(
-                "passdb driver {other:?} is not served by this build yet; its users cannot log in"
+                "passdb driver {other:?} is not served by the in-process authenticator"
             ),
         }
     }
@@ -276,6 +281,7 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
             lmtp: protocol_settings(&cfg.for_protocol("lmtp"), Protocol::Lmtp)?,
         },
         auth_sources,
+        auth_helper: crate::auth::helper::HelperConfig::from_settings(s, config_dir)?,
         lowercase_usernames: s.auth_username_format.contains("%L"),
         shutdown_grace: Duration::from_secs(10),
         log_path: match s.log_path.as_str() {

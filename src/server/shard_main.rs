@@ -24,6 +24,34 @@ pub struct Shared {
     pub control: Arc<Control>,
     pub tls: Arc<Published<Option<Arc<ServerConfig>>>>,
     pub users: Arc<Published<UserTables>>,
+    /// auth helper: each shard takes its socket (empty: in-process auth).
+    pub auth_sockets: std::sync::Mutex<Vec<Option<std::os::fd::OwnedFd>>>,
+    /// Set once privileges are dropped: shards bind first, accept after.
+    pub may_accept: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    /// This shard's end of its auth helper socket, if the helper runs.
+    fn take_auth_socket(&self, shard: usize) -> Option<std::os::fd::OwnedFd> {
+        let mut sockets = self.auth_sockets.lock().unwrap_or_else(|e| e.into_inner());
+        sockets.get_mut(shard).and_then(Option::take)
+    }
+
+    fn auth_for(&self, shard: usize) -> Result<Rc<dyn Authenticator>, String> {
+        match self.take_auth_socket(shard) {
+            Some(fd) => {
+                let settings =
+                    super::auth_client::ClientSettings::from_helper_config(&self.plan.auth_helper);
+                super::auth_client::HelperClient::new(fd, settings)
+                    .map(|c| c as Rc<dyn Authenticator>)
+                    .map_err(|e| format!("auth helper socket: {e}"))
+            }
+            None => Ok(LocalAuth::new(
+                self.users.clone(),
+                self.plan.lowercase_usernames,
+            )),
+        }
+    }
 }
 
 /// How often a shard looks at the control flags. Shutdown and reload are
@@ -58,8 +86,14 @@ pub async fn run(
 ) {
     let plan = shared.plan.clone();
     let tls = Rc::new(Cached::new(shared.tls.clone()));
-    let auth: Rc<dyn Authenticator> =
-        LocalAuth::new(shared.users.clone(), plan.lowercase_usernames);
+    let auth = match shared.auth_for(ctx.index) {
+        Ok(a) => a,
+        Err(e) => {
+            shared.control.report_start_error(e);
+            shared.control.mark_ready();
+            return;
+        }
+    };
     let handoff_ctx = ctx.clone();
     let env = Env::new(
         ctx.index,
@@ -76,7 +110,7 @@ pub async fn run(
 
     // Bind. TCP listeners exist on every shard (SO_REUSEPORT); a unix socket
     // path can only be bound once, so shard 0 takes those.
-    let mut tasks = Vec::new();
+    let mut accepts = Vec::new();
     let mut failed = false;
     for l in &plan.listeners {
         let spawn = match &l.addr {
@@ -121,13 +155,21 @@ pub async fn run(
             ListenAddr::Unix { .. } => None,
         };
         if let Some(fut) = spawn {
-            tasks.push(glommio::spawn_local(fut));
+            accepts.push(fut);
         }
     }
     shared.control.mark_ready();
     if failed {
         return;
     }
+    // Accept only once the main thread has dropped privileges.
+    while !shared.may_accept.load(std::sync::atomic::Ordering::Acquire) {
+        if shared.control.shutdown_requested() {
+            return;
+        }
+        glommio::timer::sleep(Duration::from_millis(2)).await;
+    }
+    let tasks: Vec<_> = accepts.into_iter().map(glommio::spawn_local).collect();
 
     for (_peer, rx) in inbox {
         let env = env.clone();
