@@ -37,7 +37,7 @@ use crate::auth::protocol::{
 };
 use crate::auth::secret::Secret;
 use crate::auth::username::{UsernameRules, canonical_username};
-use crate::shard::env::{AuthOutcome, AuthRequest, Authenticator, LocalFuture};
+use crate::shard::env::{AuthOutcome, AuthRequest, Authenticator, LocalFuture, ip_in_net};
 
 /// A request unanswered for this long fails with a temporary error. PAM
 /// with a network module can be slow; a hung worker must not hang logins.
@@ -52,11 +52,15 @@ pub struct ClientSettings {
     pub failure_delay: Duration,
     pub request_timeout: Duration,
     pub penalty: PenaltySettings,
+    /// `login_trusted_networks`: proxies and webmail log in for many
+    /// users from one address, so no penalty applies to them.
+    pub trusted_networks: Vec<(IpAddr, u8)>,
 }
 
 impl ClientSettings {
-    pub fn from_helper_config(cfg: &HelperConfig) -> Self {
+    pub fn new(cfg: &HelperConfig, trusted_networks: Vec<(IpAddr, u8)>) -> Self {
         ClientSettings {
+            trusted_networks,
             username_rules: UsernameRules::new(&cfg.username_chars),
             username_format: cfg.username_format.clone(),
             failure_delay: cfg.failure_delay,
@@ -275,7 +279,14 @@ impl HelperClient {
                 )
                 .await;
         }
-        let penalty = match req.remote_ip {
+        let penalised_ip = req.remote_ip.filter(|&ip| {
+            !self
+                .settings
+                .trusted_networks
+                .iter()
+                .any(|&(net, bits)| ip_in_net(ip, net, bits))
+        });
+        let penalty = match penalised_ip {
             Some(ip) => self.penalty.borrow().delay(ip, started),
             None => Duration::ZERO,
         };
@@ -312,7 +323,7 @@ impl HelperClient {
             .await;
         match response {
             Response::Ok { user, .. } => {
-                if let Some(ip) = remote_ip {
+                if let Some(ip) = penalised_ip {
                     self.penalty.borrow_mut().record_success(ip);
                 }
                 AuthOutcome::Ok { user: user.user }

@@ -40,8 +40,10 @@ impl Shared {
     fn auth_for(&self, shard: usize) -> Result<Rc<dyn Authenticator>, String> {
         match self.take_auth_socket(shard) {
             Some(fd) => {
-                let settings =
-                    super::auth_client::ClientSettings::from_helper_config(&self.plan.auth_helper);
+                let settings = super::auth_client::ClientSettings::new(
+                    &self.plan.auth_helper,
+                    self.plan.protocols.imap.login_trusted_networks.clone(),
+                );
                 super::auth_client::HelperClient::new(fd, settings)
                     .map(|c| c as Rc<dyn Authenticator>)
                     .map_err(|e| format!("auth helper socket: {e}"))
