@@ -417,3 +417,232 @@ impl Authenticator for HelperClient {
         Box::pin(self.user_exists_inner(user))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::env::{Protocol, Secret as EnvSecret};
+    use std::thread;
+
+    fn settings() -> ClientSettings {
+        let mut s = ClientSettings::new(
+            &HelperConfig::default(),
+            vec![("10.0.0.0".parse().unwrap(), 8)],
+        );
+        s.failure_delay = Duration::from_millis(30);
+        s.penalty.initial = Duration::from_millis(200);
+        s
+    }
+
+    fn request(user: &str, password: &str, ip: &str) -> AuthRequest {
+        AuthRequest {
+            service: Protocol::Imap,
+            user: user.into(),
+            password: EnvSecret(password.as_bytes().to_vec()),
+            remote_ip: Some(ip.parse().unwrap()),
+            local_ip: None,
+            secured: true,
+            mechanism: "PLAIN",
+        }
+    }
+
+    fn recv_request(fd: &OwnedFd) -> Option<Request> {
+        let mut buf = vec![0u8; MAX_FRAME_LEN + 64];
+        let n = sys::recv_packet(fd, &mut buf).ok()?;
+        let mut d = FrameDecoder::new();
+        d.push(&buf[..n]).ok()?;
+        d.next_message::<Request>().ok()?
+    }
+
+    fn send(fd: &OwnedFd, r: Response) {
+        let mut frame = Vec::new();
+        r.encode(&mut frame).unwrap();
+        sys::send_packet(fd, &frame).unwrap();
+    }
+
+    fn fail(id: u32, reason: FailReason, delay_ms: u32) -> Response {
+        Response::Fail {
+            id,
+            reason,
+            delay_ms,
+        }
+    }
+
+    /// Runs `test` on a glommio executor with a client whose helper end is
+    /// served by `helper` on a plain thread.
+    fn with_client<H, T, F>(settings: ClientSettings, helper: H, test: T)
+    where
+        H: FnOnce(OwnedFd) + Send + 'static,
+        T: FnOnce(Rc<HelperClient>) -> F + Send + 'static,
+        F: Future<Output = ()>,
+    {
+        let (ours, theirs) = sys::seqpacket_pair().unwrap();
+        let helper = thread::spawn(move || helper(theirs));
+        let ex = glommio::LocalExecutorBuilder::default().make().unwrap();
+        ex.run(async move {
+            let client = HelperClient::new(ours, settings).unwrap();
+            test(client).await;
+        });
+        helper.join().unwrap();
+    }
+
+    #[test]
+    fn pipelined_requests_are_matched_by_id_and_refusals_wait() {
+        with_client(
+            settings(),
+            |fd| {
+                let a = recv_request(&fd).unwrap();
+                let b = recv_request(&fd).unwrap();
+                // Answer out of order.
+                send(
+                    &fd,
+                    Response::Ok {
+                        id: b.id(),
+                        user: UserRecord::new("bob"),
+                    },
+                );
+                send(&fd, fail(a.id(), FailReason::UnknownUser, 80));
+            },
+            |client| async move {
+                let started = Instant::now();
+                let (a, b) = futures_lite::future::zip(
+                    client.authenticate(request("alice", "x", "10.1.1.1")),
+                    client.authenticate(request("bob", "y", "10.1.1.2")),
+                )
+                .await;
+                assert!(matches!(a, AuthOutcome::Failed { .. }), "{a:?}");
+                assert_eq!(b, AuthOutcome::Ok { user: "bob".into() });
+                assert!(started.elapsed() >= Duration::from_millis(80));
+            },
+        );
+    }
+
+    #[test]
+    fn a_new_worker_fails_what_was_in_flight() {
+        with_client(
+            settings(),
+            |fd| {
+                let _lost = recv_request(&fd).unwrap();
+                send(
+                    &fd,
+                    fail(HELLO_ID, FailReason::TempFail("restarted".into()), 0),
+                );
+                let next = recv_request(&fd).unwrap();
+                send(
+                    &fd,
+                    Response::Ok {
+                        id: next.id(),
+                        user: UserRecord::new("alice"),
+                    },
+                );
+            },
+            |client| async move {
+                let r = client.authenticate(request("alice", "x", "10.1.1.1")).await;
+                assert!(matches!(r, AuthOutcome::TempFail { .. }), "{r:?}");
+                let r = client.authenticate(request("alice", "x", "10.1.1.1")).await;
+                assert_eq!(
+                    r,
+                    AuthOutcome::Ok {
+                        user: "alice".into()
+                    }
+                );
+            },
+        );
+    }
+
+    #[test]
+    fn a_closed_helper_fails_now_and_later() {
+        with_client(
+            settings(),
+            |fd| {
+                let _ = recv_request(&fd).unwrap();
+                drop(fd);
+            },
+            |client| async move {
+                let r = client.authenticate(request("alice", "x", "10.1.1.1")).await;
+                assert!(matches!(r, AuthOutcome::TempFail { .. }), "{r:?}");
+                let started = Instant::now();
+                let r = client.authenticate(request("alice", "x", "10.1.1.1")).await;
+                assert!(matches!(r, AuthOutcome::TempFail { .. }), "{r:?}");
+                assert!(started.elapsed() < Duration::from_secs(1));
+                assert_eq!(client.user_exists("alice").await, None);
+            },
+        );
+    }
+
+    #[test]
+    fn a_silent_helper_times_out() {
+        let mut s = settings();
+        s.request_timeout = Duration::from_millis(100);
+        with_client(
+            s,
+            |fd| {
+                let _ = recv_request(&fd).unwrap();
+                // Keep the socket open until the client has given up.
+                thread::sleep(Duration::from_millis(300));
+            },
+            |client| async move {
+                let r = client.authenticate(request("alice", "x", "10.1.1.1")).await;
+                assert_eq!(
+                    r,
+                    AuthOutcome::TempFail {
+                        reason: "auth helper timed out".into()
+                    }
+                );
+            },
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused_without_asking_and_penalty_grows_per_ip() {
+        with_client(
+            settings(),
+            |fd| {
+                for _ in 0..3 {
+                    let Some(Request::Passdb { id, user, .. }) = recv_request(&fd) else {
+                        panic!("expected a passdb request");
+                    };
+                    assert_eq!(user, "alice");
+                    send(&fd, fail(id, FailReason::BadCredentials, 0));
+                }
+                let Some(Request::Userdb { id, user, .. }) = recv_request(&fd) else {
+                    panic!("expected a userdb request");
+                };
+                assert_eq!(user, "carol");
+                send(&fd, fail(id, FailReason::UnknownUser, 0));
+            },
+            |client| async move {
+                for bad in ["../etc", "a/b", "a\0b"] {
+                    let started = Instant::now();
+                    let r = client.authenticate(request(bad, "x", "192.0.2.1")).await;
+                    assert_eq!(
+                        r,
+                        AuthOutcome::Failed {
+                            reason: "invalid user name".into()
+                        }
+                    );
+                    // Refused after the same delay as any other failure.
+                    assert!(started.elapsed() >= Duration::from_millis(30));
+                }
+                // First failure from 192.0.2.1: no penalty before it.
+                let started = Instant::now();
+                let _ = client
+                    .authenticate(request("alice", "a", "192.0.2.1"))
+                    .await;
+                assert!(started.elapsed() < Duration::from_millis(150));
+                // Second, with other credentials: delayed by the penalty.
+                let started = Instant::now();
+                let _ = client
+                    .authenticate(request("alice", "b", "192.0.2.1"))
+                    .await;
+                assert!(started.elapsed() >= Duration::from_millis(200));
+                // A trusted network is never penalised.
+                let started = Instant::now();
+                let _ = client.authenticate(request("alice", "c", "10.9.9.9")).await;
+                assert!(started.elapsed() < Duration::from_millis(150));
+                assert_eq!(client.user_exists("carol").await, Some(None));
+                assert_eq!(client.user_exists("../x").await, Some(None));
+            },
+        );
+    }
+}

@@ -27,8 +27,9 @@ pub struct HelperProcess {
 impl Drop for HelperProcess {
     fn drop(&mut self) {
         // The helper would die with us anyway (PDEATHSIG); this ends it
-        // when the server stops without exiting (tests, restarts).
-        sys::terminate(self.supervisor_pid);
+        // when the server stops without exiting (tests, restarts). The
+        // worker follows the supervisor the same way.
+        sys::kill_child(self.supervisor_pid);
     }
 }
 
@@ -68,6 +69,7 @@ pub fn start(cfg: HelperConfig, shards: usize) -> Result<HelperProcess, HelperEr
             if sys::die_with_parent(server).is_err() {
                 std::process::exit(1);
             }
+            sys::ignore_termination_signals();
             sys::unblock_all_signals();
             supervise(&helper_ends, cfg)
         }

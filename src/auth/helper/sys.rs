@@ -350,10 +350,20 @@ pub fn thread_count() -> usize {
         .unwrap_or(1)
 }
 
-/// Sends SIGTERM to a process we started.
-pub fn terminate(pid: libc::pid_t) {
+/// Ends a process we started (SIGKILL: the helper ignores SIGTERM).
+pub fn kill_child(pid: libc::pid_t) {
     if pid > 0 {
         // SAFETY: plain integer arguments; `pid` is our own child.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+/// The helper follows its parent (PR_SET_PDEATHSIG) rather than the
+/// signals sent to the whole process group or cgroup: a Ctrl-C or a
+/// `systemctl stop` must not take auth away while sessions still finish.
+pub fn ignore_termination_signals() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: SIG_IGN is a valid disposition for these signals.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
     }
 }
