@@ -93,10 +93,10 @@ pub fn run(sockets: &[OwnedFd], cfg: HelperConfig) -> ! {
         "auth: worker started, serving {} shards",
         sockets.len()
     );
-    // The first reader to finish means the server closed its ends.
-    for h in readers {
-        let _ = h.join();
-        break;
+    // The server closes all its ends together (it exited): shard 0's
+    // reader ending is enough to know.
+    if let Some(first) = readers.into_iter().next() {
+        let _ = first.join();
     }
     std::process::exit(0);
 }
