@@ -41,8 +41,13 @@ pub enum UserdbDriver {
     /// NSS `getpwnam_r`.
     Passwd,
     PasswdFile(PasswdFileArgs),
-    /// `args = uid=… gid=… home=…`: the fields of every user.
-    Static(FieldTemplate),
+    /// `args = uid=… gid=… home=…`: the fields of every user. Without
+    /// `allow_all_users=yes`, a user-only lookup (LMTP) asks the passdbs
+    /// whether the user exists, as Dovecot does.
+    Static {
+        fields: FieldTemplate,
+        allow_all_users: bool,
+    },
     /// Fields came with the passdb: nothing to look up.
     Prefetch,
 }
@@ -152,7 +157,23 @@ fn userdb(
         "passwd-file" => UserdbDriver::PasswdFile(
             passwd_file_args(args, config_dir).map_err(|e| err(e.to_string()))?,
         ),
-        "static" => UserdbDriver::Static(template(args, err)?),
+        "static" => {
+            let mut allow_all_users = false;
+            let fields: Vec<&str> = args
+                .split_ascii_whitespace()
+                .filter(|w| match w.strip_prefix("allow_all_users=") {
+                    Some(v) => {
+                        allow_all_users = v == "yes";
+                        false
+                    }
+                    None => true,
+                })
+                .collect();
+            UserdbDriver::Static {
+                fields: template(&fields.join(" "), err)?,
+                allow_all_users,
+            }
+        }
         "prefetch" => UserdbDriver::Prefetch,
         other => {
             tracing::warn!("userdb driver {other:?} is not supported by this build; skipped");
@@ -245,7 +266,10 @@ mod tests {
     fn settings(text: &str) -> Settings {
         let dir = std::env::temp_dir().join(format!("tern-helper-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.conf");
+        // Tests run in parallel: one file each.
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("t{n}.conf"));
         std::fs::write(&path, text).unwrap();
         crate::config::load(&path).unwrap().settings().clone()
     }
@@ -275,6 +299,24 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(!c.needs_system_access());
+    }
+
+    #[test]
+    fn static_userdb_takes_allow_all_users_out_of_the_fields() {
+        let s = settings(
+            "userdb {\n driver = static\n args = uid=5000 allow_all_users=yes home=/m/%n\n}\n",
+        );
+        let c = HelperConfig::from_settings(&s, Path::new("/")).unwrap();
+        match &c.userdbs[0].driver {
+            UserdbDriver::Static {
+                fields,
+                allow_all_users,
+            } => {
+                assert!(*allow_all_users);
+                assert_eq!(fields.fields().len(), 2);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -205,7 +205,7 @@ impl<S: System> Engine<S> {
 
     fn userdb_request(&self, service: &str, login: &str) -> Verdict {
         let user = self.canonical(login, None)?;
-        self.guarded(|| self.userdb(service, &user, None))
+        self.guarded(|| self.userdb(service, &user, None, false))
     }
 
     /// Runs `f`, turning a panic into a temporary failure so a waiter is
@@ -300,7 +300,7 @@ impl<S: System> Engine<S> {
         if !ok {
             return Err(worst.unwrap_or(FailReason::UnknownUser));
         }
-        let record = self.userdb(service, user, rip)?;
+        let record = self.userdb(service, user, rip, true)?;
         tracing::info!("auth: login: {} ok", who(&record.user, rip));
         Ok(record)
     }
@@ -398,6 +398,35 @@ impl<S: System> Engine<S> {
         }
     }
 
+    /// Does a passdb know `user` without a password? passwd-file can tell,
+    /// static accepts everyone, PAM cannot say.
+    fn passdb_knows(
+        &self,
+        service: &str,
+        user: &str,
+        rip: Option<IpAddr>,
+    ) -> Result<bool, FailReason> {
+        for db in &self.cfg.passdbs {
+            match db {
+                PassdbDriver::Static { .. } => return Ok(true),
+                PassdbDriver::PasswdFile(args) => {
+                    let name = args
+                        .lookup_name(user)
+                        .map_err(|e| FailReason::TempFail(e.to_string()))?;
+                    let path = self
+                        .vars(service, user, rip)
+                        .expand(&args.path)
+                        .map_err(|e| FailReason::TempFail(e.to_string()))?;
+                    if self.with_file(&path, |f| f.file().lookup(&name).is_some())? {
+                        return Ok(true);
+                    }
+                }
+                PassdbDriver::Pam(_) => {}
+            }
+        }
+        Ok(false)
+    }
+
     fn resolve_id(&self, kind: IdKind, name: &str) -> Option<u32> {
         match kind {
             IdKind::User => self.sys.user(name).ok().flatten().map(|u| u.uid),
@@ -407,7 +436,14 @@ impl<S: System> Engine<S> {
 
     /// The userdb chain: the first userdb that knows the user wins, then its
     /// `default_fields` and `override_fields` apply, then the id limits.
-    pub fn userdb(&self, service: &str, user: &str, rip: Option<IpAddr>) -> Verdict {
+    /// `verified`: a passdb has just accepted this user's password.
+    pub fn userdb(
+        &self,
+        service: &str,
+        user: &str,
+        rip: Option<IpAddr>,
+        verified: bool,
+    ) -> Verdict {
         if self.cfg.userdbs.is_empty() {
             return Ok(UserRecord::new(user));
         }
@@ -415,7 +451,7 @@ impl<S: System> Engine<S> {
         let expand = |t: &str| vars.expand(t).map_err(|e| e.to_string());
         let resolve = |kind: IdKind, name: &str| self.resolve_id(kind, name);
         for udb in &self.cfg.userdbs {
-            let Some(mut record) = self.lookup_user(udb, service, user, rip)? else {
+            let Some(mut record) = self.lookup_user(udb, service, user, rip, verified)? else {
                 continue;
             };
             let fields = udb
@@ -457,6 +493,7 @@ impl<S: System> Engine<S> {
         service: &str,
         user: &str,
         rip: Option<IpAddr>,
+        verified: bool,
     ) -> Result<Option<UserRecord>, FailReason> {
         let resolve = |kind: IdKind, name: &str| self.resolve_id(kind, name);
         match &udb.driver {
@@ -499,7 +536,13 @@ impl<S: System> Engine<S> {
                     }
                 }
             }
-            UserdbDriver::Static(fields) => {
+            UserdbDriver::Static {
+                fields,
+                allow_all_users,
+            } => {
+                if !verified && !*allow_all_users && !self.passdb_knows(service, user, rip)? {
+                    return Ok(None);
+                }
                 let vars = self.vars(service, user, rip);
                 let mut record = UserRecord::new(user);
                 fields
@@ -730,18 +773,50 @@ mod tests {
         std::fs::write(&path, "bob:{PLAIN}newpassword:1500:1500::/home/bob::\n").unwrap();
         assert!(passdb(&e, "bob", "newpassword").is_ok());
         assert_eq!(
-            e.userdb("lmtp", "carol", None),
+            e.userdb("lmtp", "carol", None, false),
             Err(FailReason::UnknownUser)
         );
+
+        // A static userdb asks the passwd-file whether a user exists.
+        let static_userdb = |allow_all_users| UserdbConfig {
+            driver: UserdbDriver::Static {
+                fields: FieldTemplate::parse("home=/m/%n").unwrap(),
+                allow_all_users,
+            },
+            default_fields: FieldTemplate::default(),
+            override_fields: FieldTemplate::default(),
+        };
+        let file_args = crate::auth::passwd_file::PasswdFileArgs::parse(&format!(
+            "scheme=PLAIN {}",
+            path.display()
+        ))
+        .unwrap();
+        let e = engine(HelperConfig {
+            passdbs: vec![PassdbDriver::PasswdFile(file_args.clone())],
+            userdbs: vec![static_userdb(false)],
+            ..seed_config()
+        });
+        assert!(e.userdb("lmtp", "bob", None, false).is_ok());
+        assert_eq!(
+            e.userdb("lmtp", "carol", None, false),
+            Err(FailReason::UnknownUser)
+        );
+        let e = engine(HelperConfig {
+            passdbs: vec![PassdbDriver::PasswdFile(file_args)],
+            userdbs: vec![static_userdb(true)],
+            ..seed_config()
+        });
+        assert!(e.userdb("lmtp", "carol", None, false).is_ok());
 
         let cfg = HelperConfig {
             passdbs: vec![PassdbDriver::Static {
                 password: "pw".into(),
             }],
             userdbs: vec![UserdbConfig {
-                driver: UserdbDriver::Static(
-                    FieldTemplate::parse("uid=1234 gid=1234 home=/srv/%d/%n").unwrap(),
-                ),
+                driver: UserdbDriver::Static {
+                    fields: FieldTemplate::parse("uid=1234 gid=1234 home=/srv/%d/%n").unwrap(),
+                    allow_all_users: false,
+                },
                 default_fields: FieldTemplate::default(),
                 override_fields: FieldTemplate::default(),
             }],
