@@ -350,7 +350,9 @@ impl HelperClient {
         }
     }
 
-    async fn user_exists_inner(&self, user: &str) -> Option<Option<String>> {
+    /// The userdb record of `user` (uid, gid, home, mail, extra fields),
+    /// as the helper's userdb chain gives it.
+    pub async fn userdb(&self, user: &str) -> UserdbAnswer {
         if canonical_username(
             &self.settings.username_rules,
             &self.settings.username_format,
@@ -358,7 +360,7 @@ impl HelperClient {
         )
         .is_err()
         {
-            return Some(None);
+            return UserdbAnswer::NotFound;
         }
         let user = user.to_string();
         let response = self
@@ -373,17 +375,23 @@ impl HelperClient {
             )
             .await;
         match response {
-            Response::Ok {
-                user: UserRecord { user, .. },
-                ..
-            } => Some(Some(user)),
+            Response::Ok { user, .. } => UserdbAnswer::Found(user),
             Response::Fail {
-                reason: FailReason::TempFail(_),
+                reason: FailReason::TempFail(why),
                 ..
-            } => None,
-            Response::Fail { .. } => Some(None),
+            } => UserdbAnswer::TempFail(why),
+            Response::Fail { .. } => UserdbAnswer::NotFound,
         }
     }
+}
+
+/// Result of a userdb lookup through the helper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserdbAnswer {
+    Found(UserRecord),
+    NotFound,
+    /// The helper could not answer; retry later (LMTP 451).
+    TempFail(String),
 }
 
 fn ip_text(ip: Option<IpAddr>) -> String {
@@ -414,7 +422,13 @@ impl Authenticator for HelperClient {
     }
 
     fn user_exists<'a>(&'a self, user: &'a str) -> LocalFuture<'a, Option<Option<String>>> {
-        Box::pin(self.user_exists_inner(user))
+        Box::pin(async move {
+            match self.userdb(user).await {
+                UserdbAnswer::Found(record) => Some(Some(record.user)),
+                UserdbAnswer::NotFound => Some(None),
+                UserdbAnswer::TempFail(_) => None,
+            }
+        })
     }
 }
 
@@ -642,6 +656,40 @@ mod tests {
                 assert!(started.elapsed() < Duration::from_millis(150));
                 assert_eq!(client.user_exists("carol").await, Some(None));
                 assert_eq!(client.user_exists("../x").await, Some(None));
+            },
+        );
+    }
+
+    #[test]
+    fn userdb_lookups_return_the_whole_record() {
+        with_client(
+            settings(),
+            |fd| {
+                let Some(Request::Userdb { id, user, service }) = recv_request(&fd) else {
+                    panic!("expected a userdb request");
+                };
+                assert_eq!((user.as_str(), service.as_str()), ("dave", "lmtp"));
+                let mut record = UserRecord::new("dave");
+                record.uid = Some(5000);
+                record.home = Some("/var/mail/dave/".into());
+                send(&fd, Response::Ok { id, user: record });
+                let Some(Request::Userdb { id, .. }) = recv_request(&fd) else {
+                    panic!("expected a userdb request");
+                };
+                send(&fd, fail(id, FailReason::TempFail("NSS down".into()), 0));
+            },
+            |client| async move {
+                match client.userdb("dave").await {
+                    UserdbAnswer::Found(r) => {
+                        assert_eq!(r.uid, Some(5000));
+                        assert_eq!(r.home.as_deref(), Some("/var/mail/dave/"));
+                    }
+                    other => panic!("{other:?}"),
+                }
+                assert_eq!(
+                    client.userdb("erin").await,
+                    UserdbAnswer::TempFail("NSS down".into())
+                );
             },
         );
     }
