@@ -273,6 +273,8 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         io_memory: io_memory_per_shard(n),
         ring_depth: s.io_ring_depth.max(8) as usize,
         blocking_threads: 4,
+        // auth helper (see auth::helper): its whole configuration.
+        auth_helper: crate::auth::helper::HelperConfig::from_settings(s, config_dir)?,
         listeners,
         tls,
         protocols: ProtocolSettingsSet {
@@ -281,7 +283,6 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
             lmtp: protocol_settings(&cfg.for_protocol("lmtp"), Protocol::Lmtp)?,
         },
         auth_sources,
-        auth_helper: crate::auth::helper::HelperConfig::from_settings(s, config_dir)?,
         lowercase_usernames: s.auth_username_format.contains("%L"),
         shutdown_grace: Duration::from_secs(10),
         log_path: match s.log_path.as_str() {

@@ -89,14 +89,14 @@ pub struct ServerPlan {
     pub io_memory: usize,
     pub ring_depth: usize,
     pub blocking_threads: usize,
+    /// What the privileged auth helper serves when tern starts as root
+    /// (passdb/userdb chains, cache, uid limits, mail_uid/mail_gid);
+    /// otherwise `auth_sources` feed the in-process authenticator.
+    pub auth_helper: crate::auth::helper::HelperConfig,
     pub listeners: Vec<ListenerPlan>,
     pub tls: Option<TlsPlan>,
     pub protocols: ProtocolSettingsSet,
-    /// What the in-process authenticator reads (server not started as root).
     pub auth_sources: Vec<AuthSource>,
-    /// What the privileged auth helper serves (server started as root):
-    /// passdb/userdb chains, cache, uid limits, mail_uid/mail_gid.
-    pub auth_helper: crate::auth::helper::HelperConfig,
     /// `auth_username_format`: lower-case the login name (Dovecot's `%Lu`).
     pub lowercase_usernames: bool,
     /// How long in-flight sessions get to finish after SIGTERM.

@@ -37,22 +37,19 @@ impl Shared {
         sockets.get_mut(shard).and_then(Option::take)
     }
 
-    fn auth_for(&self, shard: usize) -> Result<Rc<dyn Authenticator>, String> {
-        match self.take_auth_socket(shard) {
-            Some(fd) => {
-                let settings = super::auth_client::ClientSettings::new(
-                    &self.plan.auth_helper,
-                    self.plan.protocols.imap.login_trusted_networks.clone(),
-                );
-                super::auth_client::HelperClient::new(fd, settings)
-                    .map(|c| c as Rc<dyn Authenticator>)
-                    .map_err(|e| format!("auth helper socket: {e}"))
-            }
-            None => Ok(LocalAuth::new(
-                self.users.clone(),
-                self.plan.lowercase_usernames,
-            )),
-        }
+    /// The auth helper's client for this shard; `None` when the helper
+    /// does not run (in-process authentication).
+    fn helper_client(&self, shard: usize) -> Option<Result<Rc<dyn Authenticator>, String>> {
+        let fd = self.take_auth_socket(shard)?;
+        let settings = super::auth_client::ClientSettings::new(
+            &self.plan.auth_helper,
+            self.plan.protocols.imap.login_trusted_networks.clone(),
+        );
+        Some(
+            super::auth_client::HelperClient::new(fd, settings)
+                .map(|c| c as Rc<dyn Authenticator>)
+                .map_err(|e| format!("auth helper socket: {e}")),
+        )
     }
 }
 
@@ -88,15 +85,19 @@ pub async fn run(
 ) {
     let plan = shared.plan.clone();
     let tls = Rc::new(Cached::new(shared.tls.clone()));
-    let auth = match shared.auth_for(ctx.index) {
-        Ok(a) => a,
-        Err(e) => {
+    let auth: Rc<dyn Authenticator> =
+        LocalAuth::new(shared.users.clone(), plan.lowercase_usernames);
+    let handoff_ctx = ctx.clone();
+    // auth helper (started as root): its client replaces the in-process one.
+    let auth = match shared.helper_client(ctx.index) {
+        None => auth,
+        Some(Ok(client)) => client,
+        Some(Err(e)) => {
             shared.control.report_start_error(e);
             shared.control.mark_ready();
             return;
         }
     };
-    let handoff_ctx = ctx.clone();
     let env = Env::new(
         ctx.index,
         ctx.count,
