@@ -213,6 +213,8 @@ impl HelperConfig {
             username_chars: s.auth_username_chars.clone(),
             username_format: s.auth_username_format.clone(),
             failure_delay: s.auth_failure_delay,
+            // auth_cache_size is memory in Dovecot; an entry (user, HMAC key,
+            // userdb record) takes about 256 bytes.
             cache: CacheSettings {
                 max_entries: usize::try_from(s.auth_cache_size / 256).unwrap_or(usize::MAX),
                 ttl: s.auth_cache_ttl,
