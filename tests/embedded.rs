@@ -53,10 +53,7 @@ fn embedded_default_serves_the_demo_user() {
     let text = table.join("\n");
     assert!(text.contains("tern: ready"), "no ready line:\n{text}");
     for port in ["10143", "10993", "10110", "10995", "10024"] {
-        assert!(
-            text.contains(&format!("127.0.0.1:{port}")),
-            "{port} missing:\n{text}"
-        );
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{port} missing:\n{text}");
     }
     let password = text
         .lines()

@@ -95,10 +95,7 @@ impl LocalAuth {
 /// path escape (`..`, `/`, NUL), checked before anything touches the disk.
 pub fn username_allowed(user: &str) -> bool {
     use crate::auth::username::{DEFAULT_USERNAME_CHARS, UsernameRules, check_path_safe};
-    UsernameRules::new(DEFAULT_USERNAME_CHARS)
-        .check(user)
-        .is_ok()
-        && check_path_safe(user).is_ok()
+    UsernameRules::new(DEFAULT_USERNAME_CHARS).check(user).is_ok() && check_path_safe(user).is_ok()
 }
 
 impl Authenticator for LocalAuth {
@@ -152,8 +149,7 @@ mod tests {
         assert!(verify("secret", "PLAIN", b"secret"));
         assert!(!verify("{PLAIN}secret", "CRYPT", b"Secret"));
         assert!(!verify("secret", "CRYPT", b"secret"));
-        let hashed =
-            crate::auth::scheme::generate(crate::auth::scheme::Scheme::Sha512Crypt, b"pw").unwrap();
+        let hashed = crate::auth::scheme::generate(crate::auth::scheme::Scheme::Sha512Crypt, b"pw").unwrap();
         assert!(verify(&hashed, "PLAIN", b"pw"));
         assert!(!verify(&hashed, "PLAIN", b"pw2"));
     }
