@@ -29,6 +29,8 @@ pub enum PlanError {
     Placement(#[from] placement::PlacementError),
     #[error("login_trusted_networks: {0:?} is not an IP network")]
     TrustedNetwork(String),
+    #[error("auth: {0}")]
+    Auth(#[from] crate::auth::helper::HelperConfigError),
 }
 
 /// Pre-login clients get a short idle timeout; RFC 9051 §5.4 asks for at
@@ -254,8 +256,11 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
                     password: pw.to_string(),
                 });
             }
+            // Served by the auth helper, which runs only when tern is
+            // started as root (server::run warns otherwise).
+            "pam" => {}
             other => tracing::warn!(
-                "passdb driver {other:?} is not served by this build yet; its users cannot log in"
+                "passdb driver {other:?} is not served by the in-process authenticator"
             ),
         }
     }
@@ -297,6 +302,8 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         io_memory: io_memory_per_shard(n),
         ring_depth: s.io_ring_depth.max(8) as usize,
         blocking_threads: 4,
+        // auth helper (see auth::helper): its whole configuration.
+        auth_helper: crate::auth::helper::HelperConfig::from_settings(s, config_dir)?,
         listeners,
         tls,
         protocols: ProtocolSettingsSet {
