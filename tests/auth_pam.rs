@@ -236,7 +236,7 @@ fn pam_logins_through_the_privileged_helper() {
     for expected in [
         "auth: pam(",
         "Password mismatch",
-        "account locked",
+        // a password locked with `usermod -L` is a mismatch to pam_unix
         "not permitted (see first_valid_uid",
         "invalid user name",
         "restarting it",

@@ -320,7 +320,6 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                     }
                     AuthOutcome::Failed { reason } => {
                         tracing::info!(session, rip = %conn.peer.remote_ip(), "imap-login: Authentication failed: {reason}");
-                        glommio::timer::sleep(s.auth_failure_delay).await;
                         send(
                             &mut conn,
                             &format!("{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),

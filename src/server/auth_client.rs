@@ -37,7 +37,9 @@ use crate::auth::protocol::{
 };
 use crate::auth::secret::Secret;
 use crate::auth::username::{UsernameRules, canonical_username};
-use crate::shard::env::{AuthOutcome, AuthRequest, Authenticator, LocalFuture, ip_in_net};
+use crate::shard::env::{
+    AuthOutcome, AuthRequest, Authenticator, LocalFuture, UserInfo, UserLookup, ip_in_net,
+};
 
 /// A request unanswered for this long fails with a temporary error. PAM
 /// with a network module can be slow; a hung worker must not hang logins.
@@ -421,12 +423,18 @@ impl Authenticator for HelperClient {
         Box::pin(self.authenticate_inner(req))
     }
 
-    fn user_exists<'a>(&'a self, user: &'a str) -> LocalFuture<'a, Option<Option<String>>> {
+    fn lookup_user<'a>(&'a self, user: &'a str) -> LocalFuture<'a, UserLookup> {
         Box::pin(async move {
             match self.userdb(user).await {
-                UserdbAnswer::Found(record) => Some(Some(record.user)),
-                UserdbAnswer::NotFound => Some(None),
-                UserdbAnswer::TempFail(_) => None,
+                UserdbAnswer::Found(r) => UserLookup::Found(UserInfo {
+                    user: r.user,
+                    home: r.home.unwrap_or_default(),
+                    mail: r.mail,
+                    uid: r.uid,
+                    gid: r.gid,
+                }),
+                UserdbAnswer::NotFound => UserLookup::NotFound,
+                UserdbAnswer::TempFail(e) => UserLookup::TempFail(e),
             }
         })
     }
@@ -579,7 +587,10 @@ mod tests {
                 let r = client.authenticate(request("alice", "x", "10.1.1.1")).await;
                 assert!(matches!(r, AuthOutcome::TempFail { .. }), "{r:?}");
                 assert!(started.elapsed() < Duration::from_secs(1));
-                assert_eq!(client.user_exists("alice").await, None);
+                assert!(matches!(
+                    client.lookup_user("alice").await,
+                    UserLookup::TempFail(_)
+                ));
             },
         );
     }
@@ -654,8 +665,8 @@ mod tests {
                 let started = Instant::now();
                 let _ = client.authenticate(request("alice", "c", "10.9.9.9")).await;
                 assert!(started.elapsed() < Duration::from_millis(150));
-                assert_eq!(client.user_exists("carol").await, Some(None));
-                assert_eq!(client.user_exists("../x").await, Some(None));
+                assert_eq!(client.lookup_user("carol").await, UserLookup::NotFound);
+                assert_eq!(client.lookup_user("../x").await, UserLookup::NotFound);
             },
         );
     }

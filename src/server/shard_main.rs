@@ -90,6 +90,7 @@ pub async fn run(
         shared.users.clone(),
         plan.lowercase_usernames,
         plan.userdb.clone(),
+        plan.protocols.imap.auth_failure_delay,
     );
     let storage = Rc::new(crate::storage::ShardStorage::new(
         plan.mail_cache_max_memory / ctx.count.max(1),

@@ -231,7 +231,17 @@ service lmtp {{
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log2 = log.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // Bytes, not `lines()`: one log line with invalid UTF-8 must not
+            // stop the capture of everything after it.
+            let mut r = BufReader::new(stderr);
+            let mut buf = Vec::new();
+            while r
+                .read_until(b'\n', &mut buf)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
+                let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                buf.clear();
                 log2.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }
