@@ -3,6 +3,7 @@
 //! session can flush between responses and stream message bodies.
 
 mod data;
+mod envelope;
 mod fetch;
 mod status;
 mod strings;
@@ -11,6 +12,7 @@ pub use data::{
     Data, ESearchItem, ListExtendedItem, ListResponse, MailboxAttribute, NamespaceDescription,
     ThreadNode, write_continuation, write_continuation_base64,
 };
+pub use envelope::{Address, Envelope};
 pub use fetch::{BodyItemName, FetchEncoder, FetchItem};
 pub use status::{ResponseCode, Status, StatusResponse};
 pub use strings::{write_astring, write_mailbox, write_nstring, write_string};
