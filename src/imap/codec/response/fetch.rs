@@ -2,6 +2,7 @@
 //! streamed: `begin` → items / body headers (caller then sends the body
 //! bytes itself) → `finish`.
 
+use super::bodystructure::BodyStructure;
 use super::envelope::Envelope;
 use super::strings::write_nstring;
 use super::{EncodeOptions, write_number};
@@ -28,6 +29,9 @@ pub enum FetchItem {
         size: u64,
     },
     Envelope(Envelope),
+    /// `BODY` (non-extensible) answer.
+    Body(BodyStructure),
+    BodyStructure(BodyStructure),
     /// BODY / BODYSTRUCTURE (or anything else) encoded by the message layer:
     /// written as `name SP value` verbatim.
     Preencoded {
@@ -188,6 +192,14 @@ impl FetchEncoder {
             FetchItem::Envelope(env) => {
                 out.extend_from_slice(b"ENVELOPE ");
                 env.write(out, opts.utf8);
+            }
+            FetchItem::Body(body) => {
+                out.extend_from_slice(b"BODY ");
+                body.write(out, false, opts.utf8);
+            }
+            FetchItem::BodyStructure(body) => {
+                out.extend_from_slice(b"BODYSTRUCTURE ");
+                body.write(out, true, opts.utf8);
             }
             FetchItem::Preencoded { name, value } => {
                 out.extend_from_slice(name.as_bytes());
