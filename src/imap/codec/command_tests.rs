@@ -615,6 +615,9 @@ fn bad_search_keys_keep_tag() {
         "UID 0",
         "MODSEQ \"/flags/x\" bogus 5",
         "MODSEQ 9223372036854775808",
+        // Found by fuzzing: an entry name that is not "/flags/<flag>".
+        "MODSEQ \"/f\u{e9}aH RETK/\\\\seen\" priv 5",
+        "MODSEQ \"/flags/\" priv 5",
         "EMAILID a.b",
         "1:2:3",
     ] {
