@@ -37,28 +37,35 @@ const MAX_DEPTH: usize = 64;
 
 /// True when message `m` satisfies `key`.
 pub fn matches(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>) -> bool {
-    eval(key, m, env, 0)
+    eval(key, m, env, 0).unwrap_or(false)
 }
 
-fn eval(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) -> bool {
+/// `None` when the key is nested too deeply: the whole search then
+/// matches nothing (instead of a NOT above flipping a partial answer).
+fn eval(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) -> Option<bool> {
     if depth > MAX_DEPTH {
-        return false;
+        return None;
     }
-    match key {
+    let value = match key {
         // Metadata keys first: a failing flag test saves a body scan.
         SearchKey::And(keys) => {
-            keys.iter()
-                .filter(|k| content_needed(k) == Content::None)
-                .all(|k| eval(k, m, env, depth + 1))
-                && keys
-                    .iter()
-                    .filter(|k| content_needed(k) != Content::None)
-                    .all(|k| eval(k, m, env, depth + 1))
+            for k in keys.iter().filter(|k| content_needed(k) == Content::None) {
+                if !eval(k, m, env, depth + 1)? {
+                    return Some(false);
+                }
+            }
+            for k in keys.iter().filter(|k| content_needed(k) != Content::None) {
+                if !eval(k, m, env, depth + 1)? {
+                    return Some(false);
+                }
+            }
+            true
         }
-        SearchKey::Not(inner) => !eval(inner, m, env, depth + 1),
-        SearchKey::Or(a, b) => eval(a, m, env, depth + 1) || eval(b, m, env, depth + 1),
+        SearchKey::Not(inner) => !eval(inner, m, env, depth + 1)?,
+        SearchKey::Or(a, b) => eval(a, m, env, depth + 1)? || eval(b, m, env, depth + 1)?,
         leaf => leaf_matches(leaf, m, env),
-    }
+    };
+    Some(value)
 }
 
 fn has(m: &MsgCtx<'_, '_>, flag: SystemFlags) -> bool {
@@ -276,3 +283,7 @@ pub fn uses_saved(key: &SearchKey) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+#[path = "search_tests.rs"]
+mod tests;
