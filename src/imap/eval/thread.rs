@@ -432,3 +432,7 @@ fn build_nodes(forest: &mut Forest, roots: &[usize]) -> Vec<ThreadNode> {
     }
     roots.iter().filter_map(|&r| built[r].take()).collect()
 }
+
+#[cfg(test)]
+#[path = "thread_tests.rs"]
+mod tests;
