@@ -375,3 +375,7 @@ pub fn build_fetch(
     }
     Ok(rest.collect())
 }
+
+#[cfg(test)]
+#[path = "fetch_tests.rs"]
+mod tests;
