@@ -68,6 +68,33 @@ fn eval(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) 
     Some(value)
 }
 
+/// The messages of `msgs` that match, as answered to the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchHits {
+    /// Sequence numbers, or UIDs for UID SEARCH, in `msgs` order.
+    pub ids: Vec<u32>,
+    /// UIDs of the matches (for SAVE, which keeps `$` as UIDs).
+    pub uids: Vec<u32>,
+    /// Mod-sequences parallel to `ids`.
+    pub modseqs: Vec<u64>,
+}
+
+/// Evaluates `key` over every message (given in sequence order).
+pub fn search(
+    msgs: &[MsgCtx<'_, '_>],
+    key: &SearchKey,
+    env: &SearchEnv<'_>,
+    uid: bool,
+) -> SearchHits {
+    let mut hits = SearchHits::default();
+    for m in msgs.iter().filter(|m| matches(key, m, env)) {
+        hits.ids.push(if uid { m.info.uid } else { m.seq });
+        hits.uids.push(m.info.uid);
+        hits.modseqs.push(m.info.modseq);
+    }
+    hits
+}
+
 fn has(m: &MsgCtx<'_, '_>, flag: SystemFlags) -> bool {
     m.info.flags.contains(flag)
 }

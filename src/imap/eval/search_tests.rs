@@ -389,3 +389,34 @@ fn content_needs() {
     )));
     assert!(!uses_saved(&K::Uid(set(1, None))));
 }
+
+#[test]
+fn search_over_a_mailbox() {
+    let infos: Vec<MessageInfo> = (1..=4)
+        .map(|i| {
+            let mut m = info(i * 10, 0, 1);
+            m.modseq = u64::from(i) * 3;
+            if i % 2 == 0 {
+                m.flags = SystemFlags::SEEN;
+            }
+            m
+        })
+        .collect();
+    let msgs: Vec<MsgCtx<'_, '_>> = infos
+        .iter()
+        .enumerate()
+        .map(|(i, info)| MsgCtx {
+            seq: i as u32 + 1,
+            info,
+            content: None,
+        })
+        .collect();
+    let hits = search(&msgs, &SearchKey::Seen, &env(), false);
+    assert_eq!(hits.ids, vec![2, 4]);
+    assert_eq!(hits.uids, vec![20, 40]);
+    assert_eq!(hits.modseqs, vec![6, 12]);
+    assert_eq!(
+        search(&msgs, &SearchKey::Unseen, &env(), true).ids,
+        vec![10, 30]
+    );
+}

@@ -192,3 +192,20 @@ fn reply_detection() {
     assert!(!is_reply_or_forward(b" [list] x"));
     assert!(!is_reply_or_forward(b" Rebate"));
 }
+
+#[test]
+fn algorithm_dispatch() {
+    use crate::imap::codec::types::{Atom, ThreadAlgorithm};
+    assert_eq!(
+        thread(&[], &ThreadAlgorithm::References, false),
+        Some(Vec::new())
+    );
+    assert_eq!(
+        thread(
+            &[],
+            &ThreadAlgorithm::Other(Atom::try_from("X").unwrap()),
+            false
+        ),
+        None
+    );
+}
