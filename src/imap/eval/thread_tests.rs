@@ -209,3 +209,20 @@ fn algorithm_dispatch() {
         None
     );
 }
+
+#[test]
+fn subject_merge_into_dummy_and_reply_under_original() {
+    // The dummy wins the subject table; the original joins its children.
+    let specs: [Spec; 3] = [
+        (1, "<a@x>", "<gone@x>", "", "Re: topic", 10),
+        (2, "<b@x>", "<gone@x>", "", "Re: topic", 20),
+        (3, "<c@x>", "", "", "topic", 0),
+    ];
+    assert_eq!(run(&specs, thread_references), "* THREAD ((3)(1)(2))\r\n");
+    // An earlier reply goes under the later original with its subject.
+    let specs: [Spec; 2] = [
+        (1, "<a@x>", "", "", "Re: x", 0),
+        (2, "<b@x>", "", "", "x", 5),
+    ];
+    assert_eq!(run(&specs, thread_references), "* THREAD (2 1)\r\n");
+}
