@@ -244,8 +244,16 @@ pub fn build_fetch(
                 }
             }
             A::SaveDate => {
-                let dt = (ctx.savedate_supported && ctx.info.save_date > 0)
-                    .then(|| date_time(ctx.info.save_date, ctx.zone_minutes))
+                // As in SEARCH: NIL without save dates in the mailbox, the
+                // internal date for a message saved before they were kept.
+                let saved = if ctx.info.save_date > 0 {
+                    ctx.info.save_date
+                } else {
+                    ctx.info.internal_date
+                };
+                let dt = ctx
+                    .savedate_supported
+                    .then(|| date_time(saved, ctx.zone_minutes))
                     .flatten();
                 enc.item(&mut w.cur, &FetchItem::SaveDate(dt), opts);
             }

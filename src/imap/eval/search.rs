@@ -138,13 +138,17 @@ fn internal_day(m: &MsgCtx<'_, '_>, env: &SearchEnv) -> i64 {
     day_of(m.info.internal_date, env.zone_minutes)
 }
 
-/// The save date's day; messages without one use the internal date, so
-/// mailboxes that predate SAVEDATE still give sensible answers.
-fn saved_day(m: &MsgCtx<'_, '_>, env: &SearchEnv) -> i64 {
-    if env.savedate_supported && m.info.save_date > 0 {
-        day_of(m.info.save_date, env.zone_minutes)
+/// The save date's day; `None` when the mailbox keeps no save dates (the
+/// SAVED* keys then match nothing, which SAVEDATESUPPORTED lets clients
+/// detect). A message without a recorded save date (older mail in a
+/// supporting mailbox) uses its internal date.
+fn saved_day(m: &MsgCtx<'_, '_>, env: &SearchEnv) -> Option<i64> {
+    if !env.savedate_supported {
+        None
+    } else if m.info.save_date > 0 {
+        Some(day_of(m.info.save_date, env.zone_minutes))
     } else {
-        internal_day(m, env)
+        Some(internal_day(m, env))
     }
 }
 
@@ -193,9 +197,9 @@ fn leaf_matches(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv) -> bool {
         K::SentBefore(d) => sent_day(m).is_some_and(|day| before(day, d)),
         K::SentOn(d) => sent_day(m).is_some_and(|day| on(day, d)),
         K::SentSince(d) => sent_day(m).is_some_and(|day| since(day, d)),
-        K::SaveDateBefore(d) => before(saved_day(m, env), d),
-        K::SaveDateOn(d) => on(saved_day(m, env), d),
-        K::SaveDateSince(d) => since(saved_day(m, env), d),
+        K::SaveDateBefore(d) => saved_day(m, env).is_some_and(|day| before(day, d)),
+        K::SaveDateOn(d) => saved_day(m, env).is_some_and(|day| on(day, d)),
+        K::SaveDateSince(d) => saved_day(m, env).is_some_and(|day| since(day, d)),
         K::SaveDateSupported => env.savedate_supported,
         // Both ends inclusive, so OLDER n and YOUNGER n overlap only at
         // exactly n seconds (as Dovecot does).

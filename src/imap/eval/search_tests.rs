@@ -256,8 +256,18 @@ fn save_date_keys() {
         ..env()
     };
     assert!(!matches(&K::SaveDateSupported, &m, &unsupported));
-    // Without save dates the internal date stands in.
-    assert!(matches(&K::SaveDateOn(d(2024, 2, 1)), &m, &unsupported));
+    // A mailbox without save dates: no SAVED* key matches.
+    assert!(!matches(&K::SaveDateOn(d(2024, 2, 3)), &m, &unsupported));
+    assert!(!matches(&K::SaveDateSince(d(2000, 1, 1)), &m, &unsupported));
+    // A message without a recorded save date uses its internal date.
+    let mut old = msg_info();
+    old.save_date = 0;
+    let m = MsgCtx {
+        seq: 3,
+        info: &old,
+        content: None,
+    };
+    assert!(matches(&K::SaveDateOn(d(2024, 2, 1)), &m, &env()));
 }
 
 #[test]
