@@ -226,3 +226,78 @@ fn subject_merge_into_dummy_and_reply_under_original() {
     ];
     assert_eq!(run(&specs, thread_references), "* THREAD (2 1)\r\n");
 }
+
+/// Every message appears exactly once, whatever the references say.
+#[test]
+fn random_reference_graphs_keep_every_message_once() {
+    fn ids_of(nodes: &[ThreadNode], out: &mut Vec<u32>) {
+        let mut stack: Vec<&ThreadNode> = nodes.iter().collect();
+        while let Some(n) = stack.pop() {
+            out.extend(n.id);
+            stack.extend(n.children.iter());
+        }
+    }
+    let subjects = ["a", "Re: a", "b", "Fwd: b", "", "[l] a"];
+    let mut seed = 0x2545_f491u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    for _ in 0..200 {
+        let n = 1 + next() % 12;
+        let raws: Vec<Vec<u8>> = (0..n)
+            .map(|_| {
+                let mut m = String::new();
+                if next() % 5 != 0 {
+                    m.push_str(&format!("Message-ID: <{}@x>\r\n", next() % 8));
+                }
+                let refs: Vec<String> = (0..next() % 4)
+                    .map(|_| format!("<{}@x>", next() % 10))
+                    .collect();
+                if !refs.is_empty() {
+                    m.push_str(&format!("References: {}\r\n", refs.join(" ")));
+                }
+                if next() % 3 == 0 {
+                    m.push_str(&format!("In-Reply-To: <{}@x>\r\n", next() % 10));
+                }
+                let subject = subjects[(next() as usize) % subjects.len()];
+                m.push_str(&format!("Subject: {subject}\r\n"));
+                if next() % 2 == 0 {
+                    m.push_str(&format!(
+                        "Date: Mon, 01 Jan 2024 00:00:{:02} +0000\r\n",
+                        next() % 4
+                    ));
+                }
+                m.push_str("\r\n");
+                m.into_bytes()
+            })
+            .collect();
+        let parsed: Vec<ParsedMessage<'_>> = raws.iter().map(|r| ParsedMessage::parse(r)).collect();
+        let infos: Vec<MessageInfo> = (1..=n).map(|i| info(i, 0, 1)).collect();
+        let msgs: Vec<MsgCtx<'_, '_>> = (0..n as usize)
+            .map(|i| MsgCtx {
+                seq: i as u32 + 1,
+                info: &infos[i],
+                content: Some(&parsed[i]),
+            })
+            .collect();
+        for algorithm in [thread_references, thread_ordered_subject] {
+            let roots = algorithm(&msgs, false);
+            // Dummies only at the top, and only holding two or more.
+            for root in &roots {
+                assert!(root.id.is_some() || root.children.len() >= 2);
+                let mut below: Vec<&ThreadNode> = root.children.iter().collect();
+                while let Some(node) = below.pop() {
+                    assert!(node.id.is_some());
+                    below.extend(node.children.iter());
+                }
+            }
+            let mut ids = Vec::new();
+            ids_of(&roots, &mut ids);
+            ids.sort_unstable();
+            assert_eq!(ids, (1..=n).collect::<Vec<u32>>());
+        }
+    }
+}
