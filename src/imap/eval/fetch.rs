@@ -182,6 +182,8 @@ fn to_message_section(s: &Section) -> crate::message::Section {
 }
 
 /// Collects the response: `cur` is the open byte run; raw ranges close it.
+/// Literal lengths are always taken from `SectionData::bytes(raw)`, the
+/// same bytes that are sent, so a length can never disagree with its data.
 struct Writer {
     segments: Vec<Segment>,
     cur: Vec<u8>,
@@ -309,7 +311,7 @@ pub fn build_fetch(
                 match content()?.section(&to_message_section(section)) {
                     Ok(data) => {
                         let data = apply_partial(data, *partial);
-                        enc.body_header(&mut w.cur, name, data.len() as u64);
+                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);
                     }
                     // A part that does not exist (or HEADER of a
@@ -325,7 +327,7 @@ pub fn build_fetch(
                 match content()?.binary(part) {
                     Ok(data) => {
                         let data = apply_partial(data, *partial);
-                        enc.body_header(&mut w.cur, name, data.len() as u64);
+                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);
                     }
                     Err(MessageError::UnknownTransferEncoding) => {
@@ -363,7 +365,7 @@ pub fn build_fetch(
                 };
                 match content()?.section(&to_message_section(&section)) {
                     Ok(data) => {
-                        enc.body_header(&mut w.cur, name, data.len() as u64);
+                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);
                     }
                     Err(_) => enc.body_nil(&mut w.cur, name),

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use super::MsgCtx;
 use super::sort::sent_date;
+use super::{Content, MsgCtx};
 use crate::imap::codec::response::ThreadNode;
 use crate::imap::codec::types::ThreadAlgorithm;
 use crate::message::header::decode_value;
@@ -115,6 +115,10 @@ pub fn thread_ordered_subject(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadN
         })
         .collect()
 }
+
+/// Threading reads the Subject, Date, Message-ID, References and
+/// In-Reply-To headers: a header-only parse is enough.
+pub const CONTENT_NEEDED: Content = Content::HeaderOnly;
 
 /// Threads `msgs` with `algorithm`; `None` for an algorithm we do not
 /// implement (the session answers BAD / NO). Threading reads headers only.
