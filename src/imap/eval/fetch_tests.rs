@@ -405,3 +405,48 @@ fn attribute_preparation() {
         vec![A::Uid]
     );
 }
+
+#[test]
+fn cached_structure_needs_no_content() {
+    use FetchAttribute as A;
+    let parsed = ParsedMessage::parse(SIMPLE);
+    let cached = parsed.cached_structure();
+    let info = msg_info();
+    let ctx = FetchContext {
+        seq: 2,
+        info: &info,
+        content: None,
+        cached: Some(&cached),
+        recent: false,
+        zone_minutes: 0,
+        savedate_supported: false,
+        opts: EncodeOptions::default(),
+    };
+    let mut out = Vec::new();
+    let segments = build_fetch(&mut out, &ctx, &[A::Body]).unwrap();
+    assert!(segments.is_empty());
+    assert_eq!(
+        out,
+        b"* 2 FETCH (BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 1))\r\n"
+    );
+    let mut out = Vec::new();
+    assert_eq!(
+        build_fetch(&mut out, &ctx, &[A::Rfc822Text]),
+        Err(EvalError::MissingContent)
+    );
+}
+
+#[test]
+fn bare_lf_bodies_are_sent_canonical() {
+    let mut raw = b"Subject: lf\n\n".to_vec();
+    for _ in 0..1000 {
+        raw.extend_from_slice(b"line\n");
+    }
+    let (out, segments) = fetch(&raw, &[body(vec![], Some(SectionText::Text), None)]).unwrap();
+    // 1000 lines of "line\r\n": converted, so sent inline, length exact.
+    assert!(segments.is_empty());
+    let head = b"prefix * 4 FETCH (BODY[TEXT] {6000}\r\n";
+    assert!(out.starts_with(head));
+    assert_eq!(out.len(), head.len() + 6000 + 3);
+    assert!(out.ends_with(b"line\r\n)\r\n"));
+}
