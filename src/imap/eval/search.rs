@@ -68,6 +68,58 @@ fn eval(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) 
     Some(value)
 }
 
+/// Three-valued result of evaluating without content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Maybe {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// False only when `m` cannot match whatever its content says: content
+/// keys count as unknown when `m.content` is `None`. The session calls this
+/// before reading a message, so `UNSEEN TEXT x` reads unseen messages only.
+pub fn may_match(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>) -> bool {
+    eval_maybe(key, m, env, 0) != Maybe::No
+}
+
+fn eval_maybe(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) -> Maybe {
+    if depth > MAX_DEPTH {
+        return Maybe::No;
+    }
+    match key {
+        SearchKey::And(keys) => {
+            let mut result = Maybe::Yes;
+            for k in keys {
+                match eval_maybe(k, m, env, depth + 1) {
+                    Maybe::No => return Maybe::No,
+                    Maybe::Unknown => result = Maybe::Unknown,
+                    Maybe::Yes => {}
+                }
+            }
+            result
+        }
+        SearchKey::Or(a, b) => {
+            match (
+                eval_maybe(a, m, env, depth + 1),
+                eval_maybe(b, m, env, depth + 1),
+            ) {
+                (Maybe::Yes, _) | (_, Maybe::Yes) => Maybe::Yes,
+                (Maybe::No, Maybe::No) => Maybe::No,
+                _ => Maybe::Unknown,
+            }
+        }
+        SearchKey::Not(inner) => match eval_maybe(inner, m, env, depth + 1) {
+            Maybe::Yes => Maybe::No,
+            Maybe::No => Maybe::Yes,
+            Maybe::Unknown => Maybe::Unknown,
+        },
+        leaf if m.content.is_none() && content_needed(leaf) != Content::None => Maybe::Unknown,
+        leaf if leaf_matches(leaf, m, env) => Maybe::Yes,
+        _ => Maybe::No,
+    }
+}
+
 /// The messages of `msgs` that match, as answered to the client.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchHits {
@@ -79,7 +131,9 @@ pub struct SearchHits {
     pub modseqs: Vec<u64>,
 }
 
-/// Evaluates `key` over every message (given in sequence order).
+/// Evaluates `key` over every message (given in sequence order). For
+/// content searches over large mailboxes, load one message at a time
+/// instead: [`may_match`] without content, then [`matches`] with it.
 pub fn search(
     msgs: &[MsgCtx<'_, '_>],
     key: &SearchKey,

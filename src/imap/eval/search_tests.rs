@@ -430,3 +430,31 @@ fn search_over_a_mailbox() {
         vec![10, 30]
     );
 }
+
+#[test]
+fn prefilter_without_content() {
+    use SearchKey as K;
+    let info = msg_info(); // seen
+    let m = MsgCtx {
+        seq: 3,
+        info: &info,
+        content: None,
+    };
+    let e = env();
+    let text = || Box::new(K::Text(s("x")));
+    assert!(!may_match(&K::And(vec![K::Unseen, *text()]), &m, &e));
+    assert!(may_match(&K::And(vec![K::Seen, *text()]), &m, &e));
+    assert!(may_match(&K::Not(text()), &m, &e));
+    assert!(may_match(&K::Or(Box::new(K::Deleted), text()), &m, &e));
+    assert!(!may_match(
+        &K::Or(Box::new(K::Deleted), Box::new(K::Draft)),
+        &m,
+        &e
+    ));
+    assert!(!may_match(
+        &K::Not(Box::new(K::Or(Box::new(K::Seen), text()))),
+        &m,
+        &e
+    ));
+    assert!(may_match(&K::Seen, &m, &e));
+}
