@@ -92,6 +92,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         auth_failure_delay: s.auth_failure_delay,
         mail_location: s.mail_location.clone(),
         mail_attachment_dir: String::new(),
+        max_userip_connections: s.mail_max_userip_connections,
     })
 }
 

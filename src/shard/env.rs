@@ -57,6 +57,60 @@ pub struct ProtocolSettings {
     pub mail_location: String,
     /// `mail_attachment_dir` template (empty: attachments stay in the mail files).
     pub mail_attachment_dir: String,
+    /// `mail_max_userip_connections` (0 = unlimited), per protocol.
+    pub max_userip_connections: u32,
+}
+
+/// Counts logged-in sessions per (protocol, user, remote IP). A user lives
+/// on one shard, so a shard-local table sees all of that user's sessions.
+#[derive(Default)]
+pub struct UserIpTable {
+    counts: RefCell<std::collections::HashMap<(Protocol, String, Option<IpAddr>), u32>>,
+}
+
+/// Holds one slot in the `UserIpTable`; dropping it frees the slot.
+pub struct UserIpSlot {
+    table: Rc<UserIpTable>,
+    key: (Protocol, String, Option<IpAddr>),
+}
+
+impl Drop for UserIpSlot {
+    fn drop(&mut self) {
+        let mut counts = self.table.counts.borrow_mut();
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl UserIpTable {
+    /// Takes a slot unless `limit` (non-zero) sessions of this user from this
+    /// IP already exist.
+    pub fn acquire(
+        self: &Rc<Self>,
+        p: Protocol,
+        user: &str,
+        ip: Option<IpAddr>,
+        limit: u32,
+    ) -> Option<UserIpSlot> {
+        let key = (p, user.to_string(), ip);
+        let mut counts = self.counts.borrow_mut();
+        let n = counts.entry(key.clone()).or_insert(0);
+        if limit != 0 && *n >= limit {
+            if *n == 0 {
+                counts.remove(&key);
+            }
+            return None;
+        }
+        *n += 1;
+        Some(UserIpSlot {
+            table: self.clone(),
+            key,
+        })
+    }
 }
 
 /// Outcome of a password check.
@@ -155,6 +209,8 @@ pub struct Env {
     pub auth: Rc<dyn Authenticator>,
     /// This shard's mail storage caches.
     pub storage: Rc<crate::storage::ShardStorage>,
+    /// Logged-in sessions per user and IP (`mail_max_userip_connections`).
+    pub userip: Rc<UserIpTable>,
     send: Box<SendFn>,
     session_counter: Cell<u64>,
 }
@@ -195,6 +251,7 @@ impl Env {
             tls: RefCell::new(tls),
             auth,
             storage,
+            userip: Rc::new(UserIpTable::default()),
             send,
             session_counter: Cell::new(0),
         })
@@ -309,6 +366,25 @@ pub fn ip_in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userip_slots_are_limited_and_freed() {
+        let t = Rc::new(UserIpTable::default());
+        let ip = Some("10.0.0.1".parse().unwrap());
+        let a = t.acquire(Protocol::Imap, "alice", ip, 2).unwrap();
+        let _b = t.acquire(Protocol::Imap, "alice", ip, 2).unwrap();
+        assert!(t.acquire(Protocol::Imap, "alice", ip, 2).is_none());
+        // other IP, other protocol, other user: separate counts
+        assert!(t.acquire(Protocol::Imap, "alice", None, 2).is_some());
+        assert!(t.acquire(Protocol::Pop3, "alice", ip, 2).is_some());
+        assert!(t.acquire(Protocol::Imap, "bob", ip, 2).is_some());
+        drop(a);
+        assert!(t.acquire(Protocol::Imap, "alice", ip, 2).is_some());
+        assert!(
+            t.acquire(Protocol::Imap, "alice", ip, 0).is_some(),
+            "0 = unlimited"
+        );
+    }
 
     #[test]
     fn networks() {
