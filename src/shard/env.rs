@@ -65,13 +65,15 @@ pub struct ProtocolSettings {
 /// on one shard, so a shard-local table sees all of that user's sessions.
 #[derive(Default)]
 pub struct UserIpTable {
-    counts: RefCell<std::collections::HashMap<(Protocol, String, Option<IpAddr>), u32>>,
+    counts: RefCell<std::collections::HashMap<UserIpKey, u32>>,
 }
+
+type UserIpKey = (Protocol, String, Option<IpAddr>);
 
 /// Holds one slot in the `UserIpTable`; dropping it frees the slot.
 pub struct UserIpSlot {
     table: Rc<UserIpTable>,
-    key: (Protocol, String, Option<IpAddr>),
+    key: UserIpKey,
 }
 
 impl Drop for UserIpSlot {
