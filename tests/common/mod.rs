@@ -206,36 +206,7 @@ service lmtp {{
         );
         let conf_path = dir.path().join("tern.conf");
         fs::write(&conf_path, conf).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("serve")
-            .env("RUST_LOG", "info,tern=debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tern");
-        // stdout: the connection table, then a line "tern: ready"
-        let stdout = child.stdout.take().unwrap();
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("tern: ready") {
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log2 = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                log2.lock().unwrap().push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
+        let (child, rx, log, ready_rx) = launch(&conf_path);
         let mut srv = Server {
             dir,
             child,
@@ -253,6 +224,25 @@ service lmtp {{
             panic!("server did not start; log:\n{}", srv.log_text());
         }
         srv
+    }
+
+    /// Stops the server (SIGTERM) and starts it again on the same config,
+    /// ports and mail directory. The log starts afresh.
+    pub fn restart(&mut self) {
+        self.signal(libc::SIGTERM);
+        if self.wait_exit(Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let conf_path = self.dir.path().join("tern.conf");
+        let (child, rx, log, ready_rx) = launch(&conf_path);
+        self.child = child;
+        self.stderr = rx;
+        self.log = log;
+        if ready_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = self.child.kill();
+            panic!("server did not restart; log:\n{}", self.log_text());
+        }
     }
 
     pub fn log_text(&self) -> String {
@@ -294,6 +284,49 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+type Launched = (
+    Child,
+    mpsc::Receiver<String>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+    mpsc::Receiver<()>,
+);
+
+/// Starts `tern serve` on a config file; the last receiver fires once the
+/// server says it is ready.
+fn launch(conf_path: &Path) -> Launched {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("-c")
+        .arg(&conf_path)
+        .arg("serve")
+        .env("RUST_LOG", "info,tern=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tern");
+    // stdout: the connection table, then a line "tern: ready"
+    let stdout = child.stdout.take().unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("tern: ready") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            log2.lock().unwrap().push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx, log, ready_rx)
 }
 
 pub fn client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {
