@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 NEEDED=(
   "python3:python3"
   "curl:curl"
+  "fetchmail:fetchmail"
+  "postfix:postfix"
 )
 
 missing=()
@@ -19,6 +21,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${missing[*]}"
+    # postfix: install without configuring it; the Postfix test runs its
+    # own loopback-only instance from a temporary config directory.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    echo "postfix postfix/mailname string localhost" | debconf-set-selections
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
