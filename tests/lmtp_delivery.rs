@@ -82,7 +82,10 @@ fn check_delivered(srv: &Server, user: &str, pass: &str, rcpt: &str) {
     // Each copy names its own recipient, even in a multi-recipient
     // transaction.
     assert_eq!(msg[1], format!("Delivered-To: {rcpt}"));
-    assert!(msg[2].starts_with("Received: from client.example"), "{msg:?}");
+    assert!(
+        msg[2].starts_with("Received: from client.example"),
+        "{msg:?}"
+    );
     assert!(
         msg.iter().any(|l| l.contains(&format!("for <{rcpt}>;"))),
         "{msg:?}"
@@ -133,7 +136,11 @@ fn limits_bare_lf_and_malformed_input() {
     let mut l = Lmtp::connect(srv.lmtp.port);
     l.send("LHLO again.example");
     let caps = l.reply();
-    assert!(caps.iter().any(|c| c == "250-SIZE 2048" || c == "250 SIZE 2048"), "{caps:?}");
+    assert!(
+        caps.iter()
+            .any(|c| c == "250-SIZE 2048" || c == "250 SIZE 2048"),
+        "{caps:?}"
+    );
     for cap in ["PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME"] {
         assert!(caps.iter().any(|c| c.ends_with(cap)), "{cap}: {caps:?}");
     }
@@ -183,7 +190,10 @@ fn limits_bare_lf_and_malformed_input() {
     let msg = multiline(&mut c);
     let size: usize = msg.iter().map(|l| l.len() + 2).sum::<usize>() - 1; // one stuffed dot
     assert_eq!(ok, format!("+OK {size} octets"));
-    assert!(msg.ends_with(&["line one".to_string(), "..dot".to_string()]), "{msg:?}");
+    assert!(
+        msg.ends_with(&["line one".to_string(), "..dot".to_string()]),
+        "{msg:?}"
+    );
     c.send("QUIT");
     c.line();
 }
@@ -197,9 +207,17 @@ fn detail_goes_to_its_folder_when_configured() {
         ..Options::default()
     });
     let mut l = Lmtp::connect(srv.lmtp.port);
-    let (_, data) = l.deliver("s@example.org", &["alice+lists@localhost"], "Subject: x\r\n\r\nx\r\n");
+    let (_, data) = l.deliver(
+        "s@example.org",
+        &["alice+lists@localhost"],
+        "Subject: x\r\n\r\nx\r\n",
+    );
     assert!(data[0].starts_with("250 2.0.0"), "{data:?}");
-    let (_, data) = l.deliver("s@example.org", &["alice@localhost"], "Subject: y\r\n\r\ny\r\n");
+    let (_, data) = l.deliver(
+        "s@example.org",
+        &["alice@localhost"],
+        "Subject: y\r\n\r\ny\r\n",
+    );
     assert!(data[0].starts_with("250 2.0.0"), "{data:?}");
     l.quit();
     // INBOX has only the second message; the first is in `lists`.

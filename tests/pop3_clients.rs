@@ -118,7 +118,10 @@ fn curl_lists_and_retrieves_over_pop3s() {
     assert!(lines[0].starts_with("1 "), "{listing}");
     let message = curl("2");
     assert!(message.contains("Subject: message 1"), "{message}");
-    assert!(message.contains("Delivered-To: alice@localhost"), "{message}");
+    assert!(
+        message.contains("Delivered-To: alice@localhost"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@ mod pop3_support;
 use common::{DEMO_PASS, DEMO_USER, Server, plain_pair};
 use pop3_support::{Lmtp, alice, deliver_many, multiline, options, stat, uidl, wait_for_log};
 
-const DOTTED: &str = "From: a@example.org\r\nSubject: dots\r\n\r\nfirst\r\n.leading dot\r\n..two dots\r\nlast\r\n";
+const DOTTED: &str =
+    "From: a@example.org\r\nSubject: dots\r\n\r\nfirst\r\n.leading dot\r\n..two dots\r\nlast\r\n";
 
 fn deliver_three(srv: &Server) {
     let mut l = Lmtp::connect(srv.lmtp.port);
@@ -49,7 +50,10 @@ fn every_transaction_command_over_pop3s() {
     let uidls = uidl(&mut c);
     assert_eq!(uidls.len(), 3);
     // Dovecot's default %08Xu%08Xv: 16 lower-case hex digits, UID first.
-    assert!(uidls[0].1.starts_with("00000001") && uidls[0].1.len() == 16, "{uidls:?}");
+    assert!(
+        uidls[0].1.starts_with("00000001") && uidls[0].1.len() == 16,
+        "{uidls:?}"
+    );
     c.send("UIDL 3");
     assert_eq!(c.line(), format!("+OK 3 {}", uidls[2].1));
 
@@ -105,10 +109,12 @@ fn every_transaction_command_over_pop3s() {
     assert!(c.at_eof());
 
     // The logout line counts what happened.
-    let line = wait_for_log(&srv, &["Disconnected: Logged out", "del=1/3"]).unwrap_or_else(|| {
-        panic!("no logout line:\n{}", srv.log_text())
-    });
-    assert!(line.contains("retr=1/") && line.contains("top=2/"), "{line}");
+    let line = wait_for_log(&srv, &["Disconnected: Logged out", "del=1/3"])
+        .unwrap_or_else(|| panic!("no logout line:\n{}", srv.log_text()));
+    assert!(
+        line.contains("retr=1/") && line.contains("top=2/"),
+        "{line}"
+    );
 
     // UPDATE expunged message 1 only, and the other UIDLs did not change
     // (RETR set \Seen, a flag change, at QUIT).
@@ -128,14 +134,19 @@ fn authorization_state_rules_and_stls() {
     let (mut c, tcp) = plain_pair(srv.pop3.port);
     assert!(c.line().starts_with("+OK"));
     // Transaction commands need a login first.
-    for cmd in ["STAT", "LIST", "RETR 1", "DELE 1", "UIDL", "TOP 1 1", "RSET"] {
+    for cmd in [
+        "STAT", "LIST", "RETR 1", "DELE 1", "UIDL", "TOP 1 1", "RSET",
+    ] {
         c.send(cmd);
         assert!(c.line().starts_with("-ERR"), "{cmd} before login");
     }
     c.send("PASS x");
     assert!(c.line().starts_with("-ERR"));
     c.send("AUTH PLAIN");
-    assert!(c.line().starts_with("-ERR [AUTH]"), "plaintext AUTH before STLS");
+    assert!(
+        c.line().starts_with("-ERR [AUTH]"),
+        "plaintext AUTH before STLS"
+    );
     c.send("STLS");
     assert!(c.line().starts_with("+OK"));
     let mut c = c.upgrade(srv.tls_config(), tcp);

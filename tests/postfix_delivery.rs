@@ -241,7 +241,10 @@ fn postfix_delivers_100_messages_through_lmtp() {
             "{msg:?}"
         );
         assert!(msg[2].starts_with("Received: from "), "{msg:?}");
-        assert!(msg.iter().any(|l| l == "..dot line"), "dot-stuffed: {msg:?}");
+        assert!(
+            msg.iter().any(|l| l == "..dot line"),
+            "dot-stuffed: {msg:?}"
+        );
         let subject = msg
             .iter()
             .find(|l| l.starts_with("Subject: postfix "))

@@ -176,7 +176,10 @@ impl Driver {
                 RecipientVerdict::UnknownUser
             }
             UserLookup::TempFail(reason) => {
-                tracing::warn!(session = self.session_id, "lmtp: userdb failed for {name}: {reason}");
+                tracing::warn!(
+                    session = self.session_id,
+                    "lmtp: userdb failed for {name}: {reason}"
+                );
                 RecipientVerdict::TemporaryFailure
             }
         }

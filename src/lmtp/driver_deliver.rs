@@ -59,7 +59,10 @@ pub async fn deliver_local(env: &Rc<Env>, job: DeliveryJob) -> DeliveryOutcome {
     let store = match env.open_mail(Protocol::Lmtp, &job.info).await {
         Ok(store) => store,
         Err(e) => {
-            tracing::warn!(user = job.info.user, "lmtp: cannot open the mail store: {e}");
+            tracing::warn!(
+                user = job.info.user,
+                "lmtp: cannot open the mail store: {e}"
+            );
             return DeliveryOutcome::TemporaryFailure;
         }
     };
@@ -95,7 +98,11 @@ pub async fn deliver_local(env: &Rc<Env>, job: DeliveryJob) -> DeliveryOutcome {
             "Message too large for the mailbox",
         )),
         Err(e) => {
-            tracing::warn!(user = job.info.user, "lmtp: save to {} failed: {e}", name.as_str());
+            tracing::warn!(
+                user = job.info.user,
+                "lmtp: save to {} failed: {e}",
+                name.as_str()
+            );
             DeliveryOutcome::TemporaryFailure
         }
     }
@@ -113,15 +120,13 @@ async fn open_target(
     if let Some(name) = folder.and_then(|f| MailboxName::new(f).ok()) {
         match store.open(&name).await {
             Ok(mailbox) => return Ok((name, mailbox)),
-            Err(StorageError::NoSuchMailbox(_)) if autocreate => {
-                match store.create(&name).await {
-                    Ok(()) | Err(StorageError::AlreadyExists(_)) => {
-                        let mailbox = store.open(&name).await?;
-                        return Ok((name, mailbox));
-                    }
-                    Err(e) => tracing::info!("lmtp: cannot create {}: {e}", name.as_str()),
+            Err(StorageError::NoSuchMailbox(_)) if autocreate => match store.create(&name).await {
+                Ok(()) | Err(StorageError::AlreadyExists(_)) => {
+                    let mailbox = store.open(&name).await?;
+                    return Ok((name, mailbox));
                 }
-            }
+                Err(e) => tracing::info!("lmtp: cannot create {}: {e}", name.as_str()),
+            },
             Err(e) => tracing::debug!("lmtp: {} unavailable, using INBOX: {e}", name.as_str()),
         }
     }

@@ -96,7 +96,10 @@ enum Flow {
     /// The connection is gone or unusable.
     Stop,
     /// Login worked for a user owned by another shard.
-    Handoff { owner: usize, user: String },
+    Handoff {
+        owner: usize,
+        user: String,
+    },
 }
 
 /// Why waiting for input ended.
@@ -177,7 +180,13 @@ impl Driver {
         let mut conn = self.conn;
         let _ = conn.write_all(line.as_bytes()).await;
         conn.close().await;
-        log_end(&self.session_id, &self.env, &self.session, self.maildrop.as_ref(), reason);
+        log_end(
+            &self.session_id,
+            &self.env,
+            &self.session,
+            self.maildrop.as_ref(),
+            reason,
+        );
     }
 
     fn log_end(&self, reason: &str) {

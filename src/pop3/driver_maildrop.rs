@@ -133,10 +133,7 @@ impl OpenMaildrop {
 
     /// The message at snapshot index `index`, in wire form (CRLF).
     pub async fn read(&self, index: usize) -> Result<Vec<u8>, StorageError> {
-        let uid = *self
-            .uids
-            .get(index)
-            .ok_or(StorageError::NoSuchMessage(0))?;
+        let uid = *self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
         self.inbox.read_message(uid).await
     }
 

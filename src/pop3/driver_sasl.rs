@@ -126,7 +126,13 @@ mod tests {
 
     #[test]
     fn plain_refuses_malformed_and_foreign_authzid() {
-        for bad in [&b"alice"[..], b"\0alice", b"\0\0pw", b"bob\0alice\0pw", b"\0\xff\0pw"] {
+        for bad in [
+            &b"alice"[..],
+            b"\0alice",
+            b"\0\0pw",
+            b"bob\0alice\0pw",
+            b"\0\xff\0pw",
+        ] {
             let (_, next) = SaslExchange::start("PLAIN", Some(bad)).unwrap();
             assert_eq!(next, SaslNext::Malformed, "{bad:?}");
         }

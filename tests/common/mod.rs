@@ -298,7 +298,7 @@ type Launched = (
 fn launch(conf_path: &Path) -> Launched {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
         .arg("-c")
-        .arg(&conf_path)
+        .arg(conf_path)
         .arg("serve")
         .env("RUST_LOG", "info,tern=debug")
         .stdin(Stdio::null())

@@ -74,7 +74,12 @@ impl Lmtp {
 
     /// One transaction: returns the RCPT replies and the DATA replies (one
     /// per accepted recipient; empty when none was accepted).
-    pub fn deliver(&mut self, from: &str, rcpts: &[&str], message: &str) -> (Vec<String>, Vec<String>) {
+    pub fn deliver(
+        &mut self,
+        from: &str,
+        rcpts: &[&str],
+        message: &str,
+    ) -> (Vec<String>, Vec<String>) {
         self.send(&format!("MAIL FROM:<{from}>"));
         let mail = self.line();
         assert!(mail.starts_with("250"), "{mail}");
@@ -117,7 +122,8 @@ impl Lmtp {
 pub fn deliver_many(port: u16, rcpt: &str, count: usize) {
     let mut l = Lmtp::connect(port);
     for i in 0..count {
-        let msg = format!("From: sender@example.org\r\nSubject: message {i}\r\n\r\nbody of {i}\r\n");
+        let msg =
+            format!("From: sender@example.org\r\nSubject: message {i}\r\n\r\nbody of {i}\r\n");
         let (rcpts, data) = l.deliver("sender@example.org", &[rcpt], &msg);
         assert!(rcpts[0].starts_with("250"), "{rcpts:?}");
         assert!(data[0].starts_with("250 2.0.0"), "{data:?}");
