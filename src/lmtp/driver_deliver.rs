@@ -134,3 +134,92 @@ async fn open_target(
     let mailbox = store.open(&inbox).await?;
     Ok((inbox, mailbox))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lmtp::driver_testenv::{env, run};
+    use crate::storage::sdbox::test_dir;
+
+    fn job(user: &str, folder: Option<&str>, autocreate: bool) -> DeliveryJob {
+        DeliveryJob {
+            info: UserInfo {
+                user: user.into(),
+                ..UserInfo::default()
+            },
+            address: SmtpAddress::new(user, Some("example.com")).unwrap(),
+            folder: folder.map(str::to_owned),
+            autocreate,
+            headers: format!("Delivered-To: {user}@example.com\r\n"),
+            body: Arc::from(&b"Subject: hi\r\n\r\nbody\r\n"[..]),
+        }
+    }
+
+    async fn user_info(env: &Rc<Env>, user: &str) -> UserInfo {
+        match env.auth.lookup_user(user).await {
+            crate::shard::env::UserLookup::Found(info) => info,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn delivers_to_inbox_and_detail_folders() {
+        let root = test_dir("lmtp-deliver");
+        run(|| async {
+            let env = env(&root);
+            let mut inbox_job = job("alice", None, false);
+            inbox_job.info = user_info(&env, "alice").await;
+            // Through the owner-shard path (the local shard here).
+            let outcome = deliver_on_owner(env.clone(), inbox_job.clone()).await;
+            assert_eq!(outcome, DeliveryOutcome::Delivered);
+            // A missing folder without autocreate falls back to INBOX.
+            let mut missing = inbox_job.clone();
+            missing.folder = Some("lists".into());
+            assert_eq!(
+                deliver_local(&env, missing).await,
+                DeliveryOutcome::Delivered
+            );
+            // With autocreate the folder is made.
+            let mut created = inbox_job.clone();
+            created.folder = Some("lists".into());
+            created.autocreate = true;
+            assert_eq!(
+                deliver_local(&env, created).await,
+                DeliveryOutcome::Delivered
+            );
+
+            let store = env
+                .open_mail(Protocol::Lmtp, &inbox_job.info)
+                .await
+                .unwrap();
+            let inbox = store.open(&MailboxName::inbox()).await.unwrap();
+            assert_eq!(inbox.uids().len(), 2);
+            let stored = inbox.read_message(inbox.uids()[0]).await.unwrap();
+            assert_eq!(
+                stored,
+                b"Delivered-To: alice@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+            );
+            let lists = store
+                .open(&MailboxName::new("lists").unwrap())
+                .await
+                .unwrap();
+            assert_eq!(lists.uids().len(), 1);
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn unusable_store_is_a_temporary_failure() {
+        let root = test_dir("lmtp-deliver-fail");
+        run(|| async {
+            let env = env(&root);
+            // No home: the `~/mail` location cannot be resolved.
+            let homeless = job("alice", None, false);
+            assert_eq!(
+                deliver_local(&env, homeless).await,
+                DeliveryOutcome::TemporaryFailure
+            );
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

@@ -17,5 +17,7 @@ pub mod codec_path;
 pub mod codec_reply;
 pub mod driver;
 pub mod driver_deliver;
+#[cfg(test)]
+pub(crate) mod driver_testenv;
 pub mod front;
 pub mod session;

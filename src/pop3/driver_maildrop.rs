@@ -272,3 +272,90 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod storage_tests {
+    use super::*;
+    use crate::lmtp::driver_testenv::{env, run};
+    use crate::storage::AppendRequest;
+    use crate::storage::sdbox::test_dir;
+
+    fn options() -> MaildropOptions {
+        MaildropOptions {
+            uidl_format: "%08Xu%08Xv".into(),
+            lock_session: true,
+        }
+    }
+
+    async fn seed(env: &Rc<Env>, count: usize) {
+        let info = match env.auth.lookup_user("alice").await {
+            UserLookup::Found(info) => info,
+            other => panic!("{other:?}"),
+        };
+        let store = env.open_mail(Protocol::Pop3, &info).await.unwrap();
+        let inbox = store.open(&MailboxName::inbox()).await.unwrap();
+        let requests = (0..count)
+            .map(|i| AppendRequest {
+                message: format!("Subject: {i}\n\nbody\n").into_bytes(),
+                ..AppendRequest::default()
+            })
+            .collect();
+        inbox.append(requests).await.unwrap();
+    }
+
+    #[test]
+    fn open_lock_read_update() {
+        let root = test_dir("pop3-maildrop");
+        run(|| async {
+            let env = env(&root);
+            seed(&env, 3).await;
+            let (mut maildrop, snapshot) =
+                OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            assert_eq!(snapshot.len(), 3);
+            // LF on disk, CRLF on the wire: "Subject: 0\r\n\r\nbody\r\n".
+            assert_eq!(snapshot[0].size, 20);
+            assert!(snapshot[0].uidl.starts_with("00000001"));
+            assert!(matches!(
+                OpenMaildrop::open(&env, "alice", &options()).await,
+                Err(MaildropError::Locked)
+            ));
+            assert_eq!(
+                maildrop.read(0).await.unwrap(),
+                b"Subject: 0\r\n\r\nbody\r\n"
+            );
+            maildrop.mark_retrieved(0);
+            maildrop.mark_retrieved(1);
+            assert!(maildrop.update(&[1], false).await);
+            drop(maildrop);
+
+            let (maildrop, after) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            assert_eq!(after.len(), 2);
+            assert_eq!(after[0].uidl, snapshot[0].uidl);
+            assert_eq!(after[1].uidl, snapshot[2].uidl);
+            let flags: Vec<bool> = maildrop
+                .inbox
+                .messages()
+                .iter()
+                .map(|m| m.flags.contains(SystemFlags::SEEN))
+                .collect();
+            assert_eq!(flags, vec![true, false], "RETR'd message got \\Seen");
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn userdb_answers_map_to_response_codes() {
+        let root = test_dir("pop3-maildrop-users");
+        run(|| async {
+            let env = env(&root);
+            let unknown = OpenMaildrop::open(&env, "nobody", &options()).await;
+            assert!(matches!(unknown, Err(MaildropError::UnknownUser)));
+            let flaky = OpenMaildrop::open(&env, "flaky", &options()).await;
+            let Err(e) = flaky else {
+                panic!("flaky user opened");
+            };
+            assert_eq!(e.reply().0, ResponseCode::SysTemp);
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
