@@ -236,3 +236,38 @@ fn detail_goes_to_its_folder_when_configured() {
         .count();
     assert_eq!(files, 1);
 }
+
+#[test]
+fn starttls_then_delivery_records_tls_in_received() {
+    let srv = Server::start(options());
+    let (mut c, tcp) = common::plain_pair(srv.lmtp.port);
+    assert!(c.line().starts_with("220 "));
+    c.send("LHLO client.example");
+    let caps = c.until("250 ");
+    assert!(caps.iter().any(|l| l.ends_with("STARTTLS")), "{caps:?}");
+    c.send("STARTTLS");
+    assert!(c.line().starts_with("220 "));
+    let mut c = c.upgrade(srv.tls_config(), tcp);
+    // LHLO again after the handshake (RFC 3207); no STARTTLS any more.
+    c.send("LHLO client.example");
+    let caps = c.until("250 ");
+    assert!(!caps.iter().any(|l| l.ends_with("STARTTLS")), "{caps:?}");
+    c.send("MAIL FROM:<s@example.org>");
+    assert!(c.line().starts_with("250"));
+    c.send("RCPT TO:<alice@localhost>");
+    assert!(c.line().starts_with("250"));
+    c.send("DATA");
+    assert!(c.line().starts_with("354"));
+    c.send("Subject: over tls\r\n\r\nsecret\r\n.");
+    let r = c.line();
+    assert!(r.starts_with("250 2.0.0 <alice@localhost>"), "{r}");
+    c.send("QUIT");
+    assert!(c.line().starts_with("221"));
+
+    let mut p = alice(&srv);
+    p.send("RETR 1");
+    assert!(p.line().starts_with("+OK"));
+    let msg = multiline(&mut p);
+    assert!(msg.iter().any(|l| l.starts_with("\t(using TLS")), "{msg:?}");
+    assert!(msg.iter().any(|l| l.contains("with LMTPS")), "{msg:?}");
+}
