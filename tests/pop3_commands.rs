@@ -245,3 +245,27 @@ fn uidls_survive_a_restart() {
     c.send("QUIT");
     assert!(c.line().starts_with("+OK"));
 }
+
+#[test]
+fn pipelined_login_survives_the_handoff() {
+    let srv = Server::start(options());
+    deliver_many(srv.lmtp.port, "alice@localhost", 2);
+    // Connections land on both shards; those on the wrong one are handed
+    // over in the middle of this pipeline.
+    for _ in 0..20 {
+        let mut c = common::Client::tls(srv.pop3s.port, srv.tls_config());
+        assert!(c.line().starts_with("+OK"));
+        c.send(&format!(
+            "USER {DEMO_USER}\r\nPASS {DEMO_PASS}\r\nSTAT\r\nLIST 2\r\nQUIT"
+        ));
+        assert_eq!(c.line(), "+OK");
+        assert!(c.line().starts_with("+OK Logged in"));
+        assert!(c.line().starts_with("+OK 2 "));
+        assert!(c.line().starts_with("+OK 2 "));
+        assert!(c.line().starts_with("+OK Logging out"));
+    }
+    assert!(
+        srv.log_text().contains("handed off"),
+        "no handoff in 20 tries"
+    );
+}

@@ -452,11 +452,15 @@ impl Driver {
     async fn handoff(self, owner: usize, user: String) {
         let Driver {
             env,
-            conn,
+            mut conn,
             session,
             session_id,
+            out,
             ..
         } = self;
+        // Replies to commands pipelined before the login (USER's +OK) go out
+        // first; `into_parts` flushes them.
+        conn.queue(&out);
         let parts = match conn.into_parts().await {
             Ok(parts) => parts,
             Err(e) => {
