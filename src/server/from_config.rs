@@ -83,12 +83,6 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         tls_required: s.ssl == SslMode::Required,
         disable_plaintext_auth: s.disable_plaintext_auth,
         auth_mechanisms: s.auth_mechanisms.clone(),
-        login_trusted_networks: parse_networks(&s.login_trusted_networks)?,
-        idle_timeout_preauth: PREAUTH_IDLE,
-        idle_timeout_authed: AUTHED_IDLE,
-        max_line_length,
-        auth_failure_delay: s.auth_failure_delay,
-        mail_location: s.mail_location.clone(),
         username_format: s.auth_username_format.clone(),
         pop3_uidl_format: s.pop3_uidl_format.clone(),
         pop3_outlook_no_nuls: s
@@ -105,6 +99,12 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         lda_mailbox_autocreate: s.lda_mailbox_autocreate,
         lmtp_add_received_header: s.lmtp_add_received_header,
         lmtp_max_size: s.lmtp_max_size,
+        login_trusted_networks: parse_networks(&s.login_trusted_networks)?,
+        idle_timeout_preauth: PREAUTH_IDLE,
+        idle_timeout_authed: AUTHED_IDLE,
+        max_line_length,
+        auth_failure_delay: s.auth_failure_delay,
+        mail_location: s.mail_location.clone(),
     })
 }
 

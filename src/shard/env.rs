@@ -48,13 +48,6 @@ pub struct ProtocolSettings {
     pub tls_required: bool,
     pub disable_plaintext_auth: bool,
     pub auth_mechanisms: Vec<String>,
-    pub login_trusted_networks: Vec<(IpAddr, u8)>,
-    pub idle_timeout_preauth: Duration,
-    pub idle_timeout_authed: Duration,
-    pub max_line_length: usize,
-    pub auth_failure_delay: Duration,
-    /// `mail_location` template (`%u %n %d %h` not yet expanded).
-    pub mail_location: String,
     /// `auth_username_format` for this protocol (LMTP applies it to RCPT
     /// addresses before the userdb lookup, e.g. `%Ln` for system users).
     pub username_format: String,
@@ -80,6 +73,13 @@ pub struct ProtocolSettings {
     pub lmtp_add_received_header: bool,
     /// `lmtp_max_size` in octets; 0 means no limit of its own.
     pub lmtp_max_size: u64,
+    pub login_trusted_networks: Vec<(IpAddr, u8)>,
+    pub idle_timeout_preauth: Duration,
+    pub idle_timeout_authed: Duration,
+    pub max_line_length: usize,
+    pub auth_failure_delay: Duration,
+    /// `mail_location` template (`%u %n %d %h` not yet expanded).
+    pub mail_location: String,
 }
 
 /// Outcome of a password check.
