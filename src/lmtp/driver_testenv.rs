@@ -44,33 +44,23 @@ impl Authenticator for FixedUsers {
     }
 }
 
+/// Settings as the config layer builds them (so new fields need no edit
+/// here), with what these tests rely on set explicitly.
 pub fn settings() -> ProtocolSettings {
-    ProtocolSettings {
-        hostname: "store.example".into(),
-        greeting: "ready".into(),
-        tls_available: false,
-        tls_required: false,
-        disable_plaintext_auth: false,
-        auth_mechanisms: vec!["plain".into()],
-        login_trusted_networks: Vec::new(),
-        idle_timeout_preauth: Duration::from_secs(60),
-        idle_timeout_authed: Duration::from_secs(60),
-        max_line_length: 2048,
-        auth_failure_delay: Duration::ZERO,
-        mail_location: "sdbox:~/mail".into(),
-        username_format: "%Ln".into(),
-        pop3_uidl_format: "%08Xu%08Xv".into(),
-        pop3_outlook_no_nuls: false,
-        pop3_oe_ns_eoh: false,
-        pop3_lock_session: true,
-        pop3_no_flag_updates: false,
-        pop3_enable_last: false,
-        recipient_delimiter: "+".into(),
-        lmtp_save_to_detail_mailbox: false,
-        lda_mailbox_autocreate: false,
-        lmtp_add_received_header: true,
-        lmtp_max_size: 0,
-    }
+    let text = "ssl = no\nmail_location = sdbox:~/mail\nhostname = store.example\n";
+    let cfg = crate::config::parse_str(text, Path::new("/etc/tern/tern.conf")).expect("config");
+    let plan =
+        crate::server::from_config::plan(&cfg, Path::new("/etc/tern/tern.conf")).expect("plan");
+    let mut s = plan.protocols.pop3.clone();
+    s.auth_failure_delay = Duration::ZERO;
+    s.username_format = "%Ln".into();
+    s.pop3_uidl_format = "%08Xu%08Xv".into();
+    s.pop3_lock_session = true;
+    s.pop3_no_flag_updates = false;
+    s.lmtp_save_to_detail_mailbox = false;
+    s.lda_mailbox_autocreate = false;
+    s.lmtp_max_size = 0;
+    s
 }
 
 /// A single-shard `Env` whose users live under `root`.
