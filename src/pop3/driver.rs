@@ -358,7 +358,8 @@ impl Driver {
                     rip = %self.conn.peer.remote_ip(),
                     "pop3-login: Authentication failed: {reason}"
                 );
-                glommio::timer::sleep(env.settings.pop3.auth_failure_delay).await;
+                // No delay here: the authenticator applies the uniform
+                // auth_failure_delay itself (main's auth layer).
                 self.session.login_failed(
                     ResponseCode::Auth,
                     "Authentication failed.",
