@@ -269,3 +269,63 @@ fn pipelined_login_survives_the_handoff() {
         "no handoff in 20 tries"
     );
 }
+
+#[test]
+fn large_message_retr_and_top_past_the_first_read() {
+    let srv = Server::start(options());
+    // ~300 KiB: several output chunks, and past TOP's first read.
+    let mut body = String::from("Subject: big\r\n\r\n");
+    for i in 0..5000 {
+        body.push_str(&format!(".line {i:05} {}\r\n", "z".repeat(48)));
+    }
+    let mut l = Lmtp::connect(srv.lmtp.port);
+    let (_, data) = l.deliver("s@example.org", &["alice@localhost"], &body);
+    assert!(data[0].starts_with("250 2.0.0"), "{data:?}");
+    l.quit();
+
+    let mut c = alice(&srv);
+    c.send("RETR 1");
+    let ok = c.line();
+    let lines = multiline(&mut c);
+    let size: usize = lines.iter().map(|l| l.len() + 2).sum::<usize>()
+        - lines.iter().filter(|l| l.starts_with("..")).count();
+    let nums: Vec<usize> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("..line ").and_then(|r| r[..5].parse().ok()))
+        .collect();
+    let bad: Vec<(usize, &String)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("..line") && l.len() != 61)
+        .take(5)
+        .collect();
+    assert!(bad.is_empty(), "odd lines: {bad:?}");
+    let gaps: Vec<(usize, usize)> = nums
+        .windows(2)
+        .filter(|w| w[1] != w[0] + 1)
+        .map(|w| (w[0], w[1]))
+        .collect();
+    assert!(gaps.is_empty(), "{} lines, gaps {gaps:?}", nums.len());
+    assert_eq!(ok, format!("+OK {size} octets"));
+    assert_eq!(nums.len(), 5000);
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("..line 04999 {}", "z".repeat(48))
+    );
+
+    c.send("TOP 1 3");
+    assert!(c.line().starts_with("+OK"));
+    let top = multiline(&mut c);
+    assert_eq!(top.iter().filter(|l| l.starts_with("..line")).count(), 3);
+    // More lines than the first read holds.
+    c.send("TOP 1 4000");
+    assert!(c.line().starts_with("+OK"));
+    let top = multiline(&mut c);
+    assert_eq!(top.iter().filter(|l| l.starts_with("..line")).count(), 4000);
+    assert_eq!(
+        top.last().unwrap(),
+        &format!("..line 03999 {}", "z".repeat(48))
+    );
+    c.send("QUIT");
+    assert!(c.line().starts_with("+OK"));
+}

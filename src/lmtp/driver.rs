@@ -17,6 +17,7 @@ use super::session::{
 };
 use crate::net::Conn;
 use crate::net::conn::ConnError;
+use crate::pop3::driver::send_in_pieces;
 use crate::shard::env::{Env, UserInfo, UserLookup};
 
 /// The body cap when `lmtp_max_size = 0`: the spool lives in memory, so
@@ -80,7 +81,7 @@ impl Driver {
     async fn run(mut self) {
         loop {
             if !self.out.is_empty() {
-                if self.conn.write_all(&self.out).await.is_err() {
+                if !send_in_pieces(&mut self.conn, &self.out).await {
                     return;
                 }
                 self.out.clear();
@@ -146,7 +147,7 @@ impl Driver {
                 let Some(cfg) = self.env.tls() else {
                     return false;
                 };
-                if self.conn.write_all(&self.out).await.is_err() {
+                if !send_in_pieces(&mut self.conn, &self.out).await {
                     return false;
                 }
                 self.out.clear();

@@ -21,6 +21,9 @@ use crate::storage::StorageError;
 /// Output is sent once this much of a RETR/TOP body has been encoded.
 const STREAM_CHUNK: usize = 64 * 1024;
 
+/// TOP reads this much of a message first.
+const TOP_PREFIX: u64 = 64 * 1024;
+
 /// What moves to the owner shard with the connection: the session is
 /// waiting for the outcome of its login (maildrop open).
 #[derive(Debug)]
@@ -125,7 +128,7 @@ impl Driver {
     async fn run(mut self) {
         loop {
             if !self.out.is_empty() {
-                if self.conn.write_all(&self.out).await.is_err() {
+                if !send_in_pieces(&mut self.conn, &self.out).await {
                     self.log_end("Connection closed");
                     return;
                 }
@@ -282,7 +285,7 @@ impl Driver {
         let Some(cfg) = self.env.tls() else {
             return Flow::Stop;
         };
-        if self.conn.write_all(&self.out).await.is_err() {
+        if !send_in_pieces(&mut self.conn, &self.out).await {
             return Flow::Stop;
         }
         self.out.clear();
@@ -409,45 +412,103 @@ impl Driver {
     }
 
     async fn send_message(&mut self, index: usize, whole: bool) -> Flow {
-        let Some(maildrop) = self.maildrop.as_mut() else {
+        let Some(maildrop) = self.maildrop.as_ref() else {
             self.session.message_unavailable(true, &mut self.out);
             return Flow::Continue;
         };
-        let message = match maildrop.read(index).await {
-            Ok(message) => message,
-            Err(e) => {
-                let gone = matches!(
-                    e,
-                    StorageError::NoSuchMessage(_) | StorageError::MailboxGone
-                );
-                if !gone {
-                    tracing::warn!(session = self.session_id, "pop3: read failed: {e}");
-                }
-                self.session.message_unavailable(!gone, &mut self.out);
-                return Flow::Continue;
+        // TOP usually needs only the header and a few lines: read a prefix
+        // first and the whole message only if the prefix is not enough.
+        let prefix = if whole {
+            None
+        } else {
+            match maildrop.read_prefix(index, TOP_PREFIX).await {
+                Ok(prefix) => Some(prefix),
+                Err(e) => return self.unreadable(e),
             }
+        };
+        let (first, need_rest) = match prefix {
+            Some(prefix) => {
+                let more = prefix.len() as u64 >= TOP_PREFIX;
+                (prefix, more)
+            }
+            None => match maildrop.read(index).await {
+                Ok(message) => (message, false),
+                Err(e) => return self.unreadable(e),
+            },
         };
         let Some(mut encoder) = self.session.message_opened(&mut self.out) else {
             return Flow::Continue;
         };
-        for chunk in message.chunks(STREAM_CHUNK) {
-            let complete = encoder.feed(chunk, &mut self.out) == Progress::Complete;
-            if self.out.len() >= STREAM_CHUNK {
-                if self.conn.write_all(&self.out).await.is_err() {
-                    return Flow::Stop;
-                }
-                self.out.clear();
+        let mut complete = false;
+        for chunk in first.chunks(STREAM_CHUNK) {
+            complete = encoder.feed(chunk, &mut self.out) == Progress::Complete;
+            if !self.flush_if_full().await {
+                return Flow::Stop;
             }
             if complete {
                 break;
             }
         }
+        if need_rest && !complete {
+            let Some(maildrop) = self.maildrop.as_ref() else {
+                return Flow::Stop;
+            };
+            let rest = match maildrop.read(index).await {
+                // Already answered +OK: a failure now can only end the
+                // reply early; drop the connection rather than lie.
+                Ok(message) => message,
+                Err(e) => {
+                    tracing::warn!(session = self.session_id, "pop3: read failed mid-TOP: {e}");
+                    return Flow::Stop;
+                }
+            };
+            for chunk in rest
+                .get(first.len()..)
+                .unwrap_or_default()
+                .chunks(STREAM_CHUNK)
+            {
+                let done = encoder.feed(chunk, &mut self.out) == Progress::Complete;
+                if !self.flush_if_full().await {
+                    return Flow::Stop;
+                }
+                if done {
+                    break;
+                }
+            }
+        }
         let summary = encoder.finish(&mut self.out);
         self.session.message_sent(summary);
-        if whole {
+        if whole && let Some(maildrop) = self.maildrop.as_mut() {
             maildrop.mark_retrieved(index);
         }
         Flow::Continue
+    }
+
+    /// RETR/TOP could not read the message: `-ERR [SYS/PERM]` when it is
+    /// gone (expunged by IMAP meanwhile), `[SYS/TEMP]` otherwise.
+    fn unreadable(&mut self, e: StorageError) -> Flow {
+        let gone = matches!(
+            e,
+            StorageError::NoSuchMessage(_) | StorageError::MailboxGone
+        );
+        if !gone {
+            tracing::warn!(session = self.session_id, "pop3: read failed: {e}");
+        }
+        self.session.message_unavailable(!gone, &mut self.out);
+        Flow::Continue
+    }
+
+    /// Sends the encoded body once a chunk's worth is buffered; false when
+    /// the client is gone.
+    async fn flush_if_full(&mut self) -> bool {
+        if self.out.len() < STREAM_CHUNK {
+            return true;
+        }
+        if !send_in_pieces(&mut self.conn, &self.out).await {
+            return false;
+        }
+        self.out.clear();
+        true
     }
 
     async fn handoff(self, owner: usize, user: String) {
@@ -460,8 +521,10 @@ impl Driver {
             ..
         } = self;
         // Replies to commands pipelined before the login (USER's +OK) go out
-        // first; `into_parts` flushes them.
-        conn.queue(&out);
+        // first.
+        if !send_in_pieces(&mut conn, &out).await {
+            return;
+        }
         let parts = match conn.into_parts().await {
             Ok(parts) => parts,
             Err(e) => {
@@ -488,6 +551,23 @@ impl Driver {
             tracing::warn!("pop3-login: owner shard {owner} unreachable");
         }
     }
+}
+
+/// Largest single write handed to the connection. rustls buffers at most
+/// 64 KiB of plaintext before it must be flushed, and `Conn::queue` drops
+/// what does not fit, so big replies (LIST of a large maildrop, message
+/// bodies) go out in pieces.
+const WRITE_PIECE: usize = 16 * 1024;
+
+/// Writes `data` in pieces of at most [`WRITE_PIECE`]; false when the
+/// client is gone.
+pub(crate) async fn send_in_pieces(conn: &mut Conn, data: &[u8]) -> bool {
+    for piece in data.chunks(WRITE_PIECE) {
+        if conn.write_all(piece).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Dovecot's logout line (`pop3_logout_format`'s default) for logged-in

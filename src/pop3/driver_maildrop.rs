@@ -119,7 +119,8 @@ impl OpenMaildrop {
             .map_err(MaildropError::Store)?;
         let inbox = store.open(&MailboxName::inbox()).await?;
         let uidvalidity = inbox.status().uidvalidity;
-        let messages = inbox.messages();
+        let mut messages = inbox.messages();
+        pop3_listing_order(&mut messages);
         let snapshot = snapshot(&messages, uidvalidity, &options.uidl_format)?;
         let maildrop = OpenMaildrop {
             user: info.user,
@@ -135,6 +136,13 @@ impl OpenMaildrop {
     pub async fn read(&self, index: usize) -> Result<Vec<u8>, StorageError> {
         let uid = *self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
         self.inbox.read_message(uid).await
+    }
+
+    /// The first `len` bytes of the message's wire form (TOP rarely needs
+    /// more than the header and a few lines).
+    pub async fn read_prefix(&self, index: usize, len: u64) -> Result<Vec<u8>, StorageError> {
+        let uid = *self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
+        self.inbox.read_range(uid, 0, len).await
     }
 
     /// Remembers that RETR sent the message completely.
@@ -188,6 +196,15 @@ impl OpenMaildrop {
             // Dovecot also logs and goes on: flags are not worth a -ERR.
             tracing::warn!(user = self.user, "pop3: setting \\Seen failed: {e}");
         }
+    }
+}
+
+/// Messages with a POP3 order kept from a migration (`pop3_order`) come
+/// first, in that order, so clients see the listing they knew; the rest
+/// follow in UID order.
+fn pop3_listing_order(messages: &mut [crate::storage::MessageInfo]) {
+    if messages.iter().any(|m| m.pop3_order.is_some()) {
+        messages.sort_by_key(|m| (m.pop3_order.unwrap_or(u32::MAX), m.uid));
     }
 }
 
@@ -252,6 +269,26 @@ mod tests {
         let snap = snapshot(&list, 1, "%g").unwrap();
         assert_eq!(snap[0].uidl, "guid42");
         assert!(snapshot(&list, 1, "%q").is_err());
+    }
+
+    #[test]
+    fn migrated_pop3_order_comes_first() {
+        let mut list = [
+            message(1, 1, None),
+            message(2, 1, None),
+            message(3, 1, None),
+        ];
+        pop3_listing_order(&mut list);
+        assert_eq!(list.map(|m| m.uid), [1, 2, 3]);
+        let mut list = [
+            message(1, 1, None),
+            message(2, 1, None),
+            message(3, 1, None),
+        ];
+        list[2].pop3_order = Some(1);
+        list[1].pop3_order = Some(2);
+        pop3_listing_order(&mut list);
+        assert_eq!(list.map(|m| m.uid), [3, 2, 1]);
     }
 
     #[test]
