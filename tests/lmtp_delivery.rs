@@ -271,3 +271,39 @@ fn starttls_then_delivery_records_tls_in_received() {
     assert!(msg.iter().any(|l| l.starts_with("\t(using TLS")), "{msg:?}");
     assert!(msg.iter().any(|l| l.contains("with LMTPS")), "{msg:?}");
 }
+
+#[test]
+fn storage_failure_is_temporary_for_lmtp_and_pop3() {
+    // A mail location this build cannot open (Maildir is not implemented
+    // yet): every delivery must be retried by the MTA, never bounced, and
+    // POP3 must say [SYS/TEMP].
+    let srv = Server::start(Options {
+        extra_config: "mail_location = maildir:~/Maildir\n\
+                       protocol lmtp {\n  auth_username_format = %Ln\n}\n"
+            .into(),
+        ..Options::default()
+    });
+    let mut l = Lmtp::connect(srv.lmtp.port);
+    let (rcpts, data) = l.deliver(
+        "s@example.org",
+        &["alice@localhost", "bob@localhost"],
+        "Subject: x\r\n\r\nx\r\n",
+    );
+    assert!(rcpts.iter().all(|r| r.starts_with("250")), "{rcpts:?}");
+    assert_eq!(data.len(), 2);
+    assert!(data.iter().all(|d| d.starts_with("451 4.3.0")), "{data:?}");
+    l.quit();
+
+    let mut c = common::Client::tls(srv.pop3s.port, srv.tls_config());
+    c.line();
+    c.send("USER alice");
+    c.line();
+    c.send("PASS wonderland");
+    let r = c.line();
+    assert!(r.starts_with("-ERR [SYS/TEMP]"), "{r}");
+    // Still in AUTHORIZATION: the session goes on.
+    c.send("NOOP");
+    assert!(c.line().starts_with("-ERR"));
+    c.send("QUIT");
+    assert!(c.line().starts_with("+OK"));
+}
