@@ -329,3 +329,21 @@ fn large_message_retr_and_top_past_the_first_read() {
     c.send("QUIT");
     assert!(c.line().starts_with("+OK"));
 }
+
+#[test]
+fn pipelined_big_replies_arrive_whole() {
+    let srv = Server::start(options());
+    deliver_many(srv.lmtp.port, "alice@localhost", 300);
+    let mut c = alice(&srv);
+    // 40 listings of 300 lines each, far more than one TLS buffer.
+    c.send(&vec!["LIST"; 40].join("\r\n"));
+    for round in 0..40 {
+        let head = c.line();
+        assert!(head.starts_with("+OK 300"), "round {round}: {head}");
+        let lines = multiline(&mut c);
+        assert_eq!(lines.len(), 300, "round {round}");
+        assert!(lines[299].starts_with("300 "), "round {round}");
+    }
+    c.send("QUIT");
+    assert!(c.line().starts_with("+OK"));
+}

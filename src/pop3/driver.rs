@@ -127,7 +127,11 @@ struct Driver {
 impl Driver {
     async fn run(mut self) {
         loop {
-            if !self.out.is_empty() {
+            let line_buffered = memchr::memchr(b'\n', self.conn.buffered()).is_some();
+            // Replies are batched while whole commands are buffered
+            // (pipelining), and sent before waiting for more input.
+            let flush_now = !line_buffered || self.out.len() >= WRITE_PIECE;
+            if flush_now && !self.out.is_empty() {
                 if !send_in_pieces(&mut self.conn, &self.out).await {
                     self.log_end("Connection closed");
                     return;
@@ -135,11 +139,19 @@ impl Driver {
                 self.out.clear();
             }
             if self.session.is_closed() {
+                if !self.out.is_empty() && !send_in_pieces(&mut self.conn, &self.out).await {
+                    self.log_end("Connection closed");
+                    return;
+                }
                 self.log_end("Logged out");
                 self.conn.close().await;
                 return;
             }
-            let (used, action) = self.session.receive(self.conn.buffered(), &mut self.out);
+            // One command at a time, so a pipeline of commands with big
+            // replies (LIST of a large maildrop) cannot pile up output.
+            let buffered = self.conn.buffered();
+            let take = memchr::memchr(b'\n', buffered).map_or(buffered.len(), |at| at + 1);
+            let (used, action) = self.session.receive(&buffered[..take], &mut self.out);
             self.conn.consume(used);
             if let Some(action) = action {
                 match self.act(action).await {
@@ -154,7 +166,17 @@ impl Driver {
                     }
                 }
             }
+            if used > 0 && line_buffered {
+                continue;
+            }
             if !self.out.is_empty() {
+                if !send_in_pieces(&mut self.conn, &self.out).await {
+                    self.log_end("Connection closed");
+                    return;
+                }
+                self.out.clear();
+            }
+            if self.session.is_closed() {
                 continue;
             }
             match self.wait_input().await {
