@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 NEEDED=(
   "python3:python3"
   "curl:curl"
-  "fetchmail:fetchmail"
-  "postfix:postfix"
 )
+# POP3 client and MTA interop (tests/pop3_clients.rs, tests/postfix_*.rs).
+NEEDED+=("fetchmail:fetchmail" "postfix:postfix")
 
 missing=()
 for pair in "${NEEDED[@]}"; do
@@ -19,12 +19,14 @@ for pair in "${NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing: ${missing[*]}"
-    # postfix: install without configuring it; the Postfix test runs its
-    # own loopback-only instance from a temporary config directory.
+  # postfix is installed unconfigured ("No configuration"): the Postfix
+  # test runs its own loopback-only instance from a temporary directory.
+  if [ "$(id -u)" = 0 ] && command -v debconf-set-selections >/dev/null; then
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     echo "postfix postfix/mailname string localhost" | debconf-set-selections
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
