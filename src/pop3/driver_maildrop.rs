@@ -381,6 +381,35 @@ mod storage_tests {
     }
 
     #[test]
+    fn no_flag_updates_leaves_flags_alone() {
+        let root = test_dir("pop3-maildrop-noflags");
+        run(|| async {
+            let env = env(&root);
+            seed(&env, 2).await;
+            let (mut maildrop, _) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            maildrop.mark_retrieved(0);
+            maildrop.finish_without_update(true).await;
+            assert!(maildrop.update(&[], true).await);
+            let seen = maildrop
+                .inbox
+                .messages()
+                .iter()
+                .filter(|m| m.flags.contains(SystemFlags::SEEN))
+                .count();
+            assert_eq!(seen, 0);
+            maildrop.finish_without_update(false).await;
+            let seen = maildrop
+                .inbox
+                .messages()
+                .iter()
+                .filter(|m| m.flags.contains(SystemFlags::SEEN))
+                .count();
+            assert_eq!(seen, 1, "QUIT without deletions still marks RETR'd mail");
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
     fn userdb_answers_map_to_response_codes() {
         let root = test_dir("pop3-maildrop-users");
         run(|| async {
