@@ -104,7 +104,7 @@ pub async fn write_uring(dir: &Path, files: usize) -> Sample {
     concurrently(files, URING_IN_FLIGHT, move |i| {
         let path = file_path(&dir, i);
         async move {
-            let r: glommio::Result<()> = async {
+            let r: glommio::Result<(), ()> = async {
                 let f = glommio::io::OpenOptions::new()
                     .write(true)
                     .create_new(true)
@@ -129,7 +129,7 @@ pub async fn read_uring(dir: &Path, files: usize) -> Sample {
     concurrently(files, URING_IN_FLIGHT, move |i| {
         let path = file_path(&dir, i);
         async move {
-            let r: glommio::Result<usize> = async {
+            let r: glommio::Result<usize, ()> = async {
                 let f = glommio::io::BufferedFile::open(&path).await?;
                 let data = f.read_at(0, FILE_SIZE).await?;
                 let n = data.len();
