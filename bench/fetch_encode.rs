@@ -101,7 +101,10 @@ fn flags_uid_size(c: &mut Criterion) {
     // The path a FETCH takes when the index cache holds the structure:
     // decode the cached record, let the message layer write the syntax,
     // and hand it to the codec pre-encoded.
-    let cached: Vec<Vec<u8>> = parsed.iter().map(|p| p.cached_structure().encode()).collect();
+    let cached: Vec<Vec<u8>> = parsed
+        .iter()
+        .map(|p| p.cached_structure().encode())
+        .collect();
     g.bench_function("envelope_bodystructure_from_cache", |b| {
         let mut out = Vec::with_capacity(2 << 20);
         b.iter(|| {

@@ -67,7 +67,12 @@ fn main() {
     g.throughput(Throughput::Elements(1));
     let highest = inbox.status().highest_modseq;
     g.bench_function("changes_since_recent", |b| {
-        b.iter(|| inbox.changes_since(black_box(highest.saturating_sub(10))).changed.len())
+        b.iter(|| {
+            inbox
+                .changes_since(black_box(highest.saturating_sub(10)))
+                .changed
+                .len()
+        })
     });
 
     // Flag updates: each call changes one message's flags (alternating
@@ -82,7 +87,7 @@ fn main() {
                     let r = round.get();
                     round.set(r + 1);
                     let uid = uids[spread(r, n)];
-                    let flags = if (r / n as u64) % 2 == 0 {
+                    let flags = if (r / n as u64).is_multiple_of(2) {
                         SystemFlags::SEEN | SystemFlags::FLAGGED
                     } else {
                         SystemFlags::SEEN
@@ -108,9 +113,19 @@ fn main() {
                     batch.set(r + 1);
                     // Add then remove on the same range, so both change it.
                     let from = spread(r / 2, n - 1_000);
-                    let op = if r % 2 == 0 { FlagOp::Add } else { FlagOp::Remove };
+                    let op = if r.is_multiple_of(2) {
+                        FlagOp::Add
+                    } else {
+                        FlagOp::Remove
+                    };
                     let res = inbox
-                        .store(&uids[from..from + 1_000], op, SystemFlags::ANSWERED, &[], None)
+                        .store(
+                            &uids[from..from + 1_000],
+                            op,
+                            SystemFlags::ANSWERED,
+                            &[],
+                            None,
+                        )
                         .await
                         .unwrap_or_else(|e| panic!("store failed: {e}"));
                     black_box(res);

@@ -54,7 +54,11 @@ fn main() {
              - command: `cargo bench --bench storage{}`\n",
             if quick { " (quick)" } else { "" },
             common::machine::describe(&disk),
-            if cfg!(feature = "jemalloc") { "jemalloc" } else { "system" },
+            if cfg!(feature = "jemalloc") {
+                "jemalloc"
+            } else {
+                "system"
+            },
             if quick { " -- --quick" } else { "" },
         ),
         a_label: "std::fs on the blocking pool (jobs of 100 files, 4 in flight)".into(),
@@ -86,8 +90,16 @@ fn main() {
 }
 
 /// A B A B … over `rounds`; each side writes its own fresh directory.
-async fn io_style_comparison(base: &std::path::Path, files: usize, rounds: usize, rep: &mut Report) {
-    eprintln!("I/O styles: {files} files of {} bytes, {rounds} round(s)", io_styles::FILE_SIZE);
+async fn io_style_comparison(
+    base: &std::path::Path,
+    files: usize,
+    rounds: usize,
+    rep: &mut Report,
+) {
+    eprintln!(
+        "I/O styles: {files} files of {} bytes, {rounds} round(s)",
+        io_styles::FILE_SIZE
+    );
     let mut write = Comparison {
         operation: format!("create + write + fdatasync + close, {files} files"),
         a_runs: vec![],
@@ -108,19 +120,31 @@ async fn io_style_comparison(base: &std::path::Path, files: usize, rounds: usize
         let b_dir = common::ScratchDir::new(base, &format!("io-b{round}"));
         let a = io_styles::write_blocking(a_dir.path(), files).await;
         let b = io_styles::write_uring(b_dir.path(), files).await;
-        eprintln!("  round {round} write: A {:.0}/s, B {:.0}/s", a.per_second(), b.per_second());
+        eprintln!(
+            "  round {round} write: A {:.0}/s, B {:.0}/s",
+            a.per_second(),
+            b.per_second()
+        );
         write.a_runs.push(a.per_second());
         write.b_runs.push(b.per_second());
         let a = io_styles::read_blocking(a_dir.path(), files).await;
         let b = io_styles::read_uring(b_dir.path(), files).await;
-        eprintln!("  round {round} warm read: A {:.0}/s, B {:.0}/s", a.per_second(), b.per_second());
+        eprintln!(
+            "  round {round} warm read: A {:.0}/s, B {:.0}/s",
+            a.per_second(),
+            b.per_second()
+        );
         warm.a_runs.push(a.per_second());
         warm.b_runs.push(b.per_second());
         if drop_page_cache() {
             let a = io_styles::read_blocking(a_dir.path(), files).await;
             drop_page_cache();
             let b = io_styles::read_uring(b_dir.path(), files).await;
-            eprintln!("  round {round} cold read: A {:.0}/s, B {:.0}/s", a.per_second(), b.per_second());
+            eprintln!(
+                "  round {round} cold read: A {:.0}/s, B {:.0}/s",
+                a.per_second(),
+                b.per_second()
+            );
             cold.a_runs.push(a.per_second());
             cold.b_runs.push(b.per_second());
         }

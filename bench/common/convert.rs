@@ -61,19 +61,22 @@ fn lines(n: u64) -> u32 {
 
 pub fn body_structure(b: &message::BodyStructure) -> codec::BodyStructure {
     use message::BodyStructure as M;
-    let single = |f: &message::BodyFields, x: &message::Extension, kind| codec::BodyStructure::Single {
-        media_type: f.media_type.clone(),
-        subtype: f.subtype.clone(),
-        fields: fields(f),
-        kind,
-        md5: x.md5.clone(),
-        extension: extension(x),
-    };
+    let single =
+        |f: &message::BodyFields, x: &message::Extension, kind| codec::BodyStructure::Single {
+            media_type: f.media_type.clone(),
+            subtype: f.subtype.clone(),
+            fields: fields(f),
+            kind,
+            md5: x.md5.clone(),
+            extension: extension(x),
+        };
     match b {
         M::Basic { fields: f, ext } => single(f, ext, codec::SinglePartKind::Basic),
-        M::Text { fields: f, lines: n, ext } => {
-            single(f, ext, codec::SinglePartKind::Text { lines: lines(*n) })
-        }
+        M::Text {
+            fields: f,
+            lines: n,
+            ext,
+        } => single(f, ext, codec::SinglePartKind::Text { lines: lines(*n) }),
         M::Message {
             fields: f,
             envelope: e,

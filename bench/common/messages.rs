@@ -118,7 +118,9 @@ pub fn nested(n: usize) -> Vec<u8> {
     trace_headers(&mut m, n);
     addressing(&mut m, n, "Q4 report and the forwarded thread");
     m.push_str("Content-Type: multipart/mixed; boundary=\"mix-outer\"\r\n\r\n");
-    m.push_str("--mix-outer\r\nContent-Type: multipart/alternative; boundary=\"alt-inner\"\r\n\r\n");
+    m.push_str(
+        "--mix-outer\r\nContent-Type: multipart/alternative; boundary=\"alt-inner\"\r\n\r\n",
+    );
     m.push_str("--alt-inner\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
     m.push_str(&prose(10, n));
     m.push_str("--alt-inner\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>\r\n");
@@ -152,7 +154,9 @@ pub fn small(n: usize, approx_len: usize) -> Vec<u8> {
     m.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
     let mut i = 0;
     while m.len() < approx_len {
-        m.push_str(&format!("Status line {i} for message {n}: all systems nominal.\r\n"));
+        m.push_str(&format!(
+            "Status line {i} for message {n}: all systems nominal.\r\n"
+        ));
         i += 1;
     }
     m.into_bytes()

@@ -8,7 +8,9 @@ use crate::common::{self, ScratchDir, store};
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
-use tern::storage::{AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags};
+use tern::storage::{
+    AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags,
+};
 
 pub struct Scale {
     pub appends: usize,
@@ -32,7 +34,10 @@ pub async fn append_and_read(base: &Path, scale: &Scale, report: &mut Report) {
     let shard = ShardStorage::new(store::CACHE_BUDGET);
     let st = store::open_store(&shard, dir.path()).await;
     let inbox = Rc::new(store::open_inbox(&st).await);
-    eprintln!("append and read, {} messages of {MESSAGE_SIZE} bytes", scale.appends);
+    eprintln!(
+        "append and read, {} messages of {MESSAGE_SIZE} bytes",
+        scale.appends
+    );
 
     let mb = inbox.clone();
     let s = concurrently(scale.sequential_appends, 1, move |i| {
@@ -43,7 +48,12 @@ pub async fn append_and_read(base: &Path, scale: &Scale, report: &mut Report) {
         }
     })
     .await;
-    report.push("append, 1 message per call, sequential", 1, s, "each acknowledged only when durable");
+    report.push(
+        "append, 1 message per call, sequential",
+        1,
+        s,
+        "each acknowledged only when durable",
+    );
 
     let mb = inbox.clone();
     let s = concurrently(scale.appends, 32, move |i| {
@@ -73,7 +83,12 @@ pub async fn append_and_read(base: &Path, scale: &Scale, report: &mut Report) {
     })
     .await;
     s.ops = calls * 100;
-    report.push("append, 100 messages per call", 1, s, "latency is per call of 100");
+    report.push(
+        "append, 100 messages per call",
+        1,
+        s,
+        "latency is per call of 100",
+    );
 
     // Reads of the last `appends` messages.
     let uids: Rc<Vec<u32>> = Rc::new({
@@ -87,7 +102,9 @@ pub async fn append_and_read(base: &Path, scale: &Scale, report: &mut Report) {
         ("read_message, page cache cold", 16, true),
     ] {
         if cold && !drop_page_cache() {
-            report.notes.push("cold reads skipped: dropping the page cache needs root".into());
+            report
+                .notes
+                .push("cold reads skipped: dropping the page cache needs root".into());
             continue;
         }
         let mb = inbox.clone();
@@ -151,7 +168,9 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
     let mut cold = Vec::new();
     for _ in 0..3 {
         if !drop_page_cache() {
-            report.notes.push("cold open skipped: dropping the page cache needs root".into());
+            report
+                .notes
+                .push("cold open skipped: dropping the page cache needs root".into());
             break;
         }
         let shard = ShardStorage::new(store::CACHE_BUDGET);
@@ -161,11 +180,18 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
         cold.push(t.elapsed());
         assert_eq!(mb.status().messages as usize, n);
         if mb.open_report().rebuilt {
-            report.notes.push("the copied index was rebuilt on open (unexpected)".into());
+            report
+                .notes
+                .push("the copied index was rebuilt on open (unexpected)".into());
         }
     }
     if !cold.is_empty() {
-        report.push(&format!("open {n}-message INBOX, cold (page cache dropped)"), 1, sample_of(&cold), "store + mailbox open");
+        report.push(
+            &format!("open {n}-message INBOX, cold (page cache dropped)"),
+            1,
+            sample_of(&cold),
+            "store + mailbox open",
+        );
     }
     // Warm page cache, fresh shard cache (a new login after eviction).
     let mut warm = Vec::new();
@@ -177,7 +203,12 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
         warm.push(t.elapsed());
         assert_eq!(mb.status().messages as usize, n);
     }
-    report.push(&format!("open {n}-message INBOX, page cache warm, shard cache empty"), 1, sample_of(&warm), "store + mailbox open");
+    report.push(
+        &format!("open {n}-message INBOX, page cache warm, shard cache empty"),
+        1,
+        sample_of(&warm),
+        "store + mailbox open",
+    );
 
     // Shard cache warm: another session opens the mailbox already held.
     let shard = ShardStorage::new(store::CACHE_BUDGET);
@@ -193,7 +224,12 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
         }
     })
     .await;
-    report.push(&format!("open {n}-message INBOX, shard cache warm"), 1, s, "mailbox already open on the shard");
+    report.push(
+        &format!("open {n}-message INBOX, shard cache warm"),
+        1,
+        s,
+        "mailbox already open on the shard",
+    );
     report.notes.push(format!(
         "shard cache memory for the {n}-message INBOX: {:.1} MiB (MailboxRegistry::memory_used)",
         shard.sdbox.memory_used() as f64 / (1 << 20) as f64
@@ -207,12 +243,19 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
         let mb = mb.clone();
         let uid = u[(k * 7_919) % u.len()];
         async move {
-            let r = mb.store(&[uid], FlagOp::Add, SystemFlags::FLAGGED, &[], None).await;
+            let r = mb
+                .store(&[uid], FlagOp::Add, SystemFlags::FLAGGED, &[], None)
+                .await;
             assert!(r.is_ok());
         }
     })
     .await;
-    report.push(&format!("STORE +FLAGS 1 message of {n}, sequential"), 1, s, "one durable commit each");
+    report.push(
+        &format!("STORE +FLAGS 1 message of {n}, sequential"),
+        1,
+        s,
+        "one durable commit each",
+    );
 
     let mb = inbox.clone();
     let u = uids.clone();
@@ -220,12 +263,19 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
         let mb = mb.clone();
         let uid = u[(k * 7_919 + 13) % u.len()];
         async move {
-            let r = mb.store(&[uid], FlagOp::Add, SystemFlags::ANSWERED, &[], None).await;
+            let r = mb
+                .store(&[uid], FlagOp::Add, SystemFlags::ANSWERED, &[], None)
+                .await;
             assert!(r.is_ok());
         }
     })
     .await;
-    report.push(&format!("STORE +FLAGS 1 message of {n}, 16 sessions"), 16, s, "");
+    report.push(
+        &format!("STORE +FLAGS 1 message of {n}, 16 sessions"),
+        16,
+        s,
+        "",
+    );
 
     let mb = inbox.clone();
     let u = uids.clone();
@@ -234,28 +284,46 @@ pub async fn big_mailbox(fast_base: &Path, disk_base: &Path, scale: &Scale, repo
         let mb = mb.clone();
         let from = (k / 2 * 7_919) % (u.len() - 1_000);
         let range = u[from..from + 1_000].to_vec();
-        let op = if k % 2 == 0 { FlagOp::Add } else { FlagOp::Remove };
+        let op = if k.is_multiple_of(2) {
+            FlagOp::Add
+        } else {
+            FlagOp::Remove
+        };
         async move {
             let r = mb.store(&range, op, SystemFlags::DRAFT, &[], None).await;
             assert!(r.is_ok());
         }
     })
     .await;
-    report.push(&format!("STORE 1,000 messages of {n}"), 1, s, "latency per STORE of 1,000; add/remove alternate");
+    report.push(
+        &format!("STORE 1,000 messages of {n}"),
+        1,
+        s,
+        "latency per STORE of 1,000; add/remove alternate",
+    );
 
     let mb = inbox.clone();
     let u = uids.clone();
     let s = concurrently(4, 1, move |k| {
         let mb = mb.clone();
         let all = u.clone();
-        let op = if k % 2 == 0 { FlagOp::Add } else { FlagOp::Remove };
+        let op = if k.is_multiple_of(2) {
+            FlagOp::Add
+        } else {
+            FlagOp::Remove
+        };
         async move {
             let r = mb.store(&all, op, SystemFlags::DELETED, &[], None).await;
             assert_eq!(r.map(|s| s.changed.len()).ok(), Some(all.len()));
         }
     })
     .await;
-    report.push(&format!("STORE all {n} messages"), 1, s, "latency per STORE 1:*; add/remove alternate");
+    report.push(
+        &format!("STORE all {n} messages"),
+        1,
+        s,
+        "latency per STORE 1:*; add/remove alternate",
+    );
     drop(inbox);
     drop(disk);
 }

@@ -94,7 +94,12 @@ impl Report {
             s.push_str("| operation | A runs | B runs | A median | B median | B / A |\n");
             s.push_str("|---|---|---|---:|---:|---:|\n");
             for c in &self.comparisons {
-                let runs = |v: &[f64]| v.iter().map(|x| fmt_rate(*x)).collect::<Vec<_>>().join(", ");
+                let runs = |v: &[f64]| {
+                    v.iter()
+                        .map(|x| fmt_rate(*x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 let a = crate::common::median(&mut c.a_runs.clone());
                 let b = crate::common::median(&mut c.b_runs.clone());
                 let _ = writeln!(
