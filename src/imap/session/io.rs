@@ -1,0 +1,207 @@
+//! The session's byte pipe: socket input goes through the codec's
+//! [`Framer`], responses are encoded into one buffer that is flushed per
+//! command (or earlier when a big FETCH literal is being streamed), and
+//! bytes in/out are counted for the logout line.
+
+use crate::imap::codec::response::{
+    Data, EncodeOptions, Response, ResponseCode, Status, StatusResponse,
+};
+use crate::imap::codec::types::Tag;
+use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
+use crate::net::Conn;
+use crate::net::conn::ConnError;
+use crate::shard::env::Env;
+
+/// Output is pushed to the socket once this much is buffered, so a large
+/// FETCH never holds more than about this much response in memory.
+pub const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// Literals announced before login must be small: only LOGIN and
+/// AUTHENTICATE take them there.
+pub const PRELOGIN_LITERAL_MAX: u64 = 8 * 1024;
+
+/// What the read side produced.
+#[derive(Debug)]
+pub enum Incoming {
+    Frame(Frame),
+    /// The framer refused the command; the connection goes on unless the
+    /// error is fatal.
+    FrameError(FrameError),
+    /// A synchronizing literal was refused before `+` was sent.
+    LiteralRefused(Option<Tag>, u64),
+    Shutdown,
+    Timeout,
+    Closed,
+}
+
+pub struct ImapIo {
+    pub conn: Conn,
+    framer: Framer,
+    out: Vec<u8>,
+    pub opts: EncodeOptions,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Largest synchronizing literal we send `+` for.
+    pub literal_limit: u64,
+}
+
+impl ImapIo {
+    pub fn new(conn: Conn, limits: FramingLimits, pending: Vec<u8>) -> ImapIo {
+        let mut framer = Framer::new(limits);
+        framer.enqueue(&pending);
+        ImapIo {
+            conn,
+            framer,
+            out: Vec::new(),
+            opts: EncodeOptions::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            literal_limit: limits.max_literal_size,
+        }
+    }
+
+    /// Input the framer holds but has not framed yet (carried over a
+    /// handoff, dropped on STARTTLS).
+    pub fn take_pending_input(&mut self) -> Vec<u8> {
+        self.framer.take_pending_input()
+    }
+
+    pub fn has_pending_input(&self) -> bool {
+        !self.framer.pending_input().is_empty() || !self.conn.buffered().is_empty()
+    }
+
+    pub fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
+    pub fn push(&mut self, r: &Response) {
+        r.encode(&mut self.out, self.opts);
+    }
+
+    /// `tag STATUS [code] text` (untagged when `tag` is `None`).
+    pub fn status(
+        &mut self,
+        tag: Option<&Tag>,
+        status: Status,
+        code: Option<ResponseCode>,
+        text: &str,
+    ) {
+        let r = StatusResponse {
+            tag: tag.cloned(),
+            status,
+            code,
+            text: text.to_string(),
+        };
+        r.encode(&mut self.out, self.opts);
+    }
+
+    pub fn ok(&mut self, tag: &Tag, text: &str) {
+        self.status(Some(tag), Status::Ok, None, text);
+    }
+
+    pub fn no(&mut self, tag: &Tag, code: Option<ResponseCode>, text: &str) {
+        self.status(Some(tag), Status::No, code, text);
+    }
+
+    pub fn no_opt(&mut self, tag: Option<&Tag>, code: Option<ResponseCode>, text: &str) {
+        self.status(tag, Status::No, code, text);
+    }
+
+    pub fn bad(&mut self, tag: Option<&Tag>, text: &str) {
+        self.status(tag, Status::Bad, None, text);
+    }
+
+    pub fn data(&mut self, d: &Data) {
+        d.encode(&mut self.out, self.opts);
+    }
+
+    pub fn push_raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    pub async fn flush(&mut self) -> Result<(), ConnError> {
+        if !self.out.is_empty() {
+            self.bytes_out += self.out.len() as u64;
+            self.conn.queue(&self.out);
+            if self.out.capacity() > 4 * FLUSH_THRESHOLD {
+                self.out = Vec::new();
+            } else {
+                self.out.clear();
+            }
+        }
+        self.conn.flush().await
+    }
+
+    /// Flushes only when enough output has piled up (streaming).
+    pub async fn flush_if_big(&mut self) -> Result<(), ConnError> {
+        if self.out.len() >= FLUSH_THRESHOLD {
+            self.flush().await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The next command frame. Checks for shutdown only while waiting for
+    /// input, so a command already received always completes.
+    pub async fn next(&mut self, env: &Env) -> Incoming {
+        loop {
+            match self.framer.next_event() {
+                FrameEvent::Complete(f) => return Incoming::Frame(f),
+                FrameEvent::Error(e) => return Incoming::FrameError(e),
+                FrameEvent::NeedContinuation { len } => {
+                    if len > self.literal_limit {
+                        let tag = self.framer.reject_literal();
+                        return Incoming::LiteralRefused(tag, len);
+                    }
+                    self.out.extend_from_slice(b"+ OK\r\n");
+                    if self.flush().await.is_err() {
+                        return Incoming::Closed;
+                    }
+                }
+                FrameEvent::NeedMore => {
+                    if let Some(end) = self.read_more(env).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One bare line (AUTHENTICATE answers, IDLE's DONE).
+    pub async fn next_raw_line(&mut self, env: &Env) -> Incoming {
+        self.framer.expect_raw_line();
+        self.next(env).await
+    }
+
+    /// Moves socket input into the framer. `Some` ends the read.
+    async fn read_more(&mut self, env: &Env) -> Option<Incoming> {
+        if self.conn.buffered().is_empty() {
+            if env.shutdown.is_set() {
+                return Some(Incoming::Shutdown);
+            }
+            let ready = async { Some(self.conn.readable().await) };
+            let stop = async {
+                env.shutdown.wait().await;
+                None
+            };
+            match futures_lite::future::or(ready, stop).await {
+                None => return Some(Incoming::Shutdown),
+                Some(Err(ConnError::Timeout)) => return Some(Incoming::Timeout),
+                Some(Err(_)) => return Some(Incoming::Closed),
+                Some(Ok(())) => {}
+            }
+            if self.conn.buffered().is_empty() {
+                match self.conn.fill().await {
+                    Ok(_) => {}
+                    Err(ConnError::Timeout) => return Some(Incoming::Timeout),
+                    Err(_) => return Some(Incoming::Closed),
+                }
+            }
+        }
+        let n = self.conn.buffered().len();
+        self.framer.enqueue(self.conn.buffered());
+        self.conn.consume(n);
+        self.bytes_in += n as u64;
+        None
+    }
+}
