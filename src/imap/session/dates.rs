@@ -27,11 +27,6 @@ pub fn to_unix(dt: &ImapDateTime) -> i64 {
         - i64::from(dt.zone_minutes()) * 60
 }
 
-/// INTERNALDATE for output, in UTC.
-pub fn from_unix(secs: i64) -> Option<ImapDateTime> {
-    ImapDateTime::from_unix(secs, 0).ok()
-}
-
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

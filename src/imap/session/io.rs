@@ -4,7 +4,7 @@
 //! bytes in/out are counted for the logout line.
 
 use crate::imap::codec::response::{
-    Data, EncodeOptions, Response, ResponseCode, Status, StatusResponse,
+    Data, EncodeOptions, ResponseCode, Status, StatusResponse,
 };
 use crate::imap::codec::types::Tag;
 use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
@@ -28,7 +28,7 @@ pub enum Incoming {
     /// error is fatal.
     FrameError(FrameError),
     /// A synchronizing literal was refused before `+` was sent.
-    LiteralRefused(Option<Tag>, u64),
+    LiteralRefused(Option<Tag>),
     Shutdown,
     Timeout,
     Closed,
@@ -72,10 +72,6 @@ impl ImapIo {
 
     pub fn out(&mut self) -> &mut Vec<u8> {
         &mut self.out
-    }
-
-    pub fn push(&mut self, r: &Response) {
-        r.encode(&mut self.out, self.opts);
     }
 
     /// `tag STATUS [code] text` (untagged when `tag` is `None`).
@@ -151,7 +147,7 @@ impl ImapIo {
                 FrameEvent::NeedContinuation { len } => {
                     if len > self.literal_limit {
                         let tag = self.framer.reject_literal();
-                        return Incoming::LiteralRefused(tag, len);
+                        return Incoming::LiteralRefused(tag);
                     }
                     self.out.extend_from_slice(b"+ OK\r\n");
                     if self.flush().await.is_err() {

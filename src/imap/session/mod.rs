@@ -6,12 +6,10 @@ pub mod capability;
 mod commands;
 mod dates;
 mod error;
-mod fetch_items;
 mod flags;
 mod io;
 mod names;
 mod prelogin;
-mod search_keys;
 mod selected;
 mod state;
 

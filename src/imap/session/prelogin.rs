@@ -75,7 +75,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                 }
                 continue;
             }
-            Incoming::LiteralRefused(tag, _) => {
+            Incoming::LiteralRefused(tag) => {
                 io.bad(tag.as_ref(), "Literal too large before login.");
                 if io.flush().await.is_err() {
                     return;

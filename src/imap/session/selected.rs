@@ -208,14 +208,14 @@ impl Selected {
             let Some(seq) = self.seq_of(m.uid) else {
                 continue;
             };
-            let out = io.out();
-            let mut f = FetchEncoder::begin(out, seq);
-            f.item(out, &FetchItem::Uid(m.uid), io.opts);
+            let opts = io.opts;
             let recent = self.is_recent(m.uid);
             let out = io.out();
-            f.item(out, &FetchItem::Flags(flags::of_message(m, recent)), Default::default());
+            let mut f = FetchEncoder::begin(out, seq);
+            f.item(out, &FetchItem::Uid(m.uid), opts);
+            f.item(out, &FetchItem::Flags(flags::of_message(m, recent)), opts);
             if en.condstore {
-                f.item(out, &FetchItem::ModSeq(m.modseq), Default::default());
+                f.item(out, &FetchItem::ModSeq(m.modseq), opts);
             }
             f.finish(out);
         }

@@ -153,7 +153,7 @@ async fn run(s: &mut Session) -> &'static str {
                 }
                 continue;
             }
-            Incoming::LiteralRefused(tag, _) => {
+            Incoming::LiteralRefused(tag) => {
                 s.io.no_opt(tag.as_ref(), Some(ResponseCode::TooBig), "Literal too large.");
                 if s.io.flush().await.is_err() {
                     return "Disconnected";

@@ -5,7 +5,8 @@
 use super::{Flow, storage_no};
 use crate::imap::codec::response::Data;
 use crate::imap::codec::types::{FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag};
-use crate::imap::session::fetch_items::{self, MsgView};
+use crate::imap::eval::{self, Content, FetchContext, Segment};
+use crate::message::ParsedMessage;
 use crate::imap::session::state::Session;
 use crate::storage::{FlagOp, Mailbox, SystemFlags};
 
@@ -31,15 +32,22 @@ pub async fn fetch(
         s.bad(tag, "VANISHED needs UID FETCH with QRESYNC enabled.");
         return Flow::Continue;
     }
-    let mut attrs = attributes.to_vec();
-    if uid_mode && !attrs.contains(&FetchAttribute::Uid) {
-        attrs.insert(0, FetchAttribute::Uid);
+    if modifiers.changed_since.is_some() {
+        s.enabled.condstore = true;
     }
-    if modifiers.changed_since.is_some() && !attrs.contains(&FetchAttribute::ModSeq) {
-        attrs.push(FetchAttribute::ModSeq);
-    }
+    let attrs = eval::prepare_attributes(
+        attributes,
+        uid_mode,
+        modifiers.changed_since.is_some(),
+        s.enabled.condstore,
+    );
     if attrs.contains(&FetchAttribute::ModSeq) {
         s.enabled.condstore = true;
+    }
+    // After an implicit \Seen the new FLAGS must be sent (RFC 9051 §6.4.5).
+    let mut attrs_with_flags = attrs.clone();
+    if !attrs_with_flags.contains(&FetchAttribute::Flags) {
+        attrs_with_flags.push(FetchAttribute::Flags);
     }
     let Some(sel) = s.selected.as_mut() else {
         return Flow::Continue;
@@ -62,9 +70,10 @@ pub async fn fetch(
             });
         }
     }
-    let sets_seen = !sel.read_only && fetch_items::sets_seen(&attrs);
-    let content = fetch_items::needs_content(&attrs);
+    let sets_seen = !sel.read_only && eval::sets_seen(&attrs);
+    let content = eval::fetch::needs_content(&attrs, false) != Content::None;
     let mut failed = None;
+    let mut unknown_cte = false;
     for chunk in targets.chunks(BATCH) {
         let Some(sel) = s.selected.as_mut() else {
             break;
@@ -122,15 +131,45 @@ pub async fn fetch(
             } else {
                 None
             };
-            let view = MsgView {
+            let parsed = raw.as_deref().map(ParsedMessage::parse);
+            let ctx = FetchContext {
                 seq,
                 info,
+                content: parsed.as_ref(),
+                cached: None,
                 recent: sel.is_recent(info.uid),
-                raw: raw.as_deref(),
+                zone_minutes: 0,
+                savedate_supported: true,
+                opts: s.io.opts,
             };
-            let opts = s.io.opts;
-            let extra_flags = seen_now.contains(&info.uid);
-            fetch_items::write(s.io.out(), &view, &attrs, extra_flags, opts);
+            let which = if seen_now.contains(&info.uid) {
+                &attrs_with_flags
+            } else {
+                &attrs
+            };
+            match eval::build_fetch(s.io.out(), &ctx, which) {
+                Ok(segments) => {
+                    for seg in segments {
+                        match seg {
+                            Segment::Bytes(b) => s.io.push_raw(&b),
+                            Segment::Raw(r) => {
+                                let bytes = parsed
+                                    .as_ref()
+                                    .and_then(|p| p.raw().get(r))
+                                    .unwrap_or_default();
+                                s.io.push_raw(bytes);
+                            }
+                        }
+                        if s.io.flush_if_big().await.is_err() {
+                            return Flow::Close;
+                        }
+                    }
+                }
+                Err(eval::EvalError::UnknownTransferEncoding(_)) => {
+                    unknown_cte = true;
+                }
+                Err(eval::EvalError::MissingContent) => {}
+            }
             if s.io.flush_if_big().await.is_err() {
                 return Flow::Close;
             }
@@ -138,6 +177,11 @@ pub async fn fetch(
     }
     match failed {
         Some(e) => storage_no(s, tag, &e, false),
+        None if unknown_cte => s.no(
+            tag,
+            crate::imap::codec::response::ResponseCode::UnknownCte,
+            "Unknown Content-Transfer-Encoding.",
+        ),
         None => s.ok(tag, "Fetch completed."),
     }
     Flow::Continue

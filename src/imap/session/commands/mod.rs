@@ -136,7 +136,8 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         if reply.status != Status::Bad {
             s.sync(allow_expunge).await;
         }
-        reply.encode(s.io.out(), s.io.opts);
+        let opts = s.io.opts;
+        reply.encode(s.io.out(), opts);
     }
     flow
 }
