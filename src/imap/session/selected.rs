@@ -136,8 +136,12 @@ impl Selected {
         }
         let current = self.mailbox.uids();
         let mut expunged_any = false;
+        let removed = removed_uids(&self.uids, &current);
+        if !allow_expunge && !removed.is_empty() {
+            // Remembered so the next command that may announce them does.
+            self.pending_expunged = true;
+        }
         if allow_expunge {
-            let removed = removed_uids(&self.uids, &current);
             if !removed.is_empty() {
                 expunged_any = true;
                 if en.qresync {

@@ -96,7 +96,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         CommandBody::Append { mailbox, messages } => {
             append::append(s, tag, &mailbox, messages).await
         }
-        CommandBody::Idle => return idle::idle(s, tag).await,
+        CommandBody::Idle => idle::idle(s, tag).await,
         CommandBody::Expunge => copy::expunge(s, tag, None).await,
         CommandBody::UidExpunge { uids } => copy::expunge(s, tag, Some(&uids)).await,
         CommandBody::Search { uid, search } => search::search(s, tag, uid, &search).await,
