@@ -31,7 +31,8 @@ fn cmd(c: &mut Client, tag: &str, command: &str) -> Vec<String> {
 fn ok(c: &mut Client, tag: &str, command: &str) -> Vec<String> {
     let r = cmd(c, tag, command);
     assert!(
-        r.last().is_some_and(|l| l.starts_with(&format!("{tag} OK"))),
+        r.last()
+            .is_some_and(|l| l.starts_with(&format!("{tag} OK"))),
         "{command}: {r:?}"
     );
     r
@@ -77,7 +78,10 @@ fn prelogin_rules_and_sasl() {
     let good = base64(format!("\0{DEMO_USER}\0{DEMO_PASS}").as_bytes());
     let r = cmd(&mut c, "h", &format!("AUTHENTICATE PLAIN {good}"));
     assert!(r[0].starts_with("h OK [CAPABILITY"), "{r:?}");
-    assert!(r[0].contains("CONDSTORE") && r[0].contains("QRESYNC"), "{r:?}");
+    assert!(
+        r[0].contains("CONDSTORE") && r[0].contains("QRESYNC"),
+        "{r:?}"
+    );
     let r = ok(&mut c, "i", "CAPABILITY");
     assert!(r[0].contains("MOVE") && !r[0].contains("AUTH="), "{r:?}");
     // LOGIN with a literal password after login is BAD (already logged in).
@@ -112,23 +116,57 @@ fn mailbox_management_list_status() {
     let r = cmd(&mut c, "c", "CREATE Work");
     assert!(r[0].starts_with("c NO [ALREADYEXISTS]"), "{r:?}");
     let r = ok(&mut c, "d", "LIST \"\" *");
-    assert!(r.iter().any(|l| l.contains("\\HasChildren") && l.ends_with("Work")), "{r:?}");
-    assert!(r.iter().any(|l| l.contains("\\Sent") && l.ends_with("Sent")), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\HasChildren") && l.ends_with("Work")),
+        "{r:?}"
+    );
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\Sent") && l.ends_with("Sent")),
+        "{r:?}"
+    );
     let r = ok(&mut c, "e", "LIST \"\" %");
     assert!(!r.iter().any(|l| l.contains("Work/Projects")), "{r:?}");
     let r = ok(&mut c, "f", "LIST \"\" \"\"");
-    assert!(r[0].contains("\\Noselect") && r[0].contains("\"/\""), "{r:?}");
+    assert!(
+        r[0].contains("\\Noselect") && r[0].contains("\"/\""),
+        "{r:?}"
+    );
     ok(&mut c, "g", "SUBSCRIBE Work/Projects");
-    let r = ok(&mut c, "h", "LIST (SUBSCRIBED) \"\" * RETURN (STATUS (MESSAGES UIDNEXT))");
-    assert!(r.iter().any(|l| l.contains("\\Subscribed") && l.ends_with("Work/Projects")), "{r:?}");
-    assert!(r.iter().any(|l| l.starts_with("* STATUS Work/Projects (MESSAGES 0 UIDNEXT 1)")), "{r:?}");
+    let r = ok(
+        &mut c,
+        "h",
+        "LIST (SUBSCRIBED) \"\" * RETURN (STATUS (MESSAGES UIDNEXT))",
+    );
+    assert!(
+        r.iter()
+            .any(|l| l.contains("\\Subscribed") && l.ends_with("Work/Projects")),
+        "{r:?}"
+    );
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* STATUS Work/Projects (MESSAGES 0 UIDNEXT 1)")),
+        "{r:?}"
+    );
     let r = ok(&mut c, "i", "LSUB \"\" *");
-    assert!(r.iter().any(|l| l.starts_with("* LSUB") && l.ends_with("Work/Projects")), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* LSUB") && l.ends_with("Work/Projects")),
+        "{r:?}"
+    );
     let r = ok(&mut c, "j", "LIST (SPECIAL-USE) \"\" *");
     assert_eq!(r.len(), 2, "{r:?}");
     assert!(append(&mut c, "Work", "(\\Seen)", &simple(1)).starts_with("A OK [APPENDUID"));
-    let r = ok(&mut c, "k", "STATUS Work (MESSAGES UNSEEN SIZE HIGHESTMODSEQ APPENDLIMIT)");
-    assert!(r[0].contains("MESSAGES 1") && r[0].contains("UNSEEN 0"), "{r:?}");
+    let r = ok(
+        &mut c,
+        "k",
+        "STATUS Work (MESSAGES UNSEEN SIZE HIGHESTMODSEQ APPENDLIMIT)",
+    );
+    assert!(
+        r[0].contains("MESSAGES 1") && r[0].contains("UNSEEN 0"),
+        "{r:?}"
+    );
     ok(&mut c, "l", "RENAME Work Job");
     let r = ok(&mut c, "m", "LIST \"\" Job*");
     assert!(r.iter().any(|l| l.ends_with("Job/Projects")), "{r:?}");
@@ -140,7 +178,10 @@ fn mailbox_management_list_status() {
     let r = cmd(&mut c, "q", "DELETE INBOX");
     assert!(r[0].starts_with("q NO"), "{r:?}");
     let r = ok(&mut c, "r", "NAMESPACE");
-    assert!(r[0].starts_with("* NAMESPACE ((\"\" \"/\")) NIL NIL"), "{r:?}");
+    assert!(
+        r[0].starts_with("* NAMESPACE ((\"\" \"/\")) NIL NIL"),
+        "{r:?}"
+    );
     // INBOX rename moves the messages and leaves INBOX empty.
     assert!(append(&mut c, "INBOX", "()", &simple(2)).starts_with("A OK"));
     ok(&mut c, "s", "RENAME INBOX Old");
@@ -166,7 +207,10 @@ fn two_sessions_follow_the_untagged_rules() {
     // During FETCH no EXPUNGE may be sent; sequence numbers stay put.
     let r = ok(&mut a, "a2", "FETCH 1:3 (UID)");
     assert!(!r.iter().any(|l| l.contains("EXPUNGE")), "{r:?}");
-    assert!(r.iter().any(|l| l.starts_with("* 3 FETCH (UID 3)")), "{r:?}");
+    assert!(
+        r.iter().any(|l| l.starts_with("* 3 FETCH (UID 3)")),
+        "{r:?}"
+    );
     let r = ok(&mut a, "a3", "SEARCH ALL");
     assert!(!r.iter().any(|l| l.contains("EXPUNGE")), "{r:?}");
     // NOOP may carry it.
@@ -179,7 +223,11 @@ fn two_sessions_follow_the_untagged_rules() {
     // Flag changes by b are reported to a as FETCH FLAGS.
     ok(&mut b, "b4", "STORE 1 +FLAGS (\\Flagged)");
     let r = ok(&mut a, "a6", "NOOP");
-    assert!(r.iter().any(|l| l.starts_with("* 1 FETCH") && l.contains("\\Flagged")), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l.starts_with("* 1 FETCH") && l.contains("\\Flagged")),
+        "{r:?}"
+    );
     // UID FETCH may carry an EXPUNGE.
     ok(&mut b, "b5", "UID STORE 1 +FLAGS.SILENT (\\Deleted)");
     ok(&mut b, "b6", "EXPUNGE");
@@ -231,11 +279,17 @@ fn condstore_and_qresync_resync_after_expunges() {
     );
     assert!(r.iter().any(|l| l == "* VANISHED (EARLIER) 2,4"), "{r:?}");
     assert!(
-        r.iter().any(|l| l.starts_with("* 1 FETCH") && l.contains("\\Answered") && l.contains("MODSEQ")),
+        r.iter().any(|l| l.starts_with("* 1 FETCH")
+            && l.contains("\\Answered")
+            && l.contains("MODSEQ")),
         "{r:?}"
     );
     // CHANGEDSINCE + VANISHED on UID FETCH.
-    let r = ok(&mut c, "f", &format!("UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)"));
+    let r = ok(
+        &mut c,
+        "f",
+        &format!("UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)"),
+    );
     assert!(r.iter().any(|l| l == "* VANISHED (EARLIER) 2,4"), "{r:?}");
     // UNCHANGEDSINCE refuses a stale store with MODIFIED.
     let r = ok(&mut c, "g", "STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Flagged)");
@@ -269,11 +323,22 @@ fn move_reports_copyuid_and_expunges() {
     let r = ok(&mut c, "s", "SELECT INBOX");
     assert!(r.iter().any(|l| l == "* 4 EXISTS"), "{r:?}");
     let r = ok(&mut c, "m", "MOVE 2:3 Dest");
-    let copyuid = r.iter().find(|l| l.starts_with("* OK [COPYUID")).expect("COPYUID");
+    let copyuid = r
+        .iter()
+        .find(|l| l.starts_with("* OK [COPYUID"))
+        .expect("COPYUID");
     assert!(copyuid.contains(" 2:3 1:2]"), "{copyuid}");
-    assert_eq!(r.iter().filter(|l| l.ends_with(" EXPUNGE")).count(), 2, "{r:?}");
+    assert_eq!(
+        r.iter().filter(|l| l.ends_with(" EXPUNGE")).count(),
+        2,
+        "{r:?}"
+    );
     let r = ok(&mut c, "u", "UID MOVE 4 Dest");
-    assert!(r.iter().any(|l| l.contains("[COPYUID") && l.contains(" 4 3]")), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l.contains("[COPYUID") && l.contains(" 4 3]")),
+        "{r:?}"
+    );
     let r = ok(&mut c, "x", "COPY 1 Dest");
     assert!(r.last().unwrap().contains("[COPYUID"), "{r:?}");
     let r = ok(&mut c, "t", "STATUS Dest (MESSAGES)");
@@ -287,21 +352,32 @@ fn search_non_ascii_headers_and_esearch() {
     let srv = Server::start(Options::default());
     let mut c = login(&srv);
     let utf8 = "From: a@example.org\r\nSubject: Grüße aus Köln\r\n\r\nText\r\n";
-    let encoded = "From: b@example.org\r\nSubject: =?UTF-8?Q?Caf=C3=A9_cr=C3=A8me?=\r\n\r\nMore\r\n";
+    let encoded =
+        "From: b@example.org\r\nSubject: =?UTF-8?Q?Caf=C3=A9_cr=C3=A8me?=\r\n\r\nMore\r\n";
     assert!(append(&mut c, "INBOX", "()", utf8).starts_with("A OK"));
     assert!(append(&mut c, "INBOX", "(\\Seen)", encoded).starts_with("A OK"));
     ok(&mut c, "s", "SELECT INBOX");
-    c.send(&format!("a SEARCH CHARSET UTF-8 SUBJECT {{{}}}", "köln".len()));
+    c.send(&format!(
+        "a SEARCH CHARSET UTF-8 SUBJECT {{{}}}",
+        "köln".len()
+    ));
     assert!(c.line().starts_with('+'));
     c.send("köln");
     let r = c.until("a ");
     assert!(r.iter().any(|l| l == "* SEARCH 1"), "{r:?}");
-    c.send(&format!("b UID SEARCH CHARSET UTF-8 SUBJECT {{{}+}}", "café".len()));
+    c.send(&format!(
+        "b UID SEARCH CHARSET UTF-8 SUBJECT {{{}+}}",
+        "café".len()
+    ));
     c.send("café");
     let r = c.until("b ");
     assert!(r.iter().any(|l| l == "* SEARCH 2"), "{r:?}");
     let r = ok(&mut c, "c", "SEARCH RETURN (MIN MAX COUNT) ALL");
-    assert!(r.iter().any(|l| l == "* ESEARCH (TAG \"c\") MIN 1 MAX 2 COUNT 2"), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|l| l == "* ESEARCH (TAG \"c\") MIN 1 MAX 2 COUNT 2"),
+        "{r:?}"
+    );
     ok(&mut c, "d", "SEARCH RETURN (SAVE) UNSEEN");
     let r = ok(&mut c, "e", "FETCH $ (UID)");
     assert!(r.iter().any(|l| l == "* 1 FETCH (UID 1)"), "{r:?}");
@@ -336,7 +412,11 @@ From: c@example.org\r\nSubject: inner\r\n\r\ninner body\r\n\
     assert!(bs.contains("\"application\" \"pdf\""), "{bs}");
     assert!(bs.contains("\"message\" \"rfc822\""), "{bs}");
     assert!(bs.contains("\"mixed\""), "{bs}");
-    let r = ok(&mut c, "g", "FETCH 1 (BODY.PEEK[1.2] BINARY.PEEK[2] BINARY.SIZE[2])");
+    let r = ok(
+        &mut c,
+        "g",
+        "FETCH 1 (BODY.PEEK[1.2] BINARY.PEEK[2] BINARY.SIZE[2])",
+    );
     assert!(r.iter().any(|l| l.contains("<p>html</p>")), "{r:?}");
     assert!(r.iter().any(|l| l.contains("BINARY.SIZE[2] 9")), "{r:?}");
     // (HEADER sections end in a blank line, which this line client
@@ -352,7 +432,11 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

@@ -89,6 +89,12 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         max_line_length,
         auth_failure_delay: s.auth_failure_delay,
         mail_location: s.mail_location.clone(),
+        imap_options: crate::shard::env::ImapOptions {
+            client_workarounds: s.imap_client_workarounds.clone(),
+            capability: s.imap_capability.clone(),
+            idle_notify_interval: s.imap_idle_notify_interval,
+            max_userip_connections: s.mail_max_userip_connections,
+        },
     })
 }
 

@@ -55,6 +55,30 @@ pub struct ProtocolSettings {
     pub auth_failure_delay: Duration,
     /// `mail_location` template (`%u %n %d %h` not yet expanded).
     pub mail_location: String,
+    /// IMAP-only settings (defaults for other protocols).
+    pub imap_options: ImapOptions,
+}
+
+/// Settings only the IMAP session reads.
+#[derive(Debug, Clone)]
+pub struct ImapOptions {
+    pub client_workarounds: Vec<crate::config::ImapWorkaround>,
+    /// `imap_capability`: empty = built-in list; `+X Y` appends.
+    pub capability: String,
+    pub idle_notify_interval: Duration,
+    /// `mail_max_userip_connections` (0 = unlimited).
+    pub max_userip_connections: u32,
+}
+
+impl Default for ImapOptions {
+    fn default() -> Self {
+        ImapOptions {
+            client_workarounds: Vec::new(),
+            capability: String::new(),
+            idle_notify_interval: Duration::from_secs(120),
+            max_userip_connections: 10,
+        }
+    }
 }
 
 /// Outcome of a password check.

@@ -10,15 +10,26 @@ SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT MULTIAPPEND UNSELECT C
 UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN LIST-STATUS BINARY \
 MOVE SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE SAVEDATE LITERAL+ UTF8=ACCEPT APPENDLIMIT PREVIEW";
 
-pub fn authed() -> String {
-    AUTHED_CAPABILITIES.to_string()
+/// The post-login list with `imap_capability` applied: empty keeps the
+/// built-in list, `+A B` appends, anything else replaces it.
+pub fn authed(configured: &str) -> String {
+    let configured = configured.trim();
+    if configured.is_empty() {
+        return AUTHED_CAPABILITIES.to_string();
+    }
+    match configured.strip_prefix('+') {
+        Some(extra) => format!("{AUTHED_CAPABILITIES} {}", extra.trim()),
+        None => configured.to_string(),
+    }
 }
 
 /// Whether the connection may log in now (TLS / secured rules).
 pub fn login_allowed(env: &Env, conn: &Conn) -> bool {
     let s = &env.settings.imap;
     let secured = env.is_secured(Protocol::Imap, conn.is_tls(), &conn.peer);
-    !((s.disable_plaintext_auth && !secured) || (s.tls_required && !conn.is_tls()))
+    let refused_plaintext = s.disable_plaintext_auth && !secured;
+    let refused_no_tls = s.tls_required && !conn.is_tls();
+    !refused_plaintext && !refused_no_tls
 }
 
 pub fn prelogin(env: &Env, conn: &Conn) -> String {
@@ -45,7 +56,7 @@ mod tests {
 
     #[test]
     fn authed_list_is_rich() {
-        let caps = authed();
+        let caps = authed("");
         for want in [
             "IMAP4rev2",
             "CONDSTORE",
@@ -59,5 +70,7 @@ mod tests {
         ] {
             assert!(caps.split(' ').any(|c| c == want), "{want} missing");
         }
+        assert!(authed("+XFOO").ends_with(" XFOO"));
+        assert_eq!(authed("IMAP4rev1 IDLE"), "IMAP4rev1 IDLE");
     }
 }

@@ -15,7 +15,11 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 pub fn date_days(d: ImapDate) -> i64 {
-    days_from_civil(i64::from(d.year()), u32::from(d.month()), u32::from(d.day()))
+    days_from_civil(
+        i64::from(d.year()),
+        u32::from(d.month()),
+        u32::from(d.day()),
+    )
 }
 
 /// UNIX seconds of an IMAP date-time (its zone applied).

@@ -17,7 +17,10 @@ pub fn split(flags: &[Flag]) -> (SystemFlags, Vec<String>) {
             Flag::Seen => sys = sys | SystemFlags::SEEN,
             Flag::Draft => sys = sys | SystemFlags::DRAFT,
             Flag::Keyword(a) => {
-                if !keywords.iter().any(|k: &String| k.eq_ignore_ascii_case(a.as_str())) {
+                if !keywords
+                    .iter()
+                    .any(|k: &String| k.eq_ignore_ascii_case(a.as_str()))
+                {
                     keywords.push(a.as_str().to_string());
                 }
             }
@@ -94,7 +97,10 @@ mod tests {
         let (sys, kws) = split(&[Flag::Seen, Flag::Recent, kw.clone(), kw]);
         assert_eq!(sys, SystemFlags::SEEN);
         assert_eq!(kws, vec!["$Junk".to_string()]);
-        assert_eq!(system_list(SystemFlags::SEEN | SystemFlags::DRAFT), vec![Flag::Seen, Flag::Draft]);
+        assert_eq!(
+            system_list(SystemFlags::SEEN | SystemFlags::DRAFT),
+            vec![Flag::Seen, Flag::Draft]
+        );
         assert_eq!(defined(&[]).len(), 5);
         assert!(permanent(&[]).contains(&FlagPerm::AnyKeyword));
     }

@@ -3,9 +3,7 @@
 //! command (or earlier when a big FETCH literal is being streamed), and
 //! bytes in/out are counted for the logout line.
 
-use crate::imap::codec::response::{
-    Data, EncodeOptions, ResponseCode, Status, StatusResponse,
-};
+use crate::imap::codec::response::{Data, EncodeOptions, ResponseCode, Status, StatusResponse};
 use crate::imap::codec::types::Tag;
 use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
 use crate::net::Conn;
@@ -27,8 +25,12 @@ pub enum Incoming {
     /// The framer refused the command; the connection goes on unless the
     /// error is fatal.
     FrameError(FrameError),
-    /// A synchronizing literal was refused before `+` was sent.
-    LiteralRefused(Option<Tag>),
+    /// A synchronizing literal was refused before `+` was sent; `too_big`
+    /// selects `NO [TOOBIG]` (an APPEND over the limit) over BAD.
+    LiteralRefused {
+        tag: Option<Tag>,
+        too_big: bool,
+    },
     Shutdown,
     Timeout,
     Closed,
@@ -43,6 +45,38 @@ pub struct ImapIo {
     pub bytes_out: u64,
     /// Largest synchronizing literal we send `+` for.
     pub literal_limit: u64,
+    /// Before login only LOGIN and AUTHENTICATE may carry literals.
+    pub logged_in: bool,
+}
+
+/// The command name (second word) of a partial frame, upper-cased.
+fn command_word(partial: &[u8]) -> Vec<u8> {
+    partial
+        .split(|&b| b == b' ')
+        .nth(1)
+        .map(|w| {
+            let end = w
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(w.len());
+            w[..end].to_ascii_uppercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether to refuse a synchronizing literal before sending `+`
+/// (RFC 9051 §7.5: the server may refuse by answering instead). `None`
+/// accepts; `Some(too_big)` refuses.
+pub fn literal_verdict(partial: &[u8], len: u64, logged_in: bool, limit: u64) -> Option<bool> {
+    let word = command_word(partial);
+    if !logged_in {
+        let allowed = word == b"LOGIN" || word == b"AUTHENTICATE";
+        return (!allowed || len > PRELOGIN_LITERAL_MAX).then_some(false);
+    }
+    if len > limit {
+        return Some(word == b"APPEND");
+    }
+    None
 }
 
 impl ImapIo {
@@ -57,6 +91,7 @@ impl ImapIo {
             bytes_in: 0,
             bytes_out: 0,
             literal_limit: limits.max_literal_size,
+            logged_in: false,
         }
     }
 
@@ -145,9 +180,15 @@ impl ImapIo {
                 FrameEvent::Complete(f) => return Incoming::Frame(f),
                 FrameEvent::Error(e) => return Incoming::FrameError(e),
                 FrameEvent::NeedContinuation { len } => {
-                    if len > self.literal_limit {
+                    let verdict = literal_verdict(
+                        self.framer.partial_frame(),
+                        len,
+                        self.logged_in,
+                        self.literal_limit,
+                    );
+                    if let Some(too_big) = verdict {
                         let tag = self.framer.reject_literal();
-                        return Incoming::LiteralRefused(tag);
+                        return Incoming::LiteralRefused { tag, too_big };
                     }
                     self.out.extend_from_slice(b"+ OK\r\n");
                     if self.flush().await.is_err() {
@@ -199,5 +240,36 @@ impl ImapIo {
         self.conn.consume(n);
         self.bytes_in += n as u64;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_refused_by_state_and_size() {
+        assert_eq!(literal_verdict(b"a LOGIN {5}\r\n", 5, false, 100), None);
+        assert_eq!(literal_verdict(b"a login joe {5}\r\n", 5, false, 100), None);
+        assert_eq!(
+            literal_verdict(b"a APPEND INBOX {5}\r\n", 5, false, 100),
+            Some(false)
+        );
+        assert_eq!(
+            literal_verdict(b"a LOGIN {99999}\r\n", 99_999, false, 1 << 30),
+            Some(false)
+        );
+        assert_eq!(
+            literal_verdict(b"a APPEND INBOX {500}\r\n", 500, true, 100),
+            Some(true)
+        );
+        assert_eq!(
+            literal_verdict(b"a SEARCH TEXT {500}\r\n", 500, true, 100),
+            Some(false)
+        );
+        assert_eq!(
+            literal_verdict(b"a APPEND INBOX {50}\r\n", 50, true, 100),
+            None
+        );
     }
 }

@@ -12,6 +12,7 @@ mod names;
 mod prelogin;
 mod selected;
 mod state;
+mod userip;
 
 pub use error::SessionError;
 pub use prelogin::serve;

@@ -81,8 +81,15 @@ mod tests {
         let n = from_wire(&m, false).unwrap();
         assert_eq!(n.as_str(), "Entwürfe");
         assert_eq!(to_wire(&n, false), m);
-        assert_eq!(to_wire(&n, true), Mailbox::Other("Entwürfe".as_bytes().to_vec()));
+        assert_eq!(
+            to_wire(&n, true),
+            Mailbox::Other("Entwürfe".as_bytes().to_vec())
+        );
         assert!(from_wire(&Mailbox::from("a//b"), true).is_none());
-        assert!(from_wire(&Mailbox::from("inbox"), false).unwrap().is_inbox());
+        assert!(
+            from_wire(&Mailbox::from("inbox"), false)
+                .unwrap()
+                .is_inbox()
+        );
     }
 }

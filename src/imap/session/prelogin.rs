@@ -75,8 +75,11 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                 }
                 continue;
             }
-            Incoming::LiteralRefused(tag) => {
-                io.bad(tag.as_ref(), "Literal too large before login.");
+            Incoming::LiteralRefused { tag, .. } => {
+                io.bad(
+                    tag.as_ref(),
+                    "Literals are only accepted by LOGIN and AUTHENTICATE before login.",
+                );
                 if io.flush().await.is_err() {
                     return;
                 }
@@ -206,11 +209,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
 fn may_authenticate(env: &Env, io: &mut ImapIo, tag: &Tag) -> bool {
     let s = &env.settings.imap;
     if s.tls_required && !io.conn.is_tls() {
-        io.no(
-            tag,
-            Some(ResponseCode::PrivacyRequired),
-            "TLS is required.",
-        );
+        io.no(tag, Some(ResponseCode::PrivacyRequired), "TLS is required.");
         return false;
     }
     if !capability::login_allowed(env, &io.conn) {

@@ -64,10 +64,7 @@ impl Selected {
     }
 
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.uids
-            .binary_search(&uid)
-            .ok()
-            .map(|i| i as u32 + 1)
+        self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
     }
 
     pub fn is_recent(&self, uid: u32) -> bool {
@@ -129,7 +126,13 @@ impl Selected {
     /// Reports changes made by others (and our own expunges). Expunges
     /// are only announced when `allow_expunge`; until then the expunged
     /// UIDs stay in the view so sequence numbers do not move.
-    pub async fn sync(&mut self, io: &mut ImapIo, allow_expunge: bool, en: Enabled) {
+    pub async fn sync(
+        &mut self,
+        io: &mut ImapIo,
+        allow_expunge: bool,
+        allow_new: bool,
+        en: Enabled,
+    ) {
         let counter = self.mailbox.change_counter();
         if counter == self.seen_counter && !(allow_expunge && self.pending_expunged) {
             return;
@@ -166,7 +169,11 @@ impl Selected {
         }
         let last = self.uids.last().copied().unwrap_or(0);
         let start = current.partition_point(|&u| u <= last);
-        let added: Vec<u32> = current[start..].to_vec();
+        let added: Vec<u32> = if allow_new {
+            current[start..].to_vec()
+        } else {
+            Vec::new()
+        };
         let keywords = self.mailbox.keywords();
         if keywords.len() != self.known_keywords {
             self.known_keywords = keywords.len();
@@ -182,12 +189,13 @@ impl Selected {
         }
         if !added.is_empty() || expunged_any {
             self.uids.extend_from_slice(&added);
-            if !added.is_empty() && !self.read_only {
-                if let Ok(claimed) = self.mailbox.claim_recent().await {
-                    self.recent.extend(claimed);
-                    self.recent.sort_unstable();
-                    self.recent.dedup();
-                }
+            if !added.is_empty()
+                && !self.read_only
+                && let Ok(claimed) = self.mailbox.claim_recent().await
+            {
+                self.recent.extend(claimed);
+                self.recent.sort_unstable();
+                self.recent.dedup();
             }
             io.data(&Data::Exists(self.exists()));
             if !en.rev2 && !added.is_empty() {
@@ -195,7 +203,10 @@ impl Selected {
             }
         }
         self.report_flag_changes(io, &added, en);
-        self.seen_counter = counter;
+        // Held-back new mail keeps the counter stale so it is seen later.
+        if allow_new || start == current.len() {
+            self.seen_counter = counter;
+        }
     }
 
     fn report_flag_changes(&mut self, io: &mut ImapIo, added: &[u32], en: Enabled) {

@@ -9,6 +9,7 @@ use super::commands::{self, Flow};
 use super::io::{ImapIo, Incoming};
 use super::prelogin::{atoms, frame_error, limits};
 use super::selected::{Enabled, Selected};
+use crate::config::ImapWorkaround;
 use crate::imap::codec::response::{ResponseCode, Status, StatusResponse};
 use crate::imap::codec::types::{CommandBody, Tag};
 use crate::imap::codec::{ParseErrorKind, parse_command};
@@ -64,12 +65,22 @@ impl Session {
         self.enabled.utf8 || self.enabled.rev2
     }
 
+    pub fn workaround(&self, w: ImapWorkaround) -> bool {
+        self.env
+            .settings
+            .imap
+            .imap_options
+            .client_workarounds
+            .contains(&w)
+    }
+
     /// Untagged updates after a command. `allow_expunge` is false after
-    /// FETCH, STORE and SEARCH by sequence number (RFC 9051 §7.5.1).
-    pub async fn sync(&mut self, allow_expunge: bool) {
+    /// FETCH, STORE and SEARCH by sequence number (RFC 9051 §7.5.1);
+    /// `allow_new` is false when delay-newmail holds EXISTS back.
+    pub async fn sync(&mut self, allow_expunge: bool, allow_new: bool) {
         let en = self.enabled;
         if let Some(sel) = self.selected.as_mut() {
-            sel.sync(&mut self.io, allow_expunge, en).await;
+            sel.sync(&mut self.io, allow_expunge, allow_new, en).await;
         }
     }
 }
@@ -82,27 +93,69 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
     io.bytes_in = state.bytes_in;
     io.bytes_out = state.bytes_out;
     io.literal_limit = APPEND_LIMIT;
+    io.logged_in = true;
     let tag = Tag::try_from(state.tag.as_str()).ok();
     let info = match env.auth.lookup_user(&state.user).await {
         UserLookup::Found(info) => info,
         UserLookup::NotFound => {
-            tracing::warn!(session = state.session, user = state.user, "imap: user vanished from userdb");
-            io.no_opt(tag.as_ref(), Some(ResponseCode::AuthorizationFailed), "Unknown user.");
+            tracing::warn!(
+                session = state.session,
+                user = state.user,
+                "imap: user vanished from userdb"
+            );
+            io.no_opt(
+                tag.as_ref(),
+                Some(ResponseCode::AuthorizationFailed),
+                "Unknown user.",
+            );
             let _ = io.flush().await;
             return;
         }
         UserLookup::TempFail(e) => {
-            tracing::warn!(session = state.session, user = state.user, "imap: userdb lookup failed: {e}");
-            io.no_opt(tag.as_ref(), Some(ResponseCode::Unavailable), "Temporary user lookup failure.");
+            tracing::warn!(
+                session = state.session,
+                user = state.user,
+                "imap: userdb lookup failed: {e}"
+            );
+            io.no_opt(
+                tag.as_ref(),
+                Some(ResponseCode::Unavailable),
+                "Temporary user lookup failure.",
+            );
             let _ = io.flush().await;
             return;
         }
     };
+    let max = env.settings.imap.imap_options.max_userip_connections;
+    let remote = io.conn.peer.remote.map(|a| a.ip());
+    let Some(_slot) = super::userip::acquire(&state.user, remote, max) else {
+        tracing::info!(
+            session = state.session,
+            user = state.user,
+            "imap: too many connections from user+IP"
+        );
+        io.status(
+            None,
+            Status::Bye,
+            None,
+            &format!("Maximum number of connections from user+IP exceeded (mail_max_userip_connections={max})"),
+        );
+        let _ = io.flush().await;
+        return;
+    };
     let store = match env.open_mail(Protocol::Imap, &info).await {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(session = state.session, user = state.user, "imap: cannot open mail: {e}");
-            io.no_opt(tag.as_ref(), Some(ResponseCode::ServerBug), "Mail storage unavailable.");
+            tracing::error!(
+                session = state.session,
+                user = state.user,
+                "imap: cannot open mail: {e}"
+            );
+            io.no_opt(
+                tag.as_ref(),
+                Some(ResponseCode::ServerBug),
+                "Mail storage unavailable.",
+            );
             let _ = io.flush().await;
             return;
         }
@@ -110,7 +163,9 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
     io.status(
         tag.as_ref(),
         Status::Ok,
-        Some(ResponseCode::Capability(atoms(&super::capability::authed()))),
+        Some(ResponseCode::Capability(atoms(&super::capability::authed(
+            &env.settings.imap.imap_options.capability,
+        )))),
         "Logged in",
     );
     if io.flush().await.is_err() {
@@ -153,8 +208,16 @@ async fn run(s: &mut Session) -> &'static str {
                 }
                 continue;
             }
-            Incoming::LiteralRefused(tag) => {
-                s.io.no_opt(tag.as_ref(), Some(ResponseCode::TooBig), "Literal too large.");
+            Incoming::LiteralRefused { tag, too_big } => {
+                if too_big {
+                    s.io.no_opt(
+                        tag.as_ref(),
+                        Some(ResponseCode::TooBig),
+                        "Message too large.",
+                    );
+                } else {
+                    s.io.bad(tag.as_ref(), "Literal too large.");
+                }
                 if s.io.flush().await.is_err() {
                     return "Disconnected";
                 }

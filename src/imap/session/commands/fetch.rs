@@ -4,10 +4,12 @@
 
 use super::{Flow, storage_no};
 use crate::imap::codec::response::Data;
-use crate::imap::codec::types::{FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag};
+use crate::imap::codec::types::{
+    FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
+};
 use crate::imap::eval::{self, Content, FetchContext, Segment};
-use crate::message::ParsedMessage;
 use crate::imap::session::state::Session;
+use crate::message::ParsedMessage;
 use crate::storage::{FlagOp, Mailbox, SystemFlags};
 
 /// Messages whose metadata is loaded at once.

@@ -3,8 +3,6 @@
 //! mailbox's change notification, shutdown and a keep-alive timer, and
 //! holds no buffers meanwhile.
 
-use std::time::Duration;
-
 use futures_lite::future;
 
 use super::Flow;
@@ -16,9 +14,6 @@ use crate::imap::session::state::Session;
 use crate::net::conn::ConnError;
 use crate::storage::Mailbox;
 
-/// Dovecot's `imap_idle_notify_interval` default.
-const NOTIFY_INTERVAL: Duration = Duration::from_secs(120);
-
 enum Wake {
     Input(Result<(), ConnError>),
     Change,
@@ -28,8 +23,13 @@ enum Wake {
 
 pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
     s.io.push_raw(b"+ idling\r\n");
+    // imap_idle_notify_interval: keep NAT mappings alive ("0" disables).
+    let notify_interval = match s.env.settings.imap.imap_options.idle_notify_interval {
+        d if d.is_zero() => std::time::Duration::from_secs(u64::from(u32::MAX)),
+        d => d,
+    };
     loop {
-        s.sync(true).await;
+        s.sync(true, true).await;
         if s.io.flush().await.is_err() {
             return Flow::Close;
         }
@@ -56,7 +56,7 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
                 Wake::Shutdown
             };
             let keepalive = async {
-                glommio::timer::sleep(NOTIFY_INTERVAL).await;
+                glommio::timer::sleep(notify_interval).await;
                 Wake::KeepAlive
             };
             future::or(future::or(input, change), future::or(stop, keepalive)).await
@@ -85,7 +85,7 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
             }
             Flow::Continue
         }
-        Incoming::FrameError(_) | Incoming::LiteralRefused(_) => {
+        Incoming::FrameError(_) | Incoming::LiteralRefused { .. } => {
             s.bad(tag, "Expected DONE.");
             Flow::Continue
         }

@@ -2,6 +2,7 @@
 //! LIST (LIST-EXTENDED, LIST-STATUS, SPECIAL-USE, CHILDREN), LSUB, STATUS.
 
 use super::{Flow, mailbox_name, storage_no};
+use crate::config::ImapWorkaround;
 use crate::imap::codec::response::{Data, ListResponse, MailboxAttribute, ResponseCode};
 use crate::imap::codec::types::{
     Flag, ListReturnOption, ListSelectOption, Mailbox as WireMailbox, StatusItem, Tag,
@@ -24,7 +25,11 @@ pub async fn create(s: &mut Session, tag: &Tag, mailbox: &WireMailbox, uses: &[F
         match SpecialUse::parse(&text) {
             Some(u) if special.is_none() => special = Some(u),
             _ => {
-                s.no(tag, ResponseCode::UseAttr, "Unsupported special-use attribute.");
+                s.no(
+                    tag,
+                    ResponseCode::UseAttr,
+                    "Unsupported special-use attribute.",
+                );
                 return Flow::Continue;
             }
         }
@@ -73,7 +78,11 @@ pub async fn rename(s: &mut Session, tag: &Tag, from: &WireMailbox, to: &WireMai
         return Flow::Continue;
     };
     if to.is_inbox() {
-        s.no(tag, ResponseCode::AlreadyExists, "Target mailbox already exists.");
+        s.no(
+            tag,
+            ResponseCode::AlreadyExists,
+            "Target mailbox already exists.",
+        );
         return Flow::Continue;
     }
     match s.store.rename(&from, &to).await {
@@ -190,7 +199,6 @@ pub async fn list(
         }
         entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     }
-    let mut status_for = Vec::new();
     for (m, exists) in &entries {
         if !pats
             .iter()
@@ -232,11 +240,9 @@ pub async fn list(
         if let Some(items) = status_items
             && *exists
             && m.selectable
+            && let Ok(mbox) = s.store.open(&m.name).await
         {
-            status_for.push(m.name.clone());
-            if let Ok(mbox) = s.store.open(&m.name).await {
-                write_status(s, &m.name, &mbox, items);
-            }
+            write_status(s, &m.name, &mbox, items);
         }
         s.io.flush_if_big().await.ok();
     }
@@ -257,10 +263,26 @@ pub async fn lsub(s: &mut Session, tag: &Tag, reference: &WireMailbox, pattern: 
             return Flow::Continue;
         }
     };
+    // tb-lsub-flags: Thunderbird wants \Noselect on LSUB entries it
+    // cannot open.
+    let selectable: Option<Vec<MailboxName>> = if s.workaround(ImapWorkaround::TbLsubFlags) {
+        s.store.list().await.ok().map(|l| {
+            l.into_iter()
+                .filter(|m| m.selectable)
+                .map(|m| m.name)
+                .collect()
+        })
+    } else {
+        None
+    };
     for name in subs {
         if pattern_matches(pat.as_bytes(), name.as_str().as_bytes()) {
+            let attributes = match &selectable {
+                Some(ok) if !ok.contains(&name) => vec![MailboxAttribute::NoSelect],
+                _ => Vec::new(),
+            };
             s.io.data(&Data::Lsub(ListResponse {
-                attributes: Vec::new(),
+                attributes,
                 delimiter: Some(DELIMITER),
                 mailbox: to_wire(&name, utf8),
                 extended: Vec::new(),
@@ -297,7 +319,12 @@ fn write_status<M: Mailbox>(s: &mut Session, name: &MailboxName, mbox: &M, items
     });
 }
 
-pub async fn status(s: &mut Session, tag: &Tag, mailbox: &WireMailbox, items: &[StatusItem]) -> Flow {
+pub async fn status(
+    s: &mut Session,
+    tag: &Tag,
+    mailbox: &WireMailbox,
+    items: &[StatusItem],
+) -> Flow {
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
     };

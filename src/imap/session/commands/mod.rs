@@ -12,6 +12,7 @@ mod select;
 mod store;
 
 use super::state::{Session, allows_expunge};
+use crate::config::ImapWorkaround;
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{CommandBody, Tag};
 use crate::storage::StorageError;
@@ -26,6 +27,13 @@ pub enum Flow {
 
 pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
     let allow_expunge = allows_expunge(&body);
+    // delay-newmail: EXISTS only on NOOP / CHECK (and IDLE, which is
+    // nothing but waiting for them).
+    let allow_new = !s.workaround(ImapWorkaround::DelayNewmail)
+        || matches!(
+            body,
+            CommandBody::Noop | CommandBody::Check | CommandBody::Idle
+        );
     let needs_selected = matches!(
         body,
         CommandBody::Check
@@ -78,9 +86,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         CommandBody::Delete { mailbox } => mailboxes::delete(s, tag, &mailbox).await,
         CommandBody::Rename { from, to } => mailboxes::rename(s, tag, &from, &to).await,
         CommandBody::Subscribe { mailbox } => mailboxes::subscribe(s, tag, &mailbox, true).await,
-        CommandBody::Unsubscribe { mailbox } => {
-            mailboxes::subscribe(s, tag, &mailbox, false).await
-        }
+        CommandBody::Unsubscribe { mailbox } => mailboxes::subscribe(s, tag, &mailbox, false).await,
         CommandBody::List {
             selection,
             reference,
@@ -90,9 +96,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         CommandBody::Lsub { reference, pattern } => {
             mailboxes::lsub(s, tag, &reference, &pattern).await
         }
-        CommandBody::Status { mailbox, items } => {
-            mailboxes::status(s, tag, &mailbox, &items).await
-        }
+        CommandBody::Status { mailbox, items } => mailboxes::status(s, tag, &mailbox, &items).await,
         CommandBody::Append { mailbox, messages } => {
             append::append(s, tag, &mailbox, messages).await
         }
@@ -134,7 +138,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
     };
     if let Some(reply) = s.reply.take() {
         if reply.status != Status::Bad {
-            s.sync(allow_expunge).await;
+            s.sync(allow_expunge, allow_new).await;
         }
         let opts = s.io.opts;
         reply.encode(s.io.out(), opts);
@@ -145,15 +149,18 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
 /// The NO answer for a storage failure.
 pub fn storage_no(s: &mut Session, tag: &Tag, e: &StorageError, trycreate: bool) {
     let (code, text) = match e {
-        StorageError::NoSuchMailbox(_) if trycreate => {
-            (ResponseCode::TryCreate, "Mailbox doesn't exist.".to_string())
-        }
-        StorageError::NoSuchMailbox(_) | StorageError::MailboxGone => {
-            (ResponseCode::Nonexistent, "Mailbox doesn't exist.".to_string())
-        }
-        StorageError::AlreadyExists(_) => {
-            (ResponseCode::AlreadyExists, "Mailbox already exists.".to_string())
-        }
+        StorageError::NoSuchMailbox(_) if trycreate => (
+            ResponseCode::TryCreate,
+            "Mailbox doesn't exist.".to_string(),
+        ),
+        StorageError::NoSuchMailbox(_) | StorageError::MailboxGone => (
+            ResponseCode::Nonexistent,
+            "Mailbox doesn't exist.".to_string(),
+        ),
+        StorageError::AlreadyExists(_) => (
+            ResponseCode::AlreadyExists,
+            "Mailbox already exists.".to_string(),
+        ),
         StorageError::Name(n) => (ResponseCode::Cannot, format!("Invalid mailbox name: {n}.")),
         StorageError::NotAllowed(_) => (ResponseCode::Cannot, e.to_string()),
         StorageError::TooManyKeywords => (ResponseCode::Limit, e.to_string()),
@@ -162,7 +169,10 @@ pub fn storage_no(s: &mut Session, tag: &Tag, e: &StorageError, trycreate: bool)
         StorageError::NoSuchMessage(_) => (ResponseCode::ExpungeIssued, e.to_string()),
         _ => {
             tracing::error!(session = s.id, user = s.user, "imap: storage error: {e}");
-            (ResponseCode::ServerBug, "Internal error occurred.".to_string())
+            (
+                ResponseCode::ServerBug,
+                "Internal error occurred.".to_string(),
+            )
         }
     };
     s.no(tag, code, &text);

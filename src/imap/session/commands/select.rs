@@ -2,7 +2,9 @@
 
 use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::{Data, FetchEncoder, FetchItem, ResponseCode, Status};
-use crate::imap::codec::types::{FlagPerm, Mailbox as WireMailbox, QResync, SelectParams, SequenceSet, Tag};
+use crate::imap::codec::types::{
+    FlagPerm, Mailbox as WireMailbox, QResync, SelectParams, SequenceSet, Tag,
+};
 use crate::imap::session::flags;
 use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
@@ -20,7 +22,12 @@ pub async fn select(
         return Flow::Continue;
     }
     if s.selected.take().is_some() && (s.enabled.qresync || s.enabled.rev2) {
-        s.io.status(None, Status::Ok, Some(ResponseCode::Closed), "Previous mailbox closed.");
+        s.io.status(
+            None,
+            Status::Ok,
+            Some(ResponseCode::Closed),
+            "Previous mailbox closed.",
+        );
     }
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
@@ -49,7 +56,12 @@ pub async fn select(
         if status.unseen > 0
             && let Some(seq) = first_unseen(&sel)
         {
-            s.io.status(None, Status::Ok, Some(ResponseCode::Unseen(seq)), "First unseen.");
+            s.io.status(
+                None,
+                Status::Ok,
+                Some(ResponseCode::Unseen(seq)),
+                "First unseen.",
+            );
         }
     }
     let perm = if read_only {
@@ -57,9 +69,24 @@ pub async fn select(
     } else {
         flags::permanent(&keywords)
     };
-    s.io.status(None, Status::Ok, Some(ResponseCode::PermanentFlags(perm)), "Flags permitted.");
-    s.io.status(None, Status::Ok, Some(ResponseCode::UidValidity(status.uidvalidity)), "UIDs valid");
-    s.io.status(None, Status::Ok, Some(ResponseCode::UidNext(status.uidnext)), "Predicted next UID");
+    s.io.status(
+        None,
+        Status::Ok,
+        Some(ResponseCode::PermanentFlags(perm)),
+        "Flags permitted.",
+    );
+    s.io.status(
+        None,
+        Status::Ok,
+        Some(ResponseCode::UidValidity(status.uidvalidity)),
+        "UIDs valid",
+    );
+    s.io.status(
+        None,
+        Status::Ok,
+        Some(ResponseCode::UidNext(status.uidnext)),
+        "Predicted next UID",
+    );
     s.io.status(
         None,
         Status::Ok,
@@ -77,7 +104,15 @@ pub async fn select(
         ResponseCode::ReadWrite
     };
     s.selected = Some(sel);
-    s.ok_code(tag, code, if read_only { "Examine completed." } else { "Select completed." });
+    s.ok_code(
+        tag,
+        code,
+        if read_only {
+            "Examine completed."
+        } else {
+            "Select completed."
+        },
+    );
     Flow::Continue
 }
 
@@ -99,7 +134,12 @@ fn qresync(s: &mut Session, sel: &Selected, q: &QResync) {
         None => true,
     };
     let mut vanished: Vec<u32> = if changes.expunged_complete {
-        changes.expunged.iter().copied().filter(|&u| known(u)).collect()
+        changes
+            .expunged
+            .iter()
+            .copied()
+            .filter(|&u| known(u))
+            .collect()
     } else {
         // History is gone: every UID the client may know that we lack.
         let mut v = Vec::new();
@@ -131,7 +171,11 @@ fn qresync(s: &mut Session, sel: &Selected, q: &QResync) {
         let out = s.io.out();
         let mut f = FetchEncoder::begin(out, seq);
         f.item(out, &FetchItem::Uid(m.uid), opts);
-        f.item(out, &FetchItem::Flags(flags::of_message(m, sel.is_recent(m.uid))), opts);
+        f.item(
+            out,
+            &FetchItem::Flags(flags::of_message(m, sel.is_recent(m.uid))),
+            opts,
+        );
         f.item(out, &FetchItem::ModSeq(m.modseq), opts);
         f.finish(out);
     }
@@ -158,6 +202,13 @@ pub async fn close(s: &mut Session, tag: &Tag, expunge: bool) -> Flow {
             return Flow::Continue;
         }
     }
-    s.ok(tag, if expunge { "Close completed." } else { "Unselect completed." });
+    s.ok(
+        tag,
+        if expunge {
+            "Close completed."
+        } else {
+            "Unselect completed."
+        },
+    );
     Flow::Continue
 }

@@ -76,7 +76,11 @@ pub async fn store(
         }
         if !silent {
             let recent = sel.is_recent(info.uid);
-            f.item(out, &FetchItem::Flags(flags::of_message(info, recent)), opts);
+            f.item(
+                out,
+                &FetchItem::Flags(flags::of_message(info, recent)),
+                opts,
+            );
         }
         if condstore {
             f.item(out, &FetchItem::ModSeq(info.modseq), opts);
@@ -89,10 +93,18 @@ pub async fn store(
         let ids: Vec<u32> = if uid_mode {
             result.modified.clone()
         } else {
-            result.modified.iter().filter_map(|&u| sel.seq_of(u)).collect()
+            result
+                .modified
+                .iter()
+                .filter_map(|&u| sel.seq_of(u))
+                .collect()
         };
         match SequenceSet::from_numbers(&ids) {
-            Ok(set) => s.ok_code(tag, ResponseCode::Modified(set), "Conditional store failed."),
+            Ok(set) => s.ok_code(
+                tag,
+                ResponseCode::Modified(set),
+                "Conditional store failed.",
+            ),
             Err(_) => s.ok(tag, "Store completed."),
         }
     }
