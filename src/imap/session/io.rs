@@ -3,6 +3,7 @@
 //! command (or earlier when a big FETCH literal is being streamed), and
 //! bytes in/out are counted for the logout line.
 
+use super::deflate::Deflate;
 use crate::imap::codec::response::{Data, EncodeOptions, ResponseCode, Status, StatusResponse};
 use crate::imap::codec::types::Tag;
 use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
@@ -13,6 +14,9 @@ use crate::shard::env::Env;
 /// Output is pushed to the socket once this much is buffered, so a large
 /// FETCH never holds more than about this much response in memory.
 pub const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// Most plaintext one inflate step may produce (bounds decompression).
+const INFLATE_STEP: usize = 64 * 1024;
 
 /// Literals announced before login must be small: only LOGIN and
 /// AUTHENTICATE take them there.
@@ -47,6 +51,9 @@ pub struct ImapIo {
     pub literal_limit: u64,
     /// Before login only LOGIN and AUTHENTICATE may carry literals.
     pub logged_in: bool,
+    /// COMPRESS=DEFLATE once active, with compressed input not yet inflated.
+    deflate: Option<Deflate>,
+    compressed_in: Vec<u8>,
 }
 
 /// The command name (second word) of a partial frame, upper-cased.
@@ -92,6 +99,8 @@ impl ImapIo {
             bytes_out: 0,
             literal_limit: limits.max_literal_size,
             logged_in: false,
+            deflate: None,
+            compressed_in: Vec::new(),
         }
     }
 
@@ -102,7 +111,20 @@ impl ImapIo {
     }
 
     pub fn has_pending_input(&self) -> bool {
-        !self.framer.pending_input().is_empty() || !self.conn.buffered().is_empty()
+        !self.framer.pending_input().is_empty()
+            || !self.conn.buffered().is_empty()
+            || !self.compressed_in.is_empty()
+    }
+
+    pub fn compression_active(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// Starts COMPRESS=DEFLATE after its tagged OK was flushed. Input the
+    /// client pipelined after the command is already compressed.
+    pub fn start_deflate(&mut self) {
+        self.compressed_in = self.framer.take_pending_input();
+        self.deflate = Some(Deflate::default());
     }
 
     pub fn out(&mut self) -> &mut Vec<u8> {
@@ -153,7 +175,16 @@ impl ImapIo {
     pub async fn flush(&mut self) -> Result<(), ConnError> {
         if !self.out.is_empty() {
             self.bytes_out += self.out.len() as u64;
-            self.conn.queue(&self.out);
+            match self.deflate.as_mut() {
+                Some(z) => {
+                    let mut packed = Vec::new();
+                    if z.compress(&self.out, &mut packed).is_err() {
+                        return Err(ConnError::Closed);
+                    }
+                    self.conn.queue(&packed);
+                }
+                None => self.conn.queue(&self.out),
+            }
             if self.out.capacity() > 4 * FLUSH_THRESHOLD {
                 self.out = Vec::new();
             } else {
@@ -210,36 +241,58 @@ impl ImapIo {
         self.next(env).await
     }
 
-    /// Moves socket input into the framer. `Some` ends the read.
+    /// Moves socket input into the framer (inflating it under COMPRESS).
+    /// `Some` ends the read.
     async fn read_more(&mut self, env: &Env) -> Option<Incoming> {
-        if self.conn.buffered().is_empty() {
-            if env.shutdown.is_set() {
-                return Some(Incoming::Shutdown);
-            }
-            let ready = async { Some(self.conn.readable().await) };
-            let stop = async {
-                env.shutdown.wait().await;
-                None
-            };
-            match futures_lite::future::or(ready, stop).await {
-                None => return Some(Incoming::Shutdown),
-                Some(Err(ConnError::Timeout)) => return Some(Incoming::Timeout),
-                Some(Err(_)) => return Some(Incoming::Closed),
-                Some(Ok(())) => {}
-            }
-            if self.conn.buffered().is_empty() {
-                match self.conn.fill().await {
-                    Ok(_) => {}
-                    Err(ConnError::Timeout) => return Some(Incoming::Timeout),
-                    Err(_) => return Some(Incoming::Closed),
+        loop {
+            if let Some(z) = self.deflate.as_mut()
+                && !self.compressed_in.is_empty()
+            {
+                let mut plain = Vec::new();
+                let Ok(used) = z.decompress(&self.compressed_in, &mut plain, INFLATE_STEP) else {
+                    return Some(Incoming::Closed);
+                };
+                self.compressed_in.drain(..used);
+                if !plain.is_empty() {
+                    self.framer.enqueue(&plain);
+                    self.bytes_in += plain.len() as u64;
+                    return None;
                 }
             }
+            if self.conn.buffered().is_empty() {
+                if env.shutdown.is_set() {
+                    return Some(Incoming::Shutdown);
+                }
+                let ready = async { Some(self.conn.readable().await) };
+                let stop = async {
+                    env.shutdown.wait().await;
+                    None
+                };
+                match futures_lite::future::or(ready, stop).await {
+                    None => return Some(Incoming::Shutdown),
+                    Some(Err(ConnError::Timeout)) => return Some(Incoming::Timeout),
+                    Some(Err(_)) => return Some(Incoming::Closed),
+                    Some(Ok(())) => {}
+                }
+                if self.conn.buffered().is_empty() {
+                    match self.conn.fill().await {
+                        Ok(_) => {}
+                        Err(ConnError::Timeout) => return Some(Incoming::Timeout),
+                        Err(_) => return Some(Incoming::Closed),
+                    }
+                }
+            }
+            let n = self.conn.buffered().len();
+            if self.deflate.is_some() {
+                self.compressed_in.extend_from_slice(self.conn.buffered());
+                self.conn.consume(n);
+                continue;
+            }
+            self.framer.enqueue(self.conn.buffered());
+            self.conn.consume(n);
+            self.bytes_in += n as u64;
+            return None;
         }
-        let n = self.conn.buffered().len();
-        self.framer.enqueue(self.conn.buffered());
-        self.conn.consume(n);
-        self.bytes_in += n as u64;
-        None
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod capability;
 mod commands;
 mod dates;
+mod deflate;
 mod error;
 mod flags;
 mod io;

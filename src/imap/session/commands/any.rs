@@ -2,7 +2,7 @@
 //! LOGOUT, ID, ENABLE, NAMESPACE.
 
 use super::Flow;
-use crate::imap::codec::response::{Data, NamespaceDescription, Status};
+use crate::imap::codec::response::{Data, NamespaceDescription, ResponseCode, Status};
 use crate::imap::codec::types::{Atom, Tag};
 use crate::imap::session::names::DELIMITER;
 use crate::imap::session::prelogin::atoms;
@@ -74,5 +74,28 @@ pub fn namespace(s: &mut Session, tag: &Tag) -> Flow {
         shared: Vec::new(),
     });
     s.ok(tag, "Namespace completed.");
+    Flow::Continue
+}
+
+/// COMPRESS=DEFLATE (RFC 4978): the tagged OK goes out uncompressed, then
+/// both directions are compressed.
+pub async fn compress(s: &mut Session, tag: &Tag, algorithm: &Atom) -> Flow {
+    if !algorithm.eq_ignore_case("DEFLATE") {
+        s.bad(tag, "Unknown compression algorithm.");
+        return Flow::Continue;
+    }
+    if s.io.compression_active() {
+        s.no(
+            tag,
+            ResponseCode::CompressionActive,
+            "Compression already active.",
+        );
+        return Flow::Continue;
+    }
+    s.io.ok(tag, "Begin compression.");
+    if s.io.flush().await.is_err() {
+        return Flow::Close;
+    }
+    s.io.start_deflate();
     Flow::Continue
 }

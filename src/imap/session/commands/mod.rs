@@ -67,10 +67,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
             s.bad(tag, "Already logged in.");
             Flow::Continue
         }
-        CommandBody::Compress { .. } => {
-            s.no(tag, ResponseCode::Cannot, "COMPRESS is not supported.");
-            Flow::Continue
-        }
+        CommandBody::Compress { algorithm } => any::compress(s, tag, &algorithm).await,
         CommandBody::Select { mailbox, params } => {
             select::select(s, tag, &mailbox, params, false).await
         }
