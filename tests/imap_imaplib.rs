@@ -93,8 +93,11 @@ fn imaplib_scripted_session() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let log = srv.log_text();
     assert!(
-        log.lines()
-            .any(|l| l.contains("Logged out") && l.contains("in=") && l.contains("out=")),
+        log.lines().any(|l| l.contains("Logged out")
+            && l.contains("in=")
+            && l.contains("out=")
+            && l.contains("expunged=6")
+            && l.contains("deleted=3")),
         "no logout line:\n{log}"
     );
 }

@@ -243,12 +243,19 @@ fn idle_wakes_up_quickly() {
     ok(&mut a, "a1", "SELECT INBOX");
     a.send("a2 IDLE");
     assert!(a.line().starts_with("+ idling"));
-    let t = Instant::now();
     assert!(append(&mut b, "INBOX", "()", &simple(1)).starts_with("A OK"));
+    // The APPEND is durable when b hears OK; a must hear of it promptly.
+    let t = Instant::now();
     let l = a.line();
     let waited = t.elapsed();
     assert_eq!(l, "* 1 EXISTS");
-    assert!(waited < Duration::from_millis(1000), "{waited:?}");
+    assert!(waited < Duration::from_millis(100), "{waited:?}");
+    assert_eq!(a.line(), "* 1 RECENT");
+    // A flag change by b is pushed too.
+    ok(&mut b, "b1", "SELECT INBOX");
+    ok(&mut b, "b2", "STORE 1 +FLAGS (\\Flagged)");
+    let l = a.line();
+    assert!(l.starts_with("* 1 FETCH") && l.contains("\\Flagged"), "{l}");
     a.send("DONE");
     let r = a.until("a2 ");
     assert!(r.last().unwrap().starts_with("a2 OK"), "{r:?}");
@@ -447,4 +454,21 @@ fn base64(data: &[u8]) -> String {
         }
     }
     out
+}
+
+#[test]
+fn imap4rev2_select_lists_and_hides_recent() {
+    let srv = Server::start(Options::default());
+    let mut c = login(&srv);
+    assert!(append(&mut c, "INBOX", "()", &simple(1)).starts_with("A OK"));
+    let r = ok(&mut c, "e", "ENABLE IMAP4rev2");
+    assert!(r.iter().any(|l| l == "* ENABLED IMAP4rev2"), "{r:?}");
+    let r = ok(&mut c, "s", "SELECT INBOX");
+    assert!(r.iter().any(|l| l == "* LIST () \"/\" INBOX"), "{r:?}");
+    assert!(!r.iter().any(|l| l.contains("RECENT")), "{r:?}");
+    let r = ok(&mut c, "f", "FETCH 1 FLAGS");
+    assert!(!r[0].contains("\\Recent"), "{r:?}");
+    let r = ok(&mut c, "x", "EXAMINE INBOX");
+    assert!(r.iter().any(|l| l.starts_with("* OK [CLOSED]")), "{r:?}");
+    assert!(r.last().unwrap().contains("[READ-ONLY]"), "{r:?}");
 }

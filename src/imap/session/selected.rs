@@ -40,6 +40,8 @@ pub struct Selected {
     pub reported: Vec<(u32, u64)>,
     /// This session's own expunges not yet announced.
     pub pending_expunged: bool,
+    /// `\Recent` is shown (IMAP4rev1 only; IMAP4rev2 removed it).
+    pub show_recent: bool,
 }
 
 impl Selected {
@@ -53,6 +55,7 @@ impl Selected {
             known_keywords: mailbox.keywords().len(),
             reported: Vec::new(),
             pending_expunged: false,
+            show_recent: true,
             mailbox,
             name,
             read_only,
@@ -68,7 +71,7 @@ impl Selected {
     }
 
     pub fn is_recent(&self, uid: u32) -> bool {
-        self.recent.binary_search(&uid).is_ok()
+        self.show_recent && self.recent.binary_search(&uid).is_ok()
     }
 
     /// (seq, uid) pairs named by a set, in sequence order. `saved` is the

@@ -20,6 +20,17 @@ use crate::storage::sdbox::store::SdboxStore;
 /// Default APPEND size cap (APPENDLIMIT) when the config names none.
 pub const APPEND_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Counters for the logout line (Dovecot's `imap_logout_format` fields).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub deleted: u64,
+    pub expunged: u64,
+    pub fetch_hdr_count: u64,
+    pub fetch_hdr_bytes: u64,
+    pub fetch_body_count: u64,
+    pub fetch_body_bytes: u64,
+}
+
 pub struct Session {
     pub env: Rc<Env>,
     pub io: ImapIo,
@@ -33,6 +44,7 @@ pub struct Session {
     /// The tagged answer of the running command, written after the
     /// untagged updates it must follow.
     pub reply: Option<StatusResponse>,
+    pub stats: Stats,
 }
 
 impl Session {
@@ -181,15 +193,23 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         enabled: Enabled::default(),
         saved: Vec::new(),
         reply: None,
+        stats: Stats::default(),
     };
     let reason = run(&mut s).await;
+    let st = s.stats;
     tracing::info!(
         session = s.id,
         user = s.user,
         shard = s.env.shard,
-        "imap: {reason} in={} out={}",
+        "imap: {reason} in={} out={} deleted={} expunged={} hdr_count={} hdr_bytes={} body_count={} body_bytes={}",
         s.io.bytes_in,
-        s.io.bytes_out
+        s.io.bytes_out,
+        st.deleted,
+        st.expunged,
+        st.fetch_hdr_count,
+        st.fetch_hdr_bytes,
+        st.fetch_body_count,
+        st.fetch_body_bytes,
     );
 }
 

@@ -25,9 +25,12 @@ pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> 
         .collect();
     if !deleted.is_empty() {
         let mbox = sel.mailbox.clone();
-        if let Err(e) = mbox.expunge(&deleted).await {
-            storage_no(s, tag, &e, false);
-            return Flow::Continue;
+        match mbox.expunge(&deleted).await {
+            Ok(gone) => s.stats.expunged += gone.len() as u64,
+            Err(e) => {
+                storage_no(s, tag, &e, false);
+                return Flow::Continue;
+            }
         }
         if let Some(sel) = s.selected.as_mut() {
             sel.pending_expunged = true;
@@ -106,6 +109,7 @@ pub async fn copy_or_move(
         _ => None,
     };
     if is_move {
+        s.stats.expunged += result.uid_map.len() as u64;
         if let Some(code) = code {
             s.io.status(None, Status::Ok, Some(code), "Moved UIDs.");
         }

@@ -73,7 +73,8 @@ pub async fn fetch(
         }
     }
     let sets_seen = !sel.read_only && eval::sets_seen(&attrs);
-    let content = eval::fetch::needs_content(&attrs, false) != Content::None;
+    let need = eval::fetch::needs_content(&attrs, false);
+    let content = need != Content::None;
     let mut failed = None;
     let mut unknown_cte = false;
     for chunk in targets.chunks(BATCH) {
@@ -149,8 +150,28 @@ pub async fn fetch(
             } else {
                 &attrs
             };
+            let before = s.io.out().len();
             match eval::build_fetch(s.io.out(), &ctx, which) {
                 Ok(segments) => {
+                    let mut bytes = (s.io.out().len() - before) as u64;
+                    bytes += segments
+                        .iter()
+                        .map(|seg| match seg {
+                            Segment::Bytes(b) => b.len() as u64,
+                            Segment::Raw(r) => r.len() as u64,
+                        })
+                        .sum::<u64>();
+                    match need {
+                        Content::HeaderOnly => {
+                            s.stats.fetch_hdr_count += 1;
+                            s.stats.fetch_hdr_bytes += bytes;
+                        }
+                        Content::Full => {
+                            s.stats.fetch_body_count += 1;
+                            s.stats.fetch_body_bytes += bytes;
+                        }
+                        Content::None => {}
+                    }
                     for seg in segments {
                         match seg {
                             Segment::Bytes(b) => s.io.push_raw(&b),

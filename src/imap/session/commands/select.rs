@@ -1,11 +1,14 @@
 //! SELECT / EXAMINE (with CONDSTORE and QRESYNC), CLOSE, UNSELECT.
 
 use super::{Flow, mailbox_name, storage_no};
-use crate::imap::codec::response::{Data, FetchEncoder, FetchItem, ResponseCode, Status};
+use crate::imap::codec::response::{
+    Data, FetchEncoder, FetchItem, ListResponse, ResponseCode, Status,
+};
 use crate::imap::codec::types::{
     FlagPerm, Mailbox as WireMailbox, QResync, SelectParams, SequenceSet, Tag,
 };
 use crate::imap::session::flags;
+use crate::imap::session::names::{DELIMITER, to_wire};
 use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
 use crate::storage::{MailStore, Mailbox, SystemFlags};
@@ -43,6 +46,7 @@ pub async fn select(
         s.enabled.condstore = true;
     }
     let mut sel = Selected::new(mbox, name, read_only);
+    sel.show_recent = !s.enabled.rev2;
     if !read_only && let Ok(claimed) = sel.mailbox.claim_recent().await {
         sel.recent = claimed;
         sel.recent.sort_unstable();
@@ -51,6 +55,16 @@ pub async fn select(
     let keywords = sel.mailbox.keywords();
     s.io.data(&Data::Flags(flags::defined(&keywords)));
     s.io.data(&Data::Exists(sel.exists()));
+    if s.enabled.rev2 {
+        // RFC 9051 §6.3.2: SELECT answers with the mailbox's LIST entry.
+        let utf8 = s.utf8();
+        s.io.data(&Data::List(ListResponse {
+            attributes: Vec::new(),
+            delimiter: Some(DELIMITER),
+            mailbox: to_wire(&sel.name, utf8),
+            extended: Vec::new(),
+        }));
+    }
     if !s.enabled.rev2 {
         s.io.data(&Data::Recent(sel.recent.len() as u32));
         if status.unseen > 0
@@ -195,11 +209,14 @@ pub async fn close(s: &mut Session, tag: &Tag, expunge: bool) -> Flow {
             .filter(|m| m.flags.contains(SystemFlags::DELETED))
             .map(|m| m.uid)
             .collect();
-        if !deleted.is_empty()
-            && let Err(e) = sel.mailbox.expunge(&deleted).await
-        {
-            storage_no(s, tag, &e, false);
-            return Flow::Continue;
+        if !deleted.is_empty() {
+            match sel.mailbox.expunge(&deleted).await {
+                Ok(gone) => s.stats.expunged += gone.len() as u64,
+                Err(e) => {
+                    storage_no(s, tag, &e, false);
+                    return Flow::Continue;
+                }
+            }
         }
     }
     s.ok(

@@ -6,7 +6,7 @@ use crate::imap::codec::response::{FetchEncoder, FetchItem, ResponseCode};
 use crate::imap::codec::types::{Flag, SequenceSet, StoreAction, Tag};
 use crate::imap::session::flags;
 use crate::imap::session::state::Session;
-use crate::storage::{FlagOp, Mailbox};
+use crate::storage::{FlagOp, Mailbox, SystemFlags};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn store(
@@ -55,6 +55,9 @@ pub async fn store(
     };
     for &u in &result.changed {
         sel.reported.push((u, result.modseq));
+    }
+    if sys.contains(SystemFlags::DELETED) && op != FlagOp::Remove {
+        s.stats.deleted += result.changed.len() as u64;
     }
     let opts = s.io.opts;
     let infos = sel.mailbox.messages_by_uid(&uids);
