@@ -34,13 +34,20 @@ fn curl_lists_appends_and_fetches() {
     }
     let srv = Server::start(Options::default());
     let msg = srv.dir.path().join("msg.eml");
-    std::fs::write(&msg, "From: c@example.org\r\nSubject: via curl\r\n\r\ncurl body\r\n").unwrap();
+    std::fs::write(
+        &msg,
+        "From: c@example.org\r\nSubject: via curl\r\n\r\ncurl body\r\n",
+    )
+    .unwrap();
     let (ok, out, err) = curl(&srv, "INBOX", &["-T", msg.to_str().unwrap()]);
     assert!(ok, "append: {out}\n{err}\n{}", srv.log_text());
     let (ok, out, err) = curl(&srv, "", &[]);
     assert!(ok && out.contains("INBOX"), "list: {out}\n{err}");
     let (ok, out, err) = curl(&srv, "INBOX;UID=1", &[]);
-    assert!(ok && out.contains("curl body") && out.contains("Subject: via curl"), "fetch: {out}\n{err}");
+    assert!(
+        ok && out.contains("curl body") && out.contains("Subject: via curl"),
+        "fetch: {out}\n{err}"
+    );
     let (ok, out, err) = curl(&srv, "INBOX", &["-X", "SEARCH SUBJECT curl"]);
     assert!(ok && out.contains("SEARCH 1"), "search: {out}\n{err}");
 }

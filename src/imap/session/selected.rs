@@ -77,40 +77,7 @@ impl Selected {
     /// (seq, uid) pairs named by a set, in sequence order. `saved` is the
     /// SEARCHRES result (UIDs).
     pub fn resolve(&self, set: &SequenceSet, uid_mode: bool, saved: &[u32]) -> Vec<(u32, u32)> {
-        let mut out: Vec<(u32, u32)> = Vec::new();
-        match set {
-            SequenceSet::Saved => {
-                for &uid in saved {
-                    if let Some(seq) = self.seq_of(uid) {
-                        out.push((seq, uid));
-                    }
-                }
-            }
-            SequenceSet::Ranges(ranges) if uid_mode => {
-                let largest = self.uids.last().copied().unwrap_or(0);
-                for r in ranges {
-                    let (lo, hi) = r.resolve(largest);
-                    let start = self.uids.partition_point(|&u| u < lo);
-                    let end = self.uids.partition_point(|&u| u <= hi);
-                    for i in start..end.max(start) {
-                        out.push((i as u32 + 1, self.uids[i]));
-                    }
-                }
-            }
-            SequenceSet::Ranges(ranges) => {
-                let n = self.exists();
-                for r in ranges {
-                    let (lo, hi) = r.resolve(n);
-                    let (lo, hi) = (lo.max(1), hi.min(n));
-                    for seq in lo..=hi {
-                        out.push((seq, self.uids[seq as usize - 1]));
-                    }
-                }
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+        resolve_in(&self.uids, set, uid_mode, saved)
     }
 
     /// True when a sequence-number set names a number past EXISTS (RFC
@@ -242,6 +209,52 @@ impl Selected {
     }
 }
 
+/// (seq, uid) pairs of `uids` (the session's view, ascending) named by a
+/// set. Sequence ranges are clipped to the view; UID ranges select the UIDs
+/// that exist within them, so a huge range costs no more than the view.
+pub fn resolve_in(
+    uids: &[u32],
+    set: &SequenceSet,
+    uid_mode: bool,
+    saved: &[u32],
+) -> Vec<(u32, u32)> {
+    let seq_of = |uid: u32| uids.binary_search(&uid).ok().map(|i| i as u32 + 1);
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    match set {
+        SequenceSet::Saved => {
+            for &uid in saved {
+                if let Some(seq) = seq_of(uid) {
+                    out.push((seq, uid));
+                }
+            }
+        }
+        SequenceSet::Ranges(ranges) if uid_mode => {
+            let largest = uids.last().copied().unwrap_or(0);
+            for r in ranges {
+                let (lo, hi) = r.resolve(largest);
+                let start = uids.partition_point(|&u| u < lo);
+                let end = uids.partition_point(|&u| u <= hi).max(start);
+                for (i, &uid) in uids.iter().enumerate().take(end).skip(start) {
+                    out.push((i as u32 + 1, uid));
+                }
+            }
+        }
+        SequenceSet::Ranges(ranges) => {
+            let n = uids.len() as u32;
+            for r in ranges {
+                let (lo, hi) = r.resolve(n);
+                let (lo, hi) = (lo.max(1), hi.min(n));
+                for seq in lo..=hi {
+                    out.push((seq, uids[seq as usize - 1]));
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// UIDs of `known` missing from `current` (both ascending).
 pub fn removed_uids(known: &[u32], current: &[u32]) -> Vec<u32> {
     let mut out = Vec::new();
@@ -260,6 +273,47 @@ pub fn removed_uids(known: &[u32], current: &[u32]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn set(text: &str) -> SequenceSet {
+        use crate::imap::codec::types::{SeqBound, SeqRange};
+        let bound = |t: &str| match t {
+            "*" => SeqBound::Largest,
+            n => SeqBound::Value(std::num::NonZeroU32::new(n.parse().unwrap()).unwrap()),
+        };
+        let ranges = text
+            .split(',')
+            .map(|r| match r.split_once(':') {
+                Some((a, b)) => SeqRange {
+                    start: bound(a),
+                    end: bound(b),
+                },
+                None => SeqRange::single(bound(r)),
+            })
+            .collect();
+        SequenceSet::ranges(ranges).unwrap()
+    }
+
+    #[test]
+    fn sets_resolve_against_the_view() {
+        let uids = [3, 7, 9, 20];
+        assert_eq!(
+            resolve_in(&uids, &set("2:3"), false, &[]),
+            vec![(2, 7), (3, 9)]
+        );
+        assert_eq!(resolve_in(&uids, &set("*"), false, &[]), vec![(4, 20)]);
+        assert_eq!(resolve_in(&uids, &set("4:1"), false, &[]).len(), 4);
+        assert_eq!(
+            resolve_in(&uids, &set("5:10"), true, &[]),
+            vec![(2, 7), (3, 9)]
+        );
+        assert_eq!(resolve_in(&uids, &set("21:*"), true, &[]), vec![(4, 20)]);
+        assert_eq!(resolve_in(&uids, &set("1:4294967295"), true, &[]).len(), 4);
+        assert_eq!(
+            resolve_in(&uids, &SequenceSet::Saved, false, &[9, 10]),
+            vec![(3, 9)]
+        );
+        assert!(resolve_in(&[], &set("1:*"), true, &[]).is_empty());
+    }
 
     #[test]
     fn removed_are_found() {
