@@ -15,6 +15,9 @@ use crate::shard::env::Env;
 /// FETCH never holds more than about this much response in memory.
 pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 
+/// Largest piece handed to the connection before it is flushed.
+const QUEUE_CHUNK: usize = 16 * 1024;
+
 /// Most plaintext one inflate step may produce (bounds decompression).
 const INFLATE_STEP: usize = 64 * 1024;
 
@@ -175,15 +178,23 @@ impl ImapIo {
     pub async fn flush(&mut self) -> Result<(), ConnError> {
         if !self.out.is_empty() {
             self.bytes_out += self.out.len() as u64;
-            match self.deflate.as_mut() {
+            let packed;
+            let bytes: &[u8] = match self.deflate.as_mut() {
                 Some(z) => {
-                    let mut packed = Vec::new();
-                    if z.compress(&self.out, &mut packed).is_err() {
+                    let mut buf = Vec::new();
+                    if z.compress(&self.out, &mut buf).is_err() {
                         return Err(ConnError::Closed);
                     }
-                    self.conn.queue(&packed);
+                    packed = buf;
+                    &packed
                 }
-                None => self.conn.queue(&self.out),
+                None => &self.out,
+            };
+            // rustls buffers at most 64 KiB of unsent data and `Conn::queue`
+            // drops what does not fit, so big output goes out in pieces.
+            for piece in bytes.chunks(QUEUE_CHUNK) {
+                self.conn.queue(piece);
+                self.conn.flush().await?;
             }
             if self.out.capacity() > 4 * FLUSH_THRESHOLD {
                 self.out = Vec::new();
