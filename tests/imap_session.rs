@@ -479,14 +479,28 @@ fn large_literals_stream_intact() {
     let mut c = login(&srv);
     let mut msg = String::from("Subject: big\r\n\r\n");
     for i in 0..40_000 {
-        msg.push_str(&format!("line {i:06} of a large message body, padded out a bit\r\n"));
+        msg.push_str(&format!(
+            "line {i:06} of a large message body, padded out a bit\r\n"
+        ));
     }
-    let r = cmd(&mut c, "A", &format!("APPEND INBOX {{{}+}}\r\n{msg}", msg.len()));
+    let r = cmd(
+        &mut c,
+        "A",
+        &format!("APPEND INBOX {{{}+}}\r\n{msg}", msg.len()),
+    );
     assert!(r.last().unwrap().starts_with("A OK"), "{r:?}");
     ok(&mut c, "s", "SELECT INBOX");
     let r = ok(&mut c, "f", "FETCH 1 (RFC822.SIZE BODY.PEEK[TEXT])");
-    assert!(r[0].contains(&format!("RFC822.SIZE {}", msg.len())), "{}", r[0]);
+    assert!(
+        r[0].contains(&format!("RFC822.SIZE {}", msg.len())),
+        "{}",
+        r[0]
+    );
     let body: Vec<&String> = r.iter().filter(|l| l.starts_with("line ")).collect();
     assert_eq!(body.len(), 40_000);
-    assert!(body.iter().enumerate().all(|(i, l)| l.starts_with(&format!("line {i:06} "))));
+    assert!(
+        body.iter()
+            .enumerate()
+            .all(|(i, l)| l.starts_with(&format!("line {i:06} ")))
+    );
 }

@@ -163,9 +163,9 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
             CommandBody::Login { username, password } => {
                 let user = username.into_bytes();
                 let pass = password.into_inner().into_bytes();
-                if !may_authenticate(&env, &mut io, &tag) {
-                } else if let Some(done) =
-                    authenticate(&env, &mut io, &session, &tag, user, pass, "LOGIN").await
+                if may_authenticate(&env, &mut io, &tag)
+                    && let Some(done) =
+                        authenticate(&env, &mut io, &session, &tag, user, pass, "LOGIN").await
                 {
                     login_done(io, env, done).await;
                     return;

@@ -211,6 +211,8 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         st.fetch_body_count,
         st.fetch_body_bytes,
     );
+    // TLS close_notify, then the socket is shut down.
+    s.io.conn.close().await;
 }
 
 /// The command loop; returns the disconnect reason for the log line.
