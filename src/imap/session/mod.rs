@@ -4,6 +4,7 @@
 
 pub mod capability;
 mod commands;
+mod content;
 mod dates;
 mod deflate;
 mod error;

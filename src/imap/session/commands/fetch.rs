@@ -8,6 +8,7 @@ use crate::imap::codec::types::{
     FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
+use crate::imap::session::content::load;
 use crate::imap::session::state::Session;
 use crate::message::ParsedMessage;
 use crate::storage::{FlagOp, Mailbox, SystemFlags};
@@ -74,7 +75,6 @@ pub async fn fetch(
     }
     let sets_seen = !sel.read_only && eval::sets_seen(&attrs);
     let need = eval::fetch::needs_content(&attrs, false);
-    let content = need != Content::None;
     let mut failed = None;
     let mut unknown_cte = false;
     for chunk in targets.chunks(BATCH) {
@@ -123,16 +123,12 @@ pub async fn fetch(
             let Some(seq) = sel.seq_of(info.uid) else {
                 continue;
             };
-            let raw = if content {
-                match sel.mailbox.read_message(info.uid).await {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        failed = Some(e);
-                        continue;
-                    }
+            let raw = match load(&sel.mailbox, info, need).await {
+                Ok(r) => r,
+                Err(e) => {
+                    failed = Some(e);
+                    continue;
                 }
-            } else {
-                None
             };
             let parsed = raw.as_deref().map(ParsedMessage::parse);
             let ctx = FetchContext {

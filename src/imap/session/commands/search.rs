@@ -9,6 +9,7 @@ use crate::imap::codec::types::{
     ThreadAlgorithm,
 };
 use crate::imap::eval::{self, Content, MsgCtx, SearchEnv};
+use crate::imap::session::content::{header_len, load};
 use crate::imap::session::dates;
 use crate::imap::session::state::Session;
 use crate::message::ParsedMessage;
@@ -30,8 +31,8 @@ fn charset_ok(charset: Option<&AString>) -> bool {
     })
 }
 
-/// Runs `key` over the selected mailbox. `keep_content` keeps the raw
-/// message of each hit (SORT / THREAD need headers afterwards).
+/// Runs `key` over the selected mailbox. `keep_content` keeps the header
+/// of each hit (SORT / THREAD need it afterwards).
 async fn run_search(
     s: &Session,
     key: &SearchKey,
@@ -55,11 +56,13 @@ async fn run_search(
             let Some(seq) = sel.seq_of(info.uid) else {
                 continue;
             };
-            let raw = if content != Content::None || keep_content {
-                Some(sel.mailbox.read_message(info.uid).await?)
+            // SORT / THREAD need headers of every hit afterwards.
+            let need = if keep_content {
+                content.max(Content::HeaderOnly)
             } else {
-                None
+                content
             };
+            let raw = load(&sel.mailbox, &info, need).await?;
             let parsed = raw.as_deref().map(ParsedMessage::parse);
             let ctx = MsgCtx {
                 seq,
@@ -68,10 +71,19 @@ async fn run_search(
             };
             if eval::matches(key, &ctx, &env) {
                 drop(parsed);
+                // Only the header is kept, so memory stays small per hit.
+                let kept = match raw {
+                    Some(mut r) if keep_content => {
+                        r.truncate(header_len(&r));
+                        r.shrink_to_fit();
+                        Some(r)
+                    }
+                    _ => None,
+                };
                 hits.push(Hit {
                     seq,
                     info,
-                    raw: if keep_content { raw } else { None },
+                    raw: kept,
                 });
             }
         }
