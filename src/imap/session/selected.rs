@@ -5,12 +5,15 @@
 use crate::imap::codec::response::{Data, FetchEncoder, FetchItem, ResponseCode, Status};
 use crate::imap::codec::types::SequenceSet;
 use crate::storage::sdbox::store::SdboxStore;
-use crate::storage::{MailStore, Mailbox, MailboxName};
+use crate::storage::{MailStore, Mailbox, MailboxName, SystemFlags};
 
 use super::flags;
 use super::io::ImapIo;
 
 pub type Mbox = <SdboxStore as MailStore>::Mailbox;
+
+/// Messages whose metadata is loaded at once when scanning a mailbox.
+const SCAN_BATCH: usize = 1024;
 
 /// What the client negotiated that changes untagged updates.
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,6 +63,33 @@ impl Selected {
             name,
             read_only,
         }
+    }
+
+    /// UIDs flagged `\Deleted` right now (in storage, not just in this
+    /// view), scanned in batches so no full message list is built.
+    pub fn deleted_uids(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for chunk in self.mailbox.uids().chunks(SCAN_BATCH) {
+            for m in self.mailbox.messages_by_uid(chunk) {
+                if m.flags.contains(SystemFlags::DELETED) {
+                    out.push(m.uid);
+                }
+            }
+        }
+        out
+    }
+
+    /// Sequence number of the first message without `\Seen` (SELECT's
+    /// `OK [UNSEEN n]`).
+    pub fn first_unseen(&self) -> Option<u32> {
+        for chunk in self.uids.chunks(SCAN_BATCH) {
+            for m in self.mailbox.messages_by_uid(chunk) {
+                if !m.flags.contains(SystemFlags::SEEN) {
+                    return self.seq_of(m.uid);
+                }
+            }
+        }
+        None
     }
 
     pub fn exists(&self) -> u32 {

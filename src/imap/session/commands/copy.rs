@@ -4,7 +4,7 @@ use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
 use crate::imap::session::state::Session;
-use crate::storage::{MailStore, Mailbox, SystemFlags};
+use crate::storage::{MailStore, Mailbox};
 
 pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> Flow {
     let Some(sel) = s.selected.as_ref() else {
@@ -16,12 +16,9 @@ pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> 
     }
     let largest = sel.uids.last().copied().unwrap_or(0);
     let deleted: Vec<u32> = sel
-        .mailbox
-        .messages()
-        .iter()
-        .filter(|m| m.flags.contains(SystemFlags::DELETED))
-        .filter(|m| only.is_none_or(|set| set.contains(m.uid, largest)))
-        .map(|m| m.uid)
+        .deleted_uids()
+        .into_iter()
+        .filter(|&uid| only.is_none_or(|set| set.contains(uid, largest)))
         .collect();
     if !deleted.is_empty() {
         let mbox = sel.mailbox.clone();

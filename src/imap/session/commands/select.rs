@@ -11,7 +11,7 @@ use crate::imap::session::flags;
 use crate::imap::session::names::{DELIMITER, to_wire};
 use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
-use crate::storage::{MailStore, Mailbox, SystemFlags};
+use crate::storage::{MailStore, Mailbox};
 
 pub async fn select(
     s: &mut Session,
@@ -68,7 +68,7 @@ pub async fn select(
     if !s.enabled.rev2 {
         s.io.data(&Data::Recent(sel.recent.len() as u32));
         if status.unseen > 0
-            && let Some(seq) = first_unseen(&sel)
+            && let Some(seq) = sel.first_unseen()
         {
             s.io.status(
                 None,
@@ -128,14 +128,6 @@ pub async fn select(
         },
     );
     Flow::Continue
-}
-
-fn first_unseen(sel: &Selected) -> Option<u32> {
-    sel.mailbox
-        .messages()
-        .iter()
-        .find(|m| !m.flags.contains(SystemFlags::SEEN))
-        .and_then(|m| sel.seq_of(m.uid))
 }
 
 /// RFC 7162 §3.2.5: VANISHED (EARLIER) for what the client knows and we
@@ -202,13 +194,7 @@ pub async fn close(s: &mut Session, tag: &Tag, expunge: bool) -> Flow {
         return Flow::Continue;
     };
     if expunge && !sel.read_only {
-        let deleted: Vec<u32> = sel
-            .mailbox
-            .messages()
-            .iter()
-            .filter(|m| m.flags.contains(SystemFlags::DELETED))
-            .map(|m| m.uid)
-            .collect();
+        let deleted = sel.deleted_uids();
         if !deleted.is_empty() {
             match sel.mailbox.expunge(&deleted).await {
                 Ok(gone) => s.stats.expunged += gone.len() as u64,
