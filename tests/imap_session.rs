@@ -167,6 +167,14 @@ fn mailbox_management_list_status() {
             .any(|l| l.starts_with("* STATUS Work/Projects (MESSAGES 0 UIDNEXT 1)")),
         "{r:?}"
     );
+    let r = ok(&mut c, "h2", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %");
+    assert!(
+        r.iter()
+            .any(|l| l.contains("(\"CHILDINFO\" (\"SUBSCRIBED\"))") && l.contains("Work")),
+        "{r:?}"
+    );
+    let r = cmd(&mut c, "h3", "LIST (RECURSIVEMATCH) \"\" %");
+    assert!(r[0].starts_with("h3 BAD"), "{r:?}");
     let r = ok(&mut c, "i", "LSUB \"\" *");
     assert!(
         r.iter()

@@ -3,9 +3,11 @@
 
 use super::{Flow, mailbox_name, storage_no};
 use crate::config::ImapWorkaround;
-use crate::imap::codec::response::{Data, ListResponse, MailboxAttribute, ResponseCode};
+use crate::imap::codec::response::{
+    Data, ListExtendedItem, ListResponse, MailboxAttribute, ResponseCode,
+};
 use crate::imap::codec::types::{
-    Flag, ListReturnOption, ListSelectOption, Mailbox as WireMailbox, StatusItem, Tag,
+    Atom, Flag, ListReturnOption, ListSelectOption, Mailbox as WireMailbox, StatusItem, Tag,
 };
 use crate::imap::session::names::{DELIMITER, pattern_matches, to_wire};
 use crate::imap::session::state::{APPEND_LIMIT, Session};
@@ -161,6 +163,14 @@ pub async fn list(
     let only_special = selection
         .iter()
         .any(|o| matches!(o, ListSelectOption::SpecialUse));
+    let recursive = selection
+        .iter()
+        .any(|o| matches!(o, ListSelectOption::RecursiveMatch));
+    if recursive && !only_subscribed {
+        // RFC 5258 §3: RECURSIVEMATCH alone is an error.
+        s.bad(tag, "RECURSIVEMATCH needs another selection option.");
+        return Flow::Continue;
+    }
     let show_subscribed = only_subscribed
         || returns
             .iter()
@@ -206,7 +216,14 @@ pub async fn list(
         {
             continue;
         }
-        if only_subscribed && !m.subscribed {
+        // RECURSIVEMATCH: a parent with a subscribed descendant is listed
+        // (with CHILDINFO) even when not subscribed itself.
+        let prefix = format!("{}/", m.name.as_str());
+        let subscribed_child = recursive
+            && entries
+                .iter()
+                .any(|(c, _)| c.subscribed && c.name.as_str().starts_with(&prefix));
+        if only_subscribed && !m.subscribed && !subscribed_child {
             continue;
         }
         if only_special && m.special_use.is_none() {
@@ -235,7 +252,13 @@ pub async fn list(
             attributes: attrs,
             delimiter: Some(DELIMITER),
             mailbox: to_wire(&m.name, utf8),
-            extended: Vec::new(),
+            extended: if subscribed_child {
+                vec![ListExtendedItem::ChildInfo(
+                    Atom::try_from("SUBSCRIBED").into_iter().collect(),
+                )]
+            } else {
+                Vec::new()
+            },
         }));
         if let Some(items) = status_items
             && *exists

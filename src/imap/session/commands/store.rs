@@ -34,6 +34,7 @@ pub async fn store(
         s.enabled.condstore = true;
     }
     let condstore = s.enabled.condstore;
+    let qresync = s.enabled.qresync;
     let targets = sel.resolve(set, uid_mode, &s.saved);
     let uids: Vec<u32> = targets.iter().map(|&(_, u)| u).collect();
     let (sys, keywords) = flags::split(flag_list);
@@ -74,7 +75,8 @@ pub async fn store(
         };
         let out = s.io.out();
         let mut f = FetchEncoder::begin(out, seq);
-        if uid_mode {
+        // QRESYNC: FETCH caused by flag changes carries the UID (RFC 7162).
+        if uid_mode || qresync {
             f.item(out, &FetchItem::Uid(info.uid), opts);
         }
         if !silent {
