@@ -109,6 +109,32 @@ fn prelogin_rules_and_sasl() {
 }
 
 #[test]
+fn authenticate_login_mechanism_and_ir() {
+    let srv = Server::start(Options::default());
+    let mut c = connect(&srv);
+    c.send("a AUTHENTICATE LOGIN");
+    assert_eq!(c.line(), "+ VXNlcm5hbWU6");
+    c.send(&base64(DEMO_USER.as_bytes()));
+    assert_eq!(c.line(), "+ UGFzc3dvcmQ6");
+    c.send(&base64(DEMO_PASS.as_bytes()));
+    let r = c.until("a ");
+    assert!(r.last().unwrap().starts_with("a OK [CAPABILITY"), "{r:?}");
+    // Unknown mechanisms are NO, not BAD.
+    let mut c = connect(&srv);
+    let r = cmd(&mut c, "b", "AUTHENTICATE X-UNKNOWN");
+    assert!(r[0].starts_with("b NO"), "{r:?}");
+    // LOGIN with the user name as initial response.
+    c.send(&format!(
+        "c AUTHENTICATE LOGIN {}",
+        base64(DEMO_USER.as_bytes())
+    ));
+    assert_eq!(c.line(), "+ UGFzc3dvcmQ6");
+    c.send(&base64(DEMO_PASS.as_bytes()));
+    let r = c.until("c ");
+    assert!(r.last().unwrap().starts_with("c OK"), "{r:?}");
+}
+
+#[test]
 fn login_with_literal_and_pipelined_commands() {
     let srv = Server::start(Options::default());
     let mut c = connect(&srv);
