@@ -5,22 +5,38 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests use. Each entry: command-to-check:debian-package.
+# System packages the tests use. Each entry: command-or-path:debian-package.
+# Dovecot is there for interoperability tests (tern reads what Dovecot wrote
+# and the other way round); it is installed but never started.
 NEEDED=(
   "python3:python3"
   "curl:curl"
+  "/usr/lib/dovecot/dovecot-lda:dovecot-core"
+  "/usr/lib/dovecot/imap:dovecot-imapd"
 )
 
 missing=()
 for pair in "${NEEDED[@]}"; do
   cmd=${pair%%:*}; pkg=${pair#*:}
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  case "$cmd" in
+    /*) [ -x "$cmd" ] || missing+=("$pkg") ;;
+    *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${missing[*]}"
+    # Keep package scripts from starting any daemon (Dovecot, Postfix): the
+    # tests start what they need on their own ports and stop it afterwards.
+    had_policy=0
+    [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+    if [ $had_policy = 0 ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ $had_policy = 0 ] && rm -f /usr/sbin/policy-rc.d
   else
     echo "== missing packages (install them as root): ${missing[*]}" >&2
     exit 1

@@ -1,7 +1,5 @@
-//! tern-loadtest: the load generator. The scenarios arrive with the load
-//! generator issue; this stub only says so.
+//! tern-loadtest: see loadtest/README.md.
 
 fn main() {
-    eprintln!("tern-loadtest: no scenarios yet (see the load generator issue)");
-    std::process::exit(2);
+    std::process::exit(tern_loadtest::main_with_args(std::env::args_os()));
 }

@@ -14,6 +14,7 @@ pub mod cache;
 mod cost;
 pub mod encoding;
 pub mod fields;
+pub mod helper;
 mod md5_crypt;
 #[allow(unsafe_code)] // the one FFI module, see its header
 pub mod pam;

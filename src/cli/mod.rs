@@ -1,5 +1,6 @@
 //! Command line: `tern [-c FILE] serve | config [-n] [-P] | admin …`.
 
+pub mod doctor;
 pub mod embedded;
 mod table;
 
@@ -40,6 +41,8 @@ enum Command {
         #[arg(short = 'P')]
         show_secrets: bool,
     },
+    /// Inspect this host against the configuration and suggest shard placement.
+    Doctor,
     /// Administration commands (like doveadm).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -188,6 +191,16 @@ pub fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Admin(cmd) => admin(cmd),
+        Command::Doctor => {
+            let s = cfg.settings();
+            let shards = match s.shards {
+                config::ShardCount::Auto => None,
+                config::ShardCount::Fixed(n) => Some(n),
+            };
+            let findings = doctor::report(shards, s.shard_cpus.as_deref(), s.io_ring_depth);
+            doctor::print(&findings);
+            ExitCode::SUCCESS
+        }
         Command::Serve => {
             let log_path = match cfg.settings().log_path.as_str() {
                 "" | "syslog" | "/dev/stderr" => None,

@@ -1,21 +1,44 @@
 //! Dovecot 2.3 configuration language: parser, settings registry, typed settings,
 //! `%` variable expansion and `config -n` rendering.
+//! The spec is shared/docs/config-language.md; output was checked against the real
+//! doveconf 2.3.19.1 (see `tests/doveconf.rs`).
 //!
-//! ```text
+//! ```no_run
+//! use std::path::Path;
+//! # fn main() -> Result<(), tern::config::ConfigError> {
 //! let config = tern::config::load(Path::new("/etc/dovecot/dovecot.conf"))?;
-//! for w in config.warnings() { log once }
-//! let imap = config.for_protocol("imap");   // global + `protocol imap { }`
+//! for warning in config.warnings() {
+//!     eprintln!("{warning}"); // log each once at start-up
+//! }
+//! let imap = config.for_protocol("imap"); // global + matching `protocol imap { }`
+//! let greeting = &imap.login_greeting;
+//! # let _ = greeting;
+//! # Ok(()) }
 //! ```
+//!
+//! Layout: `lexer` (comments, quotes, tokens) → `parser` (lines, sections, includes,
+//! `$refs`, validation against `defs`) → `tree` (explicit values with locations) →
+//! `view` (filter matching) + `getter`/`build`/`services` (typed `Settings`) and
+//! `render` (`doveconf -n`). `vars` expands `%` templates at use time.
+//!
+//! Loading reads files with std::fs: call it at start-up on the main thread, never on a
+//! shard. `Settings` is plain data to clone into shards.
 
+mod build;
 mod defs;
+mod getter;
+mod lexer;
 mod md5;
 mod parser;
 mod render;
+mod services;
 mod settings;
 mod tree;
 mod values;
 pub mod vars;
+mod view;
 
+/// Module tests; `tests::load_red_hat()` is also used by the server's tests.
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -24,16 +47,18 @@ use std::path::{Path, PathBuf};
 
 pub use parser::LoadOptions;
 pub use settings::{
-    AuthDbResult, AuthDbSettings, AuthDbSkip, FileValue, FilterContext, FsyncMode, ImapWorkaround,
-    InetListener, LmtpWorkaround, MailboxAuto, MailboxSettings, NamespaceList, NamespaceSettings,
-    NamespaceType, PluginSettings, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings,
-    ShardCount, SslMode, TlsVersion, UnixListener,
+    AuthDbResult, AuthDbSettings, AuthDbSkip, FileValue, FsyncMode, ImapWorkaround, InetListener,
+    LmtpWorkaround, MailboxAuto, MailboxSettings, NamespaceList, NamespaceSettings, NamespaceType,
+    PluginSettings, Pop3Workaround, Protocol, Secret, ServiceSettings, Settings, ShardCount,
+    SslMode, TlsVersion, UnixListener,
 };
+pub use tree::Network;
 pub use values::{ValueError, format_size, format_time_ms, parse_size, parse_time_ms};
 pub use vars::{VarError, VarName, VarTable, expand};
+pub use view::FilterContext;
 
-use settings::View;
 use tree::Section;
+use view::View;
 
 /// A configuration that could not be loaded. Display gives Dovecot's wording:
 /// `Error in configuration file <path> line <n>: <reason>`.
@@ -68,6 +93,8 @@ pub struct Config {
     root: Section,
     warnings: Vec<String>,
     global: Settings,
+    /// `for_protocol` results, built (and so validated) at load time.
+    per_protocol: std::collections::BTreeMap<String, Settings>,
 }
 
 /// Reads `path` and everything it includes.
@@ -95,19 +122,45 @@ pub fn parse_str_with(
     Config::from_parsed(parsed, origin)
 }
 
-fn collect_filter_contexts(
-    node: &Section,
-    protocols: &mut BTreeSet<String>,
-    addrs: &mut Vec<std::net::IpAddr>,
-) {
-    for child in node.children.iter().filter(|c| c.kind.is_filter()) {
-        if let Some(name) = &child.name
-            && child.kind == defs::SectionKind::Protocol
-        {
-            protocols.insert(name.trim_start_matches('!').to_string());
+/// A context that matches one filter chain (`local X { protocol imap { } }`).
+#[derive(Debug, Clone, Default)]
+struct ChainContext {
+    protocol: Option<String>,
+    local_ip: Option<std::net::IpAddr>,
+    remote_ip: Option<std::net::IpAddr>,
+    local_name: Option<String>,
+}
+
+impl ChainContext {
+    fn as_filter(&self) -> FilterContext<'_> {
+        FilterContext {
+            protocol: Some(self.protocol.as_deref().unwrap_or("-none-")),
+            local_ip: self.local_ip,
+            remote_ip: self.remote_ip,
+            local_name: self.local_name.as_deref(),
         }
-        addrs.extend(child.networks.iter().map(|n| n.addr));
-        collect_filter_contexts(child, protocols, addrs);
+    }
+}
+
+fn collect_filter_chains(node: &Section, outer: &ChainContext, out: &mut Vec<ChainContext>) {
+    for child in node.children.iter().filter(|c| c.kind.is_filter()) {
+        let mut ctx = outer.clone();
+        let name = child.name.clone().unwrap_or_default();
+        let first_addr = child.networks.first().map(|n| n.addr);
+        match child.kind {
+            // `!imap` is matched by any other name; the view for it is the "-none-" one.
+            defs::SectionKind::Protocol => {
+                ctx.protocol = Some(name.trim_start_matches('!').to_string())
+            }
+            defs::SectionKind::Local => ctx.local_ip = first_addr,
+            defs::SectionKind::Remote => ctx.remote_ip = first_addr,
+            _ => {
+                let first = name.split_whitespace().next().unwrap_or_default();
+                ctx.local_name = Some(first.replace("*.", "sample."));
+            }
+        }
+        out.push(ctx.clone());
+        collect_filter_chains(child, &ctx, out);
     }
 }
 
@@ -127,30 +180,34 @@ impl Config {
     fn from_parsed(parsed: parser::Parsed, source: &Path) -> Result<Config, ConfigError> {
         let root = parsed.root;
         let mut warnings = parsed.warnings;
-        let global = settings::build(&View::new(&root, &FilterContext::default()), &mut warnings)?;
-        // Build every view a filter can produce now, so that later views cannot fail.
+        let global = build::build(&View::new(&root, &FilterContext::default()), &mut warnings)?;
+        // Build the protocol views now: they are cached for for_protocol().
         let mut protocols: BTreeSet<String> = ["imap", "pop3", "lmtp", "doveadm", "lda"]
             .into_iter()
             .map(String::from)
             .collect();
-        let mut addrs = Vec::new();
-        collect_filter_contexts(&root, &mut protocols, &mut addrs);
+        let mut chains = Vec::new();
+        collect_filter_chains(&root, &ChainContext::default(), &mut chains);
+        protocols.extend(chains.iter().filter_map(|c| c.protocol.clone()));
         protocols.insert(String::from("-none-"));
+        let mut per_protocol = std::collections::BTreeMap::new();
         for protocol in &protocols {
             let ctx = FilterContext {
                 protocol: Some(protocol),
                 ..FilterContext::default()
             };
-            settings::build(&View::new(&root, &ctx), &mut warnings)?;
-            for addr in &addrs {
-                let ctx = FilterContext {
-                    protocol: Some(protocol),
-                    local_ip: Some(*addr),
-                    remote_ip: Some(*addr),
-                    local_name: None,
-                };
-                settings::build(&View::new(&root, &ctx), &mut warnings)?;
-            }
+            per_protocol.insert(
+                protocol.clone(),
+                build::build(&View::new(&root, &ctx), &mut warnings)?,
+            );
+        }
+        // One view per address/SNI filter chain: values were type-checked by the
+        // parser, so this only surfaces warnings (e.g. ssl turned on under ssl = no).
+        for chain in chains
+            .iter()
+            .filter(|c| c.local_ip.is_some() || c.remote_ip.is_some() || c.local_name.is_some())
+        {
+            build::build(&View::new(&root, &chain.as_filter()), &mut warnings)?;
         }
         let mut seen = BTreeSet::new();
         warnings.retain(|w| seen.insert(w.clone()));
@@ -159,6 +216,7 @@ impl Config {
             root,
             warnings,
             global,
+            per_protocol,
         })
     }
 
@@ -169,6 +227,9 @@ impl Config {
 
     /// Global settings overlaid with the matching `protocol` filters.
     pub fn for_protocol(&self, proto: &str) -> Settings {
+        if let Some(settings) = self.per_protocol.get(proto) {
+            return settings.clone();
+        }
         self.for_connection(&FilterContext {
             protocol: Some(proto),
             ..FilterContext::default()
@@ -181,13 +242,22 @@ impl Config {
         let mut scratch = Vec::new();
         // Every combination was validated in from_parsed; fall back to the global view
         // rather than panic if that ever proves wrong.
-        settings::build(&View::new(&self.root, ctx), &mut scratch)
+        build::build(&View::new(&self.root, ctx), &mut scratch)
             .unwrap_or_else(|_| self.global.clone())
     }
 
     /// One line each, to be logged once at start-up.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// The effective top-level value of `key` as `config -n` would print it (normalised,
+    /// default if unset), like `doveconf KEY`; `None` for unknown keys. Secrets are
+    /// returned in clear: the caller decides whether to show them.
+    pub fn value_of(&self, key: &str) -> Option<String> {
+        let def = defs::global(key)?;
+        let text = self.root.get(key).map_or(def.default, |v| v.text.as_str());
+        Some(defs::normalize(def.ty, text).unwrap_or_else(|_| text.to_string()))
     }
 
     /// The file (or origin) the configuration came from.

@@ -1,11 +1,20 @@
 //! `doveconf -n` / `-a` / `-P` output (§10): top-level settings and sections mixed in
 //! alphabetical order, passdb/userdb order kept, filter blocks last, values normalised,
 //! secrets masked. The output parses back to the same effective settings.
+//!
+//! Checked against doveconf 2.3.19.1 (tests/doveconf.rs). Deliberate differences:
+//! - `$other_setting` and `$ENV:X` print expanded (doveconf keeps the reference), so
+//!   the output is self-contained and round-trips.
+//! - Dropping an obsolete workaround does not leave doveconf's trailing space.
+//! - Values that would read back differently (`$` tokens, a leading `<`, surrounding
+//!   quotes, a trailing `\`) are quoted.
+//! - `-a` prints every top-level setting but, inside sections, only what was set.
+//! - One header comment line instead of doveconf's version/OS/hostname lines.
 
 use super::RenderOptions;
 use super::defs::{self, KeySet, SectionKind, ValueType};
-use super::settings::{Specificity, extend_specificity};
 use super::tree::{Section, Value};
+use super::view::{Specificity, extend_specificity};
 
 const HIDDEN_LINE: &str = "# hidden, use -P to show it";
 const HIDDEN_WORD: &str = "#hidden_use-P_to_show#";

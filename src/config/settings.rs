@@ -4,14 +4,13 @@
 //! wrapped so that `Debug` output (and therefore logs) never shows them.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ConfigError;
-use super::defs::{self, SectionKind, SettingDef};
-use super::tree::{Section, Value};
-use super::values;
+use super::defs;
+use super::tree::Network;
 
 /// A password or key. `Debug` prints `<hidden>` unless it is empty.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -48,6 +47,14 @@ impl std::ops::Deref for PluginSettings {
     type Target = BTreeMap<String, String>;
     fn deref(&self) -> &Self::Target {
         &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a PluginSettings {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 
@@ -291,132 +298,257 @@ pub struct NamespaceSettings {
 /// `%` variables are left unexpanded (see `vars`); `$references` are expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    // paths, logging, identity
+    // ---- paths, logging, identity
+    /// Runtime directory; relative unix listener paths live here (default `/run/dovecot`).
     pub base_dir: PathBuf,
+    /// Persistent state (default `/var/lib/dovecot`).
     pub state_dir: PathBuf,
+    /// Error log: a file path, or `syslog` (the default).
     pub log_path: String,
+    /// Info log; empty = same as `log_path`.
     pub info_log_path: String,
+    /// Debug log; empty = same as `info_log_path`.
     pub debug_log_path: String,
+    /// IMAP/POP3 greeting text (default `tern ready.`).
     pub login_greeting: String,
-    /// Empty = the system host name.
+    /// Host name used in greetings and `%{hostname}`; empty = the system host name.
     pub hostname: String,
+    /// Sender of bounces and rejects; contains `%` variables (`%d`, `%{hostname}`).
     pub postmaster_address: String,
+    /// Enabled protocols; a service of a protocol not listed does not start.
     pub protocols: Vec<Protocol>,
+    /// Addresses for inet listeners without their own `address`: `*` = all IPv4,
+    /// `::` = all IPv6 (see `bind_addresses`).
     pub listen: Vec<String>,
+    /// Whether stopping the server disconnects logged-in clients.
     pub shutdown_clients: bool,
+    /// Unprivileged user for internal services (`dovecot`).
     pub default_internal_user: String,
+    /// Unprivileged user for pre-login work (`dovenull`).
     pub default_login_user: String,
-    // TLS
+    // ---- TLS
+    /// `no`: no TLS; `yes`: STARTTLS and implicit TLS offered; `required`: no
+    /// authentication before TLS (trusted/local clients excepted, §6.1).
     pub ssl: SslMode,
+    /// Server certificate PEM; further certificates in it are the chain.
     pub ssl_cert: Option<FileValue>,
+    /// Private key PEM.
     pub ssl_key: Option<FileValue>,
+    /// Password of an encrypted `ssl_key`.
     pub ssl_key_password: Secret,
+    /// CA certificates (and CRLs) to verify *client* certificates; not the server chain.
     pub ssl_ca: Option<FileValue>,
+    /// Lowest TLS version; rustls floors it at TLS 1.2.
     pub ssl_min_protocol: TlsVersion,
     /// OpenSSL cipher string for TLS ≤ 1.2; `net/` maps what it can to rustls suites.
     pub ssl_cipher_list: String,
-    /// TLS 1.3 suites (OpenSSL names).
+    /// TLS 1.3 suites (OpenSSL names); empty = library default.
     pub ssl_cipher_suites: String,
+    /// Key exchange groups (OpenSSL names); empty = library default.
     pub ssl_curve_list: String,
+    /// The server's cipher order wins over the client's.
     pub ssl_prefer_server_ciphers: bool,
+    /// Ask clients for a certificate (verified against `ssl_ca`).
     pub ssl_verify_client_cert: bool,
+    /// Client certificate checks need CRLs in `ssl_ca`.
     pub ssl_require_crl: bool,
+    /// Certificate field that gives the user name (`commonName`).
     pub ssl_cert_username_field: String,
+    /// CA directory for outgoing TLS (replication over `tcps:`).
     pub ssl_client_ca_dir: String,
+    /// CA file for outgoing TLS.
     pub ssl_client_ca_file: String,
+    /// Log TLS-level errors and alerts.
     pub verbose_ssl: bool,
-    // authentication
+    // ---- authentication
+    /// Refuse plaintext mechanisms (LOGIN, PLAIN, USER/PASS) on unsecured connections.
     pub disable_plaintext_auth: bool,
+    /// SASL mechanisms offered (`plain login …`), lower-case as written.
     pub auth_mechanisms: Vec<String>,
+    /// Applied to the login name before lookups (`%Lu` lower-cases it).
     pub auth_username_format: String,
+    /// Characters allowed in user names; empty = anything.
     pub auth_username_chars: String,
+    /// Character pairs translated in user names (`#@/@`).
     pub auth_username_translation: String,
+    /// Realms offered to DIGEST-MD5.
     pub auth_realms: Vec<String>,
+    /// Domain appended to names without one.
     pub auth_default_realm: String,
+    /// Delay before answering a failed authentication (default 2 s).
     pub auth_failure_delay: Duration,
+    /// Authentication cache size in bytes; 0 disables the cache.
     pub auth_cache_size: u64,
+    /// Lifetime of positive cache entries (default 1 hour).
     pub auth_cache_ttl: Duration,
+    /// Lifetime of negative cache entries (default 1 hour).
     pub auth_cache_negative_ttl: Duration,
+    /// Separator for master-user logins (`user*master`); empty = disabled.
     pub auth_master_user_separator: String,
+    /// User name for the ANONYMOUS mechanism.
     pub auth_anonymous_username: String,
+    /// Log failed authentications.
     pub auth_verbose: bool,
+    /// Log authentication debugging.
     pub auth_debug: bool,
+    /// Require a valid client certificate before authentication.
     pub auth_ssl_require_client_cert: bool,
+    /// Take the user name from the client certificate.
     pub auth_ssl_username_from_cert: bool,
+    /// `passdb { }` blocks in order.
     pub passdbs: Vec<AuthDbSettings>,
+    /// `userdb { }` blocks in order.
     pub userdbs: Vec<AuthDbSettings>,
-    // mail
+    // ---- mail
+    /// `FORMAT:ROOT[:KEY=VALUE…]` with `%` variables, e.g. `sdbox:/var/mail/%n/`.
     pub mail_location: String,
+    /// Home directory when the userdb gives none (`%` variables).
     pub mail_home: String,
+    /// System user for mail access when the userdb gives no uid (name or number).
     pub mail_uid: String,
+    /// The same for the group.
     pub mail_gid: String,
+    /// Group used temporarily for shared spool directories (`mail`).
     pub mail_privileged_group: String,
+    /// Supplementary groups for mail access.
     pub mail_access_groups: String,
+    /// Users with a lower uid are refused (uid 0 always is).
     pub first_valid_uid: u32,
+    /// Users with a higher uid are refused; 0 = no limit.
     pub last_valid_uid: u32,
+    /// The same for the primary gid.
     pub first_valid_gid: u32,
+    /// 0 = no limit.
     pub last_valid_gid: u32,
+    /// Dovecot plugin names, `$mail_plugins` expanded (accepted; features are built in).
     pub mail_plugins: Vec<String>,
+    /// Concurrent sessions per user and client IP, per protocol.
     pub mail_max_userip_connections: u32,
+    /// Log mail-access debugging.
     pub mail_debug: bool,
+    /// When to fsync mail and index writes.
     pub mail_fsync: FsyncMode,
+    /// Directory for temporary files.
     pub mail_temp_dir: PathBuf,
+    /// Store messages with CRLF line endings.
     pub mail_save_crlf: bool,
+    /// Longest keyword (user flag) name accepted.
     pub mail_max_keyword_length: u32,
+    /// How often IDLE checks for changes not notified otherwise.
     pub mailbox_idle_check_interval: Duration,
+    /// `namespace NAME { }` blocks (merged with matching filters), in first-seen order.
     pub namespaces: Vec<NamespaceSettings>,
     /// `plugin { }` (e.g. `mail_replica`, `quota`), merged with matching filters.
     pub plugin: PluginSettings,
-    // login
+    // ---- login
+    /// Clients from these networks count as secured and may forward client data.
+    /// `IP` or `IP/bits` words, validated at load (parsed: `trusted_networks()`).
     pub login_trusted_networks: Vec<String>,
+    /// Proxies allowed to send the HAProxy PROXY header (validated like the above).
     pub haproxy_trusted_networks: Vec<String>,
+    /// How long to wait for the PROXY header.
     pub haproxy_timeout: Duration,
-    // IMAP
+    // ---- IMAP
+    /// Enabled IMAP client workarounds (§8), obsolete names removed.
     pub imap_client_workarounds: Vec<ImapWorkaround>,
+    /// Replaces the CAPABILITY list when set; `+EXT` adds to it.
     pub imap_capability: String,
+    /// Longest command line accepted, in bytes (default 64 KiB).
     pub imap_max_line_length: u64,
+    /// Interval of `* OK Still here` during IDLE (default 2 min).
     pub imap_idle_notify_interval: Duration,
+    /// Logout log line (`%i`/`%o` bytes in/out, `%{deleted}`, …).
     pub imap_logout_format: String,
+    /// ID fields sent to clients (`name *`).
     pub imap_id_send: String,
+    /// ID fields from clients to log.
     pub imap_id_log: String,
+    /// Enable METADATA.
     pub imap_metadata: bool,
+    /// Advertise LITERAL- instead of LITERAL+.
     pub imap_literal_minus: bool,
-    // POP3
+    // ---- POP3
+    /// UIDL template (§7): `%u` uid, `%v` uidvalidity, `%m` md5, `%f` file, `%g` guid.
     pub pop3_uidl_format: String,
+    /// Enabled POP3 client workarounds (§8).
     pub pop3_client_workarounds: Vec<Pop3Workaround>,
+    /// Allow only one POP3 session per user at a time.
     pub pop3_lock_session: bool,
+    /// Do not mark messages \Seen (nor drop \Recent) on RETR/TOP.
     pub pop3_no_flag_updates: bool,
+    /// Support the obsolete LAST command.
     pub pop3_enable_last: bool,
+    /// Use an X-UIDL header as the UIDL when present.
     pub pop3_reuse_xuidl: bool,
+    /// Store computed UIDLs.
     pub pop3_save_uidl: bool,
+    /// Logout log line (`%t` top, `%r` retr, `%d` del, `%s` size, …).
     pub pop3_logout_format: String,
-    // LMTP / LDA
+    // ---- LMTP / LDA
+    /// Separators between user and detail (`user+detail@`).
     pub recipient_delimiter: String,
+    /// Deliver `user+detail` to mailbox `detail`.
     pub lmtp_save_to_detail_mailbox: bool,
+    /// Concurrent deliveries per user; 0 = unlimited.
     pub lmtp_user_concurrency_limit: u32,
+    /// Check quota at RCPT time.
     pub lmtp_rcpt_check_quota: bool,
+    /// Add a Received: header on delivery.
     pub lmtp_add_received_header: bool,
+    /// Enabled LMTP client workarounds.
     pub lmtp_client_workarounds: Vec<LmtpWorkaround>,
+    /// Create the target mailbox when it does not exist.
     pub lda_mailbox_autocreate: bool,
+    /// Subscribe mailboxes created that way.
     pub lda_mailbox_autosubscribe: bool,
+    /// Over quota: temporary (4xx) instead of permanent (5xx) failure.
     pub quota_full_tempfail: bool,
-    // doveadm and replication
+    // ---- doveadm and replication
+    /// Default port for `tcp:host` replica targets; 0 = none.
     pub doveadm_port: u16,
+    /// Shared secret of the replication peers.
     pub doveadm_password: Secret,
+    /// Command for `remote:` (ssh) replica targets.
     pub dsync_remote_cmd: String,
+    /// Concurrent replication runs.
     pub replication_max_conns: u32,
+    /// How often each user gets a full sync (default 1 day).
     pub replication_full_sync_interval: Duration,
+    /// Flags Dovecot's replicator passes to dsync (kept for compatibility).
     pub replication_dsync_parameters: String,
-    // tern's own
+    // ---- tern's own
+    /// Number of shards (executors).
     pub shards: ShardCount,
-    /// `None` = choose CPUs automatically.
+    /// CPUs to pin shards to (`0-3,8`); `None` = choose automatically.
     pub shard_cpus: Option<Vec<usize>>,
+    /// io_uring submission queue depth per shard (default 128).
     pub io_ring_depth: u32,
+    /// Per-shard memory for cached mail data, bytes (default 64 MiB).
     pub mail_cache_max_memory: u64,
+    /// Largest message LMTP accepts, bytes (default 50 MiB).
     pub lmtp_max_size: u64,
     /// All services, including the defaults (imap-login 143/993, pop3-login 110/995,
     /// lmtp unix socket, doveadm, replicator, aggregator) merged with the config.
     pub services: Vec<ServiceSettings>,
+}
+
+/// Dovecot 2.3 defaults (as for an empty configuration), with tern's own additions.
+/// Convenient in tests of other modules.
+impl Default for Settings {
+    fn default() -> Settings {
+        let root = super::tree::Section::new(
+            super::defs::SectionKind::Root,
+            None,
+            super::tree::Location {
+                file: std::sync::Arc::from(std::path::Path::new("<defaults>")),
+                line: 0,
+            },
+        );
+        let view = super::view::View::new(&root, &super::view::FilterContext::default());
+        // Only the compiled-in defaults are involved; the `defaults` test builds them.
+        super::build::build(&view, &mut Vec::new())
+            .expect("compiled-in defaults form valid settings")
+    }
 }
 
 impl Settings {
@@ -424,898 +556,68 @@ impl Settings {
         self.services.iter().find(|s| s.name == name)
     }
 
+    /// Whether a client address counts as secured by `login_trusted_networks` (§6.1;
+    /// TLS and client IP == local IP are the caller's checks).
+    pub fn is_trusted_client(&self, ip: IpAddr) -> bool {
+        self.trusted_networks().iter().any(|n| n.contains(ip))
+    }
+
+    /// `login_trusted_networks` parsed. The words were validated at load, so none is
+    /// dropped in practice.
+    pub fn trusted_networks(&self) -> Vec<Network> {
+        self.login_trusted_networks
+            .iter()
+            .filter_map(|w| Network::parse(w))
+            .collect()
+    }
+
+    /// `haproxy_trusted_networks` parsed.
+    pub fn haproxy_networks(&self) -> Vec<Network> {
+        self.haproxy_trusted_networks
+            .iter()
+            .filter_map(|w| Network::parse(w))
+            .collect()
+    }
+
+    /// The socket addresses an inet listener binds: its own `address`, else the global
+    /// `listen`. `*` is every IPv4 address, `::` every IPv6 address. Host names are
+    /// resolved, which blocks: call at start-up, never on a shard thread.
+    pub fn bind_addresses(&self, listener: &InetListener) -> Result<Vec<SocketAddr>, ConfigError> {
+        let port = listener.port;
+        let words = listener.address.as_ref().unwrap_or(&self.listen);
+        let mut out: Vec<SocketAddr> = Vec::new();
+        for word in words {
+            let resolved: Vec<SocketAddr> = match word.as_str() {
+                "*" => vec![SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, port))],
+                "::" | "[::]" => vec![SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port))],
+                other => {
+                    let bare = other
+                        .strip_prefix('[')
+                        .and_then(|h| h.strip_suffix(']'))
+                        .unwrap_or(other);
+                    match bare.parse::<IpAddr>() {
+                        Ok(ip) => vec![SocketAddr::new(ip, port)],
+                        Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(bare, port))
+                            .map_err(|e| {
+                                ConfigError::Invalid(format!(
+                                    "listen: couldn't resolve {bare}: {e}"
+                                ))
+                            })?
+                            .collect(),
+                    }
+                }
+            };
+            for addr in resolved {
+                if !out.contains(&addr) {
+                    out.push(addr);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Plugin setting (`plugin { mail_replica = … }`).
     pub fn plugin_setting(&self, key: &str) -> Option<&str> {
         self.plugin.get(key).map(String::as_str)
     }
-}
-
-/// Which connection a settings view is for. Filters that need a field that is `None`
-/// do not match.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FilterContext<'a> {
-    pub protocol: Option<&'a str>,
-    pub local_ip: Option<IpAddr>,
-    pub remote_ip: Option<IpAddr>,
-    /// TLS SNI name.
-    pub local_name: Option<&'a str>,
-}
-
-/// How specific a filter chain is; larger wins (§4.1: local_name, local, remote, protocol).
-pub(crate) type Specificity = (u8, u16, u16, u8);
-
-/// The specificity after entering `child` from a chain with specificity `spec`.
-pub(crate) fn extend_specificity(spec: Specificity, child: &Section) -> Specificity {
-    let mut s = spec;
-    match child.kind {
-        SectionKind::LocalName => s.0 = 1,
-        SectionKind::Local => s.1 = s.1.max(network_bits(child)),
-        SectionKind::Remote => s.2 = s.2.max(network_bits(child)),
-        _ => s.3 = 1,
-    }
-    s
-}
-
-fn filter_matches(section: &Section, ctx: &FilterContext<'_>) -> bool {
-    let name = section.name.as_deref().unwrap_or("");
-    // Login services match their protocol's filter (`imap-login` sees `protocol imap`).
-    let protocol = ctx.protocol.map(|p| p.strip_suffix("-login").unwrap_or(p));
-    match section.kind {
-        SectionKind::Protocol => match (name.strip_prefix('!'), protocol) {
-            (Some(excluded), Some(p)) => p != excluded,
-            (None, Some(p)) => p == name,
-            (_, None) => false,
-        },
-        SectionKind::Local => ctx
-            .local_ip
-            .is_some_and(|ip| section.networks.iter().any(|n| n.contains(ip))),
-        SectionKind::Remote => ctx
-            .remote_ip
-            .is_some_and(|ip| section.networks.iter().any(|n| n.contains(ip))),
-        SectionKind::LocalName => ctx.local_name.is_some_and(|sni| {
-            name.split_whitespace().any(|n| {
-                n.eq_ignore_ascii_case(sni)
-                    || n.strip_prefix("*.").is_some_and(|suffix| {
-                        sni.len() > suffix.len() + 1
-                            && sni[sni.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-                            && sni.as_bytes()[sni.len() - suffix.len() - 1] == b'.'
-                    })
-            })
-        }),
-        _ => false,
-    }
-}
-
-fn network_bits(section: &Section) -> u16 {
-    section
-        .networks
-        .iter()
-        .map(|n| u16::from(n.bits) + 1)
-        .max()
-        .unwrap_or(1)
-}
-
-fn collect_filters<'a>(
-    node: &'a Section,
-    ctx: &FilterContext<'_>,
-    spec: Specificity,
-    out: &mut Vec<(Specificity, &'a Section)>,
-) {
-    for child in node.children.iter().filter(|c| c.kind.is_filter()) {
-        if !filter_matches(child, ctx) {
-            continue;
-        }
-        let s = extend_specificity(spec, child);
-        out.push((s, child));
-        collect_filters(child, ctx, s, out);
-    }
-}
-
-/// The global settings overlaid with every matching filter, least specific first.
-pub(crate) struct View<'a> {
-    values: BTreeMap<&'a str, &'a Value>,
-    /// Non-filter sections: the root's, then those inside matching filters.
-    sections: Vec<&'a Section>,
-    /// Global value of `ssl`, which filters may not turn on when it is `no`.
-    global_ssl_off: bool,
-}
-
-impl<'a> View<'a> {
-    pub(crate) fn new(root: &'a Section, ctx: &FilterContext<'_>) -> View<'a> {
-        let mut values: BTreeMap<&str, &Value> =
-            root.settings.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let global_ssl_off = values.get("ssl").is_some_and(|v| v.text == "no");
-        let mut sections: Vec<&Section> = root
-            .children
-            .iter()
-            .filter(|c| !c.kind.is_filter())
-            .collect();
-        let mut filters = Vec::new();
-        collect_filters(root, ctx, (0, 0, 0, 0), &mut filters);
-        filters.sort_by_key(|(spec, _)| *spec);
-        for (_, filter) in filters {
-            for (key, value) in &filter.settings {
-                values.insert(key.as_str(), value);
-            }
-            sections.extend(filter.children.iter().filter(|c| !c.kind.is_filter()));
-        }
-        View {
-            values,
-            sections,
-            global_ssl_off,
-        }
-    }
-}
-
-/// Typed access to one section's keys, falling back to the registry defaults.
-type Lookup<'a> = Box<dyn Fn(&str) -> Option<&'a Value> + 'a>;
-
-struct Getter<'a> {
-    lookup: Lookup<'a>,
-    table: &'static [SettingDef],
-    context: String,
-}
-
-fn invalid(
-    context: &str,
-    key: &str,
-    value: Option<&Value>,
-    reason: impl std::fmt::Display,
-) -> ConfigError {
-    match value {
-        Some(v) => ConfigError::At {
-            file: v.at.file.to_path_buf(),
-            line: v.at.line,
-            reason: format!("{context}{key}: {reason}"),
-        },
-        None => ConfigError::Invalid(format!("{context}{key}: {reason}")),
-    }
-}
-
-impl<'a> Getter<'a> {
-    fn for_section(section: &'a Section, table: &'static [SettingDef]) -> Getter<'a> {
-        Getter {
-            lookup: Box::new(move |k| section.get(k)),
-            table,
-            context: format!("{}/", section.header()),
-        }
-    }
-
-    fn explicit(&self, key: &str) -> Option<&'a Value> {
-        (self.lookup)(key)
-    }
-
-    fn raw(&self, key: &str) -> Result<(String, Option<&'a Value>), ConfigError> {
-        if let Some(v) = self.explicit(key) {
-            return Ok((v.text.clone(), Some(v)));
-        }
-        match defs::find(self.table, key) {
-            Some(def) => Ok((def.default.to_string(), None)),
-            None => Err(ConfigError::Invalid(format!(
-                "internal: no definition for {key}"
-            ))),
-        }
-    }
-
-    fn parse<T, E: std::fmt::Display>(
-        &self,
-        key: &str,
-        f: impl FnOnce(&str) -> Result<T, E>,
-    ) -> Result<T, ConfigError> {
-        let (text, value) = self.raw(key)?;
-        f(&text).map_err(|e| invalid(&self.context, key, value, e))
-    }
-
-    fn string(&self, key: &str) -> Result<String, ConfigError> {
-        Ok(self.raw(key)?.0)
-    }
-
-    fn path(&self, key: &str) -> Result<PathBuf, ConfigError> {
-        Ok(PathBuf::from(self.raw(key)?.0))
-    }
-
-    fn list(&self, key: &str) -> Result<Vec<String>, ConfigError> {
-        let text = self.raw(key)?.0;
-        Ok(values::split_list(&text)
-            .into_iter()
-            .map(str::to_string)
-            .collect())
-    }
-
-    fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
-        self.parse(key, values::parse_bool)
-    }
-
-    fn u32(&self, key: &str) -> Result<u32, ConfigError> {
-        self.parse(key, |t| {
-            values::parse_uint(t).and_then(|n| {
-                u32::try_from(n).map_err(|_| values::ValueError::Number(t.to_string()))
-            })
-        })
-    }
-
-    fn size(&self, key: &str) -> Result<u64, ConfigError> {
-        self.parse(key, values::parse_size)
-    }
-
-    fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
-        self.parse(key, |t| values::parse_time_ms(t).map(Duration::from_millis))
-    }
-
-    fn port(&self, key: &str) -> Result<u16, ConfigError> {
-        self.parse(key, values::parse_port)
-    }
-
-    fn octal(&self, key: &str) -> Result<u32, ConfigError> {
-        self.parse(key, values::parse_octal)
-    }
-
-    fn choice<T: Copy>(&self, key: &str, options: &[(&str, T)]) -> Result<T, ConfigError> {
-        self.parse(key, |t| {
-            options
-                .iter()
-                .find(|(name, _)| *name == t)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| format!("Invalid value '{t}'"))
-        })
-    }
-
-    fn file(&self, key: &str) -> Result<Option<FileValue>, ConfigError> {
-        let (text, value) = self.raw(key)?;
-        let path = value
-            .and_then(|v| v.file.as_ref())
-            .map(|f| f.resolved.clone());
-        if text.is_empty() && path.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(FileValue {
-            path,
-            contents: text,
-        }))
-    }
-
-    fn workarounds<T: Copy>(
-        &self,
-        key: &str,
-        set: defs::WorkaroundSet,
-        map: &[(&str, T)],
-    ) -> Result<Vec<T>, ConfigError> {
-        let names = self.parse(key, |t| defs::workarounds(set, t))?.kept;
-        Ok(names
-            .iter()
-            .filter_map(|n| map.iter().find(|(name, _)| name == n).map(|(_, v)| *v))
-            .collect())
-    }
-}
-
-const DB_RESULTS: &[(&str, AuthDbResult)] = &[
-    ("return-ok", AuthDbResult::ReturnOk),
-    ("return", AuthDbResult::Return),
-    ("return-fail", AuthDbResult::ReturnFail),
-    ("continue", AuthDbResult::Continue),
-    ("continue-ok", AuthDbResult::ContinueOk),
-    ("continue-fail", AuthDbResult::ContinueFail),
-];
-
-fn auth_db(section: &Section) -> Result<AuthDbSettings, ConfigError> {
-    let is_passdb = section.kind == SectionKind::Passdb;
-    let table = if is_passdb {
-        defs::PASSDB
-    } else {
-        defs::USERDB
-    };
-    let g = Getter::for_section(section, table);
-    Ok(AuthDbSettings {
-        name: g.string("name")?,
-        driver: g.string("driver")?,
-        args: Secret::new(g.string("args")?),
-        default_fields: g.string("default_fields")?,
-        override_fields: g.string("override_fields")?,
-        deny: is_passdb && g.boolean("deny")?,
-        pass: is_passdb && g.boolean("pass")?,
-        master: is_passdb && g.boolean("master")?,
-        skip: g.choice(
-            "skip",
-            &[
-                ("never", AuthDbSkip::Never),
-                ("authenticated", AuthDbSkip::Authenticated),
-                ("unauthenticated", AuthDbSkip::Unauthenticated),
-                ("found", AuthDbSkip::Found),
-                ("notfound", AuthDbSkip::NotFound),
-            ],
-        )?,
-        result_success: g.choice("result_success", DB_RESULTS)?,
-        result_failure: g.choice("result_failure", DB_RESULTS)?,
-        result_internalfail: g.choice("result_internalfail", DB_RESULTS)?,
-        mechanisms: if is_passdb {
-            g.list("mechanisms")?
-        } else {
-            Vec::new()
-        },
-        username_filter: if is_passdb {
-            g.string("username_filter")?
-        } else {
-            String::new()
-        },
-    })
-}
-
-fn inet_listener(name: Option<&str>, port: u16, ssl: bool) -> InetListener {
-    InetListener {
-        name: name.map(str::to_string),
-        address: None,
-        port,
-        ssl,
-        haproxy: false,
-        reuse_port: false,
-    }
-}
-
-fn file_listener(path: &str, mode: u32, user: &str) -> UnixListener {
-    UnixListener {
-        path: PathBuf::from(path),
-        mode,
-        user: user.to_string(),
-        group: String::new(),
-    }
-}
-
-fn empty_service(name: &str) -> ServiceSettings {
-    ServiceSettings {
-        name: name.to_string(),
-        process_min_avail: 0,
-        process_limit: 0,
-        client_limit: 0,
-        service_count: 0,
-        vsz_limit: 0,
-        user: String::new(),
-        group: String::new(),
-        chroot: String::new(),
-        executable: String::new(),
-        inet_listeners: Vec::new(),
-        unix_listeners: Vec::new(),
-        fifo_listeners: Vec::new(),
-    }
-}
-
-/// §4.2: the listeners Dovecot has when the config does not mention them.
-fn default_services(internal_user: &str) -> Vec<ServiceSettings> {
-    let mut imap = empty_service("imap-login");
-    imap.inet_listeners = vec![
-        inet_listener(Some("imap"), 143, false),
-        inet_listener(Some("imaps"), 993, true),
-    ];
-    let mut pop3 = empty_service("pop3-login");
-    pop3.inet_listeners = vec![
-        inet_listener(Some("pop3"), 110, false),
-        inet_listener(Some("pop3s"), 995, true),
-    ];
-    let mut lmtp = empty_service("lmtp");
-    lmtp.unix_listeners = vec![file_listener("lmtp", 0o666, "")];
-    let mut doveadm = empty_service("doveadm");
-    doveadm.unix_listeners = vec![file_listener("doveadm-server", 0o600, "")];
-    let mut replicator = empty_service("replicator");
-    replicator.unix_listeners = vec![file_listener("replicator-doveadm", 0, internal_user)];
-    let mut aggregator = empty_service("aggregator");
-    aggregator.fifo_listeners = vec![file_listener("replication-notify-fifo", 0o600, "")];
-    aggregator.unix_listeners = vec![file_listener("replication-notify", 0o600, "")];
-    vec![imap, pop3, lmtp, doveadm, replicator, aggregator]
-}
-
-fn apply_file_listener(listener: &mut UnixListener, section: &Section) -> Result<(), ConfigError> {
-    let g = Getter::for_section(section, defs::FILE_LISTENER);
-    if g.explicit("mode").is_some() {
-        listener.mode = g.octal("mode")?;
-    }
-    if g.explicit("user").is_some() {
-        listener.user = g.string("user")?;
-    }
-    if g.explicit("group").is_some() {
-        listener.group = g.string("group")?;
-    }
-    Ok(())
-}
-
-fn apply_service(service: &mut ServiceSettings, section: &Section) -> Result<(), ConfigError> {
-    let g = Getter::for_section(section, defs::SERVICE);
-    for (key, slot) in [
-        ("process_min_avail", &mut service.process_min_avail),
-        ("process_limit", &mut service.process_limit),
-        ("client_limit", &mut service.client_limit),
-        ("service_count", &mut service.service_count),
-    ] {
-        if g.explicit(key).is_some() {
-            *slot = g.u32(key)?;
-        }
-    }
-    if g.explicit("vsz_limit").is_some() {
-        service.vsz_limit = g.size("vsz_limit")?;
-    }
-    for (key, slot) in [
-        ("user", &mut service.user),
-        ("group", &mut service.group),
-        ("chroot", &mut service.chroot),
-        ("executable", &mut service.executable),
-    ] {
-        if g.explicit(key).is_some() {
-            *slot = g.string(key)?;
-        }
-    }
-    let service_name = section.name.as_deref();
-    for child in section
-        .children
-        .iter()
-        .filter(|c| c.is_significant(service_name))
-    {
-        match child.kind {
-            SectionKind::InetListener => {
-                let existing = child.name.as_ref().and_then(|name| {
-                    service
-                        .inet_listeners
-                        .iter()
-                        .position(|l| l.name.as_ref() == Some(name))
-                });
-                let index = match existing {
-                    Some(i) => i,
-                    None => {
-                        service
-                            .inet_listeners
-                            .push(inet_listener(child.name.as_deref(), 0, false));
-                        service.inet_listeners.len() - 1
-                    }
-                };
-                let listener = &mut service.inet_listeners[index];
-                let lg = Getter::for_section(child, defs::INET_LISTENER);
-                if lg.explicit("address").is_some() {
-                    let list = lg.list("address")?;
-                    listener.address = if list.is_empty() { None } else { Some(list) };
-                }
-                if lg.explicit("port").is_some() {
-                    listener.port = lg.port("port")?;
-                }
-                if lg.explicit("ssl").is_some() {
-                    listener.ssl = lg.boolean("ssl")?;
-                }
-                if lg.explicit("haproxy").is_some() {
-                    listener.haproxy = lg.boolean("haproxy")?;
-                }
-                if lg.explicit("reuse_port").is_some() {
-                    listener.reuse_port = lg.boolean("reuse_port")?;
-                }
-            }
-            SectionKind::UnixListener | SectionKind::FifoListener => {
-                let list = if child.kind == SectionKind::UnixListener {
-                    &mut service.unix_listeners
-                } else {
-                    &mut service.fifo_listeners
-                };
-                let path = PathBuf::from(child.name.clone().unwrap_or_default());
-                let index = match list.iter().position(|l| l.path == path) {
-                    Some(i) => i,
-                    None => {
-                        list.push(UnixListener {
-                            path,
-                            mode: 0o600,
-                            user: String::new(),
-                            group: String::new(),
-                        });
-                        list.len() - 1
-                    }
-                };
-                apply_file_listener(&mut list[index], child)?;
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-fn services(
-    root_sections: &[&Section],
-    base_dir: &std::path::Path,
-    internal_user: &str,
-    protocol_words: &[&str],
-) -> Result<Vec<ServiceSettings>, ConfigError> {
-    let mut services = default_services(internal_user);
-    // Obsolete `protocols = imaps` without `imap` meant: implicit TLS only, so the
-    // plaintext default listener goes (a config can still add it back explicitly).
-    for (obsolete, plain, service) in [
-        ("imaps", "imap", "imap-login"),
-        ("pop3s", "pop3", "pop3-login"),
-    ] {
-        if protocol_words.contains(&obsolete)
-            && !protocol_words.contains(&plain)
-            && let Some(s) = services.iter_mut().find(|s| s.name == service)
-        {
-            s.inet_listeners
-                .retain(|l| l.name.as_deref() != Some(plain));
-        }
-    }
-    for section in root_sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Service && s.is_significant(None))
-    {
-        let name = section.name.clone().unwrap_or_default();
-        let index = match services.iter().position(|s| s.name == name) {
-            Some(i) => i,
-            None => {
-                services.push(empty_service(&name));
-                services.len() - 1
-            }
-        };
-        apply_service(&mut services[index], section)?;
-    }
-    for service in &mut services {
-        service.inet_listeners.retain(|l| l.port != 0);
-        for listener in service
-            .unix_listeners
-            .iter_mut()
-            .chain(service.fifo_listeners.iter_mut())
-        {
-            if listener.path.is_relative() {
-                listener.path = base_dir.join(&listener.path);
-            }
-        }
-    }
-    Ok(services)
-}
-
-fn namespace(sections: &[&Section]) -> Result<NamespaceSettings, ConfigError> {
-    // Several blocks may describe the same namespace (global + protocol filter): the
-    // later ones override key by key, and mailboxes merge by name.
-    let lookup = |key: &str| sections.iter().rev().find_map(|s| s.get(key));
-    let g = Getter {
-        lookup: Box::new(lookup),
-        table: defs::NAMESPACE,
-        context: format!(
-            "namespace {}/",
-            sections
-                .first()
-                .and_then(|s| s.name.clone())
-                .unwrap_or_default()
-        ),
-    };
-    let mut mailbox_names: Vec<String> = Vec::new();
-    for s in sections {
-        for m in s.children_of(SectionKind::Mailbox) {
-            let name = m.name.clone().unwrap_or_default();
-            if !mailbox_names.contains(&name) {
-                mailbox_names.push(name);
-            }
-        }
-    }
-    let mut mailboxes = Vec::new();
-    for name in mailbox_names {
-        let blocks: Vec<&Section> = sections
-            .iter()
-            .flat_map(|s| s.children_of(SectionKind::Mailbox))
-            .filter(|m| m.name.as_deref() == Some(name.as_str()))
-            .collect();
-        let mg = Getter {
-            lookup: Box::new(move |key: &str| blocks.iter().rev().find_map(|s| s.get(key))),
-            table: defs::MAILBOX,
-            context: format!("mailbox {name}/"),
-        };
-        mailboxes.push(MailboxSettings {
-            auto: mg.choice(
-                "auto",
-                &[
-                    ("no", MailboxAuto::No),
-                    ("create", MailboxAuto::Create),
-                    ("subscribe", MailboxAuto::Subscribe),
-                ],
-            )?,
-            special_use: mg.list("special_use")?,
-            autoexpunge: mg.duration("autoexpunge")?,
-            autoexpunge_max_mails: mg.u32("autoexpunge_max_mails")?,
-            name,
-        });
-    }
-    Ok(NamespaceSettings {
-        name: sections
-            .first()
-            .and_then(|s| s.name.clone())
-            .unwrap_or_default(),
-        ns_type: g.choice(
-            "type",
-            &[
-                ("private", NamespaceType::Private),
-                ("shared", NamespaceType::Shared),
-                ("public", NamespaceType::Public),
-            ],
-        )?,
-        separator: g.string("separator")?,
-        prefix: g.string("prefix")?,
-        location: g.string("location")?,
-        alias_for: g.string("alias_for")?,
-        inbox: g.boolean("inbox")?,
-        hidden: g.boolean("hidden")?,
-        list: g.choice(
-            "list",
-            &[
-                ("yes", NamespaceList::Yes),
-                ("no", NamespaceList::No),
-                ("children", NamespaceList::Children),
-            ],
-        )?,
-        subscriptions: g.boolean("subscriptions")?,
-        ignore_on_failure: g.boolean("ignore_on_failure")?,
-        disabled: g.boolean("disabled")?,
-        mailboxes,
-    })
-}
-
-fn protocols(text: &str, warnings: &mut Vec<String>) -> Result<Vec<Protocol>, ConfigError> {
-    let mut out = Vec::new();
-    for word in values::split_list(text) {
-        let protocol = match word {
-            "none" => continue,
-            "imap" => Protocol::Imap,
-            "pop3" => Protocol::Pop3,
-            "lmtp" => Protocol::Lmtp,
-            "submission" => Protocol::Submission,
-            "sieve" => Protocol::Sieve,
-            "imaps" | "pop3s" => {
-                warnings.push(format!(
-                    "protocols: {word} is obsolete; use {} with an ssl inet_listener",
-                    &word[..word.len() - 1]
-                ));
-                if word == "imaps" {
-                    Protocol::Imap
-                } else {
-                    Protocol::Pop3
-                }
-            }
-            "managesieve" => {
-                warnings.push("protocols: managesieve is now called sieve".to_string());
-                Protocol::Sieve
-            }
-            other => {
-                return Err(ConfigError::Invalid(format!(
-                    "protocols: Unknown protocol: {other}"
-                )));
-            }
-        };
-        if !out.contains(&protocol) {
-            out.push(protocol);
-        }
-    }
-    Ok(out)
-}
-
-/// Builds typed settings for one view; warnings about values are appended.
-pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Settings, ConfigError> {
-    let values = &view.values;
-    let g = Getter {
-        lookup: Box::new(move |k| values.get(k).copied()),
-        table: defs::GLOBAL,
-        context: String::new(),
-    };
-    let base_dir = g.path("base_dir")?;
-    let default_internal_user = g.string("default_internal_user")?;
-    let mut ssl = g.choice(
-        "ssl",
-        &[
-            ("no", SslMode::No),
-            ("yes", SslMode::Yes),
-            ("required", SslMode::Required),
-        ],
-    )?;
-    if view.global_ssl_off && ssl != SslMode::No {
-        warnings.push("ssl: a filter enables ssl while the global ssl = no; it stays off".into());
-        ssl = SslMode::No;
-    }
-    let ssl_min_protocol = g.choice(
-        "ssl_min_protocol",
-        &[
-            ("SSLv3", TlsVersion::SslV3),
-            ("TLSv1", TlsVersion::TlsV1),
-            ("TLSv1.1", TlsVersion::TlsV1_1),
-            ("TLSv1.2", TlsVersion::TlsV1_2),
-            ("TLSv1.3", TlsVersion::TlsV1_3),
-            ("ANY", TlsVersion::Any),
-            ("LATEST", TlsVersion::Latest),
-        ],
-    )?;
-    if ssl_min_protocol < TlsVersion::TlsV1_2 {
-        warnings.push(
-            "ssl_min_protocol: tern (rustls) supports TLS 1.2 and 1.3 only; older versions stay disabled"
-                .into(),
-        );
-    }
-    let shards =
-        match g.string("shards")?.as_str() {
-            "auto" => ShardCount::Auto,
-            text => ShardCount::Fixed(text.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(
-                || invalid("", "shards", g.explicit("shards"), "Invalid shard count"),
-            )?),
-        };
-    let cpus = g.parse("shard_cpus", values::parse_cpu_list)?;
-    let mut plugin = BTreeMap::new();
-    for section in view
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Plugin)
-    {
-        for (key, value) in &section.settings {
-            plugin.insert(key.clone(), value.text.clone());
-        }
-    }
-    let mut namespace_names: Vec<Option<String>> = Vec::new();
-    for s in view
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Namespace)
-    {
-        if !namespace_names.contains(&s.name) {
-            namespace_names.push(s.name.clone());
-        }
-    }
-    let mut namespaces = Vec::new();
-    for name in namespace_names {
-        let blocks: Vec<&Section> = view
-            .sections
-            .iter()
-            .copied()
-            .filter(|s| s.kind == SectionKind::Namespace && s.name == name)
-            .collect();
-        namespaces.push(namespace(&blocks)?);
-    }
-    let mut passdbs = Vec::new();
-    let mut userdbs = Vec::new();
-    for section in &view.sections {
-        match section.kind {
-            SectionKind::Passdb => passdbs.push(auth_db(section)?),
-            SectionKind::Userdb => userdbs.push(auth_db(section)?),
-            _ => {}
-        }
-    }
-    Ok(Settings {
-        state_dir: g.path("state_dir")?,
-        log_path: g.string("log_path")?,
-        info_log_path: g.string("info_log_path")?,
-        debug_log_path: g.string("debug_log_path")?,
-        login_greeting: g.string("login_greeting")?,
-        hostname: g.string("hostname")?,
-        postmaster_address: g.string("postmaster_address")?,
-        protocols: protocols(&g.string("protocols")?, warnings)?,
-        listen: g.list("listen")?,
-        shutdown_clients: g.boolean("shutdown_clients")?,
-        default_login_user: g.string("default_login_user")?,
-        ssl,
-        ssl_cert: g.file("ssl_cert")?,
-        ssl_key: g.file("ssl_key")?,
-        ssl_key_password: Secret::new(g.string("ssl_key_password")?),
-        ssl_ca: g.file("ssl_ca")?,
-        ssl_min_protocol,
-        ssl_cipher_list: g.string("ssl_cipher_list")?,
-        ssl_cipher_suites: g.string("ssl_cipher_suites")?,
-        ssl_curve_list: g.string("ssl_curve_list")?,
-        ssl_prefer_server_ciphers: g.boolean("ssl_prefer_server_ciphers")?,
-        ssl_verify_client_cert: g.boolean("ssl_verify_client_cert")?,
-        ssl_require_crl: g.boolean("ssl_require_crl")?,
-        ssl_cert_username_field: g.string("ssl_cert_username_field")?,
-        ssl_client_ca_dir: g.string("ssl_client_ca_dir")?,
-        ssl_client_ca_file: g.string("ssl_client_ca_file")?,
-        verbose_ssl: g.boolean("verbose_ssl")?,
-        disable_plaintext_auth: g.boolean("disable_plaintext_auth")?,
-        auth_mechanisms: g.list("auth_mechanisms")?,
-        auth_username_format: g.string("auth_username_format")?,
-        auth_username_chars: g.string("auth_username_chars")?,
-        auth_username_translation: g.string("auth_username_translation")?,
-        auth_realms: g.list("auth_realms")?,
-        auth_default_realm: g.string("auth_default_realm")?,
-        auth_failure_delay: g.duration("auth_failure_delay")?,
-        auth_cache_size: g.size("auth_cache_size")?,
-        auth_cache_ttl: g.duration("auth_cache_ttl")?,
-        auth_cache_negative_ttl: g.duration("auth_cache_negative_ttl")?,
-        auth_master_user_separator: g.string("auth_master_user_separator")?,
-        auth_anonymous_username: g.string("auth_anonymous_username")?,
-        auth_verbose: g.boolean("auth_verbose")?,
-        auth_debug: g.boolean("auth_debug")?,
-        auth_ssl_require_client_cert: g.boolean("auth_ssl_require_client_cert")?,
-        auth_ssl_username_from_cert: g.boolean("auth_ssl_username_from_cert")?,
-        passdbs,
-        userdbs,
-        mail_location: g.string("mail_location")?,
-        mail_home: g.string("mail_home")?,
-        mail_uid: g.string("mail_uid")?,
-        mail_gid: g.string("mail_gid")?,
-        mail_privileged_group: g.string("mail_privileged_group")?,
-        mail_access_groups: g.string("mail_access_groups")?,
-        first_valid_uid: g.u32("first_valid_uid")?,
-        last_valid_uid: g.u32("last_valid_uid")?,
-        first_valid_gid: g.u32("first_valid_gid")?,
-        last_valid_gid: g.u32("last_valid_gid")?,
-        mail_plugins: g.list("mail_plugins")?,
-        mail_max_userip_connections: g.u32("mail_max_userip_connections")?,
-        mail_debug: g.boolean("mail_debug")?,
-        mail_fsync: g.choice(
-            "mail_fsync",
-            &[
-                ("optimized", FsyncMode::Optimized),
-                ("always", FsyncMode::Always),
-                ("never", FsyncMode::Never),
-            ],
-        )?,
-        mail_temp_dir: g.path("mail_temp_dir")?,
-        mail_save_crlf: g.boolean("mail_save_crlf")?,
-        mail_max_keyword_length: g.u32("mail_max_keyword_length")?,
-        mailbox_idle_check_interval: g.duration("mailbox_idle_check_interval")?,
-        namespaces,
-        plugin: PluginSettings(plugin),
-        login_trusted_networks: g.list("login_trusted_networks")?,
-        haproxy_trusted_networks: g.list("haproxy_trusted_networks")?,
-        haproxy_timeout: g.duration("haproxy_timeout")?,
-        imap_client_workarounds: g.workarounds(
-            "imap_client_workarounds",
-            defs::WorkaroundSet::Imap,
-            &[
-                ("delay-newmail", ImapWorkaround::DelayNewmail),
-                ("tb-extra-mailbox-sep", ImapWorkaround::TbExtraMailboxSep),
-                ("tb-lsub-flags", ImapWorkaround::TbLsubFlags),
-            ],
-        )?,
-        imap_capability: g.string("imap_capability")?,
-        imap_max_line_length: g.size("imap_max_line_length")?,
-        imap_idle_notify_interval: g.duration("imap_idle_notify_interval")?,
-        imap_logout_format: g.string("imap_logout_format")?,
-        imap_id_send: g.string("imap_id_send")?,
-        imap_id_log: g.string("imap_id_log")?,
-        imap_metadata: g.boolean("imap_metadata")?,
-        imap_literal_minus: g.boolean("imap_literal_minus")?,
-        pop3_uidl_format: g.string("pop3_uidl_format")?,
-        pop3_client_workarounds: g.workarounds(
-            "pop3_client_workarounds",
-            defs::WorkaroundSet::Pop3,
-            &[
-                ("outlook-no-nuls", Pop3Workaround::OutlookNoNuls),
-                ("oe-ns-eoh", Pop3Workaround::OeNsEoh),
-            ],
-        )?,
-        pop3_lock_session: g.boolean("pop3_lock_session")?,
-        pop3_no_flag_updates: g.boolean("pop3_no_flag_updates")?,
-        pop3_enable_last: g.boolean("pop3_enable_last")?,
-        pop3_reuse_xuidl: g.boolean("pop3_reuse_xuidl")?,
-        pop3_save_uidl: g.boolean("pop3_save_uidl")?,
-        pop3_logout_format: g.string("pop3_logout_format")?,
-        recipient_delimiter: g.string("recipient_delimiter")?,
-        lmtp_save_to_detail_mailbox: g.boolean("lmtp_save_to_detail_mailbox")?,
-        lmtp_user_concurrency_limit: g.u32("lmtp_user_concurrency_limit")?,
-        lmtp_rcpt_check_quota: g.boolean("lmtp_rcpt_check_quota")?,
-        lmtp_add_received_header: g.boolean("lmtp_add_received_header")?,
-        lmtp_client_workarounds: g.workarounds(
-            "lmtp_client_workarounds",
-            defs::WorkaroundSet::Lmtp,
-            &[
-                (
-                    "whitespace-before-path",
-                    LmtpWorkaround::WhitespaceBeforePath,
-                ),
-                ("mailbox-for-path", LmtpWorkaround::MailboxForPath),
-            ],
-        )?,
-        lda_mailbox_autocreate: g.boolean("lda_mailbox_autocreate")?,
-        lda_mailbox_autosubscribe: g.boolean("lda_mailbox_autosubscribe")?,
-        quota_full_tempfail: g.boolean("quota_full_tempfail")?,
-        doveadm_port: g.port("doveadm_port")?,
-        doveadm_password: Secret::new(g.string("doveadm_password")?),
-        dsync_remote_cmd: g.string("dsync_remote_cmd")?,
-        replication_max_conns: g.u32("replication_max_conns")?,
-        replication_full_sync_interval: g.duration("replication_full_sync_interval")?,
-        replication_dsync_parameters: g.string("replication_dsync_parameters")?,
-        shards,
-        shard_cpus: if cpus.is_empty() { None } else { Some(cpus) },
-        io_ring_depth: g.u32("io_ring_depth")?,
-        mail_cache_max_memory: g.size("mail_cache_max_memory")?,
-        lmtp_max_size: g.size("lmtp_max_size")?,
-        services: services(
-            &view.sections,
-            &base_dir,
-            &default_internal_user,
-            &values::split_list(&g.string("protocols")?),
-        )?,
-        base_dir,
-        default_internal_user,
-    })
 }

@@ -15,6 +15,12 @@ pub struct Location {
     pub line: usize,
 }
 
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.bits)
+    }
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} line {}", self.file.display(), self.line)
@@ -45,6 +51,22 @@ pub struct Network {
 }
 
 impl Network {
+    /// `IP` or `IP/bits` (IPv6 may be bracketed). No DNS.
+    pub fn parse(text: &str) -> Option<Network> {
+        let (host, bits) = match text.split_once('/') {
+            Some((h, b)) => (h, Some(b.parse::<u8>().ok()?)),
+            None => (text, None),
+        };
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let addr = host.parse::<IpAddr>().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = bits.unwrap_or(max);
+        (bits <= max).then_some(Network { addr, bits })
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.bits),

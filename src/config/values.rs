@@ -17,7 +17,7 @@ pub enum ValueError {
     Size(String),
     #[error("Invalid time interval: {0}")]
     Time(String),
-    #[error("Time interval '{0}' is missing a unit (e.g. secs, mins)")]
+    #[error("Time interval '{0}' is missing units (add e.g. 's' for seconds)")]
     TimeUnitMissing(String),
     #[error("Invalid value '{value}' (allowed: {allowed})")]
     Enum { value: String, allowed: String },
@@ -29,6 +29,12 @@ pub enum ValueError {
     Shards(String),
     #[error("Invalid port: {0}")]
     Port(String),
+    #[error("Invalid network '{0}' (expected IP or IP/bits)")]
+    Network(String),
+    #[error("Unknown protocol: {0}")]
+    Protocol(String),
+    #[error("Number too large: {0}")]
+    TooLarge(String),
 }
 
 /// Dovecot accepts yes/y/1 and no/n/0 (words case-insensitively).

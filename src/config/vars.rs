@@ -83,6 +83,47 @@ impl VarTable {
             .with(Some('d'), "domain", domain)
     }
 
+    /// `%h` / `%{home}`.
+    pub fn home(self, home: &str) -> VarTable {
+        self.with(Some('h'), "home", home)
+    }
+
+    /// `%s` / `%{service}`: `imap`, `pop3`, `lmtp`, …
+    pub fn service(self, service: &str) -> VarTable {
+        self.with(Some('s'), "service", service)
+    }
+
+    /// `%l` / `%{lip}` / `%{local_ip}`.
+    pub fn local_ip(self, ip: std::net::IpAddr) -> VarTable {
+        self.with(Some('l'), "lip", ip.to_string())
+    }
+
+    /// `%r` / `%{rip}` / `%{remote_ip}`.
+    pub fn remote_ip(self, ip: std::net::IpAddr) -> VarTable {
+        self.with(Some('r'), "rip", ip.to_string())
+    }
+
+    /// `%p` / `%{pid}` of this process.
+    pub fn pid(self) -> VarTable {
+        self.with(Some('p'), "pid", std::process::id().to_string())
+    }
+
+    /// `%i` / `%{uid}` and `%{gid}` of the mail user.
+    pub fn ids(self, uid: u32, gid: u32) -> VarTable {
+        self.with(Some('i'), "uid", uid.to_string())
+            .with(None, "gid", gid.to_string())
+    }
+
+    /// `%{session}`.
+    pub fn session(self, id: &str) -> VarTable {
+        self.with(None, "session", id)
+    }
+
+    /// `%{hostname}`.
+    pub fn hostname(self, name: &str) -> VarTable {
+        self.with(None, "hostname", name)
+    }
+
     pub fn lookup(&self, name: VarName<'_>) -> Option<String> {
         match name {
             VarName::Short(c) => self
@@ -162,19 +203,23 @@ fn expand_at(
             spec.zero_pad = true;
             i += 1;
         }
-        let first = read_number(&chars, &mut i).map(|n| if negative { -n } else { n });
+        let first = read_number(&chars, &mut i);
         if chars.get(i) == Some(&'.') {
+            // `[-]offset.[0][-]width`: the sign belongs to the offset, and only a `0`
+            // after the dot asks for zero padding (as in Dovecot's var-expand.c).
             i += 1;
-            spec.offset = first.unwrap_or(0);
+            spec.offset = first.map_or(0, |n| if negative { -n } else { n });
+            spec.zero_pad = chars.get(i) == Some(&'0');
+            if spec.zero_pad {
+                i += 1;
+            }
             let negative_width = chars.get(i) == Some(&'-');
             if negative_width {
                 i += 1;
             }
-            if chars.get(i) == Some(&'0') {
-                spec.zero_pad = true;
-            }
             spec.width = read_number(&chars, &mut i).map(|n| if negative_width { -n } else { n });
         } else {
+            // Without a dot Dovecot ignores a leading `-`.
             spec.width = first;
         }
         while let Some(&c) = chars.get(i).filter(|c| MODIFIERS.contains(**c)) {
@@ -189,8 +234,14 @@ fn expand_at(
             Some('{') => {
                 let mut level = 0usize;
                 let mut end = None;
+                let mut escaped = false;
                 for (j, c) in chars.iter().enumerate().skip(i) {
+                    if escaped {
+                        escaped = false;
+                        continue;
+                    }
                     match c {
+                        '\\' => escaped = true,
                         '{' => level += 1,
                         '}' => {
                             level -= 1;
@@ -228,7 +279,14 @@ fn long_variable(
     if let Some(name) = content.strip_prefix("env:") {
         return Ok(std::env::var(name).unwrap_or_default());
     }
-    lookup(VarName::Long(content)).ok_or_else(|| VarError::Unknown(content.to_string()))
+    if let Some(value) = lookup(VarName::Long(content)) {
+        return Ok(value);
+    }
+    // Dovecot's built-in fallback when the table lacks it.
+    if content == "pid" {
+        return Ok(std::process::id().to_string());
+    }
+    Err(VarError::Unknown(content.to_string()))
 }
 
 /// Splits `%{if;…}` arguments on `;` outside nested `%{…}`; `\;` is a literal `;`.
@@ -365,7 +423,13 @@ fn apply(mut value: String, mut spec: Spec) -> String {
                 let digest = md5::digest(value.as_bytes());
                 let mut first = [0u8; 8];
                 first.copy_from_slice(&digest[..8]);
-                pad_hash(u64::from_be_bytes(first), &mut spec)
+                // Dovecot keeps 64 bits for the modulus but prints them as 32-bit.
+                let modulus = spec.width.take().filter(|w| *w > 0);
+                let mut value = u64::from_be_bytes(first);
+                if let Some(m) = modulus {
+                    value %= m as u64;
+                }
+                pad_hash(u64::from(value as u32), &mut spec)
             }
             'M' => md5::hex(value.as_bytes()),
             'D' => value.replace('.', ",dc="),
@@ -442,6 +506,25 @@ mod tests {
     }
 
     #[test]
+    fn mail_context_builders() {
+        let t = VarTable::for_user("jane@example.org")
+            .home("/home/jane")
+            .service("pop3")
+            .local_ip("192.0.2.1".parse().unwrap())
+            .remote_ip("2001:db8::7".parse().unwrap())
+            .pid()
+            .ids(1001, 100)
+            .session("abc")
+            .hostname("mx");
+        assert_eq!(
+            t.expand("%h %s %l %r %i %{gid} %{session} %{hostname} %{local_ip}")
+                .unwrap(),
+            "/home/jane pop3 192.0.2.1 2001:db8::7 1001 100 abc mx 192.0.2.1"
+        );
+        assert_eq!(t.expand("%p").unwrap(), std::process::id().to_string());
+    }
+
+    #[test]
     fn modifiers() {
         let t = jane();
         assert_eq!(t.expand("%Lu").unwrap(), "jane.doe@example.org");
@@ -464,6 +547,23 @@ mod tests {
         assert_eq!(t.expand("%2.3n").unwrap(), "ne.");
         assert_eq!(t.expand("%-3.3n").unwrap(), "Doe");
         assert_eq!(t.expand("%.-4n").unwrap(), "Jane");
+        assert_eq!(
+            t.expand("%-3n").unwrap(),
+            "Jan",
+            "a sign without a dot is ignored"
+        );
+        assert_eq!(
+            t.expand("%05.3n").unwrap(),
+            "Doe",
+            "a 0 before the dot does not pad"
+        );
+        assert_eq!(
+            t.expand("%0.05n").unwrap(),
+            "Jane.Doe",
+            "padding never truncates"
+        );
+        assert_eq!(t.expand("%.010n").unwrap(), "00Jane.Doe");
+        assert_eq!(t.expand("%{pid}").unwrap(), std::process::id().to_string());
         assert_eq!(t.expand("%1.1Ln").unwrap(), "a");
     }
 
@@ -540,6 +640,9 @@ mod tests {
         ] {
             let _ = t.expand(junk);
         }
-        assert_eq!(t.expand("%-99999999999999u").unwrap(), "");
+        assert_eq!(
+            t.expand("%-99999999999999u").unwrap(),
+            "Jane.Doe@Example.org"
+        );
     }
 }

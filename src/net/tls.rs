@@ -91,10 +91,9 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<ServerConfig>, TlsError> {
         }
         None => builder.with_no_client_auth(),
     };
-    let mut cfg = builder.with_single_cert(chain, key)?;
-    // Mail clients reconnect often; tickets make resumption cheap for TLS 1.2
-    // and skip a round trip for TLS 1.3.
-    cfg.session_storage = rustls::server::ServerSessionMemoryCache::new(4096);
+    let cfg = builder.with_single_cert(chain, key)?;
+    // Session resumption: the server gives each shard its own cache (see
+    // server::shard_main), so no lock is shared between shards.
     Ok(Arc::new(cfg))
 }
 

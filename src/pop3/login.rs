@@ -221,7 +221,6 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
             }
             AuthOutcome::Failed { reason } => {
                 tracing::info!(session, rip = %conn.peer.remote_ip(), "pop3-login: Authentication failed: {reason}");
-                glommio::timer::sleep(s.auth_failure_delay).await;
                 send(&mut conn, "-ERR [AUTH] Authentication failed.\r\n").await;
             }
             AuthOutcome::TempFail { reason } => {

@@ -29,6 +29,8 @@ pub enum PlanError {
     Placement(#[from] placement::PlacementError),
     #[error("login_trusted_networks: {0:?} is not an IP network")]
     TrustedNetwork(String),
+    #[error("auth: {0}")]
+    Auth(#[from] crate::auth::helper::HelperConfigError),
 }
 
 /// Pre-login clients get a short idle timeout; RFC 9051 §5.4 asks for at
@@ -89,11 +91,12 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         max_line_length,
         auth_failure_delay: s.auth_failure_delay,
         mail_location: s.mail_location.clone(),
+        mail_attachment_dir: String::new(),
+        max_userip_connections: s.mail_max_userip_connections,
         imap_options: crate::shard::env::ImapOptions {
             client_workarounds: s.imap_client_workarounds.clone(),
             capability: s.imap_capability.clone(),
             idle_notify_interval: s.imap_idle_notify_interval,
-            max_userip_connections: s.mail_max_userip_connections,
         },
     })
 }
@@ -259,8 +262,11 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
                     password: pw.to_string(),
                 });
             }
+            // Served by the auth helper, which runs only when tern is
+            // started as root (server::run warns otherwise).
+            "pam" => {}
             other => tracing::warn!(
-                "passdb driver {other:?} is not served by this build yet; its users cannot log in"
+                "passdb driver {other:?} is not served by the in-process authenticator"
             ),
         }
     }
@@ -290,17 +296,35 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
     let cpus = placement::plan(shards, s.shard_cpus.as_deref(), &placement::allowed_cpus())?;
     let n = cpus.len();
 
+    // Not a typed setting: read it by name (Dovecot 2.3 key, empty default).
+    let attachment_dir = cfg.value_of("mail_attachment_dir").unwrap_or_default();
+    let with_attachments = |mut p: ProtocolSettings| {
+        p.mail_attachment_dir = attachment_dir.clone();
+        p
+    };
+
     Ok(ServerPlan {
         shard_cpus: cpus.into_iter().map(Some).collect(),
         io_memory: io_memory_per_shard(n),
         ring_depth: s.io_ring_depth.max(8) as usize,
         blocking_threads: 4,
+        // auth helper (see auth::helper): its whole configuration.
+        auth_helper: crate::auth::helper::HelperConfig::from_settings(s, config_dir)?,
         listeners,
         tls,
         protocols: ProtocolSettingsSet {
-            imap: protocol_settings(&cfg.for_protocol("imap"), Protocol::Imap)?,
-            pop3: protocol_settings(&cfg.for_protocol("pop3"), Protocol::Pop3)?,
-            lmtp: protocol_settings(&cfg.for_protocol("lmtp"), Protocol::Lmtp)?,
+            imap: with_attachments(protocol_settings(
+                &cfg.for_protocol("imap"),
+                Protocol::Imap,
+            )?),
+            pop3: with_attachments(protocol_settings(
+                &cfg.for_protocol("pop3"),
+                Protocol::Pop3,
+            )?),
+            lmtp: with_attachments(protocol_settings(
+                &cfg.for_protocol("lmtp"),
+                Protocol::Lmtp,
+            )?),
         },
         auth_sources,
         userdb,

@@ -82,6 +82,9 @@ pub struct LocalAuth {
     tables: Cached<UserTables>,
     lowercase: bool,
     userdb: UserdbPlan,
+    /// `auth_failure_delay`: every refusal is answered this long after the
+    /// request started, whatever the reason, so timing tells nothing.
+    failure_delay: std::time::Duration,
 }
 
 impl LocalAuth {
@@ -89,11 +92,13 @@ impl LocalAuth {
         tables: Arc<Published<UserTables>>,
         lowercase: bool,
         userdb: UserdbPlan,
+        failure_delay: std::time::Duration,
     ) -> Rc<LocalAuth> {
         Rc::new(LocalAuth {
             tables: Cached::new(tables),
             lowercase,
             userdb,
+            failure_delay,
         })
     }
 
@@ -119,6 +124,24 @@ pub fn username_allowed(user: &str) -> bool {
 impl Authenticator for LocalAuth {
     fn authenticate<'a>(&'a self, req: AuthRequest) -> LocalFuture<'a, AuthOutcome> {
         Box::pin(async move {
+            let started = std::time::Instant::now();
+            let outcome = self.check(req).await;
+            if matches!(outcome, AuthOutcome::Failed { .. }) {
+                let left = self.failure_delay.saturating_sub(started.elapsed());
+                glommio::timer::sleep(left).await;
+            }
+            outcome
+        })
+    }
+
+    fn lookup_user<'a>(&'a self, user: &'a str) -> LocalFuture<'a, UserLookup> {
+        Box::pin(self.lookup(user))
+    }
+}
+
+impl LocalAuth {
+    async fn check(&self, req: AuthRequest) -> AuthOutcome {
+        {
             let user = self.canonical(&req.user);
             if !username_allowed(&user) {
                 return AuthOutcome::Failed {
@@ -144,11 +167,11 @@ impl Authenticator for LocalAuth {
                     reason: e.to_string(),
                 },
             }
-        })
+        }
     }
 
-    fn lookup_user<'a>(&'a self, user: &'a str) -> LocalFuture<'a, UserLookup> {
-        Box::pin(async move {
+    async fn lookup(&self, user: &str) -> UserLookup {
+        {
             let user = self.canonical(user);
             if !username_allowed(&user) {
                 return UserLookup::NotFound;
@@ -181,7 +204,7 @@ impl Authenticator for LocalAuth {
                 uid: None,
                 gid: None,
             })
-        })
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! Bootstrap: from a plan to running shards; signals, reload, shutdown.
 
+pub mod auth_client;
 pub mod from_config;
 pub mod local_auth;
 pub mod plan;
+pub mod privileges;
 pub mod shard_main;
 pub mod signals;
 
@@ -28,6 +30,8 @@ pub enum ServerError {
     Start(String),
     #[error("signals: {0}")]
     Signals(std::io::Error),
+    #[error("privileges: {0}")]
+    Privileges(#[from] privileges::PrivilegeError),
 }
 
 /// Raises the open-files soft limit to the hard limit: every client is a
@@ -79,6 +83,11 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
     // sigwait sees them.
     let signals = signals::Signals::block().map_err(ServerError::Signals)?;
 
+    // --- auth helper and privileges (see privileges.rs) ---
+    // Forked now, while the process is single-threaded and root.
+    let (helper, helper_sockets, run_as) = start_auth(&plan)?;
+    // --- end auth helper ---
+
     let tls_cfg = build_tls(&plan)?;
     let users = local_auth::load_tables(&plan.auth_sources).map_err(ServerError::Auth)?;
     let control = Control::new();
@@ -87,6 +96,8 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
         control: control.clone(),
         tls: Published::new(tls_cfg),
         users: Published::new(users),
+        auth_sockets: std::sync::Mutex::new(helper_sockets),
+        may_accept: std::sync::atomic::AtomicBool::new(false),
     });
 
     let specs: Vec<ShardSpec> = plan
@@ -127,6 +138,25 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
         }
         return Err(ServerError::Start(errors.join("; ")));
     }
+    // --- privileges: listeners are bound, nothing accepted yet ---
+    if let Some(to) = run_as {
+        if let Err(e) = privileges::drop_to(to) {
+            control.request_shutdown();
+            for h in handles {
+                let _ = h.join();
+            }
+            return Err(ServerError::Privileges(e));
+        }
+        tracing::info!(uid = to.uid, gid = to.gid, "dropped privileges");
+    } else if privileges::is_root() {
+        tracing::warn!(
+            "running as root: set mail_uid/mail_gid (or uid/gid in the userdb override_fields) to drop privileges"
+        );
+    }
+    shared
+        .may_accept
+        .store(true, std::sync::atomic::Ordering::Release);
+    // --- end privileges ---
     on_ready(&plan);
     tracing::info!(shards = nshards, "tern started");
 
@@ -153,8 +183,48 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
     if done_rx.recv_timeout(left).is_err() {
         tracing::warn!("shards did not stop in time; exiting anyway");
     }
+    drop(helper);
     tracing::info!("tern stopped");
     Ok(())
+}
+
+/// Started as root: fork the auth helper (one socket per shard) and find
+/// the user to become. Otherwise: the in-process authenticator serves
+/// passwd-file and static, and PAM / NSS drivers cannot work.
+#[allow(clippy::type_complexity)]
+fn start_auth(
+    plan: &ServerPlan,
+) -> Result<
+    (
+        Option<crate::auth::helper::HelperProcess>,
+        Vec<Option<std::os::fd::OwnedFd>>,
+        Option<privileges::RunAs>,
+    ),
+    ServerError,
+> {
+    let cfg = &plan.auth_helper;
+    if !privileges::is_root() {
+        if cfg.needs_system_access() {
+            tracing::warn!(
+                "passdb pam / userdb passwd need the auth helper, which runs only when tern starts as root; those users cannot log in"
+            );
+        }
+        return Ok((None, Vec::new(), None));
+    }
+    let (over_uid, over_gid) = cfg.override_owner();
+    let (user, group) = if cfg.mail_uid.is_empty() {
+        (over_uid, over_gid)
+    } else {
+        (Some(cfg.mail_uid.as_str()), Some(cfg.mail_gid.as_str()))
+    };
+    let run_as = privileges::resolve(user, group).map_err(ServerError::Privileges)?;
+    let mut helper = crate::auth::helper::start(cfg.clone(), plan.shard_cpus.len())
+        .map_err(|e| ServerError::Auth(e.to_string()))?;
+    let sockets = std::mem::take(&mut helper.shard_ends)
+        .into_iter()
+        .map(Some)
+        .collect();
+    Ok((Some(helper), sockets, run_as))
 }
 
 /// SIGHUP: read certificates and passwd-files again. Sessions in progress

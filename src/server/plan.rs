@@ -99,6 +99,10 @@ pub struct ServerPlan {
     pub io_memory: usize,
     pub ring_depth: usize,
     pub blocking_threads: usize,
+    /// What the privileged auth helper serves when tern starts as root
+    /// (passdb/userdb chains, cache, uid limits, mail_uid/mail_gid);
+    /// otherwise `auth_sources` feed the in-process authenticator.
+    pub auth_helper: crate::auth::helper::HelperConfig,
     pub listeners: Vec<ListenerPlan>,
     pub tls: Option<TlsPlan>,
     pub protocols: ProtocolSettingsSet,

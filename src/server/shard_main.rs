@@ -24,6 +24,33 @@ pub struct Shared {
     pub control: Arc<Control>,
     pub tls: Arc<Published<Option<Arc<ServerConfig>>>>,
     pub users: Arc<Published<UserTables>>,
+    /// auth helper: each shard takes its socket (empty: in-process auth).
+    pub auth_sockets: std::sync::Mutex<Vec<Option<std::os::fd::OwnedFd>>>,
+    /// Set once privileges are dropped: shards bind first, accept after.
+    pub may_accept: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    /// This shard's end of its auth helper socket, if the helper runs.
+    fn take_auth_socket(&self, shard: usize) -> Option<std::os::fd::OwnedFd> {
+        let mut sockets = self.auth_sockets.lock().unwrap_or_else(|e| e.into_inner());
+        sockets.get_mut(shard).and_then(Option::take)
+    }
+
+    /// The auth helper's client for this shard; `None` when the helper
+    /// does not run (in-process authentication).
+    fn helper_client(&self, shard: usize) -> Option<Result<Rc<dyn Authenticator>, String>> {
+        let fd = self.take_auth_socket(shard)?;
+        let settings = super::auth_client::ClientSettings::new(
+            &self.plan.auth_helper,
+            self.plan.protocols.imap.login_trusted_networks.clone(),
+        );
+        Some(
+            super::auth_client::HelperClient::new(fd, settings)
+                .map(|c| c as Rc<dyn Authenticator>)
+                .map_err(|e| format!("auth helper socket: {e}")),
+        )
+    }
 }
 
 /// How often a shard looks at the control flags. Shutdown and reload are
@@ -58,20 +85,32 @@ pub async fn run(
 ) {
     let plan = shared.plan.clone();
     let tls = Rc::new(Cached::new(shared.tls.clone()));
+    let shard_tls = || (*tls.get()).clone().map(per_shard_tls);
     let auth: Rc<dyn Authenticator> = LocalAuth::new(
         shared.users.clone(),
         plan.lowercase_usernames,
         plan.userdb.clone(),
+        plan.protocols.imap.auth_failure_delay,
     );
     let storage = Rc::new(crate::storage::ShardStorage::new(
         plan.mail_cache_max_memory / ctx.count.max(1),
     ));
     let handoff_ctx = ctx.clone();
+    // auth helper (started as root): its client replaces the in-process one.
+    let auth = match shared.helper_client(ctx.index) {
+        None => auth,
+        Some(Ok(client)) => client,
+        Some(Err(e)) => {
+            shared.control.report_start_error(e);
+            shared.control.mark_ready();
+            return;
+        }
+    };
     let env = Env::new(
         ctx.index,
         ctx.count,
         Arc::new(plan.protocols.clone()) as Arc<ProtocolSettingsSet>,
-        (*tls.get()).clone(),
+        shard_tls(),
         auth,
         storage,
         Box::new(move |to, h| {
@@ -83,7 +122,7 @@ pub async fn run(
 
     // Bind. TCP listeners exist on every shard (SO_REUSEPORT); a unix socket
     // path can only be bound once, so shard 0 takes those.
-    let mut tasks = Vec::new();
+    let mut accepts = Vec::new();
     let mut failed = false;
     for l in &plan.listeners {
         let spawn = match &l.addr {
@@ -128,13 +167,21 @@ pub async fn run(
             ListenAddr::Unix { .. } => None,
         };
         if let Some(fut) = spawn {
-            tasks.push(glommio::spawn_local(fut));
+            accepts.push(fut);
         }
     }
     shared.control.mark_ready();
     if failed {
         return;
     }
+    // Accept only once the main thread has dropped privileges.
+    while !shared.may_accept.load(std::sync::atomic::Ordering::Acquire) {
+        if shared.control.shutdown_requested() {
+            return;
+        }
+        glommio::timer::sleep(Duration::from_millis(2)).await;
+    }
+    let tasks: Vec<_> = accepts.into_iter().map(glommio::spawn_local).collect();
 
     for (_peer, rx) in inbox {
         let env = env.clone();
@@ -163,7 +210,7 @@ pub async fn run(
         let g = shared.control.reload_generation();
         if g != reload_seen {
             reload_seen = g;
-            env.set_tls((*tls.get()).clone());
+            env.set_tls(shard_tls());
         }
     }
 
@@ -184,6 +231,15 @@ pub async fn run(
             "shutdown grace period over; closing sessions"
         );
     }
+}
+
+/// Each shard gets its own copy of the TLS configuration with its own
+/// session cache: rustls's cache is behind a mutex, and one cache shared by
+/// all shards would put that lock on every handshake.
+fn per_shard_tls(cfg: Arc<ServerConfig>) -> Arc<ServerConfig> {
+    let mut local = (*cfg).clone();
+    local.session_storage = rustls::server::ServerSessionMemoryCache::new(1024);
+    Arc::new(local)
 }
 
 async fn accept_tcp(

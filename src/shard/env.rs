@@ -55,6 +55,10 @@ pub struct ProtocolSettings {
     pub auth_failure_delay: Duration,
     /// `mail_location` template (`%u %n %d %h` not yet expanded).
     pub mail_location: String,
+    /// `mail_attachment_dir` template (empty: attachments stay in the mail files).
+    pub mail_attachment_dir: String,
+    /// `mail_max_userip_connections` (0 = unlimited), per protocol.
+    pub max_userip_connections: u32,
     /// IMAP-only settings (defaults for other protocols).
     pub imap_options: ImapOptions,
 }
@@ -66,8 +70,6 @@ pub struct ImapOptions {
     /// `imap_capability`: empty = built-in list; `+X Y` appends.
     pub capability: String,
     pub idle_notify_interval: Duration,
-    /// `mail_max_userip_connections` (0 = unlimited).
-    pub max_userip_connections: u32,
 }
 
 impl Default for ImapOptions {
@@ -76,8 +78,61 @@ impl Default for ImapOptions {
             client_workarounds: Vec::new(),
             capability: String::new(),
             idle_notify_interval: Duration::from_secs(120),
-            max_userip_connections: 10,
         }
+    }
+}
+
+/// Counts logged-in sessions per (protocol, user, remote IP). A user lives
+/// on one shard, so a shard-local table sees all of that user's sessions.
+#[derive(Default)]
+pub struct UserIpTable {
+    counts: RefCell<std::collections::HashMap<UserIpKey, u32>>,
+}
+
+type UserIpKey = (Protocol, String, Option<IpAddr>);
+
+/// Holds one slot in the `UserIpTable`; dropping it frees the slot.
+pub struct UserIpSlot {
+    table: Rc<UserIpTable>,
+    key: UserIpKey,
+}
+
+impl Drop for UserIpSlot {
+    fn drop(&mut self) {
+        let mut counts = self.table.counts.borrow_mut();
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl UserIpTable {
+    /// Takes a slot unless `limit` (non-zero) sessions of this user from this
+    /// IP already exist.
+    pub fn acquire(
+        self: &Rc<Self>,
+        p: Protocol,
+        user: &str,
+        ip: Option<IpAddr>,
+        limit: u32,
+    ) -> Option<UserIpSlot> {
+        let key = (p, user.to_string(), ip);
+        let mut counts = self.counts.borrow_mut();
+        let n = counts.entry(key.clone()).or_insert(0);
+        if limit != 0 && *n >= limit {
+            if *n == 0 {
+                counts.remove(&key);
+            }
+            return None;
+        }
+        *n += 1;
+        Some(UserIpSlot {
+            table: self.clone(),
+            key,
+        })
     }
 }
 
@@ -177,6 +232,8 @@ pub struct Env {
     pub auth: Rc<dyn Authenticator>,
     /// This shard's mail storage caches.
     pub storage: Rc<crate::storage::ShardStorage>,
+    /// Logged-in sessions per user and IP (`mail_max_userip_connections`).
+    pub userip: Rc<UserIpTable>,
     send: Box<SendFn>,
     session_counter: Cell<u64>,
 }
@@ -217,6 +274,7 @@ impl Env {
             tls: RefCell::new(tls),
             auth,
             storage,
+            userip: Rc::new(UserIpTable::default()),
             send,
             session_counter: Cell::new(0),
         })
@@ -277,6 +335,9 @@ impl Env {
             user: info.user.clone(),
             home: info.home.clone(),
             mail_location: location,
+            mail_attachment_dir: vars
+                .expand(&self.settings.get(p).mail_attachment_dir)
+                .map_err(|e| format!("mail_attachment_dir: {e}"))?,
         };
         self.storage
             .open_user(&ctx)
@@ -328,6 +389,25 @@ pub fn ip_in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userip_slots_are_limited_and_freed() {
+        let t = Rc::new(UserIpTable::default());
+        let ip = Some("10.0.0.1".parse().unwrap());
+        let a = t.acquire(Protocol::Imap, "alice", ip, 2).unwrap();
+        let _b = t.acquire(Protocol::Imap, "alice", ip, 2).unwrap();
+        assert!(t.acquire(Protocol::Imap, "alice", ip, 2).is_none());
+        // other IP, other protocol, other user: separate counts
+        assert!(t.acquire(Protocol::Imap, "alice", None, 2).is_some());
+        assert!(t.acquire(Protocol::Pop3, "alice", ip, 2).is_some());
+        assert!(t.acquire(Protocol::Imap, "bob", ip, 2).is_some());
+        drop(a);
+        assert!(t.acquire(Protocol::Imap, "alice", ip, 2).is_some());
+        assert!(
+            t.acquire(Protocol::Imap, "alice", ip, 0).is_some(),
+            "0 = unlimited"
+        );
+    }
 
     #[test]
     fn networks() {

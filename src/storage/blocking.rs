@@ -24,3 +24,15 @@ where
         )),
     }
 }
+
+/// Run a state-changing operation as its own task: a caller that drops its
+/// future (a client disconnecting mid-command) must not stop it between the
+/// durable write and the in-memory update, or memory and disk would part.
+pub async fn detached<T: 'static>(
+    op: impl std::future::Future<Output = Result<T>> + 'static,
+) -> Result<T> {
+    glommio::spawn_local(op)
+        .detach()
+        .await
+        .unwrap_or_else(|| Err(StorageError::Internal("storage task was cancelled".into())))
+}

@@ -43,6 +43,13 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// True for failures a retry may fix (I/O trouble, internal errors):
+    /// LMTP answers 451, IMAP `NO [SERVERBUG]`/`[UNAVAILABLE]`. False for
+    /// answers about the request itself (no such mailbox, bad name, …).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, StorageError::Io { .. } | StorageError::Internal(_))
+    }
+
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         StorageError::Io {
             path: path.display().to_string(),

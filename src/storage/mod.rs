@@ -2,7 +2,33 @@
 //! on-disk format), tern's self-healing index, and the per-shard cache.
 //!
 //! Everything here runs on a shard thread: futures are `!Send`, shared state
-//! is `Rc`/`RefCell`, and file I/O goes through [`blocking::run`].
+//! is `Rc`/`RefCell`, and file I/O goes through [`blocking::run`] (batched
+//! `std::fs` work on glommio's blocking pool, panics caught).
+//!
+//! # Using it
+//! At shard start: `ShardStorage::new(cache_budget_bytes)`. After login:
+//! `shard.open_user(&UserContext { user, home, mail_location })` gives a
+//! store implementing [`MailStore`]; `store.open(&name)` gives a shared
+//! [`Mailbox`] view (all sessions of the shard on that mailbox share it).
+//!
+//! # On disk (sdbox)
+//! Dovecot's files, byte for byte: `mailboxes/<mUTF-7>/dbox-Mails/u.<uid>`,
+//! `subscriptions`, `dovecot-uidvalidity(.XXXXXXXX)`. tern's own files sit
+//! beside them: `tern.index` (snapshot), `tern.log` (append-only, the commit
+//! point), `tern.state` (an independent copy of both), `tern.special-use`.
+//!
+//! # Guarantees
+//! - A change is acknowledged only once durable: mail file written +
+//!   fdatasync'd under a temp name, hard-linked to `u.<uid>` (never
+//!   replacing), directory fsync'd, log entry appended + fdatasync'd.
+//!   Concurrent appends to one mailbox share that commit (group commit).
+//! - Every index block carries a CRC32. Losing or damaging any one of the
+//!   three tern files loses nothing; losing both snapshots still keeps
+//!   UIDVALIDITY, GUID, UIDNEXT, HIGHESTMODSEQ and keyword names (log
+//!   header); losing everything keeps every message (rebuilt from `u.*`,
+//!   new UIDVALIDITY). UIDNEXT never goes backwards within a UIDVALIDITY.
+//! - First open of a store Dovecot wrote imports Dovecot's index (flags,
+//!   keywords, UIDVALIDITY, GUID); `export_dovecot_index` hands it back.
 
 pub mod blocking;
 pub mod cache;

@@ -80,6 +80,10 @@ pub trait Mailbox: Clone {
     async fn claim_recent(&self) -> Result<Vec<u32>>;
     /// The message in wire form (CRLF), `virtual_size` bytes.
     async fn read_message(&self, uid: u32) -> Result<Vec<u8>>;
-    /// A byte range of the wire form (BODY[]<start.len>).
+    /// A byte range of the wire form (BODY[]<start.len>); reads only as
+    /// far into the file as the range needs.
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>>;
+    /// The header in wire form, through its terminating empty line
+    /// (BODY[HEADER]; the whole message if it has no empty line).
+    async fn read_header(&self, uid: u32) -> Result<Vec<u8>>;
 }

@@ -16,6 +16,8 @@ pub struct UserContext {
     pub home: String,
     /// `mail_location` with `%` variables already expanded.
     pub mail_location: String,
+    /// `mail_attachment_dir`, expanded; empty when not configured.
+    pub mail_attachment_dir: String,
 }
 
 /// Shard-local caches, one per shard, created at shard start.
@@ -35,7 +37,13 @@ impl ShardStorage {
     pub async fn open_user(&self, user: &UserContext) -> Result<SdboxStore> {
         let loc = MailLocation::parse(&user.mail_location, &user.home)?;
         match loc.format {
-            MailFormat::Sdbox => SdboxStore::open(&loc, self.sdbox.clone()).await,
+            MailFormat::Sdbox => {
+                let att = (!user.mail_attachment_dir.is_empty())
+                    .then(|| user.mail_attachment_dir.clone().into());
+                Ok(SdboxStore::open(&loc, self.sdbox.clone())
+                    .await?
+                    .with_attachment_dir(att))
+            }
             MailFormat::Maildir | MailFormat::Mbox => Err(StorageError::Internal(format!(
                 "{:?} storage is not implemented yet (user {})",
                 loc.format, user.user
@@ -57,6 +65,7 @@ mod tests {
             user: "jane@example.org".into(),
             home: home.display().to_string(),
             mail_location: "sdbox:~/mail".into(),
+            mail_attachment_dir: String::new(),
         };
         glommio::LocalExecutorBuilder::default()
             .make()

@@ -100,6 +100,8 @@ pub struct Options {
     pub shards: usize,
     pub extra_config: String,
     pub disable_plaintext_auth: bool,
+    /// Replaces the default passdb/userdb blocks (passwd-file + static).
+    pub auth_blocks: Option<String>,
 }
 
 impl Default for Options {
@@ -108,6 +110,7 @@ impl Default for Options {
             shards: 2,
             extra_config: String::new(),
             disable_plaintext_auth: true,
+            auth_blocks: None,
         }
     }
 }
@@ -156,14 +159,7 @@ auth_mechanisms = plain login
 auth_failure_delay = 100 ms
 base_dir = {base}/run
 mail_location = sdbox:{base}/mail/%n
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {base}/users
-}}
-userdb {{
-  driver = static
-  args = home={base}/mail/%n
-}}
+{auth}
 service imap-login {{
   inet_listener imap {{
     port = {imap}
@@ -203,6 +199,10 @@ service lmtp {{
             pop3s = pop3s.port,
             lmtp = lmtp.port,
             extra = opts.extra_config,
+            auth = opts.auth_blocks.clone().unwrap_or_else(|| format!(
+                "passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {base}/users\n}}\nuserdb {{\n  driver = static\n  args = home={base}/mail/%n\n}}",
+                base = dir.path().display()
+            )),
         );
         let conf_path = dir.path().join("tern.conf");
         fs::write(&conf_path, conf).unwrap();
@@ -231,7 +231,17 @@ service lmtp {{
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log2 = log.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // Bytes, not `lines()`: one log line with invalid UTF-8 must not
+            // stop the capture of everything after it.
+            let mut r = BufReader::new(stderr);
+            let mut buf = Vec::new();
+            while r
+                .read_until(b'\n', &mut buf)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
+                let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                buf.clear();
                 log2.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }

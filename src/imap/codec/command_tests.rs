@@ -615,6 +615,9 @@ fn bad_search_keys_keep_tag() {
         "UID 0",
         "MODSEQ \"/flags/x\" bogus 5",
         "MODSEQ 9223372036854775808",
+        // Found by fuzzing: an entry name that is not "/flags/<flag>".
+        "MODSEQ \"/f\u{e9}aH RETK/\\\\seen\" priv 5",
+        "MODSEQ \"/flags/\" priv 5",
         "EMAILID a.b",
         "1:2:3",
     ] {
@@ -1032,4 +1035,47 @@ fn garbage_never_panics() {
             String::from_utf8_lossy(seed)
         );
     }
+}
+
+#[test]
+fn missing_or_bad_arguments_keep_tag() {
+    for bad in [
+        "t1 AUTHENTICATE\r\n",
+        "t1 AUTHENTICATE PLAIN x y\r\n",
+        "t1 LOGIN\r\n",
+        "t1 ENABLE (x)\r\n",
+        "t1 ID\r\n",
+        "t1 ID (\"a\" \"b\"\r\n",
+        "t1 SELECT x ()\r\n",
+        "t1 SELECT x (QRESYNC (1))\r\n",
+        "t1 CREATE\r\n",
+        "t1 CREATE x (USE (\\Drafts)\r\n",
+        "t1 DELETE\r\n",
+        "t1 SUBSCRIBE\r\n",
+        "t1 UNSUBSCRIBE a b\r\n",
+        "t1 LSUB x\r\n",
+        "t1 STATUS x\r\n",
+        "t1 APPEND\r\n",
+        "t1 UID\r\n",
+        "t1 UID FETCH\r\n",
+        "t1 SEARCH CHARSET\r\n",
+        "t1 SORT (DATE)\r\n",
+        "t1 THREAD\r\n",
+        "t1 THREAD REFERENCES\r\n",
+        "t1 COMPRESS\r\n",
+        "t1 COMPRESS \"DEFLATE\"\r\n",
+        "t1 MOVE 1:*\r\n",
+        "t1 STORE 1 +FLAGS (\\*)\r\n",
+    ] {
+        let e = err(bad);
+        assert_eq!(e.tag, tag(), "{bad}");
+    }
+}
+
+#[test]
+fn error_text_is_fit_for_a_bad_response() {
+    let e = err("t1 FETCH 1 BOGUS\r\n");
+    let text = e.to_string();
+    assert!(text.starts_with("expected fetch attribute"), "{text}");
+    assert!(!text.contains('\n'));
 }

@@ -182,6 +182,8 @@ fn to_message_section(s: &Section) -> crate::message::Section {
 }
 
 /// Collects the response: `cur` is the open byte run; raw ranges close it.
+/// Literal lengths are always taken from `SectionData::bytes(raw)`, the
+/// same bytes that are sent, so a length can never disagree with its data.
 struct Writer {
     segments: Vec<Segment>,
     cur: Vec<u8>,
@@ -244,8 +246,16 @@ pub fn build_fetch(
                 }
             }
             A::SaveDate => {
-                let dt = (ctx.savedate_supported && ctx.info.save_date > 0)
-                    .then(|| date_time(ctx.info.save_date, ctx.zone_minutes))
+                // As in SEARCH: NIL without save dates in the mailbox, the
+                // internal date for a message saved before they were kept.
+                let saved = if ctx.info.save_date > 0 {
+                    ctx.info.save_date
+                } else {
+                    ctx.info.internal_date
+                };
+                let dt = ctx
+                    .savedate_supported
+                    .then(|| date_time(saved, ctx.zone_minutes))
                     .flatten();
                 enc.item(&mut w.cur, &FetchItem::SaveDate(dt), opts);
             }
@@ -301,7 +311,7 @@ pub fn build_fetch(
                 match content()?.section(&to_message_section(section)) {
                     Ok(data) => {
                         let data = apply_partial(data, *partial);
-                        enc.body_header(&mut w.cur, name, data.len() as u64);
+                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);
                     }
                     // A part that does not exist (or HEADER of a
@@ -317,7 +327,7 @@ pub fn build_fetch(
                 match content()?.binary(part) {
                     Ok(data) => {
                         let data = apply_partial(data, *partial);
-                        enc.body_header(&mut w.cur, name, data.len() as u64);
+                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);
                     }
                     Err(MessageError::UnknownTransferEncoding) => {
@@ -355,7 +365,7 @@ pub fn build_fetch(
                 };
                 match content()?.section(&to_message_section(&section)) {
                     Ok(data) => {
-                        enc.body_header(&mut w.cur, name, data.len() as u64);
+                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);
                     }
                     Err(_) => enc.body_nil(&mut w.cur, name),
@@ -375,3 +385,7 @@ pub fn build_fetch(
     }
     Ok(rest.collect())
 }
+
+#[cfg(test)]
+#[path = "fetch_tests.rs"]
+mod tests;

@@ -16,11 +16,11 @@ pub mod thread;
 use crate::message::ParsedMessage;
 use crate::storage::types::MessageInfo;
 
-pub use esearch::{compact_set, esearch_result, saved_result, search_response};
+pub use esearch::{compact_set, esearch_result, esearch_wanted, saved_result, search_response};
 pub use fetch::{FetchContext, Segment, build_fetch, prepare_attributes, sets_seen};
-pub use search::{SearchEnv, matches};
+pub use search::{SearchEnv, SearchHits, matches, may_match, search};
 pub use sort::sort;
-pub use thread::{thread_ordered_subject, thread_references};
+pub use thread::{thread, thread_ordered_subject, thread_references};
 
 /// One message as the evaluators see it.
 #[derive(Debug, Clone, Copy)]

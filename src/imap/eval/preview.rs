@@ -68,7 +68,7 @@ fn first_text_part<'p>(raw: &[u8], root: &'p MimePart) -> Option<&'p MimePart> {
             // Attached messages are not this message's text.
             PartKind::Message(_) => {}
             PartKind::Single => {
-                if attachment_name(raw, part).is_some() || is_attachment(raw, part) {
+                if is_attachment(raw, part) {
                     continue;
                 }
                 if part.content_type.is("text", "plain") {
@@ -83,14 +83,18 @@ fn first_text_part<'p>(raw: &[u8], root: &'p MimePart) -> Option<&'p MimePart> {
     html
 }
 
+/// An attachment is a part marked `attachment`, or a named part not
+/// explicitly marked `inline` (how most clients attach text files).
 fn is_attachment(raw: &[u8], part: &MimePart) -> bool {
-    part.header
+    let disposition = part
+        .header
         .get(raw, "content-disposition")
-        .is_some_and(|v| {
-            v.trim_ascii()
-                .to_ascii_lowercase()
-                .starts_with(b"attachment")
-        })
+        .map(|v| v.trim_ascii().to_ascii_lowercase());
+    match disposition {
+        Some(d) if d.starts_with(b"attachment") => true,
+        Some(d) if d.starts_with(b"inline") => false,
+        _ => attachment_name(raw, part).is_some(),
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +123,11 @@ mod tests {
         assert_eq!(p(raw), "café time");
         let html_only = b"Content-Type: text/html\r\n\r\n<p>Hi <b>there</b></p>\r\n";
         assert_eq!(p(html_only), "Hi there");
+        let inline_named = b"Content-Type: text/plain; name=note.txt\r\n\
+Content-Disposition: inline\r\n\r\nshown\r\n";
+        assert_eq!(p(inline_named), "shown");
+        let named = b"Content-Type: text/plain; name=note.txt\r\n\r\nhidden\r\n";
+        assert_eq!(p(named), "");
     }
 
     #[test]

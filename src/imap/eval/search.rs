@@ -37,28 +37,116 @@ const MAX_DEPTH: usize = 64;
 
 /// True when message `m` satisfies `key`.
 pub fn matches(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>) -> bool {
-    eval(key, m, env, 0)
+    eval(key, m, env, 0).unwrap_or(false)
 }
 
-fn eval(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) -> bool {
+/// `None` when the key is nested too deeply: the whole search then
+/// matches nothing (instead of a NOT above flipping a partial answer).
+fn eval(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) -> Option<bool> {
     if depth > MAX_DEPTH {
-        return false;
+        return None;
     }
-    match key {
+    let value = match key {
         // Metadata keys first: a failing flag test saves a body scan.
         SearchKey::And(keys) => {
-            keys.iter()
-                .filter(|k| content_needed(k) == Content::None)
-                .all(|k| eval(k, m, env, depth + 1))
-                && keys
-                    .iter()
-                    .filter(|k| content_needed(k) != Content::None)
-                    .all(|k| eval(k, m, env, depth + 1))
+            for k in keys.iter().filter(|k| content_needed(k) == Content::None) {
+                if !eval(k, m, env, depth + 1)? {
+                    return Some(false);
+                }
+            }
+            for k in keys.iter().filter(|k| content_needed(k) != Content::None) {
+                if !eval(k, m, env, depth + 1)? {
+                    return Some(false);
+                }
+            }
+            true
         }
-        SearchKey::Not(inner) => !eval(inner, m, env, depth + 1),
-        SearchKey::Or(a, b) => eval(a, m, env, depth + 1) || eval(b, m, env, depth + 1),
+        SearchKey::Not(inner) => !eval(inner, m, env, depth + 1)?,
+        SearchKey::Or(a, b) => eval(a, m, env, depth + 1)? || eval(b, m, env, depth + 1)?,
         leaf => leaf_matches(leaf, m, env),
+    };
+    Some(value)
+}
+
+/// Three-valued result of evaluating without content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Maybe {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// False only when `m` cannot match whatever its content says: content
+/// keys count as unknown when `m.content` is `None`. The session calls this
+/// before reading a message, so `UNSEEN TEXT x` reads unseen messages only.
+pub fn may_match(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>) -> bool {
+    eval_maybe(key, m, env, 0) != Maybe::No
+}
+
+fn eval_maybe(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv<'_>, depth: usize) -> Maybe {
+    if depth > MAX_DEPTH {
+        return Maybe::No;
     }
+    match key {
+        SearchKey::And(keys) => {
+            let mut result = Maybe::Yes;
+            for k in keys {
+                match eval_maybe(k, m, env, depth + 1) {
+                    Maybe::No => return Maybe::No,
+                    Maybe::Unknown => result = Maybe::Unknown,
+                    Maybe::Yes => {}
+                }
+            }
+            result
+        }
+        SearchKey::Or(a, b) => {
+            match (
+                eval_maybe(a, m, env, depth + 1),
+                eval_maybe(b, m, env, depth + 1),
+            ) {
+                (Maybe::Yes, _) | (_, Maybe::Yes) => Maybe::Yes,
+                (Maybe::No, Maybe::No) => Maybe::No,
+                _ => Maybe::Unknown,
+            }
+        }
+        SearchKey::Not(inner) => match eval_maybe(inner, m, env, depth + 1) {
+            Maybe::Yes => Maybe::No,
+            Maybe::No => Maybe::Yes,
+            Maybe::Unknown => Maybe::Unknown,
+        },
+        leaf if m.content.is_none() && content_needed(leaf) != Content::None => Maybe::Unknown,
+        leaf if leaf_matches(leaf, m, env) => Maybe::Yes,
+        _ => Maybe::No,
+    }
+}
+
+/// The messages of `msgs` that match, as answered to the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchHits {
+    /// Sequence numbers, or UIDs for UID SEARCH, in `msgs` order.
+    pub ids: Vec<u32>,
+    /// UIDs of the matches (for SAVE, which keeps `$` as UIDs).
+    pub uids: Vec<u32>,
+    /// Mod-sequences parallel to `ids`.
+    pub modseqs: Vec<u64>,
+}
+
+/// Evaluates `key` over every message (given in sequence order). For
+/// content searches over large mailboxes, load one message at a time
+/// instead: [`may_match`] without content, then [`matches`] with it.
+pub fn search(
+    msgs: &[MsgCtx<'_, '_>],
+    key: &SearchKey,
+    env: &SearchEnv<'_>,
+    uid: bool,
+) -> SearchHits {
+    let mut hits = SearchHits::default();
+    for m in msgs.iter().filter(|m| matches(key, m, env)) {
+        hits.ids.push(if uid { m.info.uid } else { m.seq });
+        hits.uids.push(m.info.uid);
+        hits.modseqs.push(m.info.modseq);
+    }
+    hits
 }
 
 fn has(m: &MsgCtx<'_, '_>, flag: SystemFlags) -> bool {
@@ -104,13 +192,17 @@ fn internal_day(m: &MsgCtx<'_, '_>, env: &SearchEnv) -> i64 {
     day_of(m.info.internal_date, env.zone_minutes)
 }
 
-/// The save date's day; messages without one use the internal date, so
-/// mailboxes that predate SAVEDATE still give sensible answers.
-fn saved_day(m: &MsgCtx<'_, '_>, env: &SearchEnv) -> i64 {
-    if env.savedate_supported && m.info.save_date > 0 {
-        day_of(m.info.save_date, env.zone_minutes)
+/// The save date's day; `None` when the mailbox keeps no save dates (the
+/// SAVED* keys then match nothing, which SAVEDATESUPPORTED lets clients
+/// detect). A message without a recorded save date (older mail in a
+/// supporting mailbox) uses its internal date.
+fn saved_day(m: &MsgCtx<'_, '_>, env: &SearchEnv) -> Option<i64> {
+    if !env.savedate_supported {
+        None
+    } else if m.info.save_date > 0 {
+        Some(day_of(m.info.save_date, env.zone_minutes))
     } else {
-        internal_day(m, env)
+        Some(internal_day(m, env))
     }
 }
 
@@ -159,9 +251,9 @@ fn leaf_matches(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv) -> bool {
         K::SentBefore(d) => sent_day(m).is_some_and(|day| before(day, d)),
         K::SentOn(d) => sent_day(m).is_some_and(|day| on(day, d)),
         K::SentSince(d) => sent_day(m).is_some_and(|day| since(day, d)),
-        K::SaveDateBefore(d) => before(saved_day(m, env), d),
-        K::SaveDateOn(d) => on(saved_day(m, env), d),
-        K::SaveDateSince(d) => since(saved_day(m, env), d),
+        K::SaveDateBefore(d) => saved_day(m, env).is_some_and(|day| before(day, d)),
+        K::SaveDateOn(d) => saved_day(m, env).is_some_and(|day| on(day, d)),
+        K::SaveDateSince(d) => saved_day(m, env).is_some_and(|day| since(day, d)),
         K::SaveDateSupported => env.savedate_supported,
         // Both ends inclusive, so OLDER n and YOUNGER n overlap only at
         // exactly n seconds (as Dovecot does).
@@ -276,3 +368,7 @@ pub fn uses_saved(key: &SearchKey) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+#[path = "search_tests.rs"]
+mod tests;

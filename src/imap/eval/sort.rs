@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::MsgCtx;
+use super::{Content, MsgCtx};
 use crate::imap::codec::types::{SortCriterion, SortKey};
 use crate::message::search::fold_case;
 
@@ -48,6 +48,15 @@ pub fn needs_headers(criteria: &[SortCriterion]) -> bool {
     criteria
         .iter()
         .any(|c| !matches!(c.key, SortKey::Arrival | SortKey::Size))
+}
+
+/// How much content SORT needs: headers unless only ARRIVAL / SIZE.
+pub fn content_needed(criteria: &[SortCriterion]) -> Content {
+    if needs_headers(criteria) {
+        Content::HeaderOnly
+    } else {
+        Content::None
+    }
 }
 
 /// Orders `msgs` by `criteria`; answers sequence numbers, or UIDs when
@@ -166,5 +175,13 @@ pub(crate) mod tests {
         );
         assert!(needs_headers(&[crit(SortKey::Date, false)]));
         assert!(!needs_headers(&[crit(SortKey::Size, false)]));
+        assert_eq!(
+            content_needed(&[crit(SortKey::Arrival, true)]),
+            Content::None
+        );
+        assert_eq!(
+            content_needed(&[crit(SortKey::Cc, false)]),
+            Content::HeaderOnly
+        );
     }
 }

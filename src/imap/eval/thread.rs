@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
-use super::MsgCtx;
 use super::sort::sent_date;
+use super::{Content, MsgCtx};
 use crate::imap::codec::response::ThreadNode;
+use crate::imap::codec::types::ThreadAlgorithm;
 use crate::message::header::decode_value;
 
 /// What threading needs from one message, computed once.
@@ -113,6 +114,24 @@ pub fn thread_ordered_subject(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadN
             }
         })
         .collect()
+}
+
+/// Threading reads the Subject, Date, Message-ID, References and
+/// In-Reply-To headers: a header-only parse is enough.
+pub const CONTENT_NEEDED: Content = Content::HeaderOnly;
+
+/// Threads `msgs` with `algorithm`; `None` for an algorithm we do not
+/// implement (the session answers BAD / NO). Threading reads headers only.
+pub fn thread(
+    msgs: &[MsgCtx<'_, '_>],
+    algorithm: &ThreadAlgorithm,
+    uid: bool,
+) -> Option<Vec<ThreadNode>> {
+    match algorithm {
+        ThreadAlgorithm::OrderedSubject => Some(thread_ordered_subject(msgs, uid)),
+        ThreadAlgorithm::References => Some(thread_references(msgs, uid)),
+        ThreadAlgorithm::Other(_) => None,
+    }
 }
 
 /// A node of the REFERENCES algorithm: a message or a dummy (`msg: None`).
@@ -432,3 +451,7 @@ fn build_nodes(forest: &mut Forest, roots: &[usize]) -> Vec<ThreadNode> {
     }
     roots.iter().filter_map(|&r| built[r].take()).collect()
 }
+
+#[cfg(test)]
+#[path = "thread_tests.rs"]
+mod tests;

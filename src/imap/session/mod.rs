@@ -14,7 +14,6 @@ mod names;
 mod prelogin;
 mod selected;
 mod state;
-mod userip;
 
 pub use error::SessionError;
 pub use prelogin::serve;

@@ -339,7 +339,7 @@ async fn authenticate(
         }
         AuthOutcome::Failed { reason } => {
             tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: Authentication failed: {reason}");
-            glommio::timer::sleep(env.settings.imap.auth_failure_delay).await;
+            // The authenticator already applied auth_failure_delay.
             io.no(
                 tag,
                 Some(ResponseCode::AuthenticationFailed),

@@ -138,9 +138,9 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
             return;
         }
     };
-    let max = env.settings.imap.imap_options.max_userip_connections;
+    let max = env.settings.imap.max_userip_connections;
     let remote = io.conn.peer.remote.map(|a| a.ip());
-    let Some(_slot) = super::userip::acquire(&state.user, remote, max) else {
+    let Some(_slot) = env.userip.acquire(Protocol::Imap, &state.user, remote, max) else {
         tracing::info!(
             session = state.session,
             user = state.user,

@@ -70,6 +70,7 @@ struct Builder {
     current_ext: Option<usize>,
     keywords: Vec<String>,
     messages: BTreeMap<u32, (u8, BTreeSet<usize>)>,
+    max_appended: u32,
 }
 
 impl Builder {
@@ -80,6 +81,7 @@ impl Builder {
             current_ext: None,
             keywords: Vec::new(),
             messages: BTreeMap::new(),
+            max_appended: 0,
         }
     }
 
@@ -95,8 +97,10 @@ impl Builder {
 
     fn finish(self) -> Option<DovecotState> {
         let uidvalidity = u32_at(&self.base, 24)?;
-        let next_uid = u32_at(&self.base, 28)?;
-        if uidvalidity == 0 || next_uid == 0 {
+        // Appends advance next_uid implicitly; the log has no header update
+        // for it [verified against Dovecot 2.3.19's own log].
+        let next_uid = u32_at(&self.base, 28)?.max(self.max_appended.saturating_add(1));
+        if uidvalidity == 0 {
             return None;
         }
         let mailbox_guid = self
@@ -240,6 +244,7 @@ fn apply_record(b: &mut Builder, rtype: u32, p: &[u8]) {
             for c in p.chunks_exact(8) {
                 if let Some(uid) = u32_at(c, 0) {
                     b.messages.insert(uid, (c[4] & 0x1f, BTreeSet::new()));
+                    b.max_appended = b.max_appended.max(uid);
                 }
             }
         }
@@ -496,10 +501,7 @@ pub(crate) mod tests {
             let mut a = uid.to_le_bytes().to_vec();
             a.extend_from_slice(&[0, 0, 0, 0]);
             rec(&mut l, T_APPEND | 0x1000_0000, &a);
-            let mut h = 28u16.to_le_bytes().to_vec();
-            h.extend_from_slice(&4u16.to_le_bytes());
-            h.extend_from_slice(&(uid + 1).to_le_bytes());
-            rec(&mut l, T_HEADER_UPDATE, &h);
+            // Like Dovecot: no header update for next_uid; appends imply it.
         }
         let mut f = Vec::new();
         for (a, z, add) in [(1u32, 1u32, 0x0a_u8), (2, 2, 0x01)] {

@@ -91,7 +91,7 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Replace a file atomically: temp, fsync, rename (directory fsync is the
 /// caller's, so several replacements share one).
-fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let tmp = temp_name(dir);
     write_new_file(&tmp, bytes)?;
     let dest = dir.join(name);
@@ -285,20 +285,7 @@ pub fn read_record(dir: &Path, uid: u32, modseq: u64) -> Result<MessageRecord> {
     let path = mail_path(dir, uid);
     let file = File::open(&path).map_err(|e| StorageError::io(&path, e))?;
     let meta = file.metadata().map_err(|e| StorageError::io(&path, e))?;
-    let mut prefix = vec![0u8; (MAX_HEADER_LINE + 4096).min(meta.len() as usize)];
-    file.read_exact_at(&mut prefix, 0)
-        .map_err(|e| StorageError::io(&path, e))?;
-    let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
-    let hdr = dbox_file::parse_header(&prefix).map_err(|e| corrupt(e.to_string()))?;
-    let meta_start = hdr.body_offset.saturating_add(hdr.body_size);
-    if meta_start > meta.len() {
-        return Err(corrupt("body size runs past the end of the file".into()));
-    }
-    let tail_len = ((meta.len() - meta_start) as usize).min(MAX_METADATA);
-    let mut tail = vec![0u8; tail_len];
-    file.read_exact_at(&mut tail, meta_start)
-        .map_err(|e| StorageError::io(&path, e))?;
-    let md = dbox_file::parse_metadata(&tail).map_err(|e| corrupt(e.to_string()))?;
+    let (hdr, md) = read_headers(&file, &path, uid)?;
     let virtual_size = match md.virtual_size {
         Some(v) => v,
         None => {
@@ -330,7 +317,7 @@ pub fn read_record(dir: &Path, uid: u32, modseq: u64) -> Result<MessageRecord> {
 const MAX_READ_BYTES: usize = super::mailbox::MAX_MESSAGE_BYTES + 1024 * 1024;
 
 /// Read a whole message file and return its stored body bytes.
-pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
+pub fn read_body(dir: &Path, uid: u32, attachment_dir: Option<&Path>) -> Result<Vec<u8>> {
     let path = mail_path(dir, uid);
     let mut data = Vec::new();
     let map_err = |e: std::io::Error| match e.kind() {
@@ -352,21 +339,30 @@ pub fn read_body(dir: &Path, uid: u32) -> Result<Vec<u8>> {
         .filter(|&e| e <= data.len())
         .ok_or_else(|| corrupt("body size runs past the end of the file".into()))?;
     let md = dbox_file::parse_metadata(&data[end..]).map_err(|e| corrupt(e.to_string()))?;
-    if md.ext_refs.is_some() {
-        return Err(StorageError::Unsupported {
-            uid,
-            feature: "external attachments (X)",
-        });
-    }
-    if md.plain_size.is_some() {
-        return Err(StorageError::Unsupported {
-            uid,
-            feature: "compressed body (Z)",
-        });
-    }
     data.truncate(end);
     data.drain(..start);
-    Ok(data)
+    if let Some(x) = &md.ext_refs {
+        let Some(att_dir) = attachment_dir else {
+            return Err(StorageError::Unsupported {
+                uid,
+                feature: "external attachments (X) without mail_attachment_dir",
+            });
+        };
+        let refs = super::attachments::parse_refs(x).map_err(corrupt)?;
+        let max = MAX_READ_BYTES as u64;
+        let full = super::attachments::reassemble(&data, &refs, max, |rel| {
+            super::attachments::load(att_dir, rel, max)
+        })
+        .map_err(corrupt)?;
+        if md.plain_size.is_some_and(|z| z != full.len() as u64) {
+            return Err(corrupt("reassembled size differs from Z".into()));
+        }
+        return Ok(full);
+    }
+    match md.plain_size {
+        None => Ok(data),
+        Some(plain) => decompress(uid, &data, plain),
+    }
 }
 
 /// Hand the mailbox to Dovecot: install `dovecot.index` and delete
@@ -387,4 +383,148 @@ pub fn export_dovecot_index(dir: &Path, snapshot: &[u8]) -> Result<()> {
     }
     replace_file(dir, DOVECOT_INDEX, snapshot)?;
     sync_dir(dir)
+}
+
+/// Bodies saved by Dovecot's zlib plugin (`Z` metadata). gzip is read; the
+/// other formats (bz2, lz4, zstd, xz) are refused clearly.
+fn decompress(uid: u32, stored: &[u8], plain_size: u64) -> Result<Vec<u8>> {
+    if !stored.starts_with(&[0x1f, 0x8b]) {
+        return Err(StorageError::Unsupported {
+            uid,
+            feature: "compressed body other than gzip (Z)",
+        });
+    }
+    if plain_size > MAX_READ_BYTES as u64 {
+        return Err(StorageError::MessageTooLarge);
+    }
+    let mut out = Vec::with_capacity(plain_size as usize);
+    // Never inflate past the announced size (+1 to notice a lie).
+    flate2::read::GzDecoder::new(stored)
+        .take(plain_size + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| StorageError::CorruptMessage {
+            uid,
+            reason: format!("gzip: {e}"),
+        })?;
+    if out.len() as u64 != plain_size {
+        return Err(StorageError::CorruptMessage {
+            uid,
+            reason: "gzip body does not match its Z size".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Which part of a message's wire form (CRLF line ends) to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WirePart {
+    /// `len` bytes from `start` (BODY[]<start.len>).
+    Range { start: u64, len: u64 },
+    /// The header, through the empty line that ends it (BODY[HEADER]).
+    Header,
+}
+
+/// Read part of a message without loading all of it: the stored body is
+/// streamed in chunks and converted to CRLF on the fly, stopping as soon as
+/// the part is complete. Transformed bodies (Z, X) fall back to a full read.
+pub fn read_wire(
+    dir: &Path,
+    uid: u32,
+    attachment_dir: Option<&Path>,
+    part: WirePart,
+) -> Result<Vec<u8>> {
+    const CHUNK: usize = 64 * 1024;
+    let path = mail_path(dir, uid);
+    let file = File::open(&path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => StorageError::NoSuchMessage(uid),
+        _ => StorageError::io(&path, e),
+    })?;
+    let (hdr, md) = read_headers(&file, &path, uid)?;
+    if md.ext_refs.is_some() || md.plain_size.is_some() {
+        let full = dbox_file::to_crlf(&read_body(dir, uid, attachment_dir)?);
+        return Ok(select_part(&full, part));
+    }
+    let (start, end) = match part {
+        WirePart::Range { start, len } => (start, start.saturating_add(len)),
+        WirePart::Header => (0, u64::MAX),
+    };
+    let mut out = Vec::new();
+    let mut wire_pos = 0u64;
+    let mut prev_cr = false;
+    let mut off = 0u64;
+    let mut buf = vec![0u8; CHUNK];
+    while off < hdr.body_size && wire_pos < end {
+        let n = (hdr.body_size - off).min(CHUNK as u64) as usize;
+        file.read_exact_at(&mut buf[..n], hdr.body_offset + off)
+            .map_err(|e| StorageError::io(&path, e))?;
+        off += n as u64;
+        for &b in &buf[..n] {
+            let crlf = b == b'\n' && !prev_cr;
+            prev_cr = b == b'\r';
+            for w in if crlf {
+                &b"\r\n"[..]
+            } else {
+                std::slice::from_ref(&b)
+            } {
+                if wire_pos >= start && wire_pos < end {
+                    out.push(*w);
+                }
+                wire_pos += 1;
+            }
+            if part == WirePart::Header && (out == b"\r\n" || out.ends_with(b"\r\n\r\n")) {
+                return Ok(out);
+            }
+        }
+        if out.len() > MAX_READ_BYTES {
+            return Err(StorageError::MessageTooLarge);
+        }
+    }
+    Ok(out)
+}
+
+fn select_part(full: &[u8], part: WirePart) -> Vec<u8> {
+    match part {
+        WirePart::Range { start, len } => {
+            let s = usize::try_from(start).unwrap_or(usize::MAX).min(full.len());
+            let e = s
+                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                .min(full.len());
+            full[s..e].to_vec()
+        }
+        WirePart::Header => {
+            if full.starts_with(b"\r\n") {
+                return b"\r\n".to_vec();
+            }
+            match memchr::memmem::find(full, b"\r\n\r\n") {
+                Some(i) => full[..i + 4].to_vec(),
+                None => full.to_vec(),
+            }
+        }
+    }
+}
+
+/// Parse the file header and metadata block of an open mail file.
+fn read_headers(
+    file: &File,
+    path: &Path,
+    uid: u32,
+) -> Result<(dbox_file::DboxHeader, dbox_file::DboxMetadata)> {
+    let len = file
+        .metadata()
+        .map_err(|e| StorageError::io(path, e))?
+        .len();
+    let mut prefix = vec![0u8; (MAX_HEADER_LINE + 4096).min(len as usize)];
+    file.read_exact_at(&mut prefix, 0)
+        .map_err(|e| StorageError::io(path, e))?;
+    let corrupt = |reason: String| StorageError::CorruptMessage { uid, reason };
+    let hdr = dbox_file::parse_header(&prefix).map_err(|e| corrupt(e.to_string()))?;
+    let meta_start = hdr.body_offset.saturating_add(hdr.body_size);
+    if meta_start > len {
+        return Err(corrupt("body size runs past the end of the file".into()));
+    }
+    let mut tail = vec![0u8; ((len - meta_start) as usize).min(MAX_METADATA)];
+    file.read_exact_at(&mut tail, meta_start)
+        .map_err(|e| StorageError::io(path, e))?;
+    let md = dbox_file::parse_metadata(&tail).map_err(|e| corrupt(e.to_string()))?;
+    Ok((hdr, md))
 }

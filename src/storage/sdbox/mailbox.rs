@@ -10,7 +10,7 @@ mod ops;
 mod rebuild;
 
 use super::io::{self, Journal, LinkOutcome};
-use crate::storage::blocking;
+use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
@@ -46,6 +46,8 @@ pub struct OpenReport {
 pub struct MailboxShared {
     dir: PathBuf,
     control_dir: PathBuf,
+    /// `mail_attachment_dir`, for reading externalised attachments.
+    attachment_dir: Option<PathBuf>,
     name: RefCell<MailboxName>,
     state: RefCell<MailboxState>,
     journal: RefCell<Arc<Journal>>,
@@ -99,6 +101,7 @@ impl MailboxShared {
     pub(crate) async fn open(
         dir: PathBuf,
         control_dir: PathBuf,
+        attachment_dir: Option<PathBuf>,
         name: MailboxName,
     ) -> Result<Rc<Self>> {
         let d = dir.clone();
@@ -109,8 +112,20 @@ impl MailboxShared {
             let rec = recover(files.index.as_deref(), files.log.as_deref(), files.state.as_deref());
             let rec = match rec {
                 Recovered { state: Some(state), clean: true, .. } => {
-                    let journal = io::open_journal(&d)?;
-                    return Ok((state, journal, OpenReport::default()));
+                    // One readdir per load catches mail files added or removed
+                    // behind our back (another writer, a restore, a crash
+                    // between link and log commit).
+                    let on_disk = io::list_uids(&d)?;
+                    let same = on_disk.len() == state.records.len()
+                        && on_disk.iter().zip(&state.records).all(|(u, r)| *u == r.uid);
+                    if same {
+                        let journal = io::open_journal(&d)?;
+                        return Ok((state, journal, OpenReport::default()));
+                    }
+                    tracing::warn!(dir = %d.display(), "mail files changed outside tern; resyncing the index");
+                    let problems = vec!["mail files changed outside tern".to_string()];
+                    let report = OpenReport { problems, ..Default::default() };
+                    return rebuild(&d, &c, Some(state), false, report);
                 }
                 other => other,
             };
@@ -127,6 +142,7 @@ impl MailboxShared {
         Ok(Rc::new(MailboxShared {
             dir,
             control_dir,
+            attachment_dir,
             name: RefCell::new(name),
             state: RefCell::new(state),
             journal: RefCell::new(Arc::new(journal)),
@@ -187,6 +203,11 @@ impl SdboxMailbox {
     /// Write a `dovecot.index` snapshot of the current state for a switch
     /// back to Dovecot (removes Dovecot's stale log and cache files).
     pub async fn export_dovecot_index(&self) -> Result<()> {
+        let this = self.clone();
+        detached(async move { this.export_now().await }).await
+    }
+
+    async fn export_now(&self) -> Result<()> {
         let _permit = self.lock().await?;
         let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
         let dir = self.inner.dir.clone();
@@ -195,6 +216,11 @@ impl SdboxMailbox {
 
     /// Re-read the directory and rewrite the index (`force-resync`).
     pub async fn force_resync(&self) -> Result<OpenReport> {
+        let this = self.clone();
+        detached(async move { this.force_resync_now().await }).await
+    }
+
+    async fn force_resync_now(&self) -> Result<OpenReport> {
         let _permit = self.lock().await?;
         self.rebuild_locked(vec!["force-resync requested".into()])
             .await

@@ -1,5 +1,6 @@
 //! The sdbox backend: Dovecot's single-dbox layout and file format.
 
+pub mod attachments;
 pub mod dbox_file;
 pub mod dovecot_export;
 pub mod dovecot_index;

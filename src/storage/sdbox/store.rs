@@ -5,7 +5,7 @@ use super::io;
 use super::layout::{self, Layout};
 use super::mailbox::{self, MailboxShared, SdboxMailbox};
 use super::subscriptions;
-use crate::storage::blocking;
+use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
@@ -13,7 +13,7 @@ use crate::storage::name::MailboxName;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// The shard's cache of open sdbox mailboxes.
@@ -22,9 +22,11 @@ pub type SdboxRegistry = MailboxRegistry<MailboxShared>;
 /// tern's own file for special-use attributes: `<attribute>\t<name>` lines.
 pub const SPECIAL_USE_FILE: &str = "tern.special-use";
 
+#[derive(Clone)]
 pub struct SdboxStore {
     layout: Layout,
     registry: Rc<SdboxRegistry>,
+    attachment_dir: Option<PathBuf>,
 }
 
 fn unsupported(what: &str) -> StorageError {
@@ -73,7 +75,18 @@ impl SdboxStore {
             Ok(())
         })
         .await?;
-        Ok(SdboxStore { layout, registry })
+        Ok(SdboxStore {
+            layout,
+            registry,
+            attachment_dir: None,
+        })
+    }
+
+    /// Set `mail_attachment_dir` so messages with external attachments
+    /// (Dovecot's `X` metadata) can be read. tern never externalises.
+    pub fn with_attachment_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.attachment_dir = dir;
+        self
     }
 
     pub fn layout(&self) -> &Layout {
@@ -128,16 +141,10 @@ fn read_subscriptions(control: &Path) -> Result<Vec<MailboxName>> {
     }
 }
 
+/// Replace a small control file: unique temp (mode 0600), fsync, rename,
+/// directory fsync.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(".{name}.tern-tmp.{}", std::process::id()));
-    let dest = dir.join(name);
-    let r = fs::write(&tmp, bytes)
-        .and_then(|_| fs::File::open(&tmp).and_then(|f| f.sync_all()))
-        .and_then(|_| fs::rename(&tmp, &dest));
-    if let Err(e) = r {
-        let _ = fs::remove_file(&tmp);
-        return Err(StorageError::io(&dest, e));
-    }
+    io::replace_file(dir, name, bytes)?;
     io::sync_dir(dir)
 }
 
@@ -206,6 +213,73 @@ impl MailStore for SdboxStore {
     }
 
     async fn delete(&self, name: &MailboxName) -> Result<()> {
+        // Detached: eviction must follow the directory change even if the
+        // caller goes away.
+        let (this, name) = (self.clone(), name.clone());
+        detached(async move { this.delete_now(&name).await }).await
+    }
+
+    async fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
+        let (this, from, to) = (self.clone(), from.clone(), to.clone());
+        detached(async move { this.rename_now(&from, &to).await }).await
+    }
+
+    async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
+        let control = self.layout.control.clone();
+        blocking::run(move || read_subscriptions(&control)).await
+    }
+
+    async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
+        let control = self.layout.control.clone();
+        let name = name.clone();
+        self.with_control_file(subscriptions::FILE_NAME, move || {
+            let mut subs = read_subscriptions(&control)?;
+            if subs.contains(&name) == subscribed {
+                return Ok(());
+            }
+            if subscribed {
+                subs.push(name);
+            } else {
+                subs.retain(|n| *n != name);
+            }
+            write_atomically(
+                &control,
+                subscriptions::FILE_NAME,
+                &subscriptions::format(&subs),
+            )
+        })
+        .await
+    }
+
+    async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
+        let control = self.layout.control.clone();
+        let name = name.clone();
+        self.with_control_file(SPECIAL_USE_FILE, move || {
+            let mut uses = read_special_use(&control)?;
+            uses.retain(|(_, n)| *n != name);
+            if let Some(u) = usage {
+                uses.push((u, name));
+            }
+            write_special_use(&control, &uses)
+        })
+        .await
+    }
+
+    async fn open(&self, name: &MailboxName) -> Result<SdboxMailbox> {
+        self.layout.check_name(name)?;
+        let mails = self.layout.mails_dir(name);
+        if let Some(shared) = self.registry.get(&mails) {
+            return Ok(SdboxMailbox::new(shared));
+        }
+        let gate = self.registry.gate(&mails);
+        let result = self.open_gated(name, &mails, &gate).await;
+        self.registry.release_gate(&mails, gate);
+        result.map(SdboxMailbox::new)
+    }
+}
+
+impl SdboxStore {
+    async fn delete_now(&self, name: &MailboxName) -> Result<()> {
         if name.is_inbox() {
             return Err(StorageError::NotAllowed(name.to_string()));
         }
@@ -249,7 +323,7 @@ impl MailStore for SdboxStore {
         .await
     }
 
-    async fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
+    async fn rename_now(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
         self.layout.check_name(to)?;
         if to.is_within(from) || to.is_inbox() {
             return Err(StorageError::NotAllowed(to.to_string()));
@@ -337,62 +411,22 @@ impl MailStore for SdboxStore {
         result
     }
 
-    async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
-        let control = self.layout.control.clone();
-        blocking::run(move || read_subscriptions(&control)).await
+    /// Run a read-modify-write job on a control file, serialised with the
+    /// user's other sessions on this shard (Dovecot uses a dotlock here).
+    async fn with_control_file<F>(&self, file: &str, job: F) -> Result<()>
+    where
+        F: FnOnce() -> Result<()> + Send + 'static,
+    {
+        let key = self.layout.control.join(file);
+        let gate = self.registry.gate(&key);
+        let result = match gate.acquire_permit(1).await {
+            Ok(_permit) => blocking::run(job).await,
+            Err(_) => Err(StorageError::Internal("control file gate closed".into())),
+        };
+        self.registry.release_gate(&key, gate);
+        result
     }
 
-    async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
-        let control = self.layout.control.clone();
-        let name = name.clone();
-        blocking::run(move || {
-            let mut subs = read_subscriptions(&control)?;
-            let present = subs.contains(&name);
-            if present == subscribed {
-                return Ok(());
-            }
-            if subscribed {
-                subs.push(name);
-            } else {
-                subs.retain(|n| *n != name);
-            }
-            write_atomically(
-                &control,
-                subscriptions::FILE_NAME,
-                &subscriptions::format(&subs),
-            )
-        })
-        .await
-    }
-
-    async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
-        let control = self.layout.control.clone();
-        let name = name.clone();
-        blocking::run(move || {
-            let mut uses = read_special_use(&control)?;
-            uses.retain(|(_, n)| *n != name);
-            if let Some(u) = usage {
-                uses.push((u, name));
-            }
-            write_special_use(&control, &uses)
-        })
-        .await
-    }
-
-    async fn open(&self, name: &MailboxName) -> Result<SdboxMailbox> {
-        self.layout.check_name(name)?;
-        let mails = self.layout.mails_dir(name);
-        if let Some(shared) = self.registry.get(&mails) {
-            return Ok(SdboxMailbox::new(shared));
-        }
-        let gate = self.registry.gate(&mails);
-        let result = self.open_gated(name, &mails, &gate).await;
-        self.registry.release_gate(&mails, gate);
-        result.map(SdboxMailbox::new)
-    }
-}
-
-impl SdboxStore {
     async fn open_gated(
         &self,
         name: &MailboxName,
@@ -414,6 +448,7 @@ impl SdboxStore {
         let shared = MailboxShared::open(
             mails.to_path_buf(),
             self.layout.control.clone(),
+            self.attachment_dir.clone(),
             name.clone(),
         )
         .await?;

@@ -643,6 +643,10 @@ fn crash_child_writer() {
             req.guid = Some(crash_guid(i));
             let uid = mb.append(vec![req]).await.unwrap()[0];
             println!("ACK {uid} {i}");
+            if i % 40 == 20 {
+                // Rewrites all index files: crashes must be safe here too.
+                mb.force_resync().await.unwrap();
+            }
             if i % 3 == 0 {
                 mb.store(
                     &[uid],
@@ -664,7 +668,7 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().unwrap();
-    for kill_after in [3usize, 40, 120] {
+    for kill_after in [3usize, 21, 40, 61, 120] {
         let root = test_dir("crash");
         let mut child = Command::new(&exe)
             .args([
@@ -947,6 +951,528 @@ fn index_and_state_both_lost_log_restores_everything_since_compaction() {
             5,
             "UIDNEXT must not regress (u.3 was expunged)"
         );
+    });
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn concurrent_subscribes_from_two_sessions_all_land() {
+    let root = test_dir("subrace");
+    run(async {
+        let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
+        let reg = SdboxRegistry::new(1 << 20);
+        let a = std::rc::Rc::new(SdboxStore::open(&loc, reg.clone()).await.unwrap());
+        let b = std::rc::Rc::new(SdboxStore::open(&loc, reg).await.unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(glommio::spawn_local(async move {
+                s.set_subscribed(&name(&format!("box{i}")), true)
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await;
+        }
+        assert_eq!(a.subscriptions().await.unwrap().len(), 8);
+    });
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn open_notices_files_added_and_removed_behind_its_back() {
+    let root = test_dir("foreign");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append(vec![msg(1), msg(2)]).await.unwrap();
+        mb.store(&[2], FlagOp::Add, SystemFlags::SEEN, &[], None)
+            .await
+            .unwrap();
+        drop(mb);
+        // Another writer (say Dovecot) delivered u.3 and removed u.1.
+        let sample = fs::read(inbox_dir(&root).join("u.2")).unwrap();
+        fs::write(inbox_dir(&root).join("u.3"), sample).unwrap();
+        fs::remove_file(inbox_dir(&root).join("u.1")).unwrap();
+        let mb = inbox(&root).await;
+        let report = mb.open_report();
+        assert_eq!(
+            (report.imported.clone(), report.dropped.clone()),
+            (vec![3], vec![1])
+        );
+        assert_eq!(mb.uids(), vec![2, 3]);
+        assert_eq!(mb.message(2).unwrap().flags, SystemFlags::SEEN);
+        assert_eq!(mb.status().uidnext, 4);
+    });
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn dropping_a_call_midway_keeps_memory_and_disk_in_step() {
+    let root = test_dir("cancel");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append(vec![msg(1)]).await.unwrap();
+        {
+            // A client disconnects: its command future is dropped mid-flight.
+            let mut f = Box::pin(mb.append(vec![msg(2)]));
+            let _ = futures_lite::future::poll_once(&mut f).await;
+            let mut g = Box::pin(mb.store(&[1], FlagOp::Add, SystemFlags::SEEN, &[], None));
+            let _ = futures_lite::future::poll_once(&mut g).await;
+        }
+        // The detached work still completes.
+        let seen = mb.change_counter();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while (mb.uids().len() < 2 || !mb.message(1).unwrap().flags.contains(SystemFlags::SEEN))
+            && std::time::Instant::now() < deadline
+        {
+            glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(mb.change_counter() >= seen);
+        assert_eq!(mb.uids(), vec![1, 2]);
+        let want = fingerprint(&mb);
+        drop(mb);
+        let again = inbox(&root).await;
+        assert!(!again.open_report().rebuilt, "{:?}", again.open_report());
+        assert_eq!(fingerprint(&again), want);
+    });
+    let _ = fs::remove_dir_all(&root);
+}
+
+const DOVECOT_LDA: &str = "/usr/lib/dovecot/dovecot-lda";
+const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
+
+/// A private Dovecot configuration whose binaries run as `nobody` on a
+/// store under a test directory. `None` when Dovecot is not installed.
+struct DovecotRig {
+    base: PathBuf,
+    store_root: PathBuf,
+    home: PathBuf,
+    conf: PathBuf,
+}
+
+impl DovecotRig {
+    fn new(tag: &str, extra_conf: &str) -> Option<Self> {
+        use std::process::Command;
+        let present = Path::new(DOVECOT_LDA).exists()
+            && Path::new(DOVECOT_IMAP).exists()
+            && Command::new("setpriv").arg("--help").output().is_ok();
+        if !present {
+            eprintln!("dovecot or setpriv not installed; skipping the interop test");
+            return None;
+        }
+        let base = test_dir(tag);
+        let store_root = base.join("store");
+        fs::create_dir_all(&store_root).unwrap();
+        Command::new("chown")
+            .args(["65534:65534", &store_root.display().to_string()])
+            .status()
+            .unwrap();
+        Command::new("chmod")
+            .args(["755", &base.display().to_string()])
+            .status()
+            .unwrap();
+        let conf = base.join("dovecot.conf");
+        fs::write(
+            &conf,
+            format!(
+                "base_dir = {b}/run\nlog_path = /dev/null\nmail_location = sdbox:{s}/%n\nfirst_valid_uid = 1\nssl = no\n\
+                 userdb {{\n driver = static\n args = uid=65534 gid=65534 home={s}/%n\n}}\n\
+                 passdb {{\n driver = static\n args = nopassword=y\n}}\n{extra_conf}",
+                b = base.display(),
+                s = store_root.display()
+            ),
+        )
+        .unwrap();
+        let home = store_root.join("testuser");
+        Some(DovecotRig {
+            base,
+            store_root,
+            home,
+            conf,
+        })
+    }
+
+    /// Run a Dovecot binary as the test user, feeding `input`; returns stdout.
+    fn run(&self, bin: &str, extra: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                bin,
+                "-c",
+                &self.conf.display().to_string(),
+            ])
+            .args(extra)
+            .env("HOME", &self.home)
+            .env("USER", "testuser")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    }
+}
+
+#[test]
+fn reads_bodies_compressed_by_the_installed_dovecot() {
+    let Some(rig) = DovecotRig::new(
+        "dovecot-zlib",
+        "mail_plugins = zlib\nplugin {\n zlib_save = gz\n}\n",
+    ) else {
+        return;
+    };
+    let plain = b"From: a@example.org\r\nSubject: zipped\r\n\r\nHello zipped world.\r\n";
+    rig.run(DOVECOT_LDA, &["-e"], plain);
+    let raw = fs::read(rig.home.join("mailboxes/INBOX/dbox-Mails/u.1")).unwrap();
+    let h = dbox_file::parse_header(&raw).unwrap();
+    assert_eq!(
+        &raw[h.body_offset as usize..h.body_offset as usize + 2],
+        &[0x1f, 0x8b]
+    );
+    run(async {
+        let mb = inbox(&rig.home).await;
+        let body = mb.read_message(1).await.unwrap();
+        assert!(
+            body.ends_with(b"Subject: zipped\r\n\r\nHello zipped world.\r\n"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(body.len() as u64, mb.message(1).unwrap().virtual_size);
+    });
+    let _ = fs::remove_dir_all(&rig.base);
+}
+
+#[test]
+fn reads_external_attachments_written_by_the_installed_dovecot() {
+    let rig_conf_dir = test_dir("dovecot-att-dir");
+    let att = rig_conf_dir.join("att");
+    fs::create_dir_all(&att).unwrap();
+    let extra = format!(
+        "mail_attachment_dir = {}\nmail_attachment_min_size = 1\n",
+        att.display()
+    );
+    let Some(rig) = DovecotRig::new("dovecot-att", &extra) else {
+        let _ = fs::remove_dir_all(&rig_conf_dir);
+        return;
+    };
+    std::process::Command::new("chown")
+        .args(["65534:65534", &att.display().to_string()])
+        .status()
+        .unwrap();
+    let _ = std::process::Command::new("chmod")
+        .args(["755", &rig_conf_dir.display().to_string()])
+        .status();
+    let blob: Vec<u8> = (0..5120u32).map(|i| (i % 251) as u8).collect();
+    let mut msg = b"From: a@example.org\r\nSubject: att\r\nMIME-Version: 1.0\r\n\
+        Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+        --XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    msg.extend(super::attachments::base64_lines(&blob, 76, true));
+    msg.extend_from_slice(b"\r\n--XX--\r\n");
+    rig.run(DOVECOT_LDA, &["-e"], &msg);
+    let raw = fs::read(rig.home.join("mailboxes/INBOX/dbox-Mails/u.1")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&raw).contains("\nX"),
+        "Dovecot did not externalise"
+    );
+    run(async {
+        let loc = MailLocation::parse(&format!("sdbox:{}", rig.home.display()), "").unwrap();
+        let without = SdboxStore::open(&loc, SdboxRegistry::new(1 << 20))
+            .await
+            .unwrap();
+        let mb = without.open(&MailboxName::inbox()).await.unwrap();
+        assert!(matches!(
+            mb.read_message(1).await,
+            Err(StorageError::Unsupported { .. })
+        ));
+        let with = SdboxStore::open(&loc, SdboxRegistry::new(1 << 20))
+            .await
+            .unwrap()
+            .with_attachment_dir(Some(att.clone()));
+        let mb = with.open(&MailboxName::inbox()).await.unwrap();
+        let body = mb.read_message(1).await.unwrap();
+        assert_eq!(body, msg);
+        assert_eq!(body.len() as u64, mb.message(1).unwrap().virtual_size);
+    });
+    let _ = fs::remove_dir_all(&rig.base);
+    let _ = fs::remove_dir_all(&rig_conf_dir);
+}
+
+/// Ground truth from a real Dovecot, when one is installed here: deliver
+/// with dovecot-lda, change flags/copy/expunge/create with Dovecot's own
+/// imap binary (PREAUTH on stdin), then open the store with tern.
+#[test]
+fn reads_a_store_written_by_the_installed_dovecot() {
+    let Some(rig) = DovecotRig::new("dovecot-real", "") else {
+        return;
+    };
+    let (lda, imap) = (DOVECOT_LDA, DOVECOT_IMAP);
+    let (base, store_root, home) = (rig.base.clone(), rig.store_root.clone(), rig.home.clone());
+    let run_with = |bin: &str, extra: &[&str], input: &[u8]| rig.run(bin, extra, input);
+    run_with(
+        lda,
+        &["-e"],
+        b"From: a@example.org\r\nSubject: one\r\n\r\nHello one.\r\n",
+    );
+    run_with(
+        lda,
+        &["-e"],
+        b"From: b@example.org\r\nSubject: two\r\n\r\nHello two.\r\n",
+    );
+    let out = run_with(
+        imap,
+        &[],
+        b"a SELECT INBOX\r\nb STORE 1 +FLAGS (\\Seen $Label1)\r\nc CREATE Archive\r\n\
+          d APPEND Archive (\\Flagged MyKeyword) \"17-May-2020 12:00:00 +0000\" {24}\r\nSubject: six\r\n\r\nHi six\r\n\r\n\
+          e COPY 1 Archive\r\nf STORE 2 +FLAGS (\\Deleted)\r\ng EXPUNGE\r\nh CREATE Caf&AOk-\r\n\
+          i SUBSCRIBE Archive\r\nj LOGOUT\r\n",
+    );
+    let number_after = |key: &str| -> u32 {
+        let at = out
+            .find(key)
+            .unwrap_or_else(|| panic!("{key} missing in {out}"))
+            + key.len();
+        out[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let inbox_uidv = number_after("[UIDVALIDITY ");
+    let archive_uidv = number_after("[APPENDUID ");
+    assert!(out.contains("g OK"), "{out}");
+    // Make Dovecot write a dovecot.index snapshot for Archive, then change
+    // more in its log only: the importer must combine both.
+    let forced = [
+        "-o",
+        "mail_index_rewrite_min_log_bytes=1",
+        "-o",
+        "mail_index_rewrite_max_log_bytes=1",
+    ];
+    let out2 = run_with(
+        imap,
+        &forced,
+        b"a SELECT Archive\r\nb STORE 1 +FLAGS (\\Answered)\r\nc LOGOUT\r\n",
+    );
+    assert!(out2.contains("b OK"), "{out2}");
+    assert!(
+        home.join("mailboxes/Archive/dbox-Mails/dovecot.index")
+            .exists()
+    );
+    let out3 = run_with(
+        imap,
+        &[],
+        b"a SELECT Archive\r\nb STORE 2 +FLAGS (\\Draft NewKw)\r\nc LOGOUT\r\n",
+    );
+    assert!(out3.contains("b OK"), "{out3}");
+    let tern_vsize = run(async {
+        let s = store(&home).await;
+        let names: Vec<String> = s
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name.to_string())
+            .collect();
+        assert_eq!(names, vec!["Archive", "Café", "INBOX"]);
+        assert_eq!(s.subscriptions().await.unwrap(), vec![name("Archive")]);
+
+        let inbox = s.open(&MailboxName::inbox()).await.unwrap();
+        assert_eq!(inbox.uids(), vec![1]);
+        assert_eq!(inbox.status().uidvalidity, inbox_uidv);
+        assert_eq!(inbox.status().uidnext, 3, "UID 2 was expunged by Dovecot");
+        let m1 = inbox.message(1).unwrap();
+        assert_eq!(m1.flags, SystemFlags::SEEN);
+        assert_eq!(m1.keywords, vec!["$Label1".to_string()]);
+        assert_eq!(m1.guid.len(), 32);
+        let body = inbox.read_message(1).await.unwrap();
+        assert!(body.ends_with(b"\r\n\r\nHello one.\r\n"));
+        assert_eq!(body.len() as u64, m1.virtual_size);
+
+        let archive = s.open(&name("Archive")).await.unwrap();
+        assert_eq!(archive.status().uidvalidity, archive_uidv);
+        assert_eq!(archive.uids(), vec![1, 2]);
+        let a1 = archive.message(1).unwrap();
+        assert_eq!(a1.flags, SystemFlags::FLAGGED | SystemFlags::ANSWERED);
+        assert_eq!(a1.keywords, vec!["MyKeyword".to_string()]);
+        assert_eq!(a1.internal_date, 0x5ec1_2740);
+        assert_eq!(
+            archive.read_message(1).await.unwrap(),
+            b"Subject: six\r\n\r\nHi six\r\n"
+        );
+        let a2 = archive.message(2).unwrap();
+        assert_eq!(a2.flags, SystemFlags::SEEN | SystemFlags::DRAFT);
+        let mut kws = a2.keywords.clone();
+        kws.sort();
+        assert_eq!(kws, vec!["$Label1".to_string(), "NewKw".to_string()]);
+        assert_eq!(a2.guid, m1.guid, "COPY keeps the GUID");
+
+        // UIDVALIDITY allocation is shared with Dovecot through
+        // dovecot-uidvalidity: Archive, then Café, then ours.
+        s.create(&name("TernBox")).await.unwrap();
+        let ours = s.open(&name("TernBox")).await.unwrap().status().uidvalidity;
+        assert_eq!(ours, archive_uidv + 2);
+        // tern continues where Dovecot stopped...
+        assert_eq!(inbox.append(vec![msg(3)]).await.unwrap(), vec![3]);
+        inbox
+            .store(
+                &[3],
+                FlagOp::Add,
+                SystemFlags::FLAGGED,
+                &["TernKw".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        // ...and hands the mailbox back.
+        inbox.export_dovecot_index().await.unwrap();
+        inbox.message(3).unwrap().virtual_size
+    });
+    std::process::Command::new("chown")
+        .args(["-R", "65534:65534", &store_root.display().to_string()])
+        .status()
+        .unwrap();
+    let back = run_with(
+        imap,
+        &[],
+        b"a SELECT INBOX\r\nb FETCH 1:* (UID FLAGS)\r\nd FETCH 2 (RFC822.SIZE BODY.PEEK[])\r\n\
+          e CREATE DoveBox\r\nf STATUS DoveBox (UIDVALIDITY)\r\nc LOGOUT\r\n",
+    );
+    assert!(
+        back.contains(&format!("[UIDVALIDITY {inbox_uidv}]")),
+        "{back}"
+    );
+    assert!(back.contains("[UIDNEXT 4]"), "{back}");
+    assert!(
+        back.contains("* 1 FETCH (UID 1 FLAGS (\\Seen $Label1))"),
+        "{back}"
+    );
+    assert!(
+        back.contains("* 2 FETCH (UID 3 FLAGS (\\Flagged TernKw))"),
+        "{back}"
+    );
+    // Dovecot reads the message file tern wrote, with the same size.
+    assert!(
+        back.contains(&format!("RFC822.SIZE {tern_vsize} ")),
+        "{back}"
+    );
+    assert!(back.contains("Subject: test 3\r\n"), "{back}");
+    assert!(back.contains("d OK"), "{back}");
+    // And Dovecot's next allocation continues after tern's.
+    assert!(
+        back.contains(&format!(
+            "STATUS DoveBox (UIDVALIDITY {})",
+            archive_uidv + 3
+        )),
+        "{back}"
+    );
+    let _ = fs::remove_dir_all(&base);
+}
+
+#[test]
+fn reads_gzip_bodies_saved_by_the_zlib_plugin() {
+    use std::io::Write;
+    let root = test_dir("zlib");
+    let dir = inbox_dir(&root);
+    fs::create_dir_all(&dir).unwrap();
+    let plain = b"Subject: packed\n\nsqueezed body\n".to_vec();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    let packed = enc.finish().unwrap();
+    let meta = dbox_file::DboxMetadata {
+        guid: Some("00112233445566778899aabbccddeeff".into()),
+        received: Some(77),
+        virtual_size: Some(dbox_file::virtual_size(&plain)),
+        plain_size: Some(plain.len() as u64),
+        ..Default::default()
+    };
+    fs::write(dir.join("u.1"), dbox_file::encode(&packed, &meta, 1)).unwrap();
+    let mut lying = meta.clone();
+    lying.plain_size = Some(3);
+    fs::write(dir.join("u.2"), dbox_file::encode(&packed, &lying, 1)).unwrap();
+    let mut zstd = meta.clone();
+    zstd.plain_size = Some(4);
+    fs::write(
+        dir.join("u.3"),
+        dbox_file::encode(b"\x28\xb5\x2f\xfdxxxx", &zstd, 1),
+    )
+    .unwrap();
+    run(async {
+        let mb = inbox(&root).await;
+        assert_eq!(mb.message(1).unwrap().physical_size, plain.len() as u64);
+        assert_eq!(
+            mb.read_message(1).await.unwrap(),
+            dbox_file::to_crlf(&plain)
+        );
+        assert!(matches!(
+            mb.read_message(2).await,
+            Err(StorageError::CorruptMessage { uid: 2, .. })
+        ));
+        assert!(matches!(
+            mb.read_message(3).await,
+            Err(StorageError::Unsupported { uid: 3, .. })
+        ));
+    });
+    let _ = fs::remove_dir_all(&root);
+}
+
+#[test]
+fn partial_reads_match_the_full_wire_form() {
+    let root = test_dir("partial");
+    run(async {
+        let mb = inbox(&root).await;
+        // > 64 KiB, mixed CRLF/LF/CR so conversion crosses chunk borders.
+        let mut big = b"Subject: big\r\nX-Mixed: yes\n\r\n".to_vec();
+        for i in 0..9000u32 {
+            big.extend_from_slice(
+                format!("line {i}{}", ["\n", "\r\n", "\r"][(i % 3) as usize]).as_bytes(),
+            );
+        }
+        let no_header = b"just one line without an empty line".to_vec();
+        let empty_header = b"\r\nbody only\r\n".to_vec();
+        let reqs = [&big, &no_header, &empty_header]
+            .iter()
+            .map(|m| AppendRequest {
+                message: m.to_vec(),
+                ..Default::default()
+            })
+            .collect();
+        mb.append(reqs).await.unwrap();
+        let full = mb.read_message(1).await.unwrap();
+        let mut seed = 99u64;
+        for _ in 0..40 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let start = (seed >> 33) % (full.len() as u64 + 10);
+            let len = (seed >> 13) % 70_000;
+            let want_end = (start + len).min(full.len() as u64) as usize;
+            let want = &full
+                [(start as usize).min(full.len())..want_end.max((start as usize).min(full.len()))];
+            assert_eq!(
+                mb.read_range(1, start, len).await.unwrap(),
+                want,
+                "range {start}+{len}"
+            );
+        }
+        assert_eq!(mb.read_range(1, 0, u64::MAX).await.unwrap(), full);
+        assert_eq!(
+            mb.read_header(1).await.unwrap(),
+            b"Subject: big\r\nX-Mixed: yes\r\n\r\n"
+        );
+        assert_eq!(mb.read_header(2).await.unwrap(), no_header);
+        assert_eq!(mb.read_header(3).await.unwrap(), b"\r\n");
+        assert!(matches!(
+            mb.read_header(9).await,
+            Err(StorageError::NoSuchMessage(9))
+        ));
     });
     let _ = fs::remove_dir_all(&root);
 }

@@ -109,9 +109,8 @@ pub fn allocate(dir: &Path, now: u32) -> Result<u32> {
 }
 
 fn write_main(main: &Path, value: u32) -> Result<()> {
-    let tmp = main.with_extension("tmp-tern");
-    fs::write(&tmp, format!("{value:08x}")).map_err(|e| StorageError::io(&tmp, e))?;
-    fs::rename(&tmp, main).map_err(|e| StorageError::io(main, e))
+    let dir = main.parent().unwrap_or(Path::new("."));
+    super::io::replace_file(dir, FILE_NAME, format!("{value:08x}").as_bytes())
 }
 
 #[cfg(test)]

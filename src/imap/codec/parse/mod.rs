@@ -4,4 +4,6 @@
 
 pub(crate) mod cursor;
 pub(crate) mod fetch;
+pub(crate) mod mailbox;
+pub(crate) mod message;
 pub(crate) mod search;

@@ -172,7 +172,19 @@ fn object_id(c: &mut Cursor<'_>) -> PResult<Atom> {
 fn modseq(c: &mut Cursor<'_>) -> PResult<SearchKey> {
     c.sp()?;
     let entry = if c.peek() == Some(b'"') {
-        let name = AString::new(c.quoted()?);
+        let start = c.pos();
+        let raw = c.quoted()?;
+        // entry-flag-name: "/flags/" attr-flag (RFC 7162 section 7).
+        let is_flag_entry = raw.len() > 7
+            && raw[..7].eq_ignore_ascii_case(b"/flags/")
+            && crate::imap::codec::types::Flag::from_atom_bytes(&raw[7..]).is_some();
+        if !is_flag_entry {
+            return Err(super::cursor::Fail {
+                kind: ParseErrorKind::Expected("/flags/ entry name"),
+                pos: start,
+            });
+        }
+        let name = AString::new(raw);
         c.sp()?;
         let start = c.pos();
         let kind = match c.token().to_ascii_uppercase().as_slice() {

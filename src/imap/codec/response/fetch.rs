@@ -2,6 +2,8 @@
 //! streamed: `begin` → items / body headers (caller then sends the body
 //! bytes itself) → `finish`.
 
+use super::bodystructure::BodyStructure;
+use super::envelope::Envelope;
 use super::strings::write_nstring;
 use super::{EncodeOptions, write_number};
 use crate::imap::codec::types::{Atom, Flag, ImapDateTime, Section};
@@ -26,7 +28,11 @@ pub enum FetchItem {
         part: Vec<u32>,
         size: u64,
     },
-    /// ENVELOPE / BODY / BODYSTRUCTURE encoded by the message layer:
+    Envelope(Envelope),
+    /// `BODY` (non-extensible) answer.
+    Body(BodyStructure),
+    BodyStructure(BodyStructure),
+    /// BODY / BODYSTRUCTURE (or anything else) encoded by the message layer:
     /// written as `name SP value` verbatim.
     Preencoded {
         name: &'static str,
@@ -182,6 +188,18 @@ impl FetchEncoder {
                 write_part(out, part);
                 out.extend_from_slice(b"] ");
                 write_number(out, *size);
+            }
+            FetchItem::Envelope(env) => {
+                out.extend_from_slice(b"ENVELOPE ");
+                env.write(out, opts.utf8);
+            }
+            FetchItem::Body(body) => {
+                out.extend_from_slice(b"BODY ");
+                body.write(out, false, opts.utf8);
+            }
+            FetchItem::BodyStructure(body) => {
+                out.extend_from_slice(b"BODYSTRUCTURE ");
+                body.write(out, true, opts.utf8);
             }
             FetchItem::Preencoded { name, value } => {
                 out.extend_from_slice(name.as_bytes());

@@ -2,15 +2,19 @@
 //! (or, for FETCH, one piece of it) to a caller-owned `Vec<u8>`, so the
 //! session can flush between responses and stream message bodies.
 
+mod bodystructure;
 mod data;
+mod envelope;
 mod fetch;
 mod status;
 mod strings;
 
+pub use bodystructure::{BodyExtension, BodyFields, BodyStructure, Disposition, SinglePartKind};
 pub use data::{
     Data, ESearchItem, ListExtendedItem, ListResponse, MailboxAttribute, NamespaceDescription,
     ThreadNode, write_continuation, write_continuation_base64,
 };
+pub use envelope::{Address, Envelope};
 pub use fetch::{BodyItemName, FetchEncoder, FetchItem};
 pub use status::{ResponseCode, Status, StatusResponse};
 pub use strings::{write_astring, write_mailbox, write_nstring, write_string};

@@ -80,7 +80,7 @@ impl ImapDateTime {
         zone_minutes: i16,
     ) -> Result<Self, InvalidValue> {
         // Second 60 allows a leap second.
-        if hour > 23 || minute > 59 || second > 60 || zone_minutes.abs() >= 24 * 60 {
+        if hour > 23 || minute > 59 || second > 60 || zone_minutes.unsigned_abs() >= 24 * 60 {
             return Err(InvalidValue { what: "date-time" });
         }
         Ok(ImapDateTime {
@@ -94,7 +94,7 @@ impl ImapDateTime {
 
     /// From seconds since the Unix epoch and a zone offset in minutes.
     pub fn from_unix(secs: i64, zone_minutes: i16) -> Result<Self, InvalidValue> {
-        let local = secs + i64::from(zone_minutes) * 60;
+        let local = secs.saturating_add(i64::from(zone_minutes) * 60);
         let days = local.div_euclid(86_400);
         let rem = local.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
@@ -184,6 +184,14 @@ mod tests {
         let mut out = Vec::new();
         dt.write_unquoted(&mut out);
         assert_eq!(out, b" 1-Feb-2024 09:05:07 -0530");
+    }
+
+    #[test]
+    fn extreme_inputs_are_errors_not_panics() {
+        let d = ImapDate::new(2024, 1, 1).unwrap();
+        assert!(ImapDateTime::new(d, 0, 0, 0, i16::MIN).is_err());
+        assert!(ImapDateTime::from_unix(i64::MAX, 60).is_err());
+        assert!(ImapDateTime::from_unix(i64::MIN, -60).is_err());
     }
 
     #[test]

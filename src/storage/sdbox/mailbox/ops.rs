@@ -2,10 +2,10 @@
 
 use super::rebuild::unix_now;
 use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
-use crate::storage::blocking;
+use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
-use crate::storage::index::{Entry, KeywordBits, MessageRecord};
+use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
@@ -140,6 +140,75 @@ impl Mailbox for SdboxMailbox {
     }
 
     async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.append_now(requests).await }).await
+    }
+
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
+        detached(async move {
+            this.store_now(&uids, op, flags, &keywords, unchanged_since)
+                .await
+        })
+        .await
+    }
+
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        let (this, uids) = (self.clone(), uids.to_vec());
+        detached(async move { this.expunge_now(&uids).await }).await
+    }
+
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
+        detached(async move { this.copy_now(&uids, &dest).await }).await
+    }
+
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
+        detached(async move { this.move_now(&uids, &dest).await }).await
+    }
+
+    async fn claim_recent(&self) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.claim_recent_now().await }).await
+    }
+
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+        // Detached too: a vanished file triggers a resync that must finish.
+        let this = self.clone();
+        detached(async move { this.read_message_now(uid).await }).await
+    }
+
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
+        self.read_part(uid, io::WirePart::Range { start, len })
+            .await
+    }
+
+    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
+        self.read_part(uid, io::WirePart::Header).await
+    }
+}
+
+/// The operations proper; the trait methods run them as detached tasks.
+impl SdboxMailbox {
+    async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
+        self.check_gone()?;
+        if self.inner.state.borrow().position(uid).is_none() {
+            return Err(StorageError::NoSuchMessage(uid));
+        }
+        let dir = self.inner.dir.clone();
+        let att = self.inner.attachment_dir.clone();
+        blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
+    }
+
+    pub(super) async fn append_now(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
         self.check_gone()?;
         if requests.is_empty() {
             return Ok(Vec::new());
@@ -158,7 +227,12 @@ impl Mailbox for SdboxMailbox {
             }
             let body = dbox_file::to_lf(&req.message);
             let vsize = dbox_file::virtual_size(&body);
-            let guid = req.guid.unwrap_or_else(|| guid::to_hex(&guid::new_guid()));
+            // A given GUID (migration, dsync) is kept verbatim, minus line
+            // ends, which the metadata format cannot hold.
+            let guid = match req.guid {
+                Some(g) => g.replace(['\r', '\n'], ""),
+                None => guid::to_hex(&guid::new_guid()),
+            };
             let internal = req.internal_date.unwrap_or(now);
             let meta = DboxMetadata {
                 guid: Some(guid.clone()),
@@ -175,7 +249,7 @@ impl Mailbox for SdboxMailbox {
             recs.push((
                 MessageRecord {
                     uid: 0,
-                    flags: req.flags.0 & SystemFlags(0x1f).0,
+                    flags: req.flags.0 & flag::ALL,
                     keywords: KeywordBits::new(),
                     modseq: 0,
                     internal_date: internal,
@@ -244,7 +318,7 @@ impl Mailbox for SdboxMailbox {
         mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
     }
 
-    async fn store(
+    pub(super) async fn store_now(
         &self,
         uids: &[u32],
         op: FlagOp,
@@ -291,7 +365,7 @@ impl Mailbox for SdboxMailbox {
         Ok(result)
     }
 
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+    pub(super) async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let present = self.sorted_existing(uids);
         if present.is_empty() {
@@ -313,7 +387,7 @@ impl Mailbox for SdboxMailbox {
         Ok(present)
     }
 
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+    pub(super) async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
         self.check_gone()?;
         dest.check_gone()?;
         let src_uids = self.sorted_existing(uids);
@@ -354,17 +428,17 @@ impl Mailbox for SdboxMailbox {
         })
     }
 
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+    pub(super) async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
         if self.same_as(dest) {
             return Err(StorageError::NotAllowed(self.name().to_string()));
         }
-        let result = self.copy_to(uids, dest).await?;
+        let result = self.copy_now(uids, dest).await?;
         let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge(&moved).await?;
+        self.expunge_now(&moved).await?;
         Ok(result)
     }
 
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
+    pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let (recent, uidnext) = {
             let st = self.inner.state.borrow();
@@ -385,13 +459,14 @@ impl Mailbox for SdboxMailbox {
         Ok(recent)
     }
 
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+    pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {
         self.check_gone()?;
         if self.inner.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
         }
         let dir = self.inner.dir.clone();
-        match blocking::run(move || io::read_body(&dir, uid)).await {
+        let att = self.inner.attachment_dir.clone();
+        match blocking::run(move || io::read_body(&dir, uid, att.as_deref())).await {
             Ok(body) => Ok(dbox_file::to_crlf(&body)),
             Err(StorageError::NoSuchMessage(_)) => {
                 // Indexed but the file is gone (removed behind our back):
@@ -407,14 +482,5 @@ impl Mailbox for SdboxMailbox {
             }
             Err(e) => Err(e),
         }
-    }
-
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        let full = self.read_message(uid).await?;
-        let s = (start as usize).min(full.len());
-        let e = s
-            .saturating_add(len.min(usize::MAX as u64) as usize)
-            .min(full.len());
-        Ok(full[s..e].to_vec())
     }
 }

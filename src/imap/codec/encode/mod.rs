@@ -4,24 +4,26 @@
 //! `{n}`, i.e. the output is one frame; a real client must wait for `+`
 //! after each synchronizing literal (or have LITERAL+).
 
-use super::response::write_astring;
-use super::response::write_string;
-use super::types::{
-    Command, CommandBody, FetchAttribute, FetchAttributes, FetchMacro, Flag, ListReturnOption,
-    ListSelectOption, Mailbox, SearchCommand, SearchKey, SearchReturnOption, SequenceSet, SortKey,
-    StatusItem, StoreAction, ThreadAlgorithm, is_astring_char,
-};
-use super::types::{EntryType, Partial};
+mod fetch;
+mod search;
 
-fn astring(out: &mut Vec<u8>, bytes: &[u8]) {
+use super::response::{write_astring, write_string};
+use super::types::{
+    Command, CommandBody, FetchAttributes, FetchMacro, Flag, ListReturnOption, ListSelectOption,
+    Mailbox, SequenceSet, SortKey, StatusItem, StoreAction, ThreadAlgorithm, is_astring_char,
+};
+use fetch::fetch_attribute;
+use search::{search_command, search_criteria, search_return};
+
+pub(super) fn astring(out: &mut Vec<u8>, bytes: &[u8]) {
     write_astring(out, bytes, true);
 }
 
-fn mailbox(out: &mut Vec<u8>, m: &Mailbox) {
+pub(super) fn mailbox(out: &mut Vec<u8>, m: &Mailbox) {
     astring(out, m.as_bytes());
 }
 
-fn list_mailbox(out: &mut Vec<u8>, pattern: &[u8]) {
+pub(super) fn list_mailbox(out: &mut Vec<u8>, pattern: &[u8]) {
     let plain = !pattern.is_empty()
         && pattern
             .iter()
@@ -33,7 +35,7 @@ fn list_mailbox(out: &mut Vec<u8>, pattern: &[u8]) {
     }
 }
 
-fn flags(out: &mut Vec<u8>, list: &[Flag]) {
+pub(super) fn flags(out: &mut Vec<u8>, list: &[Flag]) {
     out.push(b'(');
     for (i, f) in list.iter().enumerate() {
         if i > 0 {
@@ -44,11 +46,11 @@ fn flags(out: &mut Vec<u8>, list: &[Flag]) {
     out.push(b')');
 }
 
-fn number(out: &mut Vec<u8>, n: impl Into<u64>) {
+pub(super) fn number(out: &mut Vec<u8>, n: impl Into<u64>) {
     out.extend_from_slice(n.into().to_string().as_bytes());
 }
 
-fn status_item(item: StatusItem) -> &'static str {
+pub(super) fn status_item(item: StatusItem) -> &'static str {
     match item {
         StatusItem::Messages => "MESSAGES",
         StatusItem::UidNext => "UIDNEXT",
@@ -62,257 +64,11 @@ fn status_item(item: StatusItem) -> &'static str {
     }
 }
 
-fn status_items(out: &mut Vec<u8>, items: &[StatusItem]) {
+pub(super) fn status_items(out: &mut Vec<u8>, items: &[StatusItem]) {
     out.push(b'(');
     let names: Vec<&str> = items.iter().map(|&i| status_item(i)).collect();
     out.extend_from_slice(names.join(" ").as_bytes());
     out.push(b')');
-}
-
-fn search_key(out: &mut Vec<u8>, key: &SearchKey) {
-    use SearchKey as K;
-    let (name, arg): (&str, Option<&[u8]>) = match key {
-        K::And(keys) => {
-            out.push(b'(');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                search_key(out, k);
-            }
-            out.push(b')');
-            return;
-        }
-        K::SequenceSet(s) => return s.write(out),
-        K::All => ("ALL", None),
-        K::Answered => ("ANSWERED", None),
-        K::Deleted => ("DELETED", None),
-        K::Draft => ("DRAFT", None),
-        K::Flagged => ("FLAGGED", None),
-        K::New => ("NEW", None),
-        K::Old => ("OLD", None),
-        K::Recent => ("RECENT", None),
-        K::Seen => ("SEEN", None),
-        K::Unanswered => ("UNANSWERED", None),
-        K::Undeleted => ("UNDELETED", None),
-        K::Undraft => ("UNDRAFT", None),
-        K::Unflagged => ("UNFLAGGED", None),
-        K::Unseen => ("UNSEEN", None),
-        K::SaveDateSupported => ("SAVEDATESUPPORTED", None),
-        K::Bcc(s) => ("BCC", Some(s.as_bytes())),
-        K::Body(s) => ("BODY", Some(s.as_bytes())),
-        K::Cc(s) => ("CC", Some(s.as_bytes())),
-        K::From(s) => ("FROM", Some(s.as_bytes())),
-        K::Subject(s) => ("SUBJECT", Some(s.as_bytes())),
-        K::Text(s) => ("TEXT", Some(s.as_bytes())),
-        K::To(s) => ("TO", Some(s.as_bytes())),
-        K::Header(field, value) => {
-            out.extend_from_slice(b"HEADER ");
-            astring(out, field.as_bytes());
-            out.push(b' ');
-            astring(out, value.as_bytes());
-            return;
-        }
-        K::Keyword(f) | K::Unkeyword(f) => {
-            out.extend_from_slice(if matches!(key, K::Keyword(_)) {
-                b"KEYWORD "
-            } else {
-                b"UNKEYWORD "
-            });
-            f.write(out);
-            return;
-        }
-        K::Before(d)
-        | K::On(d)
-        | K::SentBefore(d)
-        | K::SentOn(d)
-        | K::SentSince(d)
-        | K::Since(d)
-        | K::SaveDateBefore(d)
-        | K::SaveDateOn(d)
-        | K::SaveDateSince(d) => {
-            let name = match key {
-                K::Before(_) => "BEFORE ",
-                K::On(_) => "ON ",
-                K::SentBefore(_) => "SENTBEFORE ",
-                K::SentOn(_) => "SENTON ",
-                K::SentSince(_) => "SENTSINCE ",
-                K::Since(_) => "SINCE ",
-                K::SaveDateBefore(_) => "SAVEDATEBEFORE ",
-                K::SaveDateOn(_) => "SAVEDATEON ",
-                _ => "SAVEDATESINCE ",
-            };
-            out.extend_from_slice(name.as_bytes());
-            d.write(out);
-            return;
-        }
-        K::Larger(n) | K::Smaller(n) => {
-            out.extend_from_slice(if matches!(key, K::Larger(_)) {
-                b"LARGER "
-            } else {
-                b"SMALLER "
-            });
-            number(out, *n);
-            return;
-        }
-        K::Older(n) | K::Younger(n) => {
-            out.extend_from_slice(if matches!(key, K::Older(_)) {
-                b"OLDER "
-            } else {
-                b"YOUNGER "
-            });
-            number(out, *n);
-            return;
-        }
-        K::Not(k) => {
-            out.extend_from_slice(b"NOT ");
-            search_key(out, k);
-            return;
-        }
-        K::Or(a, b) => {
-            out.extend_from_slice(b"OR ");
-            search_key(out, a);
-            out.push(b' ');
-            search_key(out, b);
-            return;
-        }
-        K::Uid(s) => {
-            out.extend_from_slice(b"UID ");
-            s.write(out);
-            return;
-        }
-        K::ModSeq { entry, modseq } => {
-            out.extend_from_slice(b"MODSEQ ");
-            if let Some((name, kind)) = entry {
-                write_string(out, name.as_bytes(), true);
-                out.extend_from_slice(match kind {
-                    EntryType::Private => b" priv ",
-                    EntryType::Shared => b" shared ",
-                    EntryType::All => b" all ",
-                });
-            }
-            number(out, *modseq);
-            return;
-        }
-        K::EmailId(id) | K::ThreadId(id) => {
-            out.extend_from_slice(if matches!(key, K::EmailId(_)) {
-                b"EMAILID "
-            } else {
-                b"THREADID "
-            });
-            out.extend_from_slice(id.as_str().as_bytes());
-            return;
-        }
-    };
-    out.extend_from_slice(name.as_bytes());
-    if let Some(arg) = arg {
-        out.push(b' ');
-        astring(out, arg);
-    }
-}
-
-/// Top-level keys: an `And` is written as a bare key list.
-fn search_criteria(out: &mut Vec<u8>, key: &SearchKey) {
-    match key {
-        SearchKey::And(keys) if keys.len() > 1 => {
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                search_key(out, k);
-            }
-        }
-        other => search_key(out, other),
-    }
-}
-
-fn search_return(out: &mut Vec<u8>, opts: &Option<Vec<SearchReturnOption>>) {
-    let Some(opts) = opts else { return };
-    out.extend_from_slice(b" RETURN (");
-    let names: Vec<&str> = opts
-        .iter()
-        .map(|o| match o {
-            SearchReturnOption::Min => "MIN",
-            SearchReturnOption::Max => "MAX",
-            SearchReturnOption::All => "ALL",
-            SearchReturnOption::Count => "COUNT",
-            SearchReturnOption::Save => "SAVE",
-        })
-        .collect();
-    out.extend_from_slice(names.join(" ").as_bytes());
-    out.push(b')');
-}
-
-fn search_command(out: &mut Vec<u8>, s: &SearchCommand) {
-    search_return(out, &s.return_options);
-    if let Some(cs) = &s.charset {
-        out.extend_from_slice(b" CHARSET ");
-        astring(out, cs.as_bytes());
-    }
-    out.push(b' ');
-    search_criteria(out, &s.criteria);
-}
-
-fn part(out: &mut Vec<u8>, p: &[u32]) {
-    let parts: Vec<String> = p.iter().map(u32::to_string).collect();
-    out.extend_from_slice(parts.join(".").as_bytes());
-}
-
-fn partial(out: &mut Vec<u8>, p: &Option<Partial>) {
-    if let Some(p) = p {
-        out.extend_from_slice(format!("<{}.{}>", p.origin, p.length).as_bytes());
-    }
-}
-
-fn fetch_attribute(out: &mut Vec<u8>, a: &FetchAttribute) {
-    use FetchAttribute as A;
-    let simple = match a {
-        A::Envelope => "ENVELOPE",
-        A::Flags => "FLAGS",
-        A::InternalDate => "INTERNALDATE",
-        A::Rfc822 => "RFC822",
-        A::Rfc822Header => "RFC822.HEADER",
-        A::Rfc822Size => "RFC822.SIZE",
-        A::Rfc822Text => "RFC822.TEXT",
-        A::Body => "BODY",
-        A::BodyStructure => "BODYSTRUCTURE",
-        A::Uid => "UID",
-        A::ModSeq => "MODSEQ",
-        A::SaveDate => "SAVEDATE",
-        A::EmailId => "EMAILID",
-        A::ThreadId => "THREADID",
-        A::Preview { lazy: false } => "PREVIEW",
-        A::Preview { lazy: true } => "PREVIEW (LAZY)",
-        A::BodySection {
-            peek,
-            section,
-            partial: p,
-        } => {
-            out.extend_from_slice(if *peek { b"BODY.PEEK[" } else { b"BODY[" });
-            section.write(out);
-            out.push(b']');
-            partial(out, p);
-            return;
-        }
-        A::Binary {
-            peek,
-            part: pt,
-            partial: p,
-        } => {
-            out.extend_from_slice(if *peek { b"BINARY.PEEK[" } else { b"BINARY[" });
-            part(out, pt);
-            out.push(b']');
-            partial(out, p);
-            return;
-        }
-        A::BinarySize { part: pt } => {
-            out.extend_from_slice(b"BINARY.SIZE[");
-            part(out, pt);
-            out.push(b']');
-            return;
-        }
-    };
-    out.extend_from_slice(simple.as_bytes());
 }
 
 fn set(out: &mut Vec<u8>, s: &SequenceSet) {

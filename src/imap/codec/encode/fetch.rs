@@ -1,0 +1,65 @@
+//! FETCH attributes → wire bytes.
+
+use crate::imap::codec::types::{FetchAttribute, Partial};
+
+fn part(out: &mut Vec<u8>, p: &[u32]) {
+    let parts: Vec<String> = p.iter().map(u32::to_string).collect();
+    out.extend_from_slice(parts.join(".").as_bytes());
+}
+
+fn partial(out: &mut Vec<u8>, p: &Option<Partial>) {
+    if let Some(p) = p {
+        out.extend_from_slice(format!("<{}.{}>", p.origin, p.length).as_bytes());
+    }
+}
+
+pub(super) fn fetch_attribute(out: &mut Vec<u8>, a: &FetchAttribute) {
+    use FetchAttribute as A;
+    let simple = match a {
+        A::Envelope => "ENVELOPE",
+        A::Flags => "FLAGS",
+        A::InternalDate => "INTERNALDATE",
+        A::Rfc822 => "RFC822",
+        A::Rfc822Header => "RFC822.HEADER",
+        A::Rfc822Size => "RFC822.SIZE",
+        A::Rfc822Text => "RFC822.TEXT",
+        A::Body => "BODY",
+        A::BodyStructure => "BODYSTRUCTURE",
+        A::Uid => "UID",
+        A::ModSeq => "MODSEQ",
+        A::SaveDate => "SAVEDATE",
+        A::EmailId => "EMAILID",
+        A::ThreadId => "THREADID",
+        A::Preview { lazy: false } => "PREVIEW",
+        A::Preview { lazy: true } => "PREVIEW (LAZY)",
+        A::BodySection {
+            peek,
+            section,
+            partial: p,
+        } => {
+            out.extend_from_slice(if *peek { b"BODY.PEEK[" } else { b"BODY[" });
+            section.write(out);
+            out.push(b']');
+            partial(out, p);
+            return;
+        }
+        A::Binary {
+            peek,
+            part: pt,
+            partial: p,
+        } => {
+            out.extend_from_slice(if *peek { b"BINARY.PEEK[" } else { b"BINARY[" });
+            part(out, pt);
+            out.push(b']');
+            partial(out, p);
+            return;
+        }
+        A::BinarySize { part: pt } => {
+            out.extend_from_slice(b"BINARY.SIZE[");
+            part(out, pt);
+            out.push(b']');
+            return;
+        }
+    };
+    out.extend_from_slice(simple.as_bytes());
+}
