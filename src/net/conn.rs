@@ -307,9 +307,26 @@ impl Conn {
     /// Appends bytes to the output; nothing is sent until `flush`.
     pub fn queue(&mut self, data: &[u8]) {
         match self.tls.as_mut() {
-            // Writing to rustls's buffer cannot fail (it only buffers).
             Some(tls) => {
-                let _ = tls.writer().write_all(data);
+                // rustls accepts plaintext only up to its buffer limit
+                // (64 KiB); move the records it has made into our own
+                // buffer whenever it stops accepting, so nothing is dropped.
+                let mut rest = data;
+                while !rest.is_empty() {
+                    let n = tls.writer().write(rest).unwrap_or(0);
+                    rest = &rest[n..];
+                    if n == 0 {
+                        if !tls.wants_write() {
+                            tracing::error!("TLS writer refused {} bytes", rest.len());
+                            break;
+                        }
+                        while tls.wants_write() {
+                            if tls.write_tls(&mut self.out).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
             }
             None => self.out.extend_from_slice(data),
         }
