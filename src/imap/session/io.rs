@@ -190,8 +190,8 @@ impl ImapIo {
                 }
                 None => &self.out,
             };
-            // rustls buffers at most 64 KiB of unsent data and `Conn::queue`
-            // drops what does not fit, so big output goes out in pieces.
+            // Big output goes out in pieces so the TLS layer never holds
+            // more than one piece of unsent data.
             for piece in bytes.chunks(QUEUE_CHUNK) {
                 self.conn.queue(piece);
                 self.conn.flush().await?;
