@@ -56,6 +56,17 @@ async fn run_search(
             let Some(seq) = sel.seq_of(info.uid) else {
                 continue;
             };
+            // Index-only prefilter: `UNSEEN TEXT x` reads unseen mail only.
+            if content != Content::None {
+                let bare = MsgCtx {
+                    seq,
+                    info: &info,
+                    content: None,
+                };
+                if !eval::search::may_match(key, &bare, &env) {
+                    continue;
+                }
+            }
             // SORT / THREAD need headers of every hit afterwards.
             let need = if keep_content {
                 content.max(Content::HeaderOnly)
