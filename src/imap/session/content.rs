@@ -4,9 +4,6 @@
 use crate::imap::eval::Content;
 use crate::storage::{Mailbox, MessageInfo, Result};
 
-/// Bytes read first when only the header is wanted; most headers fit.
-const HEADER_PROBE: u64 = 16 * 1024;
-
 /// Length of the header block including the blank line (the whole input
 /// when it has no body).
 pub fn header_len(raw: &[u8]) -> usize {
@@ -26,17 +23,7 @@ pub async fn load<M: Mailbox>(
         Content::None => Ok(None),
         Content::Full => mailbox.read_message(info.uid).await.map(Some),
         Content::HeaderOnly => {
-            let mut raw = if info.virtual_size > HEADER_PROBE {
-                let probe = mailbox.read_range(info.uid, 0, HEADER_PROBE).await?;
-                let end = header_len(&probe);
-                if end < probe.len() {
-                    probe
-                } else {
-                    mailbox.read_message(info.uid).await?
-                }
-            } else {
-                mailbox.read_message(info.uid).await?
-            };
+            let mut raw = mailbox.read_header(info.uid).await?;
             raw.truncate(header_len(&raw));
             Ok(Some(raw))
         }
