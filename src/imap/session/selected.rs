@@ -216,8 +216,12 @@ impl Selected {
             return;
         }
         let changes = self.mailbox.changes_since(self.known_modseq);
+        // Sorted for binary search: both lists can hold every message.
+        self.reported.sort_unstable();
         for m in &changes.changed {
-            if added.binary_search(&m.uid).is_ok() || self.reported.contains(&(m.uid, m.modseq)) {
+            if added.binary_search(&m.uid).is_ok()
+                || self.reported.binary_search(&(m.uid, m.modseq)).is_ok()
+            {
                 continue;
             }
             let Some(seq) = self.seq_of(m.uid) else {

@@ -43,7 +43,7 @@ pub async fn store(
         StoreAction::Add => FlagOp::Add,
         StoreAction::Remove => FlagOp::Remove,
     };
-    let result = match sel
+    let mut result = match sel
         .mailbox
         .store(&uids, op, sys, &keywords, unchanged_since)
         .await
@@ -57,16 +57,19 @@ pub async fn store(
     for &u in &result.changed {
         sel.reported.push((u, result.modseq));
     }
+    // Sorted for binary search below (STORE 1:* touches every message).
+    result.changed.sort_unstable();
+    result.modified.sort_unstable();
     if sys.contains(SystemFlags::DELETED) && op != FlagOp::Remove {
         s.stats.deleted += result.changed.len() as u64;
     }
     let opts = s.io.opts;
     let infos = sel.mailbox.messages_by_uid(&uids);
     for info in &infos {
-        if result.modified.contains(&info.uid) {
+        if result.modified.binary_search(&info.uid).is_ok() {
             continue;
         }
-        let changed = result.changed.contains(&info.uid);
+        let changed = result.changed.binary_search(&info.uid).is_ok();
         if silent && !(condstore && changed) {
             continue;
         }
