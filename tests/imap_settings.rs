@@ -111,3 +111,18 @@ fn literals_are_refused_before_continuation() {
     c.send("e NOOP");
     assert!(c.line().starts_with("e OK"));
 }
+
+#[test]
+fn unusable_mail_store_fails_commands_not_login() {
+    let srv = Server::start(Options {
+        extra_config: "mail_location = sdbox:/dev/null/mail/%n\n".into(),
+        ..Options::default()
+    });
+    let mut c = login(&srv);
+    let r = cmd(&mut c, "s", "SELECT INBOX");
+    assert!(r.last().unwrap().starts_with("s NO [SERVERBUG]"), "{r:?}");
+    let r = cmd(&mut c, "l", "LIST \"\" *");
+    assert!(r.last().unwrap().starts_with("l NO [SERVERBUG]"), "{r:?}");
+    let r = cmd(&mut c, "n", "NOOP");
+    assert!(r.last().unwrap().starts_with("n OK"), "{r:?}");
+}

@@ -7,7 +7,6 @@ mod commands;
 mod content;
 mod dates;
 mod deflate;
-mod error;
 mod flags;
 mod io;
 mod names;
@@ -15,7 +14,6 @@ mod prelogin;
 mod selected;
 mod state;
 
-pub use error::SessionError;
 pub use prelogin::serve;
 pub use state::resume;
 

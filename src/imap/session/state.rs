@@ -14,7 +14,7 @@ use crate::imap::codec::response::{ResponseCode, Status, StatusResponse};
 use crate::imap::codec::types::{CommandBody, Tag};
 use crate::imap::codec::{ParseErrorKind, parse_command};
 use crate::net::Conn;
-use crate::shard::env::{Env, Protocol, UserLookup};
+use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
 use crate::storage::sdbox::store::SdboxStore;
 
 /// Default APPEND size cap (APPENDLIMIT) when the config names none.
@@ -36,7 +36,9 @@ pub struct Session {
     pub io: ImapIo,
     pub id: String,
     pub user: String,
-    pub store: SdboxStore,
+    /// The user's mail, opened on first use ([`Session::mail_store`]).
+    store: Option<SdboxStore>,
+    info: UserInfo,
     pub selected: Option<Selected>,
     pub enabled: Enabled,
     /// SEARCHRES `$` (UIDs).
@@ -75,6 +77,16 @@ impl Session {
 
     pub fn utf8(&self) -> bool {
         self.enabled.utf8 || self.enabled.rev2
+    }
+
+    /// The mail store, opened now if this is its first use.
+    pub async fn mail_store(&mut self) -> Result<SdboxStore, String> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        let store = self.env.open_mail(Protocol::Imap, &self.info).await?;
+        self.store = Some(store.clone());
+        Ok(store)
     }
 
     pub fn workaround(&self, w: ImapWorkaround) -> bool {
@@ -155,21 +167,18 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         let _ = io.flush().await;
         return;
     };
+    // Opened now to warm the shard's caches; if that fails (e.g. the mail
+    // directory cannot be created yet) the login still succeeds, as in
+    // Dovecot, and mailbox commands retry and answer NO [SERVERBUG].
     let store = match env.open_mail(Protocol::Imap, &info).await {
-        Ok(s) => s,
+        Ok(store) => Some(store),
         Err(e) => {
-            tracing::error!(
+            tracing::warn!(
                 session = state.session,
                 user = state.user,
-                "imap: cannot open mail: {e}"
+                "imap: cannot open mail yet: {e}"
             );
-            io.no_opt(
-                tag.as_ref(),
-                Some(ResponseCode::ServerBug),
-                "Mail storage unavailable.",
-            );
-            let _ = io.flush().await;
-            return;
+            None
         }
     };
     io.status(
@@ -189,6 +198,7 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         id: state.session,
         user: state.user,
         store,
+        info,
         selected: None,
         enabled: Enabled::default(),
         saved: Vec::new(),

@@ -16,9 +16,12 @@ pub async fn append(
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
     };
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
     let mbox = match s.selected.as_ref().filter(|sel| sel.name == name) {
         Some(sel) => sel.mailbox.clone(),
-        None => match s.store.open(&name).await {
+        None => match store.open(&name).await {
             Ok(m) => m,
             Err(e) => {
                 storage_no(s, tag, &e, true);

@@ -66,10 +66,13 @@ pub async fn copy_or_move(
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
     };
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
     let dest = if name == same {
         source.clone()
     } else {
-        match s.store.open(&name).await {
+        match store.open(&name).await {
             Ok(m) => m,
             Err(e) => {
                 storage_no(s, tag, &e, true);

@@ -40,12 +40,15 @@ pub async fn create(s: &mut Session, tag: &Tag, mailbox: &WireMailbox, uses: &[F
         s.no(tag, ResponseCode::AlreadyExists, "Mailbox already exists.");
         return Flow::Continue;
     }
-    if let Err(e) = s.store.create(&name).await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    if let Err(e) = store.create(&name).await {
         storage_no(s, tag, &e, false);
         return Flow::Continue;
     }
     if special.is_some()
-        && let Err(e) = s.store.set_special_use(&name, special).await
+        && let Err(e) = store.set_special_use(&name, special).await
     {
         storage_no(s, tag, &e, false);
         return Flow::Continue;
@@ -65,7 +68,10 @@ pub async fn delete(s: &mut Session, tag: &Tag, mailbox: &WireMailbox) -> Flow {
     if s.selected.as_ref().is_some_and(|sel| sel.name == name) {
         s.selected = None;
     }
-    match s.store.delete(&name).await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    match store.delete(&name).await {
         Ok(()) => s.ok(tag, "Delete completed."),
         Err(e) => storage_no(s, tag, &e, false),
     }
@@ -87,7 +93,10 @@ pub async fn rename(s: &mut Session, tag: &Tag, from: &WireMailbox, to: &WireMai
         );
         return Flow::Continue;
     }
-    match s.store.rename(&from, &to).await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    match store.rename(&from, &to).await {
         Ok(()) => s.ok(tag, "Rename completed."),
         Err(e) => storage_no(s, tag, &e, false),
     }
@@ -98,7 +107,10 @@ pub async fn subscribe(s: &mut Session, tag: &Tag, mailbox: &WireMailbox, on: bo
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
     };
-    match s.store.set_subscribed(&name, on).await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    match store.set_subscribed(&name, on).await {
         Ok(()) if on => s.ok(tag, "Subscribe completed."),
         Ok(()) => s.ok(tag, "Unsubscribe completed."),
         Err(e) => storage_no(s, tag, &e, false),
@@ -183,7 +195,10 @@ pub async fn list(
         .iter()
         .filter_map(|p| full_pattern(s, reference, p))
         .collect();
-    let all = match s.store.list().await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    let all = match store.list().await {
         Ok(l) => l,
         Err(e) => {
             storage_no(s, tag, &e, false);
@@ -191,7 +206,7 @@ pub async fn list(
         }
     };
     let mut entries: Vec<(MailboxInfo, bool)> = all.into_iter().map(|m| (m, true)).collect();
-    if only_subscribed && let Ok(subs) = s.store.subscriptions().await {
+    if only_subscribed && let Ok(subs) = store.subscriptions().await {
         // Subscriptions to mailboxes that no longer exist are listed too.
         for sub in subs {
             if !entries.iter().any(|(m, _)| m.name == sub) {
@@ -263,7 +278,7 @@ pub async fn list(
         if let Some(items) = status_items
             && *exists
             && m.selectable
-            && let Ok(mbox) = s.store.open(&m.name).await
+            && let Ok(mbox) = store.open(&m.name).await
         {
             write_status(s, &m.name, &mbox, items);
         }
@@ -279,7 +294,10 @@ pub async fn lsub(s: &mut Session, tag: &Tag, reference: &WireMailbox, pattern: 
         s.ok(tag, "Lsub completed.");
         return Flow::Continue;
     };
-    let subs = match s.store.subscriptions().await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    let subs = match store.subscriptions().await {
         Ok(l) => l,
         Err(e) => {
             storage_no(s, tag, &e, false);
@@ -289,7 +307,7 @@ pub async fn lsub(s: &mut Session, tag: &Tag, reference: &WireMailbox, pattern: 
     // tb-lsub-flags: Thunderbird wants \Noselect on LSUB entries it
     // cannot open.
     let selectable: Option<Vec<MailboxName>> = if s.workaround(ImapWorkaround::TbLsubFlags) {
-        s.store.list().await.ok().map(|l| {
+        store.list().await.ok().map(|l| {
             l.into_iter()
                 .filter(|m| m.selectable)
                 .map(|m| m.name)
@@ -351,7 +369,10 @@ pub async fn status(
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
     };
-    match s.store.open(&name).await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    match store.open(&name).await {
         Ok(mbox) => {
             write_status(s, &name, &mbox, items);
             s.ok(tag, "Status completed.");

@@ -35,7 +35,10 @@ pub async fn select(
     let Some(name) = mailbox_name(s, tag, mailbox) else {
         return Flow::Continue;
     };
-    let mbox = match s.store.open(&name).await {
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    let mbox = match store.open(&name).await {
         Ok(m) => m,
         Err(e) => {
             storage_no(s, tag, &e, false);
