@@ -14,6 +14,8 @@ NEEDED=(
   "/usr/lib/dovecot/dovecot-lda:dovecot-core"
   "/usr/lib/dovecot/imap:dovecot-imapd"
 )
+# POP3 client and MTA interop (tests/pop3_clients.rs, tests/postfix_*.rs).
+NEEDED+=("fetchmail:fetchmail" "postfix:postfix")
 
 missing=()
 for pair in "${NEEDED[@]}"; do
@@ -24,6 +26,12 @@ for pair in "${NEEDED[@]}"; do
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  # postfix is installed unconfigured ("No configuration"): the Postfix
+  # test runs its own loopback-only instance from a temporary directory.
+  if [ "$(id -u)" = 0 ] && command -v debconf-set-selections >/dev/null; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    echo "postfix postfix/mailname string localhost" | debconf-set-selections
+  fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${missing[*]}"
     # Keep package scripts from starting any daemon (Dovecot, Postfix): the

@@ -160,6 +160,11 @@ fn pam_logins_through_the_privileged_helper() {
             "mail_uid = nobody\nmail_gid = nogroup\nlogin_trusted_networks = 127.0.0.0/8\n".into(),
         ..Options::default()
     });
+    // Mail is stored as the unprivileged user, as with a real vmail setup.
+    assert!(run(
+        "chown",
+        &["-R", "nobody:nogroup", srv.dir.path().to_str().unwrap()]
+    ));
 
     // The serving process (every thread) runs as nobody; the helper is root.
     for task in fs::read_dir(format!("/proc/{}/task", srv.pid()))

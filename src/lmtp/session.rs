@@ -20,7 +20,9 @@ use super::codec::{
     LmtpCommand, LmtpCommandError, LmtpParserOptions, MailParams, RFC5321_MAX_LINE,
 };
 use super::codec_data::{DataDecoder, DataError};
-use super::codec_headers::{ReceivedHeader, local_delivery_headers};
+use super::codec_headers::{
+    ReceivedHeader, delivered_to_header, local_delivery_headers, return_path_header,
+};
 use super::codec_path::{ReversePath, SmtpAddress, split_detail};
 use super::codec_reply::{EnhancedStatus, LhloCapabilities, LmtpReply};
 use crate::pop3::codec_line::{Framed, LineFramer};
@@ -61,6 +63,18 @@ impl Default for LmtpSessionOptions {
             remote_ip: None,
         }
     }
+}
+
+/// The per-transaction facts for the `Received` header.
+#[derive(Debug, Clone, Copy)]
+pub struct TraceInfo<'a> {
+    /// Also sent in the `250 … Saved` replies.
+    pub transaction_id: &'a str,
+    /// TLS description when the connection is encrypted.
+    pub tls: Option<&'a str>,
+    /// When DATA ended, seconds since the epoch.
+    pub unix_time: i64,
+    pub utc_offset_minutes: i32,
 }
 
 /// A recipient the driver accepted.
@@ -519,6 +533,40 @@ impl LmtpSession {
         Some(local_delivery_headers(&received))
     }
 
+    /// Headers for one recipient of the transaction being delivered:
+    /// Return-Path, that recipient's `Delivered-To`, and (if `received`)
+    /// a `Received` whose `for` clause names that recipient. The driver
+    /// delivers per recipient anyway, so each copy can say whom it is for,
+    /// even in a multi-recipient transaction (Dovecot's `trace_headers`
+    /// form omits both then).
+    pub fn trace_headers_for(
+        &self,
+        recipient: &SmtpAddress,
+        trace: &TraceInfo<'_>,
+        received: bool,
+    ) -> Option<String> {
+        let Phase::Delivering(transaction) = &self.phase else {
+            return None;
+        };
+        let mut out = return_path_header(&transaction.sender);
+        out.push_str(&delivered_to_header(recipient));
+        if received {
+            let header = ReceivedHeader {
+                lhlo_domain: self.lhlo_domain.as_deref(),
+                remote_ip: self.options.remote_ip,
+                tls: trace.tls,
+                hostname: &self.options.hostname,
+                session_id: trace.transaction_id,
+                envelope_from: &transaction.sender,
+                recipient: Some(recipient),
+                unix_time: trace.unix_time,
+                utc_offset_minutes: trace.utc_offset_minutes,
+            };
+            out.push_str(&header.encode());
+        }
+        Some(out)
+    }
+
     /// Delivery finished: one outcome per recipient in RCPT order. Writes
     /// the per-recipient replies (RFC 2033 §4.2); a missing outcome counts
     /// as a temporary failure so the MTA retries rather than loses mail.
@@ -974,5 +1022,62 @@ mod tests {
                 String::from_utf8_lossy(&input)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod per_recipient_header_tests {
+    use super::*;
+
+    #[test]
+    fn each_recipient_gets_its_own_delivered_to_and_for_clause() {
+        let mut out = Vec::new();
+        let mut body = Vec::new();
+        let options = LmtpSessionOptions {
+            hostname: "store.example".into(),
+            ..LmtpSessionOptions::default()
+        };
+        let mut session = LmtpSession::new(options, "ready", &mut out);
+        let script = b"LHLO mx.example\r\nMAIL FROM:<s@x.example>\r\n\
+                       RCPT TO:<a@x.example>\r\nRCPT TO:<b@x.example>\r\nDATA\r\nhi\r\n.\r\n";
+        let mut rest = &script[..];
+        let mut recipients = Vec::new();
+        loop {
+            let (used, action) = session.receive(rest, &mut out, &mut body);
+            rest = &rest[used..];
+            match action {
+                Some(LmtpAction::ResolveRecipient { user, .. }) => session.recipient_resolved(
+                    RecipientVerdict::Accepted {
+                        user: user.encode(),
+                    },
+                    &mut out,
+                ),
+                Some(LmtpAction::Deliver { recipients: r, .. }) => {
+                    recipients = r;
+                    break;
+                }
+                Some(other) => panic!("unexpected {other:?}"),
+                None => break,
+            }
+        }
+        assert_eq!(recipients.len(), 2);
+        let trace = TraceInfo {
+            transaction_id: "T1",
+            tls: None,
+            unix_time: 0,
+            utc_offset_minutes: 0,
+        };
+        let second = session
+            .trace_headers_for(&recipients[1].address, &trace, true)
+            .unwrap();
+        assert!(second.starts_with("Return-Path: <s@x.example>\r\nDelivered-To: b@x.example\r\n"));
+        assert!(second.contains("\tfor <b@x.example>; Thu, 01 Jan 1970"));
+        let bare = session
+            .trace_headers_for(&recipients[0].address, &trace, false)
+            .unwrap();
+        assert_eq!(
+            bare,
+            "Return-Path: <s@x.example>\r\nDelivered-To: a@x.example\r\n"
+        );
     }
 }

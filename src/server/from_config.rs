@@ -85,6 +85,22 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         tls_required: s.ssl == SslMode::Required,
         disable_plaintext_auth: s.disable_plaintext_auth,
         auth_mechanisms: s.auth_mechanisms.clone(),
+        username_format: s.auth_username_format.clone(),
+        pop3_uidl_format: s.pop3_uidl_format.clone(),
+        pop3_outlook_no_nuls: s
+            .pop3_client_workarounds
+            .contains(&crate::config::Pop3Workaround::OutlookNoNuls),
+        pop3_oe_ns_eoh: s
+            .pop3_client_workarounds
+            .contains(&crate::config::Pop3Workaround::OeNsEoh),
+        pop3_lock_session: s.pop3_lock_session,
+        pop3_no_flag_updates: s.pop3_no_flag_updates,
+        pop3_enable_last: s.pop3_enable_last,
+        recipient_delimiter: s.recipient_delimiter.clone(),
+        lmtp_save_to_detail_mailbox: s.lmtp_save_to_detail_mailbox,
+        lda_mailbox_autocreate: s.lda_mailbox_autocreate,
+        lmtp_add_received_header: s.lmtp_add_received_header,
+        lmtp_max_size: s.lmtp_max_size,
         login_trusted_networks: parse_networks(&s.login_trusted_networks)?,
         idle_timeout_preauth: PREAUTH_IDLE,
         idle_timeout_authed: AUTHED_IDLE,

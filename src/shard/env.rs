@@ -48,6 +48,31 @@ pub struct ProtocolSettings {
     pub tls_required: bool,
     pub disable_plaintext_auth: bool,
     pub auth_mechanisms: Vec<String>,
+    /// `auth_username_format` for this protocol (LMTP applies it to RCPT
+    /// addresses before the userdb lookup, e.g. `%Ln` for system users).
+    pub username_format: String,
+    /// `pop3_uidl_format`.
+    pub pop3_uidl_format: String,
+    /// `pop3_client_workarounds = outlook-no-nuls`.
+    pub pop3_outlook_no_nuls: bool,
+    /// `pop3_client_workarounds = oe-ns-eoh`.
+    pub pop3_oe_ns_eoh: bool,
+    /// `pop3_lock_session`: one POP3 session per maildrop (`[IN-USE]`).
+    pub pop3_lock_session: bool,
+    /// `pop3_no_flag_updates`: do not set `\Seen` on retrieved messages.
+    pub pop3_no_flag_updates: bool,
+    /// `pop3_enable_last`: accept the obsolete LAST command.
+    pub pop3_enable_last: bool,
+    /// `recipient_delimiter`: every character is a `+detail` delimiter.
+    pub recipient_delimiter: String,
+    /// `lmtp_save_to_detail_mailbox`: `user+folder` goes to `folder`.
+    pub lmtp_save_to_detail_mailbox: bool,
+    /// `lda_mailbox_autocreate`: create a missing detail mailbox.
+    pub lda_mailbox_autocreate: bool,
+    /// `lmtp_add_received_header`.
+    pub lmtp_add_received_header: bool,
+    /// `lmtp_max_size` in octets; 0 means no limit of its own.
+    pub lmtp_max_size: u64,
     pub login_trusted_networks: Vec<(IpAddr, u8)>,
     pub idle_timeout_preauth: Duration,
     pub idle_timeout_authed: Duration,

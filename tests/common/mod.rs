@@ -265,6 +265,25 @@ service lmtp {{
         srv
     }
 
+    /// Stops the server (SIGTERM) and starts it again on the same config,
+    /// ports and mail directory. The log starts afresh.
+    pub fn restart(&mut self) {
+        self.signal(libc::SIGTERM);
+        if self.wait_exit(Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let conf_path = self.dir.path().join("tern.conf");
+        let (child, rx, log, ready_rx) = launch(&conf_path);
+        self.child = child;
+        self.stderr = rx;
+        self.log = log;
+        if ready_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = self.child.kill();
+            panic!("server did not restart; log:\n{}", self.log_text());
+        }
+    }
+
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
@@ -304,6 +323,59 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+type Launched = (
+    Child,
+    mpsc::Receiver<String>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+    mpsc::Receiver<()>,
+);
+
+/// Starts `tern serve` on a config file (for `Server::restart`); the last
+/// receiver fires once the server says it is ready.
+fn launch(conf_path: &Path) -> Launched {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("-c")
+        .arg(conf_path)
+        .arg("serve")
+        .env("RUST_LOG", "info,tern=debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tern");
+    // stdout: the connection table, then a line "tern: ready"
+    let stdout = child.stdout.take().unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("tern: ready") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        // Bytes, not `lines()`: a log line with invalid UTF-8 must not stop
+        // the capture of everything after it.
+        let mut r = BufReader::new(stderr);
+        let mut buf = Vec::new();
+        while r
+            .read_until(b'\n', &mut buf)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {
+            let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+            buf.clear();
+            log2.lock().unwrap().push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx, log, ready_rx)
 }
 
 pub fn client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {

@@ -1,0 +1,427 @@
+//! The POP3 maildrop on the user's owner shard: open INBOX, take the
+//! snapshot (size + UIDL per message), the per-shard session lock, and the
+//! UPDATE state's expunge and `\Seen` marking.
+//!
+//! The lock is a shard-local set: a user lives on exactly one shard and
+//! every POP3 session of that user runs there after the handoff, so no
+//! cross-thread lock is needed.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashSet};
+use std::rc::Rc;
+
+use thiserror::Error;
+
+use super::codec_response::ResponseCode;
+use super::codec_uidl::{UidlFormatError, UidlValues, format_uidl};
+use super::session::MessageInfo;
+use crate::shard::env::{Env, Protocol, UserLookup};
+use crate::storage::sdbox::SdboxStore;
+use crate::storage::{FlagOp, MailStore, Mailbox, MailboxName, StorageError, SystemFlags};
+
+type InboxView = <SdboxStore as MailStore>::Mailbox;
+
+/// Why a maildrop could not be opened.
+#[derive(Debug, Error)]
+pub enum MaildropError {
+    #[error("userdb has no such user")]
+    UnknownUser,
+    #[error("userdb lookup failed: {0}")]
+    UserdbTemporary(String),
+    #[error("maildrop is locked by another POP3 session")]
+    Locked,
+    #[error("cannot open the mail store: {0}")]
+    Store(String),
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("UIDL: {0}")]
+    Uidl(#[from] UidlFormatError),
+}
+
+impl MaildropError {
+    /// The POP3 response code and text for the `-ERR` line.
+    pub fn reply(&self) -> (ResponseCode, &'static str) {
+        match self {
+            MaildropError::Locked => (
+                ResponseCode::InUse,
+                "Mailbox is locked by another POP3 session.",
+            ),
+            MaildropError::UnknownUser => (ResponseCode::SysPerm, "User has no mail store."),
+            _ => (
+                ResponseCode::SysTemp,
+                "Temporary failure opening the mailbox.",
+            ),
+        }
+    }
+}
+
+thread_local! {
+    /// Users with an open POP3 maildrop on this shard.
+    static LOCKED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
+/// Holds the user's maildrop lock until dropped.
+#[derive(Debug)]
+pub struct MaildropLock(String);
+
+impl MaildropLock {
+    fn acquire(user: &str) -> Option<MaildropLock> {
+        LOCKED
+            .with(|set| set.borrow_mut().insert(user.to_owned()))
+            .then(|| MaildropLock(user.to_owned()))
+    }
+}
+
+impl Drop for MaildropLock {
+    fn drop(&mut self) {
+        LOCKED.with(|set| set.borrow_mut().remove(&self.0));
+    }
+}
+
+/// An open maildrop: the INBOX view and the UIDs of the snapshot.
+pub struct OpenMaildrop {
+    pub user: String,
+    inbox: InboxView,
+    /// UID of each message of the snapshot, by 0-based index.
+    uids: Vec<u32>,
+    /// Messages sent completely by RETR (they get `\Seen` at QUIT).
+    retrieved: BTreeSet<u32>,
+    _lock: Option<MaildropLock>,
+}
+
+/// Everything the open needs from configuration.
+#[derive(Debug, Clone)]
+pub struct MaildropOptions {
+    pub uidl_format: String,
+    pub lock_session: bool,
+}
+
+impl OpenMaildrop {
+    /// Looks the user up, locks the maildrop and takes the snapshot.
+    pub async fn open(
+        env: &Rc<Env>,
+        user: &str,
+        options: &MaildropOptions,
+    ) -> Result<(OpenMaildrop, Vec<MessageInfo>), MaildropError> {
+        let info = match env.auth.lookup_user(user).await {
+            UserLookup::Found(info) => info,
+            UserLookup::NotFound => return Err(MaildropError::UnknownUser),
+            UserLookup::TempFail(reason) => return Err(MaildropError::UserdbTemporary(reason)),
+        };
+        let lock = if options.lock_session {
+            Some(MaildropLock::acquire(&info.user).ok_or(MaildropError::Locked)?)
+        } else {
+            None
+        };
+        let store = env
+            .open_mail(Protocol::Pop3, &info)
+            .await
+            .map_err(MaildropError::Store)?;
+        let inbox = store.open(&MailboxName::inbox()).await?;
+        let uidvalidity = inbox.status().uidvalidity;
+        let mut messages = inbox.messages();
+        pop3_listing_order(&mut messages);
+        let snapshot = snapshot(&messages, uidvalidity, &options.uidl_format)?;
+        let maildrop = OpenMaildrop {
+            user: info.user,
+            inbox,
+            uids: messages.iter().map(|m| m.uid).collect(),
+            retrieved: BTreeSet::new(),
+            _lock: lock,
+        };
+        Ok((maildrop, snapshot))
+    }
+
+    /// The message at snapshot index `index`, in wire form (CRLF).
+    pub async fn read(&self, index: usize) -> Result<Vec<u8>, StorageError> {
+        let uid = *self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
+        self.inbox.read_message(uid).await
+    }
+
+    /// The first `len` bytes of the message's wire form (TOP rarely needs
+    /// more than the header and a few lines).
+    pub async fn read_prefix(&self, index: usize, len: u64) -> Result<Vec<u8>, StorageError> {
+        let uid = *self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
+        self.inbox.read_range(uid, 0, len).await
+    }
+
+    /// Remembers that RETR sent the message completely.
+    pub fn mark_retrieved(&mut self, index: usize) {
+        if let Some(&uid) = self.uids.get(index) {
+            self.retrieved.insert(uid);
+        }
+    }
+
+    /// QUIT: sets `\Seen` on retrieved messages (unless `no_flag_updates`)
+    /// and expunges the marked ones. Returns false if the expunge failed.
+    pub async fn update(&mut self, expunge: &[usize], no_flag_updates: bool) -> bool {
+        let doomed: Vec<u32> = expunge
+            .iter()
+            .filter_map(|&i| self.uids.get(i).copied())
+            .collect();
+        if !no_flag_updates {
+            self.retrieved.retain(|uid| !doomed.contains(uid));
+            self.mark_seen().await;
+        }
+        if doomed.is_empty() {
+            return true;
+        }
+        match self.inbox.expunge(&doomed).await {
+            // UIDs another session expunged meanwhile are gone as asked.
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(user = self.user, "pop3: expunge failed: {e}");
+                false
+            }
+        }
+    }
+
+    /// QUIT without deletions: only the `\Seen` marking.
+    pub async fn finish_without_update(&mut self, no_flag_updates: bool) {
+        if !no_flag_updates {
+            self.mark_seen().await;
+        }
+    }
+
+    async fn mark_seen(&mut self) {
+        let uids: Vec<u32> = std::mem::take(&mut self.retrieved).into_iter().collect();
+        if uids.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .inbox
+            .store(&uids, FlagOp::Add, SystemFlags::SEEN, &[], None)
+            .await
+        {
+            // Dovecot also logs and goes on: flags are not worth a -ERR.
+            tracing::warn!(user = self.user, "pop3: setting \\Seen failed: {e}");
+        }
+    }
+}
+
+/// Messages with a POP3 order kept from a migration (`pop3_order`) come
+/// first, in that order, so clients see the listing they knew; the rest
+/// follow in UID order.
+fn pop3_listing_order(messages: &mut [crate::storage::MessageInfo]) {
+    if messages.iter().any(|m| m.pop3_order.is_some()) {
+        messages.sort_by_key(|m| (m.pop3_order.unwrap_or(u32::MAX), m.uid));
+    }
+}
+
+/// One [`MessageInfo`] per message: the CRLF size and the UIDL (a UIDL kept
+/// from a migration wins over the format, so clients see no change).
+fn snapshot(
+    messages: &[crate::storage::MessageInfo],
+    uidvalidity: u32,
+    format: &str,
+) -> Result<Vec<MessageInfo>, UidlFormatError> {
+    messages
+        .iter()
+        .map(|m| {
+            let uidl = match &m.pop3_uidl {
+                Some(kept) if !kept.is_empty() => kept.clone(),
+                _ => format_uidl(
+                    format,
+                    &UidlValues {
+                        uid: m.uid,
+                        uidvalidity,
+                        guid: Some(&m.guid),
+                        ..UidlValues::default()
+                    },
+                )?,
+            };
+            Ok(MessageInfo {
+                size: m.virtual_size,
+                uidl,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(uid: u32, size: u64, kept: Option<&str>) -> crate::storage::MessageInfo {
+        crate::storage::MessageInfo {
+            uid,
+            flags: SystemFlags::NONE,
+            keywords: Vec::new(),
+            recent: false,
+            modseq: 1,
+            internal_date: 0,
+            save_date: 0,
+            physical_size: size,
+            virtual_size: size + 2,
+            guid: format!("guid{uid}"),
+            pop3_uidl: kept.map(str::to_owned),
+            pop3_order: None,
+        }
+    }
+
+    #[test]
+    fn snapshot_uses_format_or_kept_uidl() {
+        let list = [message(42, 10, None), message(43, 20, Some("old-uidl"))];
+        let snap = snapshot(&list, 0x5f3b_2c10, "%08Xu%08Xv").unwrap();
+        assert_eq!(snap[0].uidl, "0000002a5f3b2c10");
+        assert_eq!(snap[0].size, 12);
+        assert_eq!(snap[1].uidl, "old-uidl");
+        let snap = snapshot(&list, 1, "%g").unwrap();
+        assert_eq!(snap[0].uidl, "guid42");
+        assert!(snapshot(&list, 1, "%q").is_err());
+    }
+
+    #[test]
+    fn migrated_pop3_order_comes_first() {
+        let mut list = [
+            message(1, 1, None),
+            message(2, 1, None),
+            message(3, 1, None),
+        ];
+        pop3_listing_order(&mut list);
+        assert_eq!(list.map(|m| m.uid), [1, 2, 3]);
+        let mut list = [
+            message(1, 1, None),
+            message(2, 1, None),
+            message(3, 1, None),
+        ];
+        list[2].pop3_order = Some(1);
+        list[1].pop3_order = Some(2);
+        pop3_listing_order(&mut list);
+        assert_eq!(list.map(|m| m.uid), [3, 2, 1]);
+    }
+
+    #[test]
+    fn lock_is_exclusive_until_dropped() {
+        let first = MaildropLock::acquire("lock-test-user").unwrap();
+        assert!(MaildropLock::acquire("lock-test-user").is_none());
+        assert!(MaildropLock::acquire("lock-test-other").is_some());
+        drop(first);
+        assert!(MaildropLock::acquire("lock-test-user").is_some());
+    }
+
+    #[test]
+    fn error_replies() {
+        assert_eq!(MaildropError::Locked.reply().0, ResponseCode::InUse);
+        assert_eq!(
+            MaildropError::UserdbTemporary("x".into()).reply().0,
+            ResponseCode::SysTemp
+        );
+    }
+}
+
+#[cfg(test)]
+mod storage_tests {
+    use super::*;
+    use crate::lmtp::driver_testenv::{env, run};
+    use crate::storage::AppendRequest;
+    use crate::storage::sdbox::test_dir;
+
+    fn options() -> MaildropOptions {
+        MaildropOptions {
+            uidl_format: "%08Xu%08Xv".into(),
+            lock_session: true,
+        }
+    }
+
+    async fn seed(env: &Rc<Env>, count: usize) {
+        let info = match env.auth.lookup_user("alice").await {
+            UserLookup::Found(info) => info,
+            other => panic!("{other:?}"),
+        };
+        let store = env.open_mail(Protocol::Pop3, &info).await.unwrap();
+        let inbox = store.open(&MailboxName::inbox()).await.unwrap();
+        let requests = (0..count)
+            .map(|i| AppendRequest {
+                message: format!("Subject: {i}\n\nbody\n").into_bytes(),
+                ..AppendRequest::default()
+            })
+            .collect();
+        inbox.append(requests).await.unwrap();
+    }
+
+    #[test]
+    fn open_lock_read_update() {
+        let root = test_dir("pop3-maildrop");
+        run(|| async {
+            let env = env(&root);
+            seed(&env, 3).await;
+            let (mut maildrop, snapshot) =
+                OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            assert_eq!(snapshot.len(), 3);
+            // LF on disk, CRLF on the wire: "Subject: 0\r\n\r\nbody\r\n".
+            assert_eq!(snapshot[0].size, 20);
+            assert!(snapshot[0].uidl.starts_with("00000001"));
+            assert!(matches!(
+                OpenMaildrop::open(&env, "alice", &options()).await,
+                Err(MaildropError::Locked)
+            ));
+            assert_eq!(
+                maildrop.read(0).await.unwrap(),
+                b"Subject: 0\r\n\r\nbody\r\n"
+            );
+            maildrop.mark_retrieved(0);
+            maildrop.mark_retrieved(1);
+            assert!(maildrop.update(&[1], false).await);
+            drop(maildrop);
+
+            let (maildrop, after) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            assert_eq!(after.len(), 2);
+            assert_eq!(after[0].uidl, snapshot[0].uidl);
+            assert_eq!(after[1].uidl, snapshot[2].uidl);
+            let flags: Vec<bool> = maildrop
+                .inbox
+                .messages()
+                .iter()
+                .map(|m| m.flags.contains(SystemFlags::SEEN))
+                .collect();
+            assert_eq!(flags, vec![true, false], "RETR'd message got \\Seen");
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn no_flag_updates_leaves_flags_alone() {
+        let root = test_dir("pop3-maildrop-noflags");
+        run(|| async {
+            let env = env(&root);
+            seed(&env, 2).await;
+            let (mut maildrop, _) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            maildrop.mark_retrieved(0);
+            maildrop.finish_without_update(true).await;
+            assert!(maildrop.update(&[], true).await);
+            let seen = maildrop
+                .inbox
+                .messages()
+                .iter()
+                .filter(|m| m.flags.contains(SystemFlags::SEEN))
+                .count();
+            assert_eq!(seen, 0);
+            maildrop.finish_without_update(false).await;
+            let seen = maildrop
+                .inbox
+                .messages()
+                .iter()
+                .filter(|m| m.flags.contains(SystemFlags::SEEN))
+                .count();
+            assert_eq!(seen, 1, "QUIT without deletions still marks RETR'd mail");
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn userdb_answers_map_to_response_codes() {
+        let root = test_dir("pop3-maildrop-users");
+        run(|| async {
+            let env = env(&root);
+            let unknown = OpenMaildrop::open(&env, "nobody", &options()).await;
+            assert!(matches!(unknown, Err(MaildropError::UnknownUser)));
+            let flaky = OpenMaildrop::open(&env, "flaky", &options()).await;
+            let Err(e) = flaky else {
+                panic!("flaky user opened");
+            };
+            assert_eq!(e.reply().0, ResponseCode::SysTemp);
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
