@@ -1,5 +1,7 @@
-//! IMAP4rev2 / IMAP4rev1: the sans-io codec, the pre-login front end and
-//! (next) the session state machine.
+//! IMAP4rev2 / IMAP4rev1: the sans-io codec, pure evaluation (SEARCH,
+//! SORT, THREAD, FETCH building), and the session state machine with its
+//! pre-login front end.
 pub mod codec;
 pub mod eval;
 pub mod login;
+pub mod session;

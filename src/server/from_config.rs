@@ -109,6 +109,11 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         mail_location: s.mail_location.clone(),
         mail_attachment_dir: String::new(),
         max_userip_connections: s.mail_max_userip_connections,
+        imap_options: crate::shard::env::ImapOptions {
+            client_workarounds: s.imap_client_workarounds.clone(),
+            capability: s.imap_capability.clone(),
+            idle_notify_interval: s.imap_idle_notify_interval,
+        },
     })
 }
 

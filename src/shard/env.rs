@@ -84,6 +84,27 @@ pub struct ProtocolSettings {
     pub mail_attachment_dir: String,
     /// `mail_max_userip_connections` (0 = unlimited), per protocol.
     pub max_userip_connections: u32,
+    /// IMAP-only settings (defaults for other protocols).
+    pub imap_options: ImapOptions,
+}
+
+/// Settings only the IMAP session reads.
+#[derive(Debug, Clone)]
+pub struct ImapOptions {
+    pub client_workarounds: Vec<crate::config::ImapWorkaround>,
+    /// `imap_capability`: empty = built-in list; `+X Y` appends.
+    pub capability: String,
+    pub idle_notify_interval: Duration,
+}
+
+impl Default for ImapOptions {
+    fn default() -> Self {
+        ImapOptions {
+            client_workarounds: Vec::new(),
+            capability: String::new(),
+            idle_notify_interval: Duration::from_secs(120),
+        }
+    }
 }
 
 /// Counts logged-in sessions per (protocol, user, remote IP). A user lives

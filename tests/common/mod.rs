@@ -440,6 +440,12 @@ impl Client {
         self.stream.flush().unwrap();
     }
 
+    /// Sends bytes as they are (literal data, pipelined commands).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+        self.stream.flush().unwrap();
+    }
+
     pub fn line(&mut self) -> String {
         loop {
             if let Some(p) = self.buf.iter().position(|&b| b == b'\n') {

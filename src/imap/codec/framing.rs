@@ -211,6 +211,12 @@ impl Framer {
         self.raw_line = true;
     }
 
+    /// The command received so far while a literal is announced (after
+    /// `NeedContinuation`): lets the session decide whether to send `+`.
+    pub fn partial_frame(&self) -> &[u8] {
+        &self.buf[..self.frame_len]
+    }
+
     /// Input received but not yet part of a frame (e.g. to hand over to a
     /// TLS layer after STARTTLS, where it must be empty).
     pub fn pending_input(&self) -> &[u8] {

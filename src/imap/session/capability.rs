@@ -1,0 +1,76 @@
+//! CAPABILITY lists before and after login.
+
+use crate::net::Conn;
+use crate::shard::env::{Env, Protocol};
+
+/// Extensions served once logged in (at least what Dovecot 2.3 lists for
+/// the extensions tern implements).
+pub const AUTHED_CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE \
+SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT MULTIAPPEND UNSELECT CHILDREN NAMESPACE \
+UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN LIST-STATUS BINARY \
+MOVE SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE SAVEDATE LITERAL+ UTF8=ACCEPT APPENDLIMIT PREVIEW COMPRESS=DEFLATE";
+
+/// The post-login list with `imap_capability` applied: empty keeps the
+/// built-in list, `+A B` appends, anything else replaces it.
+pub fn authed(configured: &str) -> String {
+    let configured = configured.trim();
+    if configured.is_empty() {
+        return AUTHED_CAPABILITIES.to_string();
+    }
+    match configured.strip_prefix('+') {
+        Some(extra) => format!("{AUTHED_CAPABILITIES} {}", extra.trim()),
+        None => configured.to_string(),
+    }
+}
+
+/// Whether the connection may log in now (TLS / secured rules).
+pub fn login_allowed(env: &Env, conn: &Conn) -> bool {
+    let s = &env.settings.imap;
+    let secured = env.is_secured(Protocol::Imap, conn.is_tls(), &conn.peer);
+    let refused_plaintext = s.disable_plaintext_auth && !secured;
+    let refused_no_tls = s.tls_required && !conn.is_tls();
+    !refused_plaintext && !refused_no_tls
+}
+
+pub fn prelogin(env: &Env, conn: &Conn) -> String {
+    let s = &env.settings.imap;
+    let mut caps =
+        String::from("IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+");
+    if s.tls_available && !conn.is_tls() && env.tls().is_some() {
+        caps.push_str(" STARTTLS");
+    }
+    if !login_allowed(env, conn) {
+        caps.push_str(" LOGINDISABLED");
+    } else {
+        for m in &s.auth_mechanisms {
+            caps.push_str(" AUTH=");
+            caps.push_str(&m.to_ascii_uppercase());
+        }
+    }
+    caps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authed_list_is_rich() {
+        let caps = authed("");
+        for want in [
+            "IMAP4rev2",
+            "CONDSTORE",
+            "QRESYNC",
+            "MOVE",
+            "UIDPLUS",
+            "SPECIAL-USE",
+            "LIST-STATUS",
+            "ESEARCH",
+            "IDLE",
+        ] {
+            assert!(caps.split(' ').any(|c| c == want), "{want} missing");
+        }
+        assert!(authed("+XFOO").ends_with(" XFOO"));
+        assert_eq!(authed("IMAP4rev1 IDLE"), "IMAP4rev1 IDLE");
+    }
+}

@@ -1,0 +1,143 @@
+//! EXPUNGE, UID EXPUNGE, COPY, MOVE (and their UID forms) with COPYUID.
+
+use super::{Flow, mailbox_name, storage_no};
+use crate::imap::codec::response::{ResponseCode, Status};
+use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
+use crate::imap::session::state::Session;
+use crate::storage::{MailStore, Mailbox};
+
+pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> Flow {
+    let Some(sel) = s.selected.as_ref() else {
+        return Flow::Continue;
+    };
+    if sel.read_only {
+        s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
+        return Flow::Continue;
+    }
+    let largest = sel.uids.last().copied().unwrap_or(0);
+    let deleted: Vec<u32> = sel
+        .deleted_uids()
+        .into_iter()
+        .filter(|&uid| only.is_none_or(|set| set.contains(uid, largest)))
+        .collect();
+    if !deleted.is_empty() {
+        let mbox = sel.mailbox.clone();
+        match mbox.expunge(&deleted).await {
+            Ok(gone) => s.stats.expunged += gone.len() as u64,
+            Err(e) => {
+                storage_no(s, tag, &e, false);
+                return Flow::Continue;
+            }
+        }
+        if let Some(sel) = s.selected.as_mut() {
+            sel.pending_expunged = true;
+        }
+    }
+    s.ok(tag, "Expunge completed.");
+    Flow::Continue
+}
+
+pub async fn copy_or_move(
+    s: &mut Session,
+    tag: &Tag,
+    uid_mode: bool,
+    set: &SequenceSet,
+    mailbox: &WireMailbox,
+    is_move: bool,
+) -> Flow {
+    let Some(sel) = s.selected.as_ref() else {
+        return Flow::Continue;
+    };
+    if !uid_mode && sel.seq_set_out_of_range(set) {
+        s.bad(tag, "Invalid messageset.");
+        return Flow::Continue;
+    }
+    if is_move && sel.read_only {
+        s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
+        return Flow::Continue;
+    }
+    let uids: Vec<u32> = sel
+        .resolve(set, uid_mode, &s.saved)
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    let source = sel.mailbox.clone();
+    let same = sel.name.clone();
+    let Some(name) = mailbox_name(s, tag, mailbox) else {
+        return Flow::Continue;
+    };
+    let Some(store) = super::mail(s, tag).await else {
+        return Flow::Continue;
+    };
+    let dest = if name == same {
+        source.clone()
+    } else {
+        match store.open(&name).await {
+            Ok(m) => m,
+            Err(e) => {
+                storage_no(s, tag, &e, true);
+                return Flow::Continue;
+            }
+        }
+    };
+    if uids.is_empty() {
+        s.ok(tag, "No messages found.");
+        return Flow::Continue;
+    }
+    let result = if is_move {
+        source.move_to(&uids, &dest).await
+    } else {
+        source.copy_to(&uids, &dest).await
+    };
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            storage_no(s, tag, &e, true);
+            return Flow::Continue;
+        }
+    };
+    let src: Vec<u32> = result.uid_map.iter().map(|&(a, _)| a).collect();
+    let dst: Vec<u32> = result.uid_map.iter().map(|&(_, b)| b).collect();
+    // Destination UIDs are not always ascending with the source ones, so
+    // the two sets are written in map order when needed.
+    let code = match (ordered_set(&src), ordered_set(&dst)) {
+        (Some(source), Some(destination)) => Some(ResponseCode::CopyUid {
+            uid_validity: result.dest_uidvalidity,
+            source,
+            destination,
+        }),
+        _ => None,
+    };
+    if is_move {
+        s.stats.expunged += result.uid_map.len() as u64;
+        if let Some(code) = code {
+            s.io.status(None, Status::Ok, Some(code), "Moved UIDs.");
+        }
+        if let Some(sel) = s.selected.as_mut() {
+            sel.pending_expunged = true;
+        }
+        s.ok(tag, "Move completed.");
+    } else {
+        match code {
+            Some(code) => s.ok_code(tag, code, "Copy completed."),
+            None => s.ok(tag, "Copy completed."),
+        }
+    }
+    Flow::Continue
+}
+
+/// A sequence set for a UID list whose order matters (COPYUID pairs the
+/// n-th source with the n-th destination UID): compressed only when
+/// ascending.
+fn ordered_set(uids: &[u32]) -> Option<SequenceSet> {
+    if uids.windows(2).all(|w| w[0] < w[1]) {
+        return SequenceSet::from_numbers(uids).ok();
+    }
+    use crate::imap::codec::types::{SeqBound, SeqRange};
+    let ranges: Vec<SeqRange> = uids
+        .iter()
+        .filter_map(|&u| std::num::NonZeroU32::new(u))
+        .map(|n| SeqRange::single(SeqBound::Value(n)))
+        .collect();
+    SequenceSet::ranges(ranges).ok()
+}

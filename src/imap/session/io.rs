@@ -1,0 +1,339 @@
+//! The session's byte pipe: socket input goes through the codec's
+//! [`Framer`], responses are encoded into one buffer that is flushed per
+//! command (or earlier when a big FETCH literal is being streamed), and
+//! bytes in/out are counted for the logout line.
+
+use super::deflate::Deflate;
+use crate::imap::codec::response::{Data, EncodeOptions, ResponseCode, Status, StatusResponse};
+use crate::imap::codec::types::Tag;
+use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
+use crate::net::Conn;
+use crate::net::conn::ConnError;
+use crate::shard::env::Env;
+
+/// Output is pushed to the socket once this much is buffered, so a large
+/// FETCH never holds more than about this much response in memory.
+pub const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// Largest piece handed to the connection before it is flushed.
+const QUEUE_CHUNK: usize = 16 * 1024;
+
+/// Most plaintext one inflate step may produce (bounds decompression).
+const INFLATE_STEP: usize = 64 * 1024;
+
+/// Literals announced before login must be small: only LOGIN and
+/// AUTHENTICATE take them there.
+pub const PRELOGIN_LITERAL_MAX: u64 = 8 * 1024;
+
+/// What the read side produced.
+#[derive(Debug)]
+pub enum Incoming {
+    Frame(Frame),
+    /// The framer refused the command; the connection goes on unless the
+    /// error is fatal.
+    FrameError(FrameError),
+    /// A synchronizing literal was refused before `+` was sent; `too_big`
+    /// selects `NO [TOOBIG]` (an APPEND over the limit) over BAD.
+    LiteralRefused {
+        tag: Option<Tag>,
+        too_big: bool,
+    },
+    Shutdown,
+    Timeout,
+    Closed,
+}
+
+pub struct ImapIo {
+    pub conn: Conn,
+    framer: Framer,
+    out: Vec<u8>,
+    pub opts: EncodeOptions,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Largest synchronizing literal we send `+` for.
+    pub literal_limit: u64,
+    /// Before login only LOGIN and AUTHENTICATE may carry literals.
+    pub logged_in: bool,
+    /// COMPRESS=DEFLATE once active, with compressed input not yet inflated.
+    deflate: Option<Deflate>,
+    compressed_in: Vec<u8>,
+}
+
+/// The command name (second word) of a partial frame, upper-cased.
+fn command_word(partial: &[u8]) -> Vec<u8> {
+    partial
+        .split(|&b| b == b' ')
+        .nth(1)
+        .map(|w| {
+            let end = w
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(w.len());
+            w[..end].to_ascii_uppercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether to refuse a synchronizing literal before sending `+`
+/// (RFC 9051 §7.5: the server may refuse by answering instead). `None`
+/// accepts; `Some(too_big)` refuses.
+pub fn literal_verdict(partial: &[u8], len: u64, logged_in: bool, limit: u64) -> Option<bool> {
+    let word = command_word(partial);
+    if !logged_in {
+        let allowed = word == b"LOGIN" || word == b"AUTHENTICATE";
+        return (!allowed || len > PRELOGIN_LITERAL_MAX).then_some(false);
+    }
+    if len > limit {
+        return Some(word == b"APPEND");
+    }
+    None
+}
+
+impl ImapIo {
+    pub fn new(conn: Conn, limits: FramingLimits, pending: Vec<u8>) -> ImapIo {
+        let mut framer = Framer::new(limits);
+        framer.enqueue(&pending);
+        ImapIo {
+            conn,
+            framer,
+            out: Vec::new(),
+            opts: EncodeOptions::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            literal_limit: limits.max_literal_size,
+            logged_in: false,
+            deflate: None,
+            compressed_in: Vec::new(),
+        }
+    }
+
+    /// Input the framer holds but has not framed yet (carried over a
+    /// handoff, dropped on STARTTLS).
+    pub fn take_pending_input(&mut self) -> Vec<u8> {
+        self.framer.take_pending_input()
+    }
+
+    pub fn has_pending_input(&self) -> bool {
+        !self.framer.pending_input().is_empty()
+            || !self.conn.buffered().is_empty()
+            || !self.compressed_in.is_empty()
+    }
+
+    pub fn compression_active(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// Starts COMPRESS=DEFLATE after its tagged OK was flushed. Input the
+    /// client pipelined after the command is already compressed.
+    pub fn start_deflate(&mut self) {
+        self.compressed_in = self.framer.take_pending_input();
+        self.deflate = Some(Deflate::default());
+    }
+
+    pub fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
+    /// `tag STATUS [code] text` (untagged when `tag` is `None`).
+    pub fn status(
+        &mut self,
+        tag: Option<&Tag>,
+        status: Status,
+        code: Option<ResponseCode>,
+        text: &str,
+    ) {
+        let r = StatusResponse {
+            tag: tag.cloned(),
+            status,
+            code,
+            text: text.to_string(),
+        };
+        r.encode(&mut self.out, self.opts);
+    }
+
+    pub fn ok(&mut self, tag: &Tag, text: &str) {
+        self.status(Some(tag), Status::Ok, None, text);
+    }
+
+    pub fn no(&mut self, tag: &Tag, code: Option<ResponseCode>, text: &str) {
+        self.status(Some(tag), Status::No, code, text);
+    }
+
+    pub fn no_opt(&mut self, tag: Option<&Tag>, code: Option<ResponseCode>, text: &str) {
+        self.status(tag, Status::No, code, text);
+    }
+
+    pub fn bad(&mut self, tag: Option<&Tag>, text: &str) {
+        self.status(tag, Status::Bad, None, text);
+    }
+
+    pub fn data(&mut self, d: &Data) {
+        d.encode(&mut self.out, self.opts);
+    }
+
+    pub fn push_raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    pub async fn flush(&mut self) -> Result<(), ConnError> {
+        if !self.out.is_empty() {
+            self.bytes_out += self.out.len() as u64;
+            let packed;
+            let bytes: &[u8] = match self.deflate.as_mut() {
+                Some(z) => {
+                    let mut buf = Vec::new();
+                    if z.compress(&self.out, &mut buf).is_err() {
+                        return Err(ConnError::Closed);
+                    }
+                    packed = buf;
+                    &packed
+                }
+                None => &self.out,
+            };
+            // Big output goes out in pieces so the TLS layer never holds
+            // more than one piece of unsent data.
+            for piece in bytes.chunks(QUEUE_CHUNK) {
+                self.conn.queue(piece);
+                self.conn.flush().await?;
+            }
+            if self.out.capacity() > 4 * FLUSH_THRESHOLD {
+                self.out = Vec::new();
+            } else {
+                self.out.clear();
+            }
+        }
+        self.conn.flush().await
+    }
+
+    /// Flushes only when enough output has piled up (streaming).
+    pub async fn flush_if_big(&mut self) -> Result<(), ConnError> {
+        if self.out.len() >= FLUSH_THRESHOLD {
+            self.flush().await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The next command frame. Checks for shutdown only while waiting for
+    /// input, so a command already received always completes.
+    pub async fn next(&mut self, env: &Env) -> Incoming {
+        loop {
+            match self.framer.next_event() {
+                FrameEvent::Complete(f) => return Incoming::Frame(f),
+                FrameEvent::Error(e) => return Incoming::FrameError(e),
+                FrameEvent::NeedContinuation { len } => {
+                    let verdict = literal_verdict(
+                        self.framer.partial_frame(),
+                        len,
+                        self.logged_in,
+                        self.literal_limit,
+                    );
+                    if let Some(too_big) = verdict {
+                        let tag = self.framer.reject_literal();
+                        return Incoming::LiteralRefused { tag, too_big };
+                    }
+                    self.out.extend_from_slice(b"+ OK\r\n");
+                    if self.flush().await.is_err() {
+                        return Incoming::Closed;
+                    }
+                }
+                FrameEvent::NeedMore => {
+                    if let Some(end) = self.read_more(env).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One bare line (AUTHENTICATE answers, IDLE's DONE).
+    pub async fn next_raw_line(&mut self, env: &Env) -> Incoming {
+        self.framer.expect_raw_line();
+        self.next(env).await
+    }
+
+    /// Moves socket input into the framer (inflating it under COMPRESS).
+    /// `Some` ends the read.
+    async fn read_more(&mut self, env: &Env) -> Option<Incoming> {
+        loop {
+            if let Some(z) = self.deflate.as_mut()
+                && !self.compressed_in.is_empty()
+            {
+                let mut plain = Vec::new();
+                let Ok(used) = z.decompress(&self.compressed_in, &mut plain, INFLATE_STEP) else {
+                    return Some(Incoming::Closed);
+                };
+                self.compressed_in.drain(..used);
+                if !plain.is_empty() {
+                    self.framer.enqueue(&plain);
+                    self.bytes_in += plain.len() as u64;
+                    return None;
+                }
+            }
+            if self.conn.buffered().is_empty() {
+                if env.shutdown.is_set() {
+                    return Some(Incoming::Shutdown);
+                }
+                let ready = async { Some(self.conn.readable().await) };
+                let stop = async {
+                    env.shutdown.wait().await;
+                    None
+                };
+                match futures_lite::future::or(ready, stop).await {
+                    None => return Some(Incoming::Shutdown),
+                    Some(Err(ConnError::Timeout)) => return Some(Incoming::Timeout),
+                    Some(Err(_)) => return Some(Incoming::Closed),
+                    Some(Ok(())) => {}
+                }
+                if self.conn.buffered().is_empty() {
+                    match self.conn.fill().await {
+                        Ok(_) => {}
+                        Err(ConnError::Timeout) => return Some(Incoming::Timeout),
+                        Err(_) => return Some(Incoming::Closed),
+                    }
+                }
+            }
+            let n = self.conn.buffered().len();
+            if self.deflate.is_some() {
+                self.compressed_in.extend_from_slice(self.conn.buffered());
+                self.conn.consume(n);
+                continue;
+            }
+            self.framer.enqueue(self.conn.buffered());
+            self.conn.consume(n);
+            self.bytes_in += n as u64;
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_refused_by_state_and_size() {
+        assert_eq!(literal_verdict(b"a LOGIN {5}\r\n", 5, false, 100), None);
+        assert_eq!(literal_verdict(b"a login joe {5}\r\n", 5, false, 100), None);
+        assert_eq!(
+            literal_verdict(b"a APPEND INBOX {5}\r\n", 5, false, 100),
+            Some(false)
+        );
+        assert_eq!(
+            literal_verdict(b"a LOGIN {99999}\r\n", 99_999, false, 1 << 30),
+            Some(false)
+        );
+        assert_eq!(
+            literal_verdict(b"a APPEND INBOX {500}\r\n", 500, true, 100),
+            Some(true)
+        );
+        assert_eq!(
+            literal_verdict(b"a SEARCH TEXT {500}\r\n", 500, true, 100),
+            Some(false)
+        );
+        assert_eq!(
+            literal_verdict(b"a APPEND INBOX {50}\r\n", 50, true, 100),
+            None
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! The IMAP session: the pre-login front end (any shard), the handoff to
+//! the user's owner shard, and the authenticated/selected state machine
+//! that drives storage. Wire format lives in [`crate::imap::codec`].
+
+pub mod capability;
+mod commands;
+mod content;
+mod dates;
+mod deflate;
+mod flags;
+mod io;
+mod names;
+mod prelogin;
+mod selected;
+mod state;
+
+pub use prelogin::serve;
+pub use state::resume;
+
+/// The session state that travels with a connection to the owner shard.
+#[derive(Debug)]
+pub struct ImapHandoff {
+    pub session: String,
+    pub user: String,
+    /// Tag of the LOGIN/AUTHENTICATE command, answered by the owner shard
+    /// once the user's mail store is ready there.
+    pub tag: String,
+    /// Client input already read from the socket but not yet framed
+    /// (pipelined commands after LOGIN).
+    pub pending: Vec<u8>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}

@@ -1,0 +1,396 @@
+//! Not-authenticated state: greeting, CAPABILITY, NOOP, LOGOUT, STARTTLS,
+//! ID, LOGIN and AUTHENTICATE on whichever shard accepted the connection,
+//! then the handoff to the user's owner shard.
+
+use std::rc::Rc;
+
+use super::ImapHandoff;
+use super::capability;
+use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
+use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
+use crate::imap::codec::response::{Data, ResponseCode, Status};
+use crate::imap::codec::types::{Atom, CommandBody, Tag};
+use crate::imap::codec::{FrameError, FramingLimits, ParseErrorKind, parse_command};
+use crate::net::Conn;
+use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
+
+pub fn atoms(list: &str) -> Vec<Atom> {
+    list.split(' ')
+        .filter_map(|a| Atom::try_from(a).ok())
+        .collect()
+}
+
+pub fn limits(env: &Env) -> FramingLimits {
+    FramingLimits {
+        max_line_length: env.settings.imap.max_line_length,
+        ..FramingLimits::default()
+    }
+}
+
+/// Answers a refused frame. `false` when the connection must close.
+pub fn frame_error(io: &mut ImapIo, e: &FrameError) -> bool {
+    match e {
+        FrameError::LineTooLong { tag } => io.bad(tag.as_ref(), "Command line too long."),
+        FrameError::LiteralTooLarge { tag, .. } => io.status(
+            tag.as_ref(),
+            Status::Bad,
+            Some(ResponseCode::TooBig),
+            "Literal too large.",
+        ),
+        FrameError::BadLiteralLength { tag, .. } => {
+            if e.is_fatal() {
+                io.status(None, Status::Bye, None, "Unreadable literal length.");
+                return false;
+            }
+            io.bad(tag.as_ref(), "Invalid literal length.")
+        }
+    }
+    true
+}
+
+/// Serves a freshly accepted (and, for imaps, TLS-established) connection.
+pub async fn serve(mut conn: Conn, env: Rc<Env>) {
+    let session = env.new_session_id();
+    let s = env.settings.imap.clone();
+    conn.set_idle_timeout(s.idle_timeout_preauth);
+    let mut io = ImapIo::new(conn, limits(&env), Vec::new());
+    io.literal_limit = PRELOGIN_LITERAL_MAX;
+    let caps = capability::prelogin(&env, &io.conn);
+    io.status(
+        None,
+        Status::Ok,
+        Some(ResponseCode::Capability(atoms(&caps))),
+        &s.greeting,
+    );
+    if io.flush().await.is_err() {
+        return;
+    }
+    loop {
+        let frame = match io.next(&env).await {
+            Incoming::Frame(f) => f,
+            Incoming::FrameError(e) => {
+                let go_on = frame_error(&mut io, &e);
+                if io.flush().await.is_err() || !go_on {
+                    return;
+                }
+                continue;
+            }
+            Incoming::LiteralRefused { tag, .. } => {
+                io.bad(
+                    tag.as_ref(),
+                    "Literals are only accepted by LOGIN and AUTHENTICATE before login.",
+                );
+                if io.flush().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Incoming::Shutdown => {
+                io.status(None, Status::Bye, None, "Server shutting down.");
+                let _ = io.flush().await;
+                io.conn.close().await;
+                return;
+            }
+            Incoming::Timeout => {
+                io.status(None, Status::Bye, None, "Disconnected for inactivity.");
+                let _ = io.flush().await;
+                io.conn.close().await;
+                return;
+            }
+            Incoming::Closed => return,
+        };
+        let cmd = match parse_command(frame.as_bytes()) {
+            Ok(c) => c,
+            Err(e) => {
+                let text = match e.kind {
+                    ParseErrorKind::UnknownCommand => {
+                        "Error in IMAP command: Unknown command.".to_string()
+                    }
+                    k => format!("Error in IMAP command: {k}."),
+                };
+                io.bad(e.tag.as_ref(), &text);
+                if io.flush().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let tag = cmd.tag;
+        match cmd.body {
+            CommandBody::Capability => {
+                let caps = capability::prelogin(&env, &io.conn);
+                io.data(&Data::Capability(atoms(&caps)));
+                io.ok(
+                    &tag,
+                    "Pre-login capabilities listed, post-login capabilities have more.",
+                );
+            }
+            CommandBody::Noop => io.ok(&tag, "NOOP completed."),
+            CommandBody::Id { .. } => {
+                io.data(&Data::Id(Some(vec![(
+                    "name".to_string(),
+                    Some("tern".to_string()),
+                )])));
+                io.ok(&tag, "ID completed.");
+            }
+            CommandBody::Logout => {
+                io.status(None, Status::Bye, None, "Logging out");
+                io.ok(&tag, "Logout completed.");
+                let _ = io.flush().await;
+                io.conn.close().await;
+                return;
+            }
+            CommandBody::StartTls => {
+                let Some(cfg) = env.tls().filter(|_| s.tls_available && !io.conn.is_tls()) else {
+                    io.bad(Some(&tag), "TLS is not available.");
+                    if io.flush().await.is_err() {
+                        return;
+                    }
+                    continue;
+                };
+                io.ok(&tag, "Begin TLS negotiation now.");
+                if io.flush().await.is_err() {
+                    return;
+                }
+                // Pipelined plaintext must not leak into the TLS session.
+                drop(io.take_pending_input());
+                if let Err(e) = io.conn.start_tls(cfg).await {
+                    tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: TLS handshake failed: {e}");
+                    return;
+                }
+                continue;
+            }
+            CommandBody::Login { username, password } => {
+                let user = username.into_bytes();
+                let pass = password.into_inner().into_bytes();
+                if may_authenticate(&env, &mut io, &tag)
+                    && let Some(done) =
+                        authenticate(&env, &mut io, &session, &tag, user, pass, "LOGIN").await
+                {
+                    login_done(io, env, done).await;
+                    return;
+                }
+            }
+            CommandBody::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                if may_authenticate(&env, &mut io, &tag) {
+                    let ir = initial_response.map(|r| r.0.into_inner());
+                    match sasl(&env, &mut io, &tag, &mechanism, ir).await {
+                        Ok(Some((user, pass, mech))) => {
+                            if let Some(done) =
+                                authenticate(&env, &mut io, &session, &tag, user, pass, mech).await
+                            {
+                                login_done(io, env, done).await;
+                                return;
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(()) => return,
+                    }
+                }
+            }
+            CommandBody::Enable { .. } => {
+                io.bad(Some(&tag), "ENABLE is not allowed before login.");
+            }
+            _ => io.bad(
+                Some(&tag),
+                "Error in IMAP command: Unknown command or not allowed before login.",
+            ),
+        }
+        if io.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// LOGINDISABLED / PRIVACYREQUIRED rules; answers NO when refused.
+fn may_authenticate(env: &Env, io: &mut ImapIo, tag: &Tag) -> bool {
+    let s = &env.settings.imap;
+    if s.tls_required && !io.conn.is_tls() {
+        io.no(tag, Some(ResponseCode::PrivacyRequired), "TLS is required.");
+        return false;
+    }
+    if !capability::login_allowed(env, &io.conn) {
+        io.no(
+            tag,
+            Some(ResponseCode::PrivacyRequired),
+            "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+        );
+        return false;
+    }
+    true
+}
+
+/// Runs an AUTHENTICATE exchange. `Ok(None)`: answered (BAD/NO) already;
+/// `Err`: the connection is gone.
+async fn sasl(
+    env: &Env,
+    io: &mut ImapIo,
+    tag: &Tag,
+    mechanism: &Atom,
+    initial: Option<Vec<u8>>,
+) -> Result<Option<(Vec<u8>, Vec<u8>, &'static str)>, ()> {
+    let allowed = env
+        .settings
+        .imap
+        .auth_mechanisms
+        .iter()
+        .any(|m| mechanism.eq_ignore_case(m));
+    let mech = Mechanism::from_name(mechanism.as_str()).filter(|m| m.is_plaintext());
+    let (Some(mech), true) = (mech, allowed) else {
+        io.no(tag, None, "Unsupported authentication mechanism.");
+        return Ok(None);
+    };
+    // The SASL layer takes the token as sent (base64, `=` for empty).
+    let token = initial.map(|bytes| {
+        let mut t = Vec::new();
+        if bytes.is_empty() {
+            t.push(b'=');
+        } else {
+            crate::imap::codec::base64::encode(&bytes, &mut t);
+        }
+        t
+    });
+    let (mut server, mut step) = SaslServer::start(mech, token.as_deref());
+    loop {
+        match step {
+            SaslStep::Challenge(text) => {
+                io.push_raw(format!("+ {text}\r\n").as_bytes());
+                if io.flush().await.is_err() {
+                    return Err(());
+                }
+                let line = match io.next_raw_line(env).await {
+                    Incoming::Frame(f) => f,
+                    Incoming::FrameError(e) => {
+                        if !frame_error(io, &e) {
+                            return Err(());
+                        }
+                        return Ok(None);
+                    }
+                    _ => return Err(()),
+                };
+                if line.line() == b"*" {
+                    io.bad(Some(tag), "Authentication aborted by client.");
+                    return Ok(None);
+                }
+                step = server.step(line.line());
+            }
+            SaslStep::Done(creds) => {
+                return Ok(Some((
+                    creds.authcid.into_bytes(),
+                    creds.password.expose().to_vec(),
+                    mech.name(),
+                )));
+            }
+            SaslStep::Failed(e) => {
+                io.bad(Some(tag), &format!("Invalid authentication data: {e}."));
+                return Ok(None);
+            }
+            _ => {
+                io.no(tag, None, "Unsupported authentication mechanism.");
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// A successful login, ready to move to the owner shard.
+struct LoginDone {
+    state: ImapHandoff,
+}
+
+async fn authenticate(
+    env: &Env,
+    io: &mut ImapIo,
+    session: &str,
+    tag: &Tag,
+    user: Vec<u8>,
+    password: Vec<u8>,
+    mech: &'static str,
+) -> Option<LoginDone> {
+    let secured = env.is_secured(Protocol::Imap, io.conn.is_tls(), &io.conn.peer);
+    let req = AuthRequest {
+        service: Protocol::Imap,
+        user: String::from_utf8_lossy(&user).into_owned(),
+        password: Secret(password),
+        remote_ip: io.conn.peer.remote.map(|a| a.ip()),
+        local_ip: io.conn.peer.local.map(|a| a.ip()),
+        secured,
+        mechanism: mech,
+    };
+    match env.auth.authenticate(req).await {
+        AuthOutcome::Ok { user } => {
+            tracing::info!(
+                session, user, method = mech, rip = %io.conn.peer.remote_ip(), shard = env.shard,
+                tls = io.conn.is_tls(), "imap-login: Login"
+            );
+            Some(LoginDone {
+                state: ImapHandoff {
+                    session: session.to_string(),
+                    user,
+                    tag: tag.to_string(),
+                    pending: Vec::new(),
+                    bytes_in: 0,
+                    bytes_out: 0,
+                },
+            })
+        }
+        AuthOutcome::Failed { reason } => {
+            tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: Authentication failed: {reason}");
+            // The authenticator already applied auth_failure_delay.
+            io.no(
+                tag,
+                Some(ResponseCode::AuthenticationFailed),
+                "Authentication failed.",
+            );
+            None
+        }
+        AuthOutcome::TempFail { reason } => {
+            tracing::warn!(session, "imap-login: auth temporary failure: {reason}");
+            io.no(
+                tag,
+                Some(ResponseCode::Unavailable),
+                "Temporary authentication failure.",
+            );
+            None
+        }
+    }
+}
+
+/// Continues on this shard or moves the connection to the owner shard.
+async fn login_done(mut io: ImapIo, env: Rc<Env>, done: LoginDone) {
+    let mut state = done.state;
+    if io.flush().await.is_err() {
+        return;
+    }
+    state.pending = io.take_pending_input();
+    state.bytes_in = io.bytes_in;
+    state.bytes_out = io.bytes_out;
+    let owner = env.owner_of(&state.user);
+    if owner == env.shard {
+        super::state::resume(io.conn, state, env).await;
+        return;
+    }
+    let parts = match io.conn.into_parts().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("imap-login: handoff failed: {e}");
+            return;
+        }
+    };
+    let h = Handoff {
+        protocol: Protocol::Imap,
+        conn: parts,
+        state: Box::new(state),
+    };
+    tracing::debug!(
+        from = env.shard,
+        to = owner,
+        "imap-login: handed off to the owner shard"
+    );
+    if !env.handoff(owner, h).await {
+        tracing::warn!("imap-login: owner shard {owner} unreachable");
+    }
+}

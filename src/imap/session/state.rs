@@ -1,0 +1,316 @@
+//! Authenticated and selected states: the owner-shard side of a session.
+//! Reads frames, parses, dispatches to `commands::*`, reports untagged
+//! updates per RFC 9051 §7.5.1 and flushes once per command.
+
+use std::rc::Rc;
+
+use super::ImapHandoff;
+use super::commands::{self, Flow};
+use super::io::{ImapIo, Incoming};
+use super::prelogin::{atoms, frame_error, limits};
+use super::selected::{Enabled, Selected};
+use crate::config::ImapWorkaround;
+use crate::imap::codec::response::{ResponseCode, Status, StatusResponse};
+use crate::imap::codec::types::{CommandBody, Tag};
+use crate::imap::codec::{ParseErrorKind, parse_command};
+use crate::net::Conn;
+use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
+use crate::storage::sdbox::store::SdboxStore;
+
+/// Default APPEND size cap (APPENDLIMIT) when the config names none.
+pub const APPEND_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Counters for the logout line (Dovecot's `imap_logout_format` fields).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub deleted: u64,
+    pub expunged: u64,
+    pub fetch_hdr_count: u64,
+    pub fetch_hdr_bytes: u64,
+    pub fetch_body_count: u64,
+    pub fetch_body_bytes: u64,
+}
+
+pub struct Session {
+    pub env: Rc<Env>,
+    pub io: ImapIo,
+    pub id: String,
+    pub user: String,
+    /// The user's mail, opened on first use ([`Session::mail_store`]).
+    store: Option<SdboxStore>,
+    info: UserInfo,
+    pub selected: Option<Selected>,
+    pub enabled: Enabled,
+    /// SEARCHRES `$` (UIDs).
+    pub saved: Vec<u32>,
+    /// The tagged answer of the running command, written after the
+    /// untagged updates it must follow.
+    pub reply: Option<StatusResponse>,
+    pub stats: Stats,
+}
+
+impl Session {
+    pub fn reply(&mut self, tag: &Tag, status: Status, code: Option<ResponseCode>, text: &str) {
+        self.reply = Some(StatusResponse {
+            tag: Some(tag.clone()),
+            status,
+            code,
+            text: text.to_string(),
+        });
+    }
+
+    pub fn ok(&mut self, tag: &Tag, text: &str) {
+        self.reply(tag, Status::Ok, None, text);
+    }
+
+    pub fn ok_code(&mut self, tag: &Tag, code: ResponseCode, text: &str) {
+        self.reply(tag, Status::Ok, Some(code), text);
+    }
+
+    pub fn no(&mut self, tag: &Tag, code: ResponseCode, text: &str) {
+        self.reply(tag, Status::No, Some(code), text);
+    }
+
+    pub fn bad(&mut self, tag: &Tag, text: &str) {
+        self.reply(tag, Status::Bad, None, text);
+    }
+
+    pub fn utf8(&self) -> bool {
+        self.enabled.utf8 || self.enabled.rev2
+    }
+
+    /// The mail store, opened now if this is its first use.
+    pub async fn mail_store(&mut self) -> Result<SdboxStore, String> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        let store = self.env.open_mail(Protocol::Imap, &self.info).await?;
+        self.store = Some(store.clone());
+        Ok(store)
+    }
+
+    pub fn workaround(&self, w: ImapWorkaround) -> bool {
+        self.env
+            .settings
+            .imap
+            .imap_options
+            .client_workarounds
+            .contains(&w)
+    }
+
+    /// Untagged updates after a command. `allow_expunge` is false after
+    /// FETCH, STORE and SEARCH by sequence number (RFC 9051 §7.5.1);
+    /// `allow_new` is false when delay-newmail holds EXISTS back.
+    pub async fn sync(&mut self, allow_expunge: bool, allow_new: bool) {
+        let en = self.enabled;
+        if let Some(sel) = self.selected.as_mut() {
+            sel.sync(&mut self.io, allow_expunge, allow_new, en).await;
+        }
+    }
+}
+
+/// Continues a connection on the owner shard after login (handed off or
+/// not): opens the user's mail, answers the login command, serves.
+pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
+    conn.set_idle_timeout(env.settings.imap.idle_timeout_authed);
+    let mut io = ImapIo::new(conn, limits(&env), state.pending);
+    io.bytes_in = state.bytes_in;
+    io.bytes_out = state.bytes_out;
+    io.literal_limit = APPEND_LIMIT;
+    io.logged_in = true;
+    let tag = Tag::try_from(state.tag.as_str()).ok();
+    let info = match env.auth.lookup_user(&state.user).await {
+        UserLookup::Found(info) => info,
+        UserLookup::NotFound => {
+            tracing::warn!(
+                session = state.session,
+                user = state.user,
+                "imap: user vanished from userdb"
+            );
+            io.no_opt(
+                tag.as_ref(),
+                Some(ResponseCode::AuthorizationFailed),
+                "Unknown user.",
+            );
+            let _ = io.flush().await;
+            return;
+        }
+        UserLookup::TempFail(e) => {
+            tracing::warn!(
+                session = state.session,
+                user = state.user,
+                "imap: userdb lookup failed: {e}"
+            );
+            io.no_opt(
+                tag.as_ref(),
+                Some(ResponseCode::Unavailable),
+                "Temporary user lookup failure.",
+            );
+            let _ = io.flush().await;
+            return;
+        }
+    };
+    let max = env.settings.imap.max_userip_connections;
+    let remote = io.conn.peer.remote.map(|a| a.ip());
+    let Some(_slot) = env.userip.acquire(Protocol::Imap, &state.user, remote, max) else {
+        tracing::info!(
+            session = state.session,
+            user = state.user,
+            "imap: too many connections from user+IP"
+        );
+        io.status(
+            None,
+            Status::Bye,
+            None,
+            &format!("Maximum number of connections from user+IP exceeded (mail_max_userip_connections={max})"),
+        );
+        let _ = io.flush().await;
+        return;
+    };
+    // Opened now to warm the shard's caches; if that fails (e.g. the mail
+    // directory cannot be created yet) the login still succeeds, as in
+    // Dovecot, and mailbox commands retry and answer NO [SERVERBUG].
+    let store = match env.open_mail(Protocol::Imap, &info).await {
+        Ok(store) => Some(store),
+        Err(e) => {
+            tracing::warn!(
+                session = state.session,
+                user = state.user,
+                "imap: cannot open mail yet: {e}"
+            );
+            None
+        }
+    };
+    io.status(
+        tag.as_ref(),
+        Status::Ok,
+        Some(ResponseCode::Capability(atoms(&super::capability::authed(
+            &env.settings.imap.imap_options.capability,
+        )))),
+        "Logged in",
+    );
+    if io.flush().await.is_err() {
+        return;
+    }
+    let mut s = Session {
+        env,
+        io,
+        id: state.session,
+        user: state.user,
+        store,
+        info,
+        selected: None,
+        enabled: Enabled::default(),
+        saved: Vec::new(),
+        reply: None,
+        stats: Stats::default(),
+    };
+    let reason = run(&mut s).await;
+    let st = s.stats;
+    tracing::info!(
+        session = s.id,
+        user = s.user,
+        shard = s.env.shard,
+        "imap: {reason} in={} out={} deleted={} expunged={} hdr_count={} hdr_bytes={} body_count={} body_bytes={}",
+        s.io.bytes_in,
+        s.io.bytes_out,
+        st.deleted,
+        st.expunged,
+        st.fetch_hdr_count,
+        st.fetch_hdr_bytes,
+        st.fetch_body_count,
+        st.fetch_body_bytes,
+    );
+    // TLS close_notify, then the socket is shut down.
+    s.io.conn.close().await;
+}
+
+/// The command loop; returns the disconnect reason for the log line.
+async fn run(s: &mut Session) -> &'static str {
+    loop {
+        let frame = match s.io.next(&s.env).await {
+            Incoming::Frame(f) => f,
+            Incoming::FrameError(e) => {
+                let go_on = frame_error(&mut s.io, &e);
+                if s.io.flush().await.is_err() {
+                    return "Disconnected";
+                }
+                if !go_on {
+                    return "Disconnected: protocol error";
+                }
+                continue;
+            }
+            Incoming::LiteralRefused { tag, too_big } => {
+                if too_big {
+                    s.io.no_opt(
+                        tag.as_ref(),
+                        Some(ResponseCode::TooBig),
+                        "Message too large.",
+                    );
+                } else {
+                    s.io.bad(tag.as_ref(), "Literal too large.");
+                }
+                if s.io.flush().await.is_err() {
+                    return "Disconnected";
+                }
+                continue;
+            }
+            Incoming::Shutdown => {
+                s.io.status(None, Status::Bye, None, "Server shutting down.");
+                let _ = s.io.flush().await;
+                return "Disconnected: server shutting down";
+            }
+            Incoming::Timeout => {
+                s.io.status(None, Status::Bye, None, "Disconnected for inactivity.");
+                let _ = s.io.flush().await;
+                return "Disconnected for inactivity";
+            }
+            Incoming::Closed => return "Disconnected",
+        };
+        let cmd = match parse_command(frame.as_bytes()) {
+            Ok(c) => c,
+            Err(e) => {
+                let text = match e.kind {
+                    ParseErrorKind::UnknownCommand => {
+                        "Error in IMAP command: Unknown command.".to_string()
+                    }
+                    k => format!("Error in IMAP command: {k}."),
+                };
+                s.io.bad(e.tag.as_ref(), &text);
+                if s.io.flush().await.is_err() {
+                    return "Disconnected";
+                }
+                continue;
+            }
+        };
+        drop(frame);
+        let tag = cmd.tag;
+        let flow = commands::dispatch(s, &tag, cmd.body).await;
+        match flow {
+            Flow::Continue => {}
+            Flow::Logout => {
+                let _ = s.io.flush().await;
+                return "Logged out";
+            }
+            Flow::Close => {
+                let _ = s.io.flush().await;
+                return "Disconnected";
+            }
+        }
+        if s.io.flush().await.is_err() {
+            return "Disconnected";
+        }
+    }
+}
+
+/// Commands whose untagged EXPUNGEs must wait (RFC 9051 §7.5.1).
+pub fn allows_expunge(body: &CommandBody) -> bool {
+    match body {
+        CommandBody::Fetch { uid, .. }
+        | CommandBody::Store { uid, .. }
+        | CommandBody::Search { uid, .. }
+        | CommandBody::Sort { uid, .. }
+        | CommandBody::Thread { uid, .. } => *uid,
+        _ => true,
+    }
+}
