@@ -16,6 +16,8 @@ NEEDED=(
 )
 # POP3 client and MTA interop (tests/pop3_clients.rs, tests/postfix_*.rs).
 NEEDED+=("fetchmail:fetchmail" "postfix:postfix")
+# IMAP client interop (tests/imap_mbsync.rs).
+NEEDED+=("mbsync:isync")
 
 missing=()
 for pair in "${NEEDED[@]}"; do

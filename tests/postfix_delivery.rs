@@ -255,5 +255,52 @@ fn postfix_delivers_100_messages_through_lmtp() {
     assert_eq!(subjects.len(), MESSAGES, "every message exactly once");
     c.send("QUIT");
     c.line();
+
+    // The same messages over IMAP, with the trace headers Postfix asked for.
+    let mut i = common::Client::tls(srv.imaps.port, srv.tls_config());
+    assert!(i.line().starts_with("* OK"));
+    i.send(&format!(
+        "a LOGIN {} {}",
+        common::DEMO_USER,
+        common::DEMO_PASS
+    ));
+    assert!(i.until("a ").pop().unwrap().starts_with("a OK"));
+    i.send("b SELECT INBOX");
+    let sel = i.until("b ");
+    assert!(
+        sel.iter().any(|l| l == &format!("* {MESSAGES} EXISTS")),
+        "{sel:?}"
+    );
+    i.send("c FETCH 1:* (BODY.PEEK[HEADER.FIELDS (RETURN-PATH DELIVERED-TO SUBJECT)])");
+    // Header literals end with a blank line, which `until` takes for the
+    // end of the stream: read up to the tagged reply instead.
+    let mut lines = Vec::new();
+    while lines.len() < 20 * MESSAGES {
+        let l = i.line();
+        let done = l.starts_with("c ");
+        lines.push(l);
+        if done {
+            break;
+        }
+    }
+    assert!(lines.last().unwrap().starts_with("c OK"), "{lines:?}");
+    let returns = lines
+        .iter()
+        .filter(|l| *l == "Return-Path: <sender@example.org>")
+        .count();
+    let delivered = lines
+        .iter()
+        .filter(|l| l.starts_with("Delivered-To: alice@"))
+        .count();
+    let imap_subjects: std::collections::BTreeSet<_> = lines
+        .iter()
+        .filter(|l| l.starts_with("Subject: postfix "))
+        .cloned()
+        .collect();
+    assert_eq!(returns, MESSAGES, "{lines:?}");
+    assert_eq!(delivered, MESSAGES, "{lines:?}");
+    assert_eq!(imap_subjects, subjects);
+    i.send("d LOGOUT");
+    i.until("d ");
     drop(postfix);
 }
