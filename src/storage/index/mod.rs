@@ -2,6 +2,7 @@
 //! transaction log, and an independent state copy, with recovery rules.
 //! Pure code; the backends do the file I/O.
 
+pub mod cache_file;
 pub mod codec;
 pub mod files;
 pub mod recover;

@@ -8,6 +8,7 @@
 
 mod ops;
 mod rebuild;
+mod structures;
 
 use super::io::{self, Journal, LinkOutcome};
 use crate::storage::blocking::{self, detached};
@@ -25,6 +26,8 @@ use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
+pub use structures::CACHE_COMPACT_MIN_DEAD;
+use structures::StructureCache;
 
 /// Compact the log into a new snapshot after this many committed entries.
 pub const COMPACT_AFTER_ENTRIES: u32 = 2000;
@@ -60,6 +63,10 @@ pub struct MailboxShared {
     pending: RefCell<Vec<PendingAppend>>,
     /// Durable log commits made (group commit makes this < appends).
     commits: Cell<u64>,
+    /// `tern.cache` contents (ENVELOPE/BODYSTRUCTURE), loaded on first use.
+    structures: RefCell<StructureCache>,
+    /// Serialises loading and compacting `tern.cache`.
+    structures_lock: glommio::sync::Semaphore,
 }
 
 /// Where a grouped append's outcome is left for its caller.
@@ -88,7 +95,7 @@ fn error_copy(e: &StorageError) -> StorageError {
 
 impl Cached for MailboxShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate()
+        self.state.borrow().memory_estimate() + self.structures.borrow().memory_estimate()
     }
     fn mark_gone(&self) {
         self.gone.set(true);
@@ -153,6 +160,8 @@ impl MailboxShared {
             report: RefCell::new(report),
             pending: RefCell::new(Vec::new()),
             commits: Cell::new(0),
+            structures: RefCell::new(StructureCache::default()),
+            structures_lock: glommio::sync::Semaphore::new(1),
         }))
     }
 
@@ -353,6 +362,7 @@ impl SdboxMailbox {
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);
         *self.inner.report.borrow_mut() = report.clone();
+        self.cache_reset();
         self.inner.notifier.bump();
         Ok(report)
     }

@@ -2,6 +2,7 @@
 
 use super::rebuild::unix_now;
 use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use crate::message::CachedStructure;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
@@ -194,6 +195,12 @@ impl Mailbox for SdboxMailbox {
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         self.read_part(uid, io::WirePart::Header).await
     }
+
+    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let this = self.clone();
+        detached(async move { this.cached_structure_now(uid).await }).await
+    }
 }
 
 /// The operations proper; the trait methods run them as detached tasks.
@@ -384,6 +391,7 @@ impl SdboxMailbox {
             Ok(())
         })
         .await?;
+        self.cache_forget(&present).await;
         Ok(present)
     }
 

@@ -1,0 +1,156 @@
+//! Tests for the structure cache (`tern.cache`), STORE group commit and
+//! the running status counters.
+
+use super::test_dir;
+use super::{CACHE_COMPACT_MIN_DEAD, SdboxMailbox, SdboxRegistry, SdboxStore};
+use crate::message::{CachedStructure, ParsedMessage};
+use crate::storage::index::cache_file::CACHE_FILE;
+use crate::storage::{AppendRequest, MailLocation, MailStore, Mailbox, MailboxName};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+    glommio::LocalExecutorBuilder::default()
+        .make()
+        .unwrap()
+        .run(f)
+}
+
+/// A fresh registry behaves like a restart.
+async fn inbox(root: &Path) -> SdboxMailbox {
+    let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
+    let store = SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
+        .await
+        .unwrap();
+    store.open(&MailboxName::inbox()).await.unwrap()
+}
+
+fn msg(n: u32) -> AppendRequest {
+    AppendRequest {
+        message: format!(
+            "Subject: test {n}\r\nFrom: a@example.org\r\nContent-Type: text/plain\r\n\r\nBody {n}\r\n"
+        )
+        .into_bytes(),
+        ..Default::default()
+    }
+}
+
+fn cache_path(root: &Path) -> PathBuf {
+    root.join("mailboxes/INBOX/dbox-Mails").join(CACHE_FILE)
+}
+
+async fn expected(mb: &SdboxMailbox, uid: u32) -> CachedStructure {
+    let wire = mb.read_message(uid).await.unwrap();
+    ParsedMessage::parse(&wire).cached_structure()
+}
+
+fn subject(s: &CachedStructure) -> Vec<u8> {
+    s.envelope.subject.clone().unwrap_or_default()
+}
+
+#[test]
+fn structure_cache_hit_miss_and_reopen() {
+    let root = test_dir("cache-hit");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append((1..=3).map(msg).collect()).await.unwrap();
+        let first = mb.cached_structure(2).await.unwrap().unwrap();
+        assert_eq!(first, expected(&mb, 2).await);
+        assert_eq!(subject(&first), b"test 2");
+        // A hit gives the same answer and the file holds the record.
+        assert_eq!(mb.cached_structure(2).await.unwrap().unwrap(), first);
+        let len = fs::metadata(cache_path(&root)).unwrap().len();
+        assert!(len > 16, "record written ({len} bytes)");
+        assert!(mb.cached_structure(99).await.is_err(), "unknown UID");
+    });
+    run(async {
+        let mb = inbox(&root).await;
+        let before = fs::read(cache_path(&root)).unwrap();
+        let again = mb.cached_structure(2).await.unwrap().unwrap();
+        assert_eq!(subject(&again), b"test 2");
+        // Served from the file: a hit appends nothing.
+        assert_eq!(fs::read(cache_path(&root)).unwrap(), before);
+    });
+}
+
+#[test]
+fn structure_cache_heals_from_damage() {
+    let root = test_dir("cache-heal");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append((1..=4).map(msg).collect()).await.unwrap();
+        for uid in 1..=4 {
+            mb.cached_structure(uid).await.unwrap().unwrap();
+        }
+    });
+    let good = fs::read(cache_path(&root)).unwrap();
+    let damage: Vec<Box<dyn Fn(&Path)>> = vec![
+        Box::new(|p| fs::remove_file(p).unwrap()),
+        Box::new(|p| {
+            let b = fs::read(p).unwrap();
+            fs::write(p, &b[..b.len() - 5]).unwrap();
+        }),
+        Box::new(|p| {
+            let mut b = fs::read(p).unwrap();
+            let mid = b.len() / 2;
+            b[mid] ^= 0xff;
+            fs::write(p, &b).unwrap();
+        }),
+        Box::new(|p| fs::write(p, b"not a cache at all").unwrap()),
+    ];
+    for (i, hurt) in damage.iter().enumerate() {
+        fs::write(cache_path(&root), &good).unwrap();
+        hurt(&cache_path(&root));
+        run(async {
+            let mb = inbox(&root).await;
+            for uid in 1..=4 {
+                let s = mb.cached_structure(uid).await.unwrap().unwrap();
+                assert_eq!(s, expected(&mb, uid).await, "damage {i}, uid {uid}");
+            }
+        });
+        // Healed: the file is whole again and every record reads back.
+        let healed = fs::read(cache_path(&root)).unwrap();
+        let loaded = crate::storage::index::cache_file::decode_cache_file(&healed, {
+            let mut v = 0;
+            run(async { v = inbox(&root).await.status().uidvalidity });
+            v
+        });
+        assert_eq!(loaded.problem, None, "damage {i}");
+        assert_eq!(loaded.entries.len(), 4, "damage {i}");
+    }
+}
+
+#[test]
+fn structure_cache_drops_expunged_at_compaction() {
+    let root = test_dir("cache-compact");
+    let n = (CACHE_COMPACT_MIN_DEAD as u32) * 2 + 10;
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append((1..=n).map(msg).collect()).await.unwrap();
+        for uid in 1..=n {
+            mb.cached_structure(uid).await.unwrap().unwrap();
+        }
+        let full = fs::metadata(cache_path(&root)).unwrap().len();
+        let doomed: Vec<u32> = (1..=n - 5).collect();
+        mb.expunge(&doomed).await.unwrap();
+        assert_eq!(mb.cache_dead_records(), 0, "compacted");
+        let small = fs::metadata(cache_path(&root)).unwrap().len();
+        assert!(small * 10 < full, "{small} vs {full}");
+        for uid in n - 4..=n {
+            let s = mb.cached_structure(uid).await.unwrap().unwrap();
+            assert_eq!(subject(&s), format!("test {uid}").as_bytes());
+        }
+    });
+    let uidvalidity = {
+        let mut v = 0;
+        run(async { v = inbox(&root).await.status().uidvalidity });
+        v
+    };
+    let loaded = crate::storage::index::cache_file::decode_cache_file(
+        &fs::read(cache_path(&root)).unwrap(),
+        uidvalidity,
+    );
+    let mut uids: Vec<u32> = loaded.entries.keys().copied().collect();
+    uids.sort_unstable();
+    assert_eq!(uids, (n - 4..=n).collect::<Vec<_>>());
+}
