@@ -8,6 +8,7 @@
 
 mod ops;
 mod rebuild;
+mod store_plan;
 mod structures;
 
 use super::io::{self, Journal, LinkOutcome};
@@ -67,6 +68,8 @@ pub struct MailboxShared {
     structures: RefCell<StructureCache>,
     /// Serialises loading and compacting `tern.cache`.
     structures_lock: glommio::sync::Semaphore,
+    /// Stores waiting for `write_lock`; the first to get it commits all.
+    pending_stores: RefCell<Vec<store_plan::PendingStore>>,
 }
 
 /// Where a grouped append's outcome is left for its caller.
@@ -162,6 +165,7 @@ impl MailboxShared {
             commits: Cell::new(0),
             structures: RefCell::new(StructureCache::default()),
             structures_lock: glommio::sync::Semaphore::new(1),
+            pending_stores: RefCell::new(Vec::new()),
         }))
     }
 

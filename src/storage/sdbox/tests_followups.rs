@@ -154,3 +154,48 @@ fn structure_cache_drops_expunged_at_compaction() {
     uids.sort_unstable();
     assert_eq!(uids, (n - 4..=n).collect::<Vec<_>>());
 }
+
+#[test]
+fn concurrent_stores_share_commits_and_are_durable() {
+    use crate::storage::{FlagOp, SystemFlags};
+    let root = test_dir("store-group");
+    let n = 16u32;
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append((1..=n).map(msg).collect()).await.unwrap();
+        let before = mb.commit_count();
+        let mut tasks = Vec::new();
+        for uid in 1..=n {
+            let m = mb.clone();
+            tasks.push(glommio::spawn_local(async move {
+                let kw = vec![format!("$K{}", uid % 3)];
+                m.store(&[uid], FlagOp::Add, SystemFlags::SEEN, &kw, None)
+                    .await
+            }));
+        }
+        let mut modseqs = Vec::new();
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert_eq!(r.changed.len(), 1);
+            modseqs.push(r.modseq);
+        }
+        modseqs.sort_unstable();
+        modseqs.dedup();
+        assert_eq!(modseqs.len(), n as usize, "each store has its own modseq");
+        let commits = mb.commit_count() - before;
+        assert!(
+            commits < u64::from(n),
+            "no group commit ({commits} commits)"
+        );
+        assert_eq!(mb.status().unseen, 0);
+    });
+    run(async {
+        let mb = inbox(&root).await;
+        assert_eq!(mb.status().unseen, 0, "every store durable");
+        for m in mb.messages() {
+            assert!(m.flags.contains(SystemFlags::SEEN));
+            assert_eq!(m.keywords, vec![format!("$K{}", m.uid % 3)]);
+        }
+    });
+    let _ = fs::remove_dir_all(&root);
+}
