@@ -7,6 +7,8 @@ pub mod codec;
 pub mod files;
 pub mod recover;
 pub mod state;
+pub mod summary;
 
 pub use recover::{Recovered, recover};
 pub use state::{Entry, KeywordBits, MailboxState, MessageRecord, flag};
+pub use summary::{Counts, LiveSummary};

@@ -17,7 +17,9 @@ use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
 use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
-use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, Recovered, recover};
+use crate::storage::index::{
+    Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, Recovered, recover,
+};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
@@ -54,6 +56,8 @@ pub struct MailboxShared {
     attachment_dir: Option<PathBuf>,
     name: RefCell<MailboxName>,
     state: RefCell<MailboxState>,
+    /// Counters and modseq order of `state`, kept in step with it.
+    summary: RefCell<LiveSummary>,
     journal: RefCell<Arc<Journal>>,
     write_lock: glommio::sync::Semaphore,
     notifier: ChangeNotifier,
@@ -98,7 +102,9 @@ fn error_copy(e: &StorageError) -> StorageError {
 
 impl Cached for MailboxShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate() + self.structures.borrow().memory_estimate()
+        self.state.borrow().memory_estimate()
+            + self.summary.borrow().memory_estimate()
+            + self.structures.borrow().memory_estimate()
     }
     fn mark_gone(&self) {
         self.gone.set(true);
@@ -154,6 +160,7 @@ impl MailboxShared {
             control_dir,
             attachment_dir,
             name: RefCell::new(name),
+            summary: RefCell::new(LiveSummary::recount(&state)),
             state: RefCell::new(state),
             journal: RefCell::new(Arc::new(journal)),
             write_lock: glommio::sync::Semaphore::new(1),
@@ -300,7 +307,9 @@ impl SdboxMailbox {
     fn apply_committed(&self, entries: &[Entry]) {
         {
             let mut st = self.inner.state.borrow_mut();
+            let mut summary = self.inner.summary.borrow_mut();
             for e in entries {
+                summary.before_apply(&st, e);
                 st.apply(e);
             }
         }
@@ -362,6 +371,7 @@ impl SdboxMailbox {
         };
         let (state, journal, report) =
             blocking::run(move || rebuild(&dir, &control, Some(prior), false, report)).await?;
+        *self.inner.summary.borrow_mut() = LiveSummary::recount(&state);
         *self.inner.state.borrow_mut() = state;
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);

@@ -199,3 +199,86 @@ fn concurrent_stores_share_commits_and_are_durable() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+/// STATUS and changes-since recomputed by scanning every message.
+fn scanned(mb: &SdboxMailbox, since: u64) -> ((u32, u32, u32, u32, u64), Vec<u32>) {
+    use crate::storage::SystemFlags;
+    let msgs = mb.messages();
+    let counts = (
+        msgs.len() as u32,
+        msgs.iter().filter(|m| m.recent).count() as u32,
+        msgs.iter()
+            .filter(|m| !m.flags.contains(SystemFlags::SEEN))
+            .count() as u32,
+        msgs.iter()
+            .filter(|m| m.flags.contains(SystemFlags::DELETED))
+            .count() as u32,
+        msgs.iter().map(|m| m.virtual_size).sum(),
+    );
+    let changed = msgs
+        .iter()
+        .filter(|m| m.modseq > since)
+        .map(|m| m.uid)
+        .collect();
+    (counts, changed)
+}
+
+fn summarised(mb: &SdboxMailbox, since: u64) -> ((u32, u32, u32, u32, u64), Vec<u32>) {
+    let s = mb.status();
+    let changed = mb
+        .changes_since(since)
+        .changed
+        .into_iter()
+        .map(|m| m.uid)
+        .collect();
+    ((s.messages, s.recent, s.unseen, s.deleted, s.size), changed)
+}
+
+#[test]
+fn status_counters_match_a_recount_after_random_operations() {
+    use crate::storage::{FlagOp, SystemFlags};
+    let root = test_dir("counters");
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u32| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % u64::from(n.max(1))) as u32
+    };
+    run(async {
+        let mb = inbox(&root).await;
+        for step in 0..60 {
+            let uids = mb.uids();
+            let some: Vec<u32> = (0..3)
+                .filter_map(|_| uids.get(next(uids.len() as u32) as usize).copied())
+                .collect();
+            match next(5) {
+                0 | 1 => {
+                    let mut m = msg(step);
+                    m.flags = SystemFlags(next(32) as u8);
+                    mb.append(vec![m]).await.unwrap();
+                }
+                2 => {
+                    let op = [FlagOp::Add, FlagOp::Remove, FlagOp::Replace][next(3) as usize];
+                    let flags = SystemFlags(next(32) as u8);
+                    mb.store(&some, op, flags, &[], None).await.unwrap();
+                }
+                3 => {
+                    mb.expunge(&some).await.unwrap();
+                }
+                _ => {
+                    mb.claim_recent().await.unwrap();
+                }
+            }
+            let since = u64::from(next(mb.status().highest_modseq as u32 + 1));
+            assert_eq!(summarised(&mb, since), scanned(&mb, since), "step {step}");
+        }
+    });
+    run(async {
+        let mb = inbox(&root).await;
+        for since in [0, 5, 20] {
+            assert_eq!(summarised(&mb, since), scanned(&mb, since), "after reopen");
+        }
+    });
+    let _ = fs::remove_dir_all(&root);
+}

@@ -31,20 +31,17 @@ impl Mailbox for SdboxMailbox {
 
     fn status(&self) -> MailboxStatus {
         let st = self.inner.state.borrow();
-        let mut s = MailboxStatus {
-            messages: st.records.len() as u32,
+        let c = self.inner.summary.borrow().counts(&st);
+        MailboxStatus {
+            messages: c.messages,
+            recent: c.recent,
+            unseen: c.unseen,
+            deleted: c.deleted,
             uidnext: st.uidnext,
             uidvalidity: st.uidvalidity,
             highest_modseq: st.highest_modseq,
-            ..Default::default()
-        };
-        for r in &st.records {
-            s.recent += u32::from(r.uid >= st.first_recent_uid);
-            s.unseen += u32::from(r.flags & SystemFlags::SEEN.0 == 0);
-            s.deleted += u32::from(r.flags & SystemFlags::DELETED.0 != 0);
-            s.size += r.virtual_size;
+            size: c.size,
         }
-        s
     }
 
     fn uids(&self) -> Vec<u32> {
@@ -106,20 +103,16 @@ impl Mailbox for SdboxMailbox {
 
     fn changes_since(&self, modseq: u64) -> Changes {
         let st = self.inner.state.borrow();
+        let summary = self.inner.summary.borrow();
         Changes {
             highest_modseq: st.highest_modseq,
-            changed: st
-                .records
-                .iter()
-                .filter(|r| r.modseq > modseq)
+            changed: summary
+                .changed_since(modseq)
+                .into_iter()
+                .filter_map(|u| st.record(u))
                 .map(|r| self.info(&st, r))
                 .collect(),
-            expunged: st
-                .expunged
-                .iter()
-                .filter(|&&(_, m)| m > modseq)
-                .map(|&(u, _)| u)
-                .collect(),
+            expunged: summary.expunged_since(&st, modseq),
             expunged_complete: modseq >= st.expunge_floor,
         }
     }
