@@ -140,6 +140,11 @@ fn structure_cache_drops_expunged_at_compaction() {
             let s = mb.cached_structure(uid).await.unwrap().unwrap();
             assert_eq!(subject(&s), format!("test {uid}").as_bytes());
         }
+        // A resync drops the in-memory copy; the file serves it again.
+        mb.force_resync().await.unwrap();
+        let s = mb.cached_structure(n).await.unwrap().unwrap();
+        assert_eq!(subject(&s), format!("test {n}").as_bytes());
+        assert!(mb.cached_structure(1).await.is_err(), "expunged");
     });
     let uidvalidity = {
         let mut v = 0;

@@ -33,6 +33,9 @@ pub(crate) struct StructureCache {
     dead: usize,
     bytes: usize,
     file: Option<Arc<File>>,
+    /// Bumped by every reset: work started before a resync (which may
+    /// change what a UID means) must not land after it.
+    epoch: u64,
 }
 
 impl StructureCache {
@@ -144,6 +147,7 @@ impl SdboxMailbox {
         if self.inner.structures.borrow().loaded {
             return Ok(());
         }
+        let epoch = self.inner.structures.borrow().epoch;
         let (uidvalidity, live): (u32, Vec<u32>) = {
             let st = self.inner.state.borrow();
             (st.uidvalidity, st.records.iter().map(|r| r.uid).collect())
@@ -152,10 +156,15 @@ impl SdboxMailbox {
         let (entries, dead, file) = blocking::run(move || load(&dir, uidvalidity, &live)).await?;
         let st = self.inner.state.borrow();
         let mut cache = self.inner.structures.borrow_mut();
+        if cache.epoch != epoch || st.uidvalidity != uidvalidity {
+            // A resync ran meanwhile; the next call loads afresh.
+            return Ok(());
+        }
         *cache = StructureCache {
             loaded: true,
             file: Some(Arc::new(file)),
             dead,
+            epoch,
             ..Default::default()
         };
         for (uid, bytes) in entries {
@@ -185,16 +194,20 @@ impl SdboxMailbox {
         }
         let dir = self.inner.dir.clone();
         let att: Option<PathBuf> = self.inner.attachment_dir.clone();
-        let file = self.inner.structures.borrow().file.clone();
+        let (file, epoch) = {
+            let cache = self.inner.structures.borrow();
+            (cache.file.clone(), cache.epoch)
+        };
         let outcome =
             blocking::run(move || compute(&dir, att.as_deref(), uid, file.as_deref())).await;
         match outcome {
             Ok((structure, bytes)) => {
-                // Skip if expunged meanwhile: its record is already dead.
-                if self.inner.state.borrow().position(uid).is_some() {
-                    self.inner.structures.borrow_mut().insert(uid, bytes);
+                // Skip if expunged or resynced meanwhile.
+                let mut cache = self.inner.structures.borrow_mut();
+                if cache.epoch == epoch && self.inner.state.borrow().position(uid).is_some() {
+                    cache.insert(uid, bytes);
                 } else {
-                    self.inner.structures.borrow_mut().dead += 1;
+                    cache.dead += 1;
                 }
                 Ok(Some(structure))
             }
@@ -222,7 +235,12 @@ impl SdboxMailbox {
     /// Drop the in-memory cache so the next use reloads and re-filters the
     /// file (after a resync, which may change UIDs or UIDVALIDITY).
     pub(super) fn cache_reset(&self) {
-        *self.inner.structures.borrow_mut() = StructureCache::default();
+        let mut cache = self.inner.structures.borrow_mut();
+        let epoch = cache.epoch.wrapping_add(1);
+        *cache = StructureCache {
+            epoch,
+            ..Default::default()
+        };
     }
 
     pub(super) async fn compact_cache(&self) {
