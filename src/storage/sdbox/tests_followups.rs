@@ -287,3 +287,60 @@ fn status_counters_match_a_recount_after_random_operations() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+/// Not a check, a measurement: `cargo test --lib store_rate -- --ignored
+/// --nocapture`. 16 sessions' STOREs at once against one at a time.
+#[test]
+#[ignore]
+fn store_rate() {
+    use crate::storage::{FlagOp, SystemFlags};
+    let root = test_dir("store-rate");
+    run(async {
+        let mb = inbox(&root).await;
+        mb.append((1..=200).map(msg).collect()).await.unwrap();
+        let rounds = 20u32;
+        let t = std::time::Instant::now();
+        for i in 0..rounds * 4 {
+            let uid = i % 200 + 1;
+            let op = if i % 2 == 0 {
+                FlagOp::Add
+            } else {
+                FlagOp::Remove
+            };
+            mb.store(&[uid], op, SystemFlags::FLAGGED, &[], None)
+                .await
+                .unwrap();
+        }
+        let serial = f64::from(rounds * 4) / t.elapsed().as_secs_f64();
+        let before = mb.commit_count();
+        let t = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for s in 0..16u32 {
+            let m = mb.clone();
+            tasks.push(glommio::spawn_local(async move {
+                for i in 0..rounds {
+                    let uid = s * 12 + i % 12 + 1;
+                    let op = if i % 2 == 0 {
+                        FlagOp::Add
+                    } else {
+                        FlagOp::Remove
+                    };
+                    m.store(&[uid], op, SystemFlags::SEEN, &[], None)
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await;
+        }
+        let parallel = f64::from(16 * rounds) / t.elapsed().as_secs_f64();
+        let commits = mb.commit_count() - before;
+        println!(
+            "STORE/s: one session {serial:.0}, 16 sessions {parallel:.0} ({} stores in {commits} commits)",
+            16 * rounds
+        );
+        assert!(commits <= u64::from(16 * rounds));
+    });
+    let _ = fs::remove_dir_all(&root);
+}
