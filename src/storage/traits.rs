@@ -12,6 +12,7 @@ use super::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
     SpecialUse, StoreResult, SystemFlags,
 };
+use crate::message::CachedStructure;
 
 /// One user's mail store.
 pub trait MailStore {
@@ -86,4 +87,11 @@ pub trait Mailbox: Clone {
     /// The header in wire form, through its terminating empty line
     /// (BODY[HEADER]; the whole message if it has no empty line).
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>>;
+    /// ENVELOPE + BODYSTRUCTURE of `uid` from the backend's cache, parsing
+    /// the message (and caching the result) on a miss. `Ok(None)` means the
+    /// backend keeps no cache: the caller parses `read_message` itself.
+    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
+        let _ = uid;
+        Ok(None)
+    }
 }

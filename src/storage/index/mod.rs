@@ -2,10 +2,13 @@
 //! transaction log, and an independent state copy, with recovery rules.
 //! Pure code; the backends do the file I/O.
 
+pub mod cache_file;
 pub mod codec;
 pub mod files;
 pub mod recover;
 pub mod state;
+pub mod summary;
 
 pub use recover::{Recovered, recover};
 pub use state::{Entry, KeywordBits, MailboxState, MessageRecord, flag};
+pub use summary::{Counts, LiveSummary};

@@ -8,6 +8,8 @@
 
 mod ops;
 mod rebuild;
+mod store_plan;
+mod structures;
 
 use super::io::{self, Journal, LinkOutcome};
 use crate::storage::blocking::{self, detached};
@@ -15,7 +17,9 @@ use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
 use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
-use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, Recovered, recover};
+use crate::storage::index::{
+    Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, Recovered, recover,
+};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
@@ -25,6 +29,8 @@ use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
+pub use structures::CACHE_COMPACT_MIN_DEAD;
+use structures::StructureCache;
 
 /// Compact the log into a new snapshot after this many committed entries.
 pub const COMPACT_AFTER_ENTRIES: u32 = 2000;
@@ -50,6 +56,8 @@ pub struct MailboxShared {
     attachment_dir: Option<PathBuf>,
     name: RefCell<MailboxName>,
     state: RefCell<MailboxState>,
+    /// Counters and modseq order of `state`, kept in step with it.
+    summary: RefCell<LiveSummary>,
     journal: RefCell<Arc<Journal>>,
     write_lock: glommio::sync::Semaphore,
     notifier: ChangeNotifier,
@@ -60,6 +68,12 @@ pub struct MailboxShared {
     pending: RefCell<Vec<PendingAppend>>,
     /// Durable log commits made (group commit makes this < appends).
     commits: Cell<u64>,
+    /// `tern.cache` contents (ENVELOPE/BODYSTRUCTURE), loaded on first use.
+    structures: RefCell<StructureCache>,
+    /// Serialises loading and compacting `tern.cache`.
+    structures_lock: glommio::sync::Semaphore,
+    /// Stores waiting for `write_lock`; the first to get it commits all.
+    pending_stores: RefCell<Vec<store_plan::PendingStore>>,
 }
 
 /// Where a grouped append's outcome is left for its caller.
@@ -89,6 +103,8 @@ fn error_copy(e: &StorageError) -> StorageError {
 impl Cached for MailboxShared {
     fn memory_estimate(&self) -> usize {
         self.state.borrow().memory_estimate()
+            + self.summary.borrow().memory_estimate()
+            + self.structures.borrow().memory_estimate()
     }
     fn mark_gone(&self) {
         self.gone.set(true);
@@ -144,6 +160,7 @@ impl MailboxShared {
             control_dir,
             attachment_dir,
             name: RefCell::new(name),
+            summary: RefCell::new(LiveSummary::recount(&state)),
             state: RefCell::new(state),
             journal: RefCell::new(Arc::new(journal)),
             write_lock: glommio::sync::Semaphore::new(1),
@@ -153,6 +170,9 @@ impl MailboxShared {
             report: RefCell::new(report),
             pending: RefCell::new(Vec::new()),
             commits: Cell::new(0),
+            structures: RefCell::new(StructureCache::default()),
+            structures_lock: glommio::sync::Semaphore::new(1),
+            pending_stores: RefCell::new(Vec::new()),
         }))
     }
 
@@ -287,7 +307,9 @@ impl SdboxMailbox {
     fn apply_committed(&self, entries: &[Entry]) {
         {
             let mut st = self.inner.state.borrow_mut();
+            let mut summary = self.inner.summary.borrow_mut();
             for e in entries {
+                summary.before_apply(&st, e);
                 st.apply(e);
             }
         }
@@ -349,10 +371,12 @@ impl SdboxMailbox {
         };
         let (state, journal, report) =
             blocking::run(move || rebuild(&dir, &control, Some(prior), false, report)).await?;
+        *self.inner.summary.borrow_mut() = LiveSummary::recount(&state);
         *self.inner.state.borrow_mut() = state;
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);
         *self.inner.report.borrow_mut() = report.clone();
+        self.cache_reset();
         self.inner.notifier.bump();
         Ok(report)
     }

@@ -11,11 +11,13 @@ pub mod store;
 pub mod subscriptions;
 pub mod uidvalidity;
 
-pub use mailbox::{OpenReport, SdboxMailbox};
+pub use mailbox::{CACHE_COMPACT_MIN_DEAD, OpenReport, SdboxMailbox};
 pub use store::{SdboxRegistry, SdboxStore};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_followups;
 
 /// A fresh, unique directory for a test.
 #[cfg(test)]

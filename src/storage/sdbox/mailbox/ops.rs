@@ -1,7 +1,9 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
 use super::rebuild::unix_now;
+use super::store_plan::{PendingStore, StorePlan, StoreRequest, StoreSlot};
 use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use crate::message::CachedStructure;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
@@ -15,25 +17,8 @@ use crate::storage::types::{
     SystemFlags, valid_keyword,
 };
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
-
-fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
-    let n = a.len().max(b.len());
-    let mut out = KeywordBits::new();
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        out.push(match op {
-            FlagOp::Add => x | y,
-            FlagOp::Remove => x & !y,
-            FlagOp::Replace => y,
-        });
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
-}
 
 impl Mailbox for SdboxMailbox {
     fn name(&self) -> MailboxName {
@@ -46,20 +31,17 @@ impl Mailbox for SdboxMailbox {
 
     fn status(&self) -> MailboxStatus {
         let st = self.inner.state.borrow();
-        let mut s = MailboxStatus {
-            messages: st.records.len() as u32,
+        let c = self.inner.summary.borrow().counts(&st);
+        MailboxStatus {
+            messages: c.messages,
+            recent: c.recent,
+            unseen: c.unseen,
+            deleted: c.deleted,
             uidnext: st.uidnext,
             uidvalidity: st.uidvalidity,
             highest_modseq: st.highest_modseq,
-            ..Default::default()
-        };
-        for r in &st.records {
-            s.recent += u32::from(r.uid >= st.first_recent_uid);
-            s.unseen += u32::from(r.flags & SystemFlags::SEEN.0 == 0);
-            s.deleted += u32::from(r.flags & SystemFlags::DELETED.0 != 0);
-            s.size += r.virtual_size;
+            size: c.size,
         }
-        s
     }
 
     fn uids(&self) -> Vec<u32> {
@@ -121,20 +103,16 @@ impl Mailbox for SdboxMailbox {
 
     fn changes_since(&self, modseq: u64) -> Changes {
         let st = self.inner.state.borrow();
+        let summary = self.inner.summary.borrow();
         Changes {
             highest_modseq: st.highest_modseq,
-            changed: st
-                .records
-                .iter()
-                .filter(|r| r.modseq > modseq)
+            changed: summary
+                .changed_since(modseq)
+                .into_iter()
+                .filter_map(|u| st.record(u))
                 .map(|r| self.info(&st, r))
                 .collect(),
-            expunged: st
-                .expunged
-                .iter()
-                .filter(|&&(_, m)| m > modseq)
-                .map(|&(u, _)| u)
-                .collect(),
+            expunged: summary.expunged_since(&st, modseq),
             expunged_complete: modseq >= st.expunge_floor,
         }
     }
@@ -193,6 +171,12 @@ impl Mailbox for SdboxMailbox {
 
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         self.read_part(uid, io::WirePart::Header).await
+    }
+
+    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let this = self.clone();
+        detached(async move { this.cached_structure_now(uid).await }).await
     }
 }
 
@@ -318,6 +302,9 @@ impl SdboxMailbox {
         mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
     }
 
+    /// STORE with group commit: every store queued while the lock is held
+    /// is planned in arrival order (each seeing the ones before it) and
+    /// committed with one log fdatasync by whichever of them gets the lock.
     pub(super) async fn store_now(
         &self,
         uids: &[u32],
@@ -326,45 +313,66 @@ impl SdboxMailbox {
         keywords: &[String],
         unchanged_since: Option<u64>,
     ) -> Result<StoreResult> {
-        let _permit = self.lock().await?;
-        let mut entries = Vec::new();
-        let mut result = StoreResult::default();
-        let mut changes = Vec::new();
-        {
-            let st = self.inner.state.borrow();
-            let bits = Self::keyword_bits(&st, keywords, &mut entries)?;
-            result.modseq = st.highest_modseq + 1;
-            for uid in self.sorted_existing(uids) {
-                let Some(r) = st.record(uid) else { continue };
-                if unchanged_since.is_some_and(|u| r.modseq > u) {
-                    result.modified.push(uid);
-                    continue;
-                }
-                let nf = match op {
-                    FlagOp::Add => r.flags | flags.0,
-                    FlagOp::Remove => r.flags & !flags.0,
-                    FlagOp::Replace => flags.0,
-                } & 0x1f;
-                let nk = kw_combine(&r.keywords, &bits, op);
-                if nf != r.flags || nk != r.keywords {
-                    changes.push((uid, nf, nk));
-                    result.changed.push(uid);
+        self.check_gone()?;
+        let slot: StoreSlot = Rc::new(RefCell::new(None));
+        self.inner.pending_stores.borrow_mut().push(PendingStore {
+            request: StoreRequest {
+                uids: uids.to_vec(),
+                op,
+                flags,
+                keywords: keywords.to_vec(),
+                unchanged_since,
+            },
+            slot: slot.clone(),
+        });
+        let _permit = self
+            .inner
+            .write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+        if let Some(done) = slot.borrow_mut().take() {
+            return done; // committed by an earlier leader's group
+        }
+        let batch = std::mem::take(&mut *self.inner.pending_stores.borrow_mut());
+        let outcome = match self.check_gone() {
+            Ok(()) => {
+                let (entries, results) = self.plan_stores(&batch);
+                self.commit_locked(entries).await.map(|()| results)
+            }
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(results) => {
+                for (p, r) in batch.iter().zip(results) {
+                    *p.slot.borrow_mut() = Some(r);
                 }
             }
-            if changes.is_empty() {
-                result.modseq = st.highest_modseq;
+            Err(e) => {
+                for p in &batch {
+                    *p.slot.borrow_mut() = Some(Err(error_copy(&e)));
+                }
             }
         }
-        if !changes.is_empty() {
-            entries.push(Entry::Flags {
-                modseq: result.modseq,
-                changes,
-            });
-        }
-        self.commit_locked(entries).await?;
-        Ok(result)
+        let mine = slot.borrow_mut().take();
+        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost a store".into())))
     }
 
+    /// The log entries for a group of stores and each one's answer.
+    fn plan_stores(&self, batch: &[PendingStore]) -> (Vec<Entry>, Vec<Result<StoreResult>>) {
+        let st = self.inner.state.borrow();
+        let mut plan = StorePlan {
+            known: st.keywords.clone(),
+            overlay: HashMap::new(),
+            highest: st.highest_modseq,
+            entries: Vec::new(),
+        };
+        let results = batch
+            .iter()
+            .map(|p| plan.add(&st, &self.sorted_existing(&p.request.uids), &p.request))
+            .collect();
+        (plan.entries, results)
+    }
     pub(super) async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let present = self.sorted_existing(uids);
@@ -384,6 +392,7 @@ impl SdboxMailbox {
             Ok(())
         })
         .await?;
+        self.cache_forget(&present).await;
         Ok(present)
     }
 
