@@ -9,6 +9,9 @@ use crate::storage::{AppendRequest, MailLocation, MailStore, Mailbox, MailboxNam
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// One way of damaging a file on disk.
+type Damage = Box<dyn Fn(&Path)>;
+
 fn run<T>(f: impl std::future::Future<Output = T>) -> T {
     glommio::LocalExecutorBuilder::default()
         .make()
@@ -84,7 +87,7 @@ fn structure_cache_heals_from_damage() {
         }
     });
     let good = fs::read(cache_path(&root)).unwrap();
-    let damage: Vec<Box<dyn Fn(&Path)>> = vec![
+    let damage: Vec<Damage> = vec![
         Box::new(|p| fs::remove_file(p).unwrap()),
         Box::new(|p| {
             let b = fs::read(p).unwrap();
