@@ -74,7 +74,16 @@ pub async fn fetch(
         }
     }
     let sets_seen = !sel.read_only && eval::sets_seen(&attrs);
-    let need = eval::fetch::needs_content(&attrs, false);
+    // ENVELOPE / BODY / BODYSTRUCTURE come from the mailbox's structure
+    // cache when the backend keeps one, so those FETCHes read no message.
+    let wants_structure = attrs.iter().any(|a| {
+        matches!(
+            a,
+            FetchAttribute::Envelope | FetchAttribute::Body | FetchAttribute::BodyStructure
+        )
+    });
+    let need_with_cache = eval::fetch::needs_content(&attrs, true);
+    let need_without_cache = eval::fetch::needs_content(&attrs, false);
     let mut failed = None;
     let mut unknown_cte = false;
     for chunk in targets.chunks(BATCH) {
@@ -123,6 +132,22 @@ pub async fn fetch(
             let Some(seq) = sel.seq_of(info.uid) else {
                 continue;
             };
+            let cached = if wants_structure {
+                match sel.mailbox.cached_structure(info.uid).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        failed = Some(e);
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let need = if cached.is_some() {
+                need_with_cache
+            } else {
+                need_without_cache
+            };
             let raw = match load(&sel.mailbox, info, need).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -135,7 +160,7 @@ pub async fn fetch(
                 seq,
                 info,
                 content: parsed.as_ref(),
-                cached: None,
+                cached: cached.as_ref(),
                 recent: sel.is_recent(info.uid),
                 zone_minutes: 0,
                 savedate_supported: true,
