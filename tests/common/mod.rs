@@ -399,6 +399,8 @@ pub fn client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {
 pub struct Client {
     stream: Box<dyn ReadWrite>,
     buf: Vec<u8>,
+    /// The stream ended (or timed out): `line` returns "" from now on.
+    eof: bool,
 }
 
 pub trait ReadWrite: Read + Write + Send {}
@@ -411,6 +413,7 @@ impl Client {
         Client {
             stream: Box::new(s),
             buf: Vec::new(),
+            eof: false,
         }
     }
 
@@ -421,6 +424,7 @@ impl Client {
         Client {
             stream: Box::new(rustls::StreamOwned::new(conn, s)),
             buf: Vec::new(),
+            eof: false,
         }
     }
 
@@ -431,6 +435,7 @@ impl Client {
         Client {
             stream: Box::new(rustls::StreamOwned::new(conn, tcp)),
             buf: Vec::new(),
+            eof: false,
         }
     }
 
@@ -455,18 +460,21 @@ impl Client {
             let mut chunk = [0u8; 4096];
             let n = self.stream.read(&mut chunk).unwrap_or(0);
             if n == 0 {
+                self.eof = true;
                 return String::new();
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 
-    /// Reads lines until one starts with `prefix`; returns all of them.
+    /// Reads lines until one starts with `prefix` (or the stream ends);
+    /// returns all of them. Blank lines inside responses (header literals)
+    /// are ordinary lines here.
     pub fn until(&mut self, prefix: &str) -> Vec<String> {
         let mut out = Vec::new();
         loop {
             let l = self.line();
-            let done = l.starts_with(prefix) || l.is_empty();
+            let done = l.starts_with(prefix) || self.eof;
             out.push(l);
             if done {
                 return out;
@@ -513,6 +521,7 @@ pub fn plain_pair(port: u16) -> (Client, TcpStream) {
     let c = Client {
         stream: Box::new(s.try_clone().unwrap()),
         buf: Vec::new(),
+        eof: false,
     };
     (c, s)
 }
