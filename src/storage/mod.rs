@@ -36,6 +36,8 @@ pub mod error;
 pub mod guid;
 pub mod index;
 pub mod location;
+pub mod maildir;
+pub mod mbox;
 pub mod mutf7;
 pub mod name;
 pub mod notify;
@@ -44,9 +46,12 @@ pub mod traits;
 pub mod types;
 pub mod user;
 
+#[cfg(test)]
+mod conformance;
+
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
 pub use name::MailboxName;
 pub use traits::{MailStore, Mailbox};
 pub use types::*;
-pub use user::{ShardStorage, UserContext};
+pub use user::{AnyMailbox, AnyStore, ShardStorage, UserContext};
