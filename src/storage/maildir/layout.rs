@@ -228,7 +228,10 @@ impl FolderLayout for MaildirLayout {
     }
 
     fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
-        if !self.exists(from) && !(from.is_inbox()) {
+        let found = from.is_inbox()
+            || self.folder_dir(from).is_dir()
+            || (!self.fs_layout && !self.plusplus_subtree(from)?.is_empty());
+        if !found {
             return Err(StorageError::NoSuchMailbox(from.to_string()));
         }
         if self.exists(to) || self.folder_dir(to).exists() {
