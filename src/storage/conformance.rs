@@ -17,7 +17,7 @@ enum Backend {
     Mbox,
 }
 
-const ALL: [Backend; 3] = [Backend::Sdbox, Backend::Maildir, Backend::MaildirFs];
+const ALL: [Backend; 4] = [Backend::Sdbox, Backend::Maildir, Backend::MaildirFs, Backend::Mbox];
 
 fn ctx(b: Backend, home: &Path) -> UserContext {
     let loc = match b {
