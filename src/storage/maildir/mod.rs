@@ -13,3 +13,8 @@ pub mod uidlist;
 
 pub use engine::{FolderMailbox, FolderStore};
 pub use layout::MaildirLayout;
+
+#[cfg(test)]
+pub(crate) mod test_rig;
+#[cfg(test)]
+mod tests;
