@@ -11,3 +11,6 @@ pub mod layout;
 pub mod sys;
 
 pub use layout::MboxLayout;
+
+#[cfg(test)]
+mod tests;
