@@ -133,7 +133,11 @@ pub fn resolve_user(
         return Err(format!("invalid user name {user:?}"));
     }
     let s = cfg.settings();
-    let config_dir = cfg.source().parent().unwrap_or(Path::new(".")).to_path_buf();
+    let config_dir = cfg
+        .source()
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let vars = VarTable::for_user(user);
     let mut home = String::new();
     let mut mail: Option<String> = None;
@@ -163,7 +167,9 @@ pub fn resolve_user(
         }
     }
     if home.is_empty() && !s.mail_home.is_empty() {
-        home = vars.expand(&s.mail_home).map_err(|e| format!("mail_home: {e}"))?;
+        home = vars
+            .expand(&s.mail_home)
+            .map_err(|e| format!("mail_home: {e}"))?;
     }
     if let Some(h) = &overrides.home {
         home = h.clone();
@@ -240,7 +246,10 @@ mod tests {
             home: Some("/x".into()),
             location: Some("maildir:%h/M".into()),
         };
-        assert_eq!(resolve_user(&cfg2, "bob", &over).unwrap().mail_location, "maildir:/x/M");
+        assert_eq!(
+            resolve_user(&cfg2, "bob", &over).unwrap().mail_location,
+            "maildir:/x/M"
+        );
         assert!(resolve_user(&cfg2, "../etc", &over).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -255,7 +264,10 @@ mod tests {
         let cfg = config("", &dir);
         let ctx = resolve_user(&cfg, "jane", &over).unwrap();
         run_on_executor(async move {
-            let store = ShardStorage::new(1 << 20).open_user(&ctx).await.map_err(show)?;
+            let store = ShardStorage::new(1 << 20)
+                .open_user(&ctx)
+                .await
+                .map_err(show)?;
             let mb = store.open(&MailboxName::inbox()).await.map_err(show)?;
             let req = AppendRequest {
                 message: b"Subject: x\r\n\r\nhi\r\n".to_vec(),
@@ -266,11 +278,17 @@ mod tests {
         })
         .unwrap();
         let st = mailbox_status_with(&cfg, "jane", "INBOX", &over).unwrap();
-        assert!(st.contains("messages=1 ") && st.contains("uidnext=2 "), "{st}");
+        assert!(
+            st.contains("messages=1 ") && st.contains("uidnext=2 "),
+            "{st}"
+        );
         // Lose tern's index: force-resync rebuilds it from the mail files.
         std::fs::remove_file(dir.join("Maildir/tern.index")).unwrap();
         let report = force_resync_with(&cfg, "jane", None, &over).unwrap();
-        assert!(report.starts_with("INBOX: resynced, 1 messages"), "{report}");
+        assert!(
+            report.starts_with("INBOX: resynced, 1 messages"),
+            "{report}"
+        );
         assert!(dir.join("Maildir/tern.index").exists());
         assert!(mailbox_status_with(&cfg, "jane", "Nope", &over).is_err());
         let _ = std::fs::remove_dir_all(&dir);

@@ -17,7 +17,12 @@ enum Backend {
     Mbox,
 }
 
-const ALL: [Backend; 4] = [Backend::Sdbox, Backend::Maildir, Backend::MaildirFs, Backend::Mbox];
+const ALL: [Backend; 4] = [
+    Backend::Sdbox,
+    Backend::Maildir,
+    Backend::MaildirFs,
+    Backend::Mbox,
+];
 
 fn ctx(b: Backend, home: &Path) -> UserContext {
     let loc = match b {
@@ -44,7 +49,10 @@ fn run<T>(f: impl std::future::Future<Output = T>) -> T {
 
 /// A store as after a restart: a fresh shard cache.
 async fn store(b: Backend, home: &Path) -> AnyStore {
-    ShardStorage::new(8 << 20).open_user(&ctx(b, home)).await.unwrap()
+    ShardStorage::new(8 << 20)
+        .open_user(&ctx(b, home))
+        .await
+        .unwrap()
 }
 
 fn name(s: &str) -> MailboxName {
@@ -53,8 +61,10 @@ fn name(s: &str) -> MailboxName {
 
 fn msg(n: u32) -> AppendRequest {
     AppendRequest {
-        message: format!("From: a@example.org\r\nSubject: m{n}\r\n\r\nBody {n}\r\nFrom the start\r\n")
-            .into_bytes(),
+        message: format!(
+            "From: a@example.org\r\nSubject: m{n}\r\n\r\nBody {n}\r\nFrom the start\r\n"
+        )
+        .into_bytes(),
         ..Default::default()
     }
 }
@@ -68,7 +78,15 @@ type Summary = Vec<(u32, u8, Vec<String>, i64, u64)>;
 fn summary(mb: &AnyMailbox) -> Summary {
     mb.messages()
         .into_iter()
-        .map(|m| (m.uid, m.flags.0, m.keywords, m.internal_date, m.virtual_size))
+        .map(|m| {
+            (
+                m.uid,
+                m.flags.0,
+                m.keywords,
+                m.internal_date,
+                m.virtual_size,
+            )
+        })
         .collect()
 }
 
@@ -83,22 +101,37 @@ fn each(tag: &str, case: impl AsyncFn(Backend, PathBuf)) {
 #[test]
 fn append_fetch_and_uid_stability_across_restarts() {
     each("append", async |b, h| {
-        let mb = store(b, &h).await.open(&MailboxName::inbox()).await.unwrap();
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         let mut first = msg(1);
         first.flags = SystemFlags::SEEN | SystemFlags::FLAGGED;
         first.keywords = vec!["$Label1".into()];
         first.internal_date = Some(1_600_000_000);
-        let uids = mb.append(vec![first.clone(), msg(2), msg(3)]).await.unwrap();
+        let uids = mb
+            .append(vec![first.clone(), msg(2), msg(3)])
+            .await
+            .unwrap();
         assert_eq!(uids, vec![1, 2, 3], "{b:?}");
         let st = mb.status();
         assert_eq!((st.messages, st.uidnext, st.unseen), (3, 4, 2), "{b:?}");
         assert_eq!(mb.read_message(1).await.unwrap(), first.message, "{b:?}");
         let wire = mb.read_message(2).await.unwrap();
         assert_eq!(wire, msg(2).message, "{b:?}");
-        assert_eq!(mb.message(2).unwrap().virtual_size, wire.len() as u64, "{b:?}");
+        assert_eq!(
+            mb.message(2).unwrap().virtual_size,
+            wire.len() as u64,
+            "{b:?}"
+        );
         let header = mb.read_header(2).await.unwrap();
         assert!(header.ends_with(b"Subject: m2\r\n\r\n"), "{b:?}");
-        assert_eq!(mb.read_range(2, 6, 13).await.unwrap(), b"a@example.org", "{b:?}");
+        assert_eq!(
+            mb.read_range(2, 6, 13).await.unwrap(),
+            b"a@example.org",
+            "{b:?}"
+        );
         let m1 = mb.message(1).unwrap();
         assert_eq!(m1.flags, SystemFlags::SEEN | SystemFlags::FLAGGED, "{b:?}");
         assert_eq!(m1.keywords, vec!["$Label1"], "{b:?}");
@@ -108,61 +141,131 @@ fn append_fetch_and_uid_stability_across_restarts() {
         let before = summary(&mb);
         let (uidv, guid) = (st.uidvalidity, mb.guid());
         drop(mb);
-        let again = store(b, &h).await.open(&MailboxName::inbox()).await.unwrap();
+        let again = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         assert_eq!(summary(&again), before, "{b:?}");
         assert_eq!(again.status().uidvalidity, uidv, "{b:?}");
         assert_eq!(again.guid(), guid, "{b:?}");
-        assert_eq!(again.read_message(3).await.unwrap(), msg(3).message, "{b:?}");
-        assert!(matches!(again.read_message(9).await, Err(StorageError::NoSuchMessage(9))));
+        assert_eq!(
+            again.read_message(3).await.unwrap(),
+            msg(3).message,
+            "{b:?}"
+        );
+        assert!(matches!(
+            again.read_message(9).await,
+            Err(StorageError::NoSuchMessage(9))
+        ));
     });
 }
 
 #[test]
 fn flags_keywords_modseq_and_changes_since() {
     each("flags", async |b, h| {
-        let mb = store(b, &h).await.open(&MailboxName::inbox()).await.unwrap();
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
         let m0 = mb.status().highest_modseq;
         let r = mb
-            .store(&[1, 2], FlagOp::Add, SystemFlags::SEEN, &["Work".into()], None)
+            .store(
+                &[1, 2],
+                FlagOp::Add,
+                SystemFlags::SEEN,
+                &["Work".into()],
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(r.changed, vec![1, 2], "{b:?}");
         assert!(r.modseq > m0, "{b:?}");
         assert_eq!(mb.keywords(), vec!["Work"], "{b:?}");
         let ch = mb.changes_since(m0);
-        assert_eq!(ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 2], "{b:?}");
+        assert_eq!(
+            ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(),
+            vec![1, 2],
+            "{b:?}"
+        );
         assert_eq!(ch.highest_modseq, r.modseq);
         // UNCHANGEDSINCE below the current modseq refuses.
         let r2 = mb
-            .store(&[1, 3], FlagOp::Replace, SystemFlags::ANSWERED, &[], Some(m0))
+            .store(
+                &[1, 3],
+                FlagOp::Replace,
+                SystemFlags::ANSWERED,
+                &[],
+                Some(m0),
+            )
             .await
             .unwrap();
         assert_eq!((r2.changed, r2.modified), (vec![3], vec![1]), "{b:?}");
         let r3 = mb
-            .store(&[2], FlagOp::Remove, SystemFlags::SEEN, &["work".into()], None)
+            .store(
+                &[2],
+                FlagOp::Remove,
+                SystemFlags::SEEN,
+                &["work".into()],
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(r3.changed, vec![2]);
-        let noop = mb.store(&[2], FlagOp::Remove, SystemFlags::SEEN, &[], None).await.unwrap();
+        let noop = mb
+            .store(&[2], FlagOp::Remove, SystemFlags::SEEN, &[], None)
+            .await
+            .unwrap();
         assert!(noop.changed.is_empty());
         assert_eq!(noop.modseq, mb.status().highest_modseq);
-        assert!(mb.store(&[1], FlagOp::Add, SystemFlags::NONE, &["bad kw".into()], None).await.is_err());
+        assert!(
+            mb.store(
+                &[1],
+                FlagOp::Add,
+                SystemFlags::NONE,
+                &["bad kw".into()],
+                None
+            )
+            .await
+            .is_err()
+        );
         let before = summary(&mb);
         let modseqs: Vec<u64> = mb.messages().iter().map(|m| m.modseq).collect();
         drop(mb);
-        let again = store(b, &h).await.open(&MailboxName::inbox()).await.unwrap();
+        let again = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         assert_eq!(summary(&again), before, "{b:?}");
-        assert_eq!(again.messages().iter().map(|m| m.modseq).collect::<Vec<_>>(), modseqs, "{b:?}");
+        assert_eq!(
+            again
+                .messages()
+                .iter()
+                .map(|m| m.modseq)
+                .collect::<Vec<_>>(),
+            modseqs,
+            "{b:?}"
+        );
         assert_eq!(again.message(1).unwrap().keywords, vec!["Work"], "{b:?}");
-        assert_eq!(again.message(3).unwrap().flags, SystemFlags::ANSWERED, "{b:?}");
+        assert_eq!(
+            again.message(3).unwrap().flags,
+            SystemFlags::ANSWERED,
+            "{b:?}"
+        );
     });
 }
 
 #[test]
 fn expunge_never_reuses_uids_and_is_reported() {
     each("expunge", async |b, h| {
-        let mb = store(b, &h).await.open(&MailboxName::inbox()).await.unwrap();
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
         let m0 = mb.status().highest_modseq;
         assert_eq!(mb.expunge(&[3, 2, 9]).await.unwrap(), vec![2, 3], "{b:?}");
@@ -171,11 +274,23 @@ fn expunge_never_reuses_uids_and_is_reported() {
         assert_eq!(ch.expunged, vec![2, 3], "{b:?}");
         assert!(ch.expunged_complete);
         drop(mb);
-        let again = store(b, &h).await.open(&MailboxName::inbox()).await.unwrap();
+        let again = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         assert_eq!(again.append(vec![msg(4)]).await.unwrap(), vec![4], "{b:?}");
         assert_eq!(again.uids(), vec![1, 4], "{b:?}");
-        assert_eq!(again.read_message(4).await.unwrap(), msg(4).message, "{b:?}");
-        assert_eq!(again.read_message(1).await.unwrap(), msg(1).message, "{b:?}");
+        assert_eq!(
+            again.read_message(4).await.unwrap(),
+            msg(4).message,
+            "{b:?}"
+        );
+        assert_eq!(
+            again.read_message(1).await.unwrap(),
+            msg(1).message,
+            "{b:?}"
+        );
         assert_eq!(again.changes_since(m0).expunged, vec![2, 3], "{b:?}");
     });
 }
@@ -205,7 +320,11 @@ fn copy_and_move_keep_flags_and_map_uids() {
         assert!(inbox.move_to(&[1], &inbox).await.is_err());
         drop((inbox, arch));
         let s2 = store(b, &h).await;
-        assert_eq!(s2.open(&name("Archive")).await.unwrap().uids(), vec![1, 2, 3], "{b:?}");
+        assert_eq!(
+            s2.open(&name("Archive")).await.unwrap().uids(),
+            vec![1, 2, 3],
+            "{b:?}"
+        );
     });
 }
 
@@ -214,7 +333,10 @@ fn mailbox_tree_rename_and_delete() {
     each("tree", async |b, h| {
         let s = store(b, &h).await;
         s.create(&name("Work/Projects")).await.unwrap();
-        assert!(matches!(s.create(&name("Work/Projects")).await, Err(StorageError::AlreadyExists(_))));
+        assert!(matches!(
+            s.create(&name("Work/Projects")).await,
+            Err(StorageError::AlreadyExists(_))
+        ));
         let list = s.list().await.unwrap();
         let names: Vec<&str> = list.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(names, vec!["INBOX", "Work", "Work/Projects"], "{b:?}");
@@ -223,22 +345,58 @@ fn mailbox_tree_rename_and_delete() {
         let p = s.open(&name("Work/Projects")).await.unwrap();
         p.append(vec![msg(1)]).await.unwrap();
         s.rename(&name("Work"), &name("Old")).await.unwrap();
-        assert!(p.append(vec![msg(2)]).await.is_err(), "{b:?}: old view must be gone");
+        assert!(
+            p.append(vec![msg(2)]).await.is_err(),
+            "{b:?}: old view must be gone"
+        );
         let moved = s.open(&name("Old/Projects")).await.unwrap();
-        assert_eq!(moved.read_message(1).await.unwrap(), msg(1).message, "{b:?}");
-        assert!(matches!(s.open(&name("Work/Projects")).await, Err(StorageError::NoSuchMailbox(_))));
+        assert_eq!(
+            moved.read_message(1).await.unwrap(),
+            msg(1).message,
+            "{b:?}"
+        );
+        assert!(matches!(
+            s.open(&name("Work/Projects")).await,
+            Err(StorageError::NoSuchMailbox(_))
+        ));
         s.delete(&name("Old/Projects")).await.unwrap();
         assert!(s.open(&name("Old/Projects")).await.is_err());
-        assert!(matches!(s.delete(&MailboxName::inbox()).await, Err(StorageError::NotAllowed(_))));
+        assert!(matches!(
+            s.delete(&MailboxName::inbox()).await,
+            Err(StorageError::NotAllowed(_))
+        ));
         // RENAME INBOX moves the messages and leaves INBOX empty.
         let inbox = s.open(&MailboxName::inbox()).await.unwrap();
         inbox.append(vec![msg(7)]).await.unwrap();
-        s.rename(&MailboxName::inbox(), &name("Saved")).await.unwrap();
+        s.rename(&MailboxName::inbox(), &name("Saved"))
+            .await
+            .unwrap();
         let saved = s.open(&name("Saved")).await.unwrap();
-        assert_eq!(saved.read_message(saved.uids()[0]).await.unwrap(), msg(7).message, "{b:?}");
-        assert_eq!(s.open(&MailboxName::inbox()).await.unwrap().status().messages, 0, "{b:?}");
-        let names: Vec<String> = s.list().await.unwrap().into_iter().map(|i| i.name.to_string()).collect();
-        assert!(names.contains(&"Saved".to_string()) && names.contains(&"INBOX".to_string()), "{b:?}");
+        assert_eq!(
+            saved.read_message(saved.uids()[0]).await.unwrap(),
+            msg(7).message,
+            "{b:?}"
+        );
+        assert_eq!(
+            s.open(&MailboxName::inbox())
+                .await
+                .unwrap()
+                .status()
+                .messages,
+            0,
+            "{b:?}"
+        );
+        let names: Vec<String> = s
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name.to_string())
+            .collect();
+        assert!(
+            names.contains(&"Saved".to_string()) && names.contains(&"INBOX".to_string()),
+            "{b:?}"
+        );
     });
 }
 
@@ -249,11 +407,25 @@ fn subscriptions_and_special_use() {
         s.create(&name("Sent")).await.unwrap();
         s.set_subscribed(&name("Sent"), true).await.unwrap();
         s.set_subscribed(&MailboxName::inbox(), true).await.unwrap();
-        s.set_subscribed(&MailboxName::inbox(), false).await.unwrap();
-        s.set_special_use(&name("Sent"), Some(SpecialUse::Sent)).await.unwrap();
+        s.set_subscribed(&MailboxName::inbox(), false)
+            .await
+            .unwrap();
+        s.set_special_use(&name("Sent"), Some(SpecialUse::Sent))
+            .await
+            .unwrap();
         let s2 = store(b, &h).await;
-        assert_eq!(s2.subscriptions().await.unwrap(), vec![name("Sent")], "{b:?}");
-        let sent = s2.list().await.unwrap().into_iter().find(|i| i.name == name("Sent")).unwrap();
+        assert_eq!(
+            s2.subscriptions().await.unwrap(),
+            vec![name("Sent")],
+            "{b:?}"
+        );
+        let sent = s2
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.name == name("Sent"))
+            .unwrap();
         assert!(sent.subscribed);
         assert_eq!(sent.special_use, Some(SpecialUse::Sent), "{b:?}");
     });

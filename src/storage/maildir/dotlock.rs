@@ -87,7 +87,10 @@ mod tests {
         // A stale lock is overridden.
         std::fs::write(d.join("box.lock"), "1").unwrap();
         let old = SystemTime::now() - Duration::from_secs(1000);
-        let f = std::fs::File::options().write(true).open(d.join("box.lock")).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(d.join("box.lock"))
+            .unwrap();
         f.set_modified(old).unwrap();
         assert!(Dotlock::acquire(&target, false).unwrap().is_some());
         let _ = std::fs::remove_dir_all(&d);

@@ -50,7 +50,11 @@ fn hostname() -> String {
 
 fn mtime_ns(p: &Path) -> u64 {
     fs::metadata(p)
-        .map(|m| (m.mtime() as u64).wrapping_mul(1_000_000_000).wrapping_add(m.mtime_nsec() as u64))
+        .map(|m| {
+            (m.mtime() as u64)
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(m.mtime_nsec() as u64)
+        })
         .unwrap_or(0)
 }
 
@@ -130,7 +134,11 @@ impl MaildirFolder {
         };
         let kw = self.read_keywords();
         if names.iter().all(|n| find(&kw, n).is_some()) {
-            return Ok(names.iter().filter_map(|n| find(&kw, n)).map(|i| i as u8).collect());
+            return Ok(names
+                .iter()
+                .filter_map(|n| find(&kw, n))
+                .map(|i| i as u8)
+                .collect());
         }
         let _lock = Dotlock::acquire(&self.dir.join(keywords::FILE_NAME), false)?;
         let mut kw = self.read_keywords();
@@ -208,7 +216,10 @@ impl MaildirFolder {
             .size
             .or_else(|| rec.ext('S').and_then(|v| v.parse().ok()))
             .unwrap_or(meta.len());
-        let vsize = match name.vsize.or_else(|| rec.ext('W').and_then(|v| v.parse().ok())) {
+        let vsize = match name
+            .vsize
+            .or_else(|| rec.ext('W').and_then(|v| v.parse().ok()))
+        {
             Some(v) => v,
             None => {
                 let body = fs::read(&path).map_err(io_err(&path))?;
@@ -227,7 +238,10 @@ impl MaildirFolder {
             save_date: meta.ctime(),
             physical_size: size,
             virtual_size: vsize,
-            guid: rec.ext('G').map(str::to_string).unwrap_or_else(|| name.stem.clone()),
+            guid: rec
+                .ext('G')
+                .map(str::to_string)
+                .unwrap_or_else(|| name.stem.clone()),
             pop3_uidl: rec.ext('P').map(str::to_string),
             pop3_order: rec.ext('O').and_then(|v| v.parse().ok()),
         })
@@ -246,7 +260,8 @@ impl MaildirFolder {
             Some(rel) => filename::stem_of(rel.rsplit('/').next().unwrap_or(rel)).to_string(),
             None => {
                 let (list, _) = self.read_uidlist()?;
-                let Some(r) = list.and_then(|l| l.records.into_iter().find(|r| r.uid == uid)) else {
+                let Some(r) = list.and_then(|l| l.records.into_iter().find(|r| r.uid == uid))
+                else {
                     return Err(StorageError::NoSuchMessage(uid));
                 };
                 r.stem
@@ -341,7 +356,11 @@ impl MaildirFolder {
         }
     }
 
-    fn assign(&self, list: &mut Uidlist, placed: &[(String, String, NewMessage)]) -> Vec<FoundMessage> {
+    fn assign(
+        &self,
+        list: &mut Uidlist,
+        placed: &[(String, String, NewMessage)],
+    ) -> Vec<FoundMessage> {
         let now = unix_now();
         let mut out = Vec::with_capacity(placed.len());
         for (_, stem, m) in placed {
@@ -377,7 +396,9 @@ impl MaildirFolder {
                 internal_date: m.internal_date,
                 save_date: now,
                 physical_size: parsed.size.unwrap_or(m.body.len() as u64),
-                virtual_size: parsed.vsize.unwrap_or_else(|| dbox_file::virtual_size(&m.body)),
+                virtual_size: parsed
+                    .vsize
+                    .unwrap_or_else(|| dbox_file::virtual_size(&m.body)),
                 guid: m
                     .guid
                     .clone()
@@ -391,7 +412,9 @@ impl MaildirFolder {
     }
 
     fn new_stem(&self, size: u64, vsize: u64) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         filename::new_stem(
             now.as_secs() as i64,
             now.subsec_micros(),
@@ -467,7 +490,9 @@ impl FolderFormat for MaildirFolder {
         let mut messages = Vec::with_capacity(list.records.len());
         let mut files = HashMap::with_capacity(list.records.len());
         for r in &list.records {
-            let Some(rel) = on_disk.get(&r.stem) else { continue };
+            let Some(rel) = on_disk.get(&r.stem) else {
+                continue;
+            };
             match self.describe(r, rel, &kw) {
                 Ok(m) => {
                     files.insert(r.uid, rel.clone());

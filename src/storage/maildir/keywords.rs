@@ -11,7 +11,9 @@ pub fn parse(bytes: &[u8]) -> Vec<Option<String>> {
         let Some((idx, name)) = line.split_once(' ') else {
             continue;
         };
-        let Ok(i) = idx.parse::<usize>() else { continue };
+        let Ok(i) = idx.parse::<usize>() else {
+            continue;
+        };
         if i >= MAX_LETTERS || name.is_empty() || !crate::storage::types::valid_keyword(name) {
             continue;
         }

@@ -16,7 +16,13 @@ use std::sync::Arc;
 /// Maildir++ marks subfolders with this empty file.
 pub const MAILDIRFOLDER: &str = "maildirfolder";
 /// Files that belong to a folder's mail (moved along when INBOX is renamed).
-const FOLDER_FILES: [&str; 5] = [uidlist::FILE_NAME, keywords::FILE_NAME, INDEX_FILE, LOG_FILE, STATE_FILE];
+const FOLDER_FILES: [&str; 5] = [
+    uidlist::FILE_NAME,
+    keywords::FILE_NAME,
+    INDEX_FILE,
+    LOG_FILE,
+    STATE_FILE,
+];
 
 #[derive(Debug, Clone)]
 pub struct MaildirLayout {
@@ -77,7 +83,12 @@ impl MaildirLayout {
         }
     }
 
-    fn list_fs(&self, dir: &Path, prefix: &mut Vec<String>, out: &mut Vec<ListedFolder>) -> Result<()> {
+    fn list_fs(
+        &self,
+        dir: &Path,
+        prefix: &mut Vec<String>,
+        out: &mut Vec<ListedFolder>,
+    ) -> Result<()> {
         let Ok(rd) = fs::read_dir(dir) else {
             return Ok(());
         };
@@ -164,7 +175,9 @@ impl FolderLayout for MaildirLayout {
             let Some(n) = e.file_name().to_str().map(str::to_string) else {
                 continue;
             };
-            let Some(rest) = n.strip_prefix('.') else { continue };
+            let Some(rest) = n.strip_prefix('.') else {
+                continue;
+            };
             if rest.is_empty() || rest.starts_with('.') || !e.path().is_dir() {
                 continue;
             }
@@ -205,7 +218,9 @@ impl FolderLayout for MaildirLayout {
                     rd.flatten().any(|e| {
                         let n = e.file_name();
                         let n = n.to_string_lossy();
-                        e.path().is_dir() && !n.starts_with('.') && !["cur", "new", "tmp"].contains(&n.as_ref())
+                        e.path().is_dir()
+                            && !n.starts_with('.')
+                            && !["cur", "new", "tmp"].contains(&n.as_ref())
                     })
                 })
                 .unwrap_or(false);
@@ -242,7 +257,8 @@ impl FolderLayout for MaildirLayout {
             let (src, dest) = (self.inbox.clone(), self.folder_dir(to));
             create_dir_0700(&dest)?;
             for sub in ["cur", "new", "tmp"] {
-                fs::rename(src.join(sub), dest.join(sub)).map_err(|e| StorageError::io(&dest, e))?;
+                fs::rename(src.join(sub), dest.join(sub))
+                    .map_err(|e| StorageError::io(&dest, e))?;
             }
             for f in FOLDER_FILES {
                 let _ = fs::rename(src.join(f), dest.join(f));
@@ -279,7 +295,10 @@ impl FolderLayout for MaildirLayout {
     }
 
     fn folder(&self, name: &MailboxName) -> Result<Arc<dyn FolderFormat>> {
-        Ok(Arc::new(MaildirFolder::new(self.folder_dir(name), self.control.clone())))
+        Ok(Arc::new(MaildirFolder::new(
+            self.folder_dir(name),
+            self.control.clone(),
+        )))
     }
 
     fn exists(&self, name: &MailboxName) -> bool {

@@ -49,7 +49,9 @@ impl DovecotRig {
 
     /// Hand every file to the Dovecot user (tern's test runs as root).
     pub fn give_to_dovecot(&self) {
-        let _ = Command::new("chmod").args(["755", &self.base.display().to_string()]).status();
+        let _ = Command::new("chmod")
+            .args(["755", &self.base.display().to_string()])
+            .status();
         let _ = Command::new("chown")
             .args(["-R", "65534:65534", &self.home.display().to_string()])
             .status();
@@ -60,7 +62,13 @@ impl DovecotRig {
         use std::io::Write;
         self.give_to_dovecot();
         let mut child = match Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin, "-c"])
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                bin,
+                "-c",
+            ])
             .arg(&self.conf)
             .args(extra)
             .env("HOME", &self.home)

@@ -12,7 +12,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default().make().unwrap().run(f)
+    glommio::LocalExecutorBuilder::default()
+        .make()
+        .unwrap()
+        .run(f)
 }
 
 async fn store_at(location: &str, home: &Path) -> AnyStore {
@@ -45,8 +48,16 @@ fn reads_the_docs_dovecot_sample_and_numbers_newcomers() {
     for d in ["cur", "new", "tmp"] {
         fs::create_dir_all(root.join(d)).unwrap();
     }
-    fs::write(root.join("cur/1795865153.M514268P30822.vm,S=50,W=54:2,FS"), BODY50).unwrap();
-    fs::write(root.join("new/1795865153.M566429P30824.vm,S=50,W=54"), BODY50).unwrap();
+    fs::write(
+        root.join("cur/1795865153.M514268P30822.vm,S=50,W=54:2,FS"),
+        BODY50,
+    )
+    .unwrap();
+    fs::write(
+        root.join("new/1795865153.M566429P30824.vm,S=50,W=54"),
+        BODY50,
+    )
+    .unwrap();
     fs::write(root.join("cur/1795865999.M1P1.vm,S=50,W=54:2,Rab"), BODY50).unwrap();
     fs::write(
         root.join("dovecot-uidlist"),
@@ -62,7 +73,10 @@ fn reads_the_docs_dovecot_sample_and_numbers_newcomers() {
         assert_eq!(mb.uids(), vec![1, 2, 4]);
         let st = mb.status();
         assert_eq!((st.uidvalidity, st.uidnext), (1795865153, 5));
-        assert_eq!(crate::storage::guid::to_hex(&mb.guid()), "2653a71e41ba0a6b6678000083ecc375");
+        assert_eq!(
+            crate::storage::guid::to_hex(&mb.guid()),
+            "2653a71e41ba0a6b6678000083ecc375"
+        );
         let m1 = mb.message(1).unwrap();
         assert_eq!(m1.flags, SystemFlags::FLAGGED | SystemFlags::SEEN);
         assert_eq!(m1.guid, "1795865153.M514268P30822.vm,S=50,W=54");
@@ -76,9 +90,15 @@ fn reads_the_docs_dovecot_sample_and_numbers_newcomers() {
     });
     // new/ was taken over into cur/ with an empty info part.
     assert!(names_in(&root.join("new")).is_empty());
-    assert!(names_in(&root.join("cur")).contains(&"1795865153.M566429P30824.vm,S=50,W=54:2,".to_string()));
+    assert!(
+        names_in(&root.join("cur"))
+            .contains(&"1795865153.M566429P30824.vm,S=50,W=54:2,".to_string())
+    );
     let ul = fs::read_to_string(root.join("dovecot-uidlist")).unwrap();
-    assert!(ul.starts_with("3 V1795865153 N5 G2653a71e41ba0a6b6678000083ecc375\n"), "{ul}");
+    assert!(
+        ul.starts_with("3 V1795865153 N5 G2653a71e41ba0a6b6678000083ecc375\n"),
+        "{ul}"
+    );
     assert!(ul.ends_with("4 :1795865999.M1P1.vm,S=50,W=54\n"), "{ul}");
     let _ = fs::remove_dir_all(&home);
 }
@@ -108,30 +128,60 @@ fn writes_dovecots_names_uidlist_and_keywords() {
         assert!(cur[0].ends_with(",S=17,W=20:2,Sa"), "{cur:?}");
         let new = names_in(&root.join("new"));
         assert!(new[0].ends_with(",S=17,W=20"), "{new:?}");
-        assert_eq!(fs::read(root.join("cur").join(&cur[0])).unwrap(), b"Subject: a\n\nbody\n");
-        let mtime = fs::metadata(root.join("cur").join(&cur[0])).unwrap().mtime();
+        assert_eq!(
+            fs::read(root.join("cur").join(&cur[0])).unwrap(),
+            b"Subject: a\n\nbody\n"
+        );
+        let mtime = fs::metadata(root.join("cur").join(&cur[0]))
+            .unwrap()
+            .mtime();
         assert_eq!(mtime, 1_600_000_000, "INTERNALDATE is the file's mtime");
-        assert_eq!(fs::read_to_string(root.join("dovecot-keywords")).unwrap(), "0 Work\n");
+        assert_eq!(
+            fs::read_to_string(root.join("dovecot-keywords")).unwrap(),
+            "0 Work\n"
+        );
         let ul = fs::read_to_string(root.join("dovecot-uidlist")).unwrap();
         let lines: Vec<&str> = ul.lines().collect();
-        assert!(lines[0].starts_with("3 V") && lines[0].contains(" N3 G"), "{ul}");
-        assert!(lines[1].starts_with("1 Gmy-guid :") && lines[1].ends_with(",S=17,W=20"), "{ul}");
+        assert!(
+            lines[0].starts_with("3 V") && lines[0].contains(" N3 G"),
+            "{ul}"
+        );
+        assert!(
+            lines[1].starts_with("1 Gmy-guid :") && lines[1].ends_with(",S=17,W=20"),
+            "{ul}"
+        );
         assert_eq!(mb.message(1).unwrap().guid, "my-guid");
         // Flags change by rename only.
-        mb.store(&[2], FlagOp::Add, SystemFlags::DRAFT | SystemFlags::DELETED, &[], None)
-            .await
-            .unwrap();
+        mb.store(
+            &[2],
+            FlagOp::Add,
+            SystemFlags::DRAFT | SystemFlags::DELETED,
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
         let cur = names_in(&root.join("cur"));
         assert!(cur.iter().any(|n| n.ends_with(":2,DT")), "{cur:?}");
         // COPY is a hard link.
-        s.create(&MailboxName::new("Archive").unwrap()).await.unwrap();
+        s.create(&MailboxName::new("Archive").unwrap())
+            .await
+            .unwrap();
         assert!(root.join(".Archive/maildirfolder").exists());
         let arch = s.open(&MailboxName::new("Archive").unwrap()).await.unwrap();
         mb.copy_to(&[1], &arch).await.unwrap();
         let copied = names_in(&root.join(".Archive/cur"));
-        assert_eq!(fs::metadata(root.join(".Archive/cur").join(&copied[0])).unwrap().nlink(), 2);
+        assert_eq!(
+            fs::metadata(root.join(".Archive/cur").join(&copied[0]))
+                .unwrap()
+                .nlink(),
+            2
+        );
         assert!(copied[0].ends_with(":2,Sa"));
-        assert_eq!(fs::read_to_string(root.join(".Archive/dovecot-keywords")).unwrap(), "0 Work\n");
+        assert_eq!(
+            fs::read_to_string(root.join(".Archive/dovecot-keywords")).unwrap(),
+            "0 Work\n"
+        );
         mb.expunge(&[2]).await.unwrap();
         assert_eq!(names_in(&root.join("cur")).len(), 1);
     });
@@ -162,13 +212,27 @@ fn sees_changes_other_programs_make() {
         } else {
             root.join("cur").join(&cur1[0])
         };
-        let stem = path1.file_name().unwrap().to_string_lossy().split(':').next().unwrap().to_string();
+        let stem = path1
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string();
         fs::rename(&path1, root.join("cur").join(format!("{stem}:2,S"))).unwrap();
         let again = s.open(&MailboxName::inbox()).await.unwrap();
         assert_eq!(again.uids(), vec![1, 2]);
-        assert_eq!(mb.message(1).unwrap().flags, SystemFlags::SEEN, "shared view updated");
+        assert_eq!(
+            mb.message(1).unwrap().flags,
+            SystemFlags::SEEN,
+            "shared view updated"
+        );
         let ch = mb.changes_since(m0);
-        assert_eq!(ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(mb.read_message(2).await.unwrap(), b"\r\nhi");
         // Someone deletes the file: the next open reports it expunged.
         let m1 = mb.status().highest_modseq;
@@ -198,7 +262,15 @@ fn heals_lost_index_and_lost_uidlist() {
             })
             .collect();
         mb.append(reqs).await.unwrap();
-        mb.store(&[2], FlagOp::Add, SystemFlags::FLAGGED, &["Kw".into()], None).await.unwrap();
+        mb.store(
+            &[2],
+            FlagOp::Add,
+            SystemFlags::FLAGGED,
+            &["Kw".into()],
+            None,
+        )
+        .await
+        .unwrap();
         mb.expunge(&[1]).await.unwrap();
         (mb.status().uidvalidity, mb.messages())
     });
@@ -207,20 +279,39 @@ fn heals_lost_index_and_lost_uidlist() {
         fs::remove_file(root.join(f)).unwrap();
     }
     run(async {
-        let mb = store_at("maildir:~/Maildir", &home).await.open(&MailboxName::inbox()).await.unwrap();
+        let mb = store_at("maildir:~/Maildir", &home)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         assert_eq!(mb.status().uidvalidity, uidv);
-        let now: Vec<_> = mb.messages().into_iter().map(|m| (m.uid, m.flags, m.keywords)).collect();
-        let was: Vec<_> = flags.iter().map(|m| (m.uid, m.flags, m.keywords.clone())).collect();
+        let now: Vec<_> = mb
+            .messages()
+            .into_iter()
+            .map(|m| (m.uid, m.flags, m.keywords))
+            .collect();
+        let was: Vec<_> = flags
+            .iter()
+            .map(|m| (m.uid, m.flags, m.keywords.clone()))
+            .collect();
         assert_eq!(now, was);
         assert_eq!(mb.status().uidnext, 4);
     });
     // A corrupt uidlist: like Dovecot, new UIDVALIDITY, every message kept.
     fs::write(root.join("dovecot-uidlist"), b"3 V0 Nxx\ngarbage").unwrap();
     run(async {
-        let mb = store_at("maildir:~/Maildir", &home).await.open(&MailboxName::inbox()).await.unwrap();
+        let mb = store_at("maildir:~/Maildir", &home)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
         assert_ne!(mb.status().uidvalidity, uidv);
         assert_eq!(mb.status().messages, 2);
-        assert_eq!(mb.message(mb.uids()[0]).unwrap().keywords.len() + mb.message(mb.uids()[1]).unwrap().keywords.len(), 1);
+        assert_eq!(
+            mb.message(mb.uids()[0]).unwrap().keywords.len()
+                + mb.message(mb.uids()[1]).unwrap().keywords.len(),
+            1
+        );
     });
     let _ = fs::remove_dir_all(&home);
 }
@@ -230,13 +321,27 @@ fn modified_utf7_names_on_disk() {
     let home = test_dir("md-utf7");
     run(async {
         let s = store_at("maildir:~/Maildir", &home).await;
-        s.create(&MailboxName::new("Café/Sub").unwrap()).await.unwrap();
+        s.create(&MailboxName::new("Café/Sub").unwrap())
+            .await
+            .unwrap();
         assert!(home.join("Maildir/.Caf&AOk-.Sub/cur").is_dir());
-        assert!(s.create(&MailboxName::new("a.b").unwrap()).await.is_err(), "'.' is Maildir++'s separator");
+        assert!(
+            s.create(&MailboxName::new("a.b").unwrap()).await.is_err(),
+            "'.' is Maildir++'s separator"
+        );
         let fs_store = store_at("maildir:~/M2:LAYOUT=fs", &home).await;
-        fs_store.create(&MailboxName::new("Café/Sub").unwrap()).await.unwrap();
+        fs_store
+            .create(&MailboxName::new("Café/Sub").unwrap())
+            .await
+            .unwrap();
         assert!(home.join("M2/Caf&AOk-/Sub/cur").is_dir());
-        let names: Vec<String> = fs_store.list().await.unwrap().into_iter().map(|i| i.name.to_string()).collect();
+        let names: Vec<String> = fs_store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name.to_string())
+            .collect();
         assert_eq!(names, vec!["Café", "Café/Sub", "INBOX"]);
     });
     let _ = fs::remove_dir_all(&home);
@@ -264,14 +369,19 @@ fn interop_with_the_installed_dovecot() {
         assert_eq!(m1.flags, SystemFlags::SEEN);
         assert_eq!(m1.keywords, vec!["$Label1"]);
         let body = inbox.read_message(2).await.unwrap();
-        assert!(body.ends_with(b"\r\n\r\nHello two.\r\n"), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            body.ends_with(b"\r\n\r\nHello two.\r\n"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         assert_eq!(body.len() as u64, inbox.message(2).unwrap().virtual_size);
         let arch = s.open(&MailboxName::new("Archive").unwrap()).await.unwrap();
         assert_eq!(arch.uids(), vec![1]);
         // tern's turn: append with flags and a keyword, flag a Dovecot message.
         let uids = inbox
             .append(vec![AppendRequest {
-                message: b"From: t@example.org\r\nSubject: tern\r\n\r\nWritten by tern.\r\n".to_vec(),
+                message: b"From: t@example.org\r\nSubject: tern\r\n\r\nWritten by tern.\r\n"
+                    .to_vec(),
                 flags: SystemFlags::FLAGGED,
                 keywords: vec!["Work".into()],
                 ..Default::default()
@@ -279,9 +389,13 @@ fn interop_with_the_installed_dovecot() {
             .await
             .unwrap();
         assert_eq!(uids, vec![3]);
-        inbox.store(&[2], FlagOp::Add, SystemFlags::ANSWERED, &[], None).await.unwrap();
+        inbox
+            .store(&[2], FlagOp::Add, SystemFlags::ANSWERED, &[], None)
+            .await
+            .unwrap();
     });
-    let out = rig.imap(b"a SELECT INBOX\r\nb UID FETCH 1:* (UID FLAGS BODY.PEEK[TEXT])\r\nc LOGOUT\r\n");
+    let out =
+        rig.imap(b"a SELECT INBOX\r\nb UID FETCH 1:* (UID FLAGS BODY.PEEK[TEXT])\r\nc LOGOUT\r\n");
     assert!(out.contains("b OK"), "{out}");
     assert!(out.contains("UID 3 FLAGS (\\Flagged Work)"), "{out}");
     assert!(out.contains("Written by tern."), "{out}");

@@ -111,7 +111,9 @@ pub fn parse(bytes: &[u8]) -> Result<Uidlist, UidlistError> {
         let rec = if v3 {
             parse_v3_record(line).ok_or(UidlistError::BadRecord(lineno))?
         } else {
-            let (uid, file) = line.split_once(' ').ok_or(UidlistError::BadRecord(lineno))?;
+            let (uid, file) = line
+                .split_once(' ')
+                .ok_or(UidlistError::BadRecord(lineno))?;
             UidRecord {
                 uid: uid.parse().map_err(|_| UidlistError::BadRecord(lineno))?,
                 ext: Vec::new(),
@@ -178,7 +180,10 @@ pub fn format_record(out: &mut String, r: &UidRecord) {
     let _ = write!(out, "{}", r.uid);
     for (k, v) in &r.ext {
         // Values must not break the line structure.
-        let v: String = v.chars().filter(|c| !matches!(c, ' ' | '\n' | '\r')).collect();
+        let v: String = v
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\n' | '\r'))
+            .collect();
         let _ = write!(out, " {k}{v}");
     }
     let _ = writeln!(out, " :{}", r.stem);
@@ -209,9 +214,20 @@ mod tests {
         assert_eq!(l.records[0].ext('O'), Some("7"));
         assert_eq!(l.records[0].stem, "x");
         assert_eq!(l.other_header, vec!["P1"]);
-        assert!(String::from_utf8(format(&l)).unwrap().contains("3 GABC O7 W99 :x\n"));
+        assert!(
+            String::from_utf8(format(&l))
+                .unwrap()
+                .contains("3 GABC O7 W99 :x\n")
+        );
         let v1 = parse(b"1 42 10\n3 foo:2,S\n").unwrap();
-        assert_eq!((v1.uidvalidity, v1.records[0].uid, v1.records[0].stem.as_str()), (42, 3, "foo"));
+        assert_eq!(
+            (
+                v1.uidvalidity,
+                v1.records[0].uid,
+                v1.records[0].stem.as_str()
+            ),
+            (42, 3, "foo")
+        );
     }
 
     #[test]

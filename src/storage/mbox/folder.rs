@@ -39,13 +39,16 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest mbox file read whole.
 pub const MAX_MBOX_BYTES: u64 = 4 << 30;
 
+/// (file fingerprint, message span by UID).
+type SpanCache = (Vec<u64>, HashMap<u32, Range<usize>>);
+
 pub struct MboxFolder {
     path: PathBuf,
     index_dir: PathBuf,
     /// Where `dovecot-uidvalidity` lives.
     uidv_dir: PathBuf,
     /// Message spans by UID, valid while the file's fingerprint matches.
-    spans: Mutex<Option<(Vec<u64>, HashMap<u32, Range<usize>>)>>,
+    spans: Mutex<Option<SpanCache>>,
 }
 
 /// A locked, open mbox file; locks go away on drop.
@@ -70,7 +73,13 @@ fn corrupt(path: &Path, e: impl std::fmt::Display) -> StorageError {
 }
 
 fn fingerprint_of(m: &fs::Metadata) -> Vec<u64> {
-    vec![m.dev(), m.ino(), m.len(), m.mtime() as u64, m.mtime_nsec() as u64]
+    vec![
+        m.dev(),
+        m.ino(),
+        m.len(),
+        m.mtime() as u64,
+        m.mtime_nsec() as u64,
+    ]
 }
 
 impl MboxFolder {
@@ -110,7 +119,11 @@ impl MboxFolder {
     }
 
     fn read_all(&self, l: &Locked) -> Result<Vec<u8>> {
-        let len = l.file.metadata().map_err(|e| StorageError::io(&self.path, e))?.len();
+        let len = l
+            .file
+            .metadata()
+            .map_err(|e| StorageError::io(&self.path, e))?
+            .len();
         if len > MAX_MBOX_BYTES {
             return Err(StorageError::MessageTooLarge);
         }
@@ -189,7 +202,9 @@ impl MboxFolder {
                 Some(u) if trust_uids && u > prev && u <= limit => u,
                 other => {
                     if other.is_some() {
-                        problems.push(format!("X-UID {other:?} out of order or forged; renumbered"));
+                        problems.push(format!(
+                            "X-UID {other:?} out of order or forged; renumbered"
+                        ));
                     }
                     dirty = true;
                     base.last_uid = base.last_uid.max(prev).saturating_add(1);
@@ -242,15 +257,29 @@ impl MboxFolder {
     /// Replace the file's contents durably (caller holds the write locks).
     fn replace(&self, l: &Locked, bytes: &[u8]) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.tern-{}.tmp", std::process::id()));
-        let meta = l.file.metadata().map_err(|e| StorageError::io(&self.path, e))?;
-        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp) {
+        let meta = l
+            .file
+            .metadata()
+            .map_err(|e| StorageError::io(&self.path, e))?;
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+        {
             Ok(mut f) => {
                 let done = (|| {
                     f.write_all(bytes)?;
                     let _ = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()));
-                    f.set_permissions(fs::Permissions::from_mode(meta.permissions().mode() & 0o7777))?;
+                    f.set_permissions(fs::Permissions::from_mode(
+                        meta.permissions().mode() & 0o7777,
+                    ))?;
                     f.sync_all()?;
                     fs::rename(&tmp, &self.path)
                 })();
@@ -288,7 +317,12 @@ impl MboxFolder {
                 save_date: m.from.time,
                 physical_size: view.len() as u64,
                 virtual_size: dbox_file::virtual_size(&view),
-                guid: format!("{:08x}{:08x}{}", s.base.uidvalidity, uid, guid::to_hex(&s.guid)),
+                guid: format!(
+                    "{:08x}{:08x}{}",
+                    s.base.uidvalidity,
+                    uid,
+                    guid::to_hex(&s.guid)
+                ),
                 pop3_uidl: None,
                 pop3_order: None,
             });
@@ -311,10 +345,22 @@ impl MboxFolder {
         self.replace(l, &bytes)?;
         self.write_base_file(&s)?;
         let again = self.sync(&bytes)?;
-        Ok((bytes, Synced { problems: s.problems, ..again }))
+        Ok((
+            bytes,
+            Synced {
+                problems: s.problems,
+                ..again
+            },
+        ))
     }
 
-    fn rewrite_with(&self, l: &Locked, data: &[u8], s: &Synced, status: &HashMap<u32, MessageStatus>) -> Result<()> {
+    fn rewrite_with(
+        &self,
+        l: &Locked,
+        data: &[u8],
+        s: &Synced,
+        status: &HashMap<u32, MessageStatus>,
+    ) -> Result<()> {
         let bytes = Self::render(data, s, status);
         self.replace(l, &bytes)?;
         self.write_base_file(s)?;
@@ -339,7 +385,10 @@ impl FolderFormat for MboxFolder {
     fn scan(&self) -> Result<FolderScan> {
         let l = self.lock(true)?;
         let (data, s) = self.synced_locked(&l)?;
-        if self.read_base_file().is_none_or(|(u, last, _)| u != s.base.uidvalidity || last != s.base.last_uid) {
+        if self
+            .read_base_file()
+            .is_none_or(|(u, last, _)| u != s.base.uidvalidity || last != s.base.last_uid)
+        {
             self.write_base_file(&s)?;
         }
         let messages = self.describe(&data, &s)?;
@@ -369,11 +418,17 @@ impl FolderFormat for MboxFolder {
         let was_empty = s.msgs.is_empty();
         let mut tail = Vec::new();
         if !data.is_empty() && !data.ends_with(b"\n\n") {
-            tail.extend_from_slice(if data.ends_with(b"\n") { b"\n" } else { b"\n\n" });
+            tail.extend_from_slice(if data.ends_with(b"\n") {
+                b"\n"
+            } else {
+                b"\n\n"
+            });
         }
         let mut found = Vec::with_capacity(messages.len());
         let new_base = ImapBase {
-            last_uid: first_uid.saturating_add(messages.len() as u32).saturating_sub(1),
+            last_uid: first_uid
+                .saturating_add(messages.len() as u32)
+                .saturating_sub(1),
             ..s.base.clone()
         };
         for (i, m) in messages.iter().enumerate() {
@@ -386,7 +441,14 @@ impl FolderFormat for MboxFolder {
                 keywords: m.keywords.clone(),
             };
             let from = from_line::format(m.envelope_from.as_deref().unwrap_or(""), m.internal_date);
-            format::write_message(&mut tail, &from, &hdr, &body, &st, (was_empty && i == 0).then_some(&new_base));
+            format::write_message(
+                &mut tail,
+                &from,
+                &hdr,
+                &body,
+                &st,
+                (was_empty && i == 0).then_some(&new_base),
+            );
             let mut view = hdr.clone();
             view.push(b'\n');
             view.extend_from_slice(&body);
@@ -399,7 +461,12 @@ impl FolderFormat for MboxFolder {
                 save_date: now,
                 physical_size: view.len() as u64,
                 virtual_size: dbox_file::virtual_size(&view),
-                guid: format!("{:08x}{:08x}{}", s.base.uidvalidity, uid, guid::to_hex(&s.guid)),
+                guid: format!(
+                    "{:08x}{:08x}{}",
+                    s.base.uidvalidity,
+                    uid,
+                    guid::to_hex(&s.guid)
+                ),
                 pop3_uidl: None,
                 pop3_order: None,
             });
@@ -414,7 +481,8 @@ impl FolderFormat for MboxFolder {
                 l.file.write_all_at(&tail, data.len() as u64)?;
                 l.file.sync_all()?;
                 if let Some(at) = in_place {
-                    l.file.write_all_at(format!("{:010}", s.base.last_uid).as_bytes(), at as u64)?;
+                    l.file
+                        .write_all_at(format!("{:010}", s.base.last_uid).as_bytes(), at as u64)?;
                     l.file.sync_all()?;
                 }
                 Ok(())
@@ -443,7 +511,9 @@ impl FolderFormat for MboxFolder {
         let (data, mut s) = self.synced_locked(&l)?;
         let mut status = HashMap::new();
         for c in changes {
-            let Some((m, _)) = s.msgs.iter().find(|(_, u)| *u == c.uid) else { continue };
+            let Some((m, _)) = s.msgs.iter().find(|(_, u)| *u == c.uid) else {
+                continue;
+            };
             for k in &c.keywords {
                 if !s.base.keywords.iter().any(|x| x.eq_ignore_ascii_case(k)) {
                     s.base.keywords.push(k.clone());

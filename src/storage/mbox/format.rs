@@ -152,7 +152,9 @@ pub fn parse(data: &[u8]) -> Result<Vec<RawMessage>, MboxError> {
         let mut content_length: Option<usize> = None;
         for f in &fields {
             let field = &data[header_start + f.start..header_start + f.end];
-            let Some(name) = field_name(field) else { continue };
+            let Some(name) = field_name(field) else {
+                continue;
+            };
             let value = field_value(field);
             match name.as_str() {
                 "x-imapbase" | "x-imap" => {
@@ -207,12 +209,10 @@ pub fn parse(data: &[u8]) -> Result<Vec<RawMessage>, MboxError> {
             let cand = body_start.saturating_add(cl);
             if cand == data.len() {
                 next = Some((cand, cand));
-            } else if data.get(cand) == Some(&b'\n') {
-                if cand + 1 == data.len() {
-                    next = Some((cand, cand + 1));
-                } else if from_at(data, cand + 1).is_some() {
-                    next = Some((cand, cand + 1));
-                }
+            } else if data.get(cand) == Some(&b'\n')
+                && (cand + 1 == data.len() || from_at(data, cand + 1).is_some())
+            {
+                next = Some((cand, cand + 1));
             }
         }
         if next.is_none() {
@@ -287,7 +287,9 @@ pub fn write_message(
         out.push(b'\n');
     }
     if let Some(b) = base {
-        out.extend_from_slice(format!("X-IMAPbase: {} {:010}", b.uidvalidity, b.last_uid).as_bytes());
+        out.extend_from_slice(
+            format!("X-IMAPbase: {} {:010}", b.uidvalidity, b.last_uid).as_bytes(),
+        );
         for k in &b.keywords {
             out.push(b' ');
             out.extend_from_slice(k.as_bytes());
@@ -374,8 +376,20 @@ mod tests {
             &st1,
             Some(&base),
         );
-        let st2 = MessageStatus { uid: 2, flags: 0, old: false, keywords: vec![] };
-        write_message(&mut f, "From MAILER-DAEMON  Sat Nov 28 11:27:00 2026", b"Subject: two\n", b"b\n", &st2, None);
+        let st2 = MessageStatus {
+            uid: 2,
+            flags: 0,
+            old: false,
+            keywords: vec![],
+        };
+        write_message(
+            &mut f,
+            "From MAILER-DAEMON  Sat Nov 28 11:27:00 2026",
+            b"Subject: two\n",
+            b"b\n",
+            &st2,
+            None,
+        );
         f
     }
 
@@ -383,16 +397,24 @@ mod tests {
     fn writes_and_reads_dovecots_headers() {
         let f = sample();
         let text = String::from_utf8_lossy(&f);
-        assert!(text.contains("X-IMAPbase: 1795865173 0000000002 Work\nX-UID: 1\nStatus: RO\nX-Keywords: Work "));
+        assert!(text.contains(
+            "X-IMAPbase: 1795865173 0000000002 Work\nX-UID: 1\nStatus: RO\nX-Keywords: Work "
+        ));
         assert!(text.contains("Content-Length: 46\nX-Status: FTD\n\nFrom the start"));
         let msgs = parse(&f).unwrap();
         assert_eq!(msgs.len(), 2);
         let m = &msgs[0];
         assert_eq!(m.imapbase.as_ref().unwrap().last_uid, 2);
         assert_eq!((m.uid, m.old), (Some(1), true));
-        assert_eq!(m.flags, flag::SEEN | flag::FLAGGED | flag::DRAFT | flag::DELETED);
+        assert_eq!(
+            m.flags,
+            flag::SEEN | flag::FLAGGED | flag::DRAFT | flag::DELETED
+        );
         assert_eq!(m.keywords, vec!["Work"]);
-        assert_eq!(client_view(&f, m), b"Subject: one\n\nFrom the start of a line\n>From already quoted\n");
+        assert_eq!(
+            client_view(&f, m),
+            b"Subject: one\n\nFrom the start of a line\n>From already quoted\n"
+        );
         assert_eq!(client_view(&f, &msgs[1]), b"Subject: two\n\nb\n");
         assert_eq!(msgs[1].from.sender, "MAILER-DAEMON");
         assert_eq!(msgs[1].span.end, f.len());
@@ -418,7 +440,11 @@ mod tests {
         assert_eq!(b, b"body\n");
         assert_eq!(parse(b"not an mbox"), Err(MboxError::NoFromLine));
         assert!(parse(b"\n\n").unwrap().is_empty());
-        for junk in [&b"From a@b  Sat Nov 28 11:26:13 2026"[..], b"From a@b  Sat Nov 28 11:26:13 2026\nX", b"From a@b  Sat Nov 28 11:26:13 2026\n\n"] {
+        for junk in [
+            &b"From a@b  Sat Nov 28 11:26:13 2026"[..],
+            b"From a@b  Sat Nov 28 11:26:13 2026\nX",
+            b"From a@b  Sat Nov 28 11:26:13 2026\n\n",
+        ] {
             let m = parse(junk).unwrap();
             assert_eq!(m.len(), 1);
             let _ = client_view(junk, &m[0]);

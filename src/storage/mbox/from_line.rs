@@ -64,7 +64,11 @@ pub fn format(sender: &str, t: i64) -> String {
         .chars()
         .filter(|c| !c.is_whitespace() && !c.is_control())
         .collect();
-    let sender = if sender.is_empty() { "MAILER-DAEMON".into() } else { sender };
+    let sender = if sender.is_empty() {
+        "MAILER-DAEMON".into()
+    } else {
+        sender
+    };
     format!("From {sender}  {}", asctime_local(t))
 }
 
@@ -168,6 +172,9 @@ mod tests {
         assert!(parse(b">From a@b Sat Nov 28 11:26:13 2026").is_none());
         assert!(parse(b"From a@b Sat Nov 99 11:26:13 2026").is_none());
         assert!(parse(b"From \xff\xfe").is_none());
-        assert_eq!(civil_from_days(days_from_civil(2026, 11, 28)), (2026, 11, 28));
+        assert_eq!(
+            civil_from_days(days_from_civil(2026, 11, 28)),
+            (2026, 11, 28)
+        );
     }
 }

@@ -93,9 +93,15 @@ impl MboxLayout {
             if let Ok(name) = MailboxName::from_disk_components(prefix, self.utf8_names) {
                 let is_inbox_file = e.path() == self.inbox;
                 if ft.is_file() && !name.is_inbox() && !is_inbox_file {
-                    out.push(ListedFolder { name, selectable: true });
+                    out.push(ListedFolder {
+                        name,
+                        selectable: true,
+                    });
                 } else if ft.is_dir() {
-                    out.push(ListedFolder { name, selectable: false });
+                    out.push(ListedFolder {
+                        name,
+                        selectable: false,
+                    });
                     if prefix.len() < 64 {
                         self.walk(&e.path(), prefix, out);
                     }
@@ -208,11 +214,19 @@ impl FolderLayout for MboxLayout {
             // RFC 9051 §6.3.6: the mail moves, INBOX stays (empty). The
             // spool may be on another filesystem: copy, fsync, then empty.
             let data = fs::read(&src).map_err(|e| StorageError::io(&src, e))?;
-            let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = dest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             crate::storage::sdbox::io::replace_file(dest_dir, &name, &data)?;
             sync_dir(dest_dir)?;
-            let f = OpenOptions::new().write(true).open(&src).map_err(|e| StorageError::io(&src, e))?;
-            f.set_len(0).and_then(|_| f.sync_all()).map_err(|e| StorageError::io(&src, e))?;
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&src)
+                .map_err(|e| StorageError::io(&src, e))?;
+            f.set_len(0)
+                .and_then(|_| f.sync_all())
+                .map_err(|e| StorageError::io(&src, e))?;
             if let Some(p) = dest_idx.parent() {
                 create_dir_0700(p)?;
             }

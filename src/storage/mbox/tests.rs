@@ -13,7 +13,10 @@ use std::fs;
 use std::path::Path;
 
 fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default().make().unwrap().run(f)
+    glommio::LocalExecutorBuilder::default()
+        .make()
+        .unwrap()
+        .run(f)
 }
 
 async fn store_at(home: &Path) -> AnyStore {
@@ -74,18 +77,32 @@ fn reads_dovecots_mbox_and_numbers_foreign_mail() {
             SystemFlags::SEEN | SystemFlags::FLAGGED | SystemFlags::DRAFT | SystemFlags::DELETED
         );
         assert_eq!(m1.keywords, vec!["Work"]);
-        assert_eq!(m1.internal_date, super::from_line::parse(b"From other@vm  Sat Nov 28 11:26:13 2026").unwrap().time);
+        assert_eq!(
+            m1.internal_date,
+            super::from_line::parse(b"From other@vm  Sat Nov 28 11:26:13 2026")
+                .unwrap()
+                .time
+        );
         assert_eq!(
             mb.read_message(1).await.unwrap(),
             b"Subject: one\r\n\r\nFrom the start of a line\r\n>From already quoted\r\n"
         );
-        assert_eq!(mb.read_message(3).await.unwrap(), b"Subject: three\r\n\r\nthree\r\n");
+        assert_eq!(
+            mb.read_message(3).await.unwrap(),
+            b"Subject: three\r\n\r\nthree\r\n"
+        );
     });
     let text = fs::read_to_string(home.join("mail/inbox")).unwrap();
-    assert!(text.contains("X-IMAPbase: 1795865173 0000000003 Work\n"), "{text}");
+    assert!(
+        text.contains("X-IMAPbase: 1795865173 0000000003 Work\n"),
+        "{text}"
+    );
     assert!(text.contains("Subject: three\nX-UID: 3\n"), "{text}");
     assert!(!text.contains("999"));
-    assert!(text.contains("\nFrom the start of a line\n>From already quoted\n\nFrom MAILER-DAEMON"), "no quoting added");
+    assert!(
+        text.contains("\nFrom the start of a line\n>From already quoted\n\nFrom MAILER-DAEMON"),
+        "no quoting added"
+    );
     assert!(home.join("mail/.imap/INBOX/tern.index").exists());
     let _ = fs::remove_dir_all(&home);
 }
@@ -108,15 +125,26 @@ fn writes_status_headers_and_keeps_uids_when_emptied() {
         assert!(text.starts_with("From MAILER-DAEMON  "), "{text}");
         let uidv = mb.status().uidvalidity;
         assert!(text.contains(&format!("Subject: a\nX-IMAPbase: {uidv} 0000000001 Work\nX-UID: 1\nStatus: R\nX-Keywords: Work ")), "{text}");
-        assert!(text.contains("Content-Length: 10\nX-Status: A\n\nFrom here\n\n"), "{text}");
+        assert!(
+            text.contains("Content-Length: 10\nX-Status: A\n\nFrom here\n\n"),
+            "{text}"
+        );
         assert!(!text.contains("X-UID: 77"), "injected X-UID dropped");
         // A second append goes to the end and bumps X-IMAPbase in place.
-        mb.append(vec![AppendRequest { message: b"Subject: b\r\n\r\nb\r\n".to_vec(), ..Default::default() }])
+        mb.append(vec![AppendRequest {
+            message: b"Subject: b\r\n\r\nb\r\n".to_vec(),
+            ..Default::default()
+        }])
+        .await
+        .unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(&format!("X-IMAPbase: {uidv} 0000000002 Work\n")),
+            "{text}"
+        );
+        mb.store(&[1], FlagOp::Remove, SystemFlags::ANSWERED, &[], None)
             .await
             .unwrap();
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(text.contains(&format!("X-IMAPbase: {uidv} 0000000002 Work\n")), "{text}");
-        mb.store(&[1], FlagOp::Remove, SystemFlags::ANSWERED, &[], None).await.unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert!(!text.contains("X-Status"), "{text}");
         mb.expunge(&[1, 2]).await.unwrap();
@@ -124,10 +152,21 @@ fn writes_status_headers_and_keeps_uids_when_emptied() {
         uidv
     });
     run(async {
-        let mb = store_at(&home).await.open(&MailboxName::inbox()).await.unwrap();
-        assert_eq!(mb.status().uidvalidity, uidv, "kept although the mbox is empty");
+        let mb = store_at(&home)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        assert_eq!(
+            mb.status().uidvalidity,
+            uidv,
+            "kept although the mbox is empty"
+        );
         let uids = mb
-            .append(vec![AppendRequest { message: b"Subject: c\r\n\r\nc\r\n".to_vec(), ..Default::default() }])
+            .append(vec![AppendRequest {
+                message: b"Subject: c\r\n\r\nc\r\n".to_vec(),
+                ..Default::default()
+            }])
             .await
             .unwrap();
         assert_eq!(uids, vec![3]);
@@ -176,18 +215,32 @@ fn folders_are_files_and_directories_are_noselect() {
     let home = test_dir("mbox-tree");
     run(async {
         let s = store_at(&home).await;
-        s.create(&MailboxName::new("Lists/Rust").unwrap()).await.unwrap();
+        s.create(&MailboxName::new("Lists/Rust").unwrap())
+            .await
+            .unwrap();
         assert!(home.join("mail/Lists/Rust").is_file());
-        assert!(s.create(&MailboxName::new("Lists/Rust/Sub").unwrap()).await.is_err());
+        assert!(
+            s.create(&MailboxName::new("Lists/Rust/Sub").unwrap())
+                .await
+                .is_err()
+        );
         let l = s.list().await.unwrap();
         let lists = l.iter().find(|i| i.name.as_str() == "Lists").unwrap();
         assert!(!lists.selectable && lists.has_children);
-        let mb = s.open(&MailboxName::new("Lists/Rust").unwrap()).await.unwrap();
-        mb.append(vec![AppendRequest { message: b"S: x\r\n\r\nx\r\n".to_vec(), ..Default::default() }])
+        let mb = s
+            .open(&MailboxName::new("Lists/Rust").unwrap())
             .await
             .unwrap();
+        mb.append(vec![AppendRequest {
+            message: b"S: x\r\n\r\nx\r\n".to_vec(),
+            ..Default::default()
+        }])
+        .await
+        .unwrap();
         assert!(home.join("mail/Lists/.imap/Rust/tern.index").exists());
-        s.set_subscribed(&MailboxName::new("Lists/Rust").unwrap(), true).await.unwrap();
+        s.set_subscribed(&MailboxName::new("Lists/Rust").unwrap(), true)
+            .await
+            .unwrap();
         assert!(home.join("mail/.subscriptions").exists());
     });
     let _ = fs::remove_dir_all(&home);
@@ -197,13 +250,18 @@ fn folders_are_files_and_directories_are_noselect() {
 /// and bodies. Then tern writes and Dovecot reads.
 #[test]
 fn interop_with_the_installed_dovecot() {
-    let Some(rig) = DovecotRig::new("mbox-dovecot", "mbox:{home}/mail:INBOX={home}/mail/inbox") else {
+    let Some(rig) = DovecotRig::new("mbox-dovecot", "mbox:{home}/mail:INBOX={home}/mail/inbox")
+    else {
         return;
     };
     std::fs::create_dir_all(rig.home.join("mail")).unwrap();
-    let out = rig.deliver(b"From: a@example.org\nSubject: one\n\nHello one.\nFrom the start of a line\n");
+    let out =
+        rig.deliver(b"From: a@example.org\nSubject: one\n\nHello one.\nFrom the start of a line\n");
     rig.deliver(b"From: b@example.org\nSubject: two\n\nHello two.\n");
-    assert!(rig.home.join("mail/inbox").exists(), "delivery failed: {out}");
+    assert!(
+        rig.home.join("mail/inbox").exists(),
+        "delivery failed: {out}"
+    );
     let out = rig.imap(b"a SELECT INBOX\r\nb STORE 1 +FLAGS (\\Seen $Label1)\r\nc CREATE Archive\r\nd COPY 2 Archive\r\ne LOGOUT\r\n");
     assert!(out.contains("d OK"), "{out}");
     let home = rig.home.clone();
@@ -215,11 +273,20 @@ fn interop_with_the_installed_dovecot() {
         assert_eq!(m1.flags, SystemFlags::SEEN);
         assert_eq!(m1.keywords, vec!["$Label1"]);
         let body = inbox.read_message(1).await.unwrap();
-        assert!(body.ends_with(b"\r\n\r\nHello one.\r\nFrom the start of a line\r\n"), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            body.ends_with(b"\r\n\r\nHello one.\r\nFrom the start of a line\r\n"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         assert!(!String::from_utf8_lossy(&body).contains("X-UID"));
         let arch = s.open(&MailboxName::new("Archive").unwrap()).await.unwrap();
         assert_eq!(arch.uids(), vec![1]);
-        assert!(arch.read_message(1).await.unwrap().ends_with(b"Hello two.\r\n"));
+        assert!(
+            arch.read_message(1)
+                .await
+                .unwrap()
+                .ends_with(b"Hello two.\r\n")
+        );
         inbox
             .append(vec![AppendRequest {
                 message: b"From: t@example.org\r\nSubject: tern\r\n\r\nWritten by tern.\r\nFrom here too\r\n".to_vec(),
@@ -229,13 +296,23 @@ fn interop_with_the_installed_dovecot() {
             }])
             .await
             .unwrap();
-        inbox.store(&[2], FlagOp::Add, SystemFlags::ANSWERED, &[], None).await.unwrap();
+        inbox
+            .store(&[2], FlagOp::Add, SystemFlags::ANSWERED, &[], None)
+            .await
+            .unwrap();
     });
-    let out = rig.imap(b"a SELECT INBOX\r\nb UID FETCH 1:* (UID FLAGS BODY.PEEK[TEXT])\r\nc LOGOUT\r\n");
+    let out =
+        rig.imap(b"a SELECT INBOX\r\nb UID FETCH 1:* (UID FLAGS BODY.PEEK[TEXT])\r\nc LOGOUT\r\n");
     assert!(out.contains("b OK"), "{out}");
     // Dovecot adds \Recent: the message is new to its index.
-    assert!(out.contains("UID 3 FLAGS (\\Flagged \\Recent Work)"), "{out}");
-    assert!(out.contains("Written by tern.\r\nFrom here too\r\n)"), "{out}");
+    assert!(
+        out.contains("UID 3 FLAGS (\\Flagged \\Recent Work)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Written by tern.\r\nFrom here too\r\n)"),
+        "{out}"
+    );
     assert!(out.contains("UID 2 FLAGS (\\Answered)"), "{out}");
     assert!(out.contains("UID 1 FLAGS (\\Seen $Label1)"), "{out}");
 }

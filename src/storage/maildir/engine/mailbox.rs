@@ -66,7 +66,11 @@ enum Reconciled {
 }
 
 /// Keyword bits for `names`, defining unknown ones (with `Entry::Keyword`).
-fn keyword_bits(known: &mut Vec<String>, names: &[String], entries: &mut Vec<Entry>) -> KeywordBits {
+fn keyword_bits(
+    known: &mut Vec<String>,
+    names: &[String],
+    entries: &mut Vec<Entry>,
+) -> KeywordBits {
     let mut bits = KeywordBits::new();
     for n in names {
         let idx = match known.iter().position(|k| k.eq_ignore_ascii_case(n)) {
@@ -184,7 +188,11 @@ fn open_blocking(f: &dyn FolderFormat) -> Result<Opened> {
     create_dir_0700(&dir)?;
     let files = io::load_index_files(&dir)?;
     let had_files = files.index.is_some() || files.log.is_some() || files.state.is_some();
-    let rec = recover(files.index.as_deref(), files.log.as_deref(), files.state.as_deref());
+    let rec = recover(
+        files.index.as_deref(),
+        files.log.as_deref(),
+        files.state.as_deref(),
+    );
     let mut problems = if had_files && !rec.clean {
         rec.problems.clone()
     } else {
@@ -642,7 +650,9 @@ impl FolderMailbox {
                 for (p, body, w) in sources {
                     let body = match (body, p) {
                         (Some(b), _) => b,
-                        (None, Some(p)) => std::fs::read(&p).map_err(|e| StorageError::io(&p, e))?,
+                        (None, Some(p)) => {
+                            std::fs::read(&p).map_err(|e| StorageError::io(&p, e))?
+                        }
                         (None, None) => Vec::new(),
                     };
                     msgs.push(NewMessage {
@@ -762,7 +772,13 @@ impl Mailbox for FolderMailbox {
     }
 
     fn uids(&self) -> Vec<u32> {
-        self.inner.state.borrow().records.iter().map(|r| r.uid).collect()
+        self.inner
+            .state
+            .borrow()
+            .records
+            .iter()
+            .map(|r| r.uid)
+            .collect()
     }
 
     fn uid_at(&self, seq: u32) -> Option<u32> {
@@ -771,7 +787,11 @@ impl Mailbox for FolderMailbox {
     }
 
     fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.inner.state.borrow().position(uid).map(|i| i as u32 + 1)
+        self.inner
+            .state
+            .borrow()
+            .position(uid)
+            .map(|i| i as u32 + 1)
     }
 
     fn message(&self, uid: u32) -> Option<MessageInfo> {
@@ -919,31 +939,46 @@ mod tests {
 
     #[test]
     fn reconcile_finds_every_kind_of_outside_change() {
-        let Reconciled::Reset(mut st) = reconcile(None, &scan(7, 3, vec![found(1, 0, &[]), found(2, 0, &["A"])]))
-        else {
+        let Reconciled::Reset(mut st) = reconcile(
+            None,
+            &scan(7, 3, vec![found(1, 0, &[]), found(2, 0, &["A"])]),
+        ) else {
             panic!("expected a reset")
         };
         assert_eq!((st.uidvalidity, st.uidnext, st.records.len()), (7, 3, 2));
         assert_eq!(st.keywords, vec!["A"]);
         assert!(matches!(
-            reconcile(Some(&st), &scan(7, 3, vec![found(1, 0, &[]), found(2, 0, &["a"])])),
+            reconcile(
+                Some(&st),
+                &scan(7, 3, vec![found(1, 0, &[]), found(2, 0, &["a"])])
+            ),
             Reconciled::Same
         ));
         let Reconciled::Entries(e) = reconcile(
             Some(&st),
-            &scan(7, 5, vec![found(2, flag::SEEN, &["A", "B"]), found(4, 0, &[])]),
+            &scan(
+                7,
+                5,
+                vec![found(2, flag::SEEN, &["A", "B"]), found(4, 0, &[])],
+            ),
         ) else {
             panic!("expected entries")
         };
         for x in &e {
             st.apply(x);
         }
-        assert_eq!(st.records.iter().map(|r| r.uid).collect::<Vec<_>>(), vec![2, 4]);
+        assert_eq!(
+            st.records.iter().map(|r| r.uid).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
         assert_eq!(st.records[0].flags, flag::SEEN);
         assert_eq!(st.records[0].modseq, st.highest_modseq);
         assert_eq!(st.expunged, vec![(1, st.highest_modseq)]);
         assert_eq!(st.uidnext, 5);
-        assert!(matches!(reconcile(Some(&st), &scan(8, 1, vec![])), Reconciled::Reset(_)));
+        assert!(matches!(
+            reconcile(Some(&st), &scan(8, 1, vec![])),
+            Reconciled::Reset(_)
+        ));
     }
 
     #[test]

@@ -153,7 +153,11 @@ impl FolderStore {
             let moved: Vec<(SpecialUse, MailboxName)> = uses
                 .iter()
                 .map(|(u, n)| {
-                    let follows = if f.is_inbox() { n == &f } else { n.is_within(&f) };
+                    let follows = if f.is_inbox() {
+                        n == &f
+                    } else {
+                        n.is_within(&f)
+                    };
                     let new = follows.then(|| renamed(n, &f, &t)).flatten();
                     (*u, new.unwrap_or_else(|| n.clone()))
                 })
@@ -260,9 +264,11 @@ impl MailStore for FolderStore {
     async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
         let l = self.layout.clone();
         blocking::run(move || {
-            Ok(read_optional(&l.control_dir().join(l.subscriptions_file()))?
-                .map(|b| subscriptions::parse(&b))
-                .unwrap_or_default())
+            Ok(
+                read_optional(&l.control_dir().join(l.subscriptions_file()))?
+                    .map(|b| subscriptions::parse(&b))
+                    .unwrap_or_default(),
+            )
         })
         .await
     }
