@@ -449,3 +449,141 @@ fn sessions_share_one_view_and_get_notified() {
         assert_eq!(a.status().recent, 0, "{b:?}");
     });
 }
+
+/// Set in the environment of the child process the crash test spawns:
+/// `<backend>:<home>`.
+const CRASH_CHILD_ENV: &str = "TERN_FOLDER_CRASH_CHILD";
+
+fn backend_named(s: &str) -> Option<Backend> {
+    ALL.into_iter().find(|b| format!("{b:?}") == s)
+}
+
+/// Child half of the crash test: appends and flags, printing an ACK line
+/// after each call returns (i.e. once durable). Does nothing otherwise.
+#[test]
+fn crash_child_writer() {
+    let Ok(spec) = std::env::var(CRASH_CHILD_ENV) else {
+        return;
+    };
+    let Some((b, h)) = spec.split_once(':') else {
+        return;
+    };
+    let Some(b) = backend_named(b) else { return };
+    let h = PathBuf::from(h);
+    run(async move {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        for i in 0..200 {
+            let uid = mb.append(vec![msg(i)]).await.unwrap()[0];
+            println!("ACK {uid} {i}");
+            if i % 3 == 0 {
+                mb.store(
+                    &[uid],
+                    FlagOp::Add,
+                    SystemFlags::SEEN,
+                    &["Crash".into()],
+                    None,
+                )
+                .await
+                .unwrap();
+                println!("FLAG {uid}");
+            }
+            if i % 50 == 25 {
+                mb.expunge(&[uid]).await.unwrap();
+                println!("EXPUNGED {uid}");
+            }
+        }
+    });
+}
+
+/// SIGKILL a writer at several points during 200 appends: every
+/// acknowledged message is there exactly once, nothing partial shows.
+#[test]
+fn sigkill_during_appends_keeps_every_acknowledged_message() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().unwrap();
+    for b in [Backend::Maildir, Backend::Mbox] {
+        for kill_after in [2usize, 27, 90] {
+            let h = home(b, &format!("crash{kill_after}"));
+            let mut child = Command::new(&exe)
+                .args([
+                    "storage::conformance::crash_child_writer",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CRASH_CHILD_ENV, format!("{b:?}:{}", h.display()))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let out = BufReader::new(child.stdout.take().unwrap());
+            let (mut acked, mut flagged, mut expunged) = (Vec::new(), Vec::new(), Vec::new());
+            let mut killed = false;
+            for line in out.lines() {
+                let line = line.unwrap();
+                let parts: Vec<&str> = line.split(' ').collect();
+                match parts.as_slice() {
+                    ["ACK", uid, i] => {
+                        acked.push((uid.parse::<u32>().unwrap(), i.parse::<u32>().unwrap()))
+                    }
+                    ["FLAG", uid] => flagged.push(uid.parse::<u32>().unwrap()),
+                    ["EXPUNGED", uid] => expunged.push(uid.parse::<u32>().unwrap()),
+                    _ => {}
+                }
+                if !killed && acked.len() >= kill_after {
+                    child.kill().unwrap();
+                    killed = true;
+                }
+            }
+            child.wait().unwrap();
+            run(async {
+                let mb = store(b, &h)
+                    .await
+                    .open(&MailboxName::inbox())
+                    .await
+                    .unwrap();
+                let mut bodies = Vec::new();
+                for m in mb.messages() {
+                    let body = mb.read_message(m.uid).await.unwrap();
+                    assert_eq!(body.len() as u64, m.virtual_size, "{b:?}: partial message");
+                    bodies.push(body);
+                }
+                let mut unique = bodies.clone();
+                unique.sort();
+                unique.dedup();
+                assert_eq!(
+                    unique.len(),
+                    bodies.len(),
+                    "{b:?}: a message is there twice"
+                );
+                for &(uid, i) in &acked {
+                    if expunged.contains(&uid) {
+                        assert!(mb.message(uid).is_none(), "{b:?}: expunged {uid} is back");
+                        continue;
+                    }
+                    assert_eq!(
+                        mb.read_message(uid).await.unwrap(),
+                        msg(i).message,
+                        "{b:?}: acknowledged uid {uid} lost (kill after {kill_after})"
+                    );
+                }
+                for uid in flagged.iter().filter(|u| !expunged.contains(u)) {
+                    let m = mb.message(*uid).unwrap();
+                    assert!(
+                        m.flags.contains(SystemFlags::SEEN),
+                        "{b:?}: flag on {uid} lost"
+                    );
+                    assert_eq!(m.keywords, vec!["Crash".to_string()]);
+                }
+                let next = mb.append(vec![msg(999)]).await.unwrap()[0];
+                assert!(acked.iter().all(|&(u, _)| u < next), "{b:?}: UID reused");
+            });
+            let _ = std::fs::remove_dir_all(&h);
+        }
+    }
+}

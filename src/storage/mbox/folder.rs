@@ -27,7 +27,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 /// tern's copy of the folder's UIDVALIDITY, last UID and mailbox GUID, so
@@ -49,6 +49,8 @@ pub struct MboxFolder {
     uidv_dir: PathBuf,
     /// Message spans by UID, valid while the file's fingerprint matches.
     spans: Mutex<Option<SpanCache>>,
+    /// Readers of this process against its writers (see `read`).
+    io_lock: RwLock<()>,
 }
 
 /// A locked, open mbox file; locks go away on drop.
@@ -89,6 +91,7 @@ impl MboxFolder {
             index_dir,
             uidv_dir,
             spans: Mutex::new(None),
+            io_lock: RwLock::new(()),
         }
     }
 
@@ -336,7 +339,25 @@ impl MboxFolder {
 
     /// Lock, read, number, rewrite if the numbering must be stored.
     fn synced_locked(&self, l: &Locked) -> Result<(Vec<u8>, Synced)> {
-        let data = self.read_all(l)?;
+        let mut data = self.read_all(l)?;
+        if let Some(cut) = torn_tail(&data)? {
+            // An append that died half-way (it was never acknowledged).
+            tracing::warn!(mbox = %self.path.display(), offset = cut,
+                "moving a partially written message at the end of the mbox aside");
+            // Kept aside rather than deleted, in case it was not ours.
+            fs::create_dir_all(&self.index_dir)
+                .map_err(|e| StorageError::io(&self.index_dir, e))?;
+            io::replace_file(
+                &self.index_dir,
+                &format!("torn.{}.{cut}", unix_now()),
+                &data[cut..],
+            )?;
+            l.file
+                .set_len(cut as u64)
+                .and_then(|_| l.file.sync_all())
+                .map_err(|e| StorageError::io(&self.path, e))?;
+            data.truncate(cut);
+        }
         let s = self.sync(&data)?;
         if !s.dirty {
             return Ok((data, s));
@@ -383,6 +404,7 @@ impl FolderFormat for MboxFolder {
     }
 
     fn scan(&self) -> Result<FolderScan> {
+        let _guard = self.io_lock.write().unwrap_or_else(|p| p.into_inner());
         let l = self.lock(true)?;
         let (data, s) = self.synced_locked(&l)?;
         if self
@@ -402,6 +424,7 @@ impl FolderFormat for MboxFolder {
     }
 
     fn append(&self, messages: Vec<NewMessage>) -> Result<Vec<FoundMessage>> {
+        let _guard = self.io_lock.write().unwrap_or_else(|p| p.into_inner());
         let l = self.lock(true)?;
         let (data, mut s) = self.synced_locked(&l)?;
         let now = unix_now();
@@ -507,6 +530,7 @@ impl FolderFormat for MboxFolder {
     }
 
     fn set_flags(&self, changes: &[FlagChange]) -> Result<()> {
+        let _guard = self.io_lock.write().unwrap_or_else(|p| p.into_inner());
         let l = self.lock(true)?;
         let (data, mut s) = self.synced_locked(&l)?;
         let mut status = HashMap::new();
@@ -533,6 +557,7 @@ impl FolderFormat for MboxFolder {
     }
 
     fn expunge(&self, uids: &[u32]) -> Result<()> {
+        let _guard = self.io_lock.write().unwrap_or_else(|p| p.into_inner());
         let l = self.lock(true)?;
         let (data, mut s) = self.synced_locked(&l)?;
         s.msgs.retain(|(_, u)| !uids.contains(u));
@@ -540,40 +565,76 @@ impl FolderFormat for MboxFolder {
     }
 
     fn read(&self, uid: u32) -> Result<Vec<u8>> {
-        let fp = self.fingerprint()?;
-        let span = {
-            let cache = self.spans.lock().unwrap_or_else(|p| p.into_inner());
-            match cache.as_ref() {
-                Some((f, spans)) if *f == fp => Some(spans.get(&uid).cloned()),
-                _ => None,
-            }
-        };
-        let span = match span {
-            Some(s) => s,
-            None => {
+        for attempt in 0..2 {
+            if attempt > 0 {
                 self.scan()?;
-                let cache = self.spans.lock().unwrap_or_else(|p| p.into_inner());
-                cache.as_ref().and_then(|(_, s)| s.get(&uid).cloned())
             }
-        };
-        let Some(span) = span else {
-            return Err(StorageError::NoSuchMessage(uid));
-        };
-        let l = self.lock(false)?;
-        let mut buf = vec![0u8; span.len()];
-        l.file
-            .read_exact_at(&mut buf, span.start as u64)
-            .map_err(|e| StorageError::io(&self.path, e))?;
-        let msgs = format::parse(&buf).map_err(|e| corrupt(&self.path, e))?;
-        let Some(m) = msgs.first() else {
-            return Err(StorageError::NoSuchMessage(uid));
-        };
-        Ok(format::client_view(&buf, m))
+            // Shared with this process's other readers, exclusive of its
+            // writers (fcntl locks do not exclude threads of one process).
+            let _guard = self.io_lock.read().unwrap_or_else(|p| p.into_inner());
+            let l = self.lock(false)?;
+            let fp = fingerprint_of(
+                &l.file
+                    .metadata()
+                    .map_err(|e| StorageError::io(&self.path, e))?,
+            );
+            let span = {
+                let cache = self.spans.lock().unwrap_or_else(|p| p.into_inner());
+                match cache.as_ref() {
+                    Some((f, spans)) if *f == fp => Some(spans.get(&uid).cloned()),
+                    _ => None,
+                }
+            };
+            let Some(span) = span else {
+                continue; // stale offsets: rescan, then try again
+            };
+            let Some(span) = span else {
+                return Err(StorageError::NoSuchMessage(uid));
+            };
+            let mut buf = vec![0u8; span.len()];
+            l.file
+                .read_exact_at(&mut buf, span.start as u64)
+                .map_err(|e| StorageError::io(&self.path, e))?;
+            let msgs = format::parse(&buf).map_err(|e| corrupt(&self.path, e))?;
+            match msgs.first() {
+                Some(m) if m.uid == Some(uid) => return Ok(format::client_view(&buf, m)),
+                _ => continue,
+            }
+        }
+        Err(StorageError::Internal(format!(
+            "{}: message UID {uid} keeps moving",
+            self.path.display()
+        )))
     }
 
     fn max_keywords(&self) -> usize {
         MAX_KEYWORDS
     }
+}
+
+/// Where a torn final message starts: its `Content-Length` promises more
+/// body than the file holds. Only
+/// messages whose X-UID lies above `X-IMAPbase`'s last UID count: an append
+/// bumps that field after the message is durable, so these were never
+/// acknowledged. Mail of other programs (no X-UID) is never cut.
+fn torn_tail(data: &[u8]) -> Result<Option<usize>> {
+    let msgs = match format::parse(data) {
+        Ok(m) => m,
+        Err(_) => return Ok(None),
+    };
+    let (Some(first), Some(last)) = (msgs.first(), msgs.last()) else {
+        return Ok(None);
+    };
+    let Some(limit) = first.imapbase.as_ref().map(|b| b.last_uid) else {
+        return Ok(None);
+    };
+    if msgs.len() < 2 || !last.uid.is_some_and(|u| u > limit) {
+        return Ok(None);
+    }
+    // tern and Dovecot always write Content-Length; a header cut short
+    // before it cannot be told from foreign mail and is left alone.
+    let short = last.content_length.is_some_and(|cl| last.body.len() < cl);
+    Ok(short.then_some(last.span.start))
 }
 
 /// Byte offset of the 10-digit last-UID field of `X-IMAPbase`, if present

@@ -56,6 +56,8 @@ pub struct RawMessage {
     /// `Status: O` seen (not `\Recent`).
     pub old: bool,
     pub keywords: Vec<String>,
+    /// `Content-Length`, when present and numeric.
+    pub content_length: Option<usize>,
 }
 
 /// Header lines (with continuations) as byte ranges relative to `hdr`.
@@ -148,6 +150,7 @@ pub fn parse(data: &[u8]) -> Result<Vec<RawMessage>, MboxError> {
             flags: 0,
             old: false,
             keywords: Vec::new(),
+            content_length: None,
         };
         let mut content_length: Option<usize> = None;
         for f in &fields {
@@ -235,6 +238,7 @@ pub fn parse(data: &[u8]) -> Result<Vec<RawMessage>, MboxError> {
             };
             (end, data.len())
         });
+        msg.content_length = content_length;
         msg.body = body_start.min(body_end)..body_end;
         if header_end > body_end {
             msg.header = header_start..body_end.max(header_start);

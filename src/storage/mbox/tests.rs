@@ -316,3 +316,24 @@ fn interop_with_the_installed_dovecot() {
     assert!(out.contains("UID 2 FLAGS (\\Answered)"), "{out}");
     assert!(out.contains("UID 1 FLAGS (\\Seen $Label1)"), "{out}");
 }
+
+#[test]
+fn a_torn_unacknowledged_append_is_moved_aside() {
+    let home = test_dir("mbox-torn");
+    let path = home.join("box");
+    let good = "From a@b  Sat Nov 28 11:26:13 2026\nX-IMAPbase: 5 0000000001\nX-UID: 1\nContent-Length: 2\n\nx\n\n";
+    let torn = "From a@b  Sat Nov 28 11:27:13 2026\nX-UID: 2\nContent-Length: 100\n\nonly part";
+    fs::write(&path, format!("{good}{torn}")).unwrap();
+    let folder = MboxFolder::new(path.clone(), home.join(".imap/box"), home.join(".imap"));
+    let scan = folder.scan().unwrap();
+    assert_eq!(scan.messages.len(), 1);
+    assert_eq!((scan.uidvalidity, scan.uidnext), (5, 2));
+    assert_eq!(fs::read_to_string(&path).unwrap(), good);
+    let aside: Vec<_> = fs::read_dir(home.join(".imap/box"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("torn."))
+        .collect();
+    assert_eq!(fs::read_to_string(aside[0].path()).unwrap(), torn);
+    let _ = fs::remove_dir_all(&home);
+}
