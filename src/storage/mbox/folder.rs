@@ -628,7 +628,7 @@ fn torn_tail(data: &[u8]) -> Result<Option<usize>> {
     let Some(limit) = first.imapbase.as_ref().map(|b| b.last_uid) else {
         return Ok(None);
     };
-    if msgs.len() < 2 || !last.uid.is_some_and(|u| u > limit) {
+    if msgs.len() < 2 || last.uid.is_none_or(|u| u <= limit) {
         return Ok(None);
     }
     // tern and Dovecot always write Content-Length; a header cut short
