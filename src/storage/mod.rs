@@ -17,6 +17,15 @@
 //! beside them: `tern.index` (snapshot), `tern.log` (append-only, the commit
 //! point), `tern.state` (an independent copy of both), `tern.special-use`.
 //!
+//! # On disk (Maildir, mbox)
+//! Dovecot's files too (`cur/new/tmp` + `dovecot-uidlist` + `dovecot-keywords`;
+//! mbox files with `X-IMAPbase`/`X-UID`/status headers), and they stay
+//! authoritative for UIDs, flags and keywords. `maildir::engine` adds
+//! modseqs, expunge history and `\Recent` in the same `tern.*` trio (beside
+//! `dovecot-uidlist`, or under mbox's `.imap/<name>/`), reconciling with
+//! the mail files on every open. `ShardStorage::open_user` returns an
+//! [`AnyStore`] for all three formats.
+//!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
 //!   fdatasync'd under a temp name, hard-linked to `u.<uid>` (never

@@ -92,6 +92,24 @@ pub enum AnyMailbox {
 }
 
 impl AnyMailbox {
+    /// Pick up changes other programs made to a Maildir/mbox (an MDA, a
+    /// Dovecot still in service): call on NOOP/IDLE polls. Cheap when
+    /// nothing changed (one stat per directory or file). sdbox: no-op.
+    pub async fn refresh(&self) -> Result<()> {
+        match self {
+            AnyMailbox::Sdbox(_) => Ok(()),
+            AnyMailbox::Folder(m) => m.refresh().await,
+        }
+    }
+
+    /// Problems found and repaired when the view was opened or resynced.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            AnyMailbox::Sdbox(m) => m.open_report().problems,
+            AnyMailbox::Folder(m) => m.problems(),
+        }
+    }
+
     /// Re-read the mail files and rewrite tern's index (`force-resync`);
     /// returns the problems found.
     pub async fn force_resync(&self) -> Result<Vec<String>> {

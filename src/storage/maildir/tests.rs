@@ -402,3 +402,65 @@ fn interop_with_the_installed_dovecot() {
     assert!(out.contains("UID 2 FLAGS (\\Answered)"), "{out}");
     assert!(out.contains("UID 1 FLAGS (\\Seen $Label1)"), "{out}");
 }
+
+#[test]
+fn damaged_index_files_heal_with_a_warning() {
+    let home = test_dir("md-damage");
+    let root = home.join("Maildir");
+    let before = run(async {
+        let mb = store_at("maildir:~/Maildir", &home)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        mb.append(vec![AppendRequest {
+            message: b"S: 1\r\n\r\nx\r\n".to_vec(),
+            ..Default::default()
+        }])
+        .await
+        .unwrap();
+        mb.store(&[1], FlagOp::Add, SystemFlags::SEEN, &["Kw".into()], None)
+            .await
+            .unwrap();
+        (
+            mb.status().uidvalidity,
+            mb.guid(),
+            mb.messages()[0].flags,
+            mb.messages()[0].keywords.clone(),
+        )
+    });
+    for (file, damage) in [("tern.index", 0usize), ("tern.log", 1), ("tern.state", 2)] {
+        let p = root.join(file);
+        let mut bytes = fs::read(&p).unwrap();
+        match damage {
+            0 => bytes
+                .iter_mut()
+                .skip(12)
+                .step_by(7)
+                .for_each(|b| *b ^= 0x5a),
+            1 => bytes.truncate(bytes.len() / 2),
+            _ => bytes.clear(),
+        }
+        fs::write(&p, bytes).unwrap();
+        run(async {
+            let mb = store_at("maildir:~/Maildir", &home)
+                .await
+                .open(&MailboxName::inbox())
+                .await
+                .unwrap();
+            assert!(!mb.problems().is_empty(), "{file}: damage must be reported");
+            let m = &mb.messages()[0];
+            assert_eq!(
+                (
+                    mb.status().uidvalidity,
+                    mb.guid(),
+                    m.flags,
+                    m.keywords.clone()
+                ),
+                before,
+                "{file}"
+            );
+        });
+    }
+    let _ = fs::remove_dir_all(&home);
+}

@@ -317,8 +317,12 @@ impl MailStore for FolderStore {
         if let Some(shared) = self.registry.get(&key) {
             let mb = FolderMailbox::new(shared);
             // Other programs (an MDA, Dovecot) may have changed the folder.
-            mb.refresh().await?;
-            return Ok(mb);
+            match mb.refresh().await {
+                Ok(()) => return Ok(mb),
+                // Removed behind our back: forget the view, open afresh.
+                Err(StorageError::MailboxGone) => self.registry.evict_under(&key),
+                Err(e) => return Err(e),
+            }
         }
         self.open_gated(name, &key).await.map(FolderMailbox::new)
     }
