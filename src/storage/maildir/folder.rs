@@ -34,6 +34,8 @@ pub struct MaildirFolder {
     control: PathBuf,
     /// uid → path relative to `dir` (`cur/<name>`), as of the last look.
     files: Mutex<HashMap<u32, String>>,
+    /// The uidlist as last read or written, with the file's identity then.
+    uidlist: Mutex<Option<(Vec<u64>, Uidlist)>>,
 }
 
 fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -82,6 +84,7 @@ impl MaildirFolder {
             dir,
             control,
             files: Mutex::new(HashMap::new()),
+            uidlist: Mutex::new(None),
         }
     }
 
@@ -94,12 +97,41 @@ impl MaildirFolder {
         self.files.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// (inode, size, mtime) of the uidlist: unchanged means our cached
+    /// parse is still what is on disk.
+    fn uidlist_ident(&self) -> Option<Vec<u64>> {
+        let m = fs::metadata(self.dir.join(uidlist::FILE_NAME)).ok()?;
+        Some(vec![
+            m.ino(),
+            m.len(),
+            m.mtime() as u64,
+            m.mtime_nsec() as u64,
+        ])
+    }
+
+    fn remember_uidlist(&self, list: &Uidlist) {
+        let ident = self.uidlist_ident();
+        *self.uidlist.lock().unwrap_or_else(|p| p.into_inner()) = ident.map(|i| (i, list.clone()));
+    }
+
     /// Read the uidlist; `None` when missing, an error note when corrupt.
+    /// Re-parsed only when the file changed since we last read or wrote it.
     fn read_uidlist(&self) -> Result<(Option<Uidlist>, Option<String>)> {
+        if let Some(ident) = self.uidlist_ident() {
+            let cache = self.uidlist.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((known, list)) = cache.as_ref()
+                && *known == ident
+            {
+                return Ok((Some(list.clone()), None));
+            }
+        }
         let p = self.dir.join(uidlist::FILE_NAME);
         match fs::read(&p) {
             Ok(b) => match uidlist::parse(&b) {
-                Ok(l) => Ok((Some(l), None)),
+                Ok(l) => {
+                    self.remember_uidlist(&l);
+                    Ok((Some(l), None))
+                }
                 Err(e) => Ok((None, Some(format!("dovecot-uidlist: {e}")))),
             },
             Err(e) if e.kind() == ErrorKind::NotFound => Ok((None, None)),
@@ -109,7 +141,32 @@ impl MaildirFolder {
 
     fn write_uidlist(&self, list: &Uidlist) -> Result<()> {
         io::replace_file(&self.dir, uidlist::FILE_NAME, &uidlist::format(list))?;
-        io::sync_dir(&self.dir)
+        io::sync_dir(&self.dir)?;
+        self.remember_uidlist(list);
+        Ok(())
+    }
+
+    /// Add the records from `from` on at the end of the file, as Dovecot
+    /// does for new mail (the header's `N` is then stale; readers take the
+    /// highest UID + 1). Caller holds the uidlist dotlock.
+    fn append_uidlist(&self, list: &Uidlist, from: usize) -> Result<()> {
+        let mut text = String::new();
+        for r in list.records.iter().skip(from) {
+            uidlist::format_record(&mut text, r);
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        let p = self.dir.join(uidlist::FILE_NAME);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .map_err(io_err(&p))?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_data())
+            .map_err(io_err(&p))?;
+        self.remember_uidlist(list);
+        Ok(())
     }
 
     fn fresh_uidlist(&self) -> Result<Uidlist> {
@@ -328,8 +385,9 @@ impl MaildirFolder {
                 return self.finish_place(placed, _again);
             }
         };
+        let known = list.records.len();
         let out = self.assign(&mut list, &placed);
-        self.write_uidlist(&list)?;
+        self.append_uidlist(&list, known)?;
         self.remember(&out, &placed);
         Ok(out)
     }

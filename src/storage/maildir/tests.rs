@@ -142,10 +142,12 @@ fn writes_dovecots_names_uidlist_and_keywords() {
         );
         let ul = fs::read_to_string(root.join("dovecot-uidlist")).unwrap();
         let lines: Vec<&str> = ul.lines().collect();
+        // Records are appended as Dovecot does; readers take N from them.
         assert!(
-            lines[0].starts_with("3 V") && lines[0].contains(" N3 G"),
+            lines[0].starts_with("3 V") && lines[0].contains(" G"),
             "{ul}"
         );
+        assert_eq!(super::uidlist::parse(ul.as_bytes()).unwrap().next_uid, 3);
         assert!(
             lines[1].starts_with("1 Gmy-guid :") && lines[1].ends_with(",S=17,W=20"),
             "{ul}"
