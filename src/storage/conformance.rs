@@ -587,3 +587,4 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
         }
     }
 }
+

@@ -366,8 +366,11 @@ impl MaildirFolder {
             }
             placed.push((rel, stem, m));
         }
-        io::sync_dir(&self.dir.join("new"))?;
-        io::sync_dir(&self.dir.join("cur"))?;
+        for sub in ["new", "cur"] {
+            if placed.iter().any(|(rel, _, _)| rel.starts_with(sub)) {
+                io::sync_dir(&self.dir.join(sub))?;
+            }
+        }
         if let Some(e) = fail
             && placed.is_empty()
         {
