@@ -588,3 +588,25 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
     }
 }
 
+#[test]
+fn deleting_a_parent_leaves_open_children_alone() {
+    // mbox folders are files and cannot have children.
+    for b in [Backend::Sdbox, Backend::Maildir, Backend::MaildirFs] {
+        let h = home(b, "delparent");
+        run(async {
+            let s = store(b, &h).await;
+            s.create(&name("A")).await.unwrap();
+            s.create(&name("A/B")).await.unwrap();
+            let parent = s.open(&name("A")).await.unwrap();
+            let child = s.open(&name("A/B")).await.unwrap();
+            s.delete(&name("A")).await.unwrap();
+            assert!(parent.append(vec![msg(1)]).await.is_err(), "{b:?}");
+            assert_eq!(child.append(vec![msg(2)]).await.unwrap(), vec![1], "{b:?}");
+            assert!(s.open(&name("A")).await.is_err(), "{b:?}");
+            s.create(&name("A")).await.unwrap();
+            let again = s.open(&name("A")).await.unwrap();
+            assert_eq!(again.append(vec![msg(3)]).await.unwrap(), vec![1], "{b:?}");
+        });
+        let _ = std::fs::remove_dir_all(&h);
+    }
+}

@@ -251,6 +251,10 @@ impl FolderShared {
         }))
     }
 
+    pub(crate) fn is_gone(&self) -> bool {
+        self.gone.get()
+    }
+
     pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
         self.write_lock
             .acquire_permit(1)
@@ -272,6 +276,11 @@ impl FolderMailbox {
 
     pub fn is_gone(&self) -> bool {
         self.inner.gone.get()
+    }
+
+    /// The mailbox was removed behind our back: every holder must stop.
+    pub(crate) fn mark_gone(&self) {
+        Cached::mark_gone(&*self.inner);
     }
 
     pub fn same_as(&self, other: &FolderMailbox) -> bool {

@@ -5,7 +5,7 @@
 use super::mailbox::{FolderMailbox, FolderShared};
 use super::{FolderLayout, sync_dir};
 use crate::storage::blocking::{self, detached};
-use crate::storage::cache::MailboxRegistry;
+use crate::storage::cache::{Cached, MailboxRegistry};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::{io, subscriptions};
@@ -89,6 +89,11 @@ impl FolderStore {
         k
     }
 
+    /// The cached view of `key`, unless it was deleted meanwhile.
+    fn live(&self, key: &Path) -> Option<Rc<FolderShared>> {
+        self.registry.get(key).filter(|s| !s.is_gone())
+    }
+
     /// Serialise read-modify-write jobs on one control file on this shard.
     async fn with_control_file<F>(&self, file: &str, job: F) -> Result<()>
     where
@@ -127,8 +132,12 @@ impl FolderStore {
             Ok(())
         })
         .await?;
-        // Holders of the deleted view learn it is gone (children stay).
-        self.registry.evict_under(&key);
+        // Holders of the deleted view learn it is gone. Only this view:
+        // the children stay on disk and their sessions go on. The stale
+        // entry is replaced at the next open (see `live`).
+        if let Some(mb) = &open {
+            mb.mark_gone();
+        }
         drop(_permit);
         Ok(())
     }
@@ -182,7 +191,7 @@ impl FolderStore {
                 .acquire_permit(1)
                 .await
                 .map_err(|_| StorageError::Internal("open gate closed".into()))?;
-            if let Some(shared) = self.registry.get(key) {
+            if let Some(shared) = self.live(key) {
                 return Ok(shared);
             }
             let (l, n) = (self.layout.clone(), name.clone());
@@ -314,13 +323,13 @@ impl MailStore for FolderStore {
     async fn open(&self, name: &MailboxName) -> Result<FolderMailbox> {
         self.layout.check_name(name)?;
         let key = self.key(name);
-        if let Some(shared) = self.registry.get(&key) {
+        if let Some(shared) = self.live(&key) {
             let mb = FolderMailbox::new(shared);
             // Other programs (an MDA, Dovecot) may have changed the folder.
             match mb.refresh().await {
                 Ok(()) => return Ok(mb),
                 // Removed behind our back: forget the view, open afresh.
-                Err(StorageError::MailboxGone) => self.registry.evict_under(&key),
+                Err(StorageError::MailboxGone) => mb.mark_gone(),
                 Err(e) => return Err(e),
             }
         }
