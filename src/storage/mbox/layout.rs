@@ -131,6 +131,13 @@ impl FolderLayout for MboxLayout {
             }
             match create_empty(&self.inbox) {
                 Ok(()) | Err(StorageError::AlreadyExists(_)) => {}
+                // A spool we may not create files in: INBOX appears with
+                // the first delivery (the MDA creates it).
+                Err(StorageError::Io { source, .. })
+                    if source.kind() == ErrorKind::PermissionDenied =>
+                {
+                    tracing::info!(inbox = %self.inbox.display(), "INBOX does not exist yet");
+                }
                 Err(e) => return Err(e),
             }
         }
