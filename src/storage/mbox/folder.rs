@@ -51,6 +51,7 @@ pub struct MboxFolder {
     spans: Mutex<Option<SpanCache>>,
     /// Readers of this process against its writers (see `read`).
     io_lock: RwLock<()>,
+    is_inbox: bool,
 }
 
 /// A locked, open mbox file; locks go away on drop.
@@ -92,13 +93,59 @@ impl MboxFolder {
             uidv_dir,
             spans: Mutex::new(None),
             io_lock: RwLock::new(()),
+            is_inbox: false,
         }
+    }
+
+    /// This is INBOX: a missing file is an empty mailbox (a spool file
+    /// appears with the first delivery), created on the first save.
+    pub fn inbox(mut self) -> Self {
+        self.is_inbox = true;
+        self
+    }
+
+    /// INBOX's file does not exist (and we may not be able to create it).
+    fn missing_inbox(&self) -> bool {
+        self.is_inbox && !self.path.exists()
+    }
+
+    /// An empty INBOX without a file: numbering from tern's base file.
+    fn empty_scan(&self) -> Result<FolderScan> {
+        let (uidv, last, g) = match self.read_base_file() {
+            Some(b) => b,
+            None => {
+                let uidv = uidvalidity::allocate(&self.uidv_dir, unix_now() as u32)?;
+                let s = Synced {
+                    base: ImapBase {
+                        uidvalidity: uidv,
+                        last_uid: 0,
+                        keywords: Vec::new(),
+                    },
+                    guid: guid::new_guid(),
+                    msgs: Vec::new(),
+                    dirty: false,
+                    problems: Vec::new(),
+                };
+                self.write_base_file(&s)?;
+                (uidv, 0, s.guid)
+            }
+        };
+        Ok(FolderScan {
+            uidvalidity: uidv,
+            uidnext: last.saturating_add(1),
+            mailbox_guid: Some(g),
+            messages: Vec::new(),
+            problems: Vec::new(),
+        })
     }
 
     fn lock(&self, write: bool) -> Result<Locked> {
         let file = OpenOptions::new()
             .read(true)
             .write(write)
+            // Dovecot creates a missing INBOX when it saves.
+            .create(write && self.is_inbox)
+            .mode(0o600)
             .open(&self.path)
             .map_err(|e| match e.kind() {
                 ErrorKind::NotFound => StorageError::MailboxGone,
@@ -398,6 +445,7 @@ impl FolderFormat for MboxFolder {
     fn fingerprint(&self) -> Result<Vec<u64>> {
         match fs::metadata(&self.path) {
             Ok(m) => Ok(fingerprint_of(&m)),
+            Err(e) if e.kind() == ErrorKind::NotFound && self.is_inbox => Ok(vec![0]),
             Err(e) if e.kind() == ErrorKind::NotFound => Err(StorageError::MailboxGone),
             Err(e) => Err(StorageError::io(&self.path, e)),
         }
@@ -405,6 +453,9 @@ impl FolderFormat for MboxFolder {
 
     fn scan(&self) -> Result<FolderScan> {
         let _guard = self.io_lock.write().unwrap_or_else(|p| p.into_inner());
+        if self.missing_inbox() {
+            return self.empty_scan();
+        }
         let l = self.lock(true)?;
         let (data, s) = self.synced_locked(&l)?;
         if self

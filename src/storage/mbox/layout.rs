@@ -255,14 +255,19 @@ impl FolderLayout for MboxLayout {
     }
 
     fn folder(&self, name: &MailboxName) -> Result<Arc<dyn FolderFormat>> {
-        Ok(Arc::new(MboxFolder::new(
+        let folder = MboxFolder::new(
             self.mbox_path(name),
             self.index_dir(name),
             self.root.join(INDEX_DIR),
-        )))
+        );
+        Ok(Arc::new(if name.is_inbox() {
+            folder.inbox()
+        } else {
+            folder
+        }))
     }
 
     fn exists(&self, name: &MailboxName) -> bool {
-        self.mbox_path(name).is_file()
+        name.is_inbox() || self.mbox_path(name).is_file()
     }
 }

@@ -337,3 +337,31 @@ fn a_torn_unacknowledged_append_is_moved_aside() {
     assert_eq!(fs::read_to_string(aside[0].path()).unwrap(), torn);
     let _ = fs::remove_dir_all(&home);
 }
+
+#[test]
+fn a_missing_spool_inbox_is_an_empty_mailbox() {
+    let home = test_dir("mbox-noinbox");
+    run(async {
+        let s = store_at(&home).await;
+        fs::remove_file(home.join("mail/inbox")).unwrap();
+        let mb = s.open(&MailboxName::inbox()).await.unwrap();
+        assert_eq!(mb.status().messages, 0);
+        let uidv = mb.status().uidvalidity;
+        let uids = mb
+            .append(vec![AppendRequest {
+                message: b"S: x\r\n\r\nx\r\n".to_vec(),
+                ..Default::default()
+            }])
+            .await
+            .unwrap();
+        assert_eq!(uids, vec![1]);
+        assert!(home.join("mail/inbox").is_file());
+        assert_eq!(mb.status().uidvalidity, uidv);
+        assert!(
+            fs::read_to_string(home.join("mail/inbox"))
+                .unwrap()
+                .contains(&format!("X-IMAPbase: {uidv} "))
+        );
+    });
+    let _ = fs::remove_dir_all(&home);
+}
