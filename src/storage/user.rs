@@ -102,6 +102,19 @@ impl AnyMailbox {
         }
     }
 
+    /// Append, keeping the LMTP envelope sender where the format has a
+    /// place for it (mbox From_ lines); otherwise the same as `append`.
+    pub async fn append_from(
+        &self,
+        requests: Vec<AppendRequest>,
+        envelope_from: Option<String>,
+    ) -> Result<Vec<u32>> {
+        match self {
+            AnyMailbox::Sdbox(m) => m.append(requests).await,
+            AnyMailbox::Folder(m) => m.append_from(requests, envelope_from).await,
+        }
+    }
+
     /// Problems found and repaired when the view was opened or resynced.
     pub fn problems(&self) -> Vec<String> {
         match self {

@@ -357,6 +357,18 @@ fn a_missing_spool_inbox_is_an_empty_mailbox() {
         assert_eq!(uids, vec![1]);
         assert!(home.join("mail/inbox").is_file());
         assert_eq!(mb.status().uidvalidity, uidv);
+        let req = AppendRequest {
+            message: b"S: y\r\n\r\ny\r\n".to_vec(),
+            ..Default::default()
+        };
+        mb.append_from(vec![req], Some("lmtp@example.org".into()))
+            .await
+            .unwrap();
+        assert!(
+            fs::read_to_string(home.join("mail/inbox"))
+                .unwrap()
+                .contains("\nFrom lmtp@example.org  ")
+        );
         assert!(
             fs::read_to_string(home.join("mail/inbox"))
                 .unwrap()

@@ -287,6 +287,17 @@ impl FolderMailbox {
         Rc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// Append with the SMTP/LMTP envelope sender, which mbox keeps in the
+    /// From_ line (`None`: `MAILER-DAEMON`, as for IMAP APPEND).
+    pub async fn append_from(
+        &self,
+        requests: Vec<AppendRequest>,
+        envelope_from: Option<String>,
+    ) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.append_now(requests, envelope_from).await }).await
+    }
+
     /// Problems found and healed when the view was opened or resynced.
     pub fn problems(&self) -> Vec<String> {
         self.inner.problems.borrow().clone()
@@ -493,7 +504,11 @@ impl FolderMailbox {
         Ok(())
     }
 
-    async fn append_now(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+    async fn append_now(
+        &self,
+        requests: Vec<AppendRequest>,
+        envelope_from: Option<String>,
+    ) -> Result<Vec<u32>> {
         let now = unix_now();
         let mut msgs = Vec::with_capacity(requests.len());
         for r in requests {
@@ -509,7 +524,7 @@ impl FolderMailbox {
                 guid: r.guid.map(|g| g.replace(['\r', '\n', ' '], "")),
                 pop3_uidl: r.pop3_uidl,
                 pop3_order: r.pop3_order,
-                envelope_from: None,
+                envelope_from: envelope_from.clone(),
             });
         }
         let _permit = self.lock().await?;
@@ -859,7 +874,7 @@ impl Mailbox for FolderMailbox {
 
     async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
         let this = self.clone();
-        detached(async move { this.append_now(requests).await }).await
+        detached(async move { this.append_now(requests, None).await }).await
     }
 
     async fn store(
