@@ -1,5 +1,6 @@
 //! Command line: `tern [-c FILE] serve | config [-n] [-P] | admin …`.
 
+pub mod admin_storage;
 pub mod doctor;
 pub mod embedded;
 mod table;

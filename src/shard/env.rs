@@ -345,7 +345,7 @@ impl Env {
         &self,
         p: Protocol,
         info: &UserInfo,
-    ) -> Result<crate::storage::sdbox::store::SdboxStore, String> {
+    ) -> Result<crate::storage::AnyStore, String> {
         let template = info
             .mail
             .clone()

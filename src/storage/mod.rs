@@ -17,6 +17,15 @@
 //! beside them: `tern.index` (snapshot), `tern.log` (append-only, the commit
 //! point), `tern.state` (an independent copy of both), `tern.special-use`.
 //!
+//! # On disk (Maildir, mbox)
+//! Dovecot's files too (`cur/new/tmp` + `dovecot-uidlist` + `dovecot-keywords`;
+//! mbox files with `X-IMAPbase`/`X-UID`/status headers), and they stay
+//! authoritative for UIDs, flags and keywords. `maildir::engine` adds
+//! modseqs, expunge history and `\Recent` in the same `tern.*` trio (beside
+//! `dovecot-uidlist`, or under mbox's `.imap/<name>/`), reconciling with
+//! the mail files on every open. `ShardStorage::open_user` returns an
+//! [`AnyStore`] for all three formats.
+//!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
 //!   fdatasync'd under a temp name, hard-linked to `u.<uid>` (never
@@ -36,6 +45,8 @@ pub mod error;
 pub mod guid;
 pub mod index;
 pub mod location;
+pub mod maildir;
+pub mod mbox;
 pub mod mutf7;
 pub mod name;
 pub mod notify;
@@ -44,9 +55,12 @@ pub mod traits;
 pub mod types;
 pub mod user;
 
+#[cfg(test)]
+mod conformance;
+
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
 pub use name::MailboxName;
 pub use traits::{MailStore, Mailbox};
 pub use types::*;
-pub use user::{ShardStorage, UserContext};
+pub use user::{AnyMailbox, AnyStore, ShardStorage, UserContext};

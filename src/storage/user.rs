@@ -1,12 +1,23 @@
 //! The entry point sessions use after login: a user's store from the
-//! context the config/auth layers hand over.
+//! context the config/auth layers hand over, whatever its format.
 
 use super::cache::MailboxRegistry;
 use super::error::{Result, StorageError};
+use super::guid::Guid;
 use super::location::{MailFormat, MailLocation};
-use super::sdbox::SdboxStore;
+use super::maildir::engine::store::FolderRegistry;
+use super::maildir::{FolderMailbox, FolderStore, MaildirLayout};
+use super::mbox::MboxLayout;
+use super::name::MailboxName;
 use super::sdbox::mailbox::MailboxShared;
+use super::sdbox::{SdboxMailbox, SdboxStore};
+use super::traits::{MailStore, Mailbox};
+use super::types::{
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
+    SpecialUse, StoreResult, SystemFlags,
+};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// What storage needs to know about a logged-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,32 +34,240 @@ pub struct UserContext {
 /// Shard-local caches, one per shard, created at shard start.
 pub struct ShardStorage {
     pub sdbox: Rc<MailboxRegistry<MailboxShared>>,
+    /// Open Maildir and mbox mailboxes (keys never collide: they are paths).
+    pub folders: Rc<FolderRegistry>,
 }
 
 impl ShardStorage {
     /// `cache_budget_bytes` is `mail_cache_max_memory` divided per shard.
     pub fn new(cache_budget_bytes: usize) -> Self {
         ShardStorage {
-            sdbox: MailboxRegistry::new(cache_budget_bytes),
+            sdbox: MailboxRegistry::new(cache_budget_bytes / 2),
+            folders: MailboxRegistry::new(cache_budget_bytes / 2),
         }
     }
 
-    /// Open the user's mail store. Only sdbox is implemented so far.
-    pub async fn open_user(&self, user: &UserContext) -> Result<SdboxStore> {
+    /// Open the user's mail store (sdbox, Maildir or mbox).
+    pub async fn open_user(&self, user: &UserContext) -> Result<AnyStore> {
         let loc = MailLocation::parse(&user.mail_location, &user.home)?;
         match loc.format {
             MailFormat::Sdbox => {
                 let att = (!user.mail_attachment_dir.is_empty())
                     .then(|| user.mail_attachment_dir.clone().into());
-                Ok(SdboxStore::open(&loc, self.sdbox.clone())
-                    .await?
-                    .with_attachment_dir(att))
+                Ok(AnyStore::Sdbox(
+                    SdboxStore::open(&loc, self.sdbox.clone())
+                        .await?
+                        .with_attachment_dir(att),
+                ))
             }
-            MailFormat::Maildir | MailFormat::Mbox => Err(StorageError::Internal(format!(
-                "{:?} storage is not implemented yet (user {})",
-                loc.format, user.user
-            ))),
+            MailFormat::Maildir => {
+                let layout = Arc::new(MaildirLayout::new(&loc)?);
+                Ok(AnyStore::Folder(
+                    FolderStore::open(layout, self.folders.clone()).await?,
+                ))
+            }
+            MailFormat::Mbox => {
+                let layout = Arc::new(MboxLayout::new(&loc, &user.user)?);
+                Ok(AnyStore::Folder(
+                    FolderStore::open(layout, self.folders.clone()).await?,
+                ))
+            }
         }
+    }
+}
+
+/// A user's store in any supported format.
+#[derive(Clone)]
+pub enum AnyStore {
+    Sdbox(SdboxStore),
+    /// Maildir or mbox.
+    Folder(FolderStore),
+}
+
+/// A mailbox view in any supported format.
+#[derive(Clone)]
+pub enum AnyMailbox {
+    Sdbox(SdboxMailbox),
+    Folder(FolderMailbox),
+}
+
+impl AnyMailbox {
+    /// Pick up changes other programs made to a Maildir/mbox (an MDA, a
+    /// Dovecot still in service): call on NOOP/IDLE polls. Cheap when
+    /// nothing changed (one stat per directory or file). sdbox: no-op.
+    pub async fn refresh(&self) -> Result<()> {
+        match self {
+            AnyMailbox::Sdbox(_) => Ok(()),
+            AnyMailbox::Folder(m) => m.refresh().await,
+        }
+    }
+
+    /// Append, keeping the LMTP envelope sender where the format has a
+    /// place for it (mbox From_ lines); otherwise the same as `append`.
+    pub async fn append_from(
+        &self,
+        requests: Vec<AppendRequest>,
+        envelope_from: Option<String>,
+    ) -> Result<Vec<u32>> {
+        match self {
+            AnyMailbox::Sdbox(m) => m.append(requests).await,
+            AnyMailbox::Folder(m) => m.append_from(requests, envelope_from).await,
+        }
+    }
+
+    /// Problems found and repaired when the view was opened or resynced.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            AnyMailbox::Sdbox(m) => m.open_report().problems,
+            AnyMailbox::Folder(m) => m.problems(),
+        }
+    }
+
+    /// Re-read the mail files and rewrite tern's index (`force-resync`);
+    /// returns the problems found.
+    pub async fn force_resync(&self) -> Result<Vec<String>> {
+        match self {
+            AnyMailbox::Sdbox(m) => m.force_resync().await.map(|r| r.problems),
+            AnyMailbox::Folder(m) => m.force_resync().await,
+        }
+    }
+}
+
+fn mixed() -> StorageError {
+    StorageError::Internal("COPY/MOVE between stores of different formats".into())
+}
+
+macro_rules! each {
+    ($self:expr, $m:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sdbox($m) => $e,
+            AnyStore::Folder($m) => $e,
+        }
+    };
+}
+
+macro_rules! each_mb {
+    ($self:expr, $m:ident => $e:expr) => {
+        match $self {
+            AnyMailbox::Sdbox($m) => $e,
+            AnyMailbox::Folder($m) => $e,
+        }
+    };
+}
+
+impl MailStore for AnyStore {
+    type Mailbox = AnyMailbox;
+
+    async fn list(&self) -> Result<Vec<MailboxInfo>> {
+        each!(self, s => s.list().await)
+    }
+    async fn create(&self, name: &MailboxName) -> Result<()> {
+        each!(self, s => s.create(name).await)
+    }
+    async fn delete(&self, name: &MailboxName) -> Result<()> {
+        each!(self, s => s.delete(name).await)
+    }
+    async fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
+        each!(self, s => s.rename(from, to).await)
+    }
+    async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
+        each!(self, s => s.subscriptions().await)
+    }
+    async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
+        each!(self, s => s.set_subscribed(name, subscribed).await)
+    }
+    async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
+        each!(self, s => s.set_special_use(name, usage).await)
+    }
+    async fn open(&self, name: &MailboxName) -> Result<AnyMailbox> {
+        match self {
+            AnyStore::Sdbox(s) => s.open(name).await.map(AnyMailbox::Sdbox),
+            AnyStore::Folder(s) => s.open(name).await.map(AnyMailbox::Folder),
+        }
+    }
+}
+
+impl Mailbox for AnyMailbox {
+    fn name(&self) -> MailboxName {
+        each_mb!(self, m => m.name())
+    }
+    fn guid(&self) -> Guid {
+        each_mb!(self, m => m.guid())
+    }
+    fn status(&self) -> MailboxStatus {
+        each_mb!(self, m => m.status())
+    }
+    fn uids(&self) -> Vec<u32> {
+        each_mb!(self, m => m.uids())
+    }
+    fn uid_at(&self, seq: u32) -> Option<u32> {
+        each_mb!(self, m => m.uid_at(seq))
+    }
+    fn seq_of(&self, uid: u32) -> Option<u32> {
+        each_mb!(self, m => m.seq_of(uid))
+    }
+    fn message(&self, uid: u32) -> Option<MessageInfo> {
+        each_mb!(self, m => m.message(uid))
+    }
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
+        each_mb!(self, m => m.messages_by_uid(uids))
+    }
+    fn messages(&self) -> Vec<MessageInfo> {
+        each_mb!(self, m => m.messages())
+    }
+    fn keywords(&self) -> Vec<String> {
+        each_mb!(self, m => m.keywords())
+    }
+    fn change_counter(&self) -> u64 {
+        each_mb!(self, m => m.change_counter())
+    }
+    async fn wait_for_change(&self, seen: u64) -> u64 {
+        each_mb!(self, m => m.wait_for_change(seen).await)
+    }
+    fn changes_since(&self, modseq: u64) -> Changes {
+        each_mb!(self, m => m.changes_since(modseq))
+    }
+    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        each_mb!(self, m => m.append(requests).await)
+    }
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        each_mb!(self, m => m.store(uids, op, flags, keywords, unchanged_since).await)
+    }
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        each_mb!(self, m => m.expunge(uids).await)
+    }
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        match (self, dest) {
+            (AnyMailbox::Sdbox(a), AnyMailbox::Sdbox(b)) => a.copy_to(uids, b).await,
+            (AnyMailbox::Folder(a), AnyMailbox::Folder(b)) => a.copy_to(uids, b).await,
+            _ => Err(mixed()),
+        }
+    }
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        match (self, dest) {
+            (AnyMailbox::Sdbox(a), AnyMailbox::Sdbox(b)) => a.move_to(uids, b).await,
+            (AnyMailbox::Folder(a), AnyMailbox::Folder(b)) => a.move_to(uids, b).await,
+            _ => Err(mixed()),
+        }
+    }
+    async fn claim_recent(&self) -> Result<Vec<u32>> {
+        each_mb!(self, m => m.claim_recent().await)
+    }
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+        each_mb!(self, m => m.read_message(uid).await)
+    }
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
+        each_mb!(self, m => m.read_range(uid, start, len).await)
+    }
+    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
+        each_mb!(self, m => m.read_header(uid).await)
     }
 }
 
@@ -59,7 +278,7 @@ mod tests {
     use crate::storage::{MailStore, MailboxName};
 
     #[test]
-    fn opens_sdbox_from_home_relative_location() {
+    fn opens_every_format_from_home_relative_locations() {
         let home = test_dir("user");
         let ctx = UserContext {
             user: "jane@example.org".into(),
@@ -73,15 +292,27 @@ mod tests {
             .run(async {
                 let shard = ShardStorage::new(1 << 20);
                 let store = shard.open_user(&ctx).await.unwrap();
+                assert!(matches!(store, AnyStore::Sdbox(_)));
                 let list = store.list().await.unwrap();
                 assert_eq!(list.len(), 1);
                 assert_eq!(list[0].name, MailboxName::inbox());
                 assert!(home.join("mail/mailboxes/INBOX/dbox-Mails").is_dir());
-                let bad = UserContext {
+                let md = UserContext {
                     mail_location: "maildir:~/Maildir".into(),
                     ..ctx.clone()
                 };
-                assert!(shard.open_user(&bad).await.is_err());
+                let store = shard.open_user(&md).await.unwrap();
+                assert!(matches!(store, AnyStore::Folder(_)));
+                assert_eq!(store.list().await.unwrap()[0].name, MailboxName::inbox());
+                assert!(home.join("Maildir/cur").is_dir());
+                let mb = UserContext {
+                    mail_location: format!("mbox:~/mail-mbox:INBOX={}/spool/jane", home.display()),
+                    ..ctx.clone()
+                };
+                std::fs::create_dir_all(home.join("spool")).unwrap();
+                let store = shard.open_user(&mb).await.unwrap();
+                assert_eq!(store.list().await.unwrap()[0].name, MailboxName::inbox());
+                assert!(home.join("spool/jane").is_file());
                 let nohome = UserContext {
                     home: String::new(),
                     ..ctx

@@ -1,0 +1,612 @@
+//! One trait-level test suite, run against every backend through
+//! `ShardStorage::open_user` (so the dispatch is tested too). A fresh
+//! `ShardStorage` stands for a server restart.
+
+use crate::storage::sdbox::test_dir;
+use crate::storage::{
+    AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage,
+    SpecialUse, StorageError, SystemFlags, UserContext,
+};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sdbox,
+    Maildir,
+    MaildirFs,
+    Mbox,
+}
+
+const ALL: [Backend; 4] = [
+    Backend::Sdbox,
+    Backend::Maildir,
+    Backend::MaildirFs,
+    Backend::Mbox,
+];
+
+fn ctx(b: Backend, home: &Path) -> UserContext {
+    let loc = match b {
+        Backend::Sdbox => "sdbox:~/mail".to_string(),
+        Backend::Maildir => "maildir:~/Maildir".to_string(),
+        Backend::MaildirFs => "maildir:~/Maildir:LAYOUT=fs".to_string(),
+        Backend::Mbox => format!("mbox:~/mail:INBOX={}/spool/inbox", home.display()),
+    };
+    let _ = std::fs::create_dir_all(home.join("spool"));
+    UserContext {
+        user: "jane".into(),
+        home: home.display().to_string(),
+        mail_location: loc,
+        mail_attachment_dir: String::new(),
+    }
+}
+
+fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+    glommio::LocalExecutorBuilder::default()
+        .make()
+        .unwrap()
+        .run(f)
+}
+
+/// A store as after a restart: a fresh shard cache.
+async fn store(b: Backend, home: &Path) -> AnyStore {
+    ShardStorage::new(8 << 20)
+        .open_user(&ctx(b, home))
+        .await
+        .unwrap()
+}
+
+fn name(s: &str) -> MailboxName {
+    MailboxName::new(s).unwrap()
+}
+
+fn msg(n: u32) -> AppendRequest {
+    AppendRequest {
+        message: format!(
+            "From: a@example.org\r\nSubject: m{n}\r\n\r\nBody {n}\r\nFrom the start\r\n"
+        )
+        .into_bytes(),
+        ..Default::default()
+    }
+}
+
+fn home(b: Backend, tag: &str) -> PathBuf {
+    test_dir(&format!("conf-{tag}-{b:?}"))
+}
+
+type Summary = Vec<(u32, u8, Vec<String>, i64, u64)>;
+
+fn summary(mb: &AnyMailbox) -> Summary {
+    mb.messages()
+        .into_iter()
+        .map(|m| {
+            (
+                m.uid,
+                m.flags.0,
+                m.keywords,
+                m.internal_date,
+                m.virtual_size,
+            )
+        })
+        .collect()
+}
+
+fn each(tag: &str, case: impl AsyncFn(Backend, PathBuf)) {
+    for b in ALL {
+        let h = home(b, tag);
+        run(case(b, h.clone()));
+        let _ = std::fs::remove_dir_all(&h);
+    }
+}
+
+#[test]
+fn append_fetch_and_uid_stability_across_restarts() {
+    each("append", async |b, h| {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        let mut first = msg(1);
+        first.flags = SystemFlags::SEEN | SystemFlags::FLAGGED;
+        first.keywords = vec!["$Label1".into()];
+        first.internal_date = Some(1_600_000_000);
+        let uids = mb
+            .append(vec![first.clone(), msg(2), msg(3)])
+            .await
+            .unwrap();
+        assert_eq!(uids, vec![1, 2, 3], "{b:?}");
+        let st = mb.status();
+        assert_eq!((st.messages, st.uidnext, st.unseen), (3, 4, 2), "{b:?}");
+        assert_eq!(mb.read_message(1).await.unwrap(), first.message, "{b:?}");
+        let wire = mb.read_message(2).await.unwrap();
+        assert_eq!(wire, msg(2).message, "{b:?}");
+        assert_eq!(
+            mb.message(2).unwrap().virtual_size,
+            wire.len() as u64,
+            "{b:?}"
+        );
+        let header = mb.read_header(2).await.unwrap();
+        assert!(header.ends_with(b"Subject: m2\r\n\r\n"), "{b:?}");
+        assert_eq!(
+            mb.read_range(2, 6, 13).await.unwrap(),
+            b"a@example.org",
+            "{b:?}"
+        );
+        let m1 = mb.message(1).unwrap();
+        assert_eq!(m1.flags, SystemFlags::SEEN | SystemFlags::FLAGGED, "{b:?}");
+        assert_eq!(m1.keywords, vec!["$Label1"], "{b:?}");
+        assert_eq!(m1.internal_date, 1_600_000_000, "{b:?}");
+        assert_eq!(mb.seq_of(3), Some(3));
+        assert_eq!(mb.uid_at(1), Some(1));
+        let before = summary(&mb);
+        let (uidv, guid) = (st.uidvalidity, mb.guid());
+        drop(mb);
+        let again = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        assert_eq!(summary(&again), before, "{b:?}");
+        assert_eq!(again.status().uidvalidity, uidv, "{b:?}");
+        assert_eq!(again.guid(), guid, "{b:?}");
+        assert_eq!(
+            again.read_message(3).await.unwrap(),
+            msg(3).message,
+            "{b:?}"
+        );
+        assert!(matches!(
+            again.read_message(9).await,
+            Err(StorageError::NoSuchMessage(9))
+        ));
+    });
+}
+
+#[test]
+fn flags_keywords_modseq_and_changes_since() {
+    each("flags", async |b, h| {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
+        let m0 = mb.status().highest_modseq;
+        let r = mb
+            .store(
+                &[1, 2],
+                FlagOp::Add,
+                SystemFlags::SEEN,
+                &["Work".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.changed, vec![1, 2], "{b:?}");
+        assert!(r.modseq > m0, "{b:?}");
+        assert_eq!(mb.keywords(), vec!["Work"], "{b:?}");
+        let ch = mb.changes_since(m0);
+        assert_eq!(
+            ch.changed.iter().map(|m| m.uid).collect::<Vec<_>>(),
+            vec![1, 2],
+            "{b:?}"
+        );
+        assert_eq!(ch.highest_modseq, r.modseq);
+        // UNCHANGEDSINCE below the current modseq refuses.
+        let r2 = mb
+            .store(
+                &[1, 3],
+                FlagOp::Replace,
+                SystemFlags::ANSWERED,
+                &[],
+                Some(m0),
+            )
+            .await
+            .unwrap();
+        assert_eq!((r2.changed, r2.modified), (vec![3], vec![1]), "{b:?}");
+        let r3 = mb
+            .store(
+                &[2],
+                FlagOp::Remove,
+                SystemFlags::SEEN,
+                &["work".into()],
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r3.changed, vec![2]);
+        let noop = mb
+            .store(&[2], FlagOp::Remove, SystemFlags::SEEN, &[], None)
+            .await
+            .unwrap();
+        assert!(noop.changed.is_empty());
+        assert_eq!(noop.modseq, mb.status().highest_modseq);
+        assert!(
+            mb.store(
+                &[1],
+                FlagOp::Add,
+                SystemFlags::NONE,
+                &["bad kw".into()],
+                None
+            )
+            .await
+            .is_err()
+        );
+        let before = summary(&mb);
+        let modseqs: Vec<u64> = mb.messages().iter().map(|m| m.modseq).collect();
+        drop(mb);
+        let again = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        assert_eq!(summary(&again), before, "{b:?}");
+        assert_eq!(
+            again
+                .messages()
+                .iter()
+                .map(|m| m.modseq)
+                .collect::<Vec<_>>(),
+            modseqs,
+            "{b:?}"
+        );
+        assert_eq!(again.message(1).unwrap().keywords, vec!["Work"], "{b:?}");
+        assert_eq!(
+            again.message(3).unwrap().flags,
+            SystemFlags::ANSWERED,
+            "{b:?}"
+        );
+    });
+}
+
+#[test]
+fn expunge_never_reuses_uids_and_is_reported() {
+    each("expunge", async |b, h| {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
+        let m0 = mb.status().highest_modseq;
+        assert_eq!(mb.expunge(&[3, 2, 9]).await.unwrap(), vec![2, 3], "{b:?}");
+        assert_eq!(mb.uids(), vec![1]);
+        let ch = mb.changes_since(m0);
+        assert_eq!(ch.expunged, vec![2, 3], "{b:?}");
+        assert!(ch.expunged_complete);
+        drop(mb);
+        let again = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        assert_eq!(again.append(vec![msg(4)]).await.unwrap(), vec![4], "{b:?}");
+        assert_eq!(again.uids(), vec![1, 4], "{b:?}");
+        assert_eq!(
+            again.read_message(4).await.unwrap(),
+            msg(4).message,
+            "{b:?}"
+        );
+        assert_eq!(
+            again.read_message(1).await.unwrap(),
+            msg(1).message,
+            "{b:?}"
+        );
+        assert_eq!(again.changes_since(m0).expunged, vec![2, 3], "{b:?}");
+    });
+}
+
+#[test]
+fn copy_and_move_keep_flags_and_map_uids() {
+    each("copy", async |b, h| {
+        let s = store(b, &h).await;
+        s.create(&name("Archive")).await.unwrap();
+        let inbox = s.open(&MailboxName::inbox()).await.unwrap();
+        let arch = s.open(&name("Archive")).await.unwrap();
+        let mut m = msg(1);
+        m.flags = SystemFlags::SEEN;
+        m.keywords = vec!["Keep".into()];
+        inbox.append(vec![m, msg(2), msg(3)]).await.unwrap();
+        let c = inbox.copy_to(&[1, 3], &arch).await.unwrap();
+        assert_eq!(c.uid_map, vec![(1, 1), (3, 2)], "{b:?}");
+        assert_eq!(c.dest_uidvalidity, arch.status().uidvalidity);
+        let copied = arch.message(1).unwrap();
+        assert_eq!(copied.flags, SystemFlags::SEEN, "{b:?}");
+        assert_eq!(copied.keywords, vec!["Keep"], "{b:?}");
+        assert_eq!(arch.read_message(2).await.unwrap(), msg(3).message, "{b:?}");
+        let mv = inbox.move_to(&[2], &arch).await.unwrap();
+        assert_eq!(mv.uid_map, vec![(2, 3)], "{b:?}");
+        assert_eq!(inbox.uids(), vec![1, 3], "{b:?}");
+        assert_eq!(arch.read_message(3).await.unwrap(), msg(2).message, "{b:?}");
+        assert!(inbox.move_to(&[1], &inbox).await.is_err());
+        drop((inbox, arch));
+        let s2 = store(b, &h).await;
+        assert_eq!(
+            s2.open(&name("Archive")).await.unwrap().uids(),
+            vec![1, 2, 3],
+            "{b:?}"
+        );
+    });
+}
+
+#[test]
+fn mailbox_tree_rename_and_delete() {
+    each("tree", async |b, h| {
+        let s = store(b, &h).await;
+        s.create(&name("Work/Projects")).await.unwrap();
+        assert!(matches!(
+            s.create(&name("Work/Projects")).await,
+            Err(StorageError::AlreadyExists(_))
+        ));
+        let list = s.list().await.unwrap();
+        let names: Vec<&str> = list.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, vec!["INBOX", "Work", "Work/Projects"], "{b:?}");
+        let work = list.iter().find(|i| i.name.as_str() == "Work").unwrap();
+        assert!(work.has_children, "{b:?}");
+        let p = s.open(&name("Work/Projects")).await.unwrap();
+        p.append(vec![msg(1)]).await.unwrap();
+        s.rename(&name("Work"), &name("Old")).await.unwrap();
+        assert!(
+            p.append(vec![msg(2)]).await.is_err(),
+            "{b:?}: old view must be gone"
+        );
+        let moved = s.open(&name("Old/Projects")).await.unwrap();
+        assert_eq!(
+            moved.read_message(1).await.unwrap(),
+            msg(1).message,
+            "{b:?}"
+        );
+        assert!(matches!(
+            s.open(&name("Work/Projects")).await,
+            Err(StorageError::NoSuchMailbox(_))
+        ));
+        s.delete(&name("Old/Projects")).await.unwrap();
+        assert!(s.open(&name("Old/Projects")).await.is_err());
+        assert!(matches!(
+            s.delete(&MailboxName::inbox()).await,
+            Err(StorageError::NotAllowed(_))
+        ));
+        // RENAME INBOX moves the messages and leaves INBOX empty.
+        let inbox = s.open(&MailboxName::inbox()).await.unwrap();
+        inbox.append(vec![msg(7)]).await.unwrap();
+        s.rename(&MailboxName::inbox(), &name("Saved"))
+            .await
+            .unwrap();
+        let saved = s.open(&name("Saved")).await.unwrap();
+        assert_eq!(
+            saved.read_message(saved.uids()[0]).await.unwrap(),
+            msg(7).message,
+            "{b:?}"
+        );
+        assert_eq!(
+            s.open(&MailboxName::inbox())
+                .await
+                .unwrap()
+                .status()
+                .messages,
+            0,
+            "{b:?}"
+        );
+        let names: Vec<String> = s
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name.to_string())
+            .collect();
+        assert!(
+            names.contains(&"Saved".to_string()) && names.contains(&"INBOX".to_string()),
+            "{b:?}"
+        );
+    });
+}
+
+#[test]
+fn subscriptions_and_special_use() {
+    each("subs", async |b, h| {
+        let s = store(b, &h).await;
+        s.create(&name("Sent")).await.unwrap();
+        s.set_subscribed(&name("Sent"), true).await.unwrap();
+        s.set_subscribed(&MailboxName::inbox(), true).await.unwrap();
+        s.set_subscribed(&MailboxName::inbox(), false)
+            .await
+            .unwrap();
+        s.set_special_use(&name("Sent"), Some(SpecialUse::Sent))
+            .await
+            .unwrap();
+        let s2 = store(b, &h).await;
+        assert_eq!(
+            s2.subscriptions().await.unwrap(),
+            vec![name("Sent")],
+            "{b:?}"
+        );
+        let sent = s2
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.name == name("Sent"))
+            .unwrap();
+        assert!(sent.subscribed);
+        assert_eq!(sent.special_use, Some(SpecialUse::Sent), "{b:?}");
+    });
+}
+
+#[test]
+fn sessions_share_one_view_and_get_notified() {
+    each("share", async |b, h| {
+        let s = store(b, &h).await;
+        let a = s.open(&MailboxName::inbox()).await.unwrap();
+        let c = s.open(&MailboxName::inbox()).await.unwrap();
+        let seen = c.change_counter();
+        let waiter = {
+            let c = c.clone();
+            glommio::spawn_local(async move { c.wait_for_change(seen).await })
+        };
+        a.append(vec![msg(1)]).await.unwrap();
+        assert!(waiter.await > seen, "{b:?}");
+        assert_eq!(c.uids(), vec![1], "{b:?}");
+        assert_eq!(c.claim_recent().await.unwrap(), vec![1], "{b:?}");
+        assert_eq!(a.status().recent, 0, "{b:?}");
+    });
+}
+
+/// Set in the environment of the child process the crash test spawns:
+/// `<backend>:<home>`.
+const CRASH_CHILD_ENV: &str = "TERN_FOLDER_CRASH_CHILD";
+
+fn backend_named(s: &str) -> Option<Backend> {
+    ALL.into_iter().find(|b| format!("{b:?}") == s)
+}
+
+/// Child half of the crash test: appends and flags, printing an ACK line
+/// after each call returns (i.e. once durable). Does nothing otherwise.
+#[test]
+fn crash_child_writer() {
+    let Ok(spec) = std::env::var(CRASH_CHILD_ENV) else {
+        return;
+    };
+    let Some((b, h)) = spec.split_once(':') else {
+        return;
+    };
+    let Some(b) = backend_named(b) else { return };
+    let h = PathBuf::from(h);
+    run(async move {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        for i in 0..200 {
+            let uid = mb.append(vec![msg(i)]).await.unwrap()[0];
+            println!("ACK {uid} {i}");
+            if i % 3 == 0 {
+                mb.store(
+                    &[uid],
+                    FlagOp::Add,
+                    SystemFlags::SEEN,
+                    &["Crash".into()],
+                    None,
+                )
+                .await
+                .unwrap();
+                println!("FLAG {uid}");
+            }
+            if i % 50 == 25 {
+                mb.expunge(&[uid]).await.unwrap();
+                println!("EXPUNGED {uid}");
+            }
+        }
+    });
+}
+
+/// SIGKILL a writer at several points during 200 appends: every
+/// acknowledged message is there exactly once, nothing partial shows.
+#[test]
+fn sigkill_during_appends_keeps_every_acknowledged_message() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().unwrap();
+    for b in [Backend::Maildir, Backend::Mbox] {
+        for kill_after in [2usize, 27, 90] {
+            let h = home(b, &format!("crash{kill_after}"));
+            let mut child = Command::new(&exe)
+                .args([
+                    "storage::conformance::crash_child_writer",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CRASH_CHILD_ENV, format!("{b:?}:{}", h.display()))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let out = BufReader::new(child.stdout.take().unwrap());
+            let (mut acked, mut flagged, mut expunged) = (Vec::new(), Vec::new(), Vec::new());
+            let mut killed = false;
+            for line in out.lines() {
+                let line = line.unwrap();
+                let parts: Vec<&str> = line.split(' ').collect();
+                match parts.as_slice() {
+                    ["ACK", uid, i] => {
+                        acked.push((uid.parse::<u32>().unwrap(), i.parse::<u32>().unwrap()))
+                    }
+                    ["FLAG", uid] => flagged.push(uid.parse::<u32>().unwrap()),
+                    ["EXPUNGED", uid] => expunged.push(uid.parse::<u32>().unwrap()),
+                    _ => {}
+                }
+                if !killed && acked.len() >= kill_after {
+                    child.kill().unwrap();
+                    killed = true;
+                }
+            }
+            child.wait().unwrap();
+            run(async {
+                let mb = store(b, &h)
+                    .await
+                    .open(&MailboxName::inbox())
+                    .await
+                    .unwrap();
+                let mut bodies = Vec::new();
+                for m in mb.messages() {
+                    let body = mb.read_message(m.uid).await.unwrap();
+                    assert_eq!(body.len() as u64, m.virtual_size, "{b:?}: partial message");
+                    bodies.push(body);
+                }
+                let mut unique = bodies.clone();
+                unique.sort();
+                unique.dedup();
+                assert_eq!(
+                    unique.len(),
+                    bodies.len(),
+                    "{b:?}: a message is there twice"
+                );
+                for &(uid, i) in &acked {
+                    if expunged.contains(&uid) {
+                        assert!(mb.message(uid).is_none(), "{b:?}: expunged {uid} is back");
+                        continue;
+                    }
+                    assert_eq!(
+                        mb.read_message(uid).await.unwrap(),
+                        msg(i).message,
+                        "{b:?}: acknowledged uid {uid} lost (kill after {kill_after})"
+                    );
+                }
+                for uid in flagged.iter().filter(|u| !expunged.contains(u)) {
+                    let m = mb.message(*uid).unwrap();
+                    assert!(
+                        m.flags.contains(SystemFlags::SEEN),
+                        "{b:?}: flag on {uid} lost"
+                    );
+                    assert_eq!(m.keywords, vec!["Crash".to_string()]);
+                }
+                let next = mb.append(vec![msg(999)]).await.unwrap()[0];
+                assert!(acked.iter().all(|&(u, _)| u < next), "{b:?}: UID reused");
+            });
+            let _ = std::fs::remove_dir_all(&h);
+        }
+    }
+}
+
+#[test]
+fn deleting_a_parent_leaves_open_children_alone() {
+    // mbox folders are files and cannot have children.
+    for b in [Backend::Sdbox, Backend::Maildir, Backend::MaildirFs] {
+        let h = home(b, "delparent");
+        run(async {
+            let s = store(b, &h).await;
+            s.create(&name("A")).await.unwrap();
+            s.create(&name("A/B")).await.unwrap();
+            let parent = s.open(&name("A")).await.unwrap();
+            let child = s.open(&name("A/B")).await.unwrap();
+            s.delete(&name("A")).await.unwrap();
+            assert!(parent.append(vec![msg(1)]).await.is_err(), "{b:?}");
+            assert_eq!(child.append(vec![msg(2)]).await.unwrap(), vec![1], "{b:?}");
+            assert!(s.open(&name("A")).await.is_err(), "{b:?}");
+            s.create(&name("A")).await.unwrap();
+            let again = s.open(&name("A")).await.unwrap();
+            assert_eq!(again.append(vec![msg(3)]).await.unwrap(), vec![1], "{b:?}");
+        });
+        let _ = std::fs::remove_dir_all(&h);
+    }
+}

@@ -1,0 +1,1013 @@
+//! An open Maildir/mbox mailbox: the format's files are authoritative;
+//! tern's index adds modseqs, expunge history and `\Recent`. One shared
+//! view per shard; every change runs under the mailbox's `write_lock`.
+
+use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now};
+use crate::storage::blocking::{self, detached};
+use crate::storage::cache::Cached;
+use crate::storage::error::{Result, StorageError};
+use crate::storage::guid::{self, Guid};
+use crate::storage::index::files::{
+    INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
+};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
+use crate::storage::name::MailboxName;
+use crate::storage::notify::ChangeNotifier;
+use crate::storage::sdbox::dbox_file;
+use crate::storage::sdbox::io::{self, Journal};
+use crate::storage::traits::Mailbox;
+use crate::storage::types::{
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, StoreResult,
+    SystemFlags, valid_keyword,
+};
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Largest message accepted for saving.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+/// Rewrite tern's index snapshot after this many log entries.
+const COMPACT_AFTER_ENTRIES: u32 = 2000;
+
+pub struct FolderShared {
+    folder: Arc<dyn FolderFormat>,
+    index_dir: PathBuf,
+    name: RefCell<MailboxName>,
+    state: RefCell<MailboxState>,
+    journal: RefCell<Arc<Journal>>,
+    /// The folder's fingerprint when memory last matched it; empty = unknown.
+    fingerprint: RefCell<Vec<u64>>,
+    write_lock: glommio::sync::Semaphore,
+    notifier: ChangeNotifier,
+    gone: Cell<bool>,
+    since_compaction: Cell<u32>,
+    problems: RefCell<Vec<String>>,
+}
+
+impl Cached for FolderShared {
+    fn memory_estimate(&self) -> usize {
+        self.state.borrow().memory_estimate()
+    }
+    fn mark_gone(&self) {
+        self.gone.set(true);
+        self.notifier.bump();
+    }
+}
+
+/// How tern's state compares with a scan of the format's files.
+enum Reconciled {
+    Same,
+    /// Apply these (modseq = highest + 1) to catch up.
+    Entries(Vec<Entry>),
+    /// UIDVALIDITY changed or there was no usable state: start over.
+    Reset(MailboxState),
+}
+
+/// Keyword bits for `names`, defining unknown ones (with `Entry::Keyword`).
+fn keyword_bits(
+    known: &mut Vec<String>,
+    names: &[String],
+    entries: &mut Vec<Entry>,
+) -> KeywordBits {
+    let mut bits = KeywordBits::new();
+    for n in names {
+        let idx = match known.iter().position(|k| k.eq_ignore_ascii_case(n)) {
+            Some(i) => i,
+            None if known.len() < MAX_KEYWORDS => {
+                known.push(n.clone());
+                entries.push(Entry::Keyword(n.clone()));
+                known.len() - 1
+            }
+            None => continue,
+        };
+        kw_set(&mut bits, idx, true);
+    }
+    bits
+}
+
+fn record_of(m: &FoundMessage, keywords: KeywordBits, modseq: u64) -> MessageRecord {
+    MessageRecord {
+        uid: m.uid,
+        flags: m.flags & flag::ALL,
+        keywords,
+        modseq,
+        internal_date: m.internal_date,
+        save_date: m.save_date,
+        physical_size: m.physical_size,
+        virtual_size: m.virtual_size,
+        body_offset: 0,
+        guid: m.guid.clone(),
+        pop3_uidl: m.pop3_uidl.clone(),
+        pop3_order: m.pop3_order,
+    }
+}
+
+fn reconcile(prior: Option<&MailboxState>, scan: &FolderScan) -> Reconciled {
+    let Some(st) = prior.filter(|p| p.uidvalidity == scan.uidvalidity) else {
+        let g = scan.mailbox_guid.unwrap_or_else(guid::new_guid);
+        let mut st = MailboxState::new(scan.uidvalidity, g);
+        let mut known = Vec::new();
+        let mut entries = Vec::new();
+        for m in &scan.messages {
+            let bits = keyword_bits(&mut known, &m.keywords, &mut entries);
+            entries.push(Entry::Append(record_of(m, bits, 1)));
+        }
+        for e in &entries {
+            st.apply(e);
+        }
+        st.uidnext = st.uidnext.max(scan.uidnext);
+        // Everything a new view finds is new to tern's sessions.
+        st.first_recent_uid = 1;
+        return Reconciled::Reset(st);
+    };
+    let modseq = st.highest_modseq + 1;
+    let mut known = st.keywords.clone();
+    let mut entries = Vec::new();
+    let gone: Vec<u32> = st
+        .records
+        .iter()
+        .map(|r| r.uid)
+        .filter(|u| scan.messages.binary_search_by_key(u, |m| m.uid).is_err())
+        .collect();
+    let mut changes = Vec::new();
+    let mut appends = Vec::new();
+    for m in &scan.messages {
+        let bits = keyword_bits(&mut known, &m.keywords, &mut entries);
+        match st.record(m.uid) {
+            Some(r) if r.flags == m.flags & flag::ALL && r.keywords == bits => {}
+            Some(_) => changes.push((m.uid, m.flags & flag::ALL, bits)),
+            None => appends.push(record_of(m, bits, modseq)),
+        }
+    }
+    if !gone.is_empty() {
+        entries.push(Entry::Expunge { modseq, uids: gone });
+    }
+    if !changes.is_empty() {
+        entries.push(Entry::Flags { modseq, changes });
+    }
+    entries.extend(appends.into_iter().map(Entry::Append));
+    if scan.uidnext > st.uidnext {
+        entries.push(Entry::UidNext(scan.uidnext));
+    }
+    if entries.is_empty() {
+        Reconciled::Same
+    } else {
+        Reconciled::Entries(entries)
+    }
+}
+
+fn index_files(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    (
+        encode_snapshot(state, INDEX_MAGIC),
+        encode_log_header(&LogHeader::of(state)),
+        encode_snapshot(state, STATE_MAGIC),
+    )
+}
+
+fn write_all_index(dir: &Path, state: &MailboxState) -> Result<Journal> {
+    let (i, l, s) = index_files(state);
+    io::write_index_files(dir, &i, &l, &s)
+}
+
+fn create_dir_0700(p: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(p)
+        .map_err(|e| StorageError::io(p, e))
+}
+
+type Opened = (MailboxState, Journal, Vec<u64>, Vec<String>);
+
+/// Load tern's index, read the folder, reconcile, persist (blocking).
+fn open_blocking(f: &dyn FolderFormat) -> Result<Opened> {
+    let dir = f.index_dir();
+    create_dir_0700(&dir)?;
+    let files = io::load_index_files(&dir)?;
+    let had_files = files.index.is_some() || files.log.is_some() || files.state.is_some();
+    let rec = recover(
+        files.index.as_deref(),
+        files.log.as_deref(),
+        files.state.as_deref(),
+    );
+    let mut problems = if had_files && !rec.clean {
+        rec.problems.clone()
+    } else {
+        Vec::new()
+    };
+    let fp = f.fingerprint()?;
+    let scan = f.scan()?;
+    problems.extend(scan.problems.iter().cloned());
+    if !problems.is_empty() {
+        tracing::warn!(dir = %dir.display(), problems = %problems.join("; "),
+            "mail folder or tern index needed repair");
+    }
+    let (state, journal) = match (reconcile(rec.state.as_ref(), &scan), rec.state) {
+        (Reconciled::Same, Some(st)) if rec.clean => {
+            let j = io::open_journal(&dir)?;
+            (st, j)
+        }
+        (Reconciled::Same, Some(mut st)) => {
+            st.generation += 1;
+            let j = write_all_index(&dir, &st)?;
+            (st, j)
+        }
+        (Reconciled::Entries(entries), Some(mut st)) => {
+            for e in &entries {
+                st.apply(e);
+            }
+            st.generation += 1;
+            let j = write_all_index(&dir, &st)?;
+            (st, j)
+        }
+        (Reconciled::Reset(st), _) => {
+            let j = write_all_index(&dir, &st)?;
+            (st, j)
+        }
+        (_, None) => return Err(StorageError::Internal("reconcile without state".into())),
+    };
+    Ok((state, journal, fp, problems))
+}
+
+impl FolderShared {
+    pub(crate) async fn open(folder: Arc<dyn FolderFormat>, name: MailboxName) -> Result<Rc<Self>> {
+        let f = folder.clone();
+        let (state, journal, fp, problems) = blocking::run(move || open_blocking(&*f)).await?;
+        Ok(Rc::new(FolderShared {
+            index_dir: folder.index_dir(),
+            folder,
+            name: RefCell::new(name),
+            state: RefCell::new(state),
+            journal: RefCell::new(Arc::new(journal)),
+            fingerprint: RefCell::new(fp),
+            write_lock: glommio::sync::Semaphore::new(1),
+            notifier: ChangeNotifier::default(),
+            gone: Cell::new(false),
+            since_compaction: Cell::new(0),
+            problems: RefCell::new(problems),
+        }))
+    }
+
+    pub(crate) fn is_gone(&self) -> bool {
+        self.gone.get()
+    }
+
+    pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
+        self.write_lock
+            .acquire_permit(1)
+            .await
+            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+    }
+}
+
+/// A session's handle on a shared Maildir/mbox mailbox. Cheap to clone.
+#[derive(Clone)]
+pub struct FolderMailbox {
+    inner: Rc<FolderShared>,
+}
+
+impl FolderMailbox {
+    pub(crate) fn new(inner: Rc<FolderShared>) -> Self {
+        FolderMailbox { inner }
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.inner.gone.get()
+    }
+
+    /// The mailbox was removed behind our back: every holder must stop.
+    pub(crate) fn mark_gone(&self) {
+        Cached::mark_gone(&*self.inner);
+    }
+
+    pub fn same_as(&self, other: &FolderMailbox) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Append with the SMTP/LMTP envelope sender, which mbox keeps in the
+    /// From_ line (`None`: `MAILER-DAEMON`, as for IMAP APPEND).
+    pub async fn append_from(
+        &self,
+        requests: Vec<AppendRequest>,
+        envelope_from: Option<String>,
+    ) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.append_now(requests, envelope_from).await }).await
+    }
+
+    /// Problems found and healed when the view was opened or resynced.
+    pub fn problems(&self) -> Vec<String> {
+        self.inner.problems.borrow().clone()
+    }
+
+    /// Pick up changes other programs made to the folder (cheap when there
+    /// are none: one fingerprint of the files).
+    pub async fn refresh(&self) -> Result<()> {
+        let this = self.clone();
+        detached(async move { this.refresh_now(false).await }).await
+    }
+
+    /// Re-read the whole folder and rewrite tern's index (`force-resync`).
+    pub async fn force_resync(&self) -> Result<Vec<String>> {
+        let this = self.clone();
+        detached(async move {
+            this.refresh_now(true).await?;
+            let _permit = this.lock().await?;
+            this.compact_locked().await?;
+            Ok(this.problems())
+        })
+        .await
+    }
+
+    async fn refresh_now(&self, force: bool) -> Result<()> {
+        let _permit = self.lock().await?;
+        let f = self.inner.folder.clone();
+        let known = if force {
+            Vec::new()
+        } else {
+            self.inner.fingerprint.borrow().clone()
+        };
+        let scanned = blocking::run(move || {
+            let fp = f.fingerprint()?;
+            if !known.is_empty() && fp == known {
+                return Ok(None);
+            }
+            Ok(Some((f.scan()?, fp)))
+        })
+        .await?;
+        let Some((scan, fp)) = scanned else {
+            return Ok(());
+        };
+        *self.inner.fingerprint.borrow_mut() = fp;
+        if !scan.problems.is_empty() {
+            tracing::warn!(dir = %self.inner.index_dir.display(), problems = %scan.problems.join("; "),
+                "mail folder needed repair");
+            *self.inner.problems.borrow_mut() = scan.problems.clone();
+        }
+        let outcome = reconcile(Some(&self.inner.state.borrow()), &scan);
+        match outcome {
+            Reconciled::Same => Ok(()),
+            Reconciled::Entries(entries) => self.commit_locked(entries).await,
+            Reconciled::Reset(st) => {
+                tracing::warn!(dir = %self.inner.index_dir.display(), "UIDVALIDITY changed on disk");
+                *self.inner.state.borrow_mut() = st;
+                self.compact_locked().await?;
+                self.inner.notifier.bump();
+                Ok(())
+            }
+        }
+    }
+
+    fn check_gone(&self) -> Result<()> {
+        if self.inner.gone.get() {
+            Err(StorageError::MailboxGone)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
+        let permit = self.inner.quiesce().await?;
+        self.check_gone()?;
+        Ok(permit)
+    }
+
+    fn info(state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
+        MessageInfo {
+            uid: rec.uid,
+            flags: SystemFlags(rec.flags),
+            keywords: state
+                .keywords
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| kw_has(&rec.keywords, *i))
+                .map(|(_, k)| k.clone())
+                .collect(),
+            recent: rec.uid >= state.first_recent_uid,
+            modseq: rec.modseq,
+            internal_date: rec.internal_date,
+            save_date: rec.save_date,
+            physical_size: rec.physical_size,
+            virtual_size: rec.virtual_size,
+            guid: rec.guid.clone(),
+            pop3_uidl: rec.pop3_uidl.clone(),
+            pop3_order: rec.pop3_order,
+        }
+    }
+
+    /// Run a blocking change on the folder, keeping the fingerprint honest:
+    /// if someone else changed the folder since we last looked, forget the
+    /// fingerprint so the next refresh rescans.
+    async fn change_folder<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&dyn FolderFormat) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let f = self.inner.folder.clone();
+        let known = self.inner.fingerprint.borrow().clone();
+        let (out, fp) = blocking::run(move || {
+            let before = f.fingerprint().unwrap_or_default();
+            let out = job(&*f);
+            let after = f.fingerprint().unwrap_or_default();
+            Ok((out, if before == known { after } else { Vec::new() }))
+        })
+        .await?;
+        *self.inner.fingerprint.borrow_mut() = fp;
+        out
+    }
+
+    /// Apply entries in memory (the format already holds the change), then
+    /// make them durable in tern's log (caller holds the lock).
+    async fn commit_locked(&self, entries: Vec<Entry>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut st = self.inner.state.borrow_mut();
+            for e in &entries {
+                st.apply(e);
+            }
+        }
+        self.inner.notifier.bump();
+        let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
+        let journal = self.inner.journal.borrow().clone();
+        let dir = self.inner.index_dir.clone();
+        let n = self.inner.since_compaction.get() + entries.len() as u32;
+        self.inner.since_compaction.set(n);
+        let committed = blocking::run(move || io::commit(&dir, &journal, &bytes)).await;
+        if committed.is_err() || n >= COMPACT_AFTER_ENTRIES {
+            // A failed append may leave a partial frame: rewrite from memory.
+            if let Err(e) = self.compact_locked().await {
+                tracing::warn!(dir = %self.inner.index_dir.display(), error = %e,
+                    "could not write tern's index; the next open resyncs from the mail files");
+            }
+        }
+        Ok(())
+    }
+
+    async fn compact_locked(&self) -> Result<()> {
+        let mut next = self.inner.state.borrow().clone();
+        next.generation += 1;
+        let dir = self.inner.index_dir.clone();
+        let snapshot = next.clone();
+        let journal = blocking::run(move || write_all_index(&dir, &snapshot)).await?;
+        self.inner.state.borrow_mut().generation = next.generation;
+        *self.inner.journal.borrow_mut() = Arc::new(journal);
+        self.inner.since_compaction.set(0);
+        Ok(())
+    }
+
+    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
+        let st = self.inner.state.borrow();
+        let mut v: Vec<u32> = uids
+            .iter()
+            .copied()
+            .filter(|&u| st.position(u).is_some())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Record newly saved messages (caller holds the lock).
+    async fn commit_found(&self, found: &[FoundMessage]) -> Result<Vec<u32>> {
+        let mut entries = Vec::new();
+        {
+            let st = self.inner.state.borrow();
+            let mut known = st.keywords.clone();
+            let modseq = st.highest_modseq + 1;
+            for m in found {
+                let bits = keyword_bits(&mut known, &m.keywords, &mut entries);
+                entries.push(Entry::Append(record_of(m, bits, modseq)));
+            }
+        }
+        self.commit_locked(entries).await?;
+        Ok(found.iter().map(|m| m.uid).collect())
+    }
+
+    fn check_keywords(&self, names: &[String]) -> Result<()> {
+        if let Some(bad) = names.iter().find(|k| !valid_keyword(k)) {
+            return Err(StorageError::BadKeyword(bad.clone()));
+        }
+        let st = self.inner.state.borrow();
+        let mut known = st.keywords.clone();
+        for n in names {
+            if !known.iter().any(|k| k.eq_ignore_ascii_case(n)) {
+                known.push(n.clone());
+            }
+        }
+        if known.len() > self.inner.folder.max_keywords().min(MAX_KEYWORDS) {
+            return Err(StorageError::TooManyKeywords);
+        }
+        Ok(())
+    }
+
+    async fn append_now(
+        &self,
+        requests: Vec<AppendRequest>,
+        envelope_from: Option<String>,
+    ) -> Result<Vec<u32>> {
+        let now = unix_now();
+        let mut msgs = Vec::with_capacity(requests.len());
+        for r in requests {
+            if r.message.len() > MAX_MESSAGE_BYTES {
+                return Err(StorageError::MessageTooLarge);
+            }
+            self.check_keywords(&r.keywords)?;
+            msgs.push(NewMessage {
+                body: dbox_file::to_lf(&r.message),
+                flags: r.flags.0 & flag::ALL,
+                keywords: r.keywords,
+                internal_date: r.internal_date.unwrap_or(now),
+                guid: r.guid.map(|g| g.replace(['\r', '\n', ' '], "")),
+                pop3_uidl: r.pop3_uidl,
+                pop3_order: r.pop3_order,
+                envelope_from: envelope_from.clone(),
+            });
+        }
+        let _permit = self.lock().await?;
+        let found = self.change_folder(move |f| f.append(msgs)).await?;
+        self.commit_found(&found).await
+    }
+
+    async fn store_now(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        self.check_keywords(keywords)?;
+        let _permit = self.lock().await?;
+        let mut result = StoreResult::default();
+        let mut changes = Vec::new();
+        let mut folder_changes = Vec::new();
+        let mut entries = Vec::new();
+        {
+            let st = self.inner.state.borrow();
+            let mut known = st.keywords.clone();
+            let bits = keyword_bits(&mut known, keywords, &mut entries);
+            result.modseq = st.highest_modseq + 1;
+            for uid in self.sorted_existing(uids) {
+                let Some(r) = st.record(uid) else { continue };
+                if unchanged_since.is_some_and(|u| r.modseq > u) {
+                    result.modified.push(uid);
+                    continue;
+                }
+                let nf = match op {
+                    FlagOp::Add => r.flags | flags.0,
+                    FlagOp::Remove => r.flags & !flags.0,
+                    FlagOp::Replace => flags.0,
+                } & flag::ALL;
+                let nk = kw_combine(&r.keywords, &bits, op);
+                if nf != r.flags || nk != r.keywords {
+                    folder_changes.push(FlagChange {
+                        uid,
+                        flags: nf,
+                        keywords: known
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| kw_has(&nk, *i))
+                            .map(|(_, k)| k.clone())
+                            .collect(),
+                    });
+                    changes.push((uid, nf, nk));
+                    result.changed.push(uid);
+                }
+            }
+        }
+        if changes.is_empty() {
+            result.modseq = self.inner.state.borrow().highest_modseq;
+            return Ok(result);
+        }
+        self.change_folder(move |f| f.set_flags(&folder_changes))
+            .await?;
+        entries.push(Entry::Flags {
+            modseq: result.modseq,
+            changes,
+        });
+        self.commit_locked(entries).await?;
+        Ok(result)
+    }
+
+    async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        let _permit = self.lock().await?;
+        let present = self.sorted_existing(uids);
+        if present.is_empty() {
+            return Ok(present);
+        }
+        let gone = present.clone();
+        self.change_folder(move |f| f.expunge(&gone)).await?;
+        let modseq = self.inner.state.borrow().highest_modseq + 1;
+        self.commit_locked(vec![Entry::Expunge {
+            modseq,
+            uids: present.clone(),
+        }])
+        .await?;
+        Ok(present)
+    }
+
+    async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        self.check_gone()?;
+        dest.check_gone()?;
+        let src_uids = self.sorted_existing(uids);
+        let infos = self.messages_by_uid(&src_uids);
+        if infos.is_empty() {
+            return Ok(CopyResult {
+                dest_uidvalidity: dest.status().uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        for i in &infos {
+            dest.check_keywords(&i.keywords)?;
+        }
+        let now = unix_now();
+        let src = self.inner.folder.clone();
+        let wanted: Vec<FoundMessage> = infos
+            .iter()
+            .map(|i| FoundMessage {
+                uid: i.uid,
+                flags: i.flags.0,
+                keywords: i.keywords.clone(),
+                internal_date: i.internal_date,
+                save_date: now,
+                physical_size: i.physical_size,
+                virtual_size: i.virtual_size,
+                guid: i.guid.clone(),
+                pop3_uidl: None,
+                pop3_order: None,
+            })
+            .collect();
+        // Read the sources before taking the destination's lock (reads
+        // never need the source's lock: the format's files are immutable
+        // apart from renames, which `read` follows).
+        let sources = blocking::run(move || {
+            let mut out = Vec::with_capacity(wanted.len());
+            for w in wanted {
+                match src.message_path(w.uid) {
+                    Some(p) => out.push((Some(p), None, w)),
+                    None => {
+                        let body = src.read(w.uid)?;
+                        out.push((None, Some(body), w))
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+        let _permit = dest.lock().await?;
+        let found = dest
+            .change_folder(move |f| {
+                if sources.iter().all(|(p, _, _)| p.is_some()) {
+                    let links: Vec<(PathBuf, FoundMessage)> = sources
+                        .iter()
+                        .filter_map(|(p, _, w)| Some((p.clone()?, w.clone())))
+                        .collect();
+                    if let Some(done) = f.link_in(&links) {
+                        return done;
+                    }
+                }
+                let mut msgs = Vec::with_capacity(sources.len());
+                for (p, body, w) in sources {
+                    let body = match (body, p) {
+                        (Some(b), _) => b,
+                        (None, Some(p)) => {
+                            std::fs::read(&p).map_err(|e| StorageError::io(&p, e))?
+                        }
+                        (None, None) => Vec::new(),
+                    };
+                    msgs.push(NewMessage {
+                        body,
+                        flags: w.flags,
+                        keywords: w.keywords,
+                        internal_date: w.internal_date,
+                        guid: Some(w.guid),
+                        pop3_uidl: None,
+                        pop3_order: None,
+                        envelope_from: None,
+                    });
+                }
+                f.append(msgs)
+            })
+            .await?;
+        let new_uids = dest.commit_found(&found).await?;
+        Ok(CopyResult {
+            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            uid_map: src_uids.into_iter().zip(new_uids).collect(),
+        })
+    }
+
+    async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        if self.same_as(dest) {
+            return Err(StorageError::NotAllowed(self.name().to_string()));
+        }
+        let result = self.copy_now(uids, dest).await?;
+        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
+        self.expunge_now(&moved).await?;
+        Ok(result)
+    }
+
+    async fn claim_recent_now(&self) -> Result<Vec<u32>> {
+        let _permit = self.lock().await?;
+        let (recent, uidnext) = {
+            let st = self.inner.state.borrow();
+            let recent: Vec<u32> = st
+                .records
+                .iter()
+                .filter(|r| r.uid >= st.first_recent_uid)
+                .map(|r| r.uid)
+                .collect();
+            (recent, st.uidnext)
+        };
+        if !recent.is_empty() {
+            self.commit_locked(vec![Entry::Recent {
+                first_recent_uid: uidnext,
+            }])
+            .await?;
+        }
+        Ok(recent)
+    }
+
+    async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
+        self.check_gone()?;
+        if self.inner.state.borrow().position(uid).is_none() {
+            return Err(StorageError::NoSuchMessage(uid));
+        }
+        let f = self.inner.folder.clone();
+        let stored = blocking::run(move || f.read(uid)).await?;
+        Ok(dbox_file::to_crlf(&stored))
+    }
+}
+
+fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
+    let n = a.len().max(b.len());
+    let mut out = KeywordBits::new();
+    for i in 0..n {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        out.push(match op {
+            FlagOp::Add => x | y,
+            FlagOp::Remove => x & !y,
+            FlagOp::Replace => y,
+        });
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+/// The header of a wire-form message, through its empty line.
+fn header_part(wire: &[u8]) -> &[u8] {
+    match memchr::memmem::find(wire, b"\r\n\r\n") {
+        Some(i) => &wire[..i + 4],
+        None => wire,
+    }
+}
+
+impl Mailbox for FolderMailbox {
+    fn name(&self) -> MailboxName {
+        self.inner.name.borrow().clone()
+    }
+
+    fn guid(&self) -> Guid {
+        self.inner.state.borrow().mailbox_guid
+    }
+
+    fn status(&self) -> MailboxStatus {
+        let st = self.inner.state.borrow();
+        let mut s = MailboxStatus {
+            messages: st.records.len() as u32,
+            uidnext: st.uidnext,
+            uidvalidity: st.uidvalidity,
+            highest_modseq: st.highest_modseq,
+            ..Default::default()
+        };
+        for r in &st.records {
+            s.recent += u32::from(r.uid >= st.first_recent_uid);
+            s.unseen += u32::from(r.flags & flag::SEEN == 0);
+            s.deleted += u32::from(r.flags & flag::DELETED != 0);
+            s.size += r.virtual_size;
+        }
+        s
+    }
+
+    fn uids(&self) -> Vec<u32> {
+        self.inner
+            .state
+            .borrow()
+            .records
+            .iter()
+            .map(|r| r.uid)
+            .collect()
+    }
+
+    fn uid_at(&self, seq: u32) -> Option<u32> {
+        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
+    }
+
+    fn seq_of(&self, uid: u32) -> Option<u32> {
+        self.inner
+            .state
+            .borrow()
+            .position(uid)
+            .map(|i| i as u32 + 1)
+    }
+
+    fn message(&self, uid: u32) -> Option<MessageInfo> {
+        let st = self.inner.state.borrow();
+        st.record(uid).map(|r| Self::info(&st, r))
+    }
+
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
+        let st = self.inner.state.borrow();
+        let mut sorted = uids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sorted
+            .into_iter()
+            .filter_map(|u| st.record(u))
+            .map(|r| Self::info(&st, r))
+            .collect()
+    }
+
+    fn messages(&self) -> Vec<MessageInfo> {
+        let st = self.inner.state.borrow();
+        st.records.iter().map(|r| Self::info(&st, r)).collect()
+    }
+
+    fn keywords(&self) -> Vec<String> {
+        self.inner.state.borrow().keywords.clone()
+    }
+
+    fn change_counter(&self) -> u64 {
+        self.inner.notifier.counter()
+    }
+
+    async fn wait_for_change(&self, seen: u64) -> u64 {
+        self.inner.notifier.changed_since(seen).await
+    }
+
+    fn changes_since(&self, modseq: u64) -> Changes {
+        let st = self.inner.state.borrow();
+        Changes {
+            highest_modseq: st.highest_modseq,
+            changed: st
+                .records
+                .iter()
+                .filter(|r| r.modseq > modseq)
+                .map(|r| Self::info(&st, r))
+                .collect(),
+            expunged: st
+                .expunged
+                .iter()
+                .filter(|&&(_, m)| m > modseq)
+                .map(|&(u, _)| u)
+                .collect(),
+            expunged_complete: modseq >= st.expunge_floor,
+        }
+    }
+
+    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.append_now(requests, None).await }).await
+    }
+
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
+        detached(async move {
+            this.store_now(&uids, op, flags, &keywords, unchanged_since)
+                .await
+        })
+        .await
+    }
+
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        let (this, uids) = (self.clone(), uids.to_vec());
+        detached(async move { this.expunge_now(&uids).await }).await
+    }
+
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
+        detached(async move { this.copy_now(&uids, &dest).await }).await
+    }
+
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
+        detached(async move { this.move_now(&uids, &dest).await }).await
+    }
+
+    async fn claim_recent(&self) -> Result<Vec<u32>> {
+        let this = self.clone();
+        detached(async move { this.claim_recent_now().await }).await
+    }
+
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+        self.read_wire(uid).await
+    }
+
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
+        let wire = self.read_wire(uid).await?;
+        let from = usize::try_from(start).unwrap_or(usize::MAX).min(wire.len());
+        let to = from
+            .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+            .min(wire.len());
+        Ok(wire[from..to].to_vec())
+    }
+
+    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
+        let wire = self.read_wire(uid).await?;
+        Ok(header_part(&wire).to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(uid: u32, flags: u8, kw: &[&str]) -> FoundMessage {
+        FoundMessage {
+            uid,
+            flags,
+            keywords: kw.iter().map(|s| s.to_string()).collect(),
+            internal_date: 1,
+            save_date: 1,
+            physical_size: 3,
+            virtual_size: 4,
+            guid: format!("g{uid}"),
+            pop3_uidl: None,
+            pop3_order: None,
+        }
+    }
+
+    fn scan(uidv: u32, next: u32, m: Vec<FoundMessage>) -> FolderScan {
+        FolderScan {
+            uidvalidity: uidv,
+            uidnext: next,
+            mailbox_guid: None,
+            messages: m,
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reconcile_finds_every_kind_of_outside_change() {
+        let Reconciled::Reset(mut st) = reconcile(
+            None,
+            &scan(7, 3, vec![found(1, 0, &[]), found(2, 0, &["A"])]),
+        ) else {
+            panic!("expected a reset")
+        };
+        assert_eq!((st.uidvalidity, st.uidnext, st.records.len()), (7, 3, 2));
+        assert_eq!(st.keywords, vec!["A"]);
+        assert!(matches!(
+            reconcile(
+                Some(&st),
+                &scan(7, 3, vec![found(1, 0, &[]), found(2, 0, &["a"])])
+            ),
+            Reconciled::Same
+        ));
+        let Reconciled::Entries(e) = reconcile(
+            Some(&st),
+            &scan(
+                7,
+                5,
+                vec![found(2, flag::SEEN, &["A", "B"]), found(4, 0, &[])],
+            ),
+        ) else {
+            panic!("expected entries")
+        };
+        for x in &e {
+            st.apply(x);
+        }
+        assert_eq!(
+            st.records.iter().map(|r| r.uid).collect::<Vec<_>>(),
+            vec![2, 4]
+        );
+        assert_eq!(st.records[0].flags, flag::SEEN);
+        assert_eq!(st.records[0].modseq, st.highest_modseq);
+        assert_eq!(st.expunged, vec![(1, st.highest_modseq)]);
+        assert_eq!(st.uidnext, 5);
+        assert!(matches!(
+            reconcile(Some(&st), &scan(8, 1, vec![])),
+            Reconciled::Reset(_)
+        ));
+    }
+
+    #[test]
+    fn header_part_stops_at_the_empty_line() {
+        assert_eq!(header_part(b"A: b\r\n\r\nbody"), b"A: b\r\n\r\n");
+        assert_eq!(header_part(b"A: b\r\n"), b"A: b\r\n");
+    }
+}

@@ -1,0 +1,16 @@
+//! The mbox backend (Dovecot-compatible): From_ lines in local time, no
+//! `>From` quoting, `X-IMAPbase`/`X-UID`/`Status`/`X-Status`/`X-Keywords`/
+//! `Content-Length` status headers (hidden from clients), fcntl + dotlock
+//! locking, `INBOX=/var/mail/%u` with folders under `~/mail`. Runs on the
+//! engine shared with Maildir (`maildir::engine`).
+
+pub mod folder;
+pub mod format;
+pub mod from_line;
+pub mod layout;
+pub mod sys;
+
+pub use layout::MboxLayout;
+
+#[cfg(test)]
+mod tests;
