@@ -274,11 +274,11 @@ fn starttls_then_delivery_records_tls_in_received() {
 
 #[test]
 fn storage_failure_is_temporary_for_lmtp_and_pop3() {
-    // A mail location this build cannot open (Maildir is not implemented
-    // yet): every delivery must be retried by the MTA, never bounced, and
-    // POP3 must say [SYS/TEMP].
+    // A mail location that cannot be created (nothing can be made under
+    // /proc, not even by root): every delivery must be retried by the MTA,
+    // never bounced, and POP3 must say [SYS/TEMP].
     let srv = Server::start(Options {
-        extra_config: "mail_location = maildir:~/Maildir\n\
+        extra_config: "mail_location = sdbox:/proc/tern-no-such-dir/%n\n\
                        protocol lmtp {\n  auth_username_format = %Ln\n}\n"
             .into(),
         ..Options::default()

@@ -3,9 +3,9 @@
 
 use super::ScratchDir;
 use std::path::Path;
-use tern::storage::sdbox::SdboxStore;
 use tern::storage::{
-    AppendRequest, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags, UserContext,
+    AnyStore, AppendRequest, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags,
+    UserContext,
 };
 
 /// Per-shard cache budget for benchmarks: large enough that a
@@ -21,14 +21,14 @@ pub fn user_context(root: &Path) -> UserContext {
     }
 }
 
-pub async fn open_store(shard: &ShardStorage, root: &Path) -> SdboxStore {
+pub async fn open_store(shard: &ShardStorage, root: &Path) -> AnyStore {
     shard
         .open_user(&user_context(root))
         .await
         .unwrap_or_else(|e| panic!("cannot open the bench store: {e}"))
 }
 
-pub async fn open_inbox(store: &SdboxStore) -> <SdboxStore as MailStore>::Mailbox {
+pub async fn open_inbox(store: &AnyStore) -> <AnyStore as MailStore>::Mailbox {
     store
         .open(&MailboxName::inbox())
         .await
@@ -62,8 +62,8 @@ pub async fn fill<M: Mailbox>(mailbox: &M, count: usize, batch: usize, size: usi
 pub struct Fixture {
     pub dir: ScratchDir,
     pub shard: ShardStorage,
-    pub store: SdboxStore,
-    pub inbox: <SdboxStore as MailStore>::Mailbox,
+    pub store: AnyStore,
+    pub inbox: <AnyStore as MailStore>::Mailbox,
 }
 
 pub async fn filled_inbox(base: &Path, label: &str, count: usize, size: usize) -> Fixture {

@@ -60,10 +60,99 @@ enum AdminCommand {
         #[arg(short = 'p')]
         password: Option<String>,
     },
+    /// Rebuild a user's mailbox indexes from the mail files (all mailboxes
+    /// when none is named), like `doveadm force-resync`.
+    ForceResync {
+        #[arg(short = 'u')]
+        user: String,
+        mailbox: Option<String>,
+        #[command(flatten)]
+        overrides: StorageArgs,
+    },
+    /// Mailbox commands.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum MailboxCommand {
+    /// Print a mailbox's status (messages, unseen, uidnext, uidvalidity, …).
+    Status {
+        #[arg(short = 'u')]
+        user: String,
+        mailbox: String,
+        #[command(flatten)]
+        overrides: StorageArgs,
+    },
+}
+
+/// Where a user's mail is, when the config's userdb cannot say (PAM/NSS
+/// users, or a store copied elsewhere).
+#[derive(clap::Args, Debug)]
+struct StorageArgs {
+    /// The user's home directory.
+    #[arg(long)]
+    home: Option<String>,
+    /// A mail_location, e.g. `sdbox:~/mail` or `maildir:~/Maildir`.
+    #[arg(long)]
+    location: Option<String>,
+}
+
+impl StorageArgs {
+    fn overrides(self) -> admin_storage::StorageOverrides {
+        admin_storage::StorageOverrides {
+            home: self.home,
+            location: self.location,
+        }
+    }
+}
+
+fn print_result(r: Result<String, String>) -> ExitCode {
+    match r {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tern: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Admin commands that work on mail storage and so need the configuration.
+fn admin_storage_command(cfg: &config::Config, cmd: AdminCommand) -> ExitCode {
+    match cmd {
+        AdminCommand::ForceResync {
+            user,
+            mailbox,
+            overrides,
+        } => print_result(admin_storage::force_resync_with(
+            cfg,
+            &user,
+            mailbox.as_deref(),
+            &overrides.overrides(),
+        )),
+        AdminCommand::Mailbox(MailboxCommand::Status {
+            user,
+            mailbox,
+            overrides,
+        }) => print_result(admin_storage::mailbox_status_with(
+            cfg,
+            &user,
+            &mailbox,
+            &overrides.overrides(),
+        )),
+        AdminCommand::Pw { .. } => admin(cmd),
+    }
 }
 
 fn admin(cmd: AdminCommand) -> ExitCode {
     match cmd {
+        AdminCommand::ForceResync { .. } | AdminCommand::Mailbox(_) => {
+            eprintln!("tern: this admin command needs the configuration");
+            ExitCode::FAILURE
+        }
         AdminCommand::Pw { scheme, password } => {
             let password = match password {
                 Some(p) => p,
@@ -153,7 +242,7 @@ fn init_logging(log_path: Option<&Path>) {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Admin(cmd)) = cli.command {
+    if let Some(Command::Admin(cmd @ AdminCommand::Pw { .. })) = cli.command {
         return admin(cmd);
     }
     let source = match pick_source(cli.config) {
@@ -191,7 +280,7 @@ pub fn run() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Admin(cmd) => admin(cmd),
+        Command::Admin(cmd) => admin_storage_command(&cfg, cmd),
         Command::Doctor => {
             let s = cfg.settings();
             let shards = match s.shards {

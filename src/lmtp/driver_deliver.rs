@@ -13,7 +13,7 @@ use super::codec_path::SmtpAddress;
 use super::codec_reply::{EnhancedStatus, LmtpReply};
 use super::session::DeliveryOutcome;
 use crate::shard::env::{Env, Protocol, RemoteTask, UserInfo};
-use crate::storage::sdbox::SdboxStore;
+use crate::storage::AnyStore;
 use crate::storage::{AppendRequest, MailStore, Mailbox, MailboxName, StorageError};
 
 /// Everything one recipient's delivery needs; `Send`, so it can travel to
@@ -108,12 +108,12 @@ pub async fn deliver_local(env: &Rc<Env>, job: DeliveryJob) -> DeliveryOutcome {
     }
 }
 
-type MailboxView = <SdboxStore as MailStore>::Mailbox;
+type MailboxView = <AnyStore as MailStore>::Mailbox;
 
 /// The detail folder if it exists (or may be created), otherwise INBOX,
 /// as Dovecot falls back when the folder is missing or its name invalid.
 async fn open_target(
-    store: &SdboxStore,
+    store: &AnyStore,
     folder: Option<&str>,
     autocreate: bool,
 ) -> Result<(MailboxName, MailboxView), StorageError> {

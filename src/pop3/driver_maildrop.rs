@@ -16,10 +16,10 @@ use super::codec_response::ResponseCode;
 use super::codec_uidl::{UidlFormatError, UidlValues, format_uidl};
 use super::session::MessageInfo;
 use crate::shard::env::{Env, Protocol, UserLookup};
-use crate::storage::sdbox::SdboxStore;
+use crate::storage::AnyStore;
 use crate::storage::{FlagOp, MailStore, Mailbox, MailboxName, StorageError, SystemFlags};
 
-type InboxView = <SdboxStore as MailStore>::Mailbox;
+type InboxView = <AnyStore as MailStore>::Mailbox;
 
 /// Why a maildrop could not be opened.
 #[derive(Debug, Error)]

@@ -4,13 +4,13 @@
 
 use crate::imap::codec::response::{Data, FetchEncoder, FetchItem, ResponseCode, Status};
 use crate::imap::codec::types::SequenceSet;
-use crate::storage::sdbox::store::SdboxStore;
+use crate::storage::AnyStore;
 use crate::storage::{MailStore, Mailbox, MailboxName, SystemFlags};
 
 use super::flags;
 use super::io::ImapIo;
 
-pub type Mbox = <SdboxStore as MailStore>::Mailbox;
+pub type Mbox = <AnyStore as MailStore>::Mailbox;
 
 /// Messages whose metadata is loaded at once when scanning a mailbox.
 const SCAN_BATCH: usize = 1024;

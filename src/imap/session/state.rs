@@ -15,7 +15,7 @@ use crate::imap::codec::types::{CommandBody, Tag};
 use crate::imap::codec::{ParseErrorKind, parse_command};
 use crate::net::Conn;
 use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
-use crate::storage::sdbox::store::SdboxStore;
+use crate::storage::AnyStore;
 
 /// Default APPEND size cap (APPENDLIMIT) when the config names none.
 pub const APPEND_LIMIT: u64 = 64 * 1024 * 1024;
@@ -37,7 +37,7 @@ pub struct Session {
     pub id: String,
     pub user: String,
     /// The user's mail, opened on first use ([`Session::mail_store`]).
-    store: Option<SdboxStore>,
+    store: Option<AnyStore>,
     info: UserInfo,
     pub selected: Option<Selected>,
     pub enabled: Enabled,
@@ -80,7 +80,7 @@ impl Session {
     }
 
     /// The mail store, opened now if this is its first use.
-    pub async fn mail_store(&mut self) -> Result<SdboxStore, String> {
+    pub async fn mail_store(&mut self) -> Result<AnyStore, String> {
         if let Some(store) = &self.store {
             return Ok(store.clone());
         }

@@ -194,7 +194,7 @@ pub fn mailbox_name(
 /// The user's mail store, opened on first use (like Dovecot, a login
 /// succeeds even if the mail directory cannot be created yet); NO when it
 /// cannot be opened.
-pub async fn mail(s: &mut Session, tag: &Tag) -> Option<crate::storage::sdbox::store::SdboxStore> {
+pub async fn mail(s: &mut Session, tag: &Tag) -> Option<crate::storage::AnyStore> {
     match s.mail_store().await {
         Ok(store) => Some(store),
         Err(e) => {
