@@ -8,7 +8,7 @@
 //! "mailbox changed" or "shutdown" without losing bytes.
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::SocketAddr; // blocking-ok: a type, no I/O
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::Duration;

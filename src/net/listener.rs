@@ -4,7 +4,7 @@
 //! two independent sockets as in Dovecot.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::SocketAddr; // blocking-ok: a type, no I/O
 use std::os::fd::{FromRawFd, IntoRawFd};
 use std::path::Path;
 
@@ -37,10 +37,12 @@ pub fn bind_tcp(addr: SocketAddr) -> io::Result<glommio::net::TcpListener> {
 /// server is replaced, but never any other kind of file.
 pub fn bind_unix(path: &Path, mode: u32) -> io::Result<glommio::net::UnixListener> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    // blocking-ok: start-up, before the shard serves anything
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
+    // Start-up only, before the shard serves anything.
+    let existing = std::fs::symlink_metadata(path); // blocking-ok: start-up
+    if let Ok(meta) = existing {
+        // blocking-ok: start-up
         if meta.file_type().is_socket() {
-            std::fs::remove_file(path)?;
+            std::fs::remove_file(path)?; // blocking-ok: start-up
         } else {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
