@@ -314,6 +314,30 @@ fn idle_wakes_up_quickly() {
 }
 
 #[test]
+fn idle_keeps_pushing_while_done_is_partly_here() {
+    let srv = Server::start(Options::default());
+    let mut a = login(&srv);
+    let mut b = login(&srv);
+    ok(&mut a, "a1", "SELECT INBOX");
+    a.send("a2 IDLE");
+    assert!(a.line().starts_with("+ idling"));
+    // Half of DONE arrives; the session must not stop telling about changes.
+    a.send_raw(b"DO");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(append(&mut b, "INBOX", "()", &simple(1)).starts_with("A OK"));
+    assert_eq!(a.line(), "* 1 EXISTS");
+    a.send_raw(b"NE\r\n");
+    let r = a.until("a2 ");
+    assert!(r.last().unwrap().starts_with("a2 OK"), "{r:?}");
+    // and DONE with a pipelined command after it
+    a.send("a3 IDLE");
+    assert!(a.line().starts_with("+ idling"));
+    a.send_raw(b"DONE\r\na4 NOOP\r\n");
+    assert!(a.until("a3 ").last().unwrap().starts_with("a3 OK"));
+    assert!(a.until("a4 ").last().unwrap().starts_with("a4 OK"));
+}
+
+#[test]
 fn condstore_and_qresync_resync_after_expunges() {
     let srv = Server::start(Options::default());
     let mut c = login(&srv);

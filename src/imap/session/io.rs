@@ -113,10 +113,40 @@ impl ImapIo {
         self.framer.take_pending_input()
     }
 
-    pub fn has_pending_input(&self) -> bool {
-        !self.framer.pending_input().is_empty()
-            || !self.conn.buffered().is_empty()
-            || !self.compressed_in.is_empty()
+    /// Moves the input that has already arrived into the framer (inflating
+    /// it under COMPRESS) without waiting for more; true when a whole line is
+    /// waiting there, or when the compressed stream is broken (the next read
+    /// reports that). IDLE uses it to keep pushing updates while a client's
+    /// DONE is only partly here.
+    pub fn absorb_arrived_input(&mut self) -> bool {
+        let n = self.conn.buffered().len();
+        if n > 0 {
+            if self.deflate.is_some() {
+                self.compressed_in.extend_from_slice(self.conn.buffered());
+            } else {
+                self.framer.enqueue(self.conn.buffered());
+                self.bytes_in += n as u64;
+            }
+            self.conn.consume(n);
+        }
+        if let Some(z) = self.deflate.as_mut() {
+            while !self.compressed_in.is_empty() {
+                let mut plain = Vec::new();
+                let Ok(used) = z.decompress(&self.compressed_in, &mut plain, INFLATE_STEP) else {
+                    return true;
+                };
+                self.compressed_in.drain(..used);
+                if plain.is_empty() {
+                    if used == 0 {
+                        break;
+                    }
+                    continue;
+                }
+                self.framer.enqueue(&plain);
+                self.bytes_in += plain.len() as u64;
+            }
+        }
+        memchr::memchr(b'\n', self.framer.pending_input()).is_some()
     }
 
     pub fn compression_active(&self) -> bool {

@@ -33,7 +33,9 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
         if s.io.flush().await.is_err() {
             return Flow::Close;
         }
-        if s.io.has_pending_input() {
+        // A whole line (DONE) ends the wait; a partial one does not: updates
+        // keep coming until the rest of it arrives.
+        if s.io.absorb_arrived_input() {
             break;
         }
         let counter = s.selected.as_ref().map(|sel| sel.mailbox.change_counter());
@@ -62,7 +64,18 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
             future::or(future::or(input, change), future::or(stop, keepalive)).await
         };
         match wake {
-            Wake::Input(Ok(())) => break,
+            Wake::Input(Ok(())) => {
+                // Read what arrived; the loop's top decides whether a whole
+                // line is here.
+                match s.io.conn.fill().await {
+                    Ok(_) => {}
+                    Err(ConnError::Timeout) => {
+                        s.io.status(None, Status::Bye, None, "Disconnected for inactivity.");
+                        return Flow::Close;
+                    }
+                    Err(_) => return Flow::Close,
+                }
+            }
             Wake::Input(Err(ConnError::Timeout)) => {
                 s.io.status(None, Status::Bye, None, "Disconnected for inactivity.");
                 return Flow::Close;
