@@ -10,7 +10,7 @@ use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
 use crate::imap::codec::response::{Data, ResponseCode, Status};
 use crate::imap::codec::types::{Atom, CommandBody, Tag};
-use crate::imap::codec::{FrameError, FramingLimits, ParseErrorKind, parse_command};
+use crate::imap::codec::{FrameError, FramingLimits, LiteralMode, ParseErrorKind, parse_command};
 use crate::net::Conn;
 use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
 
@@ -31,9 +31,16 @@ pub fn limits(env: &Env) -> FramingLimits {
 pub fn frame_error(io: &mut ImapIo, e: &FrameError) -> bool {
     match e {
         FrameError::LineTooLong { tag } => io.bad(tag.as_ref(), "Command line too long."),
-        FrameError::LiteralTooLarge { tag, .. } => io.status(
+        // A synchronizing literal was refused before `+`: the command
+        // failed, nothing else went wrong (RFC 7889 NO [TOOBIG]). A
+        // non-synchronizing one already came in over the limit: the client
+        // broke the rules, which is BAD (RFC 7888 §4).
+        FrameError::LiteralTooLarge { tag, mode, .. } => io.status(
             tag.as_ref(),
-            Status::Bad,
+            match mode {
+                LiteralMode::Sync => Status::No,
+                LiteralMode::NonSync => Status::Bad,
+            },
             Some(ResponseCode::TooBig),
             "Literal too large.",
         ),
