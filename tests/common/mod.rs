@@ -206,46 +206,7 @@ service lmtp {{
         );
         let conf_path = dir.path().join("tern.conf");
         fs::write(&conf_path, conf).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("serve")
-            .env("RUST_LOG", "info,tern=debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tern");
-        // stdout: the connection table, then a line "tern: ready"
-        let stdout = child.stdout.take().unwrap();
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("tern: ready") {
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log2 = log.clone();
-        std::thread::spawn(move || {
-            // Bytes, not `lines()`: one log line with invalid UTF-8 must not
-            // stop the capture of everything after it.
-            let mut r = BufReader::new(stderr);
-            let mut buf = Vec::new();
-            while r
-                .read_until(b'\n', &mut buf)
-                .map(|n| n > 0)
-                .unwrap_or(false)
-            {
-                let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-                buf.clear();
-                log2.lock().unwrap().push(line.clone());
-                let _ = tx.send(line);
-            }
-        });
+        let (child, rx, log, ready_rx) = launch(&conf_path);
         let mut srv = Server {
             dir,
             child,
