@@ -275,3 +275,42 @@ fn seed_style_override_fields_pick_the_unprivileged_user() {
     let r = pop3_login(&srv, &good, "nope");
     assert!(r.starts_with("-ERR"), "{r}");
 }
+
+/// The helper must not outlive the server. The server runs as `nobody`
+/// by then, so the kernel does not deliver the helper's parent-death
+/// signal; the supervisor has to notice on its own and leave (it used to
+/// restart workers forever).
+#[test]
+fn auth_helper_exits_with_the_unprivileged_server() {
+    if !is_root() {
+        eprintln!("skipped: the auth helper only runs when started as root");
+        return;
+    }
+    let mut srv = Server::start(Options {
+        extra_config: "mail_uid = nobody\nmail_gid = nogroup\n".into(),
+        ..Options::default()
+    });
+    assert!(proc_field(srv.pid(), "Uid:").starts_with("65534\t"));
+    let sup = children_of(srv.pid())
+        .into_iter()
+        .find(|&p| proc_field(p, "Name:") == "tern-auth-sup")
+        .expect("auth supervisor running");
+    let worker = wait_for_worker(srv.pid(), None);
+    srv.signal(libc::SIGTERM);
+    assert_eq!(srv.wait_exit(Duration::from_secs(15)), Some(0));
+    // Gone, or a zombie waiting for a reaper that is not ours.
+    let gone = |pid: i32| {
+        let state = proc_field(pid, "State:");
+        state.is_empty() || state.starts_with('Z')
+    };
+    let t = Instant::now();
+    while !(gone(sup) && gone(worker)) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "auth helper still running after the server exited: supervisor {}, worker {}",
+            proc_field(sup, "State:"),
+            proc_field(worker, "State:")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

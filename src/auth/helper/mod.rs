@@ -18,7 +18,10 @@
 //! still waiting for (lost with the old worker) with a temporary error.
 //! Requests the old worker had not read yet stay queued in the socket and
 //! are answered by the new one (a packet is read whole or not at all).
-//! Both helper processes die with their parent (PR_SET_PDEATHSIG).
+//! Both helper processes die with their parent: PR_SET_PDEATHSIG while the
+//! server is still root, and the supervisor also leaves when the server's
+//! socket ends close (the death signal is not delivered once the server
+//! has dropped root).
 
 pub mod config;
 pub mod engine;

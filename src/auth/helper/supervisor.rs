@@ -26,7 +26,7 @@ pub struct HelperProcess {
 
 impl Drop for HelperProcess {
     fn drop(&mut self) {
-        // The helper would die with us anyway (PDEATHSIG); this ends it
+        // The helper follows us anyway (our socket ends close); this ends it
         // when the server stops without exiting (tests, restarts). The
         // worker follows the supervisor the same way.
         sys::kill_child(self.supervisor_pid);
@@ -96,7 +96,15 @@ fn supervise(sockets: &[OwnedFd], cfg: HelperConfig) -> ! {
                 continue;
             }
         };
-        match sys::wait_for(child) {
+        let status = sys::wait_for(child);
+        // PR_SET_PDEATHSIG does not reach us once the server has dropped
+        // root (the kernel checks the dying parent's credentials against
+        // ours), so the server's death shows as its socket ends closing:
+        // the worker then exits, and we must follow instead of restarting.
+        if sys::all_peers_closed(sockets) {
+            std::process::exit(0);
+        }
+        match status {
             Ok(status) => tracing::error!(
                 "auth: worker {child} ended ({}); restarting it",
                 sys::describe_status(status)

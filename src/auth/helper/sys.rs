@@ -350,6 +350,29 @@ pub fn thread_count() -> usize {
         .unwrap_or(1)
 }
 
+/// True when the peer of every socket has closed (the server exited).
+/// Polls without asking for any event: POLLHUP is always reported.
+pub fn all_peers_closed(fds: &[OwnedFd]) -> bool {
+    use std::os::fd::AsRawFd;
+    if fds.is_empty() {
+        return false;
+    }
+    let mut polls: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: 0,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `polls` is a valid array of `polls.len()` pollfd structs.
+    let rc = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, 0) };
+    rc > 0
+        && polls
+            .iter()
+            .all(|p| p.revents & (libc::POLLHUP | libc::POLLERR) != 0)
+}
+
 /// Ends a process we started (SIGKILL: the helper ignores SIGTERM).
 pub fn kill_child(pid: libc::pid_t) {
     if pid > 0 {
