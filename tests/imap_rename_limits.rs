@@ -170,12 +170,18 @@ fn rename_of_the_selected_inbox_empties_it_for_its_sessions() {
     assert!(append(&mut a, "INBOX", "two").starts_with("A OK"));
     ok(&mut a, "s", "SELECT INBOX");
     ok(&mut b, "s", "SELECT INBOX");
+    b.send("i IDLE");
+    assert!(b.line().starts_with("+ "));
 
     // RFC 9051 §6.3.6: the messages move to Saved, INBOX stays, empty.
     let r = ok(&mut a, "r", "RENAME INBOX Saved");
     assert!(has(&r, "* 2 EXPUNGE") && has(&r, "* 1 EXPUNGE"), "{r:?}");
-    let r = ok(&mut b, "n", "NOOP");
-    assert!(has(&r, "* 2 EXPUNGE") && has(&r, "* 1 EXPUNGE"), "{r:?}");
+    // The idling session is told at once.
+    let r = b.until("* 1 EXPUNGE");
+    assert!(has(&r, "* 2 EXPUNGE"), "{r:?}");
+    b.send("DONE");
+    let r = b.until("i ");
+    assert!(r.last().unwrap().starts_with("i OK"), "{r:?}");
     // New mail in INBOX reaches both sessions, with a later UID.
     let r = append_lines(&mut b, "INBOX", "three");
     assert!(r.last().unwrap().starts_with("A OK"), "{r:?}");

@@ -395,6 +395,29 @@ mod tests {
     }
 
     #[test]
+    fn quota_max_mail_size_sets_the_append_limit() {
+        let settings = |text: &str| {
+            crate::config::parse_str(text, Path::new("/nonexistent/test.conf"))
+                .unwrap()
+                .for_protocol("imap")
+        };
+        let limit = |text: &str| quota_max_mail_size(&settings(text));
+        assert_eq!(limit("").unwrap(), None);
+        assert_eq!(
+            limit("plugin {\n  quota_max_mail_size = 10M\n}\n").unwrap(),
+            Some(10 << 20)
+        );
+        assert_eq!(
+            limit("plugin {\n  quota_max_mail_size = 0\n}\n").unwrap(),
+            None
+        );
+        assert!(matches!(
+            limit("plugin {\n  quota_max_mail_size = lots\n}\n"),
+            Err(PlanError::QuotaMaxMailSize(_))
+        ));
+    }
+
+    #[test]
     fn trusted_networks() {
         let n = parse_networks(&["10.0.0.0/8".into(), "::1".into()]).unwrap();
         assert_eq!(n[0], ("10.0.0.0".parse().unwrap(), 8));
