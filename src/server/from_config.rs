@@ -31,6 +31,21 @@ pub enum PlanError {
     TrustedNetwork(String),
     #[error("auth: {0}")]
     Auth(#[from] crate::auth::helper::HelperConfigError),
+    #[error("plugin quota_max_mail_size: {0}")]
+    QuotaMaxMailSize(String),
+}
+
+/// Dovecot's quota plugin setting that caps a saved message (and is
+/// advertised as `APPENDLIMIT=<n>`); 0 or unset means no limit of its own.
+fn quota_max_mail_size(s: &Settings) -> Result<Option<u64>, PlanError> {
+    let Some(text) = s.plugin_setting("quota_max_mail_size") else {
+        return Ok(None);
+    };
+    match crate::config::parse_size(text) {
+        Ok(0) => Ok(None),
+        Ok(n) => Ok(Some(n)),
+        Err(e) => Err(PlanError::QuotaMaxMailSize(e.to_string())),
+    }
 }
 
 /// Pre-login clients get a short idle timeout; RFC 9051 §5.4 asks for at
@@ -113,6 +128,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             client_workarounds: s.imap_client_workarounds.clone(),
             capability: s.imap_capability.clone(),
             idle_notify_interval: s.imap_idle_notify_interval,
+            append_limit: quota_max_mail_size(s)?,
         },
     })
 }
@@ -376,6 +392,29 @@ mod tests {
             resolve("127.0.0.1", 24).unwrap(),
             vec!["127.0.0.1:24".parse().unwrap()]
         );
+    }
+
+    #[test]
+    fn quota_max_mail_size_sets_the_append_limit() {
+        let settings = |text: &str| {
+            crate::config::parse_str(text, Path::new("/nonexistent/test.conf"))
+                .unwrap()
+                .for_protocol("imap")
+        };
+        let limit = |text: &str| quota_max_mail_size(&settings(text));
+        assert_eq!(limit("").unwrap(), None);
+        assert_eq!(
+            limit("plugin {\n  quota_max_mail_size = 10M\n}\n").unwrap(),
+            Some(10 << 20)
+        );
+        assert_eq!(
+            limit("plugin {\n  quota_max_mail_size = 0\n}\n").unwrap(),
+            None
+        );
+        assert!(matches!(
+            limit("plugin {\n  quota_max_mail_size = lots\n}\n"),
+            Err(PlanError::QuotaMaxMailSize(_))
+        ));
     }
 
     #[test]

@@ -95,6 +95,9 @@ pub struct ImapOptions {
     /// `imap_capability`: empty = built-in list; `+X Y` appends.
     pub capability: String,
     pub idle_notify_interval: Duration,
+    /// `plugin { quota_max_mail_size }`: the APPENDLIMIT to advertise and
+    /// enforce; `None` keeps the built-in cap (bare `APPENDLIMIT`).
+    pub append_limit: Option<u64>,
 }
 
 impl Default for ImapOptions {
@@ -103,6 +106,7 @@ impl Default for ImapOptions {
             client_workarounds: Vec::new(),
             capability: String::new(),
             idle_notify_interval: Duration::from_secs(120),
+            append_limit: None,
         }
     }
 }

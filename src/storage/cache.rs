@@ -107,6 +107,32 @@ impl<T: Cached> MailboxRegistry<T> {
         }
     }
 
+    /// Re-file every cached mailbox at or below `from` under `to` (a
+    /// rename); returns each with its new key so the caller can tell it
+    /// where it now lives. Nothing is marked gone.
+    pub fn move_under(&self, from: &Path, to: &Path) -> Vec<(PathBuf, Rc<T>)> {
+        let mut slots = self.slots.borrow_mut();
+        let keys: Vec<PathBuf> = slots
+            .keys()
+            .filter(|k| k.starts_with(from))
+            .cloned()
+            .collect();
+        let mut moved = Vec::with_capacity(keys.len());
+        for k in keys {
+            let (Some(slot), Ok(rest)) = (slots.remove(&k), k.strip_prefix(from)) else {
+                continue;
+            };
+            let key = if rest.as_os_str().is_empty() {
+                to.to_path_buf()
+            } else {
+                to.join(rest)
+            };
+            moved.push((key.clone(), slot.value.clone()));
+            slots.insert(key, slot);
+        }
+        moved
+    }
+
     pub fn len(&self) -> usize {
         self.slots.borrow().len()
     }
@@ -171,6 +197,30 @@ mod tests {
             reg.evict_under(Path::new("/a"));
             assert!(held.1.get());
             assert_eq!(reg.len(), 1);
+        });
+    }
+
+    #[test]
+    fn rename_refiles_a_subtree_without_marking_it_gone() {
+        let ex = glommio::LocalExecutorBuilder::default().make().unwrap();
+        ex.run(async {
+            let reg = MailboxRegistry::<Fake>::new(1 << 20);
+            let parent = Rc::new(Fake(1, Cell::new(false)));
+            reg.insert("/m/p".into(), parent.clone());
+            reg.insert("/m/p/c".into(), Rc::new(Fake(1, Cell::new(false))));
+            reg.insert("/m/pq".into(), Rc::new(Fake(1, Cell::new(false))));
+            let mut moved: Vec<PathBuf> = reg
+                .move_under(Path::new("/m/p"), Path::new("/m/n"))
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            moved.sort();
+            assert_eq!(moved, vec![PathBuf::from("/m/n"), PathBuf::from("/m/n/c")]);
+            assert!(reg.get(Path::new("/m/p")).is_none());
+            assert!(reg.get(Path::new("/m/n/c")).is_some());
+            // A sibling sharing the name prefix stays where it is.
+            assert!(reg.get(Path::new("/m/pq")).is_some());
+            assert!(!parent.1.get());
         });
     }
 }

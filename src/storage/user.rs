@@ -92,6 +92,15 @@ pub enum AnyMailbox {
 }
 
 impl AnyMailbox {
+    /// The mailbox was deleted, or renamed by a backend whose views cannot
+    /// follow a rename (Maildir, mbox): this view no longer changes.
+    pub fn is_gone(&self) -> bool {
+        match self {
+            AnyMailbox::Sdbox(m) => m.is_gone(),
+            AnyMailbox::Folder(m) => m.is_gone(),
+        }
+    }
+
     /// Pick up changes other programs made to a Maildir/mbox (an MDA, a
     /// Dovecot still in service): call on NOOP/IDLE polls. Cheap when
     /// nothing changed (one stat per directory or file). sdbox: no-op.

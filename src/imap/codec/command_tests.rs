@@ -350,6 +350,24 @@ fn list_forms() {
             return_options: vec![]
         }
     );
+    assert_eq!(
+        body("t1 LIST (REMOTE) \"\" \"*\"\r\n"),
+        CommandBody::List {
+            selection: vec![ListSelectOption::Remote],
+            reference: Mailbox::from(""),
+            patterns: vec![b"*".to_vec()],
+            return_options: vec![]
+        }
+    );
+    assert_eq!(
+        body("t1 LIST (remote SUBSCRIBED) \"\" * RETURN (CHILDREN)\r\n"),
+        CommandBody::List {
+            selection: vec![ListSelectOption::Remote, ListSelectOption::Subscribed],
+            reference: Mailbox::from(""),
+            patterns: vec![b"*".to_vec()],
+            return_options: vec![ListReturnOption::Children]
+        }
+    );
     let b = body("t1 LIST (REMOTE SPECIAL-USE X-FOO) \"\" %\r\n");
     assert!(
         matches!(b, CommandBody::List { selection, .. } if selection.len() == 3 && selection[2] == ListSelectOption::Other(atom("X-FOO")))

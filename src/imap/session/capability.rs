@@ -1,7 +1,10 @@
 //! CAPABILITY lists before and after login.
 
 use crate::net::Conn;
-use crate::shard::env::{Env, Protocol};
+use crate::shard::env::{Env, ImapOptions, Protocol};
+
+/// APPEND size cap when `quota_max_mail_size` is not set.
+pub const DEFAULT_APPEND_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Extensions served once logged in (at least what Dovecot 2.3 lists for
 /// the extensions tern implements).
@@ -10,15 +13,26 @@ SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT MULTIAPPEND UNSELECT C
 UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN LIST-STATUS BINARY \
 MOVE SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE SAVEDATE LITERAL+ UTF8=ACCEPT APPENDLIMIT PREVIEW COMPRESS=DEFLATE";
 
+/// The largest message APPEND takes (literal cap, STATUS APPENDLIMIT).
+pub fn append_limit(opts: &ImapOptions) -> u64 {
+    opts.append_limit.unwrap_or(DEFAULT_APPEND_LIMIT)
+}
+
 /// The post-login list with `imap_capability` applied: empty keeps the
-/// built-in list, `+A B` appends, anything else replaces it.
-pub fn authed(configured: &str) -> String {
-    let configured = configured.trim();
+/// built-in list, `+A B` appends, anything else replaces it. A configured
+/// limit is advertised as `APPENDLIMIT=<n>` (RFC 7889: the same for every
+/// mailbox); without one the bare `APPENDLIMIT` points to STATUS.
+pub fn authed(opts: &ImapOptions) -> String {
+    let builtin = match opts.append_limit {
+        Some(n) => AUTHED_CAPABILITIES.replace(" APPENDLIMIT ", &format!(" APPENDLIMIT={n} ")),
+        None => AUTHED_CAPABILITIES.to_string(),
+    };
+    let configured = opts.capability.trim();
     if configured.is_empty() {
-        return AUTHED_CAPABILITIES.to_string();
+        return builtin;
     }
     match configured.strip_prefix('+') {
-        Some(extra) => format!("{AUTHED_CAPABILITIES} {}", extra.trim()),
+        Some(extra) => format!("{builtin} {}", extra.trim()),
         None => configured.to_string(),
     }
 }
@@ -56,7 +70,12 @@ mod tests {
 
     #[test]
     fn authed_list_is_rich() {
-        let caps = authed("");
+        let opts = |capability: &str, append_limit| ImapOptions {
+            capability: capability.to_string(),
+            append_limit,
+            ..ImapOptions::default()
+        };
+        let caps = authed(&opts("", None));
         for want in [
             "IMAP4rev2",
             "CONDSTORE",
@@ -70,7 +89,16 @@ mod tests {
         ] {
             assert!(caps.split(' ').any(|c| c == want), "{want} missing");
         }
-        assert!(authed("+XFOO").ends_with(" XFOO"));
-        assert_eq!(authed("IMAP4rev1 IDLE"), "IMAP4rev1 IDLE");
+        assert!(caps.split(' ').any(|c| c == "APPENDLIMIT"));
+        assert!(authed(&opts("+XFOO", None)).ends_with(" XFOO"));
+        assert_eq!(authed(&opts("IMAP4rev1 IDLE", None)), "IMAP4rev1 IDLE");
+        let limited = authed(&opts("", Some(10 << 20)));
+        assert!(
+            limited.split(' ').any(|c| c == "APPENDLIMIT=10485760"),
+            "{limited}"
+        );
+        assert!(!limited.split(' ').any(|c| c == "APPENDLIMIT"), "{limited}");
+        assert_eq!(append_limit(&opts("", None)), DEFAULT_APPEND_LIMIT);
+        assert_eq!(append_limit(&opts("", Some(5))), 5);
     }
 }

@@ -9,6 +9,7 @@ use crate::storage::{MailStore, Mailbox, MailboxName, SystemFlags};
 
 use super::flags;
 use super::io::ImapIo;
+use super::state::Session;
 
 pub type Mbox = <AnyStore as MailStore>::Mailbox;
 
@@ -241,6 +242,103 @@ impl Selected {
         self.known_modseq = changes.highest_modseq.max(highest);
         self.reported.clear();
     }
+}
+
+/// Where a mailbox named `name` went when `from` was renamed to `to`
+/// (children move along; INBOX's messages go to `to`).
+pub fn renamed_name(
+    name: &MailboxName,
+    from: &MailboxName,
+    to: &MailboxName,
+) -> Option<MailboxName> {
+    if name == from {
+        return Some(to.clone());
+    }
+    if from.is_inbox() || !name.is_within(from) {
+        return None;
+    }
+    MailboxName::new(&format!("{}{}", to, &name.as_str()[from.as_str().len()..])).ok()
+}
+
+impl Selected {
+    /// The new name of the selected mailbox when someone renamed it (the
+    /// shared view follows a rename; see `MailStore::rename`).
+    fn renamed_to(&self) -> Option<MailboxName> {
+        if self.mailbox.is_gone() {
+            return None;
+        }
+        let current = self.mailbox.name();
+        (current != self.name).then_some(current)
+    }
+
+    /// Carry on after the selected mailbox became `to`. A renamed mailbox
+    /// keeps its UIDVALIDITY and UIDs, so the session simply goes on under
+    /// the new name. INBOX is different (RFC 9051 §6.3.6): its messages
+    /// moved out and INBOX stays, empty; the session stays on INBOX and
+    /// sees every message it knew expunged, provided the new INBOX goes on
+    /// with the same UIDVALIDITY and later UIDs. Otherwise it stays with
+    /// the messages under their new name, which no client can misread.
+    async fn settle_rename(&mut self, store: &AnyStore, to: MailboxName) {
+        if self.name.is_inbox() {
+            let before = self.mailbox.status();
+            if let Ok(inbox) = store.open(&MailboxName::inbox()).await {
+                let now = inbox.status();
+                if !inbox.is_gone()
+                    && now.uidvalidity == before.uidvalidity
+                    && now.uidnext >= before.uidnext
+                {
+                    self.mailbox = inbox;
+                    // Force the next sync to compare the views.
+                    self.seen_counter = u64::MAX;
+                    self.pending_expunged = true;
+                    return;
+                }
+            }
+        }
+        self.name = to;
+    }
+}
+
+/// Follow a rename of the selected mailbox made by any session (sdbox
+/// views move with the mailbox). Cheap when nothing moved.
+pub async fn follow_rename(s: &mut Session) {
+    let Some(to) = s.selected.as_ref().and_then(Selected::renamed_to) else {
+        return;
+    };
+    let Ok(store) = s.mail_store().await else {
+        return;
+    };
+    if let Some(sel) = s.selected.as_mut() {
+        sel.settle_rename(&store, to).await;
+    }
+}
+
+/// After this session renamed `from` to `to`: a view that could not follow
+/// (Maildir, mbox mark it gone) is reopened under the new name when it is
+/// the same mailbox (same UIDVALIDITY); then as [`follow_rename`].
+pub async fn after_own_rename(s: &mut Session, from: &MailboxName, to: &MailboxName) {
+    let Some(sel) = s.selected.as_ref() else {
+        return;
+    };
+    let gone_to = if sel.mailbox.is_gone() {
+        renamed_name(&sel.name, from, to)
+    } else {
+        None
+    };
+    let Ok(store) = s.mail_store().await else {
+        return;
+    };
+    if let Some(target) = gone_to
+        && let Ok(reopened) = store.open(&target).await
+        && let Some(sel) = s.selected.as_mut()
+        && reopened.status().uidvalidity == sel.mailbox.status().uidvalidity
+    {
+        sel.mailbox = reopened;
+        sel.seen_counter = u64::MAX;
+        sel.settle_rename(&store, target).await;
+        return;
+    }
+    follow_rename(s).await;
 }
 
 /// (seq, uid) pairs of `uids` (the session's view, ascending) named by a

@@ -12,13 +12,10 @@ use super::selected::{Enabled, Selected};
 use crate::config::ImapWorkaround;
 use crate::imap::codec::response::{ResponseCode, Status, StatusResponse};
 use crate::imap::codec::types::{CommandBody, Tag};
-use crate::imap::codec::{ParseErrorKind, parse_command};
+use crate::imap::codec::{FramingLimits, ParseErrorKind, parse_command};
 use crate::net::Conn;
 use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
 use crate::storage::AnyStore;
-
-/// Default APPEND size cap (APPENDLIMIT) when the config names none.
-pub const APPEND_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Counters for the logout line (Dovecot's `imap_logout_format` fields).
 #[derive(Debug, Default, Clone, Copy)]
@@ -102,6 +99,7 @@ impl Session {
     /// FETCH, STORE and SEARCH by sequence number (RFC 9051 §7.5.1);
     /// `allow_new` is false when delay-newmail holds EXISTS back.
     pub async fn sync(&mut self, allow_expunge: bool, allow_new: bool) {
+        super::selected::follow_rename(self).await;
         let en = self.enabled;
         if let Some(sel) = self.selected.as_mut() {
             sel.sync(&mut self.io, allow_expunge, allow_new, en).await;
@@ -113,10 +111,9 @@ impl Session {
 /// not): opens the user's mail, answers the login command, serves.
 pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
     conn.set_idle_timeout(env.settings.imap.idle_timeout_authed);
-    let mut io = ImapIo::new(conn, limits(&env), state.pending);
+    let mut io = ImapIo::new(conn, authed_limits(&env), state.pending);
     io.bytes_in = state.bytes_in;
     io.bytes_out = state.bytes_out;
-    io.literal_limit = APPEND_LIMIT;
     io.logged_in = true;
     let tag = Tag::try_from(state.tag.as_str()).ok();
     let info = match env.auth.lookup_user(&state.user).await {
@@ -185,7 +182,7 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         tag.as_ref(),
         Status::Ok,
         Some(ResponseCode::Capability(atoms(&super::capability::authed(
-            &env.settings.imap.imap_options.capability,
+            &env.settings.imap.imap_options,
         )))),
         "Logged in",
     );
@@ -300,6 +297,18 @@ async fn run(s: &mut Session) -> &'static str {
         if s.io.flush().await.is_err() {
             return "Disconnected";
         }
+    }
+}
+
+/// Framing once logged in: a literal may be as large as APPENDLIMIT
+/// (synchronizing ones over it get NO [TOOBIG] before `+`, others BAD [TOOBIG]).
+fn authed_limits(env: &Env) -> FramingLimits {
+    let base = limits(env);
+    let append_limit = super::capability::append_limit(&env.settings.imap.imap_options);
+    FramingLimits {
+        max_literal_size: append_limit,
+        max_command_literals: base.max_command_literals.max(append_limit),
+        ..base
     }
 }
 

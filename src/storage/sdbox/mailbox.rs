@@ -24,9 +24,9 @@ use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
 use rebuild::{index_bytes, rebuild};
-pub(crate) use rebuild::{init_index, unix_now};
+pub(crate) use rebuild::{init_index, init_index_continuing, unix_now};
 use std::cell::{Cell, RefCell};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 pub use structures::CACHE_COMPACT_MIN_DEAD;
@@ -50,7 +50,8 @@ pub struct OpenReport {
 }
 
 pub struct MailboxShared {
-    dir: PathBuf,
+    /// Where the mail files are; changes when the mailbox is renamed.
+    dir: RefCell<PathBuf>,
     control_dir: PathBuf,
     /// `mail_attachment_dir`, for reading externalised attachments.
     attachment_dir: Option<PathBuf>,
@@ -156,7 +157,7 @@ impl MailboxShared {
         })
         .await?;
         Ok(Rc::new(MailboxShared {
-            dir,
+            dir: RefCell::new(dir),
             control_dir,
             attachment_dir,
             name: RefCell::new(name),
@@ -176,8 +177,21 @@ impl MailboxShared {
         }))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    pub fn dir(&self) -> PathBuf {
+        self.dir.borrow().clone()
+    }
+
+    pub(crate) fn current_name(&self) -> MailboxName {
+        self.name.borrow().clone()
+    }
+
+    /// The mailbox was renamed: its files are now in `dir`, under `name`.
+    /// Holders keep working on it (the caller holds the write lock, so no
+    /// change is half-way through the old path).
+    pub(crate) fn moved(&self, dir: PathBuf, name: MailboxName) {
+        *self.dir.borrow_mut() = dir;
+        *self.name.borrow_mut() = name;
+        self.notifier.bump();
     }
 
     /// Wait until no change is in flight and hold further changes off
@@ -230,7 +244,7 @@ impl SdboxMailbox {
     async fn export_now(&self) -> Result<()> {
         let _permit = self.lock().await?;
         let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         blocking::run(move || io::export_dovecot_index(&dir, &bytes)).await
     }
 
@@ -295,7 +309,7 @@ impl SdboxMailbox {
         }
         let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
         let journal = self.inner.journal.borrow().clone();
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         if let Err(e) = blocking::run(move || io::commit(&dir, &journal, &bytes)).await {
             return Err(self.recover_from_failed_commit(e).await);
         }
@@ -332,7 +346,7 @@ impl SdboxMailbox {
         if self.inner.since_compaction.get() >= threshold
             && let Err(e) = self.compact_locked().await
         {
-            tracing::warn!(dir = %self.inner.dir.display(), error = %e, "index compaction failed");
+            tracing::warn!(dir = %self.inner.dir().display(), error = %e, "index compaction failed");
         }
         Ok(())
     }
@@ -342,7 +356,7 @@ impl SdboxMailbox {
         let mut next = self.inner.state.borrow().clone();
         next.generation += 1;
         let (i, l, s) = index_bytes(&next);
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let journal = blocking::run(move || io::write_index_files(&dir, &i, &l, &s)).await?;
         self.inner.state.borrow_mut().generation = next.generation;
         *self.inner.journal.borrow_mut() = Arc::new(journal);
@@ -355,7 +369,7 @@ impl SdboxMailbox {
     /// saw the failed change) so the next commit starts clean.
     async fn recover_from_failed_commit(&self, e: StorageError) -> StorageError {
         if let Err(again) = self.compact_locked().await {
-            tracing::warn!(dir = %self.inner.dir.display(), error = %again,
+            tracing::warn!(dir = %self.inner.dir().display(), error = %again,
                 "could not rewrite the index after a failed commit");
         }
         e
@@ -363,7 +377,7 @@ impl SdboxMailbox {
 
     async fn rebuild_locked(&self, problems: Vec<String>) -> Result<OpenReport> {
         let prior = self.inner.state.borrow().clone();
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let control = self.inner.control_dir.clone();
         let report = OpenReport {
             problems,
@@ -416,6 +430,15 @@ impl SdboxMailbox {
         temps: Vec<PathBuf>,
         recs: Vec<(MessageRecord, Vec<String>)>,
     ) -> Result<Vec<u32>> {
+        // Temps written before a rename of the mailbox moved with it.
+        let here = self.inner.dir();
+        let temps: Vec<PathBuf> = temps
+            .into_iter()
+            .map(|t| match t.file_name() {
+                Some(file) if t.parent() != Some(here.as_path()) => here.join(file),
+                _ => t,
+            })
+            .collect();
         for attempt in 0..2 {
             let (entries, uids) = {
                 let st = self.inner.state.borrow();
@@ -453,7 +476,7 @@ impl SdboxMailbox {
             };
             let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
             let journal = self.inner.journal.borrow().clone();
-            let dir = self.inner.dir.clone();
+            let dir = self.inner.dir();
             let (t, u) = (temps.clone(), uids.clone());
             let outcome =
                 blocking::run(move || io::link_and_commit(&dir, &t, &u, &journal, &bytes)).await;
@@ -465,7 +488,7 @@ impl SdboxMailbox {
                     return Ok(uids);
                 }
                 Ok(LinkOutcome::Collision(uid)) if attempt == 0 => {
-                    tracing::warn!(dir = %self.inner.dir.display(), uid,
+                    tracing::warn!(dir = %self.inner.dir().display(), uid,
                         "mail file already exists for a new UID; resyncing the index with the directory");
                     self.rebuild_locked(vec![format!("u.{uid} existed before it was saved")])
                         .await?;

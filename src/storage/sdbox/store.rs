@@ -8,6 +8,7 @@ use super::subscriptions;
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
+use crate::storage::index::{MailboxState, recover};
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
 use crate::storage::name::MailboxName;
 use crate::storage::traits::MailStore;
@@ -105,6 +106,16 @@ fn create_dir_0700(p: &Path) -> Result<()> {
 
 /// mkdir `…/<name>/dbox-Mails` and write an empty index (blocking).
 fn create_mailbox_dirs(layout: &Layout, mails_dir: &Path) -> Result<()> {
+    create_mailbox_dirs_after(layout, mails_dir, None)
+}
+
+/// The same, for a mailbox that carries on from `prior` (see
+/// [`mailbox::init_index_continuing`]).
+fn create_mailbox_dirs_after(
+    layout: &Layout,
+    mails_dir: &Path,
+    prior: Option<&MailboxState>,
+) -> Result<()> {
     let Some(parent) = mails_dir.parent() else {
         return Err(StorageError::Internal(
             "mail directory without parent".into(),
@@ -124,7 +135,10 @@ fn create_mailbox_dirs(layout: &Layout, mails_dir: &Path) -> Result<()> {
                 }
             })?;
     }
-    mailbox::init_index(mails_dir, &layout.control)?;
+    match prior {
+        Some(prior) => mailbox::init_index_continuing(mails_dir, prior)?,
+        None => mailbox::init_index(mails_dir, &layout.control)?,
+    }
     io::sync_dir(parent)?;
     if let Some(gp) = parent.parent() {
         io::sync_dir(gp)?;
@@ -331,6 +345,7 @@ impl SdboxStore {
         let l = self.layout.clone();
         let (from_dir, to_dir) = (l.mailbox_dir(from), l.mailbox_dir(to));
         let (from_mails, to_mails) = (l.mails_dir(from), l.mails_dir(to));
+        let (l_to_dir, l_to_mails) = (to_dir.clone(), to_mails.clone());
         let inbox = from.is_inbox();
         let evict = if inbox {
             from_mails.clone()
@@ -367,7 +382,11 @@ impl SdboxStore {
                 create_dir_0700(&to_dir)?;
                 fs::rename(&from_mails, &to_mails).map_err(|e| StorageError::io(&to_mails, e))?;
                 io::sync_dir(&to_dir)?;
-                create_mailbox_dirs(&l, &from_mails)?;
+                // Writers are held off, so the moved files are current.
+                let prior = io::load_index_files(&to_mails).ok().and_then(|f| {
+                    recover(f.index.as_deref(), f.log.as_deref(), f.state.as_deref()).state
+                });
+                create_mailbox_dirs_after(&l, &from_mails, prior.as_ref())?;
             } else {
                 fs::rename(&from_dir, &to_dir).map_err(|e| StorageError::io(&to_dir, e))?;
                 io::sync_dir(parent)?;
@@ -405,9 +424,24 @@ impl SdboxStore {
         })
         .await;
         if result.is_ok() {
-            // Sessions holding the old view learn it is gone.
-            self.registry.evict_under(&evict);
+            // Sessions holding the old view follow it to its new place
+            // (for INBOX: its messages, which are now `to`).
+            let to_key = if inbox { l_to_mails } else { l_to_dir };
+            for (key, shared) in self.registry.move_under(&evict, &to_key) {
+                let old = shared.current_name();
+                let name = if inbox {
+                    Some(to.clone())
+                } else {
+                    MailboxName::new(&format!("{}{}", to, &old.as_str()[from.as_str().len()..]))
+                        .ok()
+                };
+                match name {
+                    Some(name) => shared.moved(key, name),
+                    None => self.registry.evict_under(&key),
+                }
+            }
         }
+        drop(permits);
         result
     }
 

@@ -9,8 +9,7 @@ use crate::imap::session::prelogin::atoms;
 use crate::imap::session::state::Session;
 
 pub fn capability(s: &mut Session, tag: &Tag) -> Flow {
-    let caps =
-        crate::imap::session::capability::authed(&s.env.settings.imap.imap_options.capability);
+    let caps = crate::imap::session::capability::authed(&s.env.settings.imap.imap_options);
     s.io.data(&Data::Capability(atoms(&caps)));
     s.ok(tag, "Capability completed.");
     Flow::Continue

@@ -9,8 +9,10 @@ use crate::imap::codec::response::{
 use crate::imap::codec::types::{
     Atom, Flag, ListReturnOption, ListSelectOption, Mailbox as WireMailbox, StatusItem, Tag,
 };
+use crate::imap::session::capability::append_limit;
 use crate::imap::session::names::{DELIMITER, pattern_matches, to_wire};
-use crate::imap::session::state::{APPEND_LIMIT, Session};
+use crate::imap::session::selected;
+use crate::imap::session::state::Session;
 use crate::storage::{MailStore, Mailbox, MailboxInfo, MailboxName, SpecialUse, mutf7};
 
 pub async fn create(s: &mut Session, tag: &Tag, mailbox: &WireMailbox, uses: &[Flag]) -> Flow {
@@ -97,7 +99,10 @@ pub async fn rename(s: &mut Session, tag: &Tag, from: &WireMailbox, to: &WireMai
         return Flow::Continue;
     };
     match store.rename(&from, &to).await {
-        Ok(()) => s.ok(tag, "Rename completed."),
+        Ok(()) => {
+            selected::after_own_rename(s, &from, &to).await;
+            s.ok(tag, "Rename completed.");
+        }
         Err(e) => storage_no(s, tag, &e, false),
     }
     Flow::Continue
@@ -159,7 +164,12 @@ pub async fn list(
     returns: &[ListReturnOption],
 ) -> Flow {
     let utf8 = s.utf8();
-    if selection.is_empty() && patterns.len() == 1 && patterns[0].is_empty() {
+    // RFC 5258 §3: REMOTE asks for remote mailboxes too. tern has none, so
+    // it lists exactly what the same command without it lists.
+    let local_only = selection
+        .iter()
+        .all(|o| matches!(o, ListSelectOption::Remote));
+    if local_only && patterns.len() == 1 && patterns[0].is_empty() {
         s.io.data(&Data::List(ListResponse {
             attributes: vec![MailboxAttribute::NoSelect],
             delimiter: Some(DELIMITER),
@@ -336,6 +346,7 @@ pub async fn lsub(s: &mut Session, tag: &Tag, reference: &WireMailbox, pattern: 
 
 fn write_status<M: Mailbox>(s: &mut Session, name: &MailboxName, mbox: &M, items: &[StatusItem]) {
     let st = mbox.status();
+    let limit = append_limit(&s.env.settings.imap.imap_options);
     let values = items
         .iter()
         .map(|&i| {
@@ -348,7 +359,7 @@ fn write_status<M: Mailbox>(s: &mut Session, name: &MailboxName, mbox: &M, items
                 StatusItem::Size => st.size,
                 StatusItem::Recent => u64::from(st.recent),
                 StatusItem::HighestModSeq => st.highest_modseq,
-                StatusItem::AppendLimit => APPEND_LIMIT,
+                StatusItem::AppendLimit => limit,
             };
             (i, v)
         })

@@ -49,6 +49,9 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
             | CommandBody::Sort { .. }
             | CommandBody::Thread { .. }
     );
+    // Another session may have renamed the selected mailbox: APPEND or
+    // STATUS by name must see where it is now.
+    super::selected::follow_rename(s).await;
     if needs_selected && s.selected.is_none() {
         s.io.bad(Some(tag), "No mailbox selected.");
         return Flow::Continue;

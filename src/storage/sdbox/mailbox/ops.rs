@@ -187,7 +187,7 @@ impl SdboxMailbox {
         if self.inner.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
         }
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
         blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
     }
@@ -249,7 +249,7 @@ impl SdboxMailbox {
             ));
             files.push(bytes);
         }
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let temps = blocking::run(move || io::write_temps(&dir, &files)).await?;
         let slot: AppendSlot = Rc::new(RefCell::new(None));
         self.inner.pending.borrow_mut().push(PendingAppend {
@@ -385,7 +385,7 @@ impl SdboxMailbox {
             uids: present.clone(),
         }])
         .await?;
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let gone = present.clone();
         blocking::run(move || {
             io::unlink_messages(&dir, &gone);
@@ -420,7 +420,7 @@ impl SdboxMailbox {
                 uid_map: Vec::new(),
             });
         }
-        let (src_dir, dest_dir) = (self.inner.dir.clone(), dest.inner.dir.clone());
+        let (src_dir, dest_dir) = (self.inner.dir(), dest.inner.dir());
         let linked = src_uids.clone();
         let temps = blocking::run(move || io::link_temps(&src_dir, &linked, &dest_dir)).await?;
         let _permit = match dest.lock().await {
@@ -473,14 +473,14 @@ impl SdboxMailbox {
         if self.inner.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
         }
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
         match blocking::run(move || io::read_body(&dir, uid, att.as_deref())).await {
             Ok(body) => Ok(dbox_file::to_crlf(&body)),
             Err(StorageError::NoSuchMessage(_)) => {
                 // Indexed but the file is gone (removed behind our back):
                 // resync so every session sees it expunged.
-                tracing::warn!(dir = %self.inner.dir.display(), uid,
+                tracing::warn!(dir = %self.inner.dir().display(), uid,
                     "indexed message file vanished; resyncing the mailbox");
                 let _permit = self.lock().await?;
                 if self.inner.state.borrow().position(uid).is_some() {

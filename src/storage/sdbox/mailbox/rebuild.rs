@@ -39,6 +39,22 @@ pub(crate) fn init_index(dir: &Path, control_dir: &Path) -> Result<()> {
     io::write_index_files(dir, &i, &l, &s).map(|_| ())
 }
 
+/// Write the index of an emptied mailbox that carries on from `prior`
+/// (INBOX after `RENAME INBOX x`, blocking): same UIDVALIDITY, UIDs and
+/// modseqs go on from where they were, and the old expunges are not
+/// itemised, so a client that knew the old messages (a session still
+/// selected on INBOX, a QRESYNC cache) sees them all expunged and no UID
+/// is ever reused.
+pub(crate) fn init_index_continuing(dir: &Path, prior: &MailboxState) -> Result<()> {
+    let mut state = MailboxState::new(prior.uidvalidity, guid::new_guid());
+    state.uidnext = prior.uidnext;
+    state.first_recent_uid = prior.uidnext;
+    state.highest_modseq = prior.highest_modseq + 1;
+    state.expunge_floor = state.highest_modseq;
+    let (i, l, s) = index_bytes(&state);
+    io::write_index_files(dir, &i, &l, &s).map(|_| ())
+}
+
 /// Bring `state` in line with the mail files on disk (blocking).
 pub(super) fn reconcile(
     dir: &Path,

@@ -152,7 +152,7 @@ impl SdboxMailbox {
             let st = self.inner.state.borrow();
             (st.uidvalidity, st.records.iter().map(|r| r.uid).collect())
         };
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let (entries, dead, file) = blocking::run(move || load(&dir, uidvalidity, &live)).await?;
         let st = self.inner.state.borrow();
         let mut cache = self.inner.structures.borrow_mut();
@@ -192,7 +192,7 @@ impl SdboxMailbox {
                 Err(e) => tracing::debug!(uid, error = %e, "stale tern.cache record; recomputing"),
             }
         }
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         let att: Option<PathBuf> = self.inner.attachment_dir.clone();
         let (file, epoch) = {
             let cache = self.inner.structures.borrow();
@@ -258,7 +258,7 @@ impl SdboxMailbox {
                 cache.entries.iter().map(|(u, b)| (*u, b.as_slice())),
             )
         };
-        let dir = self.inner.dir.clone();
+        let dir = self.inner.dir();
         match blocking::run(move || rewrite(&dir, &bytes)).await {
             Ok(file) => {
                 let mut cache = self.inner.structures.borrow_mut();
@@ -266,7 +266,7 @@ impl SdboxMailbox {
                 cache.dead = 0;
             }
             Err(e) => {
-                tracing::warn!(dir = %self.inner.dir.display(), error = %e, "tern.cache compaction failed")
+                tracing::warn!(dir = %self.inner.dir().display(), error = %e, "tern.cache compaction failed")
             }
         }
     }
