@@ -96,6 +96,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         pop3_lock_session: s.pop3_lock_session,
         pop3_no_flag_updates: s.pop3_no_flag_updates,
         pop3_enable_last: s.pop3_enable_last,
+        pop3_logout_format: s.pop3_logout_format.clone(),
         recipient_delimiter: s.recipient_delimiter.clone(),
         lmtp_save_to_detail_mailbox: s.lmtp_save_to_detail_mailbox,
         lda_mailbox_autocreate: s.lda_mailbox_autocreate,
@@ -113,6 +114,9 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             client_workarounds: s.imap_client_workarounds.clone(),
             capability: s.imap_capability.clone(),
             idle_notify_interval: s.imap_idle_notify_interval,
+            logout_format: s.imap_logout_format.clone(),
+            id_send: s.imap_id_send.clone(),
+            id_log: s.imap_id_log.clone(),
         },
     })
 }

@@ -4,7 +4,7 @@ use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
 use crate::imap::session::state::Session;
-use crate::storage::{MailStore, Mailbox};
+use crate::storage::{AnyStore, MailStore, Mailbox, MailboxName, SpecialUse};
 
 pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> Flow {
     let Some(sel) = s.selected.as_ref() else {
@@ -96,6 +96,9 @@ pub async fn copy_or_move(
             return Flow::Continue;
         }
     };
+    if is_trash(&store, &name).await {
+        s.stats.trashed += result.uid_map.len() as u64;
+    }
     let src: Vec<u32> = result.uid_map.iter().map(|&(a, _)| a).collect();
     let dst: Vec<u32> = result.uid_map.iter().map(|&(_, b)| b).collect();
     // Destination UIDs are not always ascending with the source ones, so
@@ -124,6 +127,15 @@ pub async fn copy_or_move(
         }
     }
     Flow::Continue
+}
+
+/// Whether `name` is the `\Trash` special-use mailbox, for the
+/// `%{trashed}` logout counter.
+async fn is_trash(store: &AnyStore, name: &MailboxName) -> bool {
+    store.list().await.is_ok_and(|all| {
+        all.iter()
+            .any(|m| &m.name == name && m.special_use == Some(SpecialUse::Trash))
+    })
 }
 
 /// A sequence set for a UID list whose order matters (COPYUID pairs the
