@@ -15,7 +15,7 @@ use crate::imap::codec::types::{CommandBody, Tag};
 use crate::imap::codec::{ParseErrorKind, parse_command};
 use crate::net::Conn;
 use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
-use crate::storage::AnyStore;
+use crate::storage::{AnyStore, MailboxName};
 
 /// Default APPEND size cap (APPENDLIMIT) when the config names none.
 pub const APPEND_LIMIT: u64 = 64 * 1024 * 1024;
@@ -40,6 +40,8 @@ pub struct Session {
     pub stats: Stats,
     /// The client's ID fields were logged (`imap_id_log`, once a session).
     pub id_logged: bool,
+    /// The `\Trash` mailbox, once looked up (for `%{trashed}`).
+    pub trash_mailbox: Option<Option<MailboxName>>,
 }
 
 impl Session {
@@ -198,6 +200,7 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         reply: None,
         stats: Stats::default(),
         id_logged: false,
+        trash_mailbox: None,
     };
     let reason = run(&mut s).await;
     super::logout::log(&s, reason);

@@ -96,9 +96,7 @@ pub async fn copy_or_move(
             return Flow::Continue;
         }
     };
-    if is_trash(&store, &name).await {
-        s.stats.trashed += result.uid_map.len() as u64;
-    }
+    count_trashed(s, &store, &name, result.uid_map.len() as u64).await;
     let src: Vec<u32> = result.uid_map.iter().map(|&(a, _)| a).collect();
     let dst: Vec<u32> = result.uid_map.iter().map(|&(_, b)| b).collect();
     // Destination UIDs are not always ascending with the source ones, so
@@ -129,13 +127,36 @@ pub async fn copy_or_move(
     Flow::Continue
 }
 
-/// Whether `name` is the `\Trash` special-use mailbox, for the
-/// `%{trashed}` logout counter.
-async fn is_trash(store: &AnyStore, name: &MailboxName) -> bool {
-    store.list().await.is_ok_and(|all| {
-        all.iter()
-            .any(|m| &m.name == name && m.special_use == Some(SpecialUse::Trash))
-    })
+/// Counts `%{trashed}`: messages copied or moved into the `\Trash`
+/// special-use mailbox. Which mailbox that is gets looked up once a session
+/// (a listing per COPY would cost more than the counter is worth), and not
+/// at all when `imap_logout_format` does not use it.
+async fn count_trashed(s: &mut Session, store: &AnyStore, dest: &MailboxName, copied: u64) {
+    if !s
+        .env
+        .settings
+        .imap
+        .imap_options
+        .logout_format
+        .contains("trashed")
+    {
+        return;
+    }
+    if s.trash_mailbox.is_none() {
+        let Ok(all) = store.list().await else {
+            return;
+        };
+        let trash = all
+            .into_iter()
+            .find(|m| m.special_use == Some(SpecialUse::Trash))
+            .map(|m| m.name);
+        s.trash_mailbox = Some(trash);
+    }
+    if let Some(Some(trash)) = &s.trash_mailbox
+        && trash == dest
+    {
+        s.stats.trashed += copied;
+    }
 }
 
 /// A sequence set for a UID list whose order matters (COPYUID pairs the
