@@ -147,6 +147,21 @@ impl VarTable {
     pub fn expand(&self, template: &str) -> Result<String, VarError> {
         expand(template, &|name| self.lookup(name))
     }
+
+    /// Expands a template whose variables are only known at run time (log
+    /// formats such as `imap_logout_format`), as Dovecot does there: an
+    /// unknown `%x` expands to nothing and an unknown `%{name}` to
+    /// `UNSUPPORTED_VARIABLE_name`, so a typo costs one field, not the line.
+    /// Syntax errors (a lone `%`, an unclosed `%{`) are still errors.
+    pub fn expand_lenient(&self, template: &str) -> Result<String, VarError> {
+        expand(template, &|name| {
+            self.lookup(name).or_else(|| match name {
+                VarName::Short(_) => Some(String::new()),
+                VarName::Long("pid") => None,
+                VarName::Long(long) => Some(format!("UNSUPPORTED_VARIABLE_{long}")),
+            })
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -615,6 +630,24 @@ mod tests {
             t.expand("%{if;a;eq;b}"),
             Err(VarError::InvalidIf(_))
         ));
+    }
+
+    #[test]
+    fn lenient_expansion_keeps_the_line() {
+        let t = VarTable::new()
+            .with(Some('i'), "input", "12")
+            .with(None, "deleted", "3");
+        assert_eq!(
+            t.expand_lenient("in=%i del=%{deleted} x=%z y=%{nope} %%")
+                .unwrap(),
+            "in=12 del=3 x= y=UNSUPPORTED_VARIABLE_nope %"
+        );
+        assert_eq!(
+            t.expand_lenient("%{pid}").unwrap(),
+            std::process::id().to_string()
+        );
+        assert_eq!(t.expand_lenient("%5.2{nope}").unwrap(), "PO");
+        assert_eq!(t.expand_lenient("abc%"), Err(VarError::TrailingPercent));
     }
 
     #[test]

@@ -12,9 +12,10 @@ use super::codec_dotstuff::{DotStuffOptions, Progress};
 use super::codec_response::ResponseCode;
 use super::driver_maildrop::{MaildropOptions, OpenMaildrop};
 use super::driver_sasl::{SaslExchange, SaslNext};
+use super::logout::{SessionFacts, logout_text};
 use super::session::{Pop3Action, Pop3Session, Pop3SessionOptions};
-use crate::net::Conn;
 use crate::net::conn::ConnError;
+use crate::net::{Conn, PeerInfo};
 use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
 use crate::storage::StorageError;
 
@@ -136,14 +137,14 @@ impl Driver {
             // (pipelining), and sent before waiting for more input.
             let flush_now = !line_buffered || self.out.len() >= WRITE_PIECE;
             if flush_now && !self.out.is_empty() {
-                if !send_in_pieces(&mut self.conn, &self.out).await {
+                if !self.send_out().await {
                     self.log_end("Connection closed");
                     return;
                 }
                 self.out.clear();
             }
             if self.session.is_closed() {
-                if !self.out.is_empty() && !send_in_pieces(&mut self.conn, &self.out).await {
+                if !self.out.is_empty() && !self.send_out().await {
                     self.log_end("Connection closed");
                     return;
                 }
@@ -157,6 +158,7 @@ impl Driver {
             let take = memchr::memchr(b'\n', buffered).map_or(buffered.len(), |at| at + 1);
             let (used, action) = self.session.receive(&buffered[..take], &mut self.out);
             self.conn.consume(used);
+            self.session.count_input(used as u64);
             if let Some(action) = action {
                 match self.act(action).await {
                     Flow::Continue => continue,
@@ -174,7 +176,7 @@ impl Driver {
                 continue;
             }
             if !self.out.is_empty() {
-                if !send_in_pieces(&mut self.conn, &self.out).await {
+                if !self.send_out().await {
                     self.log_end("Connection closed");
                     return;
                 }
@@ -205,23 +207,30 @@ impl Driver {
         }
     }
 
-    async fn say_goodbye(self, line: &str, reason: &str) {
-        let mut conn = self.conn;
-        let _ = conn.write_all(line.as_bytes()).await;
-        conn.close().await;
-        log_end(
-            &self.session_id,
-            &self.env,
-            &self.session,
-            self.maildrop.as_ref(),
-            reason,
-        );
+    async fn say_goodbye(mut self, line: &str, reason: &str) {
+        if self.conn.write_all(line.as_bytes()).await.is_ok() {
+            self.session.count_output(line.len() as u64);
+        }
+        self.log_end(reason);
+        self.conn.close().await;
+    }
+
+    /// Writes out the pending replies, counting them for `%o`; false when
+    /// the client is gone.
+    async fn send_out(&mut self) -> bool {
+        if !send_in_pieces(&mut self.conn, &self.out).await {
+            return false;
+        }
+        self.session.count_output(self.out.len() as u64);
+        self.out.clear();
+        true
     }
 
     fn log_end(&self, reason: &str) {
         log_end(
             &self.session_id,
             &self.env,
+            &self.conn.peer,
             &self.session,
             self.maildrop.as_ref(),
             reason,
@@ -311,7 +320,7 @@ impl Driver {
         let Some(cfg) = self.env.tls() else {
             return Flow::Stop;
         };
-        if !send_in_pieces(&mut self.conn, &self.out).await {
+        if !self.send_out().await {
             return Flow::Stop;
         }
         self.out.clear();
@@ -548,7 +557,7 @@ impl Driver {
         if self.out.len() < STREAM_CHUNK {
             return true;
         }
-        if !send_in_pieces(&mut self.conn, &self.out).await {
+        if !self.send_out().await {
             return false;
         }
         self.out.clear();
@@ -559,7 +568,7 @@ impl Driver {
         let Driver {
             env,
             mut conn,
-            session,
+            mut session,
             session_id,
             out,
             ..
@@ -569,6 +578,7 @@ impl Driver {
         if !send_in_pieces(&mut conn, &out).await {
             return;
         }
+        session.count_output(out.len() as u64);
         let parts = match conn.into_parts().await {
             Ok(parts) => parts,
             Err(e) => {
@@ -619,18 +629,36 @@ pub(crate) async fn send_in_pieces(conn: &mut Conn, data: &[u8]) -> bool {
 fn log_end(
     session_id: &str,
     env: &Env,
+    peer: &PeerInfo,
     session: &Pop3Session,
     maildrop: Option<&OpenMaildrop>,
     reason: &str,
 ) {
     match maildrop {
-        Some(maildrop) => tracing::info!(
-            session = session_id,
-            user = maildrop.user,
-            shard = env.shard,
-            "pop3: Disconnected: {reason} {}",
-            session.stats().logout_line()
-        ),
+        Some(maildrop) => {
+            let format = &env.settings.pop3.pop3_logout_format;
+            let facts = SessionFacts {
+                user: &maildrop.user,
+                session: session_id,
+                local_ip: peer.local.map(|a| a.ip()),
+                remote_ip: peer.remote.map(|a| a.ip()),
+            };
+            let text = logout_text(format, &session.stats(), &facts).unwrap_or_else(|e| {
+                tracing::error!(
+                    session = session_id,
+                    user = maildrop.user,
+                    "pop3: Failed to expand pop3_logout_format={format}: {e}"
+                );
+                String::new()
+            });
+            tracing::info!(
+                session = session_id,
+                user = maildrop.user,
+                shard = env.shard,
+                "pop3: Disconnected: {reason}{}{text}",
+                if text.is_empty() { "" } else { " " },
+            );
+        }
         None => tracing::debug!(
             session = session_id,
             shard = env.shard,

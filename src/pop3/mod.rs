@@ -21,5 +21,6 @@ pub mod driver;
 pub mod driver_maildrop;
 pub mod driver_sasl;
 pub mod login;
+pub mod logout;
 pub mod session;
 pub mod session_maildrop;

@@ -20,7 +20,8 @@ use super::codec_response::{
     Pop3Capabilities, Pop3Response, ResponseCode, encode_multiline_end, encode_multiline_line,
     encode_sasl_challenge, encode_scan_listing, encode_uidl_listing,
 };
-pub use super::session_maildrop::{LogoutStats, MessageInfo};
+pub use super::logout::{LogoutStats, UidlDigest};
+pub use super::session_maildrop::MessageInfo;
 use super::session_maildrop::{Maildrop, number_of};
 
 /// Session settings from configuration and the listener.
@@ -156,6 +157,17 @@ impl Pop3Session {
     /// Counters for the logout log line.
     pub fn stats(&self) -> LogoutStats {
         self.stats
+    }
+
+    /// Client bytes the driver handed to [`Pop3Session::receive`] and had
+    /// consumed (`%i`).
+    pub fn count_input(&mut self, bytes: u64) {
+        self.stats.bytes_in += bytes;
+    }
+
+    /// Reply bytes the driver wrote to the client (`%o`).
+    pub fn count_output(&mut self, bytes: u64) {
+        self.stats.bytes_out += bytes;
     }
 
     /// Processes input until an action is needed or the input is used up.
@@ -503,6 +515,8 @@ impl Pop3Session {
         self.awaiting = Awaiting::Nothing;
         self.stats.message_count = messages.len() as u64;
         self.stats.mailbox_size = messages.iter().map(|m| m.size).sum();
+        self.stats.uidls_before = UidlDigest::of(messages.iter().map(|m| m.uidl.as_str()));
+        self.stats.uidls_after = self.stats.uidls_before;
         self.phase = Phase::Transaction(Maildrop::new(messages));
         Pop3Response::ok("Logged in.").encode(out);
     }
@@ -577,10 +591,14 @@ impl Pop3Session {
             return;
         }
         self.awaiting = Awaiting::Nothing;
-        if let Phase::Transaction(maildrop) = &self.phase {
+        // As Dovecot: deletions count only once the whole UPDATE worked.
+        if let Phase::Transaction(maildrop) = &self.phase
+            && all_expunged
+        {
             let deleted = maildrop.deleted_messages();
             self.stats.deleted_count = deleted.len() as u64;
             self.stats.deleted_bytes = deleted.iter().map(|m| m.size).sum();
+            self.stats.uidls_after = UidlDigest::of(maildrop.live().map(|(_, m)| m.uidl.as_str()));
         }
         if all_expunged {
             Pop3Response::ok("Logging out.").encode(out);
@@ -952,7 +970,9 @@ mod tests {
         assert_eq!(h.expunged, vec![1]);
         let stats = h.session.stats();
         assert_eq!((stats.deleted_count, stats.deleted_bytes), (1, 36));
-        assert_eq!(stats.logout_line(), "top=0/0, retr=0/0, del=1/2, size=60");
+        assert_eq!(stats.message_count, 2);
+        assert_eq!(stats.uidls_before.count, 2);
+        assert_eq!(stats.uidls_after, UidlDigest::of(["uid1"].into_iter()));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The POP3 maildrop snapshot a session works on, and its logout counters.
+//! The POP3 maildrop snapshot a session works on.
 //!
 //! The snapshot is taken at login and never changes during the session
 //! (RFC 1939: message numbers and sizes are stable). Deletions are marks
@@ -13,36 +13,6 @@ pub struct MessageInfo {
     pub size: u64,
     /// The UIDL, already formatted by `pop3_uidl_format`.
     pub uidl: String,
-}
-
-/// The counters Dovecot prints in its logout line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LogoutStats {
-    pub top_count: u64,
-    pub top_bytes: u64,
-    pub retr_count: u64,
-    pub retr_bytes: u64,
-    pub deleted_count: u64,
-    pub deleted_bytes: u64,
-    pub message_count: u64,
-    pub mailbox_size: u64,
-}
-
-impl LogoutStats {
-    /// Dovecot's default `pop3_logout_format`:
-    /// `top=%t/%p, retr=%r/%b, del=%d/%m, size=%s`.
-    pub fn logout_line(&self) -> String {
-        format!(
-            "top={}/{}, retr={}/{}, del={}/{}, size={}",
-            self.top_count,
-            self.top_bytes,
-            self.retr_count,
-            self.retr_bytes,
-            self.deleted_count,
-            self.message_count,
-            self.mailbox_size
-        )
-    }
 }
 
 #[derive(Debug)]
@@ -151,20 +121,5 @@ mod tests {
         assert_eq!(number_of(0).get(), 1);
         assert_eq!(number_of(41).get(), 42);
         assert_eq!(number_of(usize::MAX).get(), u32::MAX);
-    }
-
-    #[test]
-    fn logout_line_format() {
-        let stats = LogoutStats {
-            top_count: 1,
-            top_bytes: 2,
-            retr_count: 3,
-            retr_bytes: 4,
-            deleted_count: 5,
-            deleted_bytes: 6,
-            message_count: 7,
-            mailbox_size: 8,
-        };
-        assert_eq!(stats.logout_line(), "top=1/2, retr=3/4, del=5/7, size=8");
     }
 }

@@ -111,6 +111,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         pop3_lock_session: s.pop3_lock_session,
         pop3_no_flag_updates: s.pop3_no_flag_updates,
         pop3_enable_last: s.pop3_enable_last,
+        pop3_logout_format: s.pop3_logout_format.clone(),
         recipient_delimiter: s.recipient_delimiter.clone(),
         lmtp_save_to_detail_mailbox: s.lmtp_save_to_detail_mailbox,
         lda_mailbox_autocreate: s.lda_mailbox_autocreate,
@@ -129,6 +130,9 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             capability: s.imap_capability.clone(),
             idle_notify_interval: s.imap_idle_notify_interval,
             append_limit: quota_max_mail_size(s)?,
+            logout_format: s.imap_logout_format.clone(),
+            id_send: s.imap_id_send.clone(),
+            id_log: s.imap_id_log.clone(),
         },
     })
 }

@@ -63,6 +63,8 @@ pub struct ProtocolSettings {
     pub pop3_no_flag_updates: bool,
     /// `pop3_enable_last`: accept the obsolete LAST command.
     pub pop3_enable_last: bool,
+    /// `pop3_logout_format`: the end-of-session log line's counters.
+    pub pop3_logout_format: String,
     /// `recipient_delimiter`: every character is a `+detail` delimiter.
     pub recipient_delimiter: String,
     /// `lmtp_save_to_detail_mailbox`: `user+folder` goes to `folder`.
@@ -98,6 +100,12 @@ pub struct ImapOptions {
     /// `plugin { quota_max_mail_size }`: the APPENDLIMIT to advertise and
     /// enforce; `None` keeps the built-in cap (bare `APPENDLIMIT`).
     pub append_limit: Option<u64>,
+    /// `imap_logout_format`: the end-of-session log line's counters.
+    pub logout_format: String,
+    /// `imap_id_send`: the ID fields sent (`name *` = built-in value).
+    pub id_send: String,
+    /// `imap_id_log`: the client's ID fields logged (`*` = all).
+    pub id_log: String,
 }
 
 impl Default for ImapOptions {
@@ -107,6 +115,9 @@ impl Default for ImapOptions {
             capability: String::new(),
             idle_notify_interval: Duration::from_secs(120),
             append_limit: None,
+            logout_format: "in=%i out=%o".to_string(),
+            id_send: "name *".to_string(),
+            id_log: String::new(),
         }
     }
 }

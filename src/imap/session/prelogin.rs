@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use super::ImapHandoff;
 use super::capability;
+use super::id;
 use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
 use crate::imap::codec::response::{Data, ResponseCode, Status};
@@ -72,6 +73,8 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
     if io.flush().await.is_err() {
         return;
     }
+    // `imap_id_log`: the client's ID fields are logged once per connection.
+    let mut id_logged = false;
     loop {
         let frame = match io.next(&env).await {
             Incoming::Frame(f) => f,
@@ -133,11 +136,19 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                 );
             }
             CommandBody::Noop => io.ok(&tag, "NOOP completed."),
-            CommandBody::Id { .. } => {
-                io.data(&Data::Id(Some(vec![(
-                    "name".to_string(),
-                    Some("tern".to_string()),
-                )])));
+            CommandBody::Id { parameters } => {
+                let options = &s.imap_options;
+                if !id_logged {
+                    id_logged = true;
+                    if let Some(text) = id::log_text(parameters.as_deref(), &options.id_log) {
+                        tracing::info!(
+                            session,
+                            rip = %io.conn.peer.remote_ip(),
+                            "imap-login: ID sent: {text}"
+                        );
+                    }
+                }
+                io.data(&Data::Id(id::reply(&options.id_send)));
                 io.ok(&tag, "ID completed.");
             }
             CommandBody::Logout => {

@@ -15,18 +15,9 @@ use crate::imap::codec::types::{CommandBody, Tag};
 use crate::imap::codec::{FramingLimits, ParseErrorKind, parse_command};
 use crate::net::Conn;
 use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
-use crate::storage::AnyStore;
+use crate::storage::{AnyStore, MailboxName};
 
-/// Counters for the logout line (Dovecot's `imap_logout_format` fields).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Stats {
-    pub deleted: u64,
-    pub expunged: u64,
-    pub fetch_hdr_count: u64,
-    pub fetch_hdr_bytes: u64,
-    pub fetch_body_count: u64,
-    pub fetch_body_bytes: u64,
-}
+pub use super::logout::Stats;
 
 pub struct Session {
     pub env: Rc<Env>,
@@ -35,7 +26,7 @@ pub struct Session {
     pub user: String,
     /// The user's mail, opened on first use ([`Session::mail_store`]).
     store: Option<AnyStore>,
-    info: UserInfo,
+    pub info: UserInfo,
     pub selected: Option<Selected>,
     pub enabled: Enabled,
     /// SEARCHRES `$` (UIDs).
@@ -44,6 +35,10 @@ pub struct Session {
     /// untagged updates it must follow.
     pub reply: Option<StatusResponse>,
     pub stats: Stats,
+    /// The client's ID fields were logged (`imap_id_log`, once a session).
+    pub id_logged: bool,
+    /// The `\Trash` mailbox, once looked up (for `%{trashed}`).
+    pub trash_mailbox: Option<Option<MailboxName>>,
 }
 
 impl Session {
@@ -201,23 +196,11 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         saved: Vec::new(),
         reply: None,
         stats: Stats::default(),
+        id_logged: false,
+        trash_mailbox: None,
     };
     let reason = run(&mut s).await;
-    let st = s.stats;
-    tracing::info!(
-        session = s.id,
-        user = s.user,
-        shard = s.env.shard,
-        "imap: {reason} in={} out={} deleted={} expunged={} hdr_count={} hdr_bytes={} body_count={} body_bytes={}",
-        s.io.bytes_in,
-        s.io.bytes_out,
-        st.deleted,
-        st.expunged,
-        st.fetch_hdr_count,
-        st.fetch_hdr_bytes,
-        st.fetch_body_count,
-        st.fetch_body_bytes,
-    );
+    super::logout::log(&s, reason);
     // TLS close_notify, then the socket is shut down.
     s.io.conn.close().await;
 }

@@ -3,7 +3,8 @@
 
 use super::Flow;
 use crate::imap::codec::response::{Data, NamespaceDescription, ResponseCode, Status};
-use crate::imap::codec::types::{Atom, Tag};
+use crate::imap::codec::types::{AString, Atom, Tag};
+use crate::imap::session::id;
 use crate::imap::session::names::DELIMITER;
 use crate::imap::session::prelogin::atoms;
 use crate::imap::session::state::Session;
@@ -33,11 +34,17 @@ pub fn logout(s: &mut Session, tag: &Tag) -> Flow {
     Flow::Logout
 }
 
-pub fn id(s: &mut Session, tag: &Tag) -> Flow {
-    s.io.data(&Data::Id(Some(vec![(
-        "name".to_string(),
-        Some("tern".to_string()),
-    )])));
+/// RFC 2971. The client's fields are logged once per session, as Dovecot
+/// does (a client repeating ID cannot flood the log).
+pub fn id(s: &mut Session, tag: &Tag, params: Option<&[(AString, Option<AString>)]>) -> Flow {
+    let options = &s.env.settings.imap.imap_options;
+    if !s.id_logged {
+        s.id_logged = true;
+        if let Some(text) = id::log_text(params, &options.id_log) {
+            tracing::info!(session = s.id, user = s.user, "imap: ID sent: {text}");
+        }
+    }
+    s.io.data(&Data::Id(id::reply(&options.id_send)));
     s.ok(tag, "ID completed.");
     Flow::Continue
 }

@@ -48,6 +48,7 @@ pub async fn append(
     }
     match mbox.append(requests).await {
         Ok(uids) => {
+            s.stats.appended += uids.len() as u64;
             let validity = mbox.status().uidvalidity;
             match SequenceSet::from_numbers(&uids) {
                 Ok(set) => s.ok_code(

@@ -4,7 +4,7 @@ use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
 use crate::imap::session::state::Session;
-use crate::storage::{MailStore, Mailbox};
+use crate::storage::{AnyStore, MailStore, Mailbox, MailboxName, SpecialUse};
 
 pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> Flow {
     let Some(sel) = s.selected.as_ref() else {
@@ -96,6 +96,7 @@ pub async fn copy_or_move(
             return Flow::Continue;
         }
     };
+    count_trashed(s, &store, &name, result.uid_map.len() as u64).await;
     let src: Vec<u32> = result.uid_map.iter().map(|&(a, _)| a).collect();
     let dst: Vec<u32> = result.uid_map.iter().map(|&(_, b)| b).collect();
     // Destination UIDs are not always ascending with the source ones, so
@@ -124,6 +125,38 @@ pub async fn copy_or_move(
         }
     }
     Flow::Continue
+}
+
+/// Counts `%{trashed}`: messages copied or moved into the `\Trash`
+/// special-use mailbox. Which mailbox that is gets looked up once a session
+/// (a listing per COPY would cost more than the counter is worth), and not
+/// at all when `imap_logout_format` does not use it.
+async fn count_trashed(s: &mut Session, store: &AnyStore, dest: &MailboxName, copied: u64) {
+    if !s
+        .env
+        .settings
+        .imap
+        .imap_options
+        .logout_format
+        .contains("trashed")
+    {
+        return;
+    }
+    if s.trash_mailbox.is_none() {
+        let Ok(all) = store.list().await else {
+            return;
+        };
+        let trash = all
+            .into_iter()
+            .find(|m| m.special_use == Some(SpecialUse::Trash))
+            .map(|m| m.name);
+        s.trash_mailbox = Some(trash);
+    }
+    if let Some(Some(trash)) = &s.trash_mailbox
+        && trash == dest
+    {
+        s.stats.trashed += copied;
+    }
 }
 
 /// A sequence set for a UID list whose order matters (COPYUID pairs the

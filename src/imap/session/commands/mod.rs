@@ -63,7 +63,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         CommandBody::Noop => any::noop(s, tag).await,
         CommandBody::Check => any::noop(s, tag).await,
         CommandBody::Logout => return any::logout(s, tag),
-        CommandBody::Id { .. } => any::id(s, tag),
+        CommandBody::Id { parameters } => any::id(s, tag, parameters.as_deref()),
         CommandBody::Enable { capabilities } => any::enable(s, tag, &capabilities),
         CommandBody::Namespace => any::namespace(s, tag),
         CommandBody::StartTls | CommandBody::Login { .. } | CommandBody::Authenticate { .. } => {
