@@ -113,6 +113,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             client_workarounds: s.imap_client_workarounds.clone(),
             capability: s.imap_capability.clone(),
             idle_notify_interval: s.imap_idle_notify_interval,
+            idle_check_interval: s.mailbox_idle_check_interval,
         },
     })
 }

@@ -95,6 +95,9 @@ pub struct ImapOptions {
     /// `imap_capability`: empty = built-in list; `+X Y` appends.
     pub capability: String,
     pub idle_notify_interval: Duration,
+    /// `mailbox_idle_check_interval`: how often IDLE looks for changes
+    /// other programs made to a Maildir/mbox ("0" disables).
+    pub idle_check_interval: Duration,
 }
 
 impl Default for ImapOptions {
@@ -103,6 +106,7 @@ impl Default for ImapOptions {
             client_workarounds: Vec::new(),
             capability: String::new(),
             idle_notify_interval: Duration::from_secs(120),
+            idle_check_interval: Duration::from_secs(30),
         }
     }
 }
