@@ -86,6 +86,7 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
         if s.io.absorb_arrived_input() {
             break;
         }
+        s.io.release_idle_output();
         let counter = s.selected.as_ref().map(|sel| sel.mailbox.change_counter());
         let wake = {
             let conn = &s.io.conn;
