@@ -133,6 +133,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             logout_format: s.imap_logout_format.clone(),
             id_send: s.imap_id_send.clone(),
             id_log: s.imap_id_log.clone(),
+            idle_check_interval: s.mailbox_idle_check_interval,
         },
     })
 }

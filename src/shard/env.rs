@@ -106,6 +106,9 @@ pub struct ImapOptions {
     pub id_send: String,
     /// `imap_id_log`: the client's ID fields logged (`*` = all).
     pub id_log: String,
+    /// `mailbox_idle_check_interval`: how often IDLE looks for changes
+    /// other programs made to a Maildir/mbox ("0" disables).
+    pub idle_check_interval: Duration,
 }
 
 impl Default for ImapOptions {
@@ -118,6 +121,7 @@ impl Default for ImapOptions {
             logout_format: "in=%i out=%o".to_string(),
             id_send: "name *".to_string(),
             id_log: String::new(),
+            idle_check_interval: Duration::from_secs(30),
         }
     }
 }

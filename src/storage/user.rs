@@ -111,6 +111,13 @@ impl AnyMailbox {
         }
     }
 
+    /// Whether other programs may change this mailbox's files behind
+    /// tern's back (Maildir, mbox), so an IDLE must poll with `refresh`.
+    /// sdbox is written by tern alone, whose own change notices suffice.
+    pub fn changed_by_others(&self) -> bool {
+        matches!(self, AnyMailbox::Folder(_))
+    }
+
     /// Append, keeping the LMTP envelope sender where the format has a
     /// place for it (mbox From_ lines); otherwise the same as `append`.
     pub async fn append_from(

@@ -15,6 +15,8 @@ use crate::shard::env::Env;
 /// FETCH never holds more than about this much response in memory.
 pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 
+/// Output buffer capacity a session waiting for input may keep.
+const IDLE_OUTPUT_KEPT: usize = 4 * 1024;
 /// Largest piece handed to the connection before it is flushed.
 const QUEUE_CHUNK: usize = 16 * 1024;
 
@@ -235,6 +237,15 @@ impl ImapIo {
         self.conn.flush().await
     }
 
+    /// Gives back the output buffer's memory once everything was sent: a
+    /// session waiting for its client (between commands, in IDLE) keeps no
+    /// buffer sized for the last big FETCH.
+    pub fn release_idle_output(&mut self) {
+        if self.out.is_empty() && self.out.capacity() > IDLE_OUTPUT_KEPT {
+            self.out = Vec::new();
+        }
+    }
+
     /// Flushes only when enough output has piled up (streaming).
     pub async fn flush_if_big(&mut self) -> Result<(), ConnError> {
         if self.out.len() >= FLUSH_THRESHOLD {
@@ -268,6 +279,7 @@ impl ImapIo {
                     }
                 }
                 FrameEvent::NeedMore => {
+                    self.release_idle_output();
                     if let Some(end) = self.read_more(env).await {
                         return end;
                     }

@@ -1,7 +1,10 @@
 //! IDLE (RFC 2177): pushes untagged updates as soon as storage announces
 //! a change, until the client sends DONE. The wait races the socket, the
-//! mailbox's change notification, shutdown and a keep-alive timer, and
-//! holds no buffers meanwhile.
+//! mailbox's change notification, shutdown, a keep-alive timer and, for
+//! Maildir/mbox, a poll timer (`mailbox_idle_check_interval`) that looks
+//! for changes other programs made. It holds no buffers meanwhile.
+
+use std::time::{Duration, Instant};
 
 use futures_lite::future;
 
@@ -19,14 +22,59 @@ enum Wake {
     Change,
     Shutdown,
     KeepAlive,
+    Poll,
+}
+
+/// A timer that fires every `interval` ("0" = never), measured from when it
+/// last fired rather than from the last wake-up, so frequent updates do not
+/// keep postponing it.
+struct Every {
+    interval: Option<Duration>,
+    next: Instant,
+}
+
+impl Every {
+    fn new(interval: Duration) -> Every {
+        let interval = (!interval.is_zero()).then_some(interval);
+        Every {
+            next: Instant::now() + interval.unwrap_or_default(),
+            interval,
+        }
+    }
+
+    fn disabled() -> Every {
+        Every {
+            interval: None,
+            next: Instant::now(),
+        }
+    }
+
+    async fn tick(&self) {
+        match self.interval {
+            Some(_) => {
+                glommio::timer::sleep(self.next.saturating_duration_since(Instant::now())).await
+            }
+            None => future::pending().await,
+        }
+    }
+
+    fn fired(&mut self) {
+        if let Some(i) = self.interval {
+            self.next = Instant::now() + i;
+        }
+    }
 }
 
 pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
     s.io.push_raw(b"+ idling\r\n");
-    // imap_idle_notify_interval: keep NAT mappings alive ("0" disables).
-    let notify_interval = match s.env.settings.imap.imap_options.idle_notify_interval {
-        d if d.is_zero() => std::time::Duration::from_secs(u64::from(u32::MAX)),
-        d => d,
+    let opts = &s.env.settings.imap.imap_options;
+    // imap_idle_notify_interval: keep NAT mappings alive.
+    let mut keepalive = Every::new(opts.idle_notify_interval);
+    // Deliveries straight into a Maildir, mutt rewriting an mbox: nobody
+    // tells tern, so look every mailbox_idle_check_interval.
+    let mut poll = match &s.selected {
+        Some(sel) if sel.mailbox.changed_by_others() => Every::new(opts.idle_check_interval),
+        _ => Every::disabled(),
     };
     loop {
         s.sync(true, true).await;
@@ -38,6 +86,7 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
         if s.io.absorb_arrived_input() {
             break;
         }
+        s.io.release_idle_output();
         let counter = s.selected.as_ref().map(|sel| sel.mailbox.change_counter());
         let wake = {
             let conn = &s.io.conn;
@@ -57,11 +106,20 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
                 env.shutdown.wait().await;
                 Wake::Shutdown
             };
-            let keepalive = async {
-                glommio::timer::sleep(notify_interval).await;
+            let (keepalive, poll) = (&keepalive, &poll);
+            let keepalive_due = async {
+                keepalive.tick().await;
                 Wake::KeepAlive
             };
-            future::or(future::or(input, change), future::or(stop, keepalive)).await
+            let poll_due = async {
+                poll.tick().await;
+                Wake::Poll
+            };
+            future::or(
+                future::or(input, change),
+                future::or(stop, future::or(keepalive_due, poll_due)),
+            )
+            .await
         };
         match wake {
             Wake::Input(Ok(())) => {
@@ -86,7 +144,20 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
                 s.io.status(None, Status::Bye, None, "Server shutting down.");
                 return Flow::Close;
             }
-            Wake::KeepAlive => s.io.status(None, Status::Ok, None, "Still here"),
+            Wake::KeepAlive => {
+                keepalive.fired();
+                s.io.status(None, Status::Ok, None, "Still here");
+            }
+            Wake::Poll => {
+                poll.fired();
+                // Runs on the blocking pool; a change found bumps the
+                // mailbox's counter and the loop's top reports it.
+                if let Some(sel) = s.selected.as_ref()
+                    && let Err(e) = sel.mailbox.refresh().await
+                {
+                    tracing::warn!("imap: IDLE could not refresh the mailbox: {e}");
+                }
+            }
         }
     }
     match s.io.next_raw_line(&s.env).await {
