@@ -347,3 +347,33 @@ fn store_rate() {
     });
     let _ = fs::remove_dir_all(&root);
 }
+
+/// Descriptors this process holds on files under `dir`.
+fn fds_under(dir: &Path) -> usize {
+    fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| fs::read_link(e.path()).ok())
+        .filter(|target| target.starts_with(dir))
+        .count()
+}
+
+/// An open mailbox keeps no file open between commits: 10,000 IDLE
+/// sessions must not cost 20,000 descriptors.
+#[test]
+fn open_mailbox_holds_no_descriptors() {
+    let root = test_dir("no-fds");
+    run(async {
+        let mb = inbox(&root).await;
+        let root = fs::canonicalize(&root).unwrap();
+        assert_eq!(fds_under(&root), 0, "after open");
+        mb.append((1..=3).map(msg).collect()).await.unwrap();
+        assert_eq!(fds_under(&root), 0, "after appends");
+        assert!(!mb.read_message(2).await.unwrap().is_empty());
+        assert_eq!(fds_under(&root), 0, "after a read");
+        // Commits still land: a fresh open sees all three.
+        drop(mb);
+        let again = inbox(&root).await;
+        assert_eq!(again.status().messages, 3);
+    });
+}
