@@ -91,9 +91,14 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<ServerConfig>, TlsError> {
         }
         None => builder.with_no_client_auth(),
     };
-    let cfg = builder.with_single_cert(chain, key)?;
-    // Session resumption: the server gives each shard its own cache (see
-    // server::shard_main), so no lock is shared between shards.
+    let mut cfg = builder.with_single_cert(chain, key)?;
+    // Session resumption with stateless tickets: the kernel hands a
+    // reconnecting client to any shard, and every shard holds this same
+    // ticket key, so any shard can resume any session. A session cache
+    // (stateful tickets) would only resume on the shard that issued the
+    // ticket: with N shards, N-1 of N reconnects paid for a full handshake.
+    // The key rotates every 6 hours and a ticket lives at most 12.
+    cfg.ticketer = rustls::crypto::ring::Ticketer::new()?;
     Ok(Arc::new(cfg))
 }
 

@@ -234,8 +234,10 @@ pub async fn run(
 }
 
 /// Each shard gets its own copy of the TLS configuration with its own
-/// session cache: rustls's cache is behind a mutex, and one cache shared by
-/// all shards would put that lock on every handshake.
+/// session cache (TLS 1.2 session ids): rustls's cache is behind a mutex,
+/// and one cache shared by all shards would put that lock on every
+/// handshake. Tickets (TLS 1.3, and 1.2 clients that ask for them) come from
+/// the ticketer the copies share, so they resume on any shard.
 fn per_shard_tls(cfg: Arc<ServerConfig>) -> Arc<ServerConfig> {
     let mut local = (*cfg).clone();
     local.session_storage = rustls::server::ServerSessionMemoryCache::new(1024);
