@@ -32,6 +32,26 @@ pub fn bind_tcp(addr: SocketAddr) -> io::Result<glommio::net::TcpListener> {
     Ok(unsafe { glommio::net::TcpListener::from_raw_fd(sk.into_raw_fd()) })
 }
 
+/// Fails if anything already listens on `addr`. The shards bind with
+/// SO_REUSEPORT, which lets a second server of the same user join the port
+/// and silently take half its connections (a forgotten old instance, a
+/// test copy); a plain bind first turns that into "address in use", as
+/// Dovecot reports it.
+pub fn ensure_port_free(addr: SocketAddr) -> io::Result<()> {
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let sk = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    // SO_REUSEADDR only: TIME_WAIT leftovers of a previous run do not count.
+    sk.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        sk.set_only_v6(true)?;
+    }
+    sk.bind(&addr.into())
+}
+
 /// Unix listeners are bound once (a path cannot be shared with
 /// SO_REUSEPORT) by the first shard; a stale socket file left by a crashed
 /// server is replaced, but never any other kind of file.

@@ -79,6 +79,17 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
             "open-files limit is only {soft}: each connection needs one; raise LimitNOFILE / ulimit -n"
         );
     }
+    for l in &plan.listeners {
+        if let crate::server::plan::ListenAddr::Tcp(addr) = &l.addr {
+            crate::net::listener::ensure_port_free(*addr).map_err(|e| {
+                ServerError::Start(format!(
+                    "{} listener {}: {addr}: {e} (is another server running?)",
+                    l.protocol.name(),
+                    l.name
+                ))
+            })?;
+        }
+    }
     // Block the signals before any thread starts, so only the main thread's
     // sigwait sees them.
     let signals = signals::Signals::block().map_err(ServerError::Signals)?;
