@@ -754,6 +754,9 @@ impl FolderMailbox {
             uids.iter().map(|&u| st.position(u).is_some()).collect()
         };
         let wanted = batch::indexed_only(uids, &indexed);
+        if wanted.is_empty() {
+            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
+        }
         let f = self.inner.folder.clone();
         let read = blocking::run(move || {
             Ok(wanted

@@ -505,6 +505,9 @@ impl SdboxMailbox {
             uids.iter().map(|&u| st.position(u).is_some()).collect()
         };
         let wanted = batch::indexed_only(uids, &indexed);
+        if wanted.is_empty() {
+            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
+        }
         let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
         let read =
