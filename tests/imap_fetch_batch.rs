@@ -27,7 +27,7 @@ fn message(n: usize) -> String {
     for i in 0..body_lines {
         m.push_str(&format!("{i:08} {}\r\n", "y".repeat(69)));
     }
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         m.push_str("needle in the body\r\n");
     }
     m
@@ -169,7 +169,7 @@ fn search_and_sort_on_content_see_every_message() {
     let (_srv, mut c) = login_with_mail();
     let r = ok(&mut c, "B", "SEARCH BODY needle");
     let want: Vec<String> = (1..=MESSAGES)
-        .filter(|n| n % 10 == 0)
+        .filter(|n| n.is_multiple_of(10))
         .map(|n| n.to_string())
         .collect();
     assert!(
