@@ -14,6 +14,8 @@ where
     F: FnOnce() -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
+    #[cfg(test)]
+    JOBS_STARTED.with(|n| n.set(n.get() + 1));
     let outcome = glommio::executor()
         .spawn_blocking(move || catch_unwind(AssertUnwindSafe(job)))
         .await;
@@ -23,6 +25,18 @@ where
             "blocking storage job panicked".into(),
         )),
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    static JOBS_STARTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Blocking jobs this (shard) thread has started: lets tests check that a
+/// batch operation costs one pool trip, not one per item.
+#[cfg(test)]
+pub fn jobs_started() -> u64 {
+    JOBS_STARTED.with(|n| n.get())
 }
 
 /// Run a state-changing operation as its own task: a caller that drops its

@@ -4,8 +4,8 @@
 
 use crate::storage::sdbox::test_dir;
 use crate::storage::{
-    AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage,
-    SpecialUse, StorageError, SystemFlags, UserContext,
+    AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MessagePart,
+    ShardStorage, SpecialUse, StorageError, SystemFlags, UserContext,
 };
 use std::path::{Path, PathBuf};
 
@@ -158,6 +158,79 @@ fn append_fetch_and_uid_stability_across_restarts() {
             again.read_message(9).await,
             Err(StorageError::NoSuchMessage(9))
         ));
+    });
+}
+
+#[test]
+fn read_parts_match_single_reads_in_the_order_asked() {
+    each("read-parts", async |b, h| {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        let no_body = AppendRequest {
+            message: b"Subject: only a header\r\n".to_vec(),
+            ..Default::default()
+        };
+        mb.append(vec![msg(1), msg(2), no_body, msg(4)])
+            .await
+            .unwrap();
+        mb.expunge(&[2]).await.unwrap();
+        let asked = [4, 99, 1, 2, 3];
+        let parts = [
+            MessagePart::Whole,
+            MessagePart::Header,
+            MessagePart::Range { start: 6, len: 13 },
+            MessagePart::Range {
+                start: 1000,
+                len: 5,
+            },
+        ];
+        for part in parts {
+            let got = mb.read_parts(&asked, part).await.unwrap();
+            assert_eq!(got.len(), asked.len(), "{b:?} {part:?}");
+            for (&uid, r) in asked.iter().zip(&got) {
+                let single = match part {
+                    MessagePart::Whole => mb.read_message(uid).await,
+                    MessagePart::Header => mb.read_header(uid).await,
+                    MessagePart::Range { start, len } => mb.read_range(uid, start, len).await,
+                };
+                match (r, single) {
+                    (Ok(batch), Ok(one)) => assert_eq!(batch, &one, "{b:?} {part:?} uid {uid}"),
+                    (Err(StorageError::NoSuchMessage(u)), Err(StorageError::NoSuchMessage(_))) => {
+                        assert_eq!(*u, uid, "{b:?} {part:?}")
+                    }
+                    (r, single) => panic!("{b:?} {part:?} uid {uid}: {r:?} vs {single:?}"),
+                }
+            }
+            assert!(
+                matches!(got[1], Err(StorageError::NoSuchMessage(99))),
+                "{b:?}"
+            );
+            assert!(
+                matches!(got[3], Err(StorageError::NoSuchMessage(2))),
+                "{b:?}"
+            );
+        }
+        let whole = mb.read_parts(&[4, 1], MessagePart::Whole).await.unwrap();
+        assert_eq!(whole[0].as_deref().unwrap(), &msg(4).message[..], "{b:?}");
+        assert_eq!(whole[1].as_deref().unwrap(), &msg(1).message[..], "{b:?}");
+        // mbox stores a header-only message with an empty line after it.
+        let header = mb.read_parts(&[3], MessagePart::Header).await.unwrap();
+        assert!(
+            header[0]
+                .as_deref()
+                .unwrap()
+                .starts_with(b"Subject: only a header\r\n"),
+            "{b:?}"
+        );
+        assert!(
+            mb.read_parts(&[], MessagePart::Whole)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     });
 }
 

@@ -39,6 +39,7 @@
 //! - First open of a store Dovecot wrote imports Dovecot's index (flags,
 //!   keywords, UIDVALIDITY, GUID); `export_dovecot_index` hands it back.
 
+pub mod batch;
 pub mod blocking;
 pub mod cache;
 pub mod error;

@@ -10,7 +10,7 @@ use super::guid::Guid;
 use super::name::MailboxName;
 use super::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
-    SpecialUse, StoreResult, SystemFlags,
+    MessagePart, SpecialUse, StoreResult, SystemFlags,
 };
 use crate::message::CachedStructure;
 
@@ -87,6 +87,23 @@ pub trait Mailbox: Clone {
     /// The header in wire form, through its terminating empty line
     /// (BODY[HEADER]; the whole message if it has no empty line).
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>>;
+    /// `part` of each of `uids`, one result per UID in the order given
+    /// (`NoSuchMessage` for a UID that is not in the mailbox). Backends read
+    /// the whole batch in one blocking job, so a caller fetching many
+    /// messages pays one trip to the blocking pool instead of one per
+    /// message; the caller bounds the batch (count and expected bytes). The
+    /// outer error is for the batch as a whole (the mailbox is gone).
+    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
+        let mut out = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            out.push(match part {
+                MessagePart::Whole => self.read_message(uid).await,
+                MessagePart::Header => self.read_header(uid).await,
+                MessagePart::Range { start, len } => self.read_range(uid, start, len).await,
+            });
+        }
+        Ok(out)
+    }
     /// ENVELOPE + BODYSTRUCTURE of `uid` from the backend's cache, parsing
     /// the message (and caching the result) on a miss. `Ok(None)` means the
     /// backend keeps no cache: the caller parses `read_message` itself.

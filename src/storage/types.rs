@@ -98,6 +98,18 @@ pub struct AppendRequest {
     pub pop3_order: Option<u32>,
 }
 
+/// Which part of a message's wire form (CRLF line ends) a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagePart {
+    /// The whole message (`virtual_size` bytes).
+    Whole,
+    /// The header through the empty line that ends it (the whole message
+    /// if it has none).
+    Header,
+    /// `len` bytes from `start` (BODY[]<start.len>).
+    Range { start: u64, len: u64 },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagOp {
     Add,

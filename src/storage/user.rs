@@ -14,7 +14,7 @@ use super::sdbox::{SdboxMailbox, SdboxStore};
 use super::traits::{MailStore, Mailbox};
 use super::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
-    SpecialUse, StoreResult, SystemFlags,
+    MessagePart, SpecialUse, StoreResult, SystemFlags,
 };
 use std::rc::Rc;
 use std::sync::Arc;
@@ -284,6 +284,9 @@ impl Mailbox for AnyMailbox {
     }
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         each_mb!(self, m => m.read_header(uid).await)
+    }
+    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
+        each_mb!(self, m => m.read_parts(uids, part).await)
     }
 }
 

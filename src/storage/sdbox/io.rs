@@ -6,6 +6,7 @@ use super::dbox_file::{self, MAX_HEADER_LINE, MAX_METADATA};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
 use crate::storage::index::{KeywordBits, MessageRecord};
+use crate::storage::types::MessagePart;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
@@ -423,6 +424,27 @@ pub enum WirePart {
     Range { start: u64, len: u64 },
     /// The header, through the empty line that ends it (BODY[HEADER]).
     Header,
+}
+
+/// `part` of each of `uids`, read one after another in the calling
+/// (blocking) thread: one pool trip for a whole FETCH chunk.
+pub fn read_parts(
+    dir: &Path,
+    uids: &[u32],
+    attachment_dir: Option<&Path>,
+    part: MessagePart,
+) -> Vec<Result<Vec<u8>>> {
+    uids.iter()
+        .map(|&uid| match part {
+            MessagePart::Whole => {
+                read_body(dir, uid, attachment_dir).map(|body| dbox_file::to_crlf(&body))
+            }
+            MessagePart::Header => read_wire(dir, uid, attachment_dir, WirePart::Header),
+            MessagePart::Range { start, len } => {
+                read_wire(dir, uid, attachment_dir, WirePart::Range { start, len })
+            }
+        })
+        .collect()
 }
 
 /// Read part of a message without loading all of it: the stored body is

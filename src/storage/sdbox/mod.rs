@@ -18,6 +18,8 @@ pub use store::{SdboxRegistry, SdboxStore};
 mod tests;
 #[cfg(test)]
 mod tests_followups;
+#[cfg(test)]
+mod tests_read_parts;
 
 /// A fresh, unique directory for a test.
 #[cfg(test)]

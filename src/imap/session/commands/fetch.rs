@@ -1,6 +1,7 @@
 //! FETCH / UID FETCH (+ CHANGEDSINCE, VANISHED). Metadata comes from the
-//! index; message files are read only when an attribute needs them, one
-//! message at a time, and output is flushed as it grows.
+//! index; message files are read only when an attribute needs them, for a
+//! bounded group of messages per storage job (one pool trip per group, not
+//! per message), and output is written group by group, flushed as it grows.
 
 use super::{Flow, storage_no};
 use crate::imap::codec::response::Data;
@@ -8,10 +9,12 @@ use crate::imap::codec::types::{
     FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
-use crate::imap::session::content::load;
+use crate::imap::session::content::{GroupRoom, expected_bytes, load_group};
 use crate::imap::session::state::Session;
-use crate::message::ParsedMessage;
-use crate::storage::{FlagOp, Mailbox, SystemFlags};
+use crate::message::{CachedStructure, ParsedMessage};
+use crate::storage::{
+    FlagOp, Mailbox, MessageInfo, Result as StorageResult, StorageError, SystemFlags,
+};
 
 /// Messages whose metadata is loaded at once.
 const BATCH: usize = 256;
@@ -82,10 +85,13 @@ pub async fn fetch(
             FetchAttribute::Envelope | FetchAttribute::Body | FetchAttribute::BodyStructure
         )
     });
-    let need_with_cache = eval::fetch::needs_content(&attrs, true);
-    let need_without_cache = eval::fetch::needs_content(&attrs, false);
-    let mut failed = None;
-    let mut unknown_cte = false;
+    let plan = Plan {
+        attrs: &attrs,
+        attrs_with_flags: &attrs_with_flags,
+        need_with_cache: eval::fetch::needs_content(&attrs, true),
+        need_without_cache: eval::fetch::needs_content(&attrs, false),
+    };
+    let mut outcome = Outcome::default();
     for chunk in targets.chunks(BATCH) {
         let Some(sel) = s.selected.as_mut() else {
             break;
@@ -113,13 +119,17 @@ pub async fn fetch(
                         infos = sel.mailbox.messages_by_uid(&uids);
                     }
                     Err(e) => {
-                        failed = Some(e);
+                        outcome.failed = Some(e);
                         break;
                     }
                 }
             }
         }
-        for info in &infos {
+        // Messages are answered in groups: the group's content is read in
+        // one storage job, then each message is encoded and written.
+        let mut group: Vec<Pending> = Vec::new();
+        let mut room = GroupRoom::default();
+        for (at, info) in infos.iter().enumerate() {
             if modifiers
                 .changed_since
                 .is_some_and(|since| info.modseq <= since)
@@ -136,7 +146,7 @@ pub async fn fetch(
                 match sel.mailbox.cached_structure(info.uid).await {
                     Ok(c) => c,
                     Err(e) => {
-                        failed = Some(e);
+                        outcome.failed = Some(e);
                         continue;
                     }
                 }
@@ -144,81 +154,40 @@ pub async fn fetch(
                 None
             };
             let need = if cached.is_some() {
-                need_with_cache
+                plan.need_with_cache
             } else {
-                need_without_cache
+                plan.need_without_cache
             };
-            let raw = match load(&sel.mailbox, info, need).await {
-                Ok(r) => r,
-                Err(e) => {
-                    failed = Some(e);
-                    continue;
+            let bytes = expected_bytes(need, info.virtual_size);
+            if !room.fits(bytes) {
+                let done = std::mem::take(&mut group);
+                if answer_group(s, &plan, &infos, &seen_now, done, &mut outcome)
+                    .await
+                    .is_err()
+                {
+                    return Flow::Close;
                 }
-            };
-            let parsed = raw.as_deref().map(ParsedMessage::parse);
-            let ctx = FetchContext {
+                room = GroupRoom::default();
+            }
+            room.add(bytes);
+            group.push(Pending {
+                at,
                 seq,
-                info,
-                content: parsed.as_ref(),
-                cached: cached.as_ref(),
-                recent: sel.is_recent(info.uid),
-                zone_minutes: 0,
-                savedate_supported: true,
-                opts: s.io.opts,
-            };
-            let which = if seen_now.contains(&info.uid) {
-                &attrs_with_flags
-            } else {
-                &attrs
-            };
-            let before = s.io.out().len();
-            match eval::build_fetch(s.io.out(), &ctx, which) {
-                Ok(segments) => {
-                    let mut bytes = (s.io.out().len() - before) as u64;
-                    bytes += segments
-                        .iter()
-                        .map(|seg| match seg {
-                            Segment::Bytes(b) => b.len() as u64,
-                            Segment::Raw(r) => r.len() as u64,
-                        })
-                        .sum::<u64>();
-                    match need {
-                        Content::HeaderOnly => {
-                            s.stats.fetch_hdr_count += 1;
-                            s.stats.fetch_hdr_bytes += bytes;
-                        }
-                        Content::Full => {
-                            s.stats.fetch_body_count += 1;
-                            s.stats.fetch_body_bytes += bytes;
-                        }
-                        Content::None => {}
-                    }
-                    for seg in segments {
-                        match seg {
-                            Segment::Bytes(b) => s.io.push_raw(&b),
-                            Segment::Raw(r) => {
-                                let bytes = parsed
-                                    .as_ref()
-                                    .and_then(|p| p.raw().get(r))
-                                    .unwrap_or_default();
-                                s.io.push_raw(bytes);
-                            }
-                        }
-                        if s.io.flush_if_big().await.is_err() {
-                            return Flow::Close;
-                        }
-                    }
-                }
-                Err(eval::EvalError::UnknownTransferEncoding(_)) => {
-                    unknown_cte = true;
-                }
-                Err(eval::EvalError::MissingContent) => {}
-            }
-            if s.io.flush_if_big().await.is_err() {
-                return Flow::Close;
-            }
+                cached,
+                need,
+            });
+        }
+        if answer_group(s, &plan, &infos, &seen_now, group, &mut outcome)
+            .await
+            .is_err()
+        {
+            return Flow::Close;
         }
     }
+    let Outcome {
+        failed,
+        unknown_cte,
+    } = outcome;
     match failed {
         Some(e) => storage_no(s, tag, &e, false),
         None if unknown_cte => s.no(
@@ -229,4 +198,137 @@ pub async fn fetch(
         None => s.ok(tag, "Fetch completed."),
     }
     Flow::Continue
+}
+
+/// What every message of this FETCH is answered with.
+struct Plan<'a> {
+    attrs: &'a [FetchAttribute],
+    /// `attrs` plus FLAGS, for messages this FETCH just marked \Seen.
+    attrs_with_flags: &'a [FetchAttribute],
+    need_with_cache: Content,
+    need_without_cache: Content,
+}
+
+/// How the FETCH went so far: the last storage error (answered NO at the
+/// end, after every message that could be sent was sent).
+#[derive(Default)]
+struct Outcome {
+    failed: Option<StorageError>,
+    unknown_cte: bool,
+}
+
+/// A message of the group being collected.
+struct Pending {
+    /// Index into the chunk's `MessageInfo`s.
+    at: usize,
+    seq: u32,
+    cached: Option<CachedStructure>,
+    need: Content,
+}
+
+/// The connection failed while writing.
+struct Closed;
+
+/// Read the group's content in one storage job, then encode and write each
+/// message in order.
+async fn answer_group(
+    s: &mut Session,
+    plan: &Plan<'_>,
+    infos: &[MessageInfo],
+    seen_now: &[u32],
+    group: Vec<Pending>,
+    outcome: &mut Outcome,
+) -> Result<(), Closed> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let Some(sel) = s.selected.as_ref() else {
+        return Ok(());
+    };
+    let wants: Vec<(u32, Content)> = group.iter().map(|p| (infos[p.at].uid, p.need)).collect();
+    let mut loaded: Vec<Option<StorageResult<Option<Vec<u8>>>>> =
+        match load_group(&sel.mailbox, &wants).await {
+            Ok(all) => all.into_iter().map(Some).collect(),
+            Err(e) => {
+                // Messages that need no content are still answered.
+                outcome.failed = Some(e);
+                wants
+                    .iter()
+                    .map(|&(_, need)| (need == Content::None).then_some(Ok(None)))
+                    .collect()
+            }
+        };
+    for (pending, slot) in group.iter().zip(loaded.iter_mut()) {
+        let info = &infos[pending.at];
+        let raw = match slot.take() {
+            Some(Ok(raw)) => raw,
+            Some(Err(e)) => {
+                outcome.failed = Some(e);
+                continue;
+            }
+            None => continue,
+        };
+        let Some(sel) = s.selected.as_ref() else {
+            break;
+        };
+        let parsed = raw.as_deref().map(ParsedMessage::parse);
+        let ctx = FetchContext {
+            seq: pending.seq,
+            info,
+            content: parsed.as_ref(),
+            cached: pending.cached.as_ref(),
+            recent: sel.is_recent(info.uid),
+            zone_minutes: 0,
+            savedate_supported: true,
+            opts: s.io.opts,
+        };
+        let which = if seen_now.contains(&info.uid) {
+            plan.attrs_with_flags
+        } else {
+            plan.attrs
+        };
+        let before = s.io.out().len();
+        match eval::build_fetch(s.io.out(), &ctx, which) {
+            Ok(segments) => {
+                let mut bytes = (s.io.out().len() - before) as u64;
+                bytes += segments
+                    .iter()
+                    .map(|seg| match seg {
+                        Segment::Bytes(b) => b.len() as u64,
+                        Segment::Raw(r) => r.len() as u64,
+                    })
+                    .sum::<u64>();
+                match pending.need {
+                    Content::HeaderOnly => {
+                        s.stats.fetch_hdr_count += 1;
+                        s.stats.fetch_hdr_bytes += bytes;
+                    }
+                    Content::Full => {
+                        s.stats.fetch_body_count += 1;
+                        s.stats.fetch_body_bytes += bytes;
+                    }
+                    Content::None => {}
+                }
+                for seg in segments {
+                    match seg {
+                        Segment::Bytes(b) => s.io.push_raw(&b),
+                        Segment::Raw(r) => {
+                            let bytes = parsed
+                                .as_ref()
+                                .and_then(|p| p.raw().get(r))
+                                .unwrap_or_default();
+                            s.io.push_raw(bytes);
+                        }
+                    }
+                    s.io.flush_if_big().await.map_err(|_| Closed)?;
+                }
+            }
+            Err(eval::EvalError::UnknownTransferEncoding(_)) => {
+                outcome.unknown_cte = true;
+            }
+            Err(eval::EvalError::MissingContent) => {}
+        }
+        s.io.flush_if_big().await.map_err(|_| Closed)?;
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! SEARCH / ESEARCH (+SAVE, `$`, MODSEQ), SORT and THREAD. Evaluation is
 //! `crate::imap::eval`; this file loads what it needs: index metadata
-//! always, message files only when a key or criterion needs content.
+//! always, message files only when a key or criterion needs content (a
+//! bounded group of messages per storage job).
 
 use super::{Flow, storage_no};
 use crate::imap::codec::response::{Data, ResponseCode};
@@ -9,7 +10,7 @@ use crate::imap::codec::types::{
     ThreadAlgorithm,
 };
 use crate::imap::eval::{self, Content, MsgCtx, SearchEnv};
-use crate::imap::session::content::{header_len, load};
+use crate::imap::session::content::{GroupRoom, expected_bytes, header_len, load_group};
 use crate::imap::session::dates;
 use crate::imap::session::state::Session;
 use crate::message::ParsedMessage;
@@ -52,6 +53,9 @@ async fn run_search(
     };
     let mut hits = Vec::new();
     for chunk in sel.uids.chunks(BATCH) {
+        // Content is read for a group of candidates per storage job.
+        let mut group: Vec<Candidate> = Vec::new();
+        let mut room = GroupRoom::default();
         for info in sel.mailbox.messages_by_uid(chunk) {
             let Some(seq) = sel.seq_of(info.uid) else {
                 continue;
@@ -73,33 +77,68 @@ async fn run_search(
             } else {
                 content
             };
-            let raw = load(&sel.mailbox, &info, need).await?;
-            let parsed = raw.as_deref().map(ParsedMessage::parse);
-            let ctx = MsgCtx {
-                seq,
-                info: &info,
-                content: parsed.as_ref(),
-            };
-            if eval::matches(key, &ctx, &env) {
-                drop(parsed);
-                // Only the header is kept, so memory stays small per hit.
-                let kept = match raw {
-                    Some(mut r) if keep_content => {
-                        r.truncate(header_len(&r));
-                        r.shrink_to_fit();
-                        Some(r)
-                    }
-                    _ => None,
-                };
-                hits.push(Hit {
-                    seq,
-                    info,
-                    raw: kept,
-                });
+            let bytes = expected_bytes(need, info.virtual_size);
+            if !room.fits(bytes) {
+                let done = std::mem::take(&mut group);
+                match_group(&sel.mailbox, key, &env, keep_content, done, &mut hits).await?;
+                room = GroupRoom::default();
             }
+            room.add(bytes);
+            group.push(Candidate { seq, info, need });
         }
+        match_group(&sel.mailbox, key, &env, keep_content, group, &mut hits).await?;
     }
     Ok(hits)
+}
+
+/// A message that passed the index-only prefilter.
+struct Candidate {
+    seq: u32,
+    info: MessageInfo,
+    need: Content,
+}
+
+/// Load the group's content in one storage job and keep the matches.
+async fn match_group<M: Mailbox>(
+    mailbox: &M,
+    key: &SearchKey,
+    env: &SearchEnv<'_>,
+    keep_content: bool,
+    group: Vec<Candidate>,
+    hits: &mut Vec<Hit>,
+) -> Result<(), StorageError> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let wants: Vec<(u32, Content)> = group.iter().map(|c| (c.info.uid, c.need)).collect();
+    let loaded = load_group(mailbox, &wants).await?;
+    for (Candidate { seq, info, .. }, raw) in group.into_iter().zip(loaded) {
+        let raw = raw?;
+        let parsed = raw.as_deref().map(ParsedMessage::parse);
+        let ctx = MsgCtx {
+            seq,
+            info: &info,
+            content: parsed.as_ref(),
+        };
+        if eval::matches(key, &ctx, env) {
+            drop(parsed);
+            // Only the header is kept, so memory stays small per hit.
+            let kept = match raw {
+                Some(mut r) if keep_content => {
+                    r.truncate(header_len(&r));
+                    r.shrink_to_fit();
+                    Some(r)
+                }
+                _ => None,
+            };
+            hits.push(Hit {
+                seq,
+                info,
+                raw: kept,
+            });
+        }
+    }
+    Ok(())
 }
 
 pub async fn search(s: &mut Session, tag: &Tag, uid_mode: bool, cmd: &SearchCommand) -> Flow {

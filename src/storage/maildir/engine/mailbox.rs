@@ -3,6 +3,7 @@
 //! view per shard; every change runs under the mailbox's `write_lock`.
 
 use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now};
+use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
@@ -18,8 +19,8 @@ use crate::storage::sdbox::dbox_file;
 use crate::storage::sdbox::io::{self, Journal};
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, StoreResult,
-    SystemFlags, valid_keyword,
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
+    StoreResult, SystemFlags, valid_keyword,
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -740,6 +741,47 @@ impl FolderMailbox {
         let stored = blocking::run(move || f.read(uid)).await?;
         Ok(dbox_file::to_crlf(&stored))
     }
+
+    /// `part` of every listed message, read in one blocking job.
+    async fn read_parts_now(
+        &self,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        self.check_gone()?;
+        let indexed: Vec<bool> = {
+            let st = self.inner.state.borrow();
+            uids.iter().map(|&u| st.position(u).is_some()).collect()
+        };
+        let wanted = batch::indexed_only(uids, &indexed);
+        if wanted.is_empty() {
+            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
+        }
+        let f = self.inner.folder.clone();
+        let read = blocking::run(move || {
+            Ok(wanted
+                .iter()
+                .map(|&uid| f.read(uid).map(|s| wire_part(dbox_file::to_crlf(&s), part)))
+                .collect())
+        })
+        .await?;
+        Ok(batch::merge_indexed(uids, &indexed, read))
+    }
+}
+
+/// `part` of a whole message in wire form.
+fn wire_part(wire: Vec<u8>, part: MessagePart) -> Vec<u8> {
+    match part {
+        MessagePart::Whole => wire,
+        MessagePart::Header => header_part(&wire).to_vec(),
+        MessagePart::Range { start, len } => {
+            let from = usize::try_from(start).unwrap_or(usize::MAX).min(wire.len());
+            let to = from
+                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                .min(wire.len());
+            wire[from..to].to_vec()
+        }
+    }
 }
 
 fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
@@ -919,16 +961,16 @@ impl Mailbox for FolderMailbox {
 
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
         let wire = self.read_wire(uid).await?;
-        let from = usize::try_from(start).unwrap_or(usize::MAX).min(wire.len());
-        let to = from
-            .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
-            .min(wire.len());
-        Ok(wire[from..to].to_vec())
+        Ok(wire_part(wire, MessagePart::Range { start, len }))
     }
 
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         let wire = self.read_wire(uid).await?;
-        Ok(header_part(&wire).to_vec())
+        Ok(wire_part(wire, MessagePart::Header))
+    }
+
+    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
+        self.read_parts_now(uids, part).await
     }
 }
 

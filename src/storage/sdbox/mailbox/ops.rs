@@ -4,6 +4,7 @@ use super::rebuild::unix_now;
 use super::store_plan::{PendingStore, StorePlan, StoreRequest, StoreSlot};
 use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
 use crate::message::CachedStructure;
+use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
@@ -13,8 +14,8 @@ use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, StoreResult,
-    SystemFlags, valid_keyword,
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
+    StoreResult, SystemFlags, valid_keyword,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -171,6 +172,12 @@ impl Mailbox for SdboxMailbox {
 
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         self.read_part(uid, io::WirePart::Header).await
+    }
+
+    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let (this, uids) = (self.clone(), uids.to_vec());
+        detached(async move { this.read_parts_now(&uids, part).await }).await
     }
 
     async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
@@ -478,18 +485,67 @@ impl SdboxMailbox {
         match blocking::run(move || io::read_body(&dir, uid, att.as_deref())).await {
             Ok(body) => Ok(dbox_file::to_crlf(&body)),
             Err(StorageError::NoSuchMessage(_)) => {
-                // Indexed but the file is gone (removed behind our back):
-                // resync so every session sees it expunged.
-                tracing::warn!(dir = %self.inner.dir().display(), uid,
-                    "indexed message file vanished; resyncing the mailbox");
-                let _permit = self.lock().await?;
-                if self.inner.state.borrow().position(uid).is_some() {
-                    self.rebuild_locked(vec![format!("u.{uid} vanished")])
-                        .await?;
-                }
+                self.resync_vanished(&[uid]).await?;
                 Err(StorageError::NoSuchMessage(uid))
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Every listed message's part in one blocking job. Files that vanished
+    /// behind our back resync the mailbox once for the whole batch.
+    async fn read_parts_now(
+        &self,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        self.check_gone()?;
+        let indexed: Vec<bool> = {
+            let st = self.inner.state.borrow();
+            uids.iter().map(|&u| st.position(u).is_some()).collect()
+        };
+        let wanted = batch::indexed_only(uids, &indexed);
+        if wanted.is_empty() {
+            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
+        }
+        let dir = self.inner.dir();
+        let att = self.inner.attachment_dir.clone();
+        let read =
+            blocking::run(move || Ok(io::read_parts(&dir, &wanted, att.as_deref(), part))).await?;
+        let out = batch::merge_indexed(uids, &indexed, read);
+        let vanished: Vec<u32> = uids
+            .iter()
+            .zip(&indexed)
+            .zip(&out)
+            .filter(|&((_, &known), r)| known && matches!(r, Err(StorageError::NoSuchMessage(_))))
+            .map(|((&u, _), _)| u)
+            .collect();
+        if !vanished.is_empty()
+            && let Err(e) = self.resync_vanished(&vanished).await
+        {
+            // The reads themselves are answered; the next open retries.
+            tracing::warn!(dir = %self.inner.dir().display(), error = %e,
+                "resync after vanished message files failed");
+        }
+        Ok(out)
+    }
+
+    /// Indexed but the files are gone (removed behind our back): resync so
+    /// every session sees them expunged.
+    async fn resync_vanished(&self, uids: &[u32]) -> Result<()> {
+        tracing::warn!(dir = %self.inner.dir().display(), ?uids,
+            "indexed message file vanished; resyncing the mailbox");
+        let _permit = self.lock().await?;
+        let still: Vec<String> = {
+            let st = self.inner.state.borrow();
+            uids.iter()
+                .filter(|&&u| st.position(u).is_some())
+                .map(|u| format!("u.{u} vanished"))
+                .collect()
+        };
+        if !still.is_empty() {
+            self.rebuild_locked(still).await?;
+        }
+        Ok(())
     }
 }
