@@ -17,7 +17,9 @@ use super::codec_uidl::{UidlFormatError, UidlValues, format_uidl};
 use super::session::MessageInfo;
 use crate::shard::env::{Env, Protocol, UserLookup};
 use crate::storage::AnyStore;
-use crate::storage::{FlagOp, MailStore, Mailbox, MailboxName, StorageError, SystemFlags};
+use crate::storage::{
+    FlagOp, MailStore, Mailbox, MailboxName, MessagePart, StorageError, SystemFlags,
+};
 
 type InboxView = <AnyStore as MailStore>::Mailbox;
 
@@ -84,10 +86,28 @@ pub struct OpenMaildrop {
     inbox: InboxView,
     /// UID of each message of the snapshot, by 0-based index.
     uids: Vec<u32>,
+    /// Wire size of each message of the snapshot, by 0-based index.
+    sizes: Vec<u64>,
+    /// Messages read ahead of the client's RETRs (see `read`).
+    ahead: RefCell<ReadAhead>,
     /// Messages sent completely by RETR (they get `\Seen` at QUIT).
     retrieved: BTreeSet<u32>,
     _lock: Option<MaildropLock>,
 }
+
+/// Clients download a maildrop in order (RETR 1, RETR 2, …). Each storage
+/// read is a trip to the blocking pool that costs milliseconds when the
+/// shard is busy, so one read fetches the next few messages too, bounded
+/// by count and bytes; a message is handed out once and then forgotten.
+#[derive(Debug, Default)]
+struct ReadAhead {
+    messages: Vec<(usize, Vec<u8>)>,
+}
+
+/// At most this many messages per storage read…
+const READ_AHEAD_MESSAGES: usize = 16;
+/// …and at most this many bytes beyond the one asked for.
+const READ_AHEAD_BYTES: u64 = 256 * 1024;
 
 /// Everything the open needs from configuration.
 #[derive(Debug, Clone)]
@@ -126,6 +146,8 @@ impl OpenMaildrop {
             user: info.user,
             inbox,
             uids: messages.iter().map(|m| m.uid).collect(),
+            sizes: snapshot.iter().map(|m| m.size).collect(),
+            ahead: RefCell::new(ReadAhead::default()),
             retrieved: BTreeSet::new(),
             _lock: lock,
         };
@@ -134,8 +156,32 @@ impl OpenMaildrop {
 
     /// The message at snapshot index `index`, in wire form (CRLF).
     pub async fn read(&self, index: usize) -> Result<Vec<u8>, StorageError> {
-        let uid = *self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
-        self.inbox.read_message(uid).await
+        self.uids.get(index).ok_or(StorageError::NoSuchMessage(0))?;
+        {
+            let mut ahead = self.ahead.borrow_mut();
+            if let Some(pos) = ahead.messages.iter().position(|(i, _)| *i == index) {
+                return Ok(ahead.messages.swap_remove(pos).1);
+            }
+            ahead.messages.clear();
+        }
+        let batch = read_ahead_batch(&self.sizes, index);
+        let uids: Vec<u32> = batch.clone().map(|i| self.uids[i]).collect();
+        let mut results = self
+            .inbox
+            .read_parts(&uids, MessagePart::Whole)
+            .await?
+            .into_iter();
+        let first = results
+            .next()
+            .unwrap_or(Err(StorageError::NoSuchMessage(0)))?;
+        let mut ahead = self.ahead.borrow_mut();
+        for (i, r) in batch.skip(1).zip(results) {
+            // A message that failed is read again (and reported) on its RETR.
+            if let Ok(message) = r {
+                ahead.messages.push((i, message));
+            }
+        }
+        Ok(first)
     }
 
     /// The first `len` bytes of the message's wire form (TOP rarely needs
@@ -210,6 +256,21 @@ fn pop3_listing_order(messages: &mut [crate::storage::MessageInfo]) {
 
 /// One [`MessageInfo`] per message: the CRLF size and the UIDL (a UIDL kept
 /// from a migration wins over the format, so clients see no change).
+/// The snapshot indexes one storage read covers when `index` is asked
+/// for: `index` itself, then following messages while they fit the bounds.
+fn read_ahead_batch(sizes: &[u64], index: usize) -> std::ops::Range<usize> {
+    let mut end = index + 1;
+    let mut bytes = 0u64;
+    while end < sizes.len() && end - index < READ_AHEAD_MESSAGES {
+        bytes = bytes.saturating_add(sizes[end]);
+        if bytes > READ_AHEAD_BYTES {
+            break;
+        }
+        end += 1;
+    }
+    index..end
+}
+
 fn snapshot(
     messages: &[crate::storage::MessageInfo],
     uidvalidity: u32,
@@ -289,6 +350,18 @@ mod tests {
         list[1].pop3_order = Some(2);
         pop3_listing_order(&mut list);
         assert_eq!(list.map(|m| m.uid), [3, 2, 1]);
+    }
+
+    #[test]
+    fn read_ahead_batch_is_bounded_by_count_and_bytes() {
+        assert_eq!(read_ahead_batch(&[10; 40], 0), 0..READ_AHEAD_MESSAGES);
+        assert_eq!(read_ahead_batch(&[10; 40], 30), 30..40);
+        assert_eq!(read_ahead_batch(&[10; 40], 39), 39..40);
+        // A big neighbour is left for its own read; the asked one always comes.
+        let sizes = [1_000_000, 100, READ_AHEAD_BYTES, 100];
+        assert_eq!(read_ahead_batch(&sizes, 0), 0..2);
+        assert_eq!(read_ahead_batch(&sizes, 1), 1..3);
+        assert_eq!(read_ahead_batch(&sizes, 2), 2..4);
     }
 
     #[test]
@@ -376,6 +449,40 @@ mod storage_tests {
                 .map(|m| m.flags.contains(SystemFlags::SEEN))
                 .collect();
             assert_eq!(flags, vec![true, false], "RETR'd message got \\Seen");
+        });
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// RETR of a whole maildrop in order costs a few storage trips, not
+    /// one per message, and every message comes out right.
+    #[test]
+    fn sequential_reads_share_storage_trips() {
+        let root = test_dir("pop3-maildrop-ahead");
+        run(|| async {
+            let env = env(&root);
+            seed(&env, 40).await;
+            let (maildrop, snapshot) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let before = crate::storage::blocking::jobs_started();
+            for (i, info) in snapshot.iter().enumerate() {
+                let body = maildrop.read(i).await.unwrap();
+                assert_eq!(body, format!("Subject: {i}\r\n\r\nbody\r\n").into_bytes());
+                assert_eq!(body.len() as u64, info.size);
+            }
+            let trips = crate::storage::blocking::jobs_started() - before;
+            assert!(trips <= 3, "{trips} storage trips for 40 sequential reads");
+            // Out of order and repeated reads still work.
+            assert_eq!(
+                maildrop.read(5).await.unwrap(),
+                b"Subject: 5\r\n\r\nbody\r\n"
+            );
+            assert_eq!(
+                maildrop.read(5).await.unwrap(),
+                b"Subject: 5\r\n\r\nbody\r\n"
+            );
+            assert_eq!(
+                maildrop.read(0).await.unwrap(),
+                b"Subject: 0\r\n\r\nbody\r\n"
+            );
         });
         let _ = std::fs::remove_dir_all(&root);
     }
