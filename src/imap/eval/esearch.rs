@@ -31,7 +31,7 @@ fn effective(opts: &[SearchReturnOption]) -> Vec<SearchReturnOption> {
 }
 
 /// The highest of `modseqs` at the positions whose id is among `ids_used`.
-fn highest_modseq(ids: &[u32], modseqs: &[u64], used: impl Fn(u32) -> bool) -> Option<u64> {
+pub fn highest_modseq(ids: &[u32], modseqs: &[u64], used: impl Fn(u32) -> bool) -> Option<u64> {
     ids.iter()
         .zip(modseqs)
         .filter(|(id, _)| used(**id))

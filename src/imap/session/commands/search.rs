@@ -14,6 +14,7 @@ use crate::imap::session::content::{GroupRoom, expected_bytes, header_len, load_
 use crate::imap::session::dates;
 use crate::imap::session::state::Session;
 use crate::message::ParsedMessage;
+use crate::net::conn::ConnError;
 use crate::storage::{Mailbox, MessageInfo, StorageError};
 
 const BATCH: usize = 256;
@@ -179,11 +180,42 @@ pub async fn search(s: &mut Session, tag: &Tag, uid_mode: bool, cmd: &SearchComm
                 });
             }
         }
-        None => s.io.data(&eval::search_response(&ids, modseqs)),
+        None => {
+            let modseq = modseqs.and_then(|m| eval::esearch::highest_modseq(&ids, m, |_| true));
+            if write_search(s, &ids, modseq).await.is_err() {
+                return Flow::Close;
+            }
+        }
     }
     s.ok(tag, "Search completed.");
     Flow::Continue
 }
+
+/// `* SEARCH n n … [(MODSEQ m)]`, written and flushed in slices: a search
+/// matching most of a 100,000-message mailbox would otherwise build a
+/// ~700 KB line in memory before its first byte leaves.
+async fn write_search(s: &mut Session, ids: &[u32], modseq: Option<u64>) -> Result<(), ConnError> {
+    use std::io::Write as _;
+    s.io.push_raw(b"* SEARCH");
+    let mut piece = Vec::with_capacity(SEARCH_SLICE * 8);
+    for slice in ids.chunks(SEARCH_SLICE) {
+        piece.clear();
+        for id in slice {
+            // Writing to a Vec cannot fail.
+            let _ = write!(piece, " {id}");
+        }
+        s.io.push_raw(&piece);
+        s.io.flush_if_big().await?;
+    }
+    if let Some(m) = modseq {
+        s.io.push_raw(format!(" (MODSEQ {m})").as_bytes());
+    }
+    s.io.push_raw(b"\r\n");
+    Ok(())
+}
+
+/// Ids per piece of a streamed `* SEARCH` line.
+const SEARCH_SLICE: usize = 1024;
 
 /// Parses the kept content of hits and hands them to `f`.
 fn with_contexts<R>(hits: &[Hit], f: impl FnOnce(&[MsgCtx<'_, '_>]) -> R) -> R {
