@@ -116,9 +116,20 @@ fn a_full_queue_drops_lines_without_waiting_and_reports_the_count() {
     log_line(&sink, "first");
     // The writer thread is now stuck writing "first" out.
     entered.recv().unwrap();
-    // Four of these fit in the queue; the rest must be dropped, not waited for.
-    for i in 0..100 {
-        log_line(&sink, &format!("line {i}"));
+    // Four of these fit in the queue; the rest must be dropped, not waited
+    // for. (The bound only turns a hang into a failure.)
+    let (done_tx, done) = mpsc::channel();
+    let producer = sink.clone();
+    std::thread::spawn(move || {
+        for i in 0..100 {
+            log_line(&producer, &format!("line {i}"));
+        }
+        let _ = done_tx.send(());
+    });
+    let finished = done.recv_timeout(Duration::from_secs(60));
+    if finished.is_err() {
+        let _ = open_gate.send(());
+        panic!("logging waited for the stalled writer");
     }
     assert_eq!(sink.dropped_lines(), 96);
     open_gate.send(()).unwrap();
