@@ -36,12 +36,19 @@ impl Drop for TempFile {
     }
 }
 
+/// Says "the write started" and waits to be let through.
+#[derive(Clone)]
+struct Gate {
+    entered: mpsc::Sender<()>,
+    open: Arc<Mutex<mpsc::Receiver<()>>>,
+}
+
 /// What the writer thread wrote. With a gate, the first write says it
 /// started and waits until the gate is opened (a disk that stalls).
 #[derive(Clone, Default)]
 struct Captured {
     bytes: Arc<Mutex<Vec<u8>>>,
-    gate: Option<(mpsc::Sender<()>, Arc<Mutex<mpsc::Receiver<()>>>)>,
+    gate: Option<Gate>,
 }
 
 impl Captured {
@@ -63,9 +70,9 @@ impl Captured {
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Some((entered, gate)) = self.gate.take() {
-            let _ = entered.send(());
-            let _ = gate.lock().unwrap().recv();
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.entered.send(());
+            let _ = gate.open.lock().unwrap().recv();
         }
         self.bytes.lock().unwrap().extend_from_slice(buf);
         Ok(buf.len())
@@ -110,7 +117,10 @@ fn a_full_queue_drops_lines_without_waiting_and_reports_the_count() {
     let (open_gate, gate) = mpsc::channel();
     let out = Captured {
         bytes: Arc::default(),
-        gate: Some((entered_tx, Arc::new(Mutex::new(gate)))),
+        gate: Some(Gate {
+            entered: entered_tx,
+            open: Arc::new(Mutex::new(gate)),
+        }),
     };
     sink.start_queue_to(out.clone(), 4, std::process::id());
     log_line(&sink, "first");
