@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod imap;
 pub mod lmtp;
+pub mod logging;
 pub mod message;
 pub mod net;
 pub mod pop3;

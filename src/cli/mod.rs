@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, RenderOptions};
+use crate::logging::{self, LogSink};
 
 const DEFAULT_CONFIG: &str = "/etc/tern/tern.conf";
 
@@ -203,41 +204,43 @@ fn pick_source(explicit: Option<PathBuf>) -> Result<Source, String> {
     Ok(Source::Embedded(conf, pw))
 }
 
-fn init_logging(log_path: Option<&Path>) {
+/// Installs the log subscriber, writing directly until the caller starts
+/// the queue (see `crate::logging`).
+fn init_logging(log_path: Option<&Path>) -> Option<LogSink> {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
     let file = log_path.and_then(|p| {
-        // blocking-ok: start-up
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .map_err(|e| {
-                eprintln!(
-                    "tern: cannot open log_path {}: {e}; logging to stderr",
-                    p.display()
-                )
-            })
+        logging::open_file(p)
+            .map_err(|e| eprintln!("tern: {e}; logging to stderr"))
             .ok()
     });
-    match file {
-        Some(f) => {
-            let _ = builder
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(f))
-                .try_init();
-        }
+    let ansi = match file {
+        Some(_) => false,
         None => {
             use std::io::IsTerminal;
-            let _ = builder
-                .with_ansi(std::io::stderr().is_terminal())
-                .with_writer(std::io::stderr)
-                .try_init();
+            std::io::stderr().is_terminal()
         }
-    }
+    };
+    let out = match file {
+        Some(f) => f,
+        None => match logging::stderr_file() {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("tern: {e}; logging synchronously");
+                let _ = builder
+                    .with_ansi(ansi)
+                    .with_writer(std::io::stderr)
+                    .try_init();
+                return None;
+            }
+        },
+    };
+    let sink = LogSink::new(out);
+    let _ = builder.with_ansi(ansi).with_writer(sink.clone()).try_init();
+    Some(sink)
 }
 
 pub fn run() -> ExitCode {
@@ -296,7 +299,7 @@ pub fn run() -> ExitCode {
                 "" | "syslog" | "/dev/stderr" => None,
                 p => Some(PathBuf::from(p)),
             };
-            init_logging(log_path.as_deref());
+            let log = init_logging(log_path.as_deref());
             for w in cfg.warnings() {
                 tracing::warn!("config: {w}");
             }
@@ -308,8 +311,19 @@ pub fn run() -> ExitCode {
                 }
             };
             let r = crate::server::run(plan, |plan| {
+                // Called after the auth helper was forked (that needs a
+                // single-threaded process, and the child has no writer
+                // thread) and before any connection is accepted.
+                if let Some(log) = &log
+                    && let Err(e) = log.start_queue()
+                {
+                    tracing::warn!("log: {e}; logging synchronously");
+                }
                 table::print(plan, &path, demo_password.as_deref());
             });
+            if let Some(log) = &log {
+                log.stop_queue();
+            }
             match r {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
