@@ -223,7 +223,7 @@ fn structure_items_match_single_fetches_byte_for_byte() {
         );
         let body_len = m.len() - header_of(&m).len();
         let lines = m[header_of(&m).len()..].matches("\r\n").count();
-        let part = format!("\"7BIT\" {body_len} {lines}");
+        let part = format!("\"7bit\" {body_len} {lines}");
         assert_eq!(
             text.matches(&part).count(),
             2,
