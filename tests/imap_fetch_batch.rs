@@ -211,7 +211,11 @@ fn a_vanished_message_file_fails_the_fetch_after_the_others_are_sent() {
 
 #[test]
 fn structure_items_match_single_fetches_byte_for_byte() {
-    let (_srv, mut c) = login_with_mail();
+    let (srv, mut c) = login_with_mail();
+    let cache = srv.dir.path().join(format!(
+        "mail/{DEMO_USER}/mailboxes/INBOX/dbox-Mails/tern.cache"
+    ));
+    assert!(!cache.exists(), "nothing cached before the first FETCH");
     // Cold: the batch FETCH computes every structure (a group of cache
     // misses per storage job); the single FETCHes after it are hits.
     let items = "(UID ENVELOPE BODYSTRUCTURE BODY)";
@@ -231,6 +235,13 @@ fn structure_items_match_single_fetches_byte_for_byte() {
         );
         assert!(text.contains(&format!("UID {n} ")), "{n}");
     }
+    // The server answered from the mailbox's structure cache, which now
+    // holds a record for every message.
+    let cached = std::fs::metadata(&cache).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        cached > 100 * MESSAGES as u64,
+        "tern.cache is {cached} bytes"
+    );
     // Structure and content items together; warm now.
     let items = "(ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODYSTRUCTURE RFC822.SIZE)";
     for (n, text) in assert_same_as_single_fetches(&mut c, items) {
