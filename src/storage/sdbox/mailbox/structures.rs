@@ -18,6 +18,7 @@ use crate::storage::sdbox::{dbox_file, io};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -76,6 +77,29 @@ fn rewrite(dir: &Path, bytes: &[u8]) -> Result<File> {
     open_append(&dir.join(CACHE_FILE))
 }
 
+/// A new `tern.cache` holding only its header, opened for appending. Not
+/// fsync'd, like the appends: a torn header is replaced at the next load,
+/// so a mailbox's first structure lookup need not wait for the disk.
+fn create(dir: &Path, uidvalidity: u32) -> Result<File> {
+    let path = dir.join(CACHE_FILE);
+    let opened = OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path);
+    let mut file = match opened {
+        Ok(f) => f,
+        // Someone made one meanwhile: replace it whole.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            return rewrite(dir, &encode_cache_header(uidvalidity));
+        }
+        Err(e) => return Err(StorageError::io(&path, e)),
+    };
+    file.write_all(&encode_cache_header(uidvalidity))
+        .map_err(|e| StorageError::io(&path, e))?;
+    Ok(file)
+}
+
 /// Blocking: read `tern.cache`, keep the records of `live` UIDs, and make
 /// the file appendable again (a missing, damaged or foreign file is
 /// replaced by one holding what could be read).
@@ -91,8 +115,7 @@ fn load(
         Err(e) => return Err(StorageError::io(&path, e)),
     };
     let Some(data) = data else {
-        let file = rewrite(dir, &encode_cache_header(uidvalidity))?;
-        return Ok((HashMap::new(), 0, file));
+        return Ok((HashMap::new(), 0, create(dir, uidvalidity)?));
     };
     let mut loaded = decode_cache_file(&data, uidvalidity);
     let before = loaded.entries.len();
