@@ -208,3 +208,72 @@ fn a_vanished_message_file_fails_the_fetch_after_the_others_are_sent() {
     let r = ok(&mut c, "P", "NOOP");
     assert!(r.iter().any(|l| l == "* 3 EXPUNGE"), "{r:?}");
 }
+
+#[test]
+fn structure_items_match_single_fetches_byte_for_byte() {
+    let (srv, mut c) = login_with_mail();
+    let cache = srv.dir.path().join(format!(
+        "mail/{DEMO_USER}/mailboxes/INBOX/dbox-Mails/tern.cache"
+    ));
+    assert!(!cache.exists(), "nothing cached before the first FETCH");
+    // Cold: the batch FETCH computes every structure (a group of cache
+    // misses per storage job); the single FETCHes after it are hits.
+    let items = "(UID ENVELOPE BODYSTRUCTURE BODY)";
+    for (n, text) in assert_same_as_single_fetches(&mut c, items) {
+        let m = message(n);
+        assert!(
+            text.contains(&format!("\"m{n}\" ((NIL NIL \"a{n}\" \"example.org\"))")),
+            "ENVELOPE of {n}: {text}"
+        );
+        let body_len = m.len() - header_of(&m).len();
+        let lines = m[header_of(&m).len()..].matches("\r\n").count();
+        let part = format!("\"7bit\" {body_len} {lines}");
+        assert_eq!(
+            text.matches(&part).count(),
+            2,
+            "BODY(STRUCTURE) of {n}: {text}"
+        );
+        assert!(text.contains(&format!("UID {n} ")), "{n}");
+    }
+    // The server answered from the mailbox's structure cache, which now
+    // holds a record for every message.
+    let cached = std::fs::metadata(&cache).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        cached > 100 * MESSAGES as u64,
+        "tern.cache is {cached} bytes"
+    );
+    // Structure and content items together; warm now.
+    let items = "(ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODYSTRUCTURE RFC822.SIZE)";
+    for (n, text) in assert_same_as_single_fetches(&mut c, items) {
+        assert_eq!(
+            literals(&text),
+            vec![format!("Subject: m{n}\r\n\r\n")],
+            "{n}"
+        );
+        assert!(
+            text.contains(&format!("RFC822.SIZE {}", message(n).len())),
+            "{n}"
+        );
+    }
+    // Nothing was marked \Seen by the structure items.
+    let r = ok(&mut c, "U", "SEARCH SEEN");
+    assert!(r.iter().any(|l| l == "* SEARCH"), "{r:?}");
+}
+
+#[test]
+fn a_vanished_message_file_fails_a_structure_fetch_after_the_others_are_sent() {
+    let (srv, mut c) = login_with_mail();
+    let file = srv
+        .dir
+        .path()
+        .join(format!("mail/{DEMO_USER}/mailboxes/INBOX/dbox-Mails/u.3"));
+    std::fs::remove_file(&file).unwrap();
+    c.send("F FETCH 1:5 (ENVELOPE BODYSTRUCTURE)");
+    let r = until_tag(&mut c, "F");
+    let last = r.last().cloned().unwrap_or_default();
+    assert!(last.starts_with("F NO"), "{last}");
+    let seqs: Vec<usize> = fetch_blocks(&r).iter().map(|(n, _)| *n).collect();
+    assert_eq!(seqs, vec![1, 2, 4, 5], "{r:?}");
+    let r = ok(&mut c, "P", "NOOP");
+    assert!(r.iter().any(|l| l == "* 3 EXPUNGE"), "{r:?}");
+}

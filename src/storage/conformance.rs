@@ -235,6 +235,58 @@ fn read_parts_match_single_reads_in_the_order_asked() {
 }
 
 #[test]
+fn cached_structures_match_single_lookups_in_the_order_asked() {
+    each("structures", async |b, h| {
+        let mb = store(b, &h)
+            .await
+            .open(&MailboxName::inbox())
+            .await
+            .unwrap();
+        mb.append(vec![msg(1), msg(2), msg(3), msg(4)])
+            .await
+            .unwrap();
+        mb.expunge(&[2]).await.unwrap();
+        let asked = [4, 99, 1, 2, 3];
+        // Twice: cold (misses) and warm (hits) where the backend caches.
+        for round in 0..2 {
+            let got = mb.cached_structures(&asked).await.unwrap();
+            assert_eq!(got.len(), asked.len(), "{b:?} round {round}");
+            for (&uid, r) in asked.iter().zip(&got) {
+                let single = mb.cached_structure(uid).await;
+                match (r, single) {
+                    (Ok(batch), Ok(one)) => {
+                        assert_eq!(batch, &one, "{b:?} uid {uid}");
+                        if let Some(s) = batch {
+                            let wire = mb.read_message(uid).await.unwrap();
+                            let parsed = crate::message::ParsedMessage::parse(&wire);
+                            assert_eq!(s, &parsed.cached_structure(), "{b:?} uid {uid}");
+                        }
+                    }
+                    (Err(StorageError::NoSuchMessage(u)), Err(StorageError::NoSuchMessage(_))) => {
+                        assert_eq!(*u, uid, "{b:?}")
+                    }
+                    (r, single) => panic!("{b:?} uid {uid}: {r:?} vs {single:?}"),
+                }
+            }
+        }
+        if b == Backend::Sdbox {
+            // The running server's view (AnyMailbox) reaches the cache.
+            let got = mb.cached_structures(&[1, 3, 4]).await.unwrap();
+            for (r, n) in got.iter().zip([1, 3, 4]) {
+                let s = r
+                    .as_ref()
+                    .unwrap()
+                    .as_ref()
+                    .expect("sdbox caches structures");
+                let subject = s.envelope.subject.clone().unwrap_or_default();
+                assert_eq!(subject, format!("m{n}").into_bytes());
+            }
+        }
+        assert!(mb.cached_structures(&[]).await.unwrap().is_empty(), "{b:?}");
+    });
+}
+
+#[test]
 fn flags_keywords_modseq_and_changes_since() {
     each("flags", async |b, h| {
         let mb = store(b, &h)

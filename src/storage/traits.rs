@@ -111,4 +111,19 @@ pub trait Mailbox: Clone {
         let _ = uid;
         Ok(None)
     }
+    /// [`Mailbox::cached_structure`] of each of `uids`, one result per UID
+    /// in the order given. A backend with a cache answers hits from memory
+    /// and computes all the misses in one blocking job, so a FETCH of many
+    /// messages' ENVELOPE/BODYSTRUCTURE pays one pool trip per batch; the
+    /// caller bounds the batch. The outer error is for the batch as a whole.
+    async fn cached_structures(
+        &self,
+        uids: &[u32],
+    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
+        let mut out = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            out.push(self.cached_structure(uid).await);
+        }
+        Ok(out)
+    }
 }

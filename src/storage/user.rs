@@ -16,6 +16,7 @@ use super::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxInfo, MailboxStatus, MessageInfo,
     MessagePart, SpecialUse, StoreResult, SystemFlags,
 };
+use crate::message::CachedStructure;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -287,6 +288,15 @@ impl Mailbox for AnyMailbox {
     }
     async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
         each_mb!(self, m => m.read_parts(uids, part).await)
+    }
+    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
+        each_mb!(self, m => m.cached_structure(uid).await)
+    }
+    async fn cached_structures(
+        &self,
+        uids: &[u32],
+    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
+        each_mb!(self, m => m.cached_structures(uids).await)
     }
 }
 

@@ -20,6 +20,8 @@ mod tests;
 mod tests_followups;
 #[cfg(test)]
 mod tests_read_parts;
+#[cfg(test)]
+mod tests_structures_batch;
 
 /// A fresh, unique directory for a test.
 #[cfg(test)]

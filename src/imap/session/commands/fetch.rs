@@ -9,7 +9,7 @@ use crate::imap::codec::types::{
     FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
-use crate::imap::session::content::{GroupRoom, expected_bytes, load_group};
+use crate::imap::session::content::{GROUP_MESSAGES, GroupRoom, expected_bytes, load_group};
 use crate::imap::session::state::Session;
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::{
@@ -125,57 +125,74 @@ pub async fn fetch(
                 }
             }
         }
+        // The messages of the chunk this FETCH answers, with their numbers.
+        let Some(sel) = s.selected.as_ref() else {
+            break;
+        };
+        let answered: Vec<(usize, u32)> = infos
+            .iter()
+            .enumerate()
+            .filter(|(_, info)| {
+                modifiers
+                    .changed_since
+                    .is_none_or(|since| info.modseq > since)
+            })
+            .filter_map(|(at, info)| sel.seq_of(info.uid).map(|seq| (at, seq)))
+            .collect();
         // Messages are answered in groups: the group's content is read in
-        // one storage job, then each message is encoded and written.
+        // one storage job, then each message is encoded and written. The
+        // structures are looked up a group's worth at a time, so the cache
+        // misses among them are parsed in one storage job too.
         let mut group: Vec<Pending> = Vec::new();
         let mut room = GroupRoom::default();
-        for (at, info) in infos.iter().enumerate() {
-            if modifiers
-                .changed_since
-                .is_some_and(|since| info.modseq <= since)
-            {
-                continue;
-            }
+        for slice in answered.chunks(GROUP_MESSAGES) {
             let Some(sel) = s.selected.as_ref() else {
                 break;
             };
-            let Some(seq) = sel.seq_of(info.uid) else {
-                continue;
-            };
-            let cached = if wants_structure {
-                match sel.mailbox.cached_structure(info.uid).await {
-                    Ok(c) => c,
+            let structures: Vec<StorageResult<Option<CachedStructure>>> = if wants_structure {
+                let slice_uids: Vec<u32> = slice.iter().map(|&(at, _)| infos[at].uid).collect();
+                match sel.mailbox.cached_structures(&slice_uids).await {
+                    Ok(all) => all,
                     Err(e) => {
                         outcome.failed = Some(e);
                         continue;
                     }
                 }
             } else {
-                None
+                slice.iter().map(|_| Ok(None)).collect()
             };
-            let need = if cached.is_some() {
-                plan.need_with_cache
-            } else {
-                plan.need_without_cache
-            };
-            let bytes = expected_bytes(need, info.virtual_size);
-            if !room.fits(bytes) {
-                let done = std::mem::take(&mut group);
-                if answer_group(s, &plan, &infos, &seen_now, done, &mut outcome)
-                    .await
-                    .is_err()
-                {
-                    return Flow::Close;
+            for (&(at, seq), structure) in slice.iter().zip(structures) {
+                let cached = match structure {
+                    Ok(c) => c,
+                    Err(e) => {
+                        outcome.failed = Some(e);
+                        continue;
+                    }
+                };
+                let need = if cached.is_some() {
+                    plan.need_with_cache
+                } else {
+                    plan.need_without_cache
+                };
+                let bytes = expected_bytes(need, infos[at].virtual_size);
+                if !room.fits(bytes) {
+                    let done = std::mem::take(&mut group);
+                    if answer_group(s, &plan, &infos, &seen_now, done, &mut outcome)
+                        .await
+                        .is_err()
+                    {
+                        return Flow::Close;
+                    }
+                    room = GroupRoom::default();
                 }
-                room = GroupRoom::default();
+                room.add(bytes);
+                group.push(Pending {
+                    at,
+                    seq,
+                    cached,
+                    need,
+                });
             }
-            room.add(bytes);
-            group.push(Pending {
-                at,
-                seq,
-                cached,
-                need,
-            });
         }
         if answer_group(s, &plan, &infos, &seen_now, group, &mut outcome)
             .await

@@ -185,6 +185,15 @@ impl Mailbox for SdboxMailbox {
         let this = self.clone();
         detached(async move { this.cached_structure_now(uid).await }).await
     }
+
+    async fn cached_structures(
+        &self,
+        uids: &[u32],
+    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let (this, uids) = (self.clone(), uids.to_vec());
+        detached(async move { this.cached_structures_now(&uids).await }).await
+    }
 }
 
 /// The operations proper; the trait methods run them as detached tasks.
@@ -532,7 +541,7 @@ impl SdboxMailbox {
 
     /// Indexed but the files are gone (removed behind our back): resync so
     /// every session sees them expunged.
-    async fn resync_vanished(&self, uids: &[u32]) -> Result<()> {
+    pub(super) async fn resync_vanished(&self, uids: &[u32]) -> Result<()> {
         tracing::warn!(dir = %self.inner.dir().display(), ?uids,
             "indexed message file vanished; resyncing the mailbox");
         let _permit = self.lock().await?;

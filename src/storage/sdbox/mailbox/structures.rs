@@ -1,6 +1,6 @@
 //! The per-mailbox `tern.cache` of parsed ENVELOPE/BODYSTRUCTURE.
 //!
-//! Loaded lazily on the first `cached_structure` call (opening a mailbox
+//! Loaded lazily on the first `cached_structure(s)` call (opening a mailbox
 //! must stay cheap), kept in memory (counted in the shard cache's budget),
 //! appended to on every miss, compacted when records of expunged or
 //! replaced UIDs outnumber the live ones. Appends are not fsync'd: the file
@@ -18,6 +18,7 @@ use crate::storage::sdbox::{dbox_file, io};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -76,6 +77,29 @@ fn rewrite(dir: &Path, bytes: &[u8]) -> Result<File> {
     open_append(&dir.join(CACHE_FILE))
 }
 
+/// A new `tern.cache` holding only its header, opened for appending. Not
+/// fsync'd, like the appends: a torn header is replaced at the next load,
+/// so a mailbox's first structure lookup need not wait for the disk.
+fn create(dir: &Path, uidvalidity: u32) -> Result<File> {
+    let path = dir.join(CACHE_FILE);
+    let opened = OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path);
+    let mut file = match opened {
+        Ok(f) => f,
+        // Someone made one meanwhile: replace it whole.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            return rewrite(dir, &encode_cache_header(uidvalidity));
+        }
+        Err(e) => return Err(StorageError::io(&path, e)),
+    };
+    file.write_all(&encode_cache_header(uidvalidity))
+        .map_err(|e| StorageError::io(&path, e))?;
+    Ok(file)
+}
+
 /// Blocking: read `tern.cache`, keep the records of `live` UIDs, and make
 /// the file appendable again (a missing, damaged or foreign file is
 /// replaced by one holding what could be read).
@@ -91,8 +115,7 @@ fn load(
         Err(e) => return Err(StorageError::io(&path, e)),
     };
     let Some(data) = data else {
-        let file = rewrite(dir, &encode_cache_header(uidvalidity))?;
-        return Ok((HashMap::new(), 0, file));
+        return Ok((HashMap::new(), 0, create(dir, uidvalidity)?));
     };
     let mut loaded = decode_cache_file(&data, uidvalidity);
     let before = loaded.entries.len();
@@ -113,24 +136,35 @@ fn load(
     Ok((loaded.entries, dead, open_append(&path)?))
 }
 
-/// Blocking: parse message `uid` and append its record to the cache file.
-fn compute(
+/// Blocking: parse each of `uids` and append all their records to the
+/// cache file in one write. One result per UID, in order.
+fn compute_all(
     dir: &Path,
     attachment_dir: Option<&Path>,
-    uid: u32,
+    uids: &[u32],
     file: Option<&File>,
-) -> Result<(CachedStructure, Vec<u8>)> {
-    let body = io::read_body(dir, uid, attachment_dir)?;
-    let wire = dbox_file::to_crlf(&body);
-    let structure = ParsedMessage::parse(&wire).cached_structure();
-    let bytes = structure.encode();
-    if let Some(mut f) = file {
-        // One write per record: O_APPEND keeps concurrent appends whole.
-        if let Err(e) = f.write_all(&encode_cache_record(uid, &bytes)) {
-            tracing::warn!(dir = %dir.display(), uid, error = %e, "could not append to tern.cache");
+) -> Vec<Result<(CachedStructure, Vec<u8>)>> {
+    let mut records = Vec::new();
+    let out: Vec<Result<(CachedStructure, Vec<u8>)>> = uids
+        .iter()
+        .map(|&uid| {
+            let body = io::read_body(dir, uid, attachment_dir)?;
+            let wire = dbox_file::to_crlf(&body);
+            let structure = ParsedMessage::parse(&wire).cached_structure();
+            let bytes = structure.encode();
+            records.extend_from_slice(&encode_cache_record(uid, &bytes));
+            Ok((structure, bytes))
+        })
+        .collect();
+    if let Some(mut f) = file
+        && !records.is_empty()
+    {
+        // One write for the batch: O_APPEND keeps concurrent appends whole.
+        if let Err(e) = f.write_all(&records) {
+            tracing::warn!(dir = %dir.display(), error = %e, "could not append to tern.cache");
         }
     }
-    Ok((structure, bytes))
+    out
 }
 
 impl SdboxMailbox {
@@ -179,18 +213,54 @@ impl SdboxMailbox {
     }
 
     pub(super) async fn cached_structure_now(&self, uid: u32) -> Result<Option<CachedStructure>> {
+        let mut one = self.cached_structures_now(&[uid]).await?;
+        one.pop()
+            .unwrap_or_else(|| Err(StorageError::Internal("empty structure batch".into())))
+    }
+
+    /// Hits from memory; every miss of the batch parsed in one blocking
+    /// job. Files that vanished behind our back resync the mailbox once for
+    /// the whole batch and answer `NoSuchMessage`.
+    pub(super) async fn cached_structures_now(
+        &self,
+        uids: &[u32],
+    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
         self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
+        let indexed: Vec<bool> = {
+            let st = self.inner.state.borrow();
+            uids.iter().map(|&u| st.position(u).is_some()).collect()
+        };
+        if indexed.iter().any(|&known| known) {
+            self.ensure_cache_loaded().await?;
         }
-        self.ensure_cache_loaded().await?;
-        let hit = self.inner.structures.borrow().entries.get(&uid).cloned();
-        if let Some(bytes) = hit {
-            match CachedStructure::decode(&bytes) {
-                Ok(s) => return Ok(Some(s)),
-                // An older encoding version or damage the CRC missed.
-                Err(e) => tracing::debug!(uid, error = %e, "stale tern.cache record; recomputing"),
-            }
+        let mut out: Vec<Option<Result<Option<CachedStructure>>>> = {
+            let cache = self.inner.structures.borrow();
+            uids.iter()
+                .zip(&indexed)
+                .map(|(&uid, &known)| {
+                    if !known {
+                        return Some(Err(StorageError::NoSuchMessage(uid)));
+                    }
+                    let bytes = cache.entries.get(&uid)?;
+                    match CachedStructure::decode(bytes) {
+                        Ok(s) => Some(Ok(Some(s))),
+                        // An older encoding version or damage the CRC missed.
+                        Err(e) => {
+                            tracing::debug!(uid, error = %e, "stale tern.cache record; recomputing");
+                            None
+                        }
+                    }
+                })
+                .collect()
+        };
+        let misses: Vec<u32> = uids
+            .iter()
+            .zip(&out)
+            .filter(|(_, r)| r.is_none())
+            .map(|(&u, _)| u)
+            .collect();
+        if misses.is_empty() {
+            return Ok(out.into_iter().flatten().collect());
         }
         let dir = self.inner.dir();
         let att: Option<PathBuf> = self.inner.attachment_dir.clone();
@@ -198,23 +268,54 @@ impl SdboxMailbox {
             let cache = self.inner.structures.borrow();
             (cache.file.clone(), cache.epoch)
         };
-        let outcome =
-            blocking::run(move || compute(&dir, att.as_deref(), uid, file.as_deref())).await;
-        match outcome {
-            Ok((structure, bytes)) => {
-                // Skip if expunged or resynced meanwhile.
-                let mut cache = self.inner.structures.borrow_mut();
-                if cache.epoch == epoch && self.inner.state.borrow().position(uid).is_some() {
-                    cache.insert(uid, bytes);
-                } else {
-                    cache.dead += 1;
-                }
-                Ok(Some(structure))
+        let job_uids = misses.clone();
+        let computed = blocking::run(move || {
+            Ok(compute_all(
+                &dir,
+                att.as_deref(),
+                &job_uids,
+                file.as_deref(),
+            ))
+        })
+        .await?;
+        let mut vanished = Vec::new();
+        {
+            let st = self.inner.state.borrow();
+            let mut cache = self.inner.structures.borrow_mut();
+            let mut computed = misses.iter().zip(computed);
+            for slot in out.iter_mut().filter(|r| r.is_none()) {
+                let Some((&uid, result)) = computed.next() else {
+                    *slot = Some(Err(StorageError::Internal(
+                        "structure batch returned too few results".into(),
+                    )));
+                    continue;
+                };
+                *slot = Some(match result {
+                    Ok((structure, bytes)) => {
+                        // Skip if expunged or resynced meanwhile.
+                        if cache.epoch == epoch && st.position(uid).is_some() {
+                            cache.insert(uid, bytes);
+                        } else {
+                            cache.dead += 1;
+                        }
+                        Ok(Some(structure))
+                    }
+                    Err(StorageError::NoSuchMessage(_)) => {
+                        vanished.push(uid);
+                        Err(StorageError::NoSuchMessage(uid))
+                    }
+                    Err(e) => Err(e),
+                });
             }
-            // The vanished-file path resyncs the mailbox and reports it.
-            Err(StorageError::NoSuchMessage(_)) => self.read_message_now(uid).await.map(|_| None),
-            Err(e) => Err(e),
         }
+        if !vanished.is_empty()
+            && let Err(e) = self.resync_vanished(&vanished).await
+        {
+            // The batch itself is answered; the next open retries.
+            tracing::warn!(dir = %self.inner.dir().display(), error = %e,
+                "resync after vanished message files failed");
+        }
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Forget expunged UIDs; compact the file when dead records dominate.
