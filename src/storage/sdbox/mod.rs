@@ -15,6 +15,8 @@ pub use mailbox::{CACHE_COMPACT_MIN_DEAD, OpenReport, SdboxMailbox};
 pub use store::{SdboxRegistry, SdboxStore};
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_followups;

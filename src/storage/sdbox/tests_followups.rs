@@ -2,31 +2,16 @@
 //! the running status counters.
 
 use super::test_dir;
-use super::{CACHE_COMPACT_MIN_DEAD, SdboxMailbox, SdboxRegistry, SdboxStore};
+use super::test_support::{inbox, run};
+use super::{CACHE_COMPACT_MIN_DEAD, SdboxMailbox};
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::index::cache_file::CACHE_FILE;
-use crate::storage::{AppendRequest, MailLocation, MailStore, Mailbox, MailboxName};
+use crate::storage::{AppendRequest, Mailbox};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// One way of damaging a file on disk.
 type Damage = Box<dyn Fn(&Path)>;
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
-
-/// A fresh registry behaves like a restart.
-async fn inbox(root: &Path) -> SdboxMailbox {
-    let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
-    let store = SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
-        .await
-        .unwrap();
-    store.open(&MailboxName::inbox()).await.unwrap()
-}
 
 fn msg(n: u32) -> AppendRequest {
     AppendRequest {

@@ -3,28 +3,11 @@
 //! resynced like a single read does.
 
 use super::test_dir;
-use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
+use super::test_support::{inbox, run};
 use crate::storage::blocking::jobs_started;
-use crate::storage::{
-    AppendRequest, MailLocation, MailStore, Mailbox, MailboxName, MessagePart, StorageError,
-};
+use crate::storage::{AppendRequest, Mailbox, MessagePart, StorageError};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
-
-async fn inbox(root: &Path) -> SdboxMailbox {
-    let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
-    let store = SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
-        .await
-        .unwrap();
-    store.open(&MailboxName::inbox()).await.unwrap()
-}
 
 fn inbox_dir(root: &Path) -> PathBuf {
     root.join("mailboxes/INBOX/dbox-Mails")

@@ -3,32 +3,15 @@
 //! kept in `tern.cache`, results in the order asked, and vanished files
 //! resynced like a single lookup does.
 
+use super::SdboxMailbox;
 use super::test_dir;
-use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
+use super::test_support::{inbox, run};
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::blocking::jobs_started;
 use crate::storage::index::cache_file::CACHE_FILE;
-use crate::storage::{
-    AppendRequest, MailLocation, MailStore, Mailbox, MailboxName, Result, StorageError,
-};
+use crate::storage::{AppendRequest, Mailbox, Result, StorageError};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
-
-/// A fresh registry behaves like a restart.
-async fn inbox(root: &Path) -> SdboxMailbox {
-    let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
-    let store = SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
-        .await
-        .unwrap();
-    store.open(&MailboxName::inbox()).await.unwrap()
-}
 
 fn mails(root: &Path) -> PathBuf {
     root.join("mailboxes/INBOX/dbox-Mails")

@@ -1,0 +1,23 @@
+//! Fixtures shared by the sdbox test files.
+
+use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
+use crate::storage::{MailLocation, MailStore, MailboxName};
+use std::path::Path;
+
+/// Runs `f` on a fresh glommio executor.
+pub fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+    glommio::LocalExecutorBuilder::default()
+        .make()
+        .unwrap()
+        .run(f)
+}
+
+/// INBOX of the store at `root`, through a fresh registry: each call
+/// behaves like a restart.
+pub async fn inbox(root: &Path) -> SdboxMailbox {
+    let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
+    let store = SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
+        .await
+        .unwrap();
+    store.open(&MailboxName::inbox()).await.unwrap()
+}
