@@ -2,6 +2,7 @@
 //! SORT, THREAD, FETCH building), and the session state machine with its
 //! pre-login front end.
 pub mod codec;
+mod driver;
 pub mod eval;
 pub mod login;
 pub mod session;

@@ -58,6 +58,8 @@ pub mod user;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+pub mod testing;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};

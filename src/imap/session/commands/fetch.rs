@@ -10,6 +10,7 @@ use crate::imap::codec::types::{
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
 use crate::imap::session::content::{GROUP_MESSAGES, GroupRoom, expected_bytes, load_group};
+use crate::imap::session::output::{Gone, Output};
 use crate::imap::session::state::Session;
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::{
@@ -21,6 +22,7 @@ const BATCH: usize = 256;
 
 pub async fn fetch(
     s: &mut Session,
+    out: &mut impl Output,
     tag: &Tag,
     uid_mode: bool,
     set: &SequenceSet,
@@ -70,7 +72,7 @@ pub async fn fetch(
             .filter(|&u| set.contains(u, largest))
             .collect();
         if let Ok(uids) = SequenceSet::from_numbers(&gone) {
-            s.io.data(&Data::Vanished {
+            out.data(&Data::Vanished {
                 earlier: true,
                 uids,
             });
@@ -177,7 +179,7 @@ pub async fn fetch(
                 let bytes = expected_bytes(need, infos[at].virtual_size);
                 if !room.fits(bytes) {
                     let done = std::mem::take(&mut group);
-                    if answer_group(s, &plan, &infos, &seen_now, done, &mut outcome)
+                    if answer_group(s, out, &plan, &infos, &seen_now, done, &mut outcome)
                         .await
                         .is_err()
                     {
@@ -194,7 +196,7 @@ pub async fn fetch(
                 });
             }
         }
-        if answer_group(s, &plan, &infos, &seen_now, group, &mut outcome)
+        if answer_group(s, out, &plan, &infos, &seen_now, group, &mut outcome)
             .await
             .is_err()
         {
@@ -243,19 +245,17 @@ struct Pending {
     need: Content,
 }
 
-/// The connection failed while writing.
-struct Closed;
-
 /// Read the group's content in one storage job, then encode and write each
 /// message in order.
 async fn answer_group(
     s: &mut Session,
+    out: &mut impl Output,
     plan: &Plan<'_>,
     infos: &[MessageInfo],
     seen_now: &[u32],
     group: Vec<Pending>,
     outcome: &mut Outcome,
-) -> Result<(), Closed> {
+) -> Result<(), Gone> {
     if group.is_empty() {
         return Ok(());
     }
@@ -297,17 +297,17 @@ async fn answer_group(
             recent: sel.is_recent(info.uid),
             zone_minutes: 0,
             savedate_supported: true,
-            opts: s.io.opts,
+            opts: out.opts(),
         };
         let which = if seen_now.contains(&info.uid) {
             plan.attrs_with_flags
         } else {
             plan.attrs
         };
-        let before = s.io.out().len();
-        match eval::build_fetch(s.io.out(), &ctx, which) {
+        let before = out.buf().len();
+        match eval::build_fetch(out.buf(), &ctx, which) {
             Ok(segments) => {
-                let mut bytes = (s.io.out().len() - before) as u64;
+                let mut bytes = (out.buf().len() - before) as u64;
                 bytes += segments
                     .iter()
                     .map(|seg| match seg {
@@ -328,16 +328,16 @@ async fn answer_group(
                 }
                 for seg in segments {
                     match seg {
-                        Segment::Bytes(b) => s.io.push_raw(&b),
+                        Segment::Bytes(b) => out.push_raw(&b),
                         Segment::Raw(r) => {
                             let bytes = parsed
                                 .as_ref()
                                 .and_then(|p| p.raw().get(r))
                                 .unwrap_or_default();
-                            s.io.push_raw(bytes);
+                            out.push_raw(bytes);
                         }
                     }
-                    s.io.flush_if_big().await.map_err(|_| Closed)?;
+                    out.flush_if_big().await?;
                 }
             }
             Err(eval::EvalError::UnknownTransferEncoding(_)) => {
@@ -345,7 +345,7 @@ async fn answer_group(
             }
             Err(eval::EvalError::MissingContent) => {}
         }
-        s.io.flush_if_big().await.map_err(|_| Closed)?;
+        out.flush_if_big().await?;
     }
     Ok(())
 }

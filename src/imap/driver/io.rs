@@ -1,19 +1,16 @@
-//! The session's byte pipe: socket input goes through the codec's
+//! The connection's byte pipe: socket input goes through the codec's
 //! [`Framer`], responses are encoded into one buffer that is flushed per
 //! command (or earlier when a big FETCH literal is being streamed), and
 //! bytes in/out are counted for the logout line.
 
 use super::deflate::Deflate;
-use crate::imap::codec::response::{Data, EncodeOptions, ResponseCode, Status, StatusResponse};
+use crate::imap::codec::response::EncodeOptions;
 use crate::imap::codec::types::Tag;
 use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
+use crate::imap::session::output::{FLUSH_THRESHOLD, Gone, Output};
 use crate::net::Conn;
 use crate::net::conn::ConnError;
 use crate::shard::env::Env;
-
-/// Output is pushed to the socket once this much is buffered, so a large
-/// FETCH never holds more than about this much response in memory.
-pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 
 /// Output buffer capacity a session waiting for input may keep.
 const IDLE_OUTPUT_KEPT: usize = 4 * 1024;
@@ -151,10 +148,6 @@ impl ImapIo {
         memchr::memchr(b'\n', self.framer.pending_input()).is_some()
     }
 
-    pub fn compression_active(&self) -> bool {
-        self.deflate.is_some()
-    }
-
     /// Starts COMPRESS=DEFLATE after its tagged OK was flushed. Input the
     /// client pipelined after the command is already compressed.
     pub fn start_deflate(&mut self) {
@@ -162,52 +155,7 @@ impl ImapIo {
         self.deflate = Some(Deflate::default());
     }
 
-    pub fn out(&mut self) -> &mut Vec<u8> {
-        &mut self.out
-    }
-
-    /// `tag STATUS [code] text` (untagged when `tag` is `None`).
-    pub fn status(
-        &mut self,
-        tag: Option<&Tag>,
-        status: Status,
-        code: Option<ResponseCode>,
-        text: &str,
-    ) {
-        let r = StatusResponse {
-            tag: tag.cloned(),
-            status,
-            code,
-            text: text.to_string(),
-        };
-        r.encode(&mut self.out, self.opts);
-    }
-
-    pub fn ok(&mut self, tag: &Tag, text: &str) {
-        self.status(Some(tag), Status::Ok, None, text);
-    }
-
-    pub fn no(&mut self, tag: &Tag, code: Option<ResponseCode>, text: &str) {
-        self.status(Some(tag), Status::No, code, text);
-    }
-
-    pub fn no_opt(&mut self, tag: Option<&Tag>, code: Option<ResponseCode>, text: &str) {
-        self.status(tag, Status::No, code, text);
-    }
-
-    pub fn bad(&mut self, tag: Option<&Tag>, text: &str) {
-        self.status(tag, Status::Bad, None, text);
-    }
-
-    pub fn data(&mut self, d: &Data) {
-        d.encode(&mut self.out, self.opts);
-    }
-
-    pub fn push_raw(&mut self, bytes: &[u8]) {
-        self.out.extend_from_slice(bytes);
-    }
-
-    pub async fn flush(&mut self) -> Result<(), ConnError> {
+    async fn send(&mut self) -> Result<(), ConnError> {
         if !self.out.is_empty() {
             self.bytes_out += self.out.len() as u64;
             let packed;
@@ -246,15 +194,6 @@ impl ImapIo {
         }
     }
 
-    /// Flushes only when enough output has piled up (streaming).
-    pub async fn flush_if_big(&mut self) -> Result<(), ConnError> {
-        if self.out.len() >= FLUSH_THRESHOLD {
-            self.flush().await
-        } else {
-            Ok(())
-        }
-    }
-
     /// The next command frame. Checks for shutdown only while waiting for
     /// input, so a command already received always completes.
     pub async fn next(&mut self, env: &Env) -> Incoming {
@@ -274,7 +213,7 @@ impl ImapIo {
                         return Incoming::LiteralRefused { tag, too_big };
                     }
                     self.out.extend_from_slice(b"+ OK\r\n");
-                    if self.flush().await.is_err() {
+                    if self.send().await.is_err() {
                         return Incoming::Closed;
                     }
                 }
@@ -346,6 +285,24 @@ impl ImapIo {
             self.bytes_in += n as u64;
             return None;
         }
+    }
+}
+
+impl Output for ImapIo {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
+    fn opts(&self) -> EncodeOptions {
+        self.opts
+    }
+
+    fn set_opts(&mut self, opts: EncodeOptions) {
+        self.opts = opts;
+    }
+
+    async fn flush(&mut self) -> Result<(), Gone> {
+        self.send().await.map_err(|_| Gone)
     }
 }
 

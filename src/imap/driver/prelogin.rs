@@ -5,20 +5,37 @@
 use std::rc::Rc;
 
 use super::ImapHandoff;
-use super::capability;
-use super::id;
 use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
 use crate::imap::codec::response::{Data, ResponseCode, Status};
 use crate::imap::codec::types::{Atom, CommandBody, Tag};
-use crate::imap::codec::{FrameError, FramingLimits, LiteralMode, ParseErrorKind, parse_command};
+use crate::imap::codec::{
+    FrameError, FramingLimits, LiteralMode, ParseError, ParseErrorKind, parse_command,
+};
+use crate::imap::session::capability::{self, atoms};
+use crate::imap::session::{Output, id};
 use crate::net::Conn;
 use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
 
-pub fn atoms(list: &str) -> Vec<Atom> {
-    list.split(' ')
-        .filter_map(|a| Atom::try_from(a).ok())
-        .collect()
+/// Whether the connection may log in now (TLS / secured rules).
+fn login_allowed(env: &Env, conn: &Conn) -> bool {
+    let secured = env.is_secured(Protocol::Imap, conn.is_tls(), &conn.peer);
+    capability::login_allowed(&env.settings.imap, conn.is_tls(), secured)
+}
+
+/// The pre-login CAPABILITY list for this connection.
+fn prelogin_capabilities(env: &Env, conn: &Conn) -> String {
+    let offer_starttls = !conn.is_tls() && env.tls().is_some();
+    capability::prelogin(&env.settings.imap, offer_starttls, login_allowed(env, conn))
+}
+
+/// Answers a command that does not parse.
+pub fn bad_command(io: &mut ImapIo, e: &ParseError) {
+    let text = match e.kind {
+        ParseErrorKind::UnknownCommand => "Error in IMAP command: Unknown command.".to_string(),
+        k => format!("Error in IMAP command: {k}."),
+    };
+    io.bad(e.tag.as_ref(), &text);
 }
 
 pub fn limits(env: &Env) -> FramingLimits {
@@ -63,7 +80,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
     conn.set_idle_timeout(s.idle_timeout_preauth);
     let mut io = ImapIo::new(conn, limits(&env), Vec::new());
     io.literal_limit = PRELOGIN_LITERAL_MAX;
-    let caps = capability::prelogin(&env, &io.conn);
+    let caps = prelogin_capabilities(&env, &io.conn);
     io.status(
         None,
         Status::Ok,
@@ -112,13 +129,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
         let cmd = match parse_command(frame.as_bytes()) {
             Ok(c) => c,
             Err(e) => {
-                let text = match e.kind {
-                    ParseErrorKind::UnknownCommand => {
-                        "Error in IMAP command: Unknown command.".to_string()
-                    }
-                    k => format!("Error in IMAP command: {k}."),
-                };
-                io.bad(e.tag.as_ref(), &text);
+                bad_command(&mut io, &e);
                 if io.flush().await.is_err() {
                     return;
                 }
@@ -128,7 +139,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
         let tag = cmd.tag;
         match cmd.body {
             CommandBody::Capability => {
-                let caps = capability::prelogin(&env, &io.conn);
+                let caps = prelogin_capabilities(&env, &io.conn);
                 io.data(&Data::Capability(atoms(&caps)));
                 io.ok(
                     &tag,
@@ -227,12 +238,16 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
 fn may_authenticate(env: &Env, io: &mut ImapIo, tag: &Tag) -> bool {
     let s = &env.settings.imap;
     if s.tls_required && !io.conn.is_tls() {
-        io.no(tag, Some(ResponseCode::PrivacyRequired), "TLS is required.");
+        io.no(
+            Some(tag),
+            Some(ResponseCode::PrivacyRequired),
+            "TLS is required.",
+        );
         return false;
     }
-    if !capability::login_allowed(env, &io.conn) {
+    if !login_allowed(env, &io.conn) {
         io.no(
-            tag,
+            Some(tag),
             Some(ResponseCode::PrivacyRequired),
             "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
         );
@@ -258,7 +273,7 @@ async fn sasl(
         .any(|m| mechanism.eq_ignore_case(m));
     let mech = Mechanism::from_name(mechanism.as_str()).filter(|m| m.is_plaintext());
     let (Some(mech), true) = (mech, allowed) else {
-        io.no(tag, None, "Unsupported authentication mechanism.");
+        io.no(Some(tag), None, "Unsupported authentication mechanism.");
         return Ok(None);
     };
     // The SASL layer takes the token as sent (base64, `=` for empty).
@@ -307,7 +322,7 @@ async fn sasl(
                 return Ok(None);
             }
             _ => {
-                io.no(tag, None, "Unsupported authentication mechanism.");
+                io.no(Some(tag), None, "Unsupported authentication mechanism.");
                 return Ok(None);
             }
         }
@@ -359,7 +374,7 @@ async fn authenticate(
             tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: Authentication failed: {reason}");
             // The authenticator already applied auth_failure_delay.
             io.no(
-                tag,
+                Some(tag),
                 Some(ResponseCode::AuthenticationFailed),
                 "Authentication failed.",
             );
@@ -368,7 +383,7 @@ async fn authenticate(
         AuthOutcome::TempFail { reason } => {
             tracing::warn!(session, "imap-login: auth temporary failure: {reason}");
             io.no(
-                tag,
+                Some(tag),
                 Some(ResponseCode::Unavailable),
                 "Temporary authentication failure.",
             );
@@ -388,7 +403,7 @@ async fn login_done(mut io: ImapIo, env: Rc<Env>, done: LoginDone) {
     state.bytes_out = io.bytes_out;
     let owner = env.owner_of(&state.user);
     if owner == env.shard {
-        super::state::resume(io.conn, state, env).await;
+        super::authed::resume(io.conn, state, env).await;
         return;
     }
     let parts = match io.conn.into_parts().await {
