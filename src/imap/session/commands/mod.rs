@@ -31,6 +31,9 @@ mod store;
 mod subscribe;
 mod thread;
 
+#[cfg(test)]
+mod tests;
+
 use super::output::Output;
 use super::state::Session;
 use crate::config::ImapWorkaround;
