@@ -7,27 +7,15 @@ use std::rc::Rc;
 use super::ImapHandoff;
 use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
-use crate::imap::codec::response::{Data, ResponseCode, Status};
-use crate::imap::codec::types::{Atom, CommandBody, Tag};
+use crate::imap::codec::response::{ResponseCode, Status};
+use crate::imap::codec::types::Tag;
 use crate::imap::codec::{
     FrameError, FramingLimits, LiteralMode, ParseError, ParseErrorKind, parse_command,
 };
-use crate::imap::session::capability::{self, atoms};
-use crate::imap::session::{Output, id};
+use crate::imap::session::Output;
+use crate::imap::session::prelogin::{Link, Prelogin, PreloginFlow};
 use crate::net::Conn;
 use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
-
-/// Whether the connection may log in now (TLS / secured rules).
-fn login_allowed(env: &Env, conn: &Conn) -> bool {
-    let secured = env.is_secured(Protocol::Imap, conn.is_tls(), &conn.peer);
-    capability::login_allowed(&env.settings.imap, conn.is_tls(), secured)
-}
-
-/// The pre-login CAPABILITY list for this connection.
-fn prelogin_capabilities(env: &Env, conn: &Conn) -> String {
-    let offer_starttls = !conn.is_tls() && env.tls().is_some();
-    capability::prelogin(&env.settings.imap, offer_starttls, login_allowed(env, conn))
-}
 
 /// Answers a command that does not parse.
 pub fn bad_command(io: &mut ImapIo, e: &ParseError) {
@@ -73,25 +61,30 @@ pub fn frame_error(io: &mut ImapIo, e: &FrameError) -> bool {
     true
 }
 
+/// What the pre-login session needs to know about this connection.
+fn link<'a>(env: &'a Env, conn: &Conn, session: &'a str, remote_ip: &'a str) -> Link<'a> {
+    Link {
+        settings: &env.settings.imap,
+        session,
+        remote_ip,
+        tls: conn.is_tls(),
+        secured: env.is_secured(Protocol::Imap, conn.is_tls(), &conn.peer),
+        certificate: env.tls().is_some(),
+    }
+}
+
 /// Serves a freshly accepted (and, for imaps, TLS-established) connection.
 pub async fn serve(mut conn: Conn, env: Rc<Env>) {
     let session = env.new_session_id();
-    let s = env.settings.imap.clone();
-    conn.set_idle_timeout(s.idle_timeout_preauth);
+    conn.set_idle_timeout(env.settings.imap.idle_timeout_preauth);
+    let rip = conn.peer.remote_ip();
     let mut io = ImapIo::new(conn, limits(&env), Vec::new());
     io.literal_limit = PRELOGIN_LITERAL_MAX;
-    let caps = prelogin_capabilities(&env, &io.conn);
-    io.status(
-        None,
-        Status::Ok,
-        Some(ResponseCode::Capability(atoms(&caps))),
-        &s.greeting,
-    );
+    let mut state = Prelogin::default();
+    state.greet(&link(&env, &io.conn, &session, &rip), &mut io);
     if io.flush().await.is_err() {
         return;
     }
-    // `imap_id_log`: the client's ID fields are logged once per connection.
-    let mut id_logged = false;
     loop {
         let frame = match io.next(&env).await {
             Incoming::Frame(f) => f,
@@ -137,123 +130,57 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
             }
         };
         let tag = cmd.tag;
-        match cmd.body {
-            CommandBody::Capability => {
-                let caps = prelogin_capabilities(&env, &io.conn);
-                io.data(&Data::Capability(atoms(&caps)));
-                io.ok(
-                    &tag,
-                    "Pre-login capabilities listed, post-login capabilities have more.",
-                );
-            }
-            CommandBody::Noop => io.ok(&tag, "NOOP completed."),
-            CommandBody::Id { parameters } => {
-                let options = &s.imap_options;
-                if !id_logged {
-                    id_logged = true;
-                    if let Some(text) = id::log_text(parameters.as_deref(), &options.id_log) {
-                        tracing::info!(
-                            session,
-                            rip = %io.conn.peer.remote_ip(),
-                            "imap-login: ID sent: {text}"
-                        );
-                    }
-                }
-                io.data(&Data::Id(id::reply(&options.id_send)));
-                io.ok(&tag, "ID completed.");
-            }
-            CommandBody::Logout => {
-                io.status(None, Status::Bye, None, "Logging out");
-                io.ok(&tag, "Logout completed.");
+        let here = link(&env, &io.conn, &session, &rip);
+        match state.handle(&here, &mut io, &tag, cmd.body) {
+            PreloginFlow::Continue => {}
+            PreloginFlow::Logout => {
                 let _ = io.flush().await;
                 io.conn.close().await;
                 return;
             }
-            CommandBody::StartTls => {
-                let Some(cfg) = env.tls().filter(|_| s.tls_available && !io.conn.is_tls()) else {
-                    io.bad(Some(&tag), "TLS is not available.");
-                    if io.flush().await.is_err() {
-                        return;
-                    }
-                    continue;
-                };
-                io.ok(&tag, "Begin TLS negotiation now.");
+            PreloginFlow::StartTls => {
                 if io.flush().await.is_err() {
                     return;
                 }
                 // Pipelined plaintext must not leak into the TLS session.
                 drop(io.take_pending_input());
+                // The session offered TLS because a certificate is set.
+                let Some(cfg) = env.tls() else {
+                    return;
+                };
                 if let Err(e) = io.conn.start_tls(cfg).await {
-                    tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: TLS handshake failed: {e}");
+                    tracing::info!(session, rip = %rip, "imap-login: TLS handshake failed: {e}");
                     return;
                 }
                 continue;
             }
-            CommandBody::Login { username, password } => {
-                let user = username.into_bytes();
-                let pass = password.into_inner().into_bytes();
-                if may_authenticate(&env, &mut io, &tag)
-                    && let Some(done) =
-                        authenticate(&env, &mut io, &session, &tag, user, pass, "LOGIN").await
+            PreloginFlow::Login { user, password } => {
+                if let Some(done) =
+                    authenticate(&env, &mut io, &session, &tag, user, password, "LOGIN").await
                 {
                     login_done(io, env, done).await;
                     return;
                 }
             }
-            CommandBody::Authenticate {
-                mechanism,
-                initial_response,
-            } => {
-                if may_authenticate(&env, &mut io, &tag) {
-                    let ir = initial_response.map(|r| r.0.into_inner());
-                    match sasl(&env, &mut io, &tag, &mechanism, ir).await {
-                        Ok(Some((user, pass, mech))) => {
-                            if let Some(done) =
-                                authenticate(&env, &mut io, &session, &tag, user, pass, mech).await
-                            {
-                                login_done(io, env, done).await;
-                                return;
-                            }
+            PreloginFlow::Authenticate { mechanism, initial } => {
+                match sasl(&env, &mut io, &tag, mechanism, initial).await {
+                    Ok(Some((user, pass, mech))) => {
+                        if let Some(done) =
+                            authenticate(&env, &mut io, &session, &tag, user, pass, mech).await
+                        {
+                            login_done(io, env, done).await;
+                            return;
                         }
-                        Ok(None) => {}
-                        Err(()) => return,
                     }
+                    Ok(None) => {}
+                    Err(()) => return,
                 }
             }
-            CommandBody::Enable { .. } => {
-                io.bad(Some(&tag), "ENABLE is not allowed before login.");
-            }
-            _ => io.bad(
-                Some(&tag),
-                "Error in IMAP command: Unknown command or not allowed before login.",
-            ),
         }
         if io.flush().await.is_err() {
             return;
         }
     }
-}
-
-/// LOGINDISABLED / PRIVACYREQUIRED rules; answers NO when refused.
-fn may_authenticate(env: &Env, io: &mut ImapIo, tag: &Tag) -> bool {
-    let s = &env.settings.imap;
-    if s.tls_required && !io.conn.is_tls() {
-        io.no(
-            Some(tag),
-            Some(ResponseCode::PrivacyRequired),
-            "TLS is required.",
-        );
-        return false;
-    }
-    if !login_allowed(env, &io.conn) {
-        io.no(
-            Some(tag),
-            Some(ResponseCode::PrivacyRequired),
-            "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
-        );
-        return false;
-    }
-    true
 }
 
 /// Runs an AUTHENTICATE exchange. `Ok(None)`: answered (BAD/NO) already;
@@ -262,30 +189,9 @@ async fn sasl(
     env: &Env,
     io: &mut ImapIo,
     tag: &Tag,
-    mechanism: &Atom,
-    initial: Option<Vec<u8>>,
+    mech: Mechanism,
+    token: Option<Vec<u8>>,
 ) -> Result<Option<(Vec<u8>, Vec<u8>, &'static str)>, ()> {
-    let allowed = env
-        .settings
-        .imap
-        .auth_mechanisms
-        .iter()
-        .any(|m| mechanism.eq_ignore_case(m));
-    let mech = Mechanism::from_name(mechanism.as_str()).filter(|m| m.is_plaintext());
-    let (Some(mech), true) = (mech, allowed) else {
-        io.no(Some(tag), None, "Unsupported authentication mechanism.");
-        return Ok(None);
-    };
-    // The SASL layer takes the token as sent (base64, `=` for empty).
-    let token = initial.map(|bytes| {
-        let mut t = Vec::new();
-        if bytes.is_empty() {
-            t.push(b'=');
-        } else {
-            crate::imap::codec::base64::encode(&bytes, &mut t);
-        }
-        t
-    });
     let (mut server, mut step) = SaslServer::start(mech, token.as_deref());
     loop {
         match step {

@@ -17,6 +17,7 @@ mod matching;
 mod names;
 mod os_info;
 pub mod output;
+pub mod prelogin;
 mod selected;
 pub mod state;
 

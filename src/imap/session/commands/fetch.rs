@@ -10,7 +10,9 @@ use crate::imap::codec::types::{
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
 use crate::imap::session::content::{GROUP_MESSAGES, GroupRoom, expected_bytes, load_group};
+use crate::imap::session::logout::Stats;
 use crate::imap::session::output::{Gone, Output};
+use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::{
@@ -57,10 +59,18 @@ pub async fn fetch(
     if !attrs_with_flags.contains(&FetchAttribute::Flags) {
         attrs_with_flags.push(FetchAttribute::Flags);
     }
-    let Some(sel) = s.selected.as_mut() else {
+    // The selected mailbox is borrowed once for the whole answer, beside
+    // the counters the answer updates.
+    let Session {
+        selected: Some(sel),
+        saved,
+        stats,
+        ..
+    } = &mut *s
+    else {
         return Flow::Continue;
     };
-    let targets = sel.resolve(set, uid_mode, &s.saved);
+    let targets = sel.resolve(set, uid_mode, saved);
     if modifiers.vanished
         && let Some(since) = modifiers.changed_since
     {
@@ -95,9 +105,6 @@ pub async fn fetch(
     };
     let mut outcome = Outcome::default();
     for chunk in targets.chunks(BATCH) {
-        let Some(sel) = s.selected.as_mut() else {
-            break;
-        };
         let uids: Vec<u32> = chunk.iter().map(|&(_, u)| u).collect();
         let mut infos = sel.mailbox.messages_by_uid(&uids);
         let mut seen_now: Vec<u32> = Vec::new();
@@ -128,9 +135,6 @@ pub async fn fetch(
             }
         }
         // The messages of the chunk this FETCH answers, with their numbers.
-        let Some(sel) = s.selected.as_ref() else {
-            break;
-        };
         let answered: Vec<(usize, u32)> = infos
             .iter()
             .enumerate()
@@ -148,9 +152,6 @@ pub async fn fetch(
         let mut group: Vec<Pending> = Vec::new();
         let mut room = GroupRoom::default();
         for slice in answered.chunks(GROUP_MESSAGES) {
-            let Some(sel) = s.selected.as_ref() else {
-                break;
-            };
             let structures: Vec<StorageResult<Option<CachedStructure>>> = if wants_structure {
                 let slice_uids: Vec<u32> = slice.iter().map(|&(at, _)| infos[at].uid).collect();
                 match sel.mailbox.cached_structures(&slice_uids).await {
@@ -179,9 +180,20 @@ pub async fn fetch(
                 let bytes = expected_bytes(need, infos[at].virtual_size);
                 if !room.fits(bytes) {
                     let done = std::mem::take(&mut group);
-                    if answer_group(s, out, &plan, &infos, &seen_now, done, &mut outcome)
-                        .await
-                        .is_err()
+                    if answer_group(
+                        sel,
+                        stats,
+                        out,
+                        &plan,
+                        &Chunk {
+                            infos: &infos,
+                            seen_now: &seen_now,
+                        },
+                        done,
+                        &mut outcome,
+                    )
+                    .await
+                    .is_err()
                     {
                         return Flow::Close;
                     }
@@ -196,9 +208,20 @@ pub async fn fetch(
                 });
             }
         }
-        if answer_group(s, out, &plan, &infos, &seen_now, group, &mut outcome)
-            .await
-            .is_err()
+        if answer_group(
+            sel,
+            stats,
+            out,
+            &plan,
+            &Chunk {
+                infos: &infos,
+                seen_now: &seen_now,
+            },
+            group,
+            &mut outcome,
+        )
+        .await
+        .is_err()
         {
             return Flow::Close;
         }
@@ -236,6 +259,13 @@ struct Outcome {
     unknown_cte: bool,
 }
 
+/// The messages of a metadata batch and which of them this FETCH just
+/// marked `\Seen`.
+struct Chunk<'a> {
+    infos: &'a [MessageInfo],
+    seen_now: &'a [u32],
+}
+
 /// A message of the group being collected.
 struct Pending {
     /// Index into the chunk's `MessageInfo`s.
@@ -248,21 +278,21 @@ struct Pending {
 /// Read the group's content in one storage job, then encode and write each
 /// message in order.
 async fn answer_group(
-    s: &mut Session,
+    sel: &Selected,
+    stats: &mut Stats,
     out: &mut impl Output,
     plan: &Plan<'_>,
-    infos: &[MessageInfo],
-    seen_now: &[u32],
+    chunk: &Chunk<'_>,
     group: Vec<Pending>,
     outcome: &mut Outcome,
 ) -> Result<(), Gone> {
     if group.is_empty() {
         return Ok(());
     }
-    let Some(sel) = s.selected.as_ref() else {
-        return Ok(());
-    };
-    let wants: Vec<(u32, Content)> = group.iter().map(|p| (infos[p.at].uid, p.need)).collect();
+    let wants: Vec<(u32, Content)> = group
+        .iter()
+        .map(|p| (chunk.infos[p.at].uid, p.need))
+        .collect();
     let mut loaded: Vec<Option<StorageResult<Option<Vec<u8>>>>> =
         match load_group(&sel.mailbox, &wants).await {
             Ok(all) => all.into_iter().map(Some).collect(),
@@ -276,7 +306,7 @@ async fn answer_group(
             }
         };
     for (pending, slot) in group.iter().zip(loaded.iter_mut()) {
-        let info = &infos[pending.at];
+        let info = &chunk.infos[pending.at];
         let raw = match slot.take() {
             Some(Ok(raw)) => raw,
             Some(Err(e)) => {
@@ -284,9 +314,6 @@ async fn answer_group(
                 continue;
             }
             None => continue,
-        };
-        let Some(sel) = s.selected.as_ref() else {
-            break;
         };
         let parsed = raw.as_deref().map(ParsedMessage::parse);
         let ctx = FetchContext {
@@ -299,7 +326,7 @@ async fn answer_group(
             savedate_supported: true,
             opts: out.opts(),
         };
-        let which = if seen_now.contains(&info.uid) {
+        let which = if chunk.seen_now.contains(&info.uid) {
             plan.attrs_with_flags
         } else {
             plan.attrs
@@ -317,12 +344,12 @@ async fn answer_group(
                     .sum::<u64>();
                 match pending.need {
                     Content::HeaderOnly => {
-                        s.stats.fetch_hdr_count += 1;
-                        s.stats.fetch_hdr_bytes += bytes;
+                        stats.fetch_hdr_count += 1;
+                        stats.fetch_hdr_bytes += bytes;
                     }
                     Content::Full => {
-                        s.stats.fetch_body_count += 1;
-                        s.stats.fetch_body_bytes += bytes;
+                        stats.fetch_body_count += 1;
+                        stats.fetch_body_bytes += bytes;
                     }
                     Content::None => {}
                 }
