@@ -134,6 +134,10 @@ pub async fn fetch(
                 }
             }
         }
+        let chunk = Chunk {
+            infos: &infos,
+            seen_now: &seen_now,
+        };
         // The messages of the chunk this FETCH answers, with their numbers.
         let answered: Vec<(usize, u32)> = infos
             .iter()
@@ -180,20 +184,9 @@ pub async fn fetch(
                 let bytes = expected_bytes(need, infos[at].virtual_size);
                 if !room.fits(bytes) {
                     let done = std::mem::take(&mut group);
-                    if answer_group(
-                        sel,
-                        stats,
-                        out,
-                        &plan,
-                        &Chunk {
-                            infos: &infos,
-                            seen_now: &seen_now,
-                        },
-                        done,
-                        &mut outcome,
-                    )
-                    .await
-                    .is_err()
+                    if answer_group(sel, stats, out, &plan, &chunk, done, &mut outcome)
+                        .await
+                        .is_err()
                     {
                         return Flow::Close;
                     }
@@ -208,20 +201,9 @@ pub async fn fetch(
                 });
             }
         }
-        if answer_group(
-            sel,
-            stats,
-            out,
-            &plan,
-            &Chunk {
-                infos: &infos,
-                seen_now: &seen_now,
-            },
-            group,
-            &mut outcome,
-        )
-        .await
-        .is_err()
+        if answer_group(sel, stats, out, &plan, &chunk, group, &mut outcome)
+            .await
+            .is_err()
         {
             return Flow::Close;
         }
