@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::ImapHandoff;
-use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
+use super::io::{ImapIo, Incoming};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::Tag;
@@ -13,6 +13,7 @@ use crate::imap::codec::{
     FrameError, FramingLimits, LiteralMode, ParseError, ParseErrorKind, parse_command,
 };
 use crate::imap::session::Output;
+use crate::imap::session::literals::PRELOGIN_LITERAL_MAX;
 use crate::imap::session::prelogin::{Link, Prelogin, PreloginFlow};
 use crate::net::Conn;
 use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};

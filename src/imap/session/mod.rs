@@ -12,6 +12,7 @@ mod content;
 mod dates;
 mod flags;
 pub mod id;
+pub mod literals;
 pub mod logout;
 mod matching;
 mod names;
