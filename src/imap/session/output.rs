@@ -1,7 +1,7 @@
 //! Where command handlers write their responses: a buffer plus a way to
 //! push it to the client when a big answer (FETCH, SEARCH, LIST) must
 //! stream. The driver implements it over the connection; tests collect
-//! the bytes in memory ([`Collected`]).
+//! the bytes in memory (`Collected`).
 
 // Handlers are generic over the sink and run on one thread: the futures
 // need no `Send` bound.
@@ -79,6 +79,7 @@ pub trait Output {
 }
 
 /// An in-memory sink: what a session wrote, and how often it flushed.
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct Collected {
     /// Bytes already flushed.
@@ -90,6 +91,7 @@ pub struct Collected {
     pub gone: bool,
 }
 
+#[cfg(test)]
 impl Collected {
     /// Everything written so far, flushed or not, as text.
     pub fn text(&self) -> String {
@@ -107,6 +109,7 @@ impl Collected {
     }
 }
 
+#[cfg(test)]
 impl Output for Collected {
     fn buf(&mut self) -> &mut Vec<u8> {
         &mut self.pending

@@ -412,3 +412,30 @@ fn uid_move_in_read_only_is_refused() {
         c.ok("d UID COPY 1 Work").await;
     })
 }
+
+#[test]
+fn every_format_serves_the_same_session() {
+    run(async {
+        for format in ["sdbox", "maildir", "mbox"] {
+            let mail = Mail::new(format).await;
+            let mut c = mail.client();
+            c.append("INBOX", "", &message(1)).await;
+            c.append("INBOX", "\\Flagged", &message(2)).await;
+            let text = c.ok("a SELECT INBOX").await;
+            assert!(text.contains("* 2 EXISTS\r\n"), "{format}: {text}");
+            let text = c
+                .ok("b FETCH 2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+                .await;
+            assert!(text.contains("\\Flagged"), "{format}: {text}");
+            assert!(text.contains("Subject: note 2\r\n"), "{format}: {text}");
+            c.ok("c STORE 1 +FLAGS.SILENT (\\Deleted)").await;
+            let text = c.ok("d EXPUNGE").await;
+            assert!(text.starts_with("* 1 EXPUNGE\r\n"), "{format}: {text}");
+            assert_eq!(
+                c.cmd("e SEARCH ALL").await,
+                "* SEARCH 1\r\ne OK Search completed.\r\n",
+                "{format}"
+            );
+        }
+    })
+}
