@@ -1,9 +1,13 @@
-//! Command handlers, one file per command (or per tightly coupled pair),
-//! named after it, and [`dispatch`]: the table from a parsed command to
-//! its handler and to the rules the dispatcher applies around it. Each
-//! handler writes its untagged data to the output and leaves its tagged
-//! answer in [`Session::reply`]; what only the driver can do (wait in
-//! IDLE, start compression, close) it asks for with a [`Flow`].
+//! Command handlers, one file per command named after it (pairs share
+//! one: `select.rs` SELECT/EXAMINE, `close.rs` CLOSE/UNSELECT, `copy.rs`
+//! COPY/MOVE, `subscribe.rs` SUBSCRIBE/UNSUBSCRIBE, `noop.rs` NOOP/CHECK,
+//! `expunge.rs` EXPUNGE/UID EXPUNGE; UID forms live with their command),
+//! and [`dispatch`]: the table from a parsed command to its handler and
+//! to the [`rules`] the dispatcher applies around it. Each handler writes
+//! its untagged data to the output and leaves its tagged answer in
+//! [`Session::reply`]; what only the driver can do (wait in IDLE, start
+//! compression, close) it asks for with a [`Flow`]. Pre-login commands
+//! are [`super::prelogin`]'s.
 
 mod append;
 mod capability;
