@@ -354,3 +354,34 @@ fn mailbox_names_travel_in_modified_utf7_until_utf8_is_enabled() {
         assert!(text.contains("\"/\" \"Entwürfe\"\r\n"), "{text}");
     })
 }
+
+#[test]
+fn subscribe_invalid_name_is_no_cannot() {
+    with_client(async |c| {
+        let text = c.cmd("a SUBSCRIBE \"a//b\"").await;
+        assert!(text.starts_with("a NO [CANNOT]"), "{text}");
+        let text = c.cmd("b UNSUBSCRIBE \"a//b\"").await;
+        assert!(text.starts_with("b NO [CANNOT]"), "{text}");
+    })
+}
+
+#[test]
+fn name_commands_fail_when_the_store_cannot_open() {
+    run(async {
+        let mut c = Client::new(None, SessionSettings::default());
+        for line in [
+            "a CREATE Work",
+            "a DELETE Work",
+            "a RENAME Work Job",
+            "a SUBSCRIBE Work",
+            "a LSUB \"\" *",
+            "a STATUS INBOX (MESSAGES)",
+        ] {
+            assert_eq!(
+                c.cmd(line).await,
+                "a NO [SERVERBUG] Mail storage unavailable.\r\n",
+                "{line}"
+            );
+        }
+    })
+}

@@ -439,3 +439,23 @@ fn every_format_serves_the_same_session() {
         }
     })
 }
+
+#[test]
+fn expunge_with_nothing_deleted_reports_nothing() {
+    with_inbox(2, async |c| {
+        assert_eq!(c.cmd("a EXPUNGE").await, "a OK Expunge completed.\r\n");
+        assert_eq!(c.s.stats.expunged, 0);
+    })
+}
+
+#[test]
+fn append_fails_when_the_store_cannot_open() {
+    run(async {
+        let mut c = Client::new(None, SessionSettings::default());
+        let m = message(1);
+        let text = c
+            .cmd(&format!("a APPEND INBOX {{{}+}}\r\n{m}", m.len()))
+            .await;
+        assert_eq!(text, "a NO [SERVERBUG] Mail storage unavailable.\r\n");
+    })
+}
