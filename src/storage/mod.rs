@@ -48,6 +48,7 @@ pub mod index;
 pub mod location;
 pub mod maildir;
 pub mod mbox;
+pub mod memory;
 pub mod mutf7;
 pub mod name;
 pub mod notify;
@@ -61,6 +62,7 @@ mod conformance;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
+pub use memory::{MemoryMailbox, MemoryOptions, MemoryStore};
 pub use name::MailboxName;
 pub use traits::{MailStore, Mailbox};
 pub use types::*;
