@@ -26,6 +26,13 @@
 //! the mail files on every open. `ShardStorage::open_user` returns an
 //! [`AnyStore`] for all three formats.
 //!
+//! # In memory
+//! [`MemoryStore`] has the same semantics without files or a reactor (any
+//! executor, `futures_lite::future::block_on` included), for session unit
+//! tests and benches; [`AnyStore::Memory`] lets the protocol code run on
+//! it. No `mail_location` selects it. [`view::IndexView`] is the read side
+//! (STATUS, FETCH metadata, CHANGEDSINCE) any index-keeping backend can share.
+//!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
 //!   fdatasync'd under a temp name, hard-linked to `u.<uid>` (never
@@ -56,6 +63,7 @@ pub mod sdbox;
 pub mod traits;
 pub mod types;
 pub mod user;
+pub mod view;
 
 #[cfg(test)]
 mod conformance;

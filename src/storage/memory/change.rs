@@ -3,10 +3,9 @@
 //! with [`MailboxState::apply`] gives sdbox's UIDs, modseqs and keywords.
 
 use crate::storage::error::{Result, StorageError};
-use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag};
-use crate::storage::types::valid_keyword;
-use crate::storage::types::{FlagOp, MessageInfo, MessagePart, StoreResult, SystemFlags};
+use crate::storage::types::{FlagOp, MessagePart, StoreResult, SystemFlags, valid_keyword};
 
 /// The mailbox's keywords plus the ones one change defines. A change that
 /// fails defines none (it is planned, never applied).
@@ -150,30 +149,6 @@ fn updated(rec: &MessageRecord, given: &[usize], req: &StoreRequest<'_>) -> (u8,
     (flags, keywords)
 }
 
-/// The protocol's view of one record.
-pub(super) fn info(state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-    MessageInfo {
-        uid: rec.uid,
-        flags: SystemFlags(rec.flags),
-        keywords: state
-            .keywords
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| kw_has(&rec.keywords, *i))
-            .map(|(_, k)| k.clone())
-            .collect(),
-        recent: rec.uid >= state.first_recent_uid,
-        modseq: rec.modseq,
-        internal_date: rec.internal_date,
-        save_date: rec.save_date,
-        physical_size: rec.physical_size,
-        virtual_size: rec.virtual_size,
-        guid: rec.guid.clone(),
-        pop3_uidl: rec.pop3_uidl.clone(),
-        pop3_order: rec.pop3_order,
-    }
-}
-
 /// `part` of a message's wire form, cut as sdbox cuts it: a header ends
 /// at the first empty line (a message opening with one has the header
 /// `CRLF`), ranges are clamped to the message.
@@ -198,7 +173,7 @@ pub(super) fn wire_part(wire: &[u8], part: MessagePart) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::index::state::sample_record;
+    use crate::storage::index::state::{kw_has, sample_record};
 
     fn state_with(n: u32) -> MailboxState {
         let mut st = MailboxState::new(7, [0; 16]);

@@ -17,6 +17,7 @@ use crate::storage::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
     StoreResult, SystemFlags,
 };
+use crate::storage::view::{IndexView, message_info};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -124,16 +125,18 @@ impl MailboxShared {
         self.notifier.bump();
     }
 
+    /// The index and its summary, lent to the shared read side.
+    fn view<T>(&self, read: impl FnOnce(IndexView<'_>) -> T) -> T {
+        let state = self.state.borrow();
+        let summary = self.summary.borrow();
+        read(IndexView {
+            state: &state,
+            summary: &summary,
+        })
+    }
+
     fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
-        let st = self.state.borrow();
-        let mut v: Vec<u32> = uids
-            .iter()
-            .copied()
-            .filter(|&u| st.position(u).is_some())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+        self.view(|v| v.existing_sorted(uids))
     }
 
     /// Add messages (record without uid/modseq, keyword names, wire form).
@@ -230,7 +233,7 @@ impl MemoryMailbox {
                 .iter()
                 .filter_map(|&u| Some((st.record(u)?, bodies.get(&u)?.clone())))
                 .map(|(r, wire)| {
-                    let names = change::info(&st, r).keywords;
+                    let names = message_info(&st, r).keywords;
                     let rec = MessageRecord {
                         save_date: now,
                         ..r.clone()
@@ -257,58 +260,31 @@ impl Mailbox for MemoryMailbox {
     }
 
     fn status(&self) -> MailboxStatus {
-        let st = self.inner.state.borrow();
-        let c = self.inner.summary.borrow().counts(&st);
-        MailboxStatus {
-            messages: c.messages,
-            recent: c.recent,
-            unseen: c.unseen,
-            deleted: c.deleted,
-            uidnext: st.uidnext,
-            uidvalidity: st.uidvalidity,
-            highest_modseq: st.highest_modseq,
-            size: c.size,
-        }
+        self.inner.view(|v| v.status())
     }
 
     fn uids(&self) -> Vec<u32> {
-        self.inner
-            .state
-            .borrow()
-            .records
-            .iter()
-            .map(|r| r.uid)
-            .collect()
+        self.inner.view(|v| v.uids())
     }
 
     fn uid_at(&self, seq: u32) -> Option<u32> {
-        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
+        self.inner.view(|v| v.uid_at(seq))
     }
 
     fn seq_of(&self, uid: u32) -> Option<u32> {
-        let pos = self.inner.state.borrow().position(uid)?;
-        u32::try_from(pos + 1).ok()
+        self.inner.view(|v| v.seq_of(uid))
     }
 
     fn message(&self, uid: u32) -> Option<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.record(uid).map(|r| change::info(&st, r))
+        self.inner.view(|v| v.message(uid))
     }
 
     fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        self.inner
-            .sorted_existing(uids)
-            .into_iter()
-            .filter_map(|u| st.record(u))
-            .map(|r| change::info(&st, r))
-            .collect()
+        self.inner.view(|v| v.messages_by_uid(uids))
     }
 
     fn messages(&self) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.records.iter().map(|r| change::info(&st, r)).collect()
+        self.inner.view(|v| v.messages())
     }
 
     fn keywords(&self) -> Vec<String> {
@@ -324,19 +300,7 @@ impl Mailbox for MemoryMailbox {
     }
 
     fn changes_since(&self, modseq: u64) -> Changes {
-        let st = self.inner.state.borrow();
-        let summary = self.inner.summary.borrow();
-        Changes {
-            highest_modseq: st.highest_modseq,
-            changed: summary
-                .changed_since(modseq)
-                .into_iter()
-                .filter_map(|u| st.record(u))
-                .map(|r| change::info(&st, r))
-                .collect(),
-            expunged: summary.expunged_since(&st, modseq),
-            expunged_complete: modseq >= st.expunge_floor,
-        }
+        self.inner.view(|v| v.changes_since(modseq))
     }
 
     async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
