@@ -26,6 +26,13 @@
 //! the mail files on every open. `ShardStorage::open_user` returns an
 //! [`AnyStore`] for all three formats.
 //!
+//! # In memory
+//! [`MemoryStore`] has the same semantics without files or a reactor (any
+//! executor, `futures_lite::future::block_on` included), for session unit
+//! tests and benches; [`AnyStore::Memory`] lets the protocol code run on
+//! it. No `mail_location` selects it. [`view::IndexView`] is the read side
+//! (STATUS, FETCH metadata, CHANGEDSINCE) any index-keeping backend can share.
+//!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
 //!   fdatasync'd under a temp name, hard-linked to `u.<uid>` (never
@@ -48,6 +55,7 @@ pub mod index;
 pub mod location;
 pub mod maildir;
 pub mod mbox;
+pub mod memory;
 pub mod mutf7;
 pub mod name;
 pub mod notify;
@@ -55,12 +63,14 @@ pub mod sdbox;
 pub mod traits;
 pub mod types;
 pub mod user;
+pub mod view;
 
 #[cfg(test)]
 mod conformance;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
+pub use memory::{MemoryMailbox, MemoryOptions, MemoryStore};
 pub use name::MailboxName;
 pub use traits::{MailStore, Mailbox};
 pub use types::*;

@@ -8,6 +8,7 @@ use super::location::{MailFormat, MailLocation};
 use super::maildir::engine::store::FolderRegistry;
 use super::maildir::{FolderMailbox, FolderStore, MaildirLayout};
 use super::mbox::MboxLayout;
+use super::memory::{MemoryMailbox, MemoryStore};
 use super::name::MailboxName;
 use super::sdbox::mailbox::MailboxShared;
 use super::sdbox::{SdboxMailbox, SdboxStore};
@@ -83,6 +84,8 @@ pub enum AnyStore {
     Sdbox(SdboxStore),
     /// Maildir or mbox.
     Folder(FolderStore),
+    /// Held in memory (session unit tests, benches); never from a config.
+    Memory(MemoryStore),
 }
 
 /// A mailbox view in any supported format.
@@ -90,6 +93,7 @@ pub enum AnyStore {
 pub enum AnyMailbox {
     Sdbox(SdboxMailbox),
     Folder(FolderMailbox),
+    Memory(MemoryMailbox),
 }
 
 impl AnyMailbox {
@@ -99,6 +103,7 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.is_gone(),
             AnyMailbox::Folder(m) => m.is_gone(),
+            AnyMailbox::Memory(m) => m.is_gone(),
         }
     }
 
@@ -107,7 +112,7 @@ impl AnyMailbox {
     /// nothing changed (one stat per directory or file). sdbox: no-op.
     pub async fn refresh(&self) -> Result<()> {
         match self {
-            AnyMailbox::Sdbox(_) => Ok(()),
+            AnyMailbox::Sdbox(_) | AnyMailbox::Memory(_) => Ok(()),
             AnyMailbox::Folder(m) => m.refresh().await,
         }
     }
@@ -129,6 +134,7 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.append(requests).await,
             AnyMailbox::Folder(m) => m.append_from(requests, envelope_from).await,
+            AnyMailbox::Memory(m) => m.append(requests).await,
         }
     }
 
@@ -137,6 +143,7 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.open_report().problems,
             AnyMailbox::Folder(m) => m.problems(),
+            AnyMailbox::Memory(_) => Vec::new(),
         }
     }
 
@@ -146,6 +153,7 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.force_resync().await.map(|r| r.problems),
             AnyMailbox::Folder(m) => m.force_resync().await,
+            AnyMailbox::Memory(_) => Ok(Vec::new()),
         }
     }
 }
@@ -159,6 +167,7 @@ macro_rules! each {
         match $self {
             AnyStore::Sdbox($m) => $e,
             AnyStore::Folder($m) => $e,
+            AnyStore::Memory($m) => $e,
         }
     };
 }
@@ -168,6 +177,7 @@ macro_rules! each_mb {
         match $self {
             AnyMailbox::Sdbox($m) => $e,
             AnyMailbox::Folder($m) => $e,
+            AnyMailbox::Memory($m) => $e,
         }
     };
 }
@@ -200,6 +210,7 @@ impl MailStore for AnyStore {
         match self {
             AnyStore::Sdbox(s) => s.open(name).await.map(AnyMailbox::Sdbox),
             AnyStore::Folder(s) => s.open(name).await.map(AnyMailbox::Folder),
+            AnyStore::Memory(s) => s.open(name).await.map(AnyMailbox::Memory),
         }
     }
 }
@@ -264,6 +275,7 @@ impl Mailbox for AnyMailbox {
         match (self, dest) {
             (AnyMailbox::Sdbox(a), AnyMailbox::Sdbox(b)) => a.copy_to(uids, b).await,
             (AnyMailbox::Folder(a), AnyMailbox::Folder(b)) => a.copy_to(uids, b).await,
+            (AnyMailbox::Memory(a), AnyMailbox::Memory(b)) => a.copy_to(uids, b).await,
             _ => Err(mixed()),
         }
     }
@@ -271,6 +283,7 @@ impl Mailbox for AnyMailbox {
         match (self, dest) {
             (AnyMailbox::Sdbox(a), AnyMailbox::Sdbox(b)) => a.move_to(uids, b).await,
             (AnyMailbox::Folder(a), AnyMailbox::Folder(b)) => a.move_to(uids, b).await,
+            (AnyMailbox::Memory(a), AnyMailbox::Memory(b)) => a.move_to(uids, b).await,
             _ => Err(mixed()),
         }
     }
