@@ -7,7 +7,9 @@
 //! under `dovecot-uidlist.lock`. Flags change by rename only.
 
 use super::dotlock::Dotlock;
-use super::engine::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now};
+use super::engine::{
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
+};
 use super::filename::{self, MaildirName};
 use super::keywords;
 use super::uidlist::{self, UidRecord, Uidlist};
@@ -494,13 +496,18 @@ impl FolderFormat for MaildirFolder {
 
     fn fingerprint(&self) -> Result<Vec<u64>> {
         let ul = self.dir.join(uidlist::FILE_NAME);
-        Ok(vec![
+        let times = [
             mtime_ns(&self.dir.join("new")),
             mtime_ns(&self.dir.join("cur")),
             mtime_ns(&ul),
-            fs::metadata(&ul).map(|m| m.len()).unwrap_or(0),
             mtime_ns(&self.dir.join(keywords::FILE_NAME)),
-        ])
+        ];
+        if !settled(&times) {
+            return Ok(Vec::new());
+        }
+        let mut fp = times.to_vec();
+        fp.push(fs::metadata(&ul).map(|m| m.len()).unwrap_or(0));
+        Ok(fp)
     }
 
     fn scan(&self) -> Result<FolderScan> {
