@@ -56,3 +56,28 @@ pub fn failed(s: &mut Session, e: &StorageError) {
         "imap: cannot look for other programs' changes to the mailbox, showing it as last seen: {e}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_on_the_selected_mailbox_catch_up_first() {
+        for body in [
+            CommandBody::Noop,
+            CommandBody::Check,
+            CommandBody::Idle,
+            CommandBody::Expunge,
+        ] {
+            assert!(wanted_before(&body), "{body:?}");
+        }
+        for body in [
+            CommandBody::Close,
+            CommandBody::Unselect,
+            CommandBody::Capability,
+            CommandBody::Logout,
+        ] {
+            assert!(!wanted_before(&body), "{body:?}");
+        }
+    }
+}
