@@ -137,7 +137,14 @@ impl OpenMaildrop {
             .open_mail(Protocol::Pop3, &info)
             .await
             .map_err(MaildropError::Store)?;
-        let inbox = store.open(&MailboxName::inbox()).await?;
+        // The snapshot must hold what other writers delivered or removed.
+        let (inbox, stale) = store.open_current(&MailboxName::inbox()).await?;
+        if let Some(e) = stale {
+            tracing::warn!(
+                user = info.user,
+                "pop3: cannot look for other programs' changes to INBOX, listing it as last seen: {e}"
+            );
+        }
         let uidvalidity = inbox.status().uidvalidity;
         let mut messages = inbox.messages();
         pop3_listing_order(&mut messages);

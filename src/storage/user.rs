@@ -88,6 +88,24 @@ pub enum AnyStore {
     Memory(MemoryStore),
 }
 
+impl AnyStore {
+    /// Open `name` for a reader that must see what other writers did
+    /// (SELECT, STATUS, a POP3 login). Maildir/mbox views catch up as they
+    /// are opened; sdbox views are refreshed here. A failed refresh leaves
+    /// the view as this shard last knew it; the failure comes beside it.
+    pub async fn open_current(
+        &self,
+        name: &MailboxName,
+    ) -> Result<(AnyMailbox, Option<StorageError>)> {
+        let mbox = self.open(name).await?;
+        let stale = match &mbox {
+            AnyMailbox::Folder(_) => None,
+            AnyMailbox::Sdbox(_) => mbox.refresh().await.err(),
+        };
+        Ok((mbox, stale))
+    }
+}
+
 /// A mailbox view in any supported format.
 #[derive(Clone)]
 pub enum AnyMailbox {

@@ -14,6 +14,7 @@ mod logout;
 mod names;
 mod os_info;
 mod prelogin;
+mod refresh;
 mod selected;
 mod state;
 

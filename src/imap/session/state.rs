@@ -39,6 +39,8 @@ pub struct Session {
     pub id_logged: bool,
     /// The `\Trash` mailbox, once looked up (for `%{trashed}`).
     pub trash_mailbox: Option<Option<MailboxName>>,
+    /// A failed look for other writers' changes was logged (once a session).
+    pub refresh_warned: bool,
 }
 
 impl Session {
@@ -198,6 +200,7 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
         stats: Stats::default(),
         id_logged: false,
         trash_mailbox: None,
+        refresh_warned: false,
     };
     let reason = run(&mut s).await;
     super::logout::log(&s, reason);

@@ -152,11 +152,7 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
                 poll.fired();
                 // Runs on the blocking pool; a change found bumps the
                 // mailbox's counter and the loop's top reports it.
-                if let Some(sel) = s.selected.as_ref()
-                    && let Err(e) = sel.mailbox.refresh().await
-                {
-                    tracing::warn!("imap: IDLE could not refresh the mailbox: {e}");
-                }
+                crate::imap::session::refresh::selected(s).await;
             }
         }
     }

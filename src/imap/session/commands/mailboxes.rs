@@ -11,6 +11,7 @@ use crate::imap::codec::types::{
 };
 use crate::imap::session::capability::append_limit;
 use crate::imap::session::names::{DELIMITER, pattern_matches, to_wire};
+use crate::imap::session::refresh;
 use crate::imap::session::selected;
 use crate::imap::session::state::Session;
 use crate::storage::{MailStore, Mailbox, MailboxInfo, MailboxName, SpecialUse, mutf7};
@@ -288,8 +289,11 @@ pub async fn list(
         if let Some(items) = status_items
             && *exists
             && m.selectable
-            && let Ok(mbox) = store.open(&m.name).await
+            && let Ok((mbox, stale)) = store.open_current(&m.name).await
         {
+            if let Some(e) = stale {
+                refresh::failed(s, &e);
+            }
             write_status(s, &m.name, &mbox, items);
         }
         s.io.flush_if_big().await.ok();
@@ -383,8 +387,11 @@ pub async fn status(
     let Some(store) = super::mail(s, tag).await else {
         return Flow::Continue;
     };
-    match store.open(&name).await {
-        Ok(mbox) => {
+    match store.open_current(&name).await {
+        Ok((mbox, stale)) => {
+            if let Some(e) = stale {
+                refresh::failed(s, &e);
+            }
             write_status(s, &name, &mbox, items);
             s.ok(tag, "Status completed.");
         }

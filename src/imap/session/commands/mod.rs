@@ -56,12 +56,15 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         s.io.bad(Some(tag), "No mailbox selected.");
         return Flow::Continue;
     }
+    if super::refresh::wanted_before(&body) {
+        super::refresh::selected(s).await;
+    }
     // A tagged answer already carries its untagged updates; handlers that
     // must order them themselves (FETCH, STORE, SEARCH, IDLE) do so.
     let flow = match body {
         CommandBody::Capability => any::capability(s, tag),
-        CommandBody::Noop => any::noop(s, tag).await,
-        CommandBody::Check => any::noop(s, tag).await,
+        CommandBody::Noop => any::noop(s, tag),
+        CommandBody::Check => any::noop(s, tag),
         CommandBody::Logout => return any::logout(s, tag),
         CommandBody::Id { parameters } => any::id(s, tag, parameters.as_deref()),
         CommandBody::Enable { capabilities } => any::enable(s, tag, &capabilities),
