@@ -99,7 +99,7 @@ impl AnyStore {
     ) -> Result<(AnyMailbox, Option<StorageError>)> {
         let mbox = self.open(name).await?;
         let stale = match &mbox {
-            AnyMailbox::Folder(_) => None,
+            AnyMailbox::Folder(_) | AnyMailbox::Memory(_) => None,
             AnyMailbox::Sdbox(_) => mbox.refresh().await.err(),
         };
         Ok((mbox, stale))
