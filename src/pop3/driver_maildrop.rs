@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::codec_response::ResponseCode;
 use super::codec_uidl::{UidlFormatError, UidlValues, format_uidl};
 use super::session::MessageInfo;
-use crate::shard::env::{Env, Protocol, UserLookup};
+use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
 use crate::storage::AnyStore;
 use crate::storage::{
     FlagOp, MailStore, Mailbox, MailboxName, MessagePart, StorageError, SystemFlags,
@@ -109,6 +109,16 @@ const READ_AHEAD_MESSAGES: usize = 16;
 /// …and at most this many bytes beyond the one asked for.
 const READ_AHEAD_BYTES: u64 = 256 * 1024;
 
+/// The userdb record of a user who just logged in (it names the store,
+/// and so the shard, the maildrop is served from).
+pub async fn maildrop_user(env: &Env, user: &str) -> Result<UserInfo, MaildropError> {
+    match env.auth.lookup_user(user).await {
+        UserLookup::Found(info) => Ok(info),
+        UserLookup::NotFound => Err(MaildropError::UnknownUser),
+        UserLookup::TempFail(reason) => Err(MaildropError::UserdbTemporary(reason)),
+    }
+}
+
 /// Everything the open needs from configuration.
 #[derive(Debug, Clone)]
 pub struct MaildropOptions {
@@ -117,24 +127,19 @@ pub struct MaildropOptions {
 }
 
 impl OpenMaildrop {
-    /// Looks the user up, locks the maildrop and takes the snapshot.
+    /// Locks `info`'s maildrop and takes the snapshot.
     pub async fn open(
         env: &Rc<Env>,
-        user: &str,
+        info: &UserInfo,
         options: &MaildropOptions,
     ) -> Result<(OpenMaildrop, Vec<MessageInfo>), MaildropError> {
-        let info = match env.auth.lookup_user(user).await {
-            UserLookup::Found(info) => info,
-            UserLookup::NotFound => return Err(MaildropError::UnknownUser),
-            UserLookup::TempFail(reason) => return Err(MaildropError::UserdbTemporary(reason)),
-        };
         let lock = if options.lock_session {
             Some(MaildropLock::acquire(&info.user).ok_or(MaildropError::Locked)?)
         } else {
             None
         };
         let store = env
-            .open_mail(Protocol::Pop3, &info)
+            .open_mail(Protocol::Pop3, info)
             .await
             .map_err(MaildropError::Store)?;
         let inbox = store.open(&MailboxName::inbox()).await?;
@@ -143,7 +148,7 @@ impl OpenMaildrop {
         pop3_listing_order(&mut messages);
         let snapshot = snapshot(&messages, uidvalidity, &options.uidl_format)?;
         let maildrop = OpenMaildrop {
-            user: info.user,
+            user: info.user.clone(),
             inbox,
             uids: messages.iter().map(|m| m.uid).collect(),
             sizes: snapshot.iter().map(|m| m.size).collect(),
@@ -397,6 +402,11 @@ mod storage_tests {
         }
     }
 
+    async fn open_alice(env: &Rc<Env>) -> Result<(OpenMaildrop, Vec<MessageInfo>), MaildropError> {
+        let info = maildrop_user(env, "alice").await?;
+        OpenMaildrop::open(env, &info, &options()).await
+    }
+
     async fn seed(env: &Rc<Env>, count: usize) {
         let info = match env.auth.lookup_user("alice").await {
             UserLookup::Found(info) => info,
@@ -419,16 +429,12 @@ mod storage_tests {
         run(|| async {
             let env = env(&root);
             seed(&env, 3).await;
-            let (mut maildrop, snapshot) =
-                OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (mut maildrop, snapshot) = open_alice(&env).await.unwrap();
             assert_eq!(snapshot.len(), 3);
             // LF on disk, CRLF on the wire: "Subject: 0\r\n\r\nbody\r\n".
             assert_eq!(snapshot[0].size, 20);
             assert!(snapshot[0].uidl.starts_with("00000001"));
-            assert!(matches!(
-                OpenMaildrop::open(&env, "alice", &options()).await,
-                Err(MaildropError::Locked)
-            ));
+            assert!(matches!(open_alice(&env).await, Err(MaildropError::Locked)));
             assert_eq!(
                 maildrop.read(0).await.unwrap(),
                 b"Subject: 0\r\n\r\nbody\r\n"
@@ -438,7 +444,7 @@ mod storage_tests {
             assert!(maildrop.update(&[1], false).await);
             drop(maildrop);
 
-            let (maildrop, after) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (maildrop, after) = open_alice(&env).await.unwrap();
             assert_eq!(after.len(), 2);
             assert_eq!(after[0].uidl, snapshot[0].uidl);
             assert_eq!(after[1].uidl, snapshot[2].uidl);
@@ -461,7 +467,7 @@ mod storage_tests {
         run(|| async {
             let env = env(&root);
             seed(&env, 40).await;
-            let (maildrop, snapshot) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (maildrop, snapshot) = open_alice(&env).await.unwrap();
             let before = crate::storage::blocking::jobs_started();
             for (i, info) in snapshot.iter().enumerate() {
                 let body = maildrop.read(i).await.unwrap();
@@ -493,7 +499,7 @@ mod storage_tests {
         run(|| async {
             let env = env(&root);
             seed(&env, 2).await;
-            let (mut maildrop, _) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (mut maildrop, _) = open_alice(&env).await.unwrap();
             maildrop.mark_retrieved(0);
             maildrop.finish_without_update(true).await;
             assert!(maildrop.update(&[], true).await);
@@ -521,9 +527,9 @@ mod storage_tests {
         let root = test_dir("pop3-maildrop-users");
         run(|| async {
             let env = env(&root);
-            let unknown = OpenMaildrop::open(&env, "nobody", &options()).await;
+            let unknown = maildrop_user(&env, "nobody").await;
             assert!(matches!(unknown, Err(MaildropError::UnknownUser)));
-            let flaky = OpenMaildrop::open(&env, "flaky", &options()).await;
+            let flaky = maildrop_user(&env, "flaky").await;
             let Err(e) = flaky else {
                 panic!("flaky user opened");
             };

@@ -1,5 +1,5 @@
 //! Runtime: one glommio executor per shard, pinned per `shard_cpus`; which
-//! shard owns which user; the mesh that carries messages (connection
+//! shard owns which mail store; the mesh that carries messages (connection
 //! handoffs) between shards; process-wide control signals.
 
 pub mod control;
@@ -9,6 +9,7 @@ pub mod owner;
 pub mod placement;
 pub mod published;
 pub mod runtime;
+pub mod store_key;
 
 pub use control::Control;
 pub use event::LocalEvent;

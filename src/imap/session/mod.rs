@@ -16,6 +16,7 @@ mod os_info;
 mod prelogin;
 mod selected;
 mod state;
+mod userdb;
 
 pub use prelogin::serve;
 pub use state::resume;
@@ -25,6 +26,9 @@ pub use state::resume;
 pub struct ImapHandoff {
     pub session: String,
     pub user: String,
+    /// The user's userdb record, looked up on the accepting shard (it
+    /// decides the owner shard).
+    pub info: crate::shard::env::UserInfo,
     /// Tag of the LOGIN/AUTHENTICATE command, answered by the owner shard
     /// once the user's mail store is ready there.
     pub tag: String,
