@@ -422,15 +422,15 @@ impl Env {
     /// Two shards serving one store keep two caches that do not see each
     /// other's commits, so a store opened here although another shard owns
     /// it (a route that bypassed `owner_of_store`, a misconfiguration) is
-    /// reported, once per store.
-    fn report_foreign_store(&self, ctx: &crate::storage::UserContext) {
+    /// reported, once per store. True when this call logged.
+    pub(crate) fn report_foreign_store(&self, ctx: &crate::storage::UserContext) -> bool {
         if self.shards <= 1 {
-            return;
+            return false;
         }
         let key = store_key(&ctx.user, &ctx.home, &ctx.mail_location);
         let owner = super::owner::owner_shard(&key, self.shards);
         if owner == self.shard || self.foreign_stores.borrow().contains(&key) {
-            return;
+            return false;
         }
         tracing::warn!(
             user = ctx.user,
@@ -440,6 +440,7 @@ impl Env {
             "storage: store opened on a shard that does not own it; its changes may stay unseen by the owner's sessions"
         );
         self.foreign_stores.borrow_mut().insert(key);
+        true
     }
 
     /// Dovecot's "secured" (§6.1 of the config doc): TLS, a trusted network,

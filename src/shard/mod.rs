@@ -6,6 +6,8 @@ pub mod control;
 pub mod env;
 pub mod event;
 pub mod owner;
+#[cfg(test)]
+mod ownership_tests;
 pub mod placement;
 pub mod published;
 pub mod runtime;
