@@ -91,7 +91,7 @@ impl Imap {
             tag: 0,
             name: login.to_string(),
         };
-        s.c.send(&format!("t0 LOGIN \"{login}\" {password}"));
+        send(&mut s.c, &format!("t0 LOGIN \"{login}\" {password}"));
         let lines = s.c.until("t0 ");
         assert!(
             lines.last().is_some_and(|l| l.starts_with("t0 OK")),
@@ -105,7 +105,7 @@ impl Imap {
     fn ok(&mut self, command: &str) -> Vec<String> {
         self.tag += 1;
         let tag = format!("t{}", self.tag);
-        self.c.send(&format!("{tag} {command}"));
+        send(&mut self.c, &format!("{tag} {command}"));
         let lines = self.c.until(&format!("{tag} "));
         let last = lines.last().cloned().unwrap_or_default();
         assert!(
@@ -128,12 +128,13 @@ impl Imap {
         let message = format!("From: a@{DOMAIN}\r\nSubject: {subject}\r\n\r\nbody\r\n");
         self.tag += 1;
         let tag = format!("t{}", self.tag);
-        self.c
-            .send(&format!("{tag} APPEND INBOX {{{}}}", message.len()));
+        send(
+            &mut self.c,
+            &format!("{tag} APPEND INBOX {{{}}}", message.len()),
+        );
         let go = self.c.line();
         assert!(go.starts_with('+'), "{}: APPEND: {go}", self.name);
-        self.c.send_raw(message.as_bytes());
-        self.c.send("");
+        send(&mut self.c, &message);
         let lines = self.c.until(&format!("{tag} "));
         assert!(
             lines
@@ -146,7 +147,7 @@ impl Imap {
 
     fn idle(&mut self) {
         self.tag += 1;
-        self.c.send(&format!("t{} IDLE", self.tag));
+        send(&mut self.c, &format!("t{} IDLE", self.tag));
         let go = self.c.line();
         assert!(go.starts_with('+'), "{}: IDLE: {go}", self.name);
     }
@@ -161,7 +162,7 @@ impl Imap {
             "{}: IDLE did not wake for {cause}: {lines:?}",
             self.name
         );
-        self.c.send("DONE");
+        send(&mut self.c, "DONE");
         let tag = format!("t{}", self.tag);
         let lines = self.c.until(&format!("{tag} "));
         assert!(
@@ -184,6 +185,12 @@ impl Imap {
     }
 }
 
+/// One write per line: `Client::send` writes the CRLF separately, and
+/// Nagle plus delayed ACKs then cost ~40 ms per command.
+fn send(c: &mut Client, line: &str) {
+    c.send_raw(format!("{line}\r\n").as_bytes());
+}
+
 enum Writer {
     Imap(usize),
     Lmtp(String),
@@ -193,14 +200,14 @@ enum Writer {
 fn pop3_count(srv: &Server, login: &str) -> usize {
     let mut c = Client::plain(srv.pop3.port);
     assert!(c.line().starts_with("+OK"));
-    c.send(&format!("USER {login}"));
+    send(&mut c, &format!("USER {login}"));
     assert!(c.line().starts_with("+OK"));
-    c.send(&format!("PASS {PASSWORD}"));
+    send(&mut c, &format!("PASS {PASSWORD}"));
     let pass = c.line();
     assert!(pass.starts_with("+OK"), "POP3 {login}: {pass}");
-    c.send("STAT");
+    send(&mut c, "STAT");
     let stat = c.line();
-    c.send("QUIT");
+    send(&mut c, "QUIT");
     let _ = c.line();
     stat.split_whitespace()
         .nth(1)
@@ -208,7 +215,14 @@ fn pop3_count(srv: &Server, login: &str) -> usize {
         .unwrap_or_else(|| panic!("POP3 {login}: STAT {stat}"))
 }
 
+/// One format at a time: three 4-shard servers starting at once on a
+/// small shared machine can take longer than the harness waits.
+static ONE_SERVER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn every_pairing_sees_every_change(mail_location: &str) {
+    let _serial = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = TempDir::new("ownership");
     let users = users();
     let srv = server(&dir, &users, mail_location);
