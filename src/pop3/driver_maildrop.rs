@@ -2,9 +2,10 @@
 //! snapshot (size + UIDL per message), the per-shard session lock, and the
 //! UPDATE state's expunge and `\Seen` marking.
 //!
-//! The lock is a shard-local set: a user lives on exactly one shard and
-//! every POP3 session of that user runs there after the handoff, so no
-//! cross-thread lock is needed.
+//! The lock is a shard-local set keyed by the store (not the login name,
+//! which differs between `u` and `u@domain`): a store has exactly one
+//! owner shard and every POP3 session on it runs there after the handoff,
+//! so no cross-thread lock is needed.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashSet};
@@ -58,11 +59,11 @@ impl MaildropError {
 }
 
 thread_local! {
-    /// Users with an open POP3 maildrop on this shard.
+    /// Stores (`Env::store_key`) with an open POP3 maildrop on this shard.
     static LOCKED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
 }
 
-/// Holds the user's maildrop lock until dropped.
+/// Holds a store's maildrop lock until dropped.
 #[derive(Debug)]
 pub struct MaildropLock(String);
 
@@ -134,7 +135,8 @@ impl OpenMaildrop {
         options: &MaildropOptions,
     ) -> Result<(OpenMaildrop, Vec<MessageInfo>), MaildropError> {
         let lock = if options.lock_session {
-            Some(MaildropLock::acquire(&info.user).ok_or(MaildropError::Locked)?)
+            let store = env.store_key(info, Protocol::Pop3);
+            Some(MaildropLock::acquire(&store).ok_or(MaildropError::Locked)?)
         } else {
             None
         };
@@ -435,6 +437,13 @@ mod storage_tests {
             assert_eq!(snapshot[0].size, 20);
             assert!(snapshot[0].uidl.starts_with("00000001"));
             assert!(matches!(open_alice(&env).await, Err(MaildropError::Locked)));
+            // Another spelling of the same user names the same store.
+            let mut spelled = maildrop_user(&env, "alice").await.unwrap();
+            spelled.user = "alice@example.org".into();
+            assert!(matches!(
+                OpenMaildrop::open(&env, &spelled, &options()).await,
+                Err(MaildropError::Locked)
+            ));
             assert_eq!(
                 maildrop.read(0).await.unwrap(),
                 b"Subject: 0\r\n\r\nbody\r\n"

@@ -352,11 +352,16 @@ impl Env {
         if self.shards <= 1 {
             return 0;
         }
-        let key = match self.mail_location(p, info) {
+        super::owner::owner_shard(&self.store_key(info, p), self.shards)
+    }
+
+    /// The identity of the store `info` resolves to for protocol `p`: the
+    /// same for every spelling of the user (see [`super::store_key`]).
+    pub fn store_key(&self, info: &UserInfo, p: Protocol) -> String {
+        match self.mail_location(p, info) {
             Ok((_, location)) => store_key(&info.user, &info.home, &location),
             Err(_) => info.user.clone(),
-        };
-        super::owner::owner_shard(&key, self.shards)
+        }
     }
 
     pub async fn handoff(&self, to: usize, h: Handoff) -> bool {
