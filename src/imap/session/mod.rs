@@ -17,6 +17,7 @@ mod prelogin;
 mod refresh;
 mod selected;
 mod state;
+mod userdb;
 
 pub use prelogin::serve;
 pub use state::resume;
@@ -26,6 +27,9 @@ pub use state::resume;
 pub struct ImapHandoff {
     pub session: String,
     pub user: String,
+    /// The user's userdb record, looked up on the accepting shard (it
+    /// decides the owner shard).
+    pub info: crate::shard::env::UserInfo,
     /// Tag of the LOGIN/AUTHENTICATE command, answered by the owner shard
     /// once the user's mail store is ready there.
     pub tag: String,
