@@ -101,15 +101,28 @@ impl MailboxLock {
     /// For committing, compacting and rebuilding.
     pub fn exclusive(dir: &Path) -> Result<Self> {
         let f = Self::open(dir)?;
-        f.lock().map_err(|e| StorageError::io(dir, e))?;
+        Self::taken(dir, f.lock())?;
         Ok(MailboxLock { _dir: f })
     }
 
     /// For reading tern's index files as one consistent set.
     pub fn shared(dir: &Path) -> Result<Self> {
         let f = Self::open(dir)?;
-        f.lock_shared().map_err(|e| StorageError::io(dir, e))?;
+        Self::taken(dir, f.lock_shared())?;
         Ok(MailboxLock { _dir: f })
+    }
+
+    /// A filesystem without `flock` still serves, as it did before locking
+    /// existed: only writers in other processes lose their serialisation.
+    fn taken(dir: &Path, r: std::io::Result<()>) -> Result<()> {
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::Unsupported => {
+                tracing::debug!(dir = %dir.display(), "flock unsupported here; committing unlocked");
+                Ok(())
+            }
+            Err(e) => Err(StorageError::io(dir, e)),
+        }
     }
 }
 

@@ -310,15 +310,31 @@ impl SdboxMailbox {
     /// holds the lock), then apply and announce. False: another writer
     /// committed first, nothing was written; reload and plan again (see
     /// [`Self::commit_planned`]).
+    ///
+    /// Expunged messages' files are unlinked in the same locked job, so a
+    /// reader holding the lock never sees a committed expunge with its file
+    /// still there, which it could not tell from a UID Dovecot reused.
     async fn try_commit_locked(&self, entries: Vec<Entry>) -> Result<bool> {
         if entries.is_empty() {
             return Ok(true);
         }
         let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
+        let expunged: Vec<u32> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Expunge { uids, .. } => Some(uids.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         let dir = self.inner.dir();
         let expected = self.inner.stamp.get();
         let outcome = blocking::run(move || {
-            disk_stamp::write_guarded(&dir, &expected, || io::append_entries(&dir, &bytes))
+            disk_stamp::write_guarded(&dir, &expected, || {
+                io::append_entries(&dir, &bytes)?;
+                io::unlink_messages(&dir, &expunged);
+                Ok(())
+            })
         })
         .await;
         match outcome {

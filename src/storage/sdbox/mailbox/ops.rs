@@ -406,13 +406,7 @@ impl SdboxMailbox {
         if present.is_empty() {
             return Ok(present);
         }
-        let dir = self.inner.dir();
-        let gone = present.clone();
-        blocking::run(move || {
-            io::unlink_messages(&dir, &gone);
-            Ok(())
-        })
-        .await?;
+        // The files went with the commit (see `try_commit_locked`).
         self.cache_forget(&present).await;
         Ok(present)
     }

@@ -91,6 +91,9 @@ pub(super) fn reconcile(
             if dovecot_delta::lists(dovecot, uid) {
                 // Dovecot (whose index did not know tern's expunge) saved a
                 // new message under the old UID: keep it, under a new one.
+                // (tern unlinks in the job that commits an expunge, so a
+                // live tern writer never leaves such a file; only a crash
+                // between the two could make an expunged message return.)
                 reused.push(uid);
             } else {
                 // Expunge committed but the unlink never happened (crash).
