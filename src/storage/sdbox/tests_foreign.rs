@@ -3,13 +3,15 @@
 //! the others' writes at `refresh`, and a stale view's changes never hide
 //! or remove what it had not seen.
 
-use super::SdboxMailbox;
 use super::dbox_file::{self, DboxMetadata};
 use super::dovecot_index;
 use super::test_dir;
 use super::test_support::{inbox, run};
+use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
 use crate::storage::index::flag;
-use crate::storage::{AppendRequest, FlagOp, Mailbox, SystemFlags};
+use crate::storage::{
+    AppendRequest, FlagOp, MailLocation, MailStore, Mailbox, MailboxName, SystemFlags,
+};
 use futures_lite::future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -287,6 +289,54 @@ fn a_view_of_a_mailbox_deleted_elsewhere_ends() {
         assert!(a.refresh_forced().await.is_err());
         assert!(a.is_gone());
         assert!(wakes(&a, seen).await);
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_view_of_a_mailbox_replaced_elsewhere_ends_without_writing_into_the_new_one() {
+    let root = test_dir("foreign-replaced");
+    run(async {
+        let a = inbox(&root).await;
+        a.append(vec![msg(1)]).await.unwrap();
+        // Deleted and created again by another program: a new, empty
+        // directory at the same path.
+        std::fs::rename(mails(&root), root.join("old-inbox")).unwrap();
+        std::fs::create_dir(mails(&root)).unwrap();
+        assert!(a.refresh_forced().await.is_err());
+        assert!(a.is_gone());
+        let left: Vec<_> = std::fs::read_dir(mails(&root)).unwrap().collect();
+        assert!(left.is_empty(), "the old view wrote into the new mailbox");
+        // A new open gets the new mailbox.
+        let b = inbox(&root).await;
+        assert!(b.uids().is_empty());
+        assert!(!b.is_gone());
+    });
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn store_open_of_a_cached_mailbox_starts_from_the_disk() {
+    let root = test_dir("foreign-store-open");
+    run(async {
+        let loc = MailLocation::parse(&format!("sdbox:{}", root.display()), "").unwrap();
+        let store = SdboxStore::open(&loc, SdboxRegistry::new(64 << 20))
+            .await
+            .unwrap();
+        let held = store.open(&MailboxName::inbox()).await.unwrap();
+        // Another shard appends; a new session on this shard sees it at once.
+        let other = inbox(&root).await;
+        other.append(vec![msg(1)]).await.unwrap();
+        let again = store.open(&MailboxName::inbox()).await.unwrap();
+        assert!(again.same_as(&held), "the cached view, refreshed");
+        assert_eq!(again.uids(), vec![1]);
+        // Replaced elsewhere: the dead view is dropped and the new one loaded.
+        std::fs::rename(mails(&root), root.join("old-inbox")).unwrap();
+        std::fs::create_dir(mails(&root)).unwrap();
+        let fresh = store.open(&MailboxName::inbox()).await.unwrap();
+        assert!(!fresh.same_as(&held));
+        assert!(held.is_gone() && !fresh.is_gone());
+        assert!(fresh.uids().is_empty());
     });
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -123,6 +123,13 @@ impl SdboxMailbox {
             dovecot,
         } = probe;
         self.inner.reloads.set(self.inner.reloads.get() + 1);
+        if now.dir.ino != recorded.dir.ino {
+            // Renames made here keep the directory; another one at this
+            // path is another mailbox (deleted and created elsewhere).
+            tracing::warn!(dir = %self.inner.dir().display(),
+                "mailbox directory was replaced by another writer; closing this view");
+            return Err(self.vanished());
+        }
         let mut problems = Vec::new();
         let mut fresh: Option<MailboxState> = None;
         let mut damaged = false;
