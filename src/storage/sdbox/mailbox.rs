@@ -4,7 +4,10 @@
 //!
 //! Concurrency: all mutations of one mailbox run under its `write_lock`, so
 //! UIDs and modseqs are committed in order. Reads take no lock; `RefCell`
-//! borrows are never held across an await.
+//! borrows are never held across an await. Views that share no memory
+//! (other shards, processes, Dovecot's tools) are handled by `freshness`:
+//! every commit checks, under a directory `flock`, that the view has seen
+//! the last tern commit, else reloads and plans again.
 
 mod freshness;
 mod ops;
