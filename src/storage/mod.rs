@@ -45,6 +45,11 @@
 //!   new UIDVALIDITY). UIDNEXT never goes backwards within a UIDVALIDITY.
 //! - First open of a store Dovecot wrote imports Dovecot's index (flags,
 //!   keywords, UIDVALIDITY, GUID); `export_dovecot_index` hands it back.
+//! - sdbox views that share no memory (shards, tern processes, the admin
+//!   CLI) and Dovecot's tools may write one mailbox: `refresh` picks their
+//!   changes up, and a commit from a view that missed a tern writer's
+//!   change writes nothing, reloads and plans again (see
+//!   `sdbox::disk_stamp`).
 
 pub mod batch;
 pub mod blocking;

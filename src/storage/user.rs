@@ -125,21 +125,34 @@ impl AnyMailbox {
         }
     }
 
-    /// Pick up changes other programs made to a Maildir/mbox (an MDA, a
-    /// Dovecot still in service): call on NOOP/IDLE polls. Cheap when
-    /// nothing changed (one stat per directory or file). sdbox: no-op.
+    /// Pick up changes other programs made to the mailbox (an MDA, a
+    /// Dovecot still in service, another shard or tern process, the admin
+    /// CLI): call at command start and on NOOP/IDLE polls. Cheap when
+    /// nothing changed (a few stats). sdbox rate-limits the disk check to
+    /// once per 250 ms per mailbox; see [`Self::refresh_forced`].
     pub async fn refresh(&self) -> Result<()> {
         match self {
-            AnyMailbox::Sdbox(_) | AnyMailbox::Memory(_) => Ok(()),
+            AnyMailbox::Sdbox(m) => sdbox_refreshed(m.refresh().await),
+            AnyMailbox::Memory(_) => Ok(()),
             AnyMailbox::Folder(m) => m.refresh().await,
         }
     }
 
-    /// Whether other programs may change this mailbox's files behind
-    /// tern's back (Maildir, mbox), so an IDLE must poll with `refresh`.
-    /// sdbox is written by tern alone, whose own change notices suffice.
+    /// [`Self::refresh`] that always looks at the disk (NOOP, IDLE polls).
+    pub async fn refresh_forced(&self) -> Result<()> {
+        match self {
+            AnyMailbox::Sdbox(m) => sdbox_refreshed(m.refresh_forced().await),
+            AnyMailbox::Memory(_) => Ok(()),
+            AnyMailbox::Folder(m) => m.refresh().await,
+        }
+    }
+
+    /// Whether other programs may change this mailbox's files behind this
+    /// view's back, so an IDLE must poll with `refresh`. True for every
+    /// format: even sdbox is written by other shards, tern processes and
+    /// Dovecot's own tools. Only an in-memory mailbox has no other writer.
     pub fn changed_by_others(&self) -> bool {
-        matches!(self, AnyMailbox::Folder(_))
+        !matches!(self, AnyMailbox::Memory(_))
     }
 
     /// Append, keeping the LMTP envelope sender where the format has a
@@ -173,6 +186,15 @@ impl AnyMailbox {
             AnyMailbox::Folder(m) => m.force_resync().await,
             AnyMailbox::Memory(_) => Ok(Vec::new()),
         }
+    }
+}
+
+/// A deleted or replaced sdbox mailbox is reported by `is_gone` and a
+/// change notice, not as a failed refresh.
+fn sdbox_refreshed(r: Result<bool>) -> Result<()> {
+    match r {
+        Ok(_) | Err(StorageError::MailboxGone) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -30,14 +30,29 @@ pub fn wanted_before(body: &CommandBody) -> bool {
     )
 }
 
+/// The client's explicit polls (NOOP, CHECK, IDLE) look at the disk every
+/// time; other commands accept a check made a moment ago (storage
+/// rate-limits those per mailbox).
+pub fn forced_for(body: &CommandBody) -> bool {
+    matches!(
+        body,
+        CommandBody::Noop | CommandBody::Check | CommandBody::Idle
+    )
+}
+
 /// Pick up outside changes to the selected mailbox (cheap when there are
 /// none). A failure leaves the view as it was; see [`failed`].
-pub async fn selected(s: &mut Session) {
+pub async fn selected(s: &mut Session, forced: bool) {
     let Some(sel) = s.selected.as_ref() else {
         return;
     };
     let mailbox = sel.mailbox.clone();
-    if let Err(e) = mailbox.refresh().await {
+    let outcome = if forced {
+        mailbox.refresh_forced().await
+    } else {
+        mailbox.refresh().await
+    };
+    if let Err(e) = outcome {
         failed(s, &e);
     }
 }

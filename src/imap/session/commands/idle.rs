@@ -152,7 +152,7 @@ pub async fn idle(s: &mut Session, tag: &Tag) -> Flow {
                 poll.fired();
                 // Runs on the blocking pool; a change found bumps the
                 // mailbox's counter and the loop's top reports it.
-                crate::imap::session::refresh::selected(s).await;
+                crate::imap::session::refresh::selected(s, true).await;
             }
         }
     }

@@ -57,7 +57,7 @@ pub async fn dispatch(s: &mut Session, tag: &Tag, body: CommandBody) -> Flow {
         return Flow::Continue;
     }
     if super::refresh::wanted_before(&body) {
-        super::refresh::selected(s).await;
+        super::refresh::selected(s, super::refresh::forced_for(&body)).await;
     }
     // A tagged answer already carries its untagged updates; handlers that
     // must order them themselves (FETCH, STORE, SEARCH, IDLE) do so.
