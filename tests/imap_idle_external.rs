@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use common::{Client, DEMO_PASS, DEMO_USER, Options, Server};
+use common::{Client, DEMO_USER, Options, Server};
 
 fn start(mail_location: String) -> Server {
     Server::start(Options {
@@ -20,16 +20,7 @@ fn start(mail_location: String) -> Server {
 
 /// Logs in, appends one message over IMAP, selects INBOX and starts IDLE.
 fn idle_with_one_message(srv: &Server) -> Client {
-    let mut c = Client::tls(srv.imaps.port, srv.tls_config());
-    assert!(c.line().starts_with("* OK"));
-    c.send(&format!("a LOGIN {DEMO_USER} {DEMO_PASS}"));
-    assert!(c.until("a ").pop().unwrap().starts_with("a OK"));
-    let msg = "Subject: via imap\r\n\r\nbody\r\n";
-    c.send_raw(format!("b APPEND INBOX {{{}+}}\r\n{msg}\r\n", msg.len()).as_bytes());
-    assert!(c.until("b ").pop().unwrap().starts_with("b OK"));
-    c.send("c SELECT INBOX");
-    let r = c.until("c ");
-    assert!(r.iter().any(|l| l == "* 1 EXISTS"), "{r:?}");
+    let mut c = common::selected_with_one_message(srv);
     c.send("d IDLE");
     assert_eq!(c.line(), "+ idling");
     c

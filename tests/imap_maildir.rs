@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, DEMO_PASS, DEMO_USER, Options, Server};
+use common::{DEMO_USER, Options, Server};
 
 #[test]
 fn noop_sees_mail_delivered_by_another_program() {
@@ -15,16 +15,7 @@ fn noop_sees_mail_delivered_by_another_program() {
         ),
         ..Options::default()
     });
-    let mut c = Client::tls(srv.imaps.port, srv.tls_config());
-    assert!(c.line().starts_with("* OK"));
-    c.send(&format!("a LOGIN {DEMO_USER} {DEMO_PASS}"));
-    assert!(c.until("a ").pop().unwrap().starts_with("a OK"));
-    let msg = "Subject: via imap\r\n\r\nbody\r\n";
-    c.send_raw(format!("b APPEND INBOX {{{}+}}\r\n{msg}\r\n", msg.len()).as_bytes());
-    assert!(c.until("b ").pop().unwrap().starts_with("b OK"));
-    c.send("c SELECT INBOX");
-    let r = c.until("c ");
-    assert!(r.iter().any(|l| l == "* 1 EXISTS"), "{r:?}");
+    let mut c = common::selected_with_one_message(&srv);
 
     // An MDA delivers the Maildir way: write in tmp/, rename into new/.
     let maildir = base.path().join("maildirs").join(DEMO_USER);

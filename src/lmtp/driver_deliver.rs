@@ -31,11 +31,12 @@ pub struct DeliveryJob {
     pub body: Arc<[u8]>,
 }
 
-/// Runs `job` on its owner shard and waits for the outcome. Anything that
-/// keeps the answer from coming back is a temporary failure, so the MTA
-/// keeps the message.
+/// Runs `job` on the shard that owns the recipient's store (the same one
+/// IMAP and POP3 logins of that store move to) and waits for the outcome.
+/// Anything that keeps the answer from coming back is a temporary failure,
+/// so the MTA keeps the message.
 pub async fn deliver_on_owner(env: Rc<Env>, job: DeliveryJob) -> DeliveryOutcome {
-    let owner = env.owner_of(&job.info.user);
+    let owner = env.owner_of_store(&job.info, Protocol::Lmtp);
     let (tx, rx) = flume::bounded::<DeliveryOutcome>(1);
     let task: RemoteTask = Box::new(move |env: Rc<Env>| {
         Box::pin(async move {

@@ -1,22 +1,22 @@
 //! The POP3 connection driver: feeds socket bytes to [`Pop3Session`] and
 //! carries out its actions. Before login it runs on whichever shard
 //! accepted the connection (TLS, CAPA, STLS, USER/PASS, AUTH); after a
-//! successful password check the whole connection, session state included,
-//! moves to the user's owner shard, which opens the maildrop and serves the
-//! TRANSACTION and UPDATE states.
+//! successful password check and userdb lookup the whole connection,
+//! session state included, moves to the shard that owns the user's store,
+//! which opens the maildrop and serves the TRANSACTION and UPDATE states.
 
 use std::rc::Rc;
 
 use super::codec::Pop3ParserOptions;
 use super::codec_dotstuff::{DotStuffOptions, Progress};
 use super::codec_response::ResponseCode;
-use super::driver_maildrop::{MaildropOptions, OpenMaildrop};
+use super::driver_maildrop::{MaildropError, MaildropOptions, OpenMaildrop, maildrop_user};
 use super::driver_sasl::{SaslExchange, SaslNext};
 use super::logout::{SessionFacts, logout_text};
 use super::session::{Pop3Action, Pop3Session, Pop3SessionOptions};
 use crate::net::conn::ConnError;
 use crate::net::{Conn, PeerInfo};
-use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
+use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret, UserInfo};
 use crate::storage::StorageError;
 
 /// Output is sent once this much of a RETR/TOP body has been encoded.
@@ -31,6 +31,9 @@ const TOP_PREFIX: u64 = 64 * 1024;
 pub struct Pop3Handoff {
     pub session_id: String,
     pub user: String,
+    /// The user's userdb record, looked up on the accepting shard (it
+    /// decides the owner shard).
+    pub info: UserInfo,
     pub session: Pop3Session,
 }
 
@@ -66,7 +69,7 @@ pub async fn resume(conn: Conn, state: Pop3Handoff, env: Rc<Env>) {
         maildrop: None,
         userip: None,
     };
-    driver.open_maildrop(&state.user).await;
+    driver.open_maildrop(&state.user, &state.info).await;
     driver.run().await;
 }
 
@@ -101,10 +104,11 @@ enum Flow {
     Continue,
     /// The connection is gone or unusable.
     Stop,
-    /// Login worked for a user owned by another shard.
+    /// Login worked for a user whose store another shard owns.
     Handoff {
         owner: usize,
         user: String,
+        info: UserInfo,
     },
 }
 
@@ -166,8 +170,8 @@ impl Driver {
                         self.log_end("Connection closed");
                         return;
                     }
-                    Flow::Handoff { owner, user } => {
-                        self.handoff(owner, user).await;
+                    Flow::Handoff { owner, user, info } => {
+                        self.handoff(owner, user, info).await;
                         return;
                     }
                 }
@@ -383,11 +387,18 @@ impl Driver {
                     shard = env.shard,
                     "pop3-login: Login"
                 );
-                let owner = env.owner_of(&user);
+                let info = match maildrop_user(&env, &user).await {
+                    Ok(info) => info,
+                    Err(e) => {
+                        self.maildrop_failed(&user, &e);
+                        return Flow::Continue;
+                    }
+                };
+                let owner = env.owner_of_store(&info, Protocol::Pop3);
                 if owner != env.shard {
-                    return Flow::Handoff { owner, user };
+                    return Flow::Handoff { owner, user, info };
                 }
-                self.open_maildrop(&user).await;
+                self.open_maildrop(&user, &info).await;
                 Flow::Continue
             }
             AuthOutcome::Failed { reason } => {
@@ -421,7 +432,7 @@ impl Driver {
     }
 
     /// On the owner shard: lock and list the maildrop, then answer the login.
-    async fn open_maildrop(&mut self, user: &str) {
+    async fn open_maildrop(&mut self, user: &str, info: &UserInfo) {
         let s = &self.env.settings.pop3;
         self.conn.set_idle_timeout(s.idle_timeout_authed);
         let options = MaildropOptions {
@@ -446,22 +457,25 @@ impl Driver {
                 return;
             }
         }
-        match OpenMaildrop::open(&self.env, user, &options).await {
+        match OpenMaildrop::open(&self.env, info, &options).await {
             Ok((maildrop, snapshot)) => {
                 self.maildrop = Some(maildrop);
                 self.session.login_succeeded(snapshot, &mut self.out);
             }
-            Err(e) => {
-                tracing::warn!(
-                    session = self.session_id,
-                    user,
-                    shard = self.env.shard,
-                    "pop3: cannot open the maildrop: {e}"
-                );
-                let (code, text) = e.reply();
-                self.session.login_failed(code, text, &mut self.out);
-            }
+            Err(e) => self.maildrop_failed(user, &e),
         }
+    }
+
+    /// Answers the pending login when the maildrop cannot be had.
+    fn maildrop_failed(&mut self, user: &str, e: &MaildropError) {
+        tracing::warn!(
+            session = self.session_id,
+            user,
+            shard = self.env.shard,
+            "pop3: cannot open the maildrop: {e}"
+        );
+        let (code, text) = e.reply();
+        self.session.login_failed(code, text, &mut self.out);
     }
 
     async fn send_message(&mut self, index: usize, whole: bool) -> Flow {
@@ -564,7 +578,7 @@ impl Driver {
         true
     }
 
-    async fn handoff(self, owner: usize, user: String) {
+    async fn handoff(self, owner: usize, user: String, info: UserInfo) {
         let Driver {
             env,
             mut conn,
@@ -598,6 +612,7 @@ impl Driver {
             state: Box::new(Pop3Handoff {
                 session_id,
                 user,
+                info,
                 session,
             }),
         };

@@ -2,9 +2,10 @@
 //! snapshot (size + UIDL per message), the per-shard session lock, and the
 //! UPDATE state's expunge and `\Seen` marking.
 //!
-//! The lock is a shard-local set: a user lives on exactly one shard and
-//! every POP3 session of that user runs there after the handoff, so no
-//! cross-thread lock is needed.
+//! The lock is a shard-local set keyed by the store (not the login name,
+//! which differs between `u` and `u@domain`): a store has exactly one
+//! owner shard and every POP3 session on it runs there after the handoff,
+//! so no cross-thread lock is needed.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashSet};
@@ -15,7 +16,7 @@ use thiserror::Error;
 use super::codec_response::ResponseCode;
 use super::codec_uidl::{UidlFormatError, UidlValues, format_uidl};
 use super::session::MessageInfo;
-use crate::shard::env::{Env, Protocol, UserLookup};
+use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
 use crate::storage::AnyStore;
 use crate::storage::{
     FlagOp, MailStore, Mailbox, MailboxName, MessagePart, StorageError, SystemFlags,
@@ -58,11 +59,11 @@ impl MaildropError {
 }
 
 thread_local! {
-    /// Users with an open POP3 maildrop on this shard.
+    /// Stores (`Env::store_key`) with an open POP3 maildrop on this shard.
     static LOCKED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
 }
 
-/// Holds the user's maildrop lock until dropped.
+/// Holds a store's maildrop lock until dropped.
 #[derive(Debug)]
 pub struct MaildropLock(String);
 
@@ -109,6 +110,16 @@ const READ_AHEAD_MESSAGES: usize = 16;
 /// …and at most this many bytes beyond the one asked for.
 const READ_AHEAD_BYTES: u64 = 256 * 1024;
 
+/// The userdb record of a user who just logged in (it names the store,
+/// and so the shard, the maildrop is served from).
+pub async fn maildrop_user(env: &Env, user: &str) -> Result<UserInfo, MaildropError> {
+    match env.auth.lookup_user(user).await {
+        UserLookup::Found(info) => Ok(info),
+        UserLookup::NotFound => Err(MaildropError::UnknownUser),
+        UserLookup::TempFail(reason) => Err(MaildropError::UserdbTemporary(reason)),
+    }
+}
+
 /// Everything the open needs from configuration.
 #[derive(Debug, Clone)]
 pub struct MaildropOptions {
@@ -117,33 +128,36 @@ pub struct MaildropOptions {
 }
 
 impl OpenMaildrop {
-    /// Looks the user up, locks the maildrop and takes the snapshot.
+    /// Locks `info`'s maildrop and takes the snapshot.
     pub async fn open(
         env: &Rc<Env>,
-        user: &str,
+        info: &UserInfo,
         options: &MaildropOptions,
     ) -> Result<(OpenMaildrop, Vec<MessageInfo>), MaildropError> {
-        let info = match env.auth.lookup_user(user).await {
-            UserLookup::Found(info) => info,
-            UserLookup::NotFound => return Err(MaildropError::UnknownUser),
-            UserLookup::TempFail(reason) => return Err(MaildropError::UserdbTemporary(reason)),
-        };
         let lock = if options.lock_session {
-            Some(MaildropLock::acquire(&info.user).ok_or(MaildropError::Locked)?)
+            let store = env.store_key(info, Protocol::Pop3);
+            Some(MaildropLock::acquire(&store).ok_or(MaildropError::Locked)?)
         } else {
             None
         };
         let store = env
-            .open_mail(Protocol::Pop3, &info)
+            .open_mail(Protocol::Pop3, info)
             .await
             .map_err(MaildropError::Store)?;
-        let inbox = store.open(&MailboxName::inbox()).await?;
+        // The snapshot must hold what other writers delivered or removed.
+        let (inbox, stale) = store.open_current(&MailboxName::inbox()).await?;
+        if let Some(e) = stale {
+            tracing::warn!(
+                user = info.user,
+                "pop3: cannot look for other programs' changes to INBOX, listing it as last seen: {e}"
+            );
+        }
         let uidvalidity = inbox.status().uidvalidity;
         let mut messages = inbox.messages();
         pop3_listing_order(&mut messages);
         let snapshot = snapshot(&messages, uidvalidity, &options.uidl_format)?;
         let maildrop = OpenMaildrop {
-            user: info.user,
+            user: info.user.clone(),
             inbox,
             uids: messages.iter().map(|m| m.uid).collect(),
             sizes: snapshot.iter().map(|m| m.size).collect(),
@@ -397,6 +411,11 @@ mod storage_tests {
         }
     }
 
+    async fn open_alice(env: &Rc<Env>) -> Result<(OpenMaildrop, Vec<MessageInfo>), MaildropError> {
+        let info = maildrop_user(env, "alice").await?;
+        OpenMaildrop::open(env, &info, &options()).await
+    }
+
     async fn seed(env: &Rc<Env>, count: usize) {
         let info = match env.auth.lookup_user("alice").await {
             UserLookup::Found(info) => info,
@@ -419,14 +438,17 @@ mod storage_tests {
         run(|| async {
             let env = env(&root);
             seed(&env, 3).await;
-            let (mut maildrop, snapshot) =
-                OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (mut maildrop, snapshot) = open_alice(&env).await.unwrap();
             assert_eq!(snapshot.len(), 3);
             // LF on disk, CRLF on the wire: "Subject: 0\r\n\r\nbody\r\n".
             assert_eq!(snapshot[0].size, 20);
             assert!(snapshot[0].uidl.starts_with("00000001"));
+            assert!(matches!(open_alice(&env).await, Err(MaildropError::Locked)));
+            // Another spelling of the same user names the same store.
+            let mut spelled = maildrop_user(&env, "alice").await.unwrap();
+            spelled.user = "alice@example.org".into();
             assert!(matches!(
-                OpenMaildrop::open(&env, "alice", &options()).await,
+                OpenMaildrop::open(&env, &spelled, &options()).await,
                 Err(MaildropError::Locked)
             ));
             assert_eq!(
@@ -438,7 +460,7 @@ mod storage_tests {
             assert!(maildrop.update(&[1], false).await);
             drop(maildrop);
 
-            let (maildrop, after) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (maildrop, after) = open_alice(&env).await.unwrap();
             assert_eq!(after.len(), 2);
             assert_eq!(after[0].uidl, snapshot[0].uidl);
             assert_eq!(after[1].uidl, snapshot[2].uidl);
@@ -461,7 +483,7 @@ mod storage_tests {
         run(|| async {
             let env = env(&root);
             seed(&env, 40).await;
-            let (maildrop, snapshot) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (maildrop, snapshot) = open_alice(&env).await.unwrap();
             let before = crate::storage::blocking::jobs_started();
             for (i, info) in snapshot.iter().enumerate() {
                 let body = maildrop.read(i).await.unwrap();
@@ -493,7 +515,7 @@ mod storage_tests {
         run(|| async {
             let env = env(&root);
             seed(&env, 2).await;
-            let (mut maildrop, _) = OpenMaildrop::open(&env, "alice", &options()).await.unwrap();
+            let (mut maildrop, _) = open_alice(&env).await.unwrap();
             maildrop.mark_retrieved(0);
             maildrop.finish_without_update(true).await;
             assert!(maildrop.update(&[], true).await);
@@ -521,9 +543,9 @@ mod storage_tests {
         let root = test_dir("pop3-maildrop-users");
         run(|| async {
             let env = env(&root);
-            let unknown = OpenMaildrop::open(&env, "nobody", &options()).await;
+            let unknown = maildrop_user(&env, "nobody").await;
             assert!(matches!(unknown, Err(MaildropError::UnknownUser)));
-            let flaky = OpenMaildrop::open(&env, "flaky", &options()).await;
+            let flaky = maildrop_user(&env, "flaky").await;
             let Err(e) = flaky else {
                 panic!("flaky user opened");
             };

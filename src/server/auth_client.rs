@@ -36,7 +36,7 @@ use crate::auth::protocol::{
     FailReason, FrameDecoder, MAX_FRAME_LEN, Request, Response, WireMessage,
 };
 use crate::auth::secret::Secret;
-use crate::auth::username::{UsernameRules, canonical_username};
+use crate::auth::username::{UsernameRules, canonical_username, split_master_login};
 use crate::shard::env::{
     AuthOutcome, AuthRequest, Authenticator, LocalFuture, UserInfo, UserLookup, ip_in_net,
 };
@@ -50,6 +50,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct ClientSettings {
     pub username_rules: UsernameRules,
     pub username_format: String,
+    /// `auth_master_user_separator` when a master passdb exists (empty
+    /// otherwise): `user*master` is checked as two names.
+    pub master_user_separator: String,
     /// Used for refusals decided here, without asking the helper.
     pub failure_delay: Duration,
     pub request_timeout: Duration,
@@ -65,6 +68,11 @@ impl ClientSettings {
             trusted_networks,
             username_rules: UsernameRules::new(&cfg.username_chars),
             username_format: cfg.username_format.clone(),
+            master_user_separator: if cfg.master_passdbs.is_empty() {
+                String::new()
+            } else {
+                cfg.master_user_separator.clone()
+            },
             failure_delay: cfg.failure_delay,
             request_timeout: REQUEST_TIMEOUT,
             penalty: PenaltySettings::default(),
@@ -263,11 +271,16 @@ impl HelperClient {
     async fn authenticate_inner(&self, req: AuthRequest) -> AuthOutcome {
         let started = Instant::now();
         // Checked before anything else: such a name never leaves the shard.
-        if let Err(e) = canonical_username(
-            &self.settings.username_rules,
-            &self.settings.username_format,
-            &req.user,
-        ) {
+        let (user, master) = split_master_login(&req.user, &self.settings.master_user_separator);
+        let invalid = std::iter::once(user).chain(master).find_map(|name| {
+            canonical_username(
+                &self.settings.username_rules,
+                &self.settings.username_format,
+                name,
+            )
+            .err()
+        });
+        if let Some(e) = invalid {
             tracing::info!(
                 "auth: passdb({:?},{}): invalid user name: {e}",
                 req.user,

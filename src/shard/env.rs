@@ -15,6 +15,8 @@ use std::time::Duration;
 use rustls::ServerConfig;
 
 use super::event::LocalEvent;
+use super::store_key::store_key;
+use crate::config::vars::VarTable;
 use crate::net::ConnParts;
 
 pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
@@ -280,6 +282,9 @@ pub struct Env {
     pub userip: Rc<UserIpTable>,
     send: Box<SendFn>,
     session_counter: Cell<u64>,
+    /// Store keys this shard opened although another shard owns them,
+    /// already reported (one WARN per store, not per open).
+    foreign_stores: RefCell<std::collections::HashSet<String>>,
 }
 
 /// Per-protocol settings.
@@ -321,6 +326,7 @@ impl Env {
             userip: Rc::new(UserIpTable::default()),
             send,
             session_counter: Cell::new(0),
+            foreign_stores: RefCell::new(std::collections::HashSet::new()),
         })
     }
 
@@ -339,9 +345,23 @@ impl Env {
         format!("{}{:x}", char::from(b'a' + (self.shard % 26) as u8), n)
     }
 
-    /// The shard that owns `user`.
-    pub fn owner_of(&self, user: &str) -> usize {
-        super::owner::owner_shard(user, self.shards)
+    /// The shard that owns the store `info` resolves to for protocol `p`
+    /// (see [`super::store_key`]): every spelling of a user that the
+    /// userdb maps to one store gets the same answer.
+    pub fn owner_of_store(&self, info: &UserInfo, p: Protocol) -> usize {
+        if self.shards <= 1 {
+            return 0;
+        }
+        super::owner::owner_shard(&self.store_key(info, p), self.shards)
+    }
+
+    /// The identity of the store `info` resolves to for protocol `p`: the
+    /// same for every spelling of the user (see [`super::store_key`]).
+    pub fn store_key(&self, info: &UserInfo, p: Protocol) -> String {
+        match self.mail_location(p, info) {
+            Ok((_, location)) => store_key(&info.user, &info.home, &location),
+            Err(_) => info.user.clone(),
+        }
     }
 
     pub async fn handoff(&self, to: usize, h: Handoff) -> bool {
@@ -357,36 +377,75 @@ impl Env {
         (self.send)(to, ShardMsg::Run(task)).await
     }
 
-    /// Opens the user's mail store on this shard: `mail_location` (the
-    /// userdb's `mail` field wins over the setting) with `%u %n %d %h`
-    /// expanded.
+    /// `mail_location` for `info` (the userdb's `mail` field wins over
+    /// the setting) with `%u %n %d %h %s` expanded, and the variables used.
+    fn mail_location(&self, p: Protocol, info: &UserInfo) -> Result<(VarTable, String), String> {
+        let template = info
+            .mail
+            .as_deref()
+            .unwrap_or(&self.settings.get(p).mail_location);
+        let vars = VarTable::for_user(&info.user)
+            .with(Some('h'), "home", info.home.clone())
+            .with(Some('s'), "service", p.name());
+        let location = vars
+            .expand(template)
+            .map_err(|e| format!("mail_location: {e}"))?;
+        Ok((vars, location))
+    }
+
+    /// What storage needs to open `info`'s mail store for protocol `p`.
+    pub fn user_context(
+        &self,
+        p: Protocol,
+        info: &UserInfo,
+    ) -> Result<crate::storage::UserContext, String> {
+        let (vars, mail_location) = self.mail_location(p, info)?;
+        Ok(crate::storage::UserContext {
+            user: info.user.clone(),
+            home: info.home.clone(),
+            mail_location,
+            mail_attachment_dir: vars
+                .expand(&self.settings.get(p).mail_attachment_dir)
+                .map_err(|e| format!("mail_attachment_dir: {e}"))?,
+        })
+    }
+
+    /// Opens the user's mail store on this shard.
     pub async fn open_mail(
         &self,
         p: Protocol,
         info: &UserInfo,
     ) -> Result<crate::storage::AnyStore, String> {
-        let template = info
-            .mail
-            .clone()
-            .unwrap_or_else(|| self.settings.get(p).mail_location.clone());
-        let vars = crate::config::vars::VarTable::for_user(&info.user)
-            .with(Some('h'), "home", info.home.clone())
-            .with(Some('s'), "service", p.name());
-        let location = vars
-            .expand(&template)
-            .map_err(|e| format!("mail_location: {e}"))?;
-        let ctx = crate::storage::UserContext {
-            user: info.user.clone(),
-            home: info.home.clone(),
-            mail_location: location,
-            mail_attachment_dir: vars
-                .expand(&self.settings.get(p).mail_attachment_dir)
-                .map_err(|e| format!("mail_attachment_dir: {e}"))?,
-        };
+        let ctx = self.user_context(p, info)?;
+        self.report_foreign_store(&ctx);
         self.storage
             .open_user(&ctx)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// Two shards serving one store keep two caches that do not see each
+    /// other's commits, so a store opened here although another shard owns
+    /// it (a route that bypassed `owner_of_store`, a misconfiguration) is
+    /// reported, once per store. True when this call logged.
+    pub(crate) fn report_foreign_store(&self, ctx: &crate::storage::UserContext) -> bool {
+        if self.shards <= 1 {
+            return false;
+        }
+        let key = store_key(&ctx.user, &ctx.home, &ctx.mail_location);
+        let owner = super::owner::owner_shard(&key, self.shards);
+        if owner == self.shard || self.foreign_stores.borrow().contains(&key) {
+            return false;
+        }
+        tracing::warn!(
+            user = ctx.user,
+            store = key,
+            shard = self.shard,
+            owner,
+            "storage: store opened on a shard that does not own it; its changes may stay unseen by the owner's sessions"
+        );
+        self.foreign_stores.borrow_mut().insert(key);
+        true
     }
 
     /// Dovecot's "secured" (§6.1 of the config doc): TLS, a trusted network,

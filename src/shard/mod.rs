@@ -1,14 +1,17 @@
 //! Runtime: one glommio executor per shard, pinned per `shard_cpus`; which
-//! shard owns which user; the mesh that carries messages (connection
+//! shard owns which mail store; the mesh that carries messages (connection
 //! handoffs) between shards; process-wide control signals.
 
 pub mod control;
 pub mod env;
 pub mod event;
 pub mod owner;
+#[cfg(test)]
+mod ownership_tests;
 pub mod placement;
 pub mod published;
 pub mod runtime;
+pub mod store_key;
 
 pub use control::Control;
 pub use event::LocalEvent;

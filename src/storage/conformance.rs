@@ -1,12 +1,16 @@
 //! One trait-level test suite, run against every backend through
 //! `ShardStorage::open_user` (so the dispatch is tested too). A fresh
-//! `ShardStorage` stands for a server restart.
+//! `ShardStorage` stands for a server restart. The memory store has no
+//! `mail_location`: it is wrapped in `AnyStore` here, one per home, and
+//! survives "restarts" as it would if it were a disk.
 
 use crate::storage::sdbox::test_dir;
 use crate::storage::{
-    AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MessagePart,
-    ShardStorage, SpecialUse, StorageError, SystemFlags, UserContext,
+    AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MemoryStore,
+    MessagePart, ShardStorage, SpecialUse, StorageError, SystemFlags, UserContext,
 };
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,14 +19,21 @@ enum Backend {
     Maildir,
     MaildirFs,
     Mbox,
+    Memory,
 }
 
-const ALL: [Backend; 4] = [
+const ALL: [Backend; 5] = [
     Backend::Sdbox,
     Backend::Maildir,
     Backend::MaildirFs,
     Backend::Mbox,
+    Backend::Memory,
 ];
+
+/// Backends whose open views follow their mailbox through a RENAME.
+fn views_follow_renames(b: Backend) -> bool {
+    matches!(b, Backend::Sdbox | Backend::Memory)
+}
 
 fn ctx(b: Backend, home: &Path) -> UserContext {
     let loc = match b {
@@ -30,6 +41,7 @@ fn ctx(b: Backend, home: &Path) -> UserContext {
         Backend::Maildir => "maildir:~/Maildir".to_string(),
         Backend::MaildirFs => "maildir:~/Maildir:LAYOUT=fs".to_string(),
         Backend::Mbox => format!("mbox:~/mail:INBOX={}/spool/inbox", home.display()),
+        Backend::Memory => String::new(),
     };
     let _ = std::fs::create_dir_all(home.join("spool"));
     UserContext {
@@ -47,8 +59,22 @@ fn run<T>(f: impl std::future::Future<Output = T>) -> T {
         .run(f)
 }
 
+thread_local! {
+    /// The memory store of each test home (what a disk is to the others).
+    static MEMORY: RefCell<HashMap<PathBuf, MemoryStore>> = RefCell::new(HashMap::new());
+}
+
 /// A store as after a restart: a fresh shard cache.
 async fn store(b: Backend, home: &Path) -> AnyStore {
+    if b == Backend::Memory {
+        let s = MEMORY.with(|m| {
+            m.borrow_mut()
+                .entry(home.to_path_buf())
+                .or_default()
+                .clone()
+        });
+        return AnyStore::Memory(s);
+    }
     ShardStorage::new(8 << 20)
         .open_user(&ctx(b, home))
         .await
@@ -90,11 +116,17 @@ fn summary(mb: &AnyMailbox) -> Summary {
         .collect()
 }
 
+/// Remove a test home (and the memory store standing for it).
+fn clean(h: &Path) {
+    MEMORY.with(|m| m.borrow_mut().remove(h));
+    let _ = std::fs::remove_dir_all(h);
+}
+
 fn each(tag: &str, case: impl AsyncFn(Backend, PathBuf)) {
     for b in ALL {
         let h = home(b, tag);
         run(case(b, h.clone()));
-        let _ = std::fs::remove_dir_all(&h);
+        clean(&h);
     }
 }
 
@@ -473,7 +505,7 @@ fn mailbox_tree_rename_and_delete() {
         // A view open across the rename either follows the mailbox (sdbox:
         // the same view, now named Old/Projects) or refuses to change; it
         // never writes to the old place.
-        let follows = b == Backend::Sdbox;
+        let follows = views_follow_renames(b);
         assert_eq!(
             p.append(vec![msg(2)]).await.is_ok(),
             follows,
@@ -738,7 +770,12 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
 #[test]
 fn deleting_a_parent_leaves_open_children_alone() {
     // mbox folders are files and cannot have children.
-    for b in [Backend::Sdbox, Backend::Maildir, Backend::MaildirFs] {
+    for b in [
+        Backend::Sdbox,
+        Backend::Maildir,
+        Backend::MaildirFs,
+        Backend::Memory,
+    ] {
         let h = home(b, "delparent");
         run(async {
             let s = store(b, &h).await;
@@ -754,6 +791,6 @@ fn deleting_a_parent_leaves_open_children_alone() {
             let again = s.open(&name("A")).await.unwrap();
             assert_eq!(again.append(vec![msg(3)]).await.unwrap(), vec![1], "{b:?}");
         });
-        let _ = std::fs::remove_dir_all(&h);
+        clean(&h);
     }
 }

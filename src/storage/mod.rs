@@ -26,6 +26,13 @@
 //! the mail files on every open. `ShardStorage::open_user` returns an
 //! [`AnyStore`] for all three formats.
 //!
+//! # In memory
+//! [`MemoryStore`] has the same semantics without files or a reactor (any
+//! executor, `futures_lite::future::block_on` included), for session unit
+//! tests and benches; [`AnyStore::Memory`] lets the protocol code run on
+//! it. No `mail_location` selects it. [`view::IndexView`] is the read side
+//! (STATUS, FETCH metadata, CHANGEDSINCE) any index-keeping backend can share.
+//!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
 //!   fdatasync'd under a temp name, hard-linked to `u.<uid>` (never
@@ -38,6 +45,11 @@
 //!   new UIDVALIDITY). UIDNEXT never goes backwards within a UIDVALIDITY.
 //! - First open of a store Dovecot wrote imports Dovecot's index (flags,
 //!   keywords, UIDVALIDITY, GUID); `export_dovecot_index` hands it back.
+//! - sdbox views that share no memory (shards, tern processes, the admin
+//!   CLI) and Dovecot's tools may write one mailbox: `refresh` picks their
+//!   changes up, and a commit from a view that missed a tern writer's
+//!   change writes nothing, reloads and plans again (see
+//!   `sdbox::disk_stamp`).
 
 pub mod batch;
 pub mod blocking;
@@ -48,6 +60,7 @@ pub mod index;
 pub mod location;
 pub mod maildir;
 pub mod mbox;
+pub mod memory;
 pub mod mutf7;
 pub mod name;
 pub mod notify;
@@ -55,6 +68,7 @@ pub mod sdbox;
 pub mod traits;
 pub mod types;
 pub mod user;
+pub mod view;
 
 #[cfg(test)]
 mod conformance;
@@ -63,6 +77,7 @@ pub mod testing;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
+pub use memory::{MemoryMailbox, MemoryOptions, MemoryStore};
 pub use name::MailboxName;
 pub use traits::{MailStore, Mailbox};
 pub use types::*;

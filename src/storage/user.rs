@@ -8,6 +8,7 @@ use super::location::{MailFormat, MailLocation};
 use super::maildir::engine::store::FolderRegistry;
 use super::maildir::{FolderMailbox, FolderStore, MaildirLayout};
 use super::mbox::MboxLayout;
+use super::memory::{MemoryMailbox, MemoryStore};
 use super::name::MailboxName;
 use super::sdbox::mailbox::MailboxShared;
 use super::sdbox::{SdboxMailbox, SdboxStore};
@@ -83,6 +84,26 @@ pub enum AnyStore {
     Sdbox(SdboxStore),
     /// Maildir or mbox.
     Folder(FolderStore),
+    /// Held in memory (session unit tests, benches); never from a config.
+    Memory(MemoryStore),
+}
+
+impl AnyStore {
+    /// Open `name` for a reader that must see what other writers did
+    /// (SELECT, STATUS, a POP3 login). Maildir/mbox views catch up as they
+    /// are opened; sdbox views are refreshed here. A failed refresh leaves
+    /// the view as this shard last knew it; the failure comes beside it.
+    pub async fn open_current(
+        &self,
+        name: &MailboxName,
+    ) -> Result<(AnyMailbox, Option<StorageError>)> {
+        let mbox = self.open(name).await?;
+        let stale = match &mbox {
+            AnyMailbox::Folder(_) | AnyMailbox::Memory(_) => None,
+            AnyMailbox::Sdbox(_) => mbox.refresh().await.err(),
+        };
+        Ok((mbox, stale))
+    }
 }
 
 /// A mailbox view in any supported format.
@@ -90,6 +111,7 @@ pub enum AnyStore {
 pub enum AnyMailbox {
     Sdbox(SdboxMailbox),
     Folder(FolderMailbox),
+    Memory(MemoryMailbox),
 }
 
 impl AnyMailbox {
@@ -99,24 +121,38 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.is_gone(),
             AnyMailbox::Folder(m) => m.is_gone(),
+            AnyMailbox::Memory(m) => m.is_gone(),
         }
     }
 
-    /// Pick up changes other programs made to a Maildir/mbox (an MDA, a
-    /// Dovecot still in service): call on NOOP/IDLE polls. Cheap when
-    /// nothing changed (one stat per directory or file). sdbox: no-op.
+    /// Pick up changes other programs made to the mailbox (an MDA, a
+    /// Dovecot still in service, another shard or tern process, the admin
+    /// CLI): call at command start and on NOOP/IDLE polls. Cheap when
+    /// nothing changed (a few stats). sdbox rate-limits the disk check to
+    /// once per 250 ms per mailbox; see [`Self::refresh_forced`].
     pub async fn refresh(&self) -> Result<()> {
         match self {
-            AnyMailbox::Sdbox(_) => Ok(()),
+            AnyMailbox::Sdbox(m) => sdbox_refreshed(m.refresh().await),
+            AnyMailbox::Memory(_) => Ok(()),
             AnyMailbox::Folder(m) => m.refresh().await,
         }
     }
 
-    /// Whether other programs may change this mailbox's files behind
-    /// tern's back (Maildir, mbox), so an IDLE must poll with `refresh`.
-    /// sdbox is written by tern alone, whose own change notices suffice.
+    /// [`Self::refresh`] that always looks at the disk (NOOP, IDLE polls).
+    pub async fn refresh_forced(&self) -> Result<()> {
+        match self {
+            AnyMailbox::Sdbox(m) => sdbox_refreshed(m.refresh_forced().await),
+            AnyMailbox::Memory(_) => Ok(()),
+            AnyMailbox::Folder(m) => m.refresh().await,
+        }
+    }
+
+    /// Whether other programs may change this mailbox's files behind this
+    /// view's back, so an IDLE must poll with `refresh`. True for every
+    /// format: even sdbox is written by other shards, tern processes and
+    /// Dovecot's own tools. Only an in-memory mailbox has no other writer.
     pub fn changed_by_others(&self) -> bool {
-        matches!(self, AnyMailbox::Folder(_))
+        !matches!(self, AnyMailbox::Memory(_))
     }
 
     /// Append, keeping the LMTP envelope sender where the format has a
@@ -129,6 +165,7 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.append(requests).await,
             AnyMailbox::Folder(m) => m.append_from(requests, envelope_from).await,
+            AnyMailbox::Memory(m) => m.append(requests).await,
         }
     }
 
@@ -137,6 +174,7 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.open_report().problems,
             AnyMailbox::Folder(m) => m.problems(),
+            AnyMailbox::Memory(_) => Vec::new(),
         }
     }
 
@@ -146,7 +184,17 @@ impl AnyMailbox {
         match self {
             AnyMailbox::Sdbox(m) => m.force_resync().await.map(|r| r.problems),
             AnyMailbox::Folder(m) => m.force_resync().await,
+            AnyMailbox::Memory(_) => Ok(Vec::new()),
         }
+    }
+}
+
+/// A deleted or replaced sdbox mailbox is reported by `is_gone` and a
+/// change notice, not as a failed refresh.
+fn sdbox_refreshed(r: Result<bool>) -> Result<()> {
+    match r {
+        Ok(_) | Err(StorageError::MailboxGone) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -159,6 +207,7 @@ macro_rules! each {
         match $self {
             AnyStore::Sdbox($m) => $e,
             AnyStore::Folder($m) => $e,
+            AnyStore::Memory($m) => $e,
         }
     };
 }
@@ -168,6 +217,7 @@ macro_rules! each_mb {
         match $self {
             AnyMailbox::Sdbox($m) => $e,
             AnyMailbox::Folder($m) => $e,
+            AnyMailbox::Memory($m) => $e,
         }
     };
 }
@@ -200,6 +250,7 @@ impl MailStore for AnyStore {
         match self {
             AnyStore::Sdbox(s) => s.open(name).await.map(AnyMailbox::Sdbox),
             AnyStore::Folder(s) => s.open(name).await.map(AnyMailbox::Folder),
+            AnyStore::Memory(s) => s.open(name).await.map(AnyMailbox::Memory),
         }
     }
 }
@@ -264,6 +315,7 @@ impl Mailbox for AnyMailbox {
         match (self, dest) {
             (AnyMailbox::Sdbox(a), AnyMailbox::Sdbox(b)) => a.copy_to(uids, b).await,
             (AnyMailbox::Folder(a), AnyMailbox::Folder(b)) => a.copy_to(uids, b).await,
+            (AnyMailbox::Memory(a), AnyMailbox::Memory(b)) => a.copy_to(uids, b).await,
             _ => Err(mixed()),
         }
     }
@@ -271,6 +323,7 @@ impl Mailbox for AnyMailbox {
         match (self, dest) {
             (AnyMailbox::Sdbox(a), AnyMailbox::Sdbox(b)) => a.move_to(uids, b).await,
             (AnyMailbox::Folder(a), AnyMailbox::Folder(b)) => a.move_to(uids, b).await,
+            (AnyMailbox::Memory(a), AnyMailbox::Memory(b)) => a.move_to(uids, b).await,
             _ => Err(mixed()),
         }
     }

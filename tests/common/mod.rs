@@ -495,3 +495,19 @@ pub fn python3() -> Option<PathBuf> {
         .unwrap_or(false);
     ok.then(|| PathBuf::from("python3"))
 }
+
+/// Logs in over IMAPS as the demo user, APPENDs one message to INBOX and
+/// selects it (`* 1 EXISTS`). Tags a to c are used; go on with "d".
+pub fn selected_with_one_message(srv: &Server) -> Client {
+    let mut c = Client::tls(srv.imaps.port, srv.tls_config());
+    assert!(c.line().starts_with("* OK"));
+    c.send(&format!("a LOGIN {DEMO_USER} {DEMO_PASS}"));
+    assert!(c.until("a ").pop().unwrap().starts_with("a OK"));
+    let msg = "Subject: via imap\r\n\r\nbody\r\n";
+    c.send_raw(format!("b APPEND INBOX {{{}+}}\r\n{msg}\r\n", msg.len()).as_bytes());
+    assert!(c.until("b ").pop().unwrap().starts_with("b OK"));
+    c.send("c SELECT INBOX");
+    let r = c.until("c ");
+    assert!(r.iter().any(|l| l == "* 1 EXISTS"), "{r:?}");
+    c
+}

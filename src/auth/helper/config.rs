@@ -62,6 +62,11 @@ pub struct UserdbConfig {
 #[derive(Debug, Clone)]
 pub struct HelperConfig {
     pub passdbs: Vec<PassdbDriver>,
+    /// `master = yes` passdbs: consulted only for `user*master` logins,
+    /// with the master's name and password.
+    pub master_passdbs: Vec<PassdbDriver>,
+    /// `auth_master_user_separator`; empty = no master-user logins.
+    pub master_user_separator: String,
     pub userdbs: Vec<UserdbConfig>,
     pub username_chars: String,
     pub username_format: String,
@@ -79,6 +84,8 @@ impl Default for HelperConfig {
     fn default() -> Self {
         HelperConfig {
             passdbs: Vec::new(),
+            master_passdbs: Vec::new(),
+            master_user_separator: String::new(),
             userdbs: Vec::new(),
             username_chars: crate::auth::username::DEFAULT_USERNAME_CHARS.to_string(),
             username_format: DEFAULT_USERNAME_FORMAT.to_string(),
@@ -190,9 +197,14 @@ fn userdb(
 impl HelperConfig {
     pub fn from_settings(s: &Settings, config_dir: &Path) -> Result<Self, HelperConfigError> {
         let mut passdbs = Vec::new();
+        let mut master_passdbs = Vec::new();
         for db in &s.passdbs {
             if let Some(d) = passdb(db, config_dir)? {
-                passdbs.push(d);
+                if db.master {
+                    master_passdbs.push(d);
+                } else {
+                    passdbs.push(d);
+                }
             }
         }
         let mut userdbs = Vec::new();
@@ -209,6 +221,8 @@ impl HelperConfig {
         }
         Ok(HelperConfig {
             passdbs,
+            master_passdbs,
+            master_user_separator: s.auth_master_user_separator.clone(),
             userdbs,
             username_chars: s.auth_username_chars.clone(),
             username_format: s.auth_username_format.clone(),
@@ -236,6 +250,7 @@ impl HelperConfig {
     pub fn needs_system_access(&self) -> bool {
         self.passdbs
             .iter()
+            .chain(&self.master_passdbs)
             .any(|p| matches!(p, PassdbDriver::Pam(_)))
             || self
                 .userdbs

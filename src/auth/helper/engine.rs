@@ -25,7 +25,7 @@ use crate::auth::fields::{IdKind, UserRecord};
 use crate::auth::pam::{PamOutcome, PamResult};
 use crate::auth::passwd_file::{PasswdFileDb, PasswordVerdict};
 use crate::auth::protocol::{FailReason, Request, Response};
-use crate::auth::username::{UsernameRules, canonical_username};
+use crate::auth::username::{UsernameRules, canonical_username, split_master_login};
 use crate::config::VarTable;
 
 /// PAM and NSS, as the engine uses them.
@@ -61,6 +61,8 @@ pub type Waiter = Box<dyn FnOnce(&Verdict) + Send>;
 pub type Reply = Arc<dyn Fn(Response) + Send + Sync>;
 
 type FlightKey = [u8; 32];
+
+mod master;
 
 pub struct Engine<S: System> {
     cfg: HelperConfig,
@@ -235,6 +237,12 @@ impl<S: System> Engine<S> {
         rip: Option<IpAddr>,
         done: Waiter,
     ) {
+        let (target, master) = split_master_login(login, &self.cfg.master_user_separator);
+        if let Some(master) = master.filter(|_| !self.cfg.master_passdbs.is_empty()) {
+            let verdict =
+                self.guarded(|| self.master_login(service, target, master, password, rip));
+            return done(&verdict);
+        }
         let user = match self.canonical(login, rip) {
             Ok(u) => u,
             Err(reason) => return done(&Err(reason)),

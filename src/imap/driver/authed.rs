@@ -19,7 +19,7 @@ use crate::imap::session::commands::{self, Flow};
 use crate::imap::session::logout::{SessionFacts, logout_text};
 use crate::imap::session::{OpenMail, Output, Session, SessionSettings};
 use crate::net::Conn;
-use crate::shard::env::{Env, Protocol, UserInfo, UserLookup};
+use crate::shard::env::{Env, Protocol, UserInfo};
 use crate::storage::AnyStore;
 
 /// Opens the user's mail through the shard's storage.
@@ -50,8 +50,9 @@ pub struct Authed {
     pub session: Session,
 }
 
-/// Continues a connection on the owner shard after login (handed off or
-/// not): opens the user's mail, answers the login command, serves.
+/// Continues a connection on the owner shard after login and the userdb
+/// lookup (handed off or not): opens the user's mail, answers the login
+/// command, serves.
 pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
     conn.set_idle_timeout(env.settings.imap.idle_timeout_authed);
     let mut io = ImapIo::new(conn, authed_limits(&env), state.pending);
@@ -59,37 +60,7 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
     io.bytes_out = state.bytes_out;
     io.logged_in = true;
     let tag = Tag::try_from(state.tag.as_str()).ok();
-    let info = match env.auth.lookup_user(&state.user).await {
-        UserLookup::Found(info) => info,
-        UserLookup::NotFound => {
-            tracing::warn!(
-                session = state.session,
-                user = state.user,
-                "imap: user vanished from userdb"
-            );
-            io.no(
-                tag.as_ref(),
-                Some(ResponseCode::AuthorizationFailed),
-                "Unknown user.",
-            );
-            let _ = io.flush().await;
-            return;
-        }
-        UserLookup::TempFail(e) => {
-            tracing::warn!(
-                session = state.session,
-                user = state.user,
-                "imap: userdb lookup failed: {e}"
-            );
-            io.no(
-                tag.as_ref(),
-                Some(ResponseCode::Unavailable),
-                "Temporary user lookup failure.",
-            );
-            let _ = io.flush().await;
-            return;
-        }
-    };
+    let info = state.info;
     let max = env.settings.imap.max_userip_connections;
     let remote = io.conn.peer.remote.map(|a| a.ip());
     let Some(_slot) = env.userip.acquire(Protocol::Imap, &state.user, remote, max) else {

@@ -11,6 +11,7 @@ mod deflate;
 mod idle;
 mod io;
 mod prelogin;
+mod userdb;
 
 pub use authed::resume;
 pub use prelogin::serve;
@@ -20,6 +21,9 @@ pub use prelogin::serve;
 pub struct ImapHandoff {
     pub session: String,
     pub user: String,
+    /// The user's userdb record, looked up on the accepting shard (it
+    /// decides the owner shard).
+    pub info: crate::shard::env::UserInfo,
     /// Tag of the LOGIN/AUTHENTICATE command, answered by the owner shard
     /// once the user's mail store is ready there.
     pub tag: String,

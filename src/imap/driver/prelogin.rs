@@ -236,9 +236,11 @@ async fn sasl(
     }
 }
 
-/// A successful login, ready to move to the owner shard.
+/// A successful password check.
 struct LoginDone {
-    state: ImapHandoff,
+    session: String,
+    user: String,
+    tag: Tag,
 }
 
 async fn authenticate(
@@ -267,14 +269,9 @@ async fn authenticate(
                 tls = io.conn.is_tls(), "imap-login: Login"
             );
             Some(LoginDone {
-                state: ImapHandoff {
-                    session: session.to_string(),
-                    user,
-                    tag: tag.to_string(),
-                    pending: Vec::new(),
-                    bytes_in: 0,
-                    bytes_out: 0,
-                },
+                session: session.to_string(),
+                user,
+                tag: tag.clone(),
             })
         }
         AuthOutcome::Failed { reason } => {
@@ -299,16 +296,33 @@ async fn authenticate(
     }
 }
 
-/// Continues on this shard or moves the connection to the owner shard.
+/// Looks the user up, then continues on this shard or moves the
+/// connection to the shard that owns the user's store.
 async fn login_done(mut io: ImapIo, env: Rc<Env>, done: LoginDone) {
-    let mut state = done.state;
     if io.flush().await.is_err() {
         return;
     }
-    state.pending = io.take_pending_input();
-    state.bytes_in = io.bytes_in;
-    state.bytes_out = io.bytes_out;
-    let owner = env.owner_of(&state.user);
+    let lookup = super::userdb::lookup_after_login(
+        &env,
+        &mut io,
+        &done.session,
+        &done.user,
+        Some(&done.tag),
+    );
+    let Some(info) = lookup.await else {
+        let _ = io.flush().await;
+        return;
+    };
+    let owner = env.owner_of_store(&info, Protocol::Imap);
+    let state = ImapHandoff {
+        session: done.session,
+        user: done.user,
+        info,
+        tag: done.tag.to_string(),
+        pending: io.take_pending_input(),
+        bytes_in: io.bytes_in,
+        bytes_out: io.bytes_out,
+    };
     if owner == env.shard {
         super::authed::resume(io.conn, state, env).await;
         return;

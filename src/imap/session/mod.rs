@@ -19,6 +19,7 @@ mod names;
 mod os_info;
 pub mod output;
 pub mod prelogin;
+mod refresh;
 mod selected;
 pub mod state;
 

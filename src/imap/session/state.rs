@@ -55,6 +55,8 @@ pub struct Session {
     pub trash_mailbox: Option<Option<MailboxName>>,
     /// COMPRESS=DEFLATE was started.
     pub compressing: bool,
+    /// A failed look for other writers' changes was logged (once a session).
+    pub refresh_warned: bool,
 }
 
 impl Session {
@@ -83,6 +85,7 @@ impl Session {
             id_logged: false,
             trash_mailbox: None,
             compressing: false,
+            refresh_warned: false,
         }
     }
 

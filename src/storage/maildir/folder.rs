@@ -7,7 +7,9 @@
 //! under `dovecot-uidlist.lock`. Flags change by rename only.
 
 use super::dotlock::Dotlock;
-use super::engine::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now};
+use super::engine::{
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
+};
 use super::filename::{self, MaildirName};
 use super::keywords;
 use super::uidlist::{self, UidRecord, Uidlist};
@@ -36,6 +38,19 @@ pub struct MaildirFolder {
     files: Mutex<HashMap<u32, String>>,
     /// The uidlist as last read or written, with the file's identity then.
     uidlist: Mutex<Option<(Vec<u64>, Uidlist)>>,
+    /// uid → what its file said at the last scan.
+    facts: Mutex<HashMap<u32, FileFacts>>,
+}
+
+/// What a message file's metadata (not its name) says; it does not change
+/// while the file lives, whatever renames flag changes make.
+#[derive(Debug, Clone)]
+struct FileFacts {
+    stem: String,
+    internal_date: i64,
+    save_date: i64,
+    physical_size: u64,
+    virtual_size: u64,
 }
 
 fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -85,6 +100,7 @@ impl MaildirFolder {
             control,
             files: Mutex::new(HashMap::new()),
             uidlist: Mutex::new(None),
+            facts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -95,6 +111,11 @@ impl MaildirFolder {
     fn files(&self) -> std::sync::MutexGuard<'_, HashMap<u32, String>> {
         // A poisoned map is only a cache of names: keep using it.
         self.files.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn facts(&self) -> std::sync::MutexGuard<'_, HashMap<u32, FileFacts>> {
+        // Only a cache, like `files`.
+        self.facts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// (inode, size, mtime) of the uidlist: unchanged means our cached
@@ -265,9 +286,9 @@ impl MaildirFolder {
         Ok(out)
     }
 
-    fn describe(&self, rec: &UidRecord, rel: &str, kw: &[Option<String>]) -> Result<FoundMessage> {
+    /// What the file itself says about `rec` (one stat, maybe a read).
+    fn file_facts(&self, rec: &UidRecord, rel: &str, name: &MaildirName) -> Result<FileFacts> {
         let path = self.dir.join(rel);
-        let name = filename::parse(rel.rsplit('/').next().unwrap_or(rel));
         let meta = fs::metadata(&path).map_err(io_err(&path))?;
         let size = name
             .size
@@ -283,7 +304,32 @@ impl MaildirFolder {
                 dbox_file::virtual_size(&body)
             }
         };
-        Ok(FoundMessage {
+        Ok(FileFacts {
+            stem: name.stem.clone(),
+            internal_date: meta.mtime(),
+            save_date: meta.ctime(),
+            physical_size: size,
+            virtual_size: vsize,
+        })
+    }
+
+    /// `rec` as found at `rel`. The file's facts are taken from `known`
+    /// when it is the same file (same UID and stem: a flag change only
+    /// renames it), so a rescan costs a directory listing, not a stat
+    /// per message.
+    fn describe(
+        &self,
+        rec: &UidRecord,
+        rel: &str,
+        kw: &[Option<String>],
+        known: Option<&FileFacts>,
+    ) -> Result<(FoundMessage, FileFacts)> {
+        let name = filename::parse(rel.rsplit('/').next().unwrap_or(rel));
+        let facts = match known.filter(|f| f.stem == name.stem) {
+            Some(f) => f.clone(),
+            None => self.file_facts(rec, rel, &name)?,
+        };
+        let found = FoundMessage {
             uid: rec.uid,
             flags: name.flags,
             keywords: name
@@ -291,17 +337,18 @@ impl MaildirFolder {
                 .iter()
                 .filter_map(|&l| kw.get(l as usize).cloned().flatten())
                 .collect(),
-            internal_date: meta.mtime(),
-            save_date: meta.ctime(),
-            physical_size: size,
-            virtual_size: vsize,
+            internal_date: facts.internal_date,
+            save_date: facts.save_date,
+            physical_size: facts.physical_size,
+            virtual_size: facts.virtual_size,
             guid: rec
                 .ext('G')
                 .map(str::to_string)
                 .unwrap_or_else(|| name.stem.clone()),
             pop3_uidl: rec.ext('P').map(str::to_string),
             pop3_order: rec.ext('O').and_then(|v| v.parse().ok()),
-        })
+        };
+        Ok((found, facts))
     }
 
     /// Current relative path of `uid` (following renames by others).
@@ -494,13 +541,18 @@ impl FolderFormat for MaildirFolder {
 
     fn fingerprint(&self) -> Result<Vec<u64>> {
         let ul = self.dir.join(uidlist::FILE_NAME);
-        Ok(vec![
+        let times = [
             mtime_ns(&self.dir.join("new")),
             mtime_ns(&self.dir.join("cur")),
             mtime_ns(&ul),
-            fs::metadata(&ul).map(|m| m.len()).unwrap_or(0),
             mtime_ns(&self.dir.join(keywords::FILE_NAME)),
-        ])
+        ];
+        if !settled(&times) {
+            return Ok(Vec::new());
+        }
+        let mut fp = times.to_vec();
+        fp.push(fs::metadata(&ul).map(|m| m.len()).unwrap_or(0));
+        Ok(fp)
     }
 
     fn scan(&self) -> Result<FolderScan> {
@@ -550,19 +602,23 @@ impl FolderFormat for MaildirFolder {
         let kw = self.read_keywords();
         let mut messages = Vec::with_capacity(list.records.len());
         let mut files = HashMap::with_capacity(list.records.len());
+        let old_facts = std::mem::take(&mut *self.facts());
+        let mut facts = HashMap::with_capacity(list.records.len());
         for r in &list.records {
             let Some(rel) = on_disk.get(&r.stem) else {
                 continue;
             };
-            match self.describe(r, rel, &kw) {
-                Ok(m) => {
+            match self.describe(r, rel, &kw, old_facts.get(&r.uid)) {
+                Ok((m, f)) => {
                     files.insert(r.uid, rel.clone());
+                    facts.insert(r.uid, f);
                     messages.push(m);
                 }
                 Err(e) => problems.push(format!("{rel}: {e}")),
             }
         }
         *self.files() = files;
+        *self.facts() = facts;
         Ok(FolderScan {
             uidvalidity: list.uidvalidity,
             uidnext: list.next_uid,

@@ -18,3 +18,5 @@ pub use layout::MaildirLayout;
 pub(crate) mod test_rig;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_outside;

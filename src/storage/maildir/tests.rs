@@ -11,14 +11,14 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+pub(super) fn run<T>(f: impl std::future::Future<Output = T>) -> T {
     glommio::LocalExecutorBuilder::default()
         .make()
         .unwrap()
         .run(f)
 }
 
-async fn store_at(location: &str, home: &Path) -> AnyStore {
+pub(super) async fn store_at(location: &str, home: &Path) -> AnyStore {
     let ctx = UserContext {
         user: "testuser".into(),
         home: home.display().to_string(),

@@ -18,7 +18,7 @@ use crate::storage::guid;
 use crate::storage::index::state::MAX_KEYWORDS;
 use crate::storage::maildir::dotlock::Dotlock;
 use crate::storage::maildir::engine::{
-    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now,
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
 };
 use crate::storage::sdbox::{dbox_file, io, uidvalidity};
 use std::collections::HashMap;
@@ -83,6 +83,12 @@ fn fingerprint_of(m: &fs::Metadata) -> Vec<u64> {
         m.mtime() as u64,
         m.mtime_nsec() as u64,
     ]
+}
+
+fn mtime_ns(m: &fs::Metadata) -> u64 {
+    (m.mtime() as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(m.mtime_nsec() as u64)
 }
 
 impl MboxFolder {
@@ -444,6 +450,7 @@ impl FolderFormat for MboxFolder {
 
     fn fingerprint(&self) -> Result<Vec<u64>> {
         match fs::metadata(&self.path) {
+            Ok(m) if !settled(&[mtime_ns(&m)]) => Ok(Vec::new()),
             Ok(m) => Ok(fingerprint_of(&m)),
             Err(e) if e.kind() == ErrorKind::NotFound && self.is_inbox => Ok(vec![0]),
             Err(e) if e.kind() == ErrorKind::NotFound => Err(StorageError::MailboxGone),

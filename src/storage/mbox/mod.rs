@@ -14,3 +14,5 @@ pub use layout::MboxLayout;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_outside;

@@ -12,14 +12,14 @@ use crate::storage::{
 use std::fs;
 use std::path::Path;
 
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+pub(super) fn run<T>(f: impl std::future::Future<Output = T>) -> T {
     glommio::LocalExecutorBuilder::default()
         .make()
         .unwrap()
         .run(f)
 }
 
-async fn store_at(home: &Path) -> AnyStore {
+pub(super) async fn store_at(home: &Path) -> AnyStore {
     let ctx = UserContext {
         user: "testuser".into(),
         home: home.display().to_string(),

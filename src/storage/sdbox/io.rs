@@ -132,11 +132,25 @@ pub fn open_journal(dir: &Path) -> Result<Journal> {
 /// The commit point: append to the log and fdatasync it. The state copy is
 /// appended too but not synced (it is the fallback, not the commit).
 pub fn commit(dir: &Path, _journal: &Journal, bytes: &[u8]) -> Result<()> {
+    append_entries(dir, bytes)
+}
+
+/// [`commit`] without the open-check token (sdbox commits are guarded by
+/// `disk_stamp::write_guarded` instead). A failed append is cut off again,
+/// so a torn frame never hides what another writer appends after it.
+pub fn append_entries(dir: &Path, bytes: &[u8]) -> Result<()> {
     let log_path = dir.join(LOG_FILE);
     let mut log = open_append(&log_path)?;
-    log.write_all(bytes)
-        .and_then(|_| log.sync_data())
-        .map_err(|e| StorageError::io(&log_path, e))?;
+    let before = log
+        .metadata()
+        .map_err(|e| StorageError::io(&log_path, e))?
+        .len();
+    if let Err(e) = log.write_all(bytes).and_then(|_| log.sync_data()) {
+        if let Err(cut) = log.set_len(before) {
+            tracing::warn!(path = %log_path.display(), error = %cut, "could not cut a failed append off tern.log");
+        }
+        return Err(StorageError::io(&log_path, e));
+    }
     let state = open_append(&dir.join(STATE_FILE));
     if let Err(e) = state.and_then(|mut f| f.write_all(bytes).map_err(|e| StorageError::io(dir, e)))
     {
@@ -196,7 +210,6 @@ pub fn link_and_commit(
     dir: &Path,
     temps: &[PathBuf],
     uids: &[u32],
-    journal: &Journal,
     entries: &[u8],
 ) -> Result<LinkOutcome> {
     let mut linked = Vec::with_capacity(uids.len());
@@ -217,13 +230,22 @@ pub fn link_and_commit(
     // Not committed until the log says so: on failure take the new names
     // away again (the caller rewrites the index from memory), keeping the
     // temps so nothing is half-visible and a retry can start over.
-    let committed = sync_dir(dir).and_then(|_| commit(dir, journal, entries));
+    let committed = sync_dir(dir).and_then(|_| append_entries(dir, entries));
     if let Err(e) = committed {
         remove_all(&linked);
         return Err(e);
     }
     remove_all(temps);
     Ok(LinkOutcome::Done)
+}
+
+/// Give the message in `u.<old>` the name `u.<new>` (never replacing an
+/// existing file), durably.
+pub fn renumber(dir: &Path, old: u32, new: u32) -> Result<()> {
+    let (from, to) = (mail_path(dir, old), mail_path(dir, new));
+    fs::hard_link(&from, &to).map_err(|e| StorageError::io(&to, e))?;
+    fs::remove_file(&from).map_err(|e| StorageError::io(&from, e))?;
+    sync_dir(dir)
 }
 
 pub fn unlink_messages(dir: &Path, uids: &[u32]) {

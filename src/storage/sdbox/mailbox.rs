@@ -4,31 +4,37 @@
 //!
 //! Concurrency: all mutations of one mailbox run under its `write_lock`, so
 //! UIDs and modseqs are committed in order. Reads take no lock; `RefCell`
-//! borrows are never held across an await.
+//! borrows are never held across an await. Views that share no memory
+//! (other shards, processes, Dovecot's tools) are handled by `freshness`:
+//! every commit checks, under a directory `flock`, that the view has seen
+//! the last tern commit, else reloads and plans again.
 
+mod freshness;
 mod ops;
 mod rebuild;
+mod reload;
 mod store_plan;
 mod structures;
 
-use super::io::{self, Journal, LinkOutcome};
+use super::disk_stamp::{self, DiskStamp, Guarded};
+use super::dovecot_index::DovecotState;
+use super::io::{self, LinkOutcome};
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
 use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
-use crate::storage::index::{
-    Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, Recovered, recover,
-};
+use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
-use rebuild::{index_bytes, rebuild};
+pub use freshness::REFRESH_INTERVAL;
+use rebuild::index_bytes;
 pub(crate) use rebuild::{init_index, init_index_continuing, unix_now};
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::time::Instant;
 pub use structures::CACHE_COMPACT_MIN_DEAD;
 use structures::StructureCache;
 
@@ -59,7 +65,16 @@ pub struct MailboxShared {
     state: RefCell<MailboxState>,
     /// Counters and modseq order of `state`, kept in step with it.
     summary: RefCell<LiveSummary>,
-    journal: RefCell<Arc<Journal>>,
+    /// What this view last saw on disk; every commit checks it first.
+    stamp: Cell<DiskStamp>,
+    /// When the disk was last checked (the refresh rate limit).
+    last_check: Cell<Option<Instant>>,
+    /// Dovecot's index as last imported: later imports are applied as
+    /// differences from it.
+    dovecot_seen: RefCell<Option<DovecotState>>,
+    /// Reloads from disk and index rebuilds so far (tests, admin).
+    reloads: Cell<u64>,
+    rebuilds: Cell<u64>,
     write_lock: glommio::sync::Semaphore,
     notifier: ChangeNotifier,
     gone: Cell<bool>,
@@ -106,6 +121,11 @@ impl Cached for MailboxShared {
         self.state.borrow().memory_estimate()
             + self.summary.borrow().memory_estimate()
             + self.structures.borrow().memory_estimate()
+            + self
+                .dovecot_seen
+                .borrow()
+                .as_ref()
+                .map_or(0, |d| d.messages.len() * 64)
     }
     fn mark_gone(&self) {
         self.gone.set(true);
@@ -121,41 +141,9 @@ impl MailboxShared {
         attachment_dir: Option<PathBuf>,
         name: MailboxName,
     ) -> Result<Rc<Self>> {
-        let d = dir.clone();
-        let c = control_dir.clone();
-        let (state, journal, report) = blocking::run(move || {
-            let files = io::load_index_files(&d)?;
-            let all_missing = files.index.is_none() && files.log.is_none() && files.state.is_none();
-            let rec = recover(files.index.as_deref(), files.log.as_deref(), files.state.as_deref());
-            let rec = match rec {
-                Recovered { state: Some(state), clean: true, .. } => {
-                    // One readdir per load catches mail files added or removed
-                    // behind our back (another writer, a restore, a crash
-                    // between link and log commit).
-                    let on_disk = io::list_uids(&d)?;
-                    let same = on_disk.len() == state.records.len()
-                        && on_disk.iter().zip(&state.records).all(|(u, r)| *u == r.uid);
-                    if same {
-                        let journal = io::open_journal(&d)?;
-                        return Ok((state, journal, OpenReport::default()));
-                    }
-                    tracing::warn!(dir = %d.display(), "mail files changed outside tern; resyncing the index");
-                    let problems = vec!["mail files changed outside tern".to_string()];
-                    let report = OpenReport { problems, ..Default::default() };
-                    return rebuild(&d, &c, Some(state), false, report);
-                }
-                other => other,
-            };
-            if all_missing {
-                tracing::info!(dir = %d.display(), "no tern index yet; building it from the mail files");
-            } else {
-                tracing::warn!(dir = %d.display(), problems = %rec.problems.join("; "),
-                    "tern index damaged; rebuilding from the mail files");
-            }
-            let report = OpenReport { problems: rec.problems, ..Default::default() };
-            rebuild(&d, &c, rec.state, all_missing, report)
-        })
-        .await?;
+        let (d, c) = (dir.clone(), control_dir.clone());
+        let loaded = blocking::run(move || reload::open(&d, &c)).await?;
+        let (state, report) = (loaded.state, loaded.report);
         Ok(Rc::new(MailboxShared {
             dir: RefCell::new(dir),
             control_dir,
@@ -163,7 +151,11 @@ impl MailboxShared {
             name: RefCell::new(name),
             summary: RefCell::new(LiveSummary::recount(&state)),
             state: RefCell::new(state),
-            journal: RefCell::new(Arc::new(journal)),
+            stamp: Cell::new(loaded.stamp),
+            last_check: Cell::new(Some(Instant::now())),
+            dovecot_seen: RefCell::new(loaded.dovecot),
+            reloads: Cell::new(0),
+            rebuilds: Cell::new(u64::from(report.rebuilt)),
             write_lock: glommio::sync::Semaphore::new(1),
             notifier: ChangeNotifier::default(),
             gone: Cell::new(false),
@@ -243,9 +235,17 @@ impl SdboxMailbox {
 
     async fn export_now(&self) -> Result<()> {
         let _permit = self.lock().await?;
+        // Hand over what is on disk now, not what this view last saw.
+        self.reload_locked().await?;
         let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
         let dir = self.inner.dir();
-        blocking::run(move || io::export_dovecot_index(&dir, &bytes)).await
+        let (dovecot_log, seen) =
+            blocking::run(move || reload::export_dovecot(&dir, &bytes)).await?;
+        let mut stamp = self.inner.stamp.get();
+        stamp.dovecot_log = dovecot_log;
+        self.inner.stamp.set(stamp);
+        *self.inner.dovecot_seen.borrow_mut() = seen;
+        Ok(())
     }
 
     /// Re-read the directory and rewrite the index (`force-resync`).
@@ -258,6 +258,13 @@ impl SdboxMailbox {
         let _permit = self.lock().await?;
         self.rebuild_locked(vec!["force-resync requested".into()])
             .await
+    }
+
+    /// Compact now, as a commit past the threshold would.
+    #[cfg(test)]
+    pub(crate) async fn compact_now_for_test(&self) -> Result<()> {
+        let _permit = self.lock().await?;
+        self.compact_locked().await
     }
 
     fn check_gone(&self) -> Result<()> {
@@ -302,20 +309,66 @@ impl SdboxMailbox {
         }
     }
 
-    /// Durably commit entries (caller holds the lock), then apply and announce.
-    async fn commit_locked(&self, entries: Vec<Entry>) -> Result<()> {
+    /// Durably commit entries planned against the current state (caller
+    /// holds the lock), then apply and announce. False: another writer
+    /// committed first, nothing was written; reload and plan again (see
+    /// [`Self::commit_planned`]).
+    ///
+    /// Expunged messages' files are unlinked in the same locked job, so a
+    /// reader holding the lock never sees a committed expunge with its file
+    /// still there, which it could not tell from a UID Dovecot reused.
+    async fn try_commit_locked(&self, entries: Vec<Entry>) -> Result<bool> {
         if entries.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
-        let journal = self.inner.journal.borrow().clone();
+        let expunged: Vec<u32> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Expunge { uids, .. } => Some(uids.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         let dir = self.inner.dir();
-        if let Err(e) = blocking::run(move || io::commit(&dir, &journal, &bytes)).await {
-            return Err(self.recover_from_failed_commit(e).await);
+        let expected = self.inner.stamp.get();
+        let outcome = blocking::run(move || {
+            disk_stamp::write_guarded(&dir, &expected, || {
+                io::append_entries(&dir, &bytes)?;
+                io::unlink_messages(&dir, &expunged);
+                Ok(())
+            })
+        })
+        .await;
+        match outcome {
+            Ok(Guarded::Done((), stamp)) => {
+                self.inner.stamp.set(stamp);
+                self.inner.commits.set(self.inner.commits.get() + 1);
+                self.apply_committed(&entries);
+                self.maybe_compact_locked().await?;
+                Ok(true)
+            }
+            Ok(Guarded::Stale) => Ok(false),
+            Err(e) => Err(self.recover_from_failed_commit(e).await),
         }
-        self.inner.commits.set(self.inner.commits.get() + 1);
-        self.apply_committed(&entries);
-        self.maybe_compact_locked().await
+    }
+
+    /// Plan entries with `plan`, commit them; when another writer got there
+    /// first, reload and plan again from what is on disk now. A stale view
+    /// therefore never commits over (or compacts away) changes it has not
+    /// seen, and acts only on messages it knows.
+    async fn commit_planned<T>(
+        &self,
+        mut plan: impl FnMut(&Self) -> Result<(Vec<Entry>, T)>,
+    ) -> Result<T> {
+        for _ in 0..freshness::STALE_RETRIES {
+            let (entries, out) = plan(self)?;
+            if self.try_commit_locked(entries).await? {
+                return Ok(out);
+            }
+            self.reload_locked().await?;
+        }
+        Err(freshness::busy())
     }
 
     fn apply_committed(&self, entries: &[Entry]) {
@@ -352,21 +405,38 @@ impl SdboxMailbox {
     }
 
     /// Rewrite all three index files from memory (caller holds the lock).
+    /// Skipped when another writer committed since this view last looked:
+    /// a stale snapshot would erase that writer's changes.
     async fn compact_locked(&self) -> Result<()> {
         let mut next = self.inner.state.borrow().clone();
         next.generation += 1;
         let (i, l, s) = index_bytes(&next);
         let dir = self.inner.dir();
-        let journal = blocking::run(move || io::write_index_files(&dir, &i, &l, &s)).await?;
-        self.inner.state.borrow_mut().generation = next.generation;
-        *self.inner.journal.borrow_mut() = Arc::new(journal);
-        self.inner.since_compaction.set(0);
+        let expected = self.inner.stamp.get();
+        let outcome = blocking::run(move || {
+            disk_stamp::write_guarded(&dir, &expected, || {
+                io::write_index_files(&dir, &i, &l, &s).map(|_| ())
+            })
+        })
+        .await?;
+        match outcome {
+            Guarded::Done((), stamp) => {
+                self.inner.stamp.set(stamp);
+                self.inner.state.borrow_mut().generation = next.generation;
+                self.inner.since_compaction.set(0);
+            }
+            Guarded::Stale => {
+                tracing::debug!(dir = %self.inner.dir().display(),
+                    "compaction skipped: another writer changed the index");
+            }
+        }
         Ok(())
     }
 
-    /// A commit failed part-way: the log may end in a partial frame that
-    /// would hide later entries. Rewrite the files from memory (which never
-    /// saw the failed change) so the next commit starts clean.
+    /// A commit failed part-way and its partial frame could not be cut off
+    /// the log, where it would hide later entries. Rewrite the files from
+    /// memory (which never saw the failed change) so the next commit starts
+    /// clean.
     async fn recover_from_failed_commit(&self, e: StorageError) -> StorageError {
         if let Err(again) = self.compact_locked().await {
             tracing::warn!(dir = %self.inner.dir().display(), error = %again,
@@ -375,24 +445,46 @@ impl SdboxMailbox {
         e
     }
 
+    /// Reconcile the index with the mail files and rewrite it (caller
+    /// holds the lock), starting from what is on disk now.
     async fn rebuild_locked(&self, problems: Vec<String>) -> Result<OpenReport> {
-        let prior = self.inner.state.borrow().clone();
-        let dir = self.inner.dir();
-        let control = self.inner.control_dir.clone();
-        let report = OpenReport {
-            problems,
-            ..Default::default()
-        };
-        let (state, journal, report) =
-            blocking::run(move || rebuild(&dir, &control, Some(prior), false, report)).await?;
+        for _ in 0..freshness::STALE_RETRIES {
+            let prior = self.inner.state.borrow().clone();
+            let dir = self.inner.dir();
+            let control = self.inner.control_dir.clone();
+            let dovecot = self.inner.dovecot_seen.borrow().clone();
+            let expected = self.inner.stamp.get();
+            let report = OpenReport {
+                problems: problems.clone(),
+                ..Default::default()
+            };
+            let outcome = blocking::run(move || {
+                reload::rebuild_guarded(&dir, &control, prior, report, dovecot.as_ref(), &expected)
+            })
+            .await?;
+            match outcome {
+                Guarded::Done((state, report), stamp) => {
+                    self.install_rebuilt(state, report.clone(), stamp);
+                    return Ok(report);
+                }
+                Guarded::Stale => {
+                    self.reload_locked().await?;
+                }
+            }
+        }
+        Err(freshness::busy())
+    }
+
+    /// Take a freshly rebuilt (and written) index as this view's state.
+    fn install_rebuilt(&self, state: MailboxState, report: OpenReport, stamp: DiskStamp) {
         *self.inner.summary.borrow_mut() = LiveSummary::recount(&state);
         *self.inner.state.borrow_mut() = state;
-        *self.inner.journal.borrow_mut() = Arc::new(journal);
+        self.inner.stamp.set(stamp);
         self.inner.since_compaction.set(0);
-        *self.inner.report.borrow_mut() = report.clone();
+        self.inner.rebuilds.set(self.inner.rebuilds.get() + 1);
+        *self.inner.report.borrow_mut() = report;
         self.cache_reset();
         self.inner.notifier.bump();
-        Ok(report)
     }
 
     /// Keyword entries to define `names`, and their bit indexes.
@@ -439,7 +531,8 @@ impl SdboxMailbox {
                 _ => t,
             })
             .collect();
-        for attempt in 0..2 {
+        let mut collided = false;
+        for _ in 0..freshness::STALE_RETRIES {
             let (entries, uids) = {
                 let st = self.inner.state.borrow();
                 let mut entries = Vec::new();
@@ -475,25 +568,46 @@ impl SdboxMailbox {
                 (entries, uids)
             };
             let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
-            let journal = self.inner.journal.borrow().clone();
             let dir = self.inner.dir();
+            let expected = self.inner.stamp.get();
             let (t, u) = (temps.clone(), uids.clone());
-            let outcome =
-                blocking::run(move || io::link_and_commit(&dir, &t, &u, &journal, &bytes)).await;
+            let outcome = blocking::run(move || {
+                disk_stamp::write_guarded(&dir, &expected, || {
+                    io::link_and_commit(&dir, &t, &u, &bytes)
+                })
+            })
+            .await;
             match outcome {
-                Ok(LinkOutcome::Done) => {
+                Ok(Guarded::Done(LinkOutcome::Done, stamp)) => {
+                    self.inner.stamp.set(stamp);
                     self.inner.commits.set(self.inner.commits.get() + 1);
                     self.apply_committed(&entries);
                     self.maybe_compact_locked().await?;
                     return Ok(uids);
                 }
-                Ok(LinkOutcome::Collision(uid)) if attempt == 0 => {
+                Ok(Guarded::Stale) => {
+                    // Another tern writer committed: take its changes (its
+                    // UIDs among them) and plan again.
+                    if let Err(e) = self.reload_locked().await {
+                        self.discard_temps(temps).await;
+                        return Err(e);
+                    }
+                }
+                Ok(Guarded::Done(LinkOutcome::Collision(uid), _)) if !collided => {
+                    // A writer that does not use tern's log (Dovecot) took
+                    // the UID: resync with the directory.
+                    collided = true;
                     tracing::warn!(dir = %self.inner.dir().display(), uid,
                         "mail file already exists for a new UID; resyncing the index with the directory");
-                    self.rebuild_locked(vec![format!("u.{uid} existed before it was saved")])
-                        .await?;
+                    if let Err(e) = self
+                        .rebuild_locked(vec![format!("u.{uid} existed before it was saved")])
+                        .await
+                    {
+                        self.discard_temps(temps).await;
+                        return Err(e);
+                    }
                 }
-                Ok(LinkOutcome::Collision(uid)) => {
+                Ok(Guarded::Done(LinkOutcome::Collision(uid), _)) => {
                     self.discard_temps(temps).await;
                     return Err(StorageError::Internal(format!(
                         "u.{uid} still collides after a resync"
@@ -505,7 +619,8 @@ impl SdboxMailbox {
                 }
             }
         }
-        Err(StorageError::Internal("unreachable append retry".into()))
+        self.discard_temps(temps).await;
+        Err(freshness::busy())
     }
 
     async fn discard_temps(&self, temps: Vec<PathBuf>) {

@@ -2,6 +2,8 @@
 
 pub mod attachments;
 pub mod dbox_file;
+pub mod disk_stamp;
+pub mod dovecot_delta;
 pub mod dovecot_export;
 pub mod dovecot_index;
 pub mod io;
@@ -20,6 +22,8 @@ mod test_support;
 mod tests;
 #[cfg(test)]
 mod tests_followups;
+#[cfg(test)]
+mod tests_foreign;
 #[cfg(test)]
 mod tests_read_parts;
 #[cfg(test)]

@@ -283,7 +283,24 @@ impl MailStore for SdboxStore {
         self.layout.check_name(name)?;
         let mails = self.layout.mails_dir(name);
         if let Some(shared) = self.registry.get(&mails) {
-            return Ok(SdboxMailbox::new(shared));
+            // A new session starts from what is on disk now, whoever wrote it.
+            let mb = SdboxMailbox::new(shared.clone());
+            match mb.refresh_forced().await {
+                Ok(_) => return Ok(mb),
+                Err(StorageError::MailboxGone) => {
+                    // Deleted or replaced behind this shard's back: drop the
+                    // dead view (unless a fresh one took its place) and load
+                    // whatever is there now.
+                    if self
+                        .registry
+                        .get(&mails)
+                        .is_some_and(|now| Rc::ptr_eq(&now, &shared))
+                    {
+                        self.registry.evict_under(&mails);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
         let gate = self.registry.gate(&mails);
         let result = self.open_gated(name, &mails, &gate).await;

@@ -28,12 +28,8 @@ impl Session {
 
     /// Looks for changes other programs made (the IDLE poll timer); a
     /// change found is reported by the next [`Session::idle_changes`].
-    pub async fn idle_poll(&self) {
-        if let Some(sel) = self.selected.as_ref()
-            && let Err(e) = sel.mailbox.refresh().await
-        {
-            tracing::warn!("imap: IDLE could not refresh the mailbox: {e}");
-        }
+    pub async fn idle_poll(&mut self) {
+        crate::imap::session::refresh::selected(self, true).await;
     }
 
     /// The client ended IDLE with `line` (`None`: it sent something the

@@ -7,6 +7,7 @@ use crate::imap::codec::types::{
 };
 use crate::imap::session::names::{DELIMITER, pattern_matches, to_wire};
 use crate::imap::session::output::Output;
+use crate::imap::session::refresh;
 use crate::imap::session::state::Session;
 use crate::storage::{MailStore, MailboxInfo, SpecialUse, mutf7};
 
@@ -176,8 +177,11 @@ pub async fn list(
         if let Some(items) = status_items
             && *exists
             && m.selectable
-            && let Ok(mbox) = store.open(&m.name).await
+            && let Ok((mbox, stale)) = store.open_current(&m.name).await
         {
+            if let Some(e) = stale {
+                refresh::failed(s, &e);
+            }
             super::status::write_status(s, out, &m.name, &mbox, items);
         }
         out.flush_if_big().await.ok();

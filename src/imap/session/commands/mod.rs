@@ -108,7 +108,7 @@ pub async fn dispatch(
     // delay-newmail: EXISTS only on NOOP / CHECK (and IDLE, which is
     // nothing but waiting for them).
     let allow_new = !s.workaround(ImapWorkaround::DelayNewmail) || rules.announces_new_mail;
-    before_command(s, &rules).await;
+    before_command(s, &body).await;
     if rules.needs_selected && s.selected.is_none() {
         out.bad(Some(tag), "No mailbox selected.");
         return Flow::Continue;
@@ -118,7 +118,7 @@ pub async fn dispatch(
     // must order them themselves (FETCH, STORE, SEARCH) do so.
     let flow = match body {
         B::Capability => capability::capability(s, out, tag),
-        B::Noop | B::Check => noop::noop(s, tag).await,
+        B::Noop | B::Check => noop::noop(s, tag),
         B::Logout => return logout::logout(out, tag),
         B::Id { parameters } => id::id(s, out, tag, parameters.as_deref()),
         B::Enable { capabilities } => enable::enable(s, out, tag, &capabilities),
@@ -214,10 +214,15 @@ pub async fn dispatch(
 }
 
 /// The one place that runs before every command.
-async fn before_command(s: &mut Session, _rules: &Rules) {
+async fn before_command(s: &mut Session, body: &CommandBody) {
     // Another session may have renamed the selected mailbox: APPEND or
     // STATUS by name must see where it is now.
     super::selected::follow_rename(s).await;
+    // Catch up with other writers before using the selected mailbox (a
+    // no-op without one, where the command is refused next anyway).
+    if super::refresh::wanted_before(body) {
+        super::refresh::selected(s, super::refresh::forced_for(body)).await;
+    }
 }
 
 /// The NO answer for a storage failure.

@@ -4,14 +4,9 @@ use super::Flow;
 use crate::imap::codec::types::Tag;
 use crate::imap::session::state::Session;
 
-pub async fn noop(s: &mut Session, tag: &Tag) -> Flow {
-    // NOOP / CHECK are the clients' polls: pick up what other programs (an
-    // MDA, a Dovecot still in service) did to a Maildir or mbox.
-    if let Some(sel) = s.selected.as_ref()
-        && let Err(e) = sel.mailbox.refresh().await
-    {
-        tracing::warn!("imap: refreshing the mailbox failed: {e}");
-    }
+pub fn noop(s: &mut Session, tag: &Tag) -> Flow {
+    // The dispatcher already looked for other programs' changes; the
+    // updates go out before this answer.
     s.ok(tag, "NOOP completed.");
     Flow::Continue
 }

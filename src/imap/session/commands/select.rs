@@ -10,9 +10,10 @@ use crate::imap::codec::types::{
 use crate::imap::session::flags;
 use crate::imap::session::names::{DELIMITER, to_wire};
 use crate::imap::session::output::Output;
+use crate::imap::session::refresh;
 use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
-use crate::storage::{MailStore, Mailbox};
+use crate::storage::Mailbox;
 
 pub async fn select(
     s: &mut Session,
@@ -40,8 +41,13 @@ pub async fn select(
     let Some(store) = super::mail(s, tag).await else {
         return Flow::Continue;
     };
-    let mbox = match store.open(&name).await {
-        Ok(m) => m,
+    let mbox = match store.open_current(&name).await {
+        Ok((m, stale)) => {
+            if let Some(e) = stale {
+                refresh::failed(s, &e);
+            }
+            m
+        }
         Err(e) => {
             storage_no(s, tag, &e, false);
             return Flow::Continue;

@@ -7,8 +7,9 @@ use crate::imap::codec::types::{Mailbox as WireMailbox, Tag};
 use crate::imap::session::capability::append_limit;
 use crate::imap::session::names::to_wire;
 use crate::imap::session::output::Output;
+use crate::imap::session::refresh;
 use crate::imap::session::state::Session;
-use crate::storage::{MailStore, Mailbox, MailboxName};
+use crate::storage::{Mailbox, MailboxName};
 
 pub(super) fn write_status<M: Mailbox>(
     s: &Session,
@@ -56,8 +57,11 @@ pub async fn status(
     let Some(store) = super::mail(s, tag).await else {
         return Flow::Continue;
     };
-    match store.open(&name).await {
-        Ok(mbox) => {
+    match store.open_current(&name).await {
+        Ok((mbox, stale)) => {
+            if let Some(e) = stale {
+                refresh::failed(s, &e);
+            }
             write_status(s, out, &name, &mbox, items);
             s.ok(tag, "Status completed.");
         }

@@ -57,6 +57,15 @@ impl Cached for FolderShared {
     }
 }
 
+/// What a refresh found.
+enum Refreshed {
+    Same,
+    /// Outside changes were applied.
+    CaughtUp,
+    /// The UIDVALIDITY changed: the view starts over.
+    Renumbered,
+}
+
 /// How tern's state compares with a scan of the format's files.
 enum Reconciled {
     Same,
@@ -325,6 +334,15 @@ impl FolderMailbox {
 
     async fn refresh_now(&self, force: bool) -> Result<()> {
         let _permit = self.lock().await?;
+        self.refresh_locked(force).await.map(|_| ())
+    }
+
+    /// Catch up with what other programs did to the folder (caller holds
+    /// the lock). Every change calls this first, so it is computed from the
+    /// files as they are and never writes back a stale picture of them.
+    /// `Renumbered` when the UIDVALIDITY changed: UIDs a caller took from
+    /// the old numbering now name other messages.
+    async fn refresh_locked(&self, force: bool) -> Result<Refreshed> {
         let f = self.inner.folder.clone();
         let known = if force {
             Vec::new()
@@ -340,7 +358,7 @@ impl FolderMailbox {
         })
         .await?;
         let Some((scan, fp)) = scanned else {
-            return Ok(());
+            return Ok(Refreshed::Same);
         };
         *self.inner.fingerprint.borrow_mut() = fp;
         if !scan.problems.is_empty() {
@@ -350,15 +368,29 @@ impl FolderMailbox {
         }
         let outcome = reconcile(Some(&self.inner.state.borrow()), &scan);
         match outcome {
-            Reconciled::Same => Ok(()),
-            Reconciled::Entries(entries) => self.commit_locked(entries).await,
+            Reconciled::Same => Ok(Refreshed::Same),
+            Reconciled::Entries(entries) => {
+                self.commit_locked(entries).await?;
+                Ok(Refreshed::CaughtUp)
+            }
             Reconciled::Reset(st) => {
                 tracing::warn!(dir = %self.inner.index_dir.display(), "UIDVALIDITY changed on disk");
                 *self.inner.state.borrow_mut() = st;
                 self.compact_locked().await?;
                 self.inner.notifier.bump();
-                Ok(())
+                Ok(Refreshed::Renumbered)
             }
+        }
+    }
+
+    /// `refresh_locked` before a change that names messages by UID.
+    async fn refresh_before_change(&self) -> Result<()> {
+        match self.refresh_locked(false).await? {
+            Refreshed::Renumbered => Err(StorageError::Internal(format!(
+                "{}: UIDVALIDITY changed on disk; the UIDs given are stale",
+                self.inner.index_dir.display()
+            ))),
+            Refreshed::Same | Refreshed::CaughtUp => Ok(()),
         }
     }
 
@@ -401,7 +433,9 @@ impl FolderMailbox {
 
     /// Run a blocking change on the folder, keeping the fingerprint honest:
     /// if someone else changed the folder since we last looked, forget the
-    /// fingerprint so the next refresh rescans.
+    /// fingerprint so the next refresh rescans. (Right after our own change
+    /// the times are unsettled anyway, so an outside change made while the
+    /// job ran is found by the next refresh too.)
     async fn change_folder<T: Send + 'static>(
         &self,
         job: impl FnOnce(&dyn FolderFormat) -> Result<T> + Send + 'static,
@@ -412,7 +446,8 @@ impl FolderMailbox {
             let before = f.fingerprint().unwrap_or_default();
             let out = job(&*f);
             let after = f.fingerprint().unwrap_or_default();
-            Ok((out, if before == known { after } else { Vec::new() }))
+            let trusted = !known.is_empty() && before == known;
+            Ok((out, if trusted { after } else { Vec::new() }))
         })
         .await?;
         *self.inner.fingerprint.borrow_mut() = fp;
@@ -529,6 +564,7 @@ impl FolderMailbox {
             });
         }
         let _permit = self.lock().await?;
+        self.refresh_locked(false).await?;
         let found = self.change_folder(move |f| f.append(msgs)).await?;
         self.commit_found(&found).await
     }
@@ -543,6 +579,8 @@ impl FolderMailbox {
     ) -> Result<StoreResult> {
         self.check_keywords(keywords)?;
         let _permit = self.lock().await?;
+        // Flags are computed from what we hold: hold what is on disk.
+        self.refresh_before_change().await?;
         let mut result = StoreResult::default();
         let mut changes = Vec::new();
         let mut folder_changes = Vec::new();
@@ -596,6 +634,7 @@ impl FolderMailbox {
 
     async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
+        self.refresh_before_change().await?;
         let present = self.sorted_existing(uids);
         if present.is_empty() {
             return Ok(present);
@@ -614,6 +653,11 @@ impl FolderMailbox {
     async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
         self.check_gone()?;
         dest.check_gone()?;
+        // The sources as they are now (renamed or expunged by others).
+        {
+            let _permit = self.lock().await?;
+            self.refresh_before_change().await?;
+        }
         let src_uids = self.sorted_existing(uids);
         let infos = self.messages_by_uid(&src_uids);
         if infos.is_empty() {
@@ -660,6 +704,7 @@ impl FolderMailbox {
         })
         .await?;
         let _permit = dest.lock().await?;
+        dest.refresh_locked(false).await?;
         let found = dest
             .change_folder(move |f| {
                 if sources.iter().all(|(p, _, _)| p.is_some()) {

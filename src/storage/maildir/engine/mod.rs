@@ -85,6 +85,8 @@ pub trait FolderFormat: Send + Sync + 'static {
     fn index_dir(&self) -> PathBuf;
     /// A cheap fingerprint of the files (mtimes, sizes): when it differs
     /// from the one taken at the last scan, someone else changed the folder.
+    /// Empty while a modification time is too recent to tell a further
+    /// change apart (see [`settled`]): the engine then rescans each time.
     fn fingerprint(&self) -> Result<Vec<u64>>;
     /// Read the whole folder (taking ownership of new mail as the format
     /// says, assigning UIDs to unknown messages).
@@ -140,6 +142,25 @@ pub trait FolderLayout: Send + Sync + 'static {
     fn exists(&self, name: &MailboxName) -> bool;
 }
 
+/// How long after a change a file's modification time cannot be trusted to
+/// reveal the next one: kernel timestamps are coarse (a second on some
+/// filesystems), and over NFS the server's clock is not ours.
+pub const SETTLE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether every modification time (UNIX nanoseconds; 0 = file missing)
+/// lies more than [`SETTLE_TIME`] in the past. Until then an outside change
+/// could leave the time as it is, so a fingerprint holding it must not be
+/// taken as proof that nothing changed (Dovecot's Maildir sync has the same
+/// rule).
+pub(crate) fn settled(mtimes_ns: &[u64]) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let limit = now.saturating_sub(SETTLE_TIME.as_nanos());
+    mtimes_ns.iter().all(|&t| u128::from(t) < limit)
+}
+
 /// Current time in UNIX seconds.
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -151,4 +172,21 @@ pub(crate) fn unix_now() -> i64 {
 /// fsync a directory (durable renames and creates).
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     crate::storage::sdbox::io::sync_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_times_older_than_the_settle_time_are_trusted() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        let old = now - 3 * SETTLE_TIME.as_nanos() as u64;
+        assert!(settled(&[0, old]), "missing files and old times");
+        assert!(!settled(&[old, now]));
+        assert!(!settled(&[now + 10_000_000_000]), "a time in the future");
+    }
 }

@@ -352,10 +352,7 @@ impl SdboxMailbox {
         }
         let batch = std::mem::take(&mut *self.inner.pending_stores.borrow_mut());
         let outcome = match self.check_gone() {
-            Ok(()) => {
-                let (entries, results) = self.plan_stores(&batch);
-                self.commit_locked(entries).await.map(|()| results)
-            }
+            Ok(()) => self.commit_planned(|me| Ok(me.plan_stores(&batch))).await,
             Err(e) => Err(e),
         };
         match outcome {
@@ -391,23 +388,25 @@ impl SdboxMailbox {
     }
     pub(super) async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
-        let present = self.sorted_existing(uids);
+        // Only messages this view knows, as of what is on disk at commit.
+        let present = self
+            .commit_planned(|me| {
+                let present = me.sorted_existing(uids);
+                if present.is_empty() {
+                    return Ok((Vec::new(), present));
+                }
+                let modseq = me.inner.state.borrow().highest_modseq + 1;
+                let entry = Entry::Expunge {
+                    modseq,
+                    uids: present.clone(),
+                };
+                Ok((vec![entry], present))
+            })
+            .await?;
         if present.is_empty() {
             return Ok(present);
         }
-        let modseq = self.inner.state.borrow().highest_modseq + 1;
-        self.commit_locked(vec![Entry::Expunge {
-            modseq,
-            uids: present.clone(),
-        }])
-        .await?;
-        let dir = self.inner.dir();
-        let gone = present.clone();
-        blocking::run(move || {
-            io::unlink_messages(&dir, &gone);
-            Ok(())
-        })
-        .await?;
+        // The files went with the commit (see `try_commit_locked`).
         self.cache_forget(&present).await;
         Ok(present)
     }
@@ -465,23 +464,24 @@ impl SdboxMailbox {
 
     pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
-        let (recent, uidnext) = {
-            let st = self.inner.state.borrow();
+        self.commit_planned(|me| {
+            let st = me.inner.state.borrow();
             let recent: Vec<u32> = st
                 .records
                 .iter()
                 .filter(|r| r.uid >= st.first_recent_uid)
                 .map(|r| r.uid)
                 .collect();
-            (recent, st.uidnext)
-        };
-        if !recent.is_empty() {
-            self.commit_locked(vec![Entry::Recent {
-                first_recent_uid: uidnext,
-            }])
-            .await?;
-        }
-        Ok(recent)
+            let entries = if recent.is_empty() {
+                Vec::new()
+            } else {
+                vec![Entry::Recent {
+                    first_recent_uid: st.uidnext,
+                }]
+            };
+            Ok((entries, recent))
+        })
+        .await
     }
 
     pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {

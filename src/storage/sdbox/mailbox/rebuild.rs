@@ -10,8 +10,9 @@ use crate::storage::index::files::{
 };
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, MailboxState};
+use crate::storage::sdbox::dovecot_delta;
 use crate::storage::sdbox::dovecot_index::{self, DovecotState};
-use crate::storage::sdbox::io::{self, Journal};
+use crate::storage::sdbox::io;
 use crate::storage::sdbox::uidvalidity;
 use std::path::Path;
 
@@ -55,11 +56,14 @@ pub(crate) fn init_index_continuing(dir: &Path, prior: &MailboxState) -> Result<
     io::write_index_files(dir, &i, &l, &s).map(|_| ())
 }
 
-/// Bring `state` in line with the mail files on disk (blocking).
+/// Bring `state` in line with the mail files on disk (blocking). `dovecot`
+/// is Dovecot's current index, if any: it tells a message Dovecot saved
+/// under a UID tern had expunged from a leftover of tern's own expunge.
 pub(super) fn reconcile(
     dir: &Path,
     state: &mut MailboxState,
     report: &mut OpenReport,
+    dovecot: Option<&DovecotState>,
 ) -> Result<()> {
     let uids = io::list_uids(dir)?;
     let missing: Vec<u32> = state
@@ -77,63 +81,95 @@ pub(super) fn reconcile(
         report.dropped = missing;
     }
     let mut leftovers = Vec::new();
+    let mut reused = Vec::new();
     let expunged: std::collections::HashSet<u32> = state.expunged.iter().map(|&(u, _)| u).collect();
     for uid in uids {
         if state.position(uid).is_some() {
             continue;
         }
         if uid < state.uidnext && expunged.contains(&uid) {
-            // Expunge committed but the unlink never happened (crash).
-            leftovers.push(uid);
+            if dovecot_delta::lists(dovecot, uid) {
+                // Dovecot (whose index did not know tern's expunge) saved a
+                // new message under the old UID: keep it, under a new one.
+                // (tern unlinks in the job that commits an expunge, so a
+                // live tern writer never leaves such a file; only a crash
+                // between the two could make an expunged message return.)
+                reused.push(uid);
+            } else {
+                // Expunge committed but the unlink never happened (crash).
+                leftovers.push(uid);
+            }
             continue;
         }
-        match io::read_record(dir, uid, state.highest_modseq + 1) {
-            Ok(rec) => {
-                state.apply(&Entry::Append(rec));
-                report.imported.push(uid);
+        import_file(dir, state, report, uid);
+    }
+    io::unlink_messages(dir, &leftovers);
+    for old in reused {
+        let new = state.uidnext;
+        match io::renumber(dir, old, new) {
+            Ok(()) => {
+                tracing::warn!(dir = %dir.display(), old, new,
+                    "a foreign writer reused an expunged UID; the message gets a new UID");
+                report
+                    .problems
+                    .push(format!("u.{old} reused an expunged UID; now u.{new}"));
+                import_file(dir, state, report, new);
             }
             Err(e) => {
-                tracing::warn!(dir = %dir.display(), uid, error = %e, "skipping unreadable mail file")
+                tracing::warn!(dir = %dir.display(), uid = old, error = %e,
+                    "could not give a reused UID's message a new UID; leaving it alone")
             }
         }
     }
-    io::unlink_messages(dir, &leftovers);
     Ok(())
 }
 
-/// Flags, keywords, UIDVALIDITY and GUID from Dovecot's own index, for the
-/// first open of a mailbox Dovecot wrote (blocking).
-fn import_dovecot(dir: &Path) -> Option<DovecotState> {
+fn import_file(dir: &Path, state: &mut MailboxState, report: &mut OpenReport, uid: u32) {
+    match io::read_record(dir, uid, state.highest_modseq + 1) {
+        Ok(rec) => {
+            state.apply(&Entry::Append(rec));
+            report.imported.push(uid);
+        }
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), uid, error = %e, "skipping unreadable mail file")
+        }
+    }
+}
+
+/// Flags, keywords, UIDVALIDITY and GUID from Dovecot's own index
+/// (blocking); None when Dovecot left no index or it is unusable.
+pub(crate) fn import_dovecot(dir: &Path) -> Option<DovecotState> {
     let read = |n: &str| std::fs::read(dir.join(n)).ok();
     let (i, l, l2) = (
         read(dovecot_index::INDEX_FILE),
         read(dovecot_index::LOG_FILE),
         read(dovecot_index::LOG2_FILE),
     );
+    if i.is_none() && l.is_none() && l2.is_none() {
+        return None;
+    }
     dovecot_index::import(i.as_deref(), l.as_deref(), l2.as_deref())
 }
 
 /// Rebuild from whatever state survived plus the mail files, then write all
-/// three index files (blocking). With no tern state at all, Dovecot's index
-/// (if any) supplies what the mail files cannot: flags, keywords,
-/// UIDVALIDITY, UIDNEXT and the mailbox GUID.
+/// three index files (blocking; the caller holds the mailbox lock). With no
+/// tern state at all on a first open, Dovecot's index (`dovecot`, if any)
+/// supplies what the mail files cannot: flags, keywords, UIDVALIDITY,
+/// UIDNEXT and the mailbox GUID.
 pub(super) fn rebuild(
     dir: &Path,
     control_dir: &Path,
     prior: Option<MailboxState>,
     first_open: bool,
     mut report: OpenReport,
-) -> Result<(MailboxState, Journal, OpenReport)> {
-    let mut dovecot = None;
+    dovecot: Option<&DovecotState>,
+) -> Result<(MailboxState, OpenReport)> {
+    let mut seed = None;
     let mut state = match prior {
         Some(s) => s,
         None => {
-            dovecot = if first_open {
-                import_dovecot(dir)
-            } else {
-                None
-            };
-            match &dovecot {
+            seed = if first_open { dovecot } else { None };
+            match seed {
                 Some(d) => {
                     let mut s = MailboxState::new(
                         d.uidvalidity,
@@ -150,8 +186,8 @@ pub(super) fn rebuild(
             }
         }
     };
-    reconcile(dir, &mut state, &mut report)?;
-    if let Some(d) = dovecot {
+    reconcile(dir, &mut state, &mut report, dovecot)?;
+    if let Some(d) = seed {
         for rec in &mut state.records {
             if let Some((flags, kws)) = d.messages.get(&rec.uid) {
                 rec.flags = flags & 0x1f;
@@ -167,6 +203,6 @@ pub(super) fn rebuild(
     state.generation += 1;
     report.rebuilt = true;
     let (i, l, s) = index_bytes(&state);
-    let journal = io::write_index_files(dir, &i, &l, &s)?;
-    Ok((state, journal, report))
+    io::write_index_files(dir, &i, &l, &s)?;
+    Ok((state, report))
 }

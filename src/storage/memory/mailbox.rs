@@ -1,0 +1,433 @@
+//! One mailbox of the memory store: the same index state and running
+//! summary sdbox keeps, plus the messages' wire form. Every change is
+//! planned as index entries ([`super::change`]) and applied in one step
+//! with no await in between, so no lock is needed and a dropped future can
+//! never leave half a change.
+
+use super::change::{self, StoreRequest};
+use crate::message::{CachedStructure, ParsedMessage};
+use crate::storage::error::{Result, StorageError};
+use crate::storage::guid::{self, Guid};
+use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
+use crate::storage::name::MailboxName;
+use crate::storage::notify::ChangeNotifier;
+use crate::storage::sdbox::dbox_file;
+use crate::storage::traits::Mailbox;
+use crate::storage::types::{
+    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
+    StoreResult, SystemFlags,
+};
+use crate::storage::view::{IndexView, message_info};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Store-wide settings every mailbox reads.
+#[derive(Debug, Clone)]
+pub(super) struct Settings {
+    /// INTERNALDATE/SAVEDATE "now"; `None` reads the clock.
+    pub now: Option<i64>,
+    pub max_message_bytes: usize,
+}
+
+impl Settings {
+    fn now(&self) -> i64 {
+        self.now
+            .unwrap_or_else(crate::storage::sdbox::mailbox::unix_now)
+    }
+}
+
+/// The state every view of one mailbox shares.
+pub(super) struct MailboxShared {
+    name: RefCell<MailboxName>,
+    state: RefCell<MailboxState>,
+    summary: RefCell<LiveSummary>,
+    /// Wire form (CRLF) of every current message; copies share it.
+    bodies: RefCell<HashMap<u32, Rc<[u8]>>>,
+    /// ENVELOPE + BODYSTRUCTURE parsed on first request.
+    structures: RefCell<HashMap<u32, CachedStructure>>,
+    notifier: ChangeNotifier,
+    gone: Cell<bool>,
+    settings: Rc<Settings>,
+}
+
+impl MailboxShared {
+    pub(super) fn new(name: MailboxName, state: MailboxState, settings: Rc<Settings>) -> Rc<Self> {
+        Rc::new(MailboxShared {
+            name: RefCell::new(name),
+            summary: RefCell::new(LiveSummary::recount(&state)),
+            state: RefCell::new(state),
+            bodies: RefCell::new(HashMap::new()),
+            structures: RefCell::new(HashMap::new()),
+            notifier: ChangeNotifier::default(),
+            gone: Cell::new(false),
+            settings,
+        })
+    }
+
+    /// An empty mailbox with a fresh GUID.
+    pub(super) fn empty(name: MailboxName, uidvalidity: u32, settings: Rc<Settings>) -> Rc<Self> {
+        Self::new(
+            name,
+            MailboxState::new(uidvalidity, guid::new_guid()),
+            settings,
+        )
+    }
+
+    /// The empty mailbox that carries on from this one (INBOX after
+    /// `RENAME INBOX x`), as sdbox writes it: same UIDVALIDITY, UIDs and
+    /// modseqs go on, the old expunges are not itemised, so no UID is
+    /// reused and a client that knew the old messages sees them expunged.
+    pub(super) fn continuation(&self, name: MailboxName) -> Rc<Self> {
+        let prior = self.state.borrow();
+        let mut state = MailboxState::new(prior.uidvalidity, guid::new_guid());
+        state.uidnext = prior.uidnext;
+        state.first_recent_uid = prior.uidnext;
+        state.highest_modseq = prior.highest_modseq + 1;
+        state.expunge_floor = state.highest_modseq;
+        Self::new(name, state, self.settings.clone())
+    }
+
+    /// Deleted: every holder's next change or read fails.
+    pub(super) fn mark_gone(&self) {
+        self.gone.set(true);
+        self.notifier.bump();
+    }
+
+    /// Renamed: holders follow it to `name`.
+    pub(super) fn moved(&self, name: MailboxName) {
+        *self.name.borrow_mut() = name;
+        self.notifier.bump();
+    }
+
+    fn check_gone(&self) -> Result<()> {
+        if self.gone.get() {
+            Err(StorageError::MailboxGone)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Apply planned entries and announce them (nothing to announce when
+    /// there are none, as an sdbox commit of nothing writes nothing).
+    fn commit(&self, entries: &[Entry]) {
+        if entries.is_empty() {
+            return;
+        }
+        {
+            let mut st = self.state.borrow_mut();
+            let mut summary = self.summary.borrow_mut();
+            for e in entries {
+                summary.before_apply(&st, e);
+                st.apply(e);
+            }
+        }
+        self.notifier.bump();
+    }
+
+    /// The index and its summary, lent to the shared read side.
+    fn view<T>(&self, read: impl FnOnce(IndexView<'_>) -> T) -> T {
+        let state = self.state.borrow();
+        let summary = self.summary.borrow();
+        read(IndexView {
+            state: &state,
+            summary: &summary,
+        })
+    }
+
+    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
+        self.view(|v| v.existing_sorted(uids))
+    }
+
+    /// Add messages (record without uid/modseq, keyword names, wire form).
+    fn add(&self, new: Vec<(MessageRecord, Vec<String>, Rc<[u8]>)>) -> Result<Vec<u32>> {
+        self.check_gone()?;
+        if new.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut recs = Vec::with_capacity(new.len());
+        let mut wires = Vec::with_capacity(new.len());
+        for (rec, names, wire) in new {
+            recs.push((rec, names));
+            wires.push(wire);
+        }
+        let (entries, uids) = change::plan_append(&self.state.borrow(), recs)?;
+        self.bodies
+            .borrow_mut()
+            .extend(uids.iter().copied().zip(wires));
+        self.commit(&entries);
+        Ok(uids)
+    }
+
+    fn wire(&self, uid: u32) -> Result<Rc<[u8]>> {
+        self.check_gone()?;
+        self.bodies
+            .borrow()
+            .get(&uid)
+            .cloned()
+            .ok_or(StorageError::NoSuchMessage(uid))
+    }
+
+    fn structure(&self, uid: u32) -> Result<CachedStructure> {
+        if let Some(s) = self.structures.borrow().get(&uid) {
+            return Ok(s.clone());
+        }
+        let wire = self.wire(uid)?;
+        let parsed = ParsedMessage::parse(&wire).cached_structure();
+        self.structures.borrow_mut().insert(uid, parsed.clone());
+        Ok(parsed)
+    }
+}
+
+/// A session's handle on a memory mailbox. Cheap to clone; clones share
+/// the state and see each other's changes at once.
+#[derive(Clone)]
+pub struct MemoryMailbox {
+    inner: Rc<MailboxShared>,
+}
+
+impl MemoryMailbox {
+    pub(super) fn new(inner: Rc<MailboxShared>) -> Self {
+        MemoryMailbox { inner }
+    }
+
+    /// The mailbox was deleted: this view no longer changes.
+    pub fn is_gone(&self) -> bool {
+        self.inner.gone.get()
+    }
+
+    /// Same underlying mailbox?
+    pub fn same_as(&self, other: &MemoryMailbox) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        self.inner.check_gone()?;
+        let present = self.inner.sorted_existing(uids);
+        if present.is_empty() {
+            return Ok(present);
+        }
+        let modseq = self.inner.state.borrow().highest_modseq + 1;
+        self.inner.commit(&[Entry::Expunge {
+            modseq,
+            uids: present.clone(),
+        }]);
+        let mut bodies = self.inner.bodies.borrow_mut();
+        let mut structures = self.inner.structures.borrow_mut();
+        for uid in &present {
+            bodies.remove(uid);
+            structures.remove(uid);
+        }
+        Ok(present)
+    }
+
+    fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        self.inner.check_gone()?;
+        dest.inner.check_gone()?;
+        let src_uids = self.inner.sorted_existing(uids);
+        let now = self.inner.settings.now();
+        let new: Vec<(MessageRecord, Vec<String>, Rc<[u8]>)> = {
+            let st = self.inner.state.borrow();
+            let bodies = self.inner.bodies.borrow();
+            src_uids
+                .iter()
+                .filter_map(|&u| Some((st.record(u)?, bodies.get(&u)?.clone())))
+                .map(|(r, wire)| {
+                    let names = message_info(&st, r).keywords;
+                    let rec = MessageRecord {
+                        save_date: now,
+                        ..r.clone()
+                    };
+                    (rec, names, wire)
+                })
+                .collect()
+        };
+        let new_uids = dest.inner.add(new)?;
+        Ok(CopyResult {
+            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            uid_map: src_uids.into_iter().zip(new_uids).collect(),
+        })
+    }
+}
+
+impl Mailbox for MemoryMailbox {
+    fn name(&self) -> MailboxName {
+        self.inner.name.borrow().clone()
+    }
+
+    fn guid(&self) -> Guid {
+        self.inner.state.borrow().mailbox_guid
+    }
+
+    fn status(&self) -> MailboxStatus {
+        self.inner.view(|v| v.status())
+    }
+
+    fn uids(&self) -> Vec<u32> {
+        self.inner.view(|v| v.uids())
+    }
+
+    fn uid_at(&self, seq: u32) -> Option<u32> {
+        self.inner.view(|v| v.uid_at(seq))
+    }
+
+    fn seq_of(&self, uid: u32) -> Option<u32> {
+        self.inner.view(|v| v.seq_of(uid))
+    }
+
+    fn message(&self, uid: u32) -> Option<MessageInfo> {
+        self.inner.view(|v| v.message(uid))
+    }
+
+    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
+        self.inner.view(|v| v.messages_by_uid(uids))
+    }
+
+    fn messages(&self) -> Vec<MessageInfo> {
+        self.inner.view(|v| v.messages())
+    }
+
+    fn keywords(&self) -> Vec<String> {
+        self.inner.state.borrow().keywords.clone()
+    }
+
+    fn change_counter(&self) -> u64 {
+        self.inner.notifier.counter()
+    }
+
+    async fn wait_for_change(&self, seen: u64) -> u64 {
+        self.inner.notifier.changed_since(seen).await
+    }
+
+    fn changes_since(&self, modseq: u64) -> Changes {
+        self.inner.view(|v| v.changes_since(modseq))
+    }
+
+    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        self.inner.check_gone()?;
+        let now = self.inner.settings.now();
+        let mut new = Vec::with_capacity(requests.len());
+        for req in requests {
+            if req.message.len() > self.inner.settings.max_message_bytes {
+                return Err(StorageError::MessageTooLarge);
+            }
+            // Stored as sdbox stores it (LF), served as it serves it (CRLF).
+            let stored = dbox_file::to_lf(&req.message);
+            let wire: Rc<[u8]> = dbox_file::to_crlf(&stored).into();
+            let rec = MessageRecord {
+                uid: 0,
+                flags: req.flags.0,
+                keywords: KeywordBits::new(),
+                modseq: 0,
+                internal_date: req.internal_date.unwrap_or(now),
+                save_date: now,
+                physical_size: stored.len() as u64,
+                virtual_size: wire.len() as u64,
+                body_offset: 0,
+                guid: match req.guid {
+                    Some(g) => g.replace(['\r', '\n'], ""),
+                    None => guid::to_hex(&guid::new_guid()),
+                },
+                pop3_uidl: req.pop3_uidl,
+                pop3_order: req.pop3_order,
+            };
+            new.push((rec, req.keywords, wire));
+        }
+        self.inner.add(new)
+    }
+
+    async fn store(
+        &self,
+        uids: &[u32],
+        op: FlagOp,
+        flags: SystemFlags,
+        keywords: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Result<StoreResult> {
+        self.inner.check_gone()?;
+        let req = StoreRequest {
+            op,
+            flags,
+            keywords,
+            unchanged_since,
+        };
+        let existing = self.inner.sorted_existing(uids);
+        let (entries, result) = change::plan_store(&self.inner.state.borrow(), &existing, &req)?;
+        self.inner.commit(&entries);
+        Ok(result)
+    }
+
+    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
+        self.expunge_now(uids)
+    }
+
+    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        self.copy_now(uids, dest)
+    }
+
+    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
+        if self.same_as(dest) {
+            return Err(StorageError::NotAllowed(self.name().to_string()));
+        }
+        let result = self.copy_now(uids, dest)?;
+        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
+        self.expunge_now(&moved)?;
+        Ok(result)
+    }
+
+    async fn claim_recent(&self) -> Result<Vec<u32>> {
+        self.inner.check_gone()?;
+        let (recent, uidnext) = {
+            let st = self.inner.state.borrow();
+            let from = st.records.partition_point(|r| r.uid < st.first_recent_uid);
+            let recent: Vec<u32> = st.records[from..].iter().map(|r| r.uid).collect();
+            (recent, st.uidnext)
+        };
+        if !recent.is_empty() {
+            self.inner.commit(&[Entry::Recent {
+                first_recent_uid: uidnext,
+            }]);
+        }
+        Ok(recent)
+    }
+
+    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
+        Ok(self.inner.wire(uid)?.to_vec())
+    }
+
+    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
+        let wire = self.inner.wire(uid)?;
+        Ok(change::wire_part(&wire, MessagePart::Range { start, len }))
+    }
+
+    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
+        let wire = self.inner.wire(uid)?;
+        Ok(change::wire_part(&wire, MessagePart::Header))
+    }
+
+    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
+        self.inner.check_gone()?;
+        Ok(uids
+            .iter()
+            .map(|&uid| {
+                let wire = self.inner.wire(uid)?;
+                Ok(change::wire_part(&wire, part))
+            })
+            .collect())
+    }
+
+    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
+        self.inner.structure(uid).map(Some)
+    }
+
+    async fn cached_structures(
+        &self,
+        uids: &[u32],
+    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
+        self.inner.check_gone()?;
+        Ok(uids
+            .iter()
+            .map(|&uid| self.inner.structure(uid).map(Some))
+            .collect())
+    }
+}
