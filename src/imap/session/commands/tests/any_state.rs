@@ -27,7 +27,7 @@ fn capability_lists_the_authed_extensions() {
 #[test]
 fn capability_follows_imap_capability_setting() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut settings = SessionSettings::default();
         settings.options.capability = "IMAP4rev1 IDLE".into();
         let mut c = mail.client_with(settings);
@@ -72,7 +72,7 @@ fn logout_says_bye_then_ok_and_asks_to_close() {
 #[test]
 fn id_answers_with_configured_fields() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut settings = SessionSettings::default();
         settings.options.id_send = "name tern-test vendor \"Example Org\"".into();
         let mut c = mail.client_with(settings);
@@ -88,7 +88,7 @@ fn id_answers_with_configured_fields() {
 #[test]
 fn id_with_empty_setting_sends_nil() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut settings = SessionSettings::default();
         settings.options.id_send = String::new();
         let mut c = mail.client_with(settings);

@@ -205,7 +205,7 @@ fn lsub_pattern_filters() {
 #[test]
 fn lsub_tb_lsub_flags_marks_unselectable() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut c = mail.client_with(with_workaround(ImapWorkaround::TbLsubFlags));
         c.ok("a CREATE Work").await;
         c.ok("b SUBSCRIBE Work").await;
@@ -321,7 +321,7 @@ fn status_reports_counters() {
 #[test]
 fn status_appendlimit_follows_the_setting() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut settings = SessionSettings::default();
         settings.options.append_limit = Some(1000);
         let mut c = mail.client_with(settings);

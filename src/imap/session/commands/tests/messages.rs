@@ -345,7 +345,7 @@ fn uid_expunge_only_the_named_uids() {
 #[test]
 fn copy_answers_copyuid_and_counts_trash() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut settings = SessionSettings::default();
         settings.options.logout_format = "trashed=%{trashed}".into();
         let mut c = mail.client_with(settings);
@@ -416,7 +416,7 @@ fn uid_move_in_read_only_is_refused() {
 #[test]
 fn every_format_serves_the_same_session() {
     run(async {
-        for format in ["sdbox", "maildir", "mbox"] {
+        for format in ["memory", "sdbox", "maildir", "mbox"] {
             let mail = Mail::new(format).await;
             let mut c = mail.client();
             c.append("INBOX", "", &message(1)).await;

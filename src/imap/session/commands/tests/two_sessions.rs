@@ -16,7 +16,7 @@ fn new_mail_is_announced_after_any_command() {
 #[test]
 fn delay_newmail_holds_exists_until_noop() {
     run(async {
-        let mail = Mail::new("sdbox").await;
+        let mail = Mail::new(&format()).await;
         let mut a = mail.client_with(with_workaround(ImapWorkaround::DelayNewmail));
         let mut b = mail.client();
         a.ok("s SELECT INBOX").await;
