@@ -1,6 +1,6 @@
 //! COPY and MOVE (and their UID forms) with COPYUID.
 
-use super::{Flow, mailbox_name, storage_no};
+use super::{Flow, mailbox_name, messageset_ok, storage_no};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
 use crate::imap::session::output::Output;
@@ -16,13 +16,12 @@ pub async fn copy_or_move(
     mailbox: &WireMailbox,
     is_move: bool,
 ) -> Flow {
+    if !messageset_ok(s, tag, uid_mode, set) {
+        return Flow::Continue;
+    }
     let Some(sel) = s.selected.as_ref() else {
         return Flow::Continue;
     };
-    if !uid_mode && sel.seq_set_out_of_range(set) {
-        s.bad(tag, "Invalid messageset.");
-        return Flow::Continue;
-    }
     if is_move && sel.read_only {
         s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
         return Flow::Continue;

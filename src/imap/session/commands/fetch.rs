@@ -3,7 +3,7 @@
 //! bounded group of messages per storage job (one pool trip per group, not
 //! per message), and output is written group by group, flushed as it grows.
 
-use super::{Flow, storage_no};
+use super::{Flow, messageset_ok, storage_no};
 use crate::imap::codec::response::Data;
 use crate::imap::codec::types::{
     FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
@@ -31,11 +31,7 @@ pub async fn fetch(
     attributes: &FetchAttributes,
     modifiers: FetchModifiers,
 ) -> Flow {
-    let Some(sel) = s.selected.as_ref() else {
-        return Flow::Continue;
-    };
-    if !uid_mode && sel.seq_set_out_of_range(set) {
-        s.bad(tag, "Invalid messageset.");
+    if !messageset_ok(s, tag, uid_mode, set) {
         return Flow::Continue;
     }
     if modifiers.vanished && (!uid_mode || !s.enabled.qresync) {

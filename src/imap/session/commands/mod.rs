@@ -42,7 +42,7 @@ use super::output::Output;
 use super::state::Session;
 use crate::config::ImapWorkaround;
 use crate::imap::codec::response::ResponseCode;
-use crate::imap::codec::types::{CommandBody, Tag};
+use crate::imap::codec::types::{CommandBody, SequenceSet, Tag};
 use crate::storage::StorageError;
 
 /// What the driver does once a command was handled.
@@ -255,6 +255,19 @@ pub fn storage_no(s: &mut Session, tag: &Tag, e: &StorageError, trycreate: bool)
         }
     };
     s.no(tag, code, &text);
+}
+
+/// A sequence-number set naming a message past EXISTS is BAD (RFC 9051;
+/// `*` aside); a UID set may name anything. False once answered BAD.
+pub fn messageset_ok(s: &mut Session, tag: &Tag, uid_mode: bool, set: &SequenceSet) -> bool {
+    let out_of_range = !uid_mode
+        && s.selected
+            .as_ref()
+            .is_some_and(|sel| sel.seq_set_out_of_range(set));
+    if out_of_range {
+        s.bad(tag, "Invalid messageset.");
+    }
+    !out_of_range
 }
 
 /// A client mailbox name, or a NO answer when it is invalid.

@@ -1,7 +1,7 @@
 //! STORE / UID STORE: ±FLAGS(.SILENT), keywords, UNCHANGEDSINCE →
 //! MODIFIED (RFC 7162).
 
-use super::{Flow, storage_no};
+use super::{Flow, messageset_ok, storage_no};
 use crate::imap::codec::response::{FetchEncoder, FetchItem, ResponseCode};
 use crate::imap::codec::types::{Flag, SequenceSet, StoreAction, Tag};
 use crate::imap::session::flags;
@@ -21,13 +21,12 @@ pub async fn store(
     silent: bool,
     flag_list: &[Flag],
 ) -> Flow {
+    if !messageset_ok(s, tag, uid_mode, set) {
+        return Flow::Continue;
+    }
     let Some(sel) = s.selected.as_mut() else {
         return Flow::Continue;
     };
-    if !uid_mode && sel.seq_set_out_of_range(set) {
-        s.bad(tag, "Invalid messageset.");
-        return Flow::Continue;
-    }
     if sel.read_only {
         s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
         return Flow::Continue;
