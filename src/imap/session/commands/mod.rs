@@ -72,27 +72,47 @@ pub struct Rules {
     pub allows_expunge: bool,
     /// New mail is announced after it even with delay-newmail.
     pub announces_new_mail: bool,
+    /// Whether the selected mailbox first catches up with other writers.
+    pub catch_up: CatchUp,
+}
+
+/// Catching up with other writers (another tern, the admin CLI, Dovecot's
+/// tools, an MDA) before a command uses the selected mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Leaves the mailbox, or does not use it. APPEND and COPY's
+    /// destination catch up in storage, which every change does first.
+    No,
+    /// Reads or changes it: a check made a moment ago will do (storage
+    /// rate-limits them per mailbox).
+    Recent,
+    /// The clients' explicit polls (NOOP, CHECK, IDLE): look every time.
+    Forced,
 }
 
 /// The rules of each command.
 pub fn rules(body: &CommandBody) -> Rules {
+    use CatchUp::{Forced, No, Recent};
     use CommandBody as B;
-    let (needs_selected, allows_expunge, announces_new_mail) = match body {
-        B::Noop | B::Idle => (false, true, true),
-        B::Check => (true, true, true),
-        B::Close | B::Unselect | B::Expunge | B::UidExpunge { .. } => (true, true, false),
-        B::Copy { .. } | B::Move { .. } => (true, true, false),
+    let (needs_selected, allows_expunge, announces_new_mail, catch_up) = match body {
+        B::Noop | B::Idle => (false, true, true, Forced),
+        B::Check => (true, true, true, Forced),
+        B::Close | B::Unselect => (true, true, false, No),
+        B::Expunge | B::UidExpunge { .. } | B::Copy { .. } | B::Move { .. } => {
+            (true, true, false, Recent)
+        }
         B::Search { uid, .. }
         | B::Fetch { uid, .. }
         | B::Store { uid, .. }
         | B::Sort { uid, .. }
-        | B::Thread { uid, .. } => (true, *uid, false),
-        _ => (false, true, false),
+        | B::Thread { uid, .. } => (true, *uid, false, Recent),
+        _ => (false, true, false, No),
     };
     Rules {
         needs_selected,
         allows_expunge,
         announces_new_mail,
+        catch_up,
     }
 }
 
@@ -108,7 +128,7 @@ pub async fn dispatch(
     // delay-newmail: EXISTS only on NOOP / CHECK (and IDLE, which is
     // nothing but waiting for them).
     let allow_new = !s.workaround(ImapWorkaround::DelayNewmail) || rules.announces_new_mail;
-    before_command(s, &body).await;
+    before_command(s, &rules).await;
     if rules.needs_selected && s.selected.is_none() {
         out.bad(Some(tag), "No mailbox selected.");
         return Flow::Continue;
@@ -214,14 +234,17 @@ pub async fn dispatch(
 }
 
 /// The one place that runs before every command.
-async fn before_command(s: &mut Session, body: &CommandBody) {
+async fn before_command(s: &mut Session, rules: &Rules) {
     // Another session may have renamed the selected mailbox: APPEND or
     // STATUS by name must see where it is now.
     super::selected::follow_rename(s).await;
     // Catch up with other writers before using the selected mailbox (a
-    // no-op without one, where the command is refused next anyway).
-    if super::refresh::wanted_before(body) {
-        super::refresh::selected(s, super::refresh::forced_for(body)).await;
+    // no-op without one, where the command is refused next anyway), so
+    // their changes are reported before the tagged answer.
+    match rules.catch_up {
+        CatchUp::No => {}
+        CatchUp::Recent => super::refresh::selected(s, false).await,
+        CatchUp::Forced => super::refresh::selected(s, true).await,
     }
 }
 

@@ -268,3 +268,21 @@ fn selected_state_commands_need_a_mailbox() {
         }
     })
 }
+
+#[test]
+fn commands_on_the_selected_mailbox_catch_up_first() {
+    use crate::imap::codec::types::CommandBody;
+    use crate::imap::session::commands::{CatchUp, rules};
+    for body in [CommandBody::Noop, CommandBody::Check, CommandBody::Idle] {
+        assert_eq!(rules(&body).catch_up, CatchUp::Forced, "{body:?}");
+    }
+    assert_eq!(rules(&CommandBody::Expunge).catch_up, CatchUp::Recent);
+    for body in [
+        CommandBody::Close,
+        CommandBody::Unselect,
+        CommandBody::Capability,
+        CommandBody::Logout,
+    ] {
+        assert_eq!(rules(&body).catch_up, CatchUp::No, "{body:?}");
+    }
+}
