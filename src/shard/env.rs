@@ -358,8 +358,8 @@ impl Env {
     /// The identity of the store `info` resolves to for protocol `p`: the
     /// same for every spelling of the user (see [`super::store_key`]).
     pub fn store_key(&self, info: &UserInfo, p: Protocol) -> String {
-        match self.mail_location(p, info) {
-            Ok((_, location)) => store_key(&info.user, &info.home, &location),
+        match self.user_context(p, info) {
+            Ok(ctx) => store_key(&info.user, &info.home, &ctx.mail_location),
             Err(_) => info.user.clone(),
         }
     }
@@ -377,37 +377,19 @@ impl Env {
         (self.send)(to, ShardMsg::Run(task)).await
     }
 
-    /// `mail_location` for `info` (the userdb's `mail` field wins over
-    /// the setting) with `%u %n %d %h %s` expanded, and the variables used.
-    fn mail_location(&self, p: Protocol, info: &UserInfo) -> Result<(VarTable, String), String> {
-        let template = info
-            .mail
-            .as_deref()
-            .unwrap_or(&self.settings.get(p).mail_location);
-        let vars = VarTable::for_user(&info.user)
-            .with(Some('h'), "home", info.home.clone())
-            .with(Some('s'), "service", p.name());
-        let location = vars
-            .expand(template)
-            .map_err(|e| format!("mail_location: {e}"))?;
-        Ok((vars, location))
-    }
-
     /// What storage needs to open `info`'s mail store for protocol `p`.
     pub fn user_context(
         &self,
         p: Protocol,
         info: &UserInfo,
     ) -> Result<crate::storage::UserContext, String> {
-        let (vars, mail_location) = self.mail_location(p, info)?;
-        Ok(crate::storage::UserContext {
-            user: info.user.clone(),
-            home: info.home.clone(),
-            mail_location,
-            mail_attachment_dir: vars
-                .expand(&self.settings.get(p).mail_attachment_dir)
-                .map_err(|e| format!("mail_attachment_dir: {e}"))?,
-        })
+        let settings = self.settings.get(p);
+        user_context(
+            &settings.mail_location,
+            &settings.mail_attachment_dir,
+            p.name(),
+            info,
+        )
     }
 
     /// Opens the user's mail store on this shard.
@@ -463,6 +445,33 @@ impl Env {
             .iter()
             .any(|&(net, bits)| ip_in_net(rip, net, bits))
     }
+}
+
+/// What storage needs to open `info`'s store: `mail_location` (the
+/// userdb's `mail` field wins over the `mail_location` setting) and
+/// `mail_attachment_dir` with `%u %n %d %h %s` expanded. Shards and the
+/// admin CLI both resolve stores through this, so they agree on the store
+/// (and so on its owner shard) for every user.
+pub fn user_context(
+    mail_location: &str,
+    mail_attachment_dir: &str,
+    service: &str,
+    info: &UserInfo,
+) -> Result<crate::storage::UserContext, String> {
+    let template = info.mail.as_deref().unwrap_or(mail_location);
+    let vars = VarTable::for_user(&info.user)
+        .with(Some('h'), "home", info.home.clone())
+        .with(Some('s'), "service", service);
+    Ok(crate::storage::UserContext {
+        user: info.user.clone(),
+        home: info.home.clone(),
+        mail_location: vars
+            .expand(template)
+            .map_err(|e| format!("mail_location: {e}"))?,
+        mail_attachment_dir: vars
+            .expand(mail_attachment_dir)
+            .map_err(|e| format!("mail_attachment_dir: {e}"))?,
+    })
 }
 
 pub fn ip_in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {

@@ -205,7 +205,10 @@ impl<S: System> Engine<S> {
         })
     }
 
-    fn userdb_request(&self, service: &str, login: &str) -> Verdict {
+    /// A userdb lookup as a shard asks for it (login name canonicalised
+    /// first); also what `tern admin` uses to find a user's store, so the
+    /// CLI resolves every spelling exactly as the server does.
+    pub fn userdb_request(&self, service: &str, login: &str) -> Verdict {
         let user = self.canonical(login, None)?;
         self.guarded(|| self.userdb(service, &user, None, false))
     }
