@@ -13,6 +13,7 @@ use rustls::ServerConfig;
 use crate::net::{Conn, listener};
 use crate::shard::env::{Authenticator, Env, Handoff, Protocol, ProtocolSettingsSet, ShardMsg};
 use crate::shard::published::{Cached, Published};
+use crate::shard::repoll::{REPOLL_PERIOD, repolled};
 use crate::shard::{Control, ShardContext};
 
 use super::local_auth::{LocalAuth, UserTables};
@@ -187,7 +188,9 @@ pub async fn run(
         let env = env.clone();
         let sessions = sessions.clone();
         glommio::spawn_local(async move {
-            while let Some(msg) = rx.recv().await {
+            // A handoff or delivery must not wait for an unrelated wake-up
+            // (see shard::repoll).
+            while let Some(msg) = repolled(rx.recv(), REPOLL_PERIOD).await {
                 let guard = SessionGuard::new(&sessions);
                 let env = env.clone();
                 glommio::spawn_local(async move {
