@@ -14,9 +14,10 @@ use super::driver_maildrop::{MaildropOptions, OpenMaildrop};
 use super::driver_sasl::{SaslExchange, SaslNext};
 use super::logout::{SessionFacts, logout_text};
 use super::session::{Pop3Action, Pop3Session, Pop3SessionOptions};
+use crate::auth::secret::Secret;
 use crate::net::conn::ConnError;
 use crate::net::{Conn, PeerInfo};
-use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
+use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol};
 use crate::storage::StorageError;
 
 /// Output is sent once this much of a RETR/TOP body has been encoded.
@@ -260,8 +261,7 @@ impl Driver {
         match action {
             Pop3Action::StartTls => self.start_tls().await,
             Pop3Action::Login { user, password } => {
-                self.authenticate(user, password.expose().to_vec(), "PLAIN")
-                    .await
+                self.authenticate(user, password, "PLAIN").await
             }
             Pop3Action::SaslStart {
                 mechanism,
@@ -362,12 +362,12 @@ impl Driver {
         }
     }
 
-    async fn authenticate(&mut self, user: String, password: Vec<u8>, mech: &'static str) -> Flow {
+    async fn authenticate(&mut self, user: String, password: Secret, mech: &'static str) -> Flow {
         let env = self.env.clone();
         let req = AuthRequest {
             service: Protocol::Pop3,
             user,
-            password: Secret(password),
+            password,
             remote_ip: self.conn.peer.remote.map(|a| a.ip()),
             local_ip: self.conn.peer.local.map(|a| a.ip()),
             secured: env.is_secured(Protocol::Pop3, self.conn.is_tls(), &self.conn.peer),

@@ -12,7 +12,6 @@
 //! the PLAIN/LOGIN mechanisms in `driver_sasl`. `login` holds the entry
 //! points the shard runtime calls.
 pub mod codec;
-pub mod codec_base64;
 pub mod codec_dotstuff;
 pub mod codec_line;
 pub mod codec_response;

@@ -13,7 +13,7 @@
 //! dropped connection therefore deletes nothing.
 
 use super::codec::{DEFAULT_MAX_LINE, MessageNumber, parse_sasl_continuation};
-use super::codec::{Pop3Command, Pop3CommandError, Pop3ParserOptions, SaslContinuation, Secret};
+use super::codec::{Pop3Command, Pop3CommandError, Pop3ParserOptions, SaslContinuation};
 use super::codec_dotstuff::{DotStuffOptions, DotStuffSummary, DotStuffer};
 use super::codec_line::{Framed, LineFramer};
 use super::codec_response::{
@@ -23,6 +23,7 @@ use super::codec_response::{
 pub use super::logout::{LogoutStats, UidlDigest};
 pub use super::session_maildrop::MessageInfo;
 use super::session_maildrop::{Maildrop, number_of};
+use crate::auth::secret::Secret;
 
 /// Session settings from configuration and the listener.
 #[derive(Debug, Clone)]
