@@ -15,7 +15,7 @@ use super::driver_sasl::{SaslExchange, SaslNext};
 use super::logout::{SessionFacts, logout_text};
 use super::session::{Pop3Action, Pop3Session, Pop3SessionOptions};
 use crate::auth::secret::Secret;
-use crate::net::conn::ConnError;
+use crate::net::driver_io::{Arrival, WRITE_PIECE, fill_unless_shutdown, send_in_pieces};
 use crate::net::{Conn, PeerInfo};
 use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol};
 use crate::storage::StorageError;
@@ -109,14 +109,6 @@ enum Flow {
     },
 }
 
-/// Why waiting for input ended.
-enum Wait {
-    Data,
-    Shutdown,
-    Timeout,
-    Closed,
-}
-
 struct Driver {
     env: Rc<Env>,
     conn: Conn,
@@ -186,19 +178,19 @@ impl Driver {
             if self.session.is_closed() {
                 continue;
             }
-            match self.wait_input().await {
-                Wait::Data => {}
-                Wait::Shutdown => {
+            match fill_unless_shutdown(&mut self.conn, self.env.shutdown.wait()).await {
+                Arrival::Data => {}
+                Arrival::Shutdown => {
                     self.say_goodbye("-ERR [SYS/TEMP] Server shutting down.\r\n", "Shutdown")
                         .await;
                     return;
                 }
-                Wait::Timeout => {
+                Arrival::Timeout => {
                     self.say_goodbye("-ERR Disconnected for inactivity.\r\n", "Inactivity")
                         .await;
                     return;
                 }
-                Wait::Closed => {
+                Arrival::Closed => {
                     // A dropped connection never reaches UPDATE: the marks
                     // die with the session and nothing is deleted.
                     self.log_end("Connection closed");
@@ -219,7 +211,7 @@ impl Driver {
     /// Writes out the pending replies, counting them for `%o`; false when
     /// the client is gone.
     async fn send_out(&mut self) -> bool {
-        if !send_in_pieces(&mut self.conn, &self.out).await {
+        if send_in_pieces(&mut self.conn, &self.out).await.is_err() {
             return false;
         }
         self.session.count_output(self.out.len() as u64);
@@ -236,25 +228,6 @@ impl Driver {
             self.maildrop.as_ref(),
             reason,
         );
-    }
-
-    async fn wait_input(&mut self) -> Wait {
-        let env = self.env.clone();
-        if env.shutdown.is_set() {
-            return Wait::Shutdown;
-        }
-        let conn = &mut self.conn;
-        let fill = async { Some(conn.fill().await) };
-        let stop = async {
-            env.shutdown.wait().await;
-            None
-        };
-        match futures_lite::future::or(fill, stop).await {
-            None => Wait::Shutdown,
-            Some(Ok(_)) => Wait::Data,
-            Some(Err(ConnError::Timeout)) => Wait::Timeout,
-            Some(Err(_)) => Wait::Closed,
-        }
     }
 
     async fn act(&mut self, action: Pop3Action) -> Flow {
@@ -575,7 +548,7 @@ impl Driver {
         } = self;
         // Replies to commands pipelined before the login (USER's +OK) go out
         // first.
-        if !send_in_pieces(&mut conn, &out).await {
+        if send_in_pieces(&mut conn, &out).await.is_err() {
             return;
         }
         session.count_output(out.len() as u64);
@@ -605,23 +578,6 @@ impl Driver {
             tracing::warn!("pop3-login: owner shard {owner} unreachable");
         }
     }
-}
-
-/// Largest single write handed to the connection. rustls buffers at most
-/// 64 KiB of plaintext before it must be flushed, and `Conn::queue` drops
-/// what does not fit, so big replies (LIST of a large maildrop, message
-/// bodies) go out in pieces.
-const WRITE_PIECE: usize = 16 * 1024;
-
-/// Writes `data` in pieces of at most [`WRITE_PIECE`]; false when the
-/// client is gone.
-pub(crate) async fn send_in_pieces(conn: &mut Conn, data: &[u8]) -> bool {
-    for piece in data.chunks(WRITE_PIECE) {
-        if conn.write_all(piece).await.is_err() {
-            return false;
-        }
-    }
-    true
 }
 
 /// Dovecot's logout line (`pop3_logout_format`'s default) for logged-in

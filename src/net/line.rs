@@ -1,4 +1,4 @@
-//! Line framing shared by the POP3 and LMTP command codecs.
+//! Line framing shared by the POP3 and LMTP command codecs (pure: no I/O).
 //!
 //! The framer is fed whatever bytes the socket produced and hands back one
 //! complete line at a time. It never holds more than `max_line` bytes, so a
