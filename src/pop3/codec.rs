@@ -15,6 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
 use crate::auth::secret::Secret;
+use crate::net::line::split_keyword;
 
 /// SASL lines (RFC 5034) are strict padded base64: whitespace, missing
 /// padding and misplaced `=` are errors, so a garbled line is refused rather
@@ -152,24 +153,15 @@ pub enum SaslContinuation {
 impl Pop3Command {
     /// Parses one line (without CRLF) as a command.
     pub fn parse(line: &[u8], options: &Pop3ParserOptions) -> Result<Self, Pop3CommandError> {
-        let (keyword, rest) = match memchr::memchr(b' ', line) {
-            Some(space) => (&line[..space], &line[space + 1..]),
-            None => (line, &[][..]),
+        // Keywords are 3 or 4 letters; anything longer cannot match.
+        let Some((keyword, rest)) = split_keyword::<4>(line) else {
+            return Err(Pop3CommandError::Unknown);
         };
         if keyword.is_empty() {
             return Err(Pop3CommandError::Empty);
         }
-        // Keywords are 3 or 4 letters; anything longer cannot match.
-        let mut upper = [0u8; 4];
-        if keyword.len() > upper.len() {
-            return Err(Pop3CommandError::Unknown);
-        }
-        for (slot, byte) in upper.iter_mut().zip(keyword) {
-            *slot = byte.to_ascii_uppercase();
-        }
-        let keyword = &upper[..keyword.len()];
         let mut args = Args::new(rest);
-        let command = match keyword {
+        let command = match keyword.as_bytes() {
             b"USER" => Self::User(utf8("USER", required("USER", trim_trailing_spaces(rest))?)?),
             b"PASS" => Self::Pass(Secret::new(required("PASS", rest)?.to_vec())),
             b"APOP" => parse_apop(rest)?,
