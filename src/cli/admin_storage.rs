@@ -9,6 +9,7 @@
 
 use crate::config::Config;
 use crate::config::vars::VarTable;
+use crate::server::from_config::userdb_plan;
 use crate::server::local_auth::username_allowed;
 use crate::storage::{
     AnyMailbox, MailStore, Mailbox, MailboxName, ShardStorage, StorageError, UserContext,
@@ -152,19 +153,14 @@ pub fn resolve_user(
             home = h;
         }
     }
-    for db in &s.userdbs {
-        let mut fields: Vec<&str> = Vec::new();
-        if db.driver == "static" {
-            fields.extend(db.args.expose().split_whitespace());
-        }
-        fields.extend(db.override_fields.split_whitespace());
-        for f in fields {
-            if let Some(h) = f.strip_prefix("home=") {
-                home = vars.expand(h).map_err(|e| format!("userdb home: {e}"))?;
-            } else if let Some(m) = f.strip_prefix("mail=") {
-                mail = Some(m.to_string());
-            }
-        }
+    let userdb = userdb_plan(s);
+    if !userdb.home.is_empty() {
+        home = vars
+            .expand(&userdb.home)
+            .map_err(|e| format!("userdb home: {e}"))?;
+    }
+    if userdb.mail.is_some() {
+        mail = userdb.mail;
     }
     if home.is_empty() && !s.mail_home.is_empty() {
         home = vars
