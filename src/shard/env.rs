@@ -199,21 +199,11 @@ pub enum AuthOutcome {
 pub struct AuthRequest {
     pub service: Protocol,
     pub user: String,
-    pub password: crate::shard::env::Secret,
+    pub password: crate::auth::secret::Secret,
     pub remote_ip: Option<IpAddr>,
     pub local_ip: Option<IpAddr>,
     pub secured: bool,
     pub mechanism: &'static str,
-}
-
-/// Keeps a password out of `Debug` output and logs.
-#[derive(Clone, Default)]
-pub struct Secret(pub Vec<u8>);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<hidden>")
-    }
 }
 
 /// What the userdb says about a user: where the mail lives.
@@ -530,46 +520,5 @@ mod tests {
         assert!(!ip_in_net(ip("2001:db9::5"), ip("2001:db8::"), 32));
         assert!(ip_in_net(ip("1.2.3.4"), ip("0.0.0.0"), 0));
         assert!(!ip_in_net(ip("1.2.3.4"), ip("::"), 0));
-    }
-}
-
-/// What a session's read loop got.
-#[derive(Debug)]
-pub enum Input {
-    Line(Vec<u8>),
-    TooLong,
-    Shutdown,
-    Closed,
-    Timeout,
-    Error(String),
-}
-
-impl Env {
-    /// Reads the next line, unless the server starts shutting down first
-    /// (checked between commands only, so a command in progress finishes).
-    pub async fn next_line(&self, conn: &mut crate::net::Conn, max: usize) -> Input {
-        use crate::net::conn::ConnError;
-        if self.shutdown.is_set() {
-            return Input::Shutdown;
-        }
-        let ready = async { Some(conn.readable().await) };
-        let stop = async {
-            self.shutdown.wait().await;
-            None
-        };
-        match futures_lite::future::or(ready, stop).await {
-            None => return Input::Shutdown,
-            Some(Err(ConnError::Timeout)) => return Input::Timeout,
-            Some(Err(ConnError::Closed)) => return Input::Closed,
-            Some(Err(e)) => return Input::Error(e.to_string()),
-            Some(Ok(())) => {}
-        }
-        match conn.read_line(max).await {
-            Ok(l) => Input::Line(l),
-            Err(ConnError::LineTooLong) => Input::TooLong,
-            Err(ConnError::Timeout) => Input::Timeout,
-            Err(ConnError::Closed) => Input::Closed,
-            Err(e) => Input::Error(e.to_string()),
-        }
     }
 }

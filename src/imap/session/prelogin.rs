@@ -9,11 +9,12 @@ use super::capability;
 use super::id;
 use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
+use crate::auth::secret::Secret;
 use crate::imap::codec::response::{Data, ResponseCode, Status};
 use crate::imap::codec::types::{Atom, CommandBody, Tag};
 use crate::imap::codec::{FrameError, FramingLimits, LiteralMode, ParseErrorKind, parse_command};
 use crate::net::Conn;
-use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
+use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol};
 
 pub fn atoms(list: &str) -> Vec<Atom> {
     list.split(' ')
@@ -180,10 +181,9 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
             }
             CommandBody::Login { username, password } => {
                 let user = username.into_bytes();
-                let pass = password.into_inner().into_bytes();
                 if may_authenticate(&env, &mut io, &tag)
                     && let Some(done) =
-                        authenticate(&env, &mut io, &session, &tag, user, pass, "LOGIN").await
+                        authenticate(&env, &mut io, &session, &tag, user, password, "LOGIN").await
                 {
                     login_done(io, env, done).await;
                     return;
@@ -194,7 +194,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                 initial_response,
             } => {
                 if may_authenticate(&env, &mut io, &tag) {
-                    let ir = initial_response.map(|r| r.0.into_inner());
+                    let ir = initial_response.map(|r| r.0);
                     match sasl(&env, &mut io, &tag, &mechanism, ir).await {
                         Ok(Some((user, pass, mech))) => {
                             if let Some(done) =
@@ -248,8 +248,8 @@ async fn sasl(
     io: &mut ImapIo,
     tag: &Tag,
     mechanism: &Atom,
-    initial: Option<Vec<u8>>,
-) -> Result<Option<(Vec<u8>, Vec<u8>, &'static str)>, ()> {
+    initial: Option<Secret>,
+) -> Result<Option<(Vec<u8>, Secret, &'static str)>, ()> {
     let allowed = env
         .settings
         .imap
@@ -267,7 +267,7 @@ async fn sasl(
         if bytes.is_empty() {
             t.push(b'=');
         } else {
-            crate::imap::codec::base64::encode(&bytes, &mut t);
+            crate::imap::codec::base64::encode(bytes.expose(), &mut t);
         }
         t
     });
@@ -298,7 +298,7 @@ async fn sasl(
             SaslStep::Done(creds) => {
                 return Ok(Some((
                     creds.authcid.into_bytes(),
-                    creds.password.expose().to_vec(),
+                    creds.password,
                     mech.name(),
                 )));
             }
@@ -327,14 +327,14 @@ async fn authenticate(
     session: &str,
     tag: &Tag,
     user: Vec<u8>,
-    password: Vec<u8>,
+    password: Secret,
     mech: &'static str,
 ) -> Option<LoginDone> {
     let secured = env.is_secured(Protocol::Imap, io.conn.is_tls(), &io.conn.peer);
     let req = AuthRequest {
         service: Protocol::Imap,
         user: String::from_utf8_lossy(&user).into_owned(),
-        password: Secret(password),
+        password,
         remote_ip: io.conn.peer.remote.map(|a| a.ip()),
         local_ip: io.conn.peer.local.map(|a| a.ip()),
         secured,
