@@ -80,10 +80,7 @@ fn measure(port: u16, user: &str, n: usize) -> (Duration, Duration) {
 #[test]
 #[ignore = "benchmark: run by hand as root"]
 fn storm_of_wrong_logins_vs_other_users() {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: needs root");
-        return;
-    }
+    common::require_root("it writes /etc/pam.d and creates users");
     let pid = std::process::id();
     let service = format!("tern-bench-{pid}");
     let pam_file = format!("/etc/pam.d/{service}");

@@ -1,6 +1,6 @@
 //! Real PAM logins through the real server binary and its privileged auth
 //! helper: local users made with useradd + chpasswd, a pam_unix service
-//! file, IMAPS and POP3S. Needs root (skipped with a note otherwise).
+//! file, IMAPS and POP3S. Needs root (fails with a note otherwise; CI runs as root).
 
 mod common;
 
@@ -9,11 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Client, Options, Server};
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
+use common::{Client, Options, Server, require_root};
 
 fn run(cmd: &str, args: &[&str]) -> bool {
     Command::new(cmd)
@@ -141,10 +137,7 @@ fn auth_blocks(service: &str, overrides: &str) -> String {
 
 #[test]
 fn pam_logins_through_the_privileged_helper() {
-    if !is_root() {
-        eprintln!("skipped: real PAM logins need root");
-        return;
-    }
+    require_root("real PAM logins need local users and a pam.d service");
     let mut fx = Fixture::new();
     let good = fx.user("a", "Right-Pass-1", false);
     let locked = fx.user("l", "Locked-Pass-1", false);
@@ -256,10 +249,7 @@ fn pam_logins_through_the_privileged_helper() {
 
 #[test]
 fn seed_style_override_fields_pick_the_unprivileged_user() {
-    if !is_root() {
-        eprintln!("skipped: needs root");
-        return;
-    }
+    require_root("it creates local users and drops privileges");
     let mut fx = Fixture::new();
     let good = fx.user("o", "Seed-Pass-1", false);
     let srv = Server::start(Options {
@@ -282,10 +272,7 @@ fn seed_style_override_fields_pick_the_unprivileged_user() {
 /// restart workers forever).
 #[test]
 fn auth_helper_exits_with_the_unprivileged_server() {
-    if !is_root() {
-        eprintln!("skipped: the auth helper only runs when started as root");
-        return;
-    }
+    require_root("the auth helper only runs when started as root");
     let mut srv = Server::start(Options {
         extra_config: "mail_uid = nobody\nmail_gid = nogroup\n".into(),
         ..Options::default()

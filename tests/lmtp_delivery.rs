@@ -9,7 +9,7 @@ mod pop3_support;
 
 use std::process::Command;
 
-use common::{Options, Server, python3};
+use common::{Options, Server, python3, require_program};
 use pop3_support::{Lmtp, alice, multiline, options, pop3s_login, stat};
 
 /// Runs a Python script with arguments; returns stdout, panics on failure.
@@ -99,10 +99,7 @@ fn check_delivered(srv: &Server, user: &str, pass: &str, rcpt: &str) {
 
 #[test]
 fn smtplib_lmtp_multi_recipient_with_unknown_user() {
-    if python3().is_none() {
-        eprintln!("skipped: python3 not installed");
-        return;
-    }
+    require_program("python3", "python3");
     let srv = Server::start(options());
     let port = srv.lmtp.port.to_string();
     let out = run_python(MULTI_RCPT, &["127.0.0.1", &port]);

@@ -7,11 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir};
-
-fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
-}
+use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir, is_root};
 
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()

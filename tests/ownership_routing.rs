@@ -3,7 +3,8 @@
 //! master-user `u*master`, LMTP RCPT `u`, `u@domain`, `u+detail@domain`}
 //! sees the other's changes (delivery, APPEND, STORE, EXPUNGE) at the next
 //! NOOP, and an IDLE on one wakes with `* n EXISTS` for a change through
-//! another — for sdbox, Maildir and mbox. The users are chosen so that
+//! another — for sdbox, Maildir and mbox; `tern admin` resolves each
+//! spelling to the same store. The users are chosen so that
 //! routing by the typed name would put the spellings on different shards,
 //! whose separate caches would not see each other's commits.
 
@@ -309,12 +310,36 @@ fn every_pairing_sees_every_change(mail_location: &str) {
         // Three LMTP deliveries stay; every IMAP append was expunged.
         assert_eq!(count, 3);
         assert_eq!(pop3_count(&srv, &pop3_login), count, "POP3 as {pop3_login}");
+        // The admin CLI (its own process) resolves every spelling to the
+        // same store and sees what the server committed.
+        for spelling in [u.clone(), format!("{u}@{DOMAIN}"), u.to_uppercase()] {
+            let status = admin_status(&srv, &spelling);
+            assert!(
+                status.contains(&format!("messages={count} ")),
+                "tern admin mailbox status -u {spelling}: {status}"
+            );
+        }
     }
     let log = srv.log_text();
     assert!(
         !log.contains("does not own it"),
         "a store was opened off its owner shard:\n{log}"
     );
+}
+
+/// `tern admin mailbox status -u USER INBOX` against the server's config.
+fn admin_status(srv: &Server, user: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("-c")
+        .arg(srv.dir.path().join("tern.conf"))
+        .args(["admin", "mailbox", "status", "-u", user, "INBOX"])
+        .output()
+        .expect("run tern admin");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]

@@ -10,17 +10,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use common::{Server, python3};
+use common::{Server, require_program};
 use pop3_support::{alice, deliver_many, options, stat};
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {cmd}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 const POPLIB_500: &str = r#"
 import poplib, smtplib, ssl, sys
@@ -60,10 +51,7 @@ p.quit()
 
 #[test]
 fn poplib_downloads_and_deletes_500_messages() {
-    if python3().is_none() {
-        eprintln!("skipped: python3 not installed");
-        return;
-    }
+    require_program("python3", "python3");
     let srv = Server::start(options());
     let ca = srv.dir.path().join("cert.pem");
     let out = Command::new("python3")
@@ -90,10 +78,7 @@ fn poplib_downloads_and_deletes_500_messages() {
 
 #[test]
 fn curl_lists_and_retrieves_over_pop3s() {
-    if !have("curl") {
-        eprintln!("skipped: curl not installed (scripts/test-all.sh installs it)");
-        return;
-    }
+    require_program("curl", "curl");
     let srv = Server::start(options());
     deliver_many(srv.lmtp.port, "alice@localhost", 3);
     let ca = srv.dir.path().join("cert.pem");
@@ -126,10 +111,7 @@ fn curl_lists_and_retrieves_over_pop3s() {
 
 #[test]
 fn fetchmail_pulls_into_an_mbox() {
-    if !have("fetchmail") {
-        eprintln!("skipped: fetchmail not installed (scripts/test-all.sh installs it)");
-        return;
-    }
+    require_program("fetchmail", "fetchmail");
     let srv = Server::start(options());
     deliver_many(srv.lmtp.port, "alice@localhost", 5);
     let dir = srv.dir.path();

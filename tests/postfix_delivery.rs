@@ -22,14 +22,6 @@ use pop3_support::{alice, multiline, options, stat};
 
 const MESSAGES: usize = 100;
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 fn postfix_installed() -> bool {
     Path::new("/usr/sbin/postfix").exists() && Path::new("/usr/sbin/sendmail").exists()
 }
@@ -185,10 +177,7 @@ impl Drop for Postfix {
 
 #[test]
 fn postfix_delivers_100_messages_through_lmtp() {
-    if !is_root() {
-        eprintln!("skipped: the Postfix test needs root");
-        return;
-    }
+    common::require_root("it installs and starts a private Postfix");
     if !postfix_installed() && !install_postfix() {
         panic!("postfix is missing and could not be installed");
     }

@@ -492,7 +492,7 @@ mod tests {
             id,
             service: "imap".into(),
             user: "jane@example.org".into(),
-            password: Secret::new("sëcret"),
+            password: Secret::from("sëcret"),
             rip: Some("192.0.2.1".parse().unwrap()),
             lip: Some("2001:db8::1".parse().unwrap()),
             secured: true,

@@ -316,7 +316,7 @@ fn parse_plain(message: &Secret) -> Result<Credentials, SaslError> {
     Ok(Credentials {
         authzid: (!authzid.is_empty()).then_some(authzid),
         authcid: name_from(authcid)?,
-        password: Secret::new(password),
+        password: Secret::from(password),
     })
 }
 

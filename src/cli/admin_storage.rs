@@ -2,14 +2,17 @@
 //! `tern admin mailbox status -u USER MAILBOX`: one-off storage work on a
 //! private glommio executor, for any mail format.
 //!
-//! The user's home and `mail_location` are resolved from the configuration
-//! the way the built-in authenticator does (passwd-file home column,
-//! `static` userdb / `override_fields` `home=` and `mail=`, `mail_home`,
-//! then `mail_location`), unless `--home` / `--location` override them.
+//! The user's home and `mail_location` are resolved the way the server
+//! resolves them (the userdb chain, then `mail_home` and `mail_location`),
+//! unless `--home` / `--location` override them.
 
-use crate::config::Config;
+use crate::auth::helper::HelperConfig;
+use crate::auth::helper::engine::{Engine, RealSystem};
+use crate::auth::protocol::FailReason;
 use crate::config::vars::VarTable;
+use crate::config::{Config, Settings};
 use crate::server::local_auth::username_allowed;
+use crate::shard::env::{Protocol, UserInfo, user_context};
 use crate::storage::{
     AnyMailbox, MailStore, Mailbox, MailboxName, ShardStorage, StorageError, UserContext,
 };
@@ -123,7 +126,11 @@ fn run_on_executor<T: Send + 'static>(
     ex.run(job)
 }
 
-/// Home and mail location of `user`, as the authenticator would give them.
+/// Home and mail location of `user`, as the server resolves them: the
+/// configured userdbs through the auth helper's own engine (the same
+/// login canonicalisation, `default_fields`/`override_fields`), then the
+/// same `%` expansion the shards use. Without a userdb, the passwd-file
+/// passdb's home column, as the built-in authenticator does.
 pub fn resolve_user(
     cfg: &Config,
     user: &str,
@@ -138,63 +145,62 @@ pub fn resolve_user(
         .parent()
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let vars = VarTable::for_user(user);
-    let mut home = String::new();
-    let mut mail: Option<String> = None;
-    // passwd-file home column (first file that has the user).
-    for db in s.passdbs.iter().chain(&s.userdbs) {
-        if db.driver != "passwd-file" || !home.is_empty() {
-            continue;
-        }
-        if let Some(path) = passwd_file_path(db.args.expose(), &config_dir)
-            && let Some(h) = passwd_file_home(&path, user)
-        {
-            home = h;
-        }
-    }
-    for db in &s.userdbs {
-        let mut fields: Vec<&str> = Vec::new();
-        if db.driver == "static" {
-            fields.extend(db.args.expose().split_whitespace());
-        }
-        fields.extend(db.override_fields.split_whitespace());
-        for f in fields {
-            if let Some(h) = f.strip_prefix("home=") {
-                home = vars.expand(h).map_err(|e| format!("userdb home: {e}"))?;
-            } else if let Some(m) = f.strip_prefix("mail=") {
-                mail = Some(m.to_string());
-            }
-        }
-    }
-    if home.is_empty() && !s.mail_home.is_empty() {
-        home = vars
+    let mut info = if s.userdbs.is_empty() {
+        passdb_home(s, &config_dir, user)
+    } else {
+        userdb_lookup(s, &config_dir, user)?
+    };
+    if info.home.is_empty() && !s.mail_home.is_empty() {
+        info.home = VarTable::for_user(&info.user)
             .expand(&s.mail_home)
             .map_err(|e| format!("mail_home: {e}"))?;
     }
     if let Some(h) = &overrides.home {
-        home = h.clone();
+        info.home = h.clone();
     }
-    let vars = vars.with(Some('h'), "home", home.clone());
-    let template = overrides
-        .location
-        .clone()
-        .or(mail)
-        .unwrap_or_else(|| s.mail_location.clone());
-    if template.trim().is_empty() {
+    if let Some(location) = &overrides.location {
+        info.mail = Some(location.clone());
+    }
+    if info.mail.is_none() && s.mail_location.trim().is_empty() {
         return Err("mail_location is not set (use --location)".into());
     }
-    let mail_location = vars
-        .expand(&template)
-        .map_err(|e| format!("mail_location: {e}"))?;
     let attachments = cfg.value_of("mail_attachment_dir").unwrap_or_default();
-    Ok(UserContext {
+    user_context(&s.mail_location, &attachments, Protocol::Imap.name(), &info)
+}
+
+/// The userdb chain, run in this process by the auth helper's engine.
+fn userdb_lookup(s: &Settings, config_dir: &Path, login: &str) -> Result<UserInfo, String> {
+    let helper = HelperConfig::from_settings(s, config_dir).map_err(|e| e.to_string())?;
+    // The key only salts the engine's in-memory caches of this process.
+    let engine = Engine::new(helper, RealSystem, [0; 32]);
+    match engine.userdb_request(Protocol::Imap.name(), login) {
+        Ok(record) => Ok(UserInfo {
+            user: record.user,
+            home: record.home.unwrap_or_default(),
+            mail: record.mail,
+            uid: record.uid,
+            gid: record.gid,
+        }),
+        Err(FailReason::UnknownUser) => Err(format!("unknown user {login:?}")),
+        Err(e) => Err(format!("userdb lookup of {login:?} failed: {e:?}")),
+    }
+}
+
+/// No userdb: the home column of the first passwd-file passdb that has
+/// the user.
+fn passdb_home(s: &Settings, config_dir: &Path, user: &str) -> UserInfo {
+    let home = s
+        .passdbs
+        .iter()
+        .filter(|db| db.driver == "passwd-file")
+        .filter_map(|db| passwd_file_path(db.args.expose(), config_dir))
+        .find_map(|path| passwd_file_home(&path, user))
+        .unwrap_or_default();
+    UserInfo {
         user: user.to_string(),
         home,
-        mail_location,
-        mail_attachment_dir: vars
-            .expand(&attachments)
-            .map_err(|e| format!("mail_attachment_dir: {e}"))?,
-    })
+        ..UserInfo::default()
+    }
 }
 
 fn passwd_file_path(args: &str, config_dir: &Path) -> Option<PathBuf> {
@@ -236,7 +242,7 @@ mod tests {
         assert_eq!(ctx.home, "/home/jane");
         assert_eq!(ctx.mail_location, "maildir:~/Maildir");
         let cfg2 = config(
-            "mail_location = sdbox:~/mail\nuserdb {\n driver = static\n args = home=/srv/%n mail=mbox:~/mail:INBOX=/var/mail/%u\n}\n",
+            "mail_location = sdbox:~/mail\nuserdb {\n driver = static\n args = allow_all_users=yes home=/srv/%n mail=mbox:~/mail:INBOX=/var/mail/%u\n}\n",
             &dir,
         );
         let ctx2 = resolve_user(&cfg2, "bob", &StorageOverrides::default()).unwrap();
@@ -251,6 +257,27 @@ mod tests {
             "maildir:/x/M"
         );
         assert!(resolve_user(&cfg2, "../etc", &over).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_spelling_the_server_accepts_resolves_to_one_store() {
+        let dir = crate::storage::sdbox::test_dir("admin-spellings");
+        std::fs::write(dir.join("users"), "jane:{PLAIN}x::::/home/jane::\n").unwrap();
+        let cfg = config(
+            "auth_username_format = %Lu\nmail_location = sdbox:~/mail\n\
+             passdb {\n driver = passwd-file\n args = username_format=%n users\n}\n\
+             userdb {\n driver = passwd-file\n args = username_format=%n users\n}\n",
+            &dir,
+        );
+        let none = StorageOverrides::default();
+        for login in ["jane", "jane@example.org", "JANE", "Jane@Example.org"] {
+            let ctx = resolve_user(&cfg, login, &none).unwrap();
+            assert_eq!(ctx.home, "/home/jane", "{login}");
+            assert_eq!(ctx.mail_location, "sdbox:~/mail", "{login}");
+        }
+        let err = resolve_user(&cfg, "nobody-here", &none).unwrap_err();
+        assert!(err.contains("unknown user"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

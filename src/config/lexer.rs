@@ -8,6 +8,53 @@ pub(super) fn is_quote(c: char) -> bool {
     c == '"' || c == '\''
 }
 
+/// Where a left-to-right scan stands towards quoted strings (`"…"` or
+/// `'…'`, with `\` escapes inside).
+#[derive(Debug, Default)]
+pub(super) struct QuoteScan {
+    open: Option<char>,
+    escaped: bool,
+}
+
+impl QuoteScan {
+    /// A scan that starts just after the opening `quote`.
+    pub(super) fn after_opening(quote: char) -> QuoteScan {
+        QuoteScan {
+            open: Some(quote),
+            escaped: false,
+        }
+    }
+
+    /// True (and `c` consumed) when `c` is inside a quoted string, its
+    /// closing quote included; false outside quotes.
+    pub(super) fn quoted(&mut self, c: char) -> bool {
+        let Some(quote) = self.open else {
+            return false;
+        };
+        if self.escaped {
+            self.escaped = false;
+        } else if c == '\\' {
+            self.escaped = true;
+        } else if c == quote {
+            self.open = None;
+        }
+        true
+    }
+
+    /// For a character outside quotes: starts a quoted string when it is a
+    /// quote.
+    pub(super) fn opens(&mut self, c: char) -> bool {
+        if is_quote(c) {
+            self.open = Some(c);
+        }
+        self.open.is_some()
+    }
+
+    pub(super) fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+}
+
 /// Removes the quotes of a fully quoted string and undoes `\x` escapes.
 pub(super) fn unquote(text: &str) -> Option<String> {
     let first = text.chars().next()?;
@@ -32,20 +79,11 @@ pub(super) fn unquote(text: &str) -> Option<String> {
 /// Cuts a line at the first `#` outside quotes. Returns the kept part and whether the
 /// `#` was glued to text (Dovecot warns "Ambiguous '#'" then).
 pub(super) fn strip_comment(line: &str) -> (&str, bool) {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut quotes = QuoteScan::default();
     let mut previous: Option<char> = None;
     for (i, c) in line.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-        } else if is_quote(c) {
-            quote = Some(c);
+        if quotes.quoted(c) || quotes.opens(c) {
+            // inside a quoted string: a `#` there is text
         } else if c == '#' {
             let ambiguous = previous.is_some_and(|p| !p.is_whitespace());
             return (&line[..i], ambiguous);
@@ -108,17 +146,9 @@ pub(super) fn has_glob_meta(pattern: &str) -> bool {
 pub(super) fn token_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start: Option<usize> = None;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
+    let mut quotes = QuoteScan::default();
     for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
+        if quotes.quoted(c) {
             continue;
         }
         if c.is_whitespace() {
@@ -130,9 +160,7 @@ pub(super) fn token_spans(text: &str) -> Vec<(usize, usize)> {
         if start.is_none() {
             start = Some(i);
         }
-        if is_quote(c) {
-            quote = Some(c);
-        }
+        quotes.opens(c);
     }
     if let Some(s) = start {
         spans.push((s, text.len()));
@@ -154,6 +182,21 @@ mod tests {
             (r#"a = "x \" # y" "#, false)
         );
         assert_eq!(strip_comment("a = 'it # is'"), ("a = 'it # is'", false));
+    }
+
+    #[test]
+    fn quote_scan_follows_escapes_and_both_quote_kinds() {
+        let mut q = QuoteScan::default();
+        assert!(!q.quoted('a') && !q.opens('a'));
+        assert!(q.opens('\''));
+        for c in ['"', '\\', '\'', 'x'] {
+            assert!(q.quoted(c) && q.is_open(), "{c:?} stays inside");
+        }
+        assert!(
+            q.quoted('\'') && !q.is_open(),
+            "the closing quote belongs to it"
+        );
+        assert!(!q.quoted('b'));
     }
 
     #[test]

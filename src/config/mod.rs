@@ -28,7 +28,6 @@ mod build;
 mod defs;
 mod getter;
 mod lexer;
-mod md5;
 mod parser;
 mod render;
 mod services;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::defs::{self, KeySet, SectionKind};
-use super::lexer::{is_quote, strip_comment, unquote};
+use super::lexer::{QuoteScan, is_quote, strip_comment, unquote};
 use super::tree::{FileRef, Location, Network, Section, Value};
 
 mod includes;
@@ -340,19 +340,12 @@ impl<'o> Parser<'o> {
         }
         // `type name {` or `type "quoted name" {`
         let (name, after_name) = if rest.starts_with(is_quote) {
-            let quote = rest.chars().next().unwrap_or('"');
-            let mut escaped = false;
-            let mut end = None;
-            for (i, c) in rest.char_indices().skip(1) {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == quote {
-                    end = Some(i);
-                    break;
-                }
-            }
+            let mut quotes = QuoteScan::after_opening(rest.chars().next().unwrap_or('"'));
+            let end = rest
+                .char_indices()
+                .skip(1)
+                .find(|&(_, c)| quotes.quoted(c) && !quotes.is_open())
+                .map(|(i, _)| i);
             let Some(end) = end else {
                 return Err(err(at, "Missing closing quote in section name"));
             };

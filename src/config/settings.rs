@@ -12,31 +12,8 @@ use super::ConfigError;
 use super::defs;
 use super::tree::Network;
 
-/// A password or key. `Debug` prints `<hidden>` unless it is empty.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(text: impl Into<String>) -> Secret {
-        Secret(text.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_empty() {
-            f.write_str("Secret(\"\")")
-        } else {
-            f.write_str("Secret(<hidden>)")
-        }
-    }
-}
+/// Passwords and keys in the config (`ssl_key_password`, passdb `args`).
+pub use crate::auth::secret::Secret;
 
 /// `plugin { }` settings. Derefs to the map; `Debug` masks values whose key looks
 /// secret (`*_password`, `*_key`, …).
@@ -191,7 +168,7 @@ pub struct AuthDbSettings {
     pub name: String,
     pub driver: String,
     /// May contain secrets (`password=` in SQL connect strings).
-    pub args: Secret,
+    pub args: Secret<String>,
     pub default_fields: String,
     pub override_fields: String,
     pub deny: bool,
@@ -335,7 +312,7 @@ pub struct Settings {
     /// Private key PEM.
     pub ssl_key: Option<FileValue>,
     /// Password of an encrypted `ssl_key`.
-    pub ssl_key_password: Secret,
+    pub ssl_key_password: Secret<String>,
     /// CA certificates (and CRLs) to verify *client* certificates; not the server chain.
     pub ssl_ca: Option<FileValue>,
     /// Lowest TLS version; rustls floors it at TLS 1.2.
@@ -507,7 +484,7 @@ pub struct Settings {
     /// Default port for `tcp:host` replica targets; 0 = none.
     pub doveadm_port: u16,
     /// Shared secret of the replication peers.
-    pub doveadm_password: Secret,
+    pub doveadm_password: Secret<String>,
     /// Command for `remote:` (ssh) replica targets.
     pub dsync_remote_cmd: String,
     /// Concurrent replication runs.

@@ -5,7 +5,7 @@
 //! decides what each letter means: `%u` is the user in mail context but the UID in
 //! `pop3_uidl_format`.
 
-use super::md5;
+use md5::{Digest, Md5};
 
 /// A variable as written: `%u` is `Short('u')`, `%{user}` is `Long("user")`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,7 +435,7 @@ fn apply(mut value: String, mut spec: Spec) -> String {
             'R' => value.chars().rev().collect(),
             'H' => pad_hash(u64::from(str_hash(&value)), &mut spec),
             'N' => {
-                let digest = md5::digest(value.as_bytes());
+                let digest = Md5::digest(value.as_bytes());
                 let mut first = [0u8; 8];
                 first.copy_from_slice(&digest[..8]);
                 // Dovecot keeps 64 bits for the modulus but prints them as 32-bit.
@@ -446,7 +446,10 @@ fn apply(mut value: String, mut spec: Spec) -> String {
                 }
                 pad_hash(u64::from(value as u32), &mut spec)
             }
-            'M' => md5::hex(value.as_bytes()),
+            'M' => Md5::digest(value.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
             'D' => value.replace('.', ",dc="),
             'T' => value.trim_end().to_string(),
             _ => value,
@@ -548,7 +551,10 @@ mod tests {
         assert_eq!(t.expand("%Rn").unwrap(), "eoD.enaJ");
         assert_eq!(t.expand("%Dd").unwrap(), "Example,dc=org");
         assert_eq!(t.expand("%Ln").unwrap(), "jane.doe");
-        assert_eq!(t.expand("%M{username}").unwrap(), md5::hex(b"Jane.Doe"));
+        assert_eq!(
+            t.expand("%M{username}").unwrap(),
+            "35f5308b6e832df673c98b99dac4559e"
+        );
         let e = VarTable::new().with(Some('x'), "x", "a\"b'c\\");
         assert_eq!(e.expand("%Ex").unwrap(), "a\\\"b\\'c\\\\");
         let ws = VarTable::new().with(Some('x'), "x", "ab  ");
@@ -604,6 +610,28 @@ mod tests {
         assert_eq!(padded.len(), 4);
         let n = t.expand("%2.256Nn").unwrap();
         assert!(n.len() >= 2 && u64::from_str_radix(&n, 16).unwrap() < 256);
+        // md5("jane") = 5844a15e76563fed…: %N keeps the first 64 bits, takes
+        // the modulus there and prints the low 32 bits.
+        assert_eq!(t.expand("%Nn").unwrap(), "76563fed");
+        assert_eq!(t.expand("%256Nn").unwrap(), "ed");
+    }
+
+    #[test]
+    fn md5_modifier_matches_rfc1321_vectors() {
+        let vectors = [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            (
+                "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                "57edf4a22be3c955ac49da2e2107b67a",
+            ),
+        ];
+        for (input, expected) in vectors {
+            let t = VarTable::new().with(Some('x'), "x", input);
+            assert_eq!(t.expand("%Mx").unwrap(), expected, "md5({input:?})");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use super::codec_path::{PathError, PathOptions, ReversePath, SmtpAddress, parse_path};
 use super::codec_reply::{EnhancedStatus, LmtpReply};
+use crate::net::line::split_keyword;
 
 /// RFC 5321 §4.5.3.1.4: command lines are at most 512 octets with CRLF.
 pub const RFC5321_MAX_LINE: usize = 512;
@@ -139,21 +140,14 @@ impl LmtpCommandError {
 impl LmtpCommand {
     /// Parses one line (without CRLF) as a command.
     pub fn parse(line: &[u8], options: &LmtpParserOptions) -> Result<Self, LmtpCommandError> {
-        let (keyword, rest) = match memchr::memchr(b' ', line) {
-            Some(space) => (&line[..space], &line[space + 1..]),
-            None => (line, &[][..]),
+        // STARTTLS is the longest keyword.
+        let Some((keyword, rest)) = split_keyword::<8>(line) else {
+            return Err(LmtpCommandError::Unknown);
         };
         if keyword.is_empty() {
             return Err(LmtpCommandError::Empty);
         }
-        let mut upper = [0u8; 8];
-        if keyword.len() > upper.len() {
-            return Err(LmtpCommandError::Unknown);
-        }
-        for (slot, byte) in upper.iter_mut().zip(keyword) {
-            *slot = byte.to_ascii_uppercase();
-        }
-        match &upper[..keyword.len()] {
+        match keyword.as_bytes() {
             b"LHLO" => parse_lhlo(rest),
             b"HELO" => Err(LmtpCommandError::HeloInLmtp("HELO")),
             b"EHLO" => Err(LmtpCommandError::HeloInLmtp("EHLO")),

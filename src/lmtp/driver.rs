@@ -16,8 +16,7 @@ use super::session::{
     RecipientVerdict, TraceInfo,
 };
 use crate::net::Conn;
-use crate::net::conn::ConnError;
-use crate::pop3::driver::send_in_pieces;
+use crate::net::driver_io::{Arrival, fill_unless_shutdown, send_in_pieces};
 use crate::shard::env::{Env, UserInfo, UserLookup};
 
 /// The body cap when `lmtp_max_size = 0`: the spool lives in memory, so
@@ -56,13 +55,6 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
     driver.run().await;
 }
 
-enum Wait {
-    Data,
-    Shutdown,
-    Timeout,
-    Closed,
-}
-
 struct Driver {
     env: Rc<Env>,
     conn: Conn,
@@ -81,7 +73,7 @@ impl Driver {
     async fn run(mut self) {
         loop {
             if !self.out.is_empty() {
-                if !send_in_pieces(&mut self.conn, &self.out).await {
+                if send_in_pieces(&mut self.conn, &self.out).await.is_err() {
                     return;
                 }
                 self.out.clear();
@@ -103,34 +95,16 @@ impl Driver {
             if !self.out.is_empty() {
                 continue;
             }
-            let goodbye = match self.wait_input().await {
-                Wait::Data => continue,
-                Wait::Closed => return,
-                Wait::Shutdown => "421 4.3.2 Server shutting down\r\n",
-                Wait::Timeout => "421 4.4.2 Disconnected for inactivity\r\n",
+            let goodbye = match fill_unless_shutdown(&mut self.conn, self.env.shutdown.wait()).await
+            {
+                Arrival::Data => continue,
+                Arrival::Closed => return,
+                Arrival::Shutdown => "421 4.3.2 Server shutting down\r\n",
+                Arrival::Timeout => "421 4.4.2 Disconnected for inactivity\r\n",
             };
             let _ = self.conn.write_all(goodbye.as_bytes()).await;
             self.conn.close().await;
             return;
-        }
-    }
-
-    async fn wait_input(&mut self) -> Wait {
-        let env = self.env.clone();
-        if env.shutdown.is_set() {
-            return Wait::Shutdown;
-        }
-        let conn = &mut self.conn;
-        let fill = async { Some(conn.fill().await) };
-        let stop = async {
-            env.shutdown.wait().await;
-            None
-        };
-        match futures_lite::future::or(fill, stop).await {
-            None => Wait::Shutdown,
-            Some(Ok(_)) => Wait::Data,
-            Some(Err(ConnError::Timeout)) => Wait::Timeout,
-            Some(Err(_)) => Wait::Closed,
         }
     }
 
@@ -147,7 +121,7 @@ impl Driver {
                 let Some(cfg) = self.env.tls() else {
                     return false;
                 };
-                if !send_in_pieces(&mut self.conn, &self.out).await {
+                if send_in_pieces(&mut self.conn, &self.out).await.is_err() {
                     return false;
                 }
                 self.out.clear();

@@ -19,7 +19,7 @@ struct FixedUsers {
 impl Authenticator for FixedUsers {
     fn authenticate<'a>(&'a self, req: AuthRequest) -> LocalFuture<'a, AuthOutcome> {
         Box::pin(async move {
-            if req.password.0 == b"pw" {
+            if req.password.expose() == b"pw" {
                 AuthOutcome::Ok { user: req.user }
             } else {
                 AuthOutcome::Failed {

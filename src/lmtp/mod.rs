@@ -1,6 +1,6 @@
 //! LMTP (RFC 2033, with RFC 5321 syntax): the sans-io protocol layer.
 //!
-//! `codec` parses command lines (framed by `crate::pop3::codec_line`),
+//! `codec` parses command lines (framed by `crate::net::line`),
 //! `codec_path` parses addresses and splits `+detail`, `codec_data` decodes
 //! DATA bodies, `codec_reply` builds replies and `codec_headers` the trace
 //! headers added on delivery, and `session` is the LHLO / MAIL / RCPT /

@@ -25,7 +25,7 @@ use super::codec_headers::{
 };
 use super::codec_path::{ReversePath, SmtpAddress, split_detail};
 use super::codec_reply::{EnhancedStatus, LhloCapabilities, LmtpReply};
-use crate::pop3::codec_line::{Framed, LineFramer};
+use crate::net::line::{Framed, LineFramer};
 
 /// Session settings from configuration and the listener.
 #[derive(Debug, Clone)]

@@ -208,8 +208,9 @@ impl Conn {
         self.wait_socket().await
     }
 
-    /// Waits until the socket itself is readable (or the idle timeout).
-    async fn wait_socket(&self) -> Result<(), ConnError> {
+    /// Waits until the socket itself is readable (or the idle timeout),
+    /// whatever is buffered already. Cancel-safe.
+    pub async fn wait_socket(&self) -> Result<(), ConnError> {
         let wait = async { self.io.peek1().await.map(|_| Ok(())) };
         let timeout = async {
             glommio::timer::sleep(self.idle_timeout).await;

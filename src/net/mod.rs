@@ -1,9 +1,12 @@
-//! Network layer: listeners, rustls, STARTTLS, and the buffered connection
-//! that protocols read lines and literals from. This is the only layer that
-//! owns sockets.
+//! Network layer: listeners, rustls, STARTTLS, the buffered connection
+//! that protocols read lines and literals from, the POP3/LMTP line framer
+//! (`line`, pure) and the read/write helpers every protocol driver shares
+//! (`driver_io`). This is the only layer that owns sockets.
 
 pub mod conn;
+pub mod driver_io;
 pub mod fd;
+pub mod line;
 pub mod listener;
 pub mod tls;
 

@@ -11,7 +11,24 @@ use std::num::NonZeroU32;
 
 use thiserror::Error;
 
-use super::codec_base64::decode_base64;
+use base64::Engine;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+
+use crate::auth::secret::Secret;
+use crate::net::line::split_keyword;
+
+/// SASL lines (RFC 5034) are strict padded base64: whitespace, missing
+/// padding and misplaced `=` are errors, so a garbled line is refused rather
+/// than read as a different credential. Unused low bits in the last group are
+/// ignored, as Dovecot does.
+const SASL_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
+fn decode_base64(text: &[u8]) -> Result<Vec<u8>, base64::DecodeError> {
+    SASL_BASE64.decode(text)
+}
 
 /// RFC 2449 §4: a command line is at most 255 octets including CRLF.
 pub const RFC2449_MAX_LINE: usize = 255;
@@ -54,27 +71,6 @@ impl MessageNumber {
 impl fmt::Display for MessageNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// Bytes that must never reach a log: passwords and SASL responses.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    /// The secret bytes; call only where they are consumed (auth).
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
     }
 }
 
@@ -157,24 +153,15 @@ pub enum SaslContinuation {
 impl Pop3Command {
     /// Parses one line (without CRLF) as a command.
     pub fn parse(line: &[u8], options: &Pop3ParserOptions) -> Result<Self, Pop3CommandError> {
-        let (keyword, rest) = match memchr::memchr(b' ', line) {
-            Some(space) => (&line[..space], &line[space + 1..]),
-            None => (line, &[][..]),
+        // Keywords are 3 or 4 letters; anything longer cannot match.
+        let Some((keyword, rest)) = split_keyword::<4>(line) else {
+            return Err(Pop3CommandError::Unknown);
         };
         if keyword.is_empty() {
             return Err(Pop3CommandError::Empty);
         }
-        // Keywords are 3 or 4 letters; anything longer cannot match.
-        let mut upper = [0u8; 4];
-        if keyword.len() > upper.len() {
-            return Err(Pop3CommandError::Unknown);
-        }
-        for (slot, byte) in upper.iter_mut().zip(keyword) {
-            *slot = byte.to_ascii_uppercase();
-        }
-        let keyword = &upper[..keyword.len()];
         let mut args = Args::new(rest);
-        let command = match keyword {
+        let command = match keyword.as_bytes() {
             b"USER" => Self::User(utf8("USER", required("USER", trim_trailing_spaces(rest))?)?),
             b"PASS" => Self::Pass(Secret::new(required("PASS", rest)?.to_vec())),
             b"APOP" => parse_apop(rest)?,
@@ -604,6 +591,50 @@ mod tests {
             parse_sasl_continuation(b"not base64"),
             Err(Pop3CommandError::InvalidBase64)
         );
+    }
+
+    fn decoded(line: &[u8]) -> Result<Vec<u8>, Pop3CommandError> {
+        match parse_sasl_continuation(line)? {
+            SaslContinuation::Response(secret) => Ok(secret.expose().to_vec()),
+            SaslContinuation::Cancel => panic!("{line:?} is not a cancel"),
+        }
+    }
+
+    #[test]
+    fn sasl_base64_decodes_rfc4648_vectors() {
+        let vectors = [
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, coded) in vectors {
+            assert_eq!(decoded(coded.as_bytes()), Ok(plain.as_bytes().to_vec()));
+        }
+        // The low bits of the last group carry nothing; like Dovecot, ignore them.
+        assert_eq!(decoded(b"Zh=="), Ok(b"f".to_vec()));
+    }
+
+    #[test]
+    fn sasl_base64_refuses_malformed_lines() {
+        for bad in [
+            &b"Zg="[..],
+            b"Z g=",
+            b"Zg==Zm8=",
+            b"Z===",
+            b"Zm=v",
+            b"Zg",
+            b"\xff\xff\xff\xff",
+        ] {
+            assert_eq!(
+                decoded(bad),
+                Err(Pop3CommandError::InvalidBase64),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

@@ -8,8 +8,10 @@
 
 use std::fmt::Write as _;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use super::codec::MessageNumber;
-use super::codec_base64::encode_base64;
 
 /// `+OK` or `-ERR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +147,7 @@ pub fn encode_uidl_listing(out: &mut Vec<u8>, message: MessageNumber, unique_id:
 /// challenge is sent as `+ \r\n`.
 pub fn encode_sasl_challenge(out: &mut Vec<u8>, challenge: &[u8]) {
     out.extend_from_slice(b"+ ");
-    encode_base64(challenge, out);
+    out.extend_from_slice(STANDARD.encode(challenge).as_bytes());
     out.extend_from_slice(b"\r\n");
 }
 
@@ -330,6 +332,22 @@ mod tests {
         assert_eq!(
             text(|o| encode_sasl_challenge(o, b"Username:")),
             "+ VXNlcm5hbWU6\r\n"
+        );
+        for (plain, coded) in [("f", "Zg=="), ("fo", "Zm8="), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(
+                text(|o| encode_sasl_challenge(o, plain.as_bytes())),
+                format!("+ {coded}\r\n")
+            );
+        }
+        let every_byte: Vec<u8> = (0..=255).collect();
+        let line = text(|o| encode_sasl_challenge(o, &every_byte));
+        let coded = line.trim_start_matches("+ ").trim_end_matches("\r\n");
+        let back = super::super::codec::parse_sasl_continuation(coded.as_bytes());
+        assert_eq!(
+            back,
+            Ok(super::super::codec::SaslContinuation::Response(
+                crate::auth::secret::Secret::new(every_byte)
+            ))
         );
     }
 

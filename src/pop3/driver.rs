@@ -14,9 +14,10 @@ use super::driver_maildrop::{MaildropError, MaildropOptions, OpenMaildrop, maild
 use super::driver_sasl::{SaslExchange, SaslNext};
 use super::logout::{SessionFacts, logout_text};
 use super::session::{Pop3Action, Pop3Session, Pop3SessionOptions};
-use crate::net::conn::ConnError;
+use crate::auth::secret::Secret;
+use crate::net::driver_io::{Arrival, WRITE_PIECE, fill_unless_shutdown, send_in_pieces};
 use crate::net::{Conn, PeerInfo};
-use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret, UserInfo};
+use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, UserInfo};
 use crate::storage::StorageError;
 
 /// Output is sent once this much of a RETR/TOP body has been encoded.
@@ -112,14 +113,6 @@ enum Flow {
     },
 }
 
-/// Why waiting for input ended.
-enum Wait {
-    Data,
-    Shutdown,
-    Timeout,
-    Closed,
-}
-
 struct Driver {
     env: Rc<Env>,
     conn: Conn,
@@ -189,19 +182,19 @@ impl Driver {
             if self.session.is_closed() {
                 continue;
             }
-            match self.wait_input().await {
-                Wait::Data => {}
-                Wait::Shutdown => {
+            match fill_unless_shutdown(&mut self.conn, self.env.shutdown.wait()).await {
+                Arrival::Data => {}
+                Arrival::Shutdown => {
                     self.say_goodbye("-ERR [SYS/TEMP] Server shutting down.\r\n", "Shutdown")
                         .await;
                     return;
                 }
-                Wait::Timeout => {
+                Arrival::Timeout => {
                     self.say_goodbye("-ERR Disconnected for inactivity.\r\n", "Inactivity")
                         .await;
                     return;
                 }
-                Wait::Closed => {
+                Arrival::Closed => {
                     // A dropped connection never reaches UPDATE: the marks
                     // die with the session and nothing is deleted.
                     self.log_end("Connection closed");
@@ -222,7 +215,7 @@ impl Driver {
     /// Writes out the pending replies, counting them for `%o`; false when
     /// the client is gone.
     async fn send_out(&mut self) -> bool {
-        if !send_in_pieces(&mut self.conn, &self.out).await {
+        if send_in_pieces(&mut self.conn, &self.out).await.is_err() {
             return false;
         }
         self.session.count_output(self.out.len() as u64);
@@ -241,31 +234,11 @@ impl Driver {
         );
     }
 
-    async fn wait_input(&mut self) -> Wait {
-        let env = self.env.clone();
-        if env.shutdown.is_set() {
-            return Wait::Shutdown;
-        }
-        let conn = &mut self.conn;
-        let fill = async { Some(conn.fill().await) };
-        let stop = async {
-            env.shutdown.wait().await;
-            None
-        };
-        match futures_lite::future::or(fill, stop).await {
-            None => Wait::Shutdown,
-            Some(Ok(_)) => Wait::Data,
-            Some(Err(ConnError::Timeout)) => Wait::Timeout,
-            Some(Err(_)) => Wait::Closed,
-        }
-    }
-
     async fn act(&mut self, action: Pop3Action) -> Flow {
         match action {
             Pop3Action::StartTls => self.start_tls().await,
             Pop3Action::Login { user, password } => {
-                self.authenticate(user, password.expose().to_vec(), "PLAIN")
-                    .await
+                self.authenticate(user, password, "PLAIN").await
             }
             Pop3Action::SaslStart {
                 mechanism,
@@ -366,12 +339,12 @@ impl Driver {
         }
     }
 
-    async fn authenticate(&mut self, user: String, password: Vec<u8>, mech: &'static str) -> Flow {
+    async fn authenticate(&mut self, user: String, password: Secret, mech: &'static str) -> Flow {
         let env = self.env.clone();
         let req = AuthRequest {
             service: Protocol::Pop3,
             user,
-            password: Secret(password),
+            password,
             remote_ip: self.conn.peer.remote.map(|a| a.ip()),
             local_ip: self.conn.peer.local.map(|a| a.ip()),
             secured: env.is_secured(Protocol::Pop3, self.conn.is_tls(), &self.conn.peer),
@@ -589,7 +562,7 @@ impl Driver {
         } = self;
         // Replies to commands pipelined before the login (USER's +OK) go out
         // first.
-        if !send_in_pieces(&mut conn, &out).await {
+        if send_in_pieces(&mut conn, &out).await.is_err() {
             return;
         }
         session.count_output(out.len() as u64);
@@ -620,23 +593,6 @@ impl Driver {
             tracing::warn!("pop3-login: owner shard {owner} unreachable");
         }
     }
-}
-
-/// Largest single write handed to the connection. rustls buffers at most
-/// 64 KiB of plaintext before it must be flushed, and `Conn::queue` drops
-/// what does not fit, so big replies (LIST of a large maildrop, message
-/// bodies) go out in pieces.
-const WRITE_PIECE: usize = 16 * 1024;
-
-/// Writes `data` in pieces of at most [`WRITE_PIECE`]; false when the
-/// client is gone.
-pub(crate) async fn send_in_pieces(conn: &mut Conn, data: &[u8]) -> bool {
-    for piece in data.chunks(WRITE_PIECE) {
-        if conn.write_all(piece).await.is_err() {
-            return false;
-        }
-    }
-    true
 }
 
 /// Dovecot's logout line (`pop3_logout_format`'s default) for logged-in

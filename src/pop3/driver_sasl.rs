@@ -2,17 +2,13 @@
 //! LOGIN. The session has already base64-decoded every client response, so
 //! this only splits decoded bytes into credentials. Pure code.
 
+use crate::auth::secret::Secret;
+
 /// Credentials a mechanism produced.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaslCredentials {
     pub user: String,
-    pub password: Vec<u8>,
-}
-
-impl std::fmt::Debug for SaslCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SaslCredentials({:?}, <hidden>)", self.user)
-    }
+    pub password: Secret,
 }
 
 /// What to do after a mechanism step.
@@ -76,7 +72,7 @@ impl SaslExchange {
             },
             SaslExchange::LoginPassword { user } => SaslNext::Done(SaslCredentials {
                 user,
-                password: response.to_vec(),
+                password: Secret::from(response),
             }),
         }
     }
@@ -98,7 +94,7 @@ fn parse_plain(data: &[u8]) -> SaslNext {
     }
     SaslNext::Done(SaslCredentials {
         user: user.to_owned(),
-        password: password.to_vec(),
+        password: Secret::from(password),
     })
 }
 
@@ -109,7 +105,7 @@ mod tests {
     fn done(user: &str, password: &[u8]) -> SaslNext {
         SaslNext::Done(SaslCredentials {
             user: user.into(),
-            password: password.to_vec(),
+            password: Secret::from(password),
         })
     }
 

@@ -13,9 +13,8 @@
 //! dropped connection therefore deletes nothing.
 
 use super::codec::{DEFAULT_MAX_LINE, MessageNumber, parse_sasl_continuation};
-use super::codec::{Pop3Command, Pop3CommandError, Pop3ParserOptions, SaslContinuation, Secret};
+use super::codec::{Pop3Command, Pop3CommandError, Pop3ParserOptions, SaslContinuation};
 use super::codec_dotstuff::{DotStuffOptions, DotStuffSummary, DotStuffer};
-use super::codec_line::{Framed, LineFramer};
 use super::codec_response::{
     Pop3Capabilities, Pop3Response, ResponseCode, encode_multiline_end, encode_multiline_line,
     encode_sasl_challenge, encode_scan_listing, encode_uidl_listing,
@@ -23,6 +22,8 @@ use super::codec_response::{
 pub use super::logout::{LogoutStats, UidlDigest};
 pub use super::session_maildrop::MessageInfo;
 use super::session_maildrop::{Maildrop, number_of};
+use crate::auth::secret::Secret;
+use crate::net::line::{Framed, LineFramer};
 
 /// Session settings from configuration and the listener.
 #[derive(Debug, Clone)]

@@ -35,7 +35,6 @@ use crate::auth::penalty::{PenaltySettings, PenaltyTracker};
 use crate::auth::protocol::{
     FailReason, FrameDecoder, MAX_FRAME_LEN, Request, Response, WireMessage,
 };
-use crate::auth::secret::Secret;
 use crate::auth::username::{UsernameRules, canonical_username, split_master_login};
 use crate::shard::env::{
     AuthOutcome, AuthRequest, Authenticator, LocalFuture, UserInfo, UserLookup, ip_in_net,
@@ -309,7 +308,9 @@ impl HelperClient {
             glommio::timer::sleep(penalty).await;
         }
         let checked_at = Instant::now();
-        let fingerprint = self.fingerprints.hash_one((&req.user, &req.password.0));
+        let fingerprint = self
+            .fingerprints
+            .hash_one((&req.user, req.password.expose()));
         let AuthRequest {
             service,
             user,
@@ -319,7 +320,6 @@ impl HelperClient {
             secured,
             mechanism,
         } = req;
-        let password = Secret::new(password.0);
         let response = self
             .link
             .call(
@@ -456,7 +456,7 @@ impl Authenticator for HelperClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shard::env::{Protocol, Secret as EnvSecret};
+    use crate::shard::env::Protocol;
     use std::thread;
 
     fn settings() -> ClientSettings {
@@ -473,7 +473,7 @@ mod tests {
         AuthRequest {
             service: Protocol::Imap,
             user: user.into(),
-            password: EnvSecret(password.as_bytes().to_vec()),
+            password: crate::auth::secret::Secret::from(password),
             remote_ip: Some(ip.parse().unwrap()),
             local_ip: None,
             secured: true,

@@ -188,6 +188,28 @@ fn passwd_file_source(args: &str, config_dir: &Path) -> Option<AuthSource> {
     })
 }
 
+/// The userdb fields the built-in authenticator applies: `static` args,
+/// then `override_fields` (which win). `tern admin` resolves users with it
+/// too, so both find the same home.
+pub(crate) fn userdb_plan(s: &Settings) -> UserdbPlan {
+    let mut userdb = UserdbPlan::default();
+    for db in &s.userdbs {
+        let mut fields: Vec<&str> = Vec::new();
+        if db.driver == "static" {
+            fields.extend(db.args.expose().split_whitespace());
+        }
+        fields.extend(db.override_fields.split_whitespace());
+        for f in fields {
+            if let Some(h) = f.strip_prefix("home=") {
+                userdb.home = h.to_string();
+            } else if let Some(m) = f.strip_prefix("mail=") {
+                userdb.mail = Some(m.to_string());
+            }
+        }
+    }
+    userdb
+}
+
 pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
     let s = cfg.settings();
     let config_dir = config_path.parent().unwrap_or(Path::new("."));
@@ -308,23 +330,7 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         }
     }
 
-    // The userdb fields the built-in authenticator applies: `static` args,
-    // then `override_fields` (which win).
-    let mut userdb = UserdbPlan::default();
-    for db in &s.userdbs {
-        let mut fields: Vec<&str> = Vec::new();
-        if db.driver == "static" {
-            fields.extend(db.args.expose().split_whitespace());
-        }
-        fields.extend(db.override_fields.split_whitespace());
-        for f in fields {
-            if let Some(h) = f.strip_prefix("home=") {
-                userdb.home = h.to_string();
-            } else if let Some(m) = f.strip_prefix("mail=") {
-                userdb.mail = Some(m.to_string());
-            }
-        }
-    }
+    let userdb = userdb_plan(s);
 
     let shards = match s.shards {
         ShardCount::Auto => None,

@@ -151,10 +151,10 @@ impl LocalAuth {
             let tables = self.tables.get();
             let entry = tables.passwords.get(&user).cloned();
             let static_pw = tables.static_password.clone();
-            let password = req.password.0;
+            let password = req.password;
             let ok = run_blocking(move || match (entry, static_pw) {
-                (Some((stored, scheme)), _) => verify(&stored, &scheme, &password),
-                (None, Some(pw)) => constant_time_eq(pw.as_bytes(), &password),
+                (Some((stored, scheme)), _) => verify(&stored, &scheme, password.expose()),
+                (None, Some(pw)) => constant_time_eq(pw.as_bytes(), password.expose()),
                 (None, None) => false,
             })
             .await;

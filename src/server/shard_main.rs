@@ -3,6 +3,7 @@
 //! thread's shutdown and reload requests.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use rustls::ServerConfig;
 use crate::net::{Conn, listener};
 use crate::shard::env::{Authenticator, Env, Handoff, Protocol, ProtocolSettingsSet, ShardMsg};
 use crate::shard::published::{Cached, Published};
+use crate::shard::repoll::{REPOLL_PERIOD, repolled};
 use crate::shard::{Control, ShardContext};
 
 use super::local_auth::{LocalAuth, UserTables};
@@ -187,7 +189,9 @@ pub async fn run(
         let env = env.clone();
         let sessions = sessions.clone();
         glommio::spawn_local(async move {
-            while let Some(msg) = rx.recv().await {
+            // A handoff or delivery must not wait for an unrelated wake-up
+            // (see shard::repoll).
+            while let Some(msg) = repolled(rx.recv(), REPOLL_PERIOD).await {
                 let guard = SessionGuard::new(&sessions);
                 let env = env.clone();
                 glommio::spawn_local(async move {
@@ -251,39 +255,25 @@ async fn accept_tcp(
     env: Rc<Env>,
     sessions: Rc<Sessions>,
 ) {
-    loop {
-        let stream = match sock.accept().await {
-            Ok(s) => s,
-            Err(e) => {
-                // EMFILE and friends: back off briefly instead of spinning.
-                tracing::warn!(shard = env.shard, "accept failed: {e}");
-                glommio::timer::sleep(Duration::from_millis(20)).await;
-                continue;
+    let start = move |stream: glommio::net::TcpStream, env: Rc<Env>| async move {
+        let idle = env.settings.get(protocol).idle_timeout_preauth;
+        let mut conn = Conn::tcp(stream, idle);
+        if implicit_tls {
+            let Some(cfg) = env.tls() else {
+                return;
+            };
+            if let Err(e) = conn.accept_tls(cfg).await {
+                tracing::info!(
+                    rip = %conn.peer.remote_ip(),
+                    "{}-login: TLS handshake failed: {e}",
+                    protocol.name()
+                );
+                return;
             }
-        };
-        let guard = SessionGuard::new(&sessions);
-        let env = env.clone();
-        glommio::spawn_local(async move {
-            let idle = env.settings.get(protocol).idle_timeout_preauth;
-            let mut conn = Conn::tcp(stream, idle);
-            if implicit_tls {
-                let Some(cfg) = env.tls() else {
-                    return;
-                };
-                if let Err(e) = conn.accept_tls(cfg).await {
-                    tracing::info!(
-                        rip = %conn.peer.remote_ip(),
-                        "{}-login: TLS handshake failed: {e}",
-                        protocol.name()
-                    );
-                    return;
-                }
-            }
-            serve(protocol, conn, env).await;
-            drop(guard);
-        })
-        .detach();
-    }
+        }
+        serve(protocol, conn, env).await;
+    };
+    accept_each("accept", || sock.accept(), start, env, sessions).await;
 }
 
 async fn accept_unix(
@@ -292,20 +282,39 @@ async fn accept_unix(
     env: Rc<Env>,
     sessions: Rc<Sessions>,
 ) {
+    let start = move |stream: glommio::net::UnixStream, env: Rc<Env>| async move {
+        let idle = env.settings.get(protocol).idle_timeout_preauth;
+        serve(protocol, Conn::unix(stream, idle), env).await;
+    };
+    accept_each("unix accept", || sock.accept(), start, env, sessions).await;
+}
+
+/// Accepts connections for ever, starting each in a task of its own that
+/// counts as a session until it ends.
+async fn accept_each<S, Accepted, Started>(
+    what: &str,
+    mut accept: impl FnMut() -> Accepted,
+    start: impl Fn(S, Rc<Env>) -> Started,
+    env: Rc<Env>,
+    sessions: Rc<Sessions>,
+) where
+    Accepted: Future<Output = glommio::Result<S, ()>>,
+    Started: Future<Output = ()> + 'static,
+{
     loop {
-        let stream = match sock.accept().await {
+        let stream = match accept().await {
             Ok(s) => s,
             Err(e) => {
-                tracing::warn!(shard = env.shard, "unix accept failed: {e}");
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(shard = env.shard, "{what} failed: {e}");
                 glommio::timer::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };
         let guard = SessionGuard::new(&sessions);
-        let env = env.clone();
+        let session = start(stream, env.clone());
         glommio::spawn_local(async move {
-            let idle = env.settings.get(protocol).idle_timeout_preauth;
-            serve(protocol, Conn::unix(stream, idle), env).await;
+            session.await;
             drop(guard);
         })
         .detach();

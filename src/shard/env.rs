@@ -199,21 +199,11 @@ pub enum AuthOutcome {
 pub struct AuthRequest {
     pub service: Protocol,
     pub user: String,
-    pub password: crate::shard::env::Secret,
+    pub password: crate::auth::secret::Secret,
     pub remote_ip: Option<IpAddr>,
     pub local_ip: Option<IpAddr>,
     pub secured: bool,
     pub mechanism: &'static str,
-}
-
-/// Keeps a password out of `Debug` output and logs.
-#[derive(Clone, Default)]
-pub struct Secret(pub Vec<u8>);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<hidden>")
-    }
 }
 
 /// What the userdb says about a user: where the mail lives.
@@ -358,8 +348,8 @@ impl Env {
     /// The identity of the store `info` resolves to for protocol `p`: the
     /// same for every spelling of the user (see [`super::store_key`]).
     pub fn store_key(&self, info: &UserInfo, p: Protocol) -> String {
-        match self.mail_location(p, info) {
-            Ok((_, location)) => store_key(&info.user, &info.home, &location),
+        match self.user_context(p, info) {
+            Ok(ctx) => store_key(&info.user, &info.home, &ctx.mail_location),
             Err(_) => info.user.clone(),
         }
     }
@@ -377,37 +367,19 @@ impl Env {
         (self.send)(to, ShardMsg::Run(task)).await
     }
 
-    /// `mail_location` for `info` (the userdb's `mail` field wins over
-    /// the setting) with `%u %n %d %h %s` expanded, and the variables used.
-    fn mail_location(&self, p: Protocol, info: &UserInfo) -> Result<(VarTable, String), String> {
-        let template = info
-            .mail
-            .as_deref()
-            .unwrap_or(&self.settings.get(p).mail_location);
-        let vars = VarTable::for_user(&info.user)
-            .with(Some('h'), "home", info.home.clone())
-            .with(Some('s'), "service", p.name());
-        let location = vars
-            .expand(template)
-            .map_err(|e| format!("mail_location: {e}"))?;
-        Ok((vars, location))
-    }
-
     /// What storage needs to open `info`'s mail store for protocol `p`.
     pub fn user_context(
         &self,
         p: Protocol,
         info: &UserInfo,
     ) -> Result<crate::storage::UserContext, String> {
-        let (vars, mail_location) = self.mail_location(p, info)?;
-        Ok(crate::storage::UserContext {
-            user: info.user.clone(),
-            home: info.home.clone(),
-            mail_location,
-            mail_attachment_dir: vars
-                .expand(&self.settings.get(p).mail_attachment_dir)
-                .map_err(|e| format!("mail_attachment_dir: {e}"))?,
-        })
+        let settings = self.settings.get(p);
+        user_context(
+            &settings.mail_location,
+            &settings.mail_attachment_dir,
+            p.name(),
+            info,
+        )
     }
 
     /// Opens the user's mail store on this shard.
@@ -463,6 +435,33 @@ impl Env {
             .iter()
             .any(|&(net, bits)| ip_in_net(rip, net, bits))
     }
+}
+
+/// What storage needs to open `info`'s store: `mail_location` (the
+/// userdb's `mail` field wins over the `mail_location` setting) and
+/// `mail_attachment_dir` with `%u %n %d %h %s` expanded. Shards and the
+/// admin CLI both resolve stores through this, so they agree on the store
+/// (and so on its owner shard) for every user.
+pub fn user_context(
+    mail_location: &str,
+    mail_attachment_dir: &str,
+    service: &str,
+    info: &UserInfo,
+) -> Result<crate::storage::UserContext, String> {
+    let template = info.mail.as_deref().unwrap_or(mail_location);
+    let vars = VarTable::for_user(&info.user)
+        .with(Some('h'), "home", info.home.clone())
+        .with(Some('s'), "service", service);
+    Ok(crate::storage::UserContext {
+        user: info.user.clone(),
+        home: info.home.clone(),
+        mail_location: vars
+            .expand(template)
+            .map_err(|e| format!("mail_location: {e}"))?,
+        mail_attachment_dir: vars
+            .expand(mail_attachment_dir)
+            .map_err(|e| format!("mail_attachment_dir: {e}"))?,
+    })
 }
 
 pub fn ip_in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
@@ -521,46 +520,5 @@ mod tests {
         assert!(!ip_in_net(ip("2001:db9::5"), ip("2001:db8::"), 32));
         assert!(ip_in_net(ip("1.2.3.4"), ip("0.0.0.0"), 0));
         assert!(!ip_in_net(ip("1.2.3.4"), ip("::"), 0));
-    }
-}
-
-/// What a session's read loop got.
-#[derive(Debug)]
-pub enum Input {
-    Line(Vec<u8>),
-    TooLong,
-    Shutdown,
-    Closed,
-    Timeout,
-    Error(String),
-}
-
-impl Env {
-    /// Reads the next line, unless the server starts shutting down first
-    /// (checked between commands only, so a command in progress finishes).
-    pub async fn next_line(&self, conn: &mut crate::net::Conn, max: usize) -> Input {
-        use crate::net::conn::ConnError;
-        if self.shutdown.is_set() {
-            return Input::Shutdown;
-        }
-        let ready = async { Some(conn.readable().await) };
-        let stop = async {
-            self.shutdown.wait().await;
-            None
-        };
-        match futures_lite::future::or(ready, stop).await {
-            None => return Input::Shutdown,
-            Some(Err(ConnError::Timeout)) => return Input::Timeout,
-            Some(Err(ConnError::Closed)) => return Input::Closed,
-            Some(Err(e)) => return Input::Error(e.to_string()),
-            Some(Ok(())) => {}
-        }
-        match conn.read_line(max).await {
-            Ok(l) => Input::Line(l),
-            Err(ConnError::LineTooLong) => Input::TooLong,
-            Err(ConnError::Timeout) => Input::Timeout,
-            Err(ConnError::Closed) => Input::Closed,
-            Err(e) => Input::Error(e.to_string()),
-        }
     }
 }

@@ -10,6 +10,7 @@ pub mod owner;
 mod ownership_tests;
 pub mod placement;
 pub mod published;
+pub mod repoll;
 pub mod runtime;
 pub mod store_key;
 

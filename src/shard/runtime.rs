@@ -113,16 +113,19 @@ where
         let h = builder
             .spawn(move || async move {
                 let (senders, inbox) = match mesh {
-                    Some(m) => match m.join().await {
-                        Ok((s, mut r)) => {
-                            let inbox = r.streams();
-                            (Some(s), inbox)
+                    Some(m) => {
+                        match super::repoll::repolled(m.join(), super::repoll::REPOLL_PERIOD).await
+                        {
+                            Ok((s, mut r)) => {
+                                let inbox = r.streams();
+                                (Some(s), inbox)
+                            }
+                            Err(e) => {
+                                tracing::error!(shard = spec.index, "shard mesh join failed: {e}");
+                                (None, Vec::new())
+                            }
                         }
-                        Err(e) => {
-                            tracing::error!(shard = spec.index, "shard mesh join failed: {e}");
-                            (None, Vec::new())
-                        }
-                    },
+                    }
                     None => (None, Vec::new()),
                 };
                 let ctx = Rc::new(ShardContext {

@@ -487,6 +487,41 @@ pub fn plain_pair(port: u16) -> (Client, TcpStream) {
     (c, s)
 }
 
+/// True when `program` is on the PATH.
+pub fn have_program(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Fails the calling test when `program` is missing: a test that cannot run
+/// must not count as passed. Names the Debian package that provides it
+/// (scripts/test-all.sh installs them all).
+pub fn require_program(program: &str, package: &str) {
+    assert!(
+        have_program(program),
+        "{program} is required for this test and is not installed \
+         (apt-get install {package}; scripts/test-all.sh installs it)"
+    );
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Fails the calling test unless it runs as root. CI (scripts/test-all.sh)
+/// runs the suite as root, so there a failure here is real.
+pub fn require_root(why: &str) {
+    assert!(
+        is_root(),
+        "this test must run as root ({why}); run it with sudo, as CI does"
+    );
+}
+
 pub fn python3() -> Option<PathBuf> {
     let ok = Command::new("python3")
         .arg("--version")

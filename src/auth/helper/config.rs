@@ -281,14 +281,11 @@ mod tests {
     use super::*;
 
     fn settings(text: &str) -> Settings {
-        let dir = std::env::temp_dir().join(format!("tern-helper-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        // Tests run in parallel: one file each.
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = dir.join(format!("t{n}.conf"));
-        std::fs::write(&path, text).unwrap();
-        crate::config::load(&path).unwrap().settings().clone()
+        // Nothing here includes other files, so no file needs to exist.
+        crate::config::parse_str(text, Path::new("/nonexistent/tern.conf"))
+            .unwrap()
+            .settings()
+            .clone()
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::sys::SystemUser;
 use crate::auth::cache::{Cached, PassdbCache};
 use crate::auth::fields::{IdKind, UserRecord};
 use crate::auth::pam::{PamOutcome, PamResult};
-use crate::auth::passwd_file::{PasswdFileDb, PasswordVerdict};
+use crate::auth::passwd_file::{PasswdFileArgs, PasswdFileDb, PasswordVerdict};
 use crate::auth::protocol::{FailReason, Request, Response};
 use crate::auth::username::{UsernameRules, canonical_username, split_master_login};
 use crate::config::VarTable;
@@ -205,7 +205,10 @@ impl<S: System> Engine<S> {
         })
     }
 
-    fn userdb_request(&self, service: &str, login: &str) -> Verdict {
+    /// A userdb lookup as a shard asks for it (login name canonicalised
+    /// first); also what `tern admin` uses to find a user's store, so the
+    /// CLI resolves every spelling exactly as the server does.
+    pub fn userdb_request(&self, service: &str, login: &str) -> Verdict {
         let user = self.canonical(login, None)?;
         self.guarded(|| self.userdb(service, &user, None, false))
     }
@@ -323,6 +326,25 @@ impl<S: System> Engine<S> {
 
     /// Runs `f` on the passwd-file at `path` (expanded), reading it on
     /// first use and again whenever it changed on disk.
+    /// The name to look `user` up under in a passwd-file, and the file's
+    /// path for this request (`args` may use `%` variables in both).
+    fn passwd_file_entry(
+        &self,
+        args: &PasswdFileArgs,
+        service: &str,
+        user: &str,
+        rip: Option<IpAddr>,
+    ) -> Result<(String, String), FailReason> {
+        let name = args
+            .lookup_name(user)
+            .map_err(|e| FailReason::TempFail(e.to_string()))?;
+        let path = self
+            .vars(service, user, rip)
+            .expand(&args.path)
+            .map_err(|e| FailReason::TempFail(e.to_string()))?;
+        Ok((name, path))
+    }
+
     fn with_file<T>(
         &self,
         path: &str,
@@ -372,13 +394,7 @@ impl<S: System> Engine<S> {
             }
             PassdbDriver::PasswdFile(args) => {
                 let result = (|| {
-                    let name = args
-                        .lookup_name(user)
-                        .map_err(|e| FailReason::TempFail(e.to_string()))?;
-                    let path = self
-                        .vars(service, user, rip)
-                        .expand(&args.path)
-                        .map_err(|e| FailReason::TempFail(e.to_string()))?;
+                    let (name, path) = self.passwd_file_entry(args, service, user, rip)?;
                     let verdict =
                         self.with_file(&path, |f| f.file().verify(&name, args.scheme, password))?;
                     if let PasswordVerdict::Broken(e) = &verdict {
@@ -418,13 +434,7 @@ impl<S: System> Engine<S> {
             match db {
                 PassdbDriver::Static { .. } => return Ok(true),
                 PassdbDriver::PasswdFile(args) => {
-                    let name = args
-                        .lookup_name(user)
-                        .map_err(|e| FailReason::TempFail(e.to_string()))?;
-                    let path = self
-                        .vars(service, user, rip)
-                        .expand(&args.path)
-                        .map_err(|e| FailReason::TempFail(e.to_string()))?;
+                    let (name, path) = self.passwd_file_entry(args, service, user, rip)?;
                     if self.with_file(&path, |f| f.file().lookup(&name).is_some())? {
                         return Ok(true);
                     }
@@ -520,13 +530,7 @@ impl<S: System> Engine<S> {
                 }
             },
             UserdbDriver::PasswdFile(args) => {
-                let name = args
-                    .lookup_name(user)
-                    .map_err(|e| FailReason::TempFail(e.to_string()))?;
-                let path = self
-                    .vars(service, user, rip)
-                    .expand(&args.path)
-                    .map_err(|e| FailReason::TempFail(e.to_string()))?;
+                let (name, path) = self.passwd_file_entry(args, service, user, rip)?;
                 let found = self.with_file(&path, |f| {
                     f.file()
                         .lookup(&name)

@@ -207,15 +207,30 @@ fn lossy(p: *const libc::c_char) -> String {
 /// Largest buffer we give NSS before giving up on an entry.
 const MAX_NSS_BUFFER: usize = 1 << 20;
 
+/// Runs one reentrant NSS lookup (`getpwnam_r`, `getgrnam_r`) with a buffer
+/// that grows while the entry does not fit. `lookup` returns the C return
+/// code on failure, or the entry (read out while the buffer lives).
+fn with_nss_buffer<T>(
+    mut lookup: impl FnMut(&mut [libc::c_char]) -> Result<Option<T>, libc::c_int>,
+) -> io::Result<Option<T>> {
+    let mut size = 4096;
+    loop {
+        let mut buf = vec![0 as libc::c_char; size];
+        match lookup(&mut buf) {
+            Err(libc::ERANGE) if size < MAX_NSS_BUFFER => size *= 4,
+            Err(rc) => return Err(io::Error::from_raw_os_error(rc)),
+            Ok(entry) => return Ok(entry),
+        }
+    }
+}
+
 /// `getpwnam_r`: `Ok(None)` when the user does not exist. Blocking (NSS
 /// may read files or ask a network service): helper threads only.
 pub fn getpwnam(name: &str) -> io::Result<Option<SystemUser>> {
     let Ok(c_name) = CString::new(name) else {
         return Ok(None);
     };
-    let mut size = 4096;
-    loop {
-        let mut buf = vec![0 as libc::c_char; size];
+    with_nss_buffer(|buf| {
         // SAFETY: all-zero is a valid `passwd` (null pointers, zero ids).
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
@@ -230,24 +245,17 @@ pub fn getpwnam(name: &str) -> io::Result<Option<SystemUser>> {
                 &mut result,
             )
         };
-        if rc == libc::ERANGE && size < MAX_NSS_BUFFER {
-            size *= 4;
-            continue;
-        }
         if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
+            return Err(rc);
         }
-        if result.is_null() {
-            return Ok(None);
-        }
-        return Ok(Some(SystemUser {
+        Ok((!result.is_null()).then(|| SystemUser {
             name: lossy(pwd.pw_name),
             uid: pwd.pw_uid,
             gid: pwd.pw_gid,
             home: lossy(pwd.pw_dir),
             shell: lossy(pwd.pw_shell),
-        }));
-    }
+        }))
+    })
 }
 
 /// `getgrnam_r`: the gid of a group name, `Ok(None)` if unknown.
@@ -255,9 +263,7 @@ pub fn getgrnam(name: &str) -> io::Result<Option<u32>> {
     let Ok(c_name) = CString::new(name) else {
         return Ok(None);
     };
-    let mut size = 4096;
-    loop {
-        let mut buf = vec![0 as libc::c_char; size];
+    with_nss_buffer(|buf| {
         // SAFETY: all-zero is a valid `group`.
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::group = std::ptr::null_mut();
@@ -271,15 +277,11 @@ pub fn getgrnam(name: &str) -> io::Result<Option<u32>> {
                 &mut result,
             )
         };
-        if rc == libc::ERANGE && size < MAX_NSS_BUFFER {
-            size *= 4;
-            continue;
-        }
         if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
+            return Err(rc);
         }
-        return Ok((!result.is_null()).then_some(grp.gr_gid));
-    }
+        Ok((!result.is_null()).then_some(grp.gr_gid))
+    })
 }
 
 pub fn effective_uid() -> u32 {
@@ -388,5 +390,20 @@ pub fn ignore_termination_signals() {
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         // SAFETY: SIG_IGN is a valid disposition for these signals.
         unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nss_lookups_find_root_and_nothing_for_unknown_names() {
+        let root = getpwnam("root").unwrap().expect("root in passwd");
+        assert_eq!((root.uid, root.gid), (0, 0));
+        assert_eq!(getgrnam("root").unwrap(), Some(0));
+        assert!(getpwnam("tern-no-such-user-x").unwrap().is_none());
+        assert!(getgrnam("tern-no-such-group-x").unwrap().is_none());
+        assert!(getpwnam("nul\0inside").unwrap().is_none());
     }
 }

@@ -112,6 +112,17 @@ fn section_forms() {
 }
 
 #[test]
+fn quoted_section_names_end_at_the_first_unescaped_quote() {
+    let c = parse("namespace inbox {\n  mailbox \"a \\\" {b\" {\n    auto = create\n  }\n}\n");
+    let mailbox = &c.settings().namespaces[0].mailboxes[0];
+    assert_eq!(mailbox.name, "a \" {b");
+    assert!(
+        parse_err("namespace inbox {\n  mailbox \"open {\n  }\n}\n")
+            .contains("Missing closing quote in section name")
+    );
+}
+
+#[test]
 fn repeated_settings_and_sections() {
     let c = parse(concat!(
         "hostname = a\nhostname = b\n",

@@ -128,7 +128,7 @@ fn command_body(c: &mut Cursor<'_>) -> PResult<CommandBody> {
             c.sp()?;
             let username = AString::new(c.astring()?);
             c.sp()?;
-            let password = Secret::new(AString::new(c.astring()?));
+            let password = Secret::from(c.astring()?);
             B::Login { username, password }
         }
         b"ENABLE" => {

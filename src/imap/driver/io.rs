@@ -11,12 +11,11 @@ use crate::imap::session::literals::literal_verdict;
 use crate::imap::session::output::{FLUSH_THRESHOLD, Gone, Output};
 use crate::net::Conn;
 use crate::net::conn::ConnError;
+use crate::net::driver_io::{Arrival, fill_unless_shutdown, send_in_pieces};
 use crate::shard::env::Env;
 
 /// Output buffer capacity a session waiting for input may keep.
 const IDLE_OUTPUT_KEPT: usize = 4 * 1024;
-/// Largest piece handed to the connection before it is flushed.
-const QUEUE_CHUNK: usize = 16 * 1024;
 
 /// Most plaintext one inflate step may produce (bounds decompression).
 const INFLATE_STEP: usize = 64 * 1024;
@@ -137,12 +136,7 @@ impl ImapIo {
                 }
                 None => &self.out,
             };
-            // Big output goes out in pieces so the TLS layer never holds
-            // more than one piece of unsent data.
-            for piece in bytes.chunks(QUEUE_CHUNK) {
-                self.conn.queue(piece);
-                self.conn.flush().await?;
-            }
+            send_in_pieces(&mut self.conn, bytes).await?;
             if self.out.capacity() > 4 * FLUSH_THRESHOLD {
                 self.out = Vec::new();
             } else {
@@ -219,26 +213,11 @@ impl ImapIo {
                 }
             }
             if self.conn.buffered().is_empty() {
-                if env.shutdown.is_set() {
-                    return Some(Incoming::Shutdown);
-                }
-                let ready = async { Some(self.conn.readable().await) };
-                let stop = async {
-                    env.shutdown.wait().await;
-                    None
-                };
-                match futures_lite::future::or(ready, stop).await {
-                    None => return Some(Incoming::Shutdown),
-                    Some(Err(ConnError::Timeout)) => return Some(Incoming::Timeout),
-                    Some(Err(_)) => return Some(Incoming::Closed),
-                    Some(Ok(())) => {}
-                }
-                if self.conn.buffered().is_empty() {
-                    match self.conn.fill().await {
-                        Ok(_) => {}
-                        Err(ConnError::Timeout) => return Some(Incoming::Timeout),
-                        Err(_) => return Some(Incoming::Closed),
-                    }
+                match fill_unless_shutdown(&mut self.conn, env.shutdown.wait()).await {
+                    Arrival::Data => {}
+                    Arrival::Shutdown => return Some(Incoming::Shutdown),
+                    Arrival::Timeout => return Some(Incoming::Timeout),
+                    Arrival::Closed => return Some(Incoming::Closed),
                 }
             }
             let n = self.conn.buffered().len();

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::ImapHandoff;
 use super::io::{ImapIo, Incoming};
 use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
+use crate::auth::secret::Secret;
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::Tag;
 use crate::imap::codec::{
@@ -16,7 +17,7 @@ use crate::imap::session::Output;
 use crate::imap::session::literals::PRELOGIN_LITERAL_MAX;
 use crate::imap::session::prelogin::{Link, Prelogin, PreloginFlow};
 use crate::net::Conn;
-use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol, Secret};
+use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol};
 
 /// Answers a command that does not parse.
 pub fn bad_command(io: &mut ImapIo, e: &ParseError) {
@@ -191,9 +192,9 @@ async fn sasl(
     io: &mut ImapIo,
     tag: &Tag,
     mech: Mechanism,
-    token: Option<Vec<u8>>,
-) -> Result<Option<(Vec<u8>, Vec<u8>, &'static str)>, ()> {
-    let (mut server, mut step) = SaslServer::start(mech, token.as_deref());
+    token: Option<Secret>,
+) -> Result<Option<(Vec<u8>, Secret, &'static str)>, ()> {
+    let (mut server, mut step) = SaslServer::start(mech, token.as_ref().map(|t| t.expose()));
     loop {
         match step {
             SaslStep::Challenge(text) => {
@@ -220,7 +221,7 @@ async fn sasl(
             SaslStep::Done(creds) => {
                 return Ok(Some((
                     creds.authcid.into_bytes(),
-                    creds.password.expose().to_vec(),
+                    creds.password,
                     mech.name(),
                 )));
             }
@@ -249,14 +250,14 @@ async fn authenticate(
     session: &str,
     tag: &Tag,
     user: Vec<u8>,
-    password: Vec<u8>,
+    password: Secret,
     mech: &'static str,
 ) -> Option<LoginDone> {
     let secured = env.is_secured(Protocol::Imap, io.conn.is_tls(), &io.conn.peer);
     let req = AuthRequest {
         service: Protocol::Imap,
         user: String::from_utf8_lossy(&user).into_owned(),
-        password: Secret(password),
+        password,
         remote_ip: io.conn.peer.remote.map(|a| a.ip()),
         local_ip: io.conn.peer.local.map(|a| a.ip()),
         secured,

@@ -8,6 +8,7 @@ use super::capability::{self, atoms};
 use super::id;
 use super::output::Output;
 use crate::auth::sasl::Mechanism;
+use crate::auth::secret::Secret;
 use crate::imap::codec::response::{Data, ResponseCode, Status};
 use crate::imap::codec::types::{CommandBody, Tag};
 use crate::shard::env::ProtocolSettings;
@@ -54,13 +55,13 @@ pub enum PreloginFlow {
     /// LOGIN allowed: check the password.
     Login {
         user: Vec<u8>,
-        password: Vec<u8>,
+        password: Secret,
     },
     /// AUTHENTICATE allowed: run the SASL exchange starting from the
     /// initial response (as sent: base64, `=` for empty).
     Authenticate {
         mechanism: Mechanism,
-        initial: Option<Vec<u8>>,
+        initial: Option<Secret>,
     },
 }
 
@@ -130,7 +131,7 @@ impl Prelogin {
                 if may_authenticate(link, out, tag) {
                     return PreloginFlow::Login {
                         user: username.into_bytes(),
-                        password: password.into_inner().into_bytes(),
+                        password,
                     };
                 }
             }
@@ -153,14 +154,14 @@ impl Prelogin {
                 };
                 // The SASL layer takes the token as sent.
                 let initial = initial_response.map(|r| {
-                    let bytes = r.0.into_inner();
+                    let bytes = r.0;
                     let mut t = Vec::new();
                     if bytes.is_empty() {
                         t.push(b'=');
                     } else {
-                        crate::imap::codec::base64::encode(&bytes, &mut t);
+                        crate::imap::codec::base64::encode(bytes.expose(), &mut t);
                     }
-                    t
+                    Secret::from(t)
                 });
                 return PreloginFlow::Authenticate {
                     mechanism: mech,

@@ -79,7 +79,7 @@ fn login_goes_to_the_driver_when_allowed() {
         flow,
         PreloginFlow::Login {
             user: b"joe".to_vec(),
-            password: b"se cret".to_vec()
+            password: Secret::from("se cret")
         }
     );
     assert_eq!(text, "");
@@ -129,7 +129,7 @@ fn authenticate_plain_with_initial_response() {
         flow,
         PreloginFlow::Authenticate {
             mechanism: Mechanism::Plain,
-            initial: Some(b"AGpvZQBzZWNyZXQ=".to_vec())
+            initial: Some(Secret::from("AGpvZQBzZWNyZXQ="))
         }
     );
     let (flow, _) = run(&mut Prelogin::default(), &link, "b AUTHENTICATE PLAIN =");
@@ -137,7 +137,7 @@ fn authenticate_plain_with_initial_response() {
         flow,
         PreloginFlow::Authenticate {
             mechanism: Mechanism::Plain,
-            initial: Some(b"=".to_vec())
+            initial: Some(Secret::from("="))
         }
     );
 }

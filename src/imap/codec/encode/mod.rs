@@ -132,7 +132,7 @@ impl Command {
                 out.extend_from_slice(b"LOGIN ");
                 astring(out, username.as_bytes());
                 out.push(b' ');
-                astring(out, password.expose().as_bytes());
+                astring(out, password.expose());
             }
             B::Enable { capabilities } => {
                 out.extend_from_slice(b"ENABLE");

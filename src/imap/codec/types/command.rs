@@ -1,11 +1,12 @@
 //! The typed commands the parser produces.
 
-use super::core::{AString, Atom, Mailbox, Secret, Tag};
+use super::core::{AString, Atom, Mailbox, Tag};
 use super::datetime::ImapDateTime;
 use super::fetch::{FetchAttributes, FetchModifiers};
 use super::flag::Flag;
 use super::search::SearchKey;
 use super::sequence::SequenceSet;
+use crate::auth::secret::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
@@ -16,12 +17,12 @@ pub struct Command {
 /// SASL-IR initial response (RFC 4959): `=` means "empty", otherwise the
 /// base64-decoded bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InitialResponse(pub Secret<Vec<u8>>);
+pub struct InitialResponse(pub Secret);
 
 /// A client line answering an AUTHENTICATE `+` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthenticateData {
-    Response(Secret<Vec<u8>>),
+    Response(Secret),
     /// `*`: the client cancels (server answers `tag BAD`).
     Cancel,
 }
@@ -149,7 +150,7 @@ pub enum CommandBody {
     },
     Login {
         username: AString,
-        password: Secret<AString>,
+        password: Secret,
     },
     Enable {
         capabilities: Vec<Atom>,

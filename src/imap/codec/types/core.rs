@@ -1,4 +1,4 @@
-//! Tags, atoms, strings, mailbox names and the `Secret` wrapper.
+//! Tags, atoms, strings and mailbox names.
 
 use std::fmt;
 
@@ -181,31 +181,6 @@ impl fmt::Debug for Mailbox {
     }
 }
 
-/// Wraps passwords and SASL data so they never reach `Debug` output or logs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret<T>(T);
-
-impl<T> Secret<T> {
-    pub fn new(value: T) -> Self {
-        Secret(value)
-    }
-
-    /// The wrapped value; call only where it is really needed (the check).
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,13 +212,5 @@ mod tests {
             Mailbox::Other(b"INBOX.x".to_vec())
         );
         assert_eq!(Mailbox::Inbox.as_bytes(), b"INBOX");
-    }
-
-    #[test]
-    fn secret_never_prints() {
-        let s = Secret::new(AString::from("hunter2"));
-        let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2"), "{shown}");
-        assert_eq!(s.expose().as_bytes(), b"hunter2");
     }
 }

@@ -8,7 +8,8 @@ mod flag;
 mod search;
 mod sequence;
 
-pub use self::core::{AString, Atom, InvalidValue, Mailbox, Secret, Tag};
+pub use self::core::{AString, Atom, InvalidValue, Mailbox, Tag};
+pub use crate::auth::secret::Secret;
 pub use datetime::{ImapDate, ImapDateTime};
 pub use fetch::{
     FetchAttribute, FetchAttributes, FetchMacro, FetchModifiers, Partial, Section, SectionText,

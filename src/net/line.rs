@@ -1,4 +1,5 @@
-//! Line framing shared by the POP3 and LMTP command codecs.
+//! Line framing shared by the POP3 and LMTP command codecs, and the split of
+//! a framed line into its command keyword and arguments (pure: no I/O).
 //!
 //! The framer is fed whatever bytes the socket produced and hands back one
 //! complete line at a time. It never holds more than `max_line` bytes, so a
@@ -104,9 +105,64 @@ impl LineFramer {
     }
 }
 
+/// A command keyword, upper-cased into a fixed buffer (no allocation per
+/// command line).
+#[derive(Debug, Clone, Copy)]
+pub struct Keyword<const N: usize> {
+    upper: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Keyword<N> {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.upper[..self.len]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Splits a framed command line at its first space into the keyword and
+/// the rest. `None` when the keyword is longer than `N`, the longest keyword
+/// the protocol has, so no command can match it.
+pub fn split_keyword<const N: usize>(line: &[u8]) -> Option<(Keyword<N>, &[u8])> {
+    let (keyword, rest) = match memchr::memchr(b' ', line) {
+        Some(space) => (&line[..space], &line[space + 1..]),
+        None => (line, &[][..]),
+    };
+    let mut upper = [0u8; N];
+    upper
+        .get_mut(..keyword.len())?
+        .iter_mut()
+        .zip(keyword)
+        .for_each(|(slot, byte)| *slot = byte.to_ascii_uppercase());
+    let keyword = Keyword {
+        upper,
+        len: keyword.len(),
+    };
+    Some((keyword, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_are_split_at_the_first_space_and_upper_cased() {
+        let (keyword, rest) = split_keyword::<4>(b"retr 1 2").unwrap();
+        assert_eq!((keyword.as_bytes(), rest), (&b"RETR"[..], &b"1 2"[..]));
+        let (keyword, rest) = split_keyword::<4>(b"NOOP").unwrap();
+        assert_eq!((keyword.as_bytes(), rest), (&b"NOOP"[..], &b""[..]));
+        let (keyword, rest) = split_keyword::<4>(b" STAT").unwrap();
+        assert!(keyword.is_empty());
+        assert_eq!(rest, b"STAT");
+        assert!(
+            split_keyword::<4>(b"STATUS").is_none(),
+            "longer than any keyword"
+        );
+        assert!(split_keyword::<8>(b"STARTTLS").is_some());
+    }
 
     /// Feeds `input` in pieces of `chunk` bytes and collects every frame.
     fn frames(max: usize, input: &[u8], chunk: usize) -> Vec<Option<Vec<u8>>> {
