@@ -72,6 +72,8 @@ pub mod view;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+pub mod testing;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};

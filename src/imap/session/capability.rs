@@ -1,7 +1,7 @@
 //! CAPABILITY lists before and after login.
 
-use crate::net::Conn;
-use crate::shard::env::{Env, ImapOptions, Protocol};
+use crate::imap::codec::types::Atom;
+use crate::shard::env::{ImapOptions, ProtocolSettings};
 
 /// APPEND size cap when `quota_max_mail_size` is not set.
 pub const DEFAULT_APPEND_LIMIT: u64 = 64 * 1024 * 1024;
@@ -37,23 +37,23 @@ pub fn authed(opts: &ImapOptions) -> String {
     }
 }
 
-/// Whether the connection may log in now (TLS / secured rules).
-pub fn login_allowed(env: &Env, conn: &Conn) -> bool {
-    let s = &env.settings.imap;
-    let secured = env.is_secured(Protocol::Imap, conn.is_tls(), &conn.peer);
+/// Whether a connection may log in now: `tls` is whether it is encrypted,
+/// `secured` whether it counts as secure (TLS, or a trusted network).
+pub fn login_allowed(s: &ProtocolSettings, tls: bool, secured: bool) -> bool {
     let refused_plaintext = s.disable_plaintext_auth && !secured;
-    let refused_no_tls = s.tls_required && !conn.is_tls();
+    let refused_no_tls = s.tls_required && !tls;
     !refused_plaintext && !refused_no_tls
 }
 
-pub fn prelogin(env: &Env, conn: &Conn) -> String {
-    let s = &env.settings.imap;
+/// The pre-login list. `offer_starttls` when the connection is plaintext
+/// and a certificate is configured.
+pub fn prelogin(s: &ProtocolSettings, offer_starttls: bool, login_allowed: bool) -> String {
     let mut caps =
         String::from("IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+");
-    if s.tls_available && !conn.is_tls() && env.tls().is_some() {
+    if s.tls_available && offer_starttls {
         caps.push_str(" STARTTLS");
     }
-    if !login_allowed(env, conn) {
+    if !login_allowed {
         caps.push_str(" LOGINDISABLED");
     } else {
         for m in &s.auth_mechanisms {
@@ -62,6 +62,13 @@ pub fn prelogin(env: &Env, conn: &Conn) -> String {
         }
     }
     caps
+}
+
+/// A capability list as atoms (CAPABILITY data, `[CAPABILITY ...]`).
+pub fn atoms(list: &str) -> Vec<Atom> {
+    list.split(' ')
+        .filter_map(|a| Atom::try_from(a).ok())
+        .collect()
 }
 
 #[cfg(test)]

@@ -31,13 +31,6 @@ pub fn to_unix(dt: &ImapDateTime) -> i64 {
         - i64::from(dt.zone_minutes()) * 60
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 
-use super::state::Session;
 use crate::config::{VarError, VarTable};
 
 /// Counters for the logout line, named after Dovecot 2.3's
@@ -79,37 +78,6 @@ pub fn logout_text(
     facts: &SessionFacts<'_>,
 ) -> Result<String, VarError> {
     variables(stats, facts).expand_lenient(format)
-}
-
-/// Logs the end of a logged-in session: the disconnect reason, then
-/// `imap_logout_format` expanded.
-pub fn log(s: &Session, reason: &str) {
-    let peer = &s.io.conn.peer;
-    let facts = SessionFacts {
-        user: &s.user,
-        home: &s.info.home,
-        session: &s.id,
-        local_ip: peer.local.map(|a| a.ip()),
-        remote_ip: peer.remote.map(|a| a.ip()),
-        bytes_in: s.io.bytes_in,
-        bytes_out: s.io.bytes_out,
-    };
-    let format = &s.env.settings.imap.imap_options.logout_format;
-    let text = logout_text(format, &s.stats, &facts).unwrap_or_else(|e| {
-        tracing::error!(
-            session = s.id,
-            user = s.user,
-            "imap: Failed to expand imap_logout_format={format}: {e}"
-        );
-        String::new()
-    });
-    tracing::info!(
-        session = s.id,
-        user = s.user,
-        shard = s.env.shard,
-        "imap: {reason}{}{text}",
-        if text.is_empty() { "" } else { " " },
-    );
 }
 
 #[cfg(test)]

@@ -1,41 +1,28 @@
-//! The IMAP session: the pre-login front end (any shard), the handoff to
-//! the user's owner shard, and the authenticated/selected state machine
-//! that drives storage. Wire format lives in [`crate::imap::codec`].
+//! The IMAP session as a state machine without I/O: the authenticated and
+//! selected states ([`state::Session`]), one handler per command
+//! ([`commands`]), the selected mailbox's view and its untagged updates.
+//! It reads parsed commands and storage, and writes responses to an
+//! [`output::Output`]; sockets, TLS, deflate, timers and the clock belong
+//! to the driver ([`crate::imap::driver`]). Wire format lives in
+//! [`crate::imap::codec`].
 
 pub mod capability;
-mod commands;
+pub mod commands;
 mod content;
 mod dates;
-mod deflate;
 mod flags;
-mod id;
-mod io;
-mod logout;
+pub mod id;
+pub mod literals;
+pub mod logout;
+mod matching;
 mod names;
 mod os_info;
-mod prelogin;
+pub mod output;
+pub mod prelogin;
 mod refresh;
 mod selected;
-mod state;
-mod userdb;
+pub mod state;
 
-pub use prelogin::serve;
-pub use state::resume;
-
-/// The session state that travels with a connection to the owner shard.
-#[derive(Debug)]
-pub struct ImapHandoff {
-    pub session: String,
-    pub user: String,
-    /// The user's userdb record, looked up on the accepting shard (it
-    /// decides the owner shard).
-    pub info: crate::shard::env::UserInfo,
-    /// Tag of the LOGIN/AUTHENTICATE command, answered by the owner shard
-    /// once the user's mail store is ready there.
-    pub tag: String,
-    /// Client input already read from the socket but not yet framed
-    /// (pipelined commands after LOGIN).
-    pub pending: Vec<u8>,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-}
+pub use commands::{Flow, dispatch};
+pub use output::{Gone, Output};
+pub use state::{Clock, OpenMail, Session, SessionSettings};

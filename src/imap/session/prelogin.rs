@@ -1,238 +1,198 @@
-//! Not-authenticated state: greeting, CAPABILITY, NOOP, LOGOUT, STARTTLS,
-//! ID, LOGIN and AUTHENTICATE on whichever shard accepted the connection,
-//! then the handoff to the user's owner shard.
+//! The not-authenticated state without I/O: answers CAPABILITY, NOOP, ID,
+//! LOGOUT, ENABLE and unknown commands, and decides whether STARTTLS,
+//! LOGIN and AUTHENTICATE may go ahead. Carrying them out (the TLS
+//! handshake, the password check, the SASL exchange, the handoff) is the
+//! driver's ([`PreloginFlow`]).
 
-use std::rc::Rc;
-
-use super::ImapHandoff;
-use super::capability;
+use super::capability::{self, atoms};
 use super::id;
-use super::io::{ImapIo, Incoming, PRELOGIN_LITERAL_MAX};
-use crate::auth::sasl::{Mechanism, SaslServer, SaslStep};
+use super::output::Output;
+use crate::auth::sasl::Mechanism;
 use crate::auth::secret::Secret;
 use crate::imap::codec::response::{Data, ResponseCode, Status};
-use crate::imap::codec::types::{Atom, CommandBody, Tag};
-use crate::imap::codec::{FrameError, FramingLimits, LiteralMode, ParseErrorKind, parse_command};
-use crate::net::Conn;
-use crate::shard::env::{AuthOutcome, AuthRequest, Env, Handoff, Protocol};
+use crate::imap::codec::types::{CommandBody, Tag};
+use crate::shard::env::ProtocolSettings;
 
-pub fn atoms(list: &str) -> Vec<Atom> {
-    list.split(' ')
-        .filter_map(|a| Atom::try_from(a).ok())
-        .collect()
+/// What the answers depend on, as the driver sees the connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    pub settings: &'a ProtocolSettings,
+    pub session: &'a str,
+    /// The client's address, for log lines.
+    pub remote_ip: &'a str,
+    /// The connection is encrypted.
+    pub tls: bool,
+    /// The connection counts as secure (TLS, or a trusted network).
+    pub secured: bool,
+    /// A certificate is configured, so STARTTLS could begin.
+    pub certificate: bool,
 }
 
-pub fn limits(env: &Env) -> FramingLimits {
-    FramingLimits {
-        max_line_length: env.settings.imap.max_line_length,
-        ..FramingLimits::default()
+impl Link<'_> {
+    fn login_allowed(&self) -> bool {
+        capability::login_allowed(self.settings, self.tls, self.secured)
+    }
+
+    /// The pre-login CAPABILITY list.
+    pub fn capabilities(&self) -> String {
+        capability::prelogin(
+            self.settings,
+            !self.tls && self.certificate,
+            self.login_allowed(),
+        )
     }
 }
 
-/// Answers a refused frame. `false` when the connection must close.
-pub fn frame_error(io: &mut ImapIo, e: &FrameError) -> bool {
-    match e {
-        FrameError::LineTooLong { tag } => io.bad(tag.as_ref(), "Command line too long."),
-        // A synchronizing literal was refused before `+`: the command
-        // failed, nothing else went wrong (RFC 7889 NO [TOOBIG]). A
-        // non-synchronizing one already came in over the limit: the client
-        // broke the rules, which is BAD (RFC 7888 §4).
-        FrameError::LiteralTooLarge { tag, mode, .. } => io.status(
-            tag.as_ref(),
-            match mode {
-                LiteralMode::Sync => Status::No,
-                LiteralMode::NonSync => Status::Bad,
-            },
-            Some(ResponseCode::TooBig),
-            "Literal too large.",
-        ),
-        FrameError::BadLiteralLength { tag, .. } => {
-            if e.is_fatal() {
-                io.status(None, Status::Bye, None, "Unreadable literal length.");
-                return false;
-            }
-            io.bad(tag.as_ref(), "Invalid literal length.")
-        }
-    }
-    true
+/// What the driver does after a pre-login command.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PreloginFlow {
+    Continue,
+    /// LOGOUT answered: flush and close.
+    Logout,
+    /// STARTTLS accepted (its OK is in the output): flush, drop pipelined
+    /// input, then the TLS handshake.
+    StartTls,
+    /// LOGIN allowed: check the password.
+    Login {
+        user: Vec<u8>,
+        password: Secret,
+    },
+    /// AUTHENTICATE allowed: run the SASL exchange starting from the
+    /// initial response (as sent: base64, `=` for empty).
+    Authenticate {
+        mechanism: Mechanism,
+        initial: Option<Secret>,
+    },
 }
 
-/// Serves a freshly accepted (and, for imaps, TLS-established) connection.
-pub async fn serve(mut conn: Conn, env: Rc<Env>) {
-    let session = env.new_session_id();
-    let s = env.settings.imap.clone();
-    conn.set_idle_timeout(s.idle_timeout_preauth);
-    let mut io = ImapIo::new(conn, limits(&env), Vec::new());
-    io.literal_limit = PRELOGIN_LITERAL_MAX;
-    let caps = capability::prelogin(&env, &io.conn);
-    io.status(
-        None,
-        Status::Ok,
-        Some(ResponseCode::Capability(atoms(&caps))),
-        &s.greeting,
-    );
-    if io.flush().await.is_err() {
-        return;
+/// The pre-login session.
+#[derive(Debug, Default)]
+pub struct Prelogin {
+    /// `imap_id_log`: the client's ID fields are logged once per connection.
+    id_logged: bool,
+}
+
+impl Prelogin {
+    /// The greeting: `* OK [CAPABILITY ...] greeting`.
+    pub fn greet(&self, link: &Link<'_>, out: &mut impl Output) {
+        out.status(
+            None,
+            Status::Ok,
+            Some(ResponseCode::Capability(atoms(&link.capabilities()))),
+            &link.settings.greeting,
+        );
     }
-    // `imap_id_log`: the client's ID fields are logged once per connection.
-    let mut id_logged = false;
-    loop {
-        let frame = match io.next(&env).await {
-            Incoming::Frame(f) => f,
-            Incoming::FrameError(e) => {
-                let go_on = frame_error(&mut io, &e);
-                if io.flush().await.is_err() || !go_on {
-                    return;
-                }
-                continue;
-            }
-            Incoming::LiteralRefused { tag, .. } => {
-                io.bad(
-                    tag.as_ref(),
-                    "Literals are only accepted by LOGIN and AUTHENTICATE before login.",
-                );
-                if io.flush().await.is_err() {
-                    return;
-                }
-                continue;
-            }
-            Incoming::Shutdown => {
-                io.status(None, Status::Bye, None, "Server shutting down.");
-                let _ = io.flush().await;
-                io.conn.close().await;
-                return;
-            }
-            Incoming::Timeout => {
-                io.status(None, Status::Bye, None, "Disconnected for inactivity.");
-                let _ = io.flush().await;
-                io.conn.close().await;
-                return;
-            }
-            Incoming::Closed => return,
-        };
-        let cmd = match parse_command(frame.as_bytes()) {
-            Ok(c) => c,
-            Err(e) => {
-                let text = match e.kind {
-                    ParseErrorKind::UnknownCommand => {
-                        "Error in IMAP command: Unknown command.".to_string()
-                    }
-                    k => format!("Error in IMAP command: {k}."),
-                };
-                io.bad(e.tag.as_ref(), &text);
-                if io.flush().await.is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        let tag = cmd.tag;
-        match cmd.body {
+
+    pub fn handle(
+        &mut self,
+        link: &Link<'_>,
+        out: &mut impl Output,
+        tag: &Tag,
+        body: CommandBody,
+    ) -> PreloginFlow {
+        match body {
             CommandBody::Capability => {
-                let caps = capability::prelogin(&env, &io.conn);
-                io.data(&Data::Capability(atoms(&caps)));
-                io.ok(
-                    &tag,
+                out.data(&Data::Capability(atoms(&link.capabilities())));
+                out.ok(
+                    tag,
                     "Pre-login capabilities listed, post-login capabilities have more.",
                 );
             }
-            CommandBody::Noop => io.ok(&tag, "NOOP completed."),
+            CommandBody::Noop => out.ok(tag, "NOOP completed."),
             CommandBody::Id { parameters } => {
-                let options = &s.imap_options;
-                if !id_logged {
-                    id_logged = true;
+                let options = &link.settings.imap_options;
+                if !self.id_logged {
+                    self.id_logged = true;
                     if let Some(text) = id::log_text(parameters.as_deref(), &options.id_log) {
                         tracing::info!(
-                            session,
-                            rip = %io.conn.peer.remote_ip(),
+                            session = link.session,
+                            rip = %link.remote_ip,
                             "imap-login: ID sent: {text}"
                         );
                     }
                 }
-                io.data(&Data::Id(id::reply(&options.id_send)));
-                io.ok(&tag, "ID completed.");
+                out.data(&Data::Id(id::reply(&options.id_send)));
+                out.ok(tag, "ID completed.");
             }
             CommandBody::Logout => {
-                io.status(None, Status::Bye, None, "Logging out");
-                io.ok(&tag, "Logout completed.");
-                let _ = io.flush().await;
-                io.conn.close().await;
-                return;
+                out.status(None, Status::Bye, None, "Logging out");
+                out.ok(tag, "Logout completed.");
+                return PreloginFlow::Logout;
             }
             CommandBody::StartTls => {
-                let Some(cfg) = env.tls().filter(|_| s.tls_available && !io.conn.is_tls()) else {
-                    io.bad(Some(&tag), "TLS is not available.");
-                    if io.flush().await.is_err() {
-                        return;
-                    }
-                    continue;
-                };
-                io.ok(&tag, "Begin TLS negotiation now.");
-                if io.flush().await.is_err() {
-                    return;
+                if !(link.settings.tls_available && link.certificate && !link.tls) {
+                    out.bad(Some(tag), "TLS is not available.");
+                    return PreloginFlow::Continue;
                 }
-                // Pipelined plaintext must not leak into the TLS session.
-                drop(io.take_pending_input());
-                if let Err(e) = io.conn.start_tls(cfg).await {
-                    tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: TLS handshake failed: {e}");
-                    return;
-                }
-                continue;
+                out.ok(tag, "Begin TLS negotiation now.");
+                return PreloginFlow::StartTls;
             }
             CommandBody::Login { username, password } => {
-                let user = username.into_bytes();
-                if may_authenticate(&env, &mut io, &tag)
-                    && let Some(done) =
-                        authenticate(&env, &mut io, &session, &tag, user, password, "LOGIN").await
-                {
-                    login_done(io, env, done).await;
-                    return;
+                if may_authenticate(link, out, tag) {
+                    return PreloginFlow::Login {
+                        user: username.into_bytes(),
+                        password,
+                    };
                 }
             }
             CommandBody::Authenticate {
                 mechanism,
                 initial_response,
             } => {
-                if may_authenticate(&env, &mut io, &tag) {
-                    let ir = initial_response.map(|r| r.0);
-                    match sasl(&env, &mut io, &tag, &mechanism, ir).await {
-                        Ok(Some((user, pass, mech))) => {
-                            if let Some(done) =
-                                authenticate(&env, &mut io, &session, &tag, user, pass, mech).await
-                            {
-                                login_done(io, env, done).await;
-                                return;
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(()) => return,
-                    }
+                if !may_authenticate(link, out, tag) {
+                    return PreloginFlow::Continue;
                 }
+                let allowed = link
+                    .settings
+                    .auth_mechanisms
+                    .iter()
+                    .any(|m| mechanism.eq_ignore_case(m));
+                let mech = Mechanism::from_name(mechanism.as_str()).filter(|m| m.is_plaintext());
+                let (Some(mech), true) = (mech, allowed) else {
+                    out.no(Some(tag), None, "Unsupported authentication mechanism.");
+                    return PreloginFlow::Continue;
+                };
+                // The SASL layer takes the token as sent.
+                let initial = initial_response.map(|r| {
+                    let bytes = r.0;
+                    let mut t = Vec::new();
+                    if bytes.is_empty() {
+                        t.push(b'=');
+                    } else {
+                        crate::imap::codec::base64::encode(bytes.expose(), &mut t);
+                    }
+                    Secret::from(t)
+                });
+                return PreloginFlow::Authenticate {
+                    mechanism: mech,
+                    initial,
+                };
             }
             CommandBody::Enable { .. } => {
-                io.bad(Some(&tag), "ENABLE is not allowed before login.");
+                out.bad(Some(tag), "ENABLE is not allowed before login.");
             }
-            _ => io.bad(
-                Some(&tag),
+            _ => out.bad(
+                Some(tag),
                 "Error in IMAP command: Unknown command or not allowed before login.",
             ),
         }
-        if io.flush().await.is_err() {
-            return;
-        }
+        PreloginFlow::Continue
     }
 }
 
 /// LOGINDISABLED / PRIVACYREQUIRED rules; answers NO when refused.
-fn may_authenticate(env: &Env, io: &mut ImapIo, tag: &Tag) -> bool {
-    let s = &env.settings.imap;
-    if s.tls_required && !io.conn.is_tls() {
-        io.no(tag, Some(ResponseCode::PrivacyRequired), "TLS is required.");
+fn may_authenticate(link: &Link<'_>, out: &mut impl Output, tag: &Tag) -> bool {
+    if link.settings.tls_required && !link.tls {
+        out.no(
+            Some(tag),
+            Some(ResponseCode::PrivacyRequired),
+            "TLS is required.",
+        );
         return false;
     }
-    if !capability::login_allowed(env, &io.conn) {
-        io.no(
-            tag,
+    if !link.login_allowed() {
+        out.no(
+            Some(tag),
             Some(ResponseCode::PrivacyRequired),
             "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
         );
@@ -241,188 +201,6 @@ fn may_authenticate(env: &Env, io: &mut ImapIo, tag: &Tag) -> bool {
     true
 }
 
-/// Runs an AUTHENTICATE exchange. `Ok(None)`: answered (BAD/NO) already;
-/// `Err`: the connection is gone.
-async fn sasl(
-    env: &Env,
-    io: &mut ImapIo,
-    tag: &Tag,
-    mechanism: &Atom,
-    initial: Option<Secret>,
-) -> Result<Option<(Vec<u8>, Secret, &'static str)>, ()> {
-    let allowed = env
-        .settings
-        .imap
-        .auth_mechanisms
-        .iter()
-        .any(|m| mechanism.eq_ignore_case(m));
-    let mech = Mechanism::from_name(mechanism.as_str()).filter(|m| m.is_plaintext());
-    let (Some(mech), true) = (mech, allowed) else {
-        io.no(tag, None, "Unsupported authentication mechanism.");
-        return Ok(None);
-    };
-    // The SASL layer takes the token as sent (base64, `=` for empty).
-    let token = initial.map(|bytes| {
-        let mut t = Vec::new();
-        if bytes.is_empty() {
-            t.push(b'=');
-        } else {
-            crate::imap::codec::base64::encode(bytes.expose(), &mut t);
-        }
-        t
-    });
-    let (mut server, mut step) = SaslServer::start(mech, token.as_deref());
-    loop {
-        match step {
-            SaslStep::Challenge(text) => {
-                io.push_raw(format!("+ {text}\r\n").as_bytes());
-                if io.flush().await.is_err() {
-                    return Err(());
-                }
-                let line = match io.next_raw_line(env).await {
-                    Incoming::Frame(f) => f,
-                    Incoming::FrameError(e) => {
-                        if !frame_error(io, &e) {
-                            return Err(());
-                        }
-                        return Ok(None);
-                    }
-                    _ => return Err(()),
-                };
-                if line.line() == b"*" {
-                    io.bad(Some(tag), "Authentication aborted by client.");
-                    return Ok(None);
-                }
-                step = server.step(line.line());
-            }
-            SaslStep::Done(creds) => {
-                return Ok(Some((
-                    creds.authcid.into_bytes(),
-                    creds.password,
-                    mech.name(),
-                )));
-            }
-            SaslStep::Failed(e) => {
-                io.bad(Some(tag), &format!("Invalid authentication data: {e}."));
-                return Ok(None);
-            }
-            _ => {
-                io.no(tag, None, "Unsupported authentication mechanism.");
-                return Ok(None);
-            }
-        }
-    }
-}
-
-/// A successful password check.
-struct LoginDone {
-    session: String,
-    user: String,
-    tag: Tag,
-}
-
-async fn authenticate(
-    env: &Env,
-    io: &mut ImapIo,
-    session: &str,
-    tag: &Tag,
-    user: Vec<u8>,
-    password: Secret,
-    mech: &'static str,
-) -> Option<LoginDone> {
-    let secured = env.is_secured(Protocol::Imap, io.conn.is_tls(), &io.conn.peer);
-    let req = AuthRequest {
-        service: Protocol::Imap,
-        user: String::from_utf8_lossy(&user).into_owned(),
-        password,
-        remote_ip: io.conn.peer.remote.map(|a| a.ip()),
-        local_ip: io.conn.peer.local.map(|a| a.ip()),
-        secured,
-        mechanism: mech,
-    };
-    match env.auth.authenticate(req).await {
-        AuthOutcome::Ok { user } => {
-            tracing::info!(
-                session, user, method = mech, rip = %io.conn.peer.remote_ip(), shard = env.shard,
-                tls = io.conn.is_tls(), "imap-login: Login"
-            );
-            Some(LoginDone {
-                session: session.to_string(),
-                user,
-                tag: tag.clone(),
-            })
-        }
-        AuthOutcome::Failed { reason } => {
-            tracing::info!(session, rip = %io.conn.peer.remote_ip(), "imap-login: Authentication failed: {reason}");
-            // The authenticator already applied auth_failure_delay.
-            io.no(
-                tag,
-                Some(ResponseCode::AuthenticationFailed),
-                "Authentication failed.",
-            );
-            None
-        }
-        AuthOutcome::TempFail { reason } => {
-            tracing::warn!(session, "imap-login: auth temporary failure: {reason}");
-            io.no(
-                tag,
-                Some(ResponseCode::Unavailable),
-                "Temporary authentication failure.",
-            );
-            None
-        }
-    }
-}
-
-/// Looks the user up, then continues on this shard or moves the
-/// connection to the shard that owns the user's store.
-async fn login_done(mut io: ImapIo, env: Rc<Env>, done: LoginDone) {
-    if io.flush().await.is_err() {
-        return;
-    }
-    let lookup = super::userdb::lookup_after_login(
-        &env,
-        &mut io,
-        &done.session,
-        &done.user,
-        Some(&done.tag),
-    );
-    let Some(info) = lookup.await else {
-        let _ = io.flush().await;
-        return;
-    };
-    let owner = env.owner_of_store(&info, Protocol::Imap);
-    let state = ImapHandoff {
-        session: done.session,
-        user: done.user,
-        info,
-        tag: done.tag.to_string(),
-        pending: io.take_pending_input(),
-        bytes_in: io.bytes_in,
-        bytes_out: io.bytes_out,
-    };
-    if owner == env.shard {
-        super::state::resume(io.conn, state, env).await;
-        return;
-    }
-    let parts = match io.conn.into_parts().await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!("imap-login: handoff failed: {e}");
-            return;
-        }
-    };
-    let h = Handoff {
-        protocol: Protocol::Imap,
-        conn: parts,
-        state: Box::new(state),
-    };
-    tracing::debug!(
-        from = env.shard,
-        to = owner,
-        "imap-login: handed off to the owner shard"
-    );
-    if !env.handoff(owner, h).await {
-        tracing::warn!("imap-login: owner shard {owner} unreachable");
-    }
-}
+#[cfg(test)]
+#[path = "prelogin_tests.rs"]
+mod tests;

@@ -1,44 +1,13 @@
 //! Catching up with other writers before a command uses the selected
 //! mailbox: another tern process, the admin CLI, Dovecot's `dovecot-lda`
 //! or `doveadm`, an MDA writing a Maildir or mbox. The dispatcher calls
-//! [`selected`] before each command that reads or changes the mailbox, so
-//! the command works on the mailbox as it is and the changes found are
-//! reported (EXISTS, EXPUNGE, FETCH FLAGS) before its tagged answer.
+//! [`selected`] before each command that reads or changes the mailbox
+//! (the `catch_up` column of `commands::rules`), so the command works on
+//! the mailbox as it is and the changes found are reported (EXISTS,
+//! EXPUNGE, FETCH FLAGS) before its tagged answer.
 
 use super::state::Session;
-use crate::imap::codec::types::CommandBody;
 use crate::storage::StorageError;
-
-/// Commands that read or change the selected mailbox, and the clients'
-/// polls (NOOP, CHECK, IDLE). CLOSE and UNSELECT leave it, APPEND and
-/// COPY's destination catch up in storage, which every change does first.
-pub fn wanted_before(body: &CommandBody) -> bool {
-    matches!(
-        body,
-        CommandBody::Noop
-            | CommandBody::Check
-            | CommandBody::Idle
-            | CommandBody::Fetch { .. }
-            | CommandBody::Search { .. }
-            | CommandBody::Sort { .. }
-            | CommandBody::Thread { .. }
-            | CommandBody::Store { .. }
-            | CommandBody::Expunge
-            | CommandBody::UidExpunge { .. }
-            | CommandBody::Copy { .. }
-            | CommandBody::Move { .. }
-    )
-}
-
-/// The client's explicit polls (NOOP, CHECK, IDLE) look at the disk every
-/// time; other commands accept a check made a moment ago (storage
-/// rate-limits those per mailbox).
-pub fn forced_for(body: &CommandBody) -> bool {
-    matches!(
-        body,
-        CommandBody::Noop | CommandBody::Check | CommandBody::Idle
-    )
-}
 
 /// Pick up outside changes to the selected mailbox (cheap when there are
 /// none). A failure leaves the view as it was; see [`failed`].
@@ -70,29 +39,4 @@ pub fn failed(s: &mut Session, e: &StorageError) {
         user = s.user,
         "imap: cannot look for other programs' changes to the mailbox, showing it as last seen: {e}"
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_on_the_selected_mailbox_catch_up_first() {
-        for body in [
-            CommandBody::Noop,
-            CommandBody::Check,
-            CommandBody::Idle,
-            CommandBody::Expunge,
-        ] {
-            assert!(wanted_before(&body), "{body:?}");
-        }
-        for body in [
-            CommandBody::Close,
-            CommandBody::Unselect,
-            CommandBody::Capability,
-            CommandBody::Logout,
-        ] {
-            assert!(!wanted_before(&body), "{body:?}");
-        }
-    }
 }

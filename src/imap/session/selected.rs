@@ -8,7 +8,7 @@ use crate::storage::AnyStore;
 use crate::storage::{MailStore, Mailbox, MailboxName, SystemFlags};
 
 use super::flags;
-use super::io::ImapIo;
+use super::output::Output;
 use super::state::Session;
 
 pub type Mbox = <AnyStore as MailStore>::Mailbox;
@@ -129,7 +129,7 @@ impl Selected {
     /// UIDs stay in the view so sequence numbers do not move.
     pub async fn sync(
         &mut self,
-        io: &mut ImapIo,
+        io: &mut impl Output,
         allow_expunge: bool,
         allow_new: bool,
         en: Enabled,
@@ -210,7 +210,7 @@ impl Selected {
         }
     }
 
-    fn report_flag_changes(&mut self, io: &mut ImapIo, added: &[u32], en: Enabled) {
+    fn report_flag_changes(&mut self, io: &mut impl Output, added: &[u32], en: Enabled) {
         let highest = self.mailbox.status().highest_modseq;
         if highest <= self.known_modseq {
             self.reported.clear();
@@ -228,9 +228,9 @@ impl Selected {
             let Some(seq) = self.seq_of(m.uid) else {
                 continue;
             };
-            let opts = io.opts;
+            let opts = io.opts();
             let recent = self.is_recent(m.uid);
-            let out = io.out();
+            let out = io.buf();
             let mut f = FetchEncoder::begin(out, seq);
             f.item(out, &FetchItem::Uid(m.uid), opts);
             f.item(out, &FetchItem::Flags(flags::of_message(m, recent)), opts);

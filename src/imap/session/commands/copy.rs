@@ -1,57 +1,27 @@
-//! EXPUNGE, UID EXPUNGE, COPY, MOVE (and their UID forms) with COPYUID.
+//! COPY and MOVE (and their UID forms) with COPYUID.
 
-use super::{Flow, mailbox_name, storage_no};
+use super::{Flow, mailbox_name, messageset_ok, storage_no};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
+use crate::imap::session::output::Output;
 use crate::imap::session::state::Session;
 use crate::storage::{AnyStore, MailStore, Mailbox, MailboxName, SpecialUse};
 
-pub async fn expunge(s: &mut Session, tag: &Tag, only: Option<&SequenceSet>) -> Flow {
-    let Some(sel) = s.selected.as_ref() else {
-        return Flow::Continue;
-    };
-    if sel.read_only {
-        s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
-        return Flow::Continue;
-    }
-    let largest = sel.uids.last().copied().unwrap_or(0);
-    let deleted: Vec<u32> = sel
-        .deleted_uids()
-        .into_iter()
-        .filter(|&uid| only.is_none_or(|set| set.contains(uid, largest)))
-        .collect();
-    if !deleted.is_empty() {
-        let mbox = sel.mailbox.clone();
-        match mbox.expunge(&deleted).await {
-            Ok(gone) => s.stats.expunged += gone.len() as u64,
-            Err(e) => {
-                storage_no(s, tag, &e, false);
-                return Flow::Continue;
-            }
-        }
-        if let Some(sel) = s.selected.as_mut() {
-            sel.pending_expunged = true;
-        }
-    }
-    s.ok(tag, "Expunge completed.");
-    Flow::Continue
-}
-
 pub async fn copy_or_move(
     s: &mut Session,
+    out: &mut impl Output,
     tag: &Tag,
     uid_mode: bool,
     set: &SequenceSet,
     mailbox: &WireMailbox,
     is_move: bool,
 ) -> Flow {
+    if !messageset_ok(s, tag, uid_mode, set) {
+        return Flow::Continue;
+    }
     let Some(sel) = s.selected.as_ref() else {
         return Flow::Continue;
     };
-    if !uid_mode && sel.seq_set_out_of_range(set) {
-        s.bad(tag, "Invalid messageset.");
-        return Flow::Continue;
-    }
     if is_move && sel.read_only {
         s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
         return Flow::Continue;
@@ -112,7 +82,7 @@ pub async fn copy_or_move(
     if is_move {
         s.stats.expunged += result.uid_map.len() as u64;
         if let Some(code) = code {
-            s.io.status(None, Status::Ok, Some(code), "Moved UIDs.");
+            out.status(None, Status::Ok, Some(code), "Moved UIDs.");
         }
         if let Some(sel) = s.selected.as_mut() {
             sel.pending_expunged = true;
@@ -132,14 +102,7 @@ pub async fn copy_or_move(
 /// (a listing per COPY would cost more than the counter is worth), and not
 /// at all when `imap_logout_format` does not use it.
 async fn count_trashed(s: &mut Session, store: &AnyStore, dest: &MailboxName, copied: u64) {
-    if !s
-        .env
-        .settings
-        .imap
-        .imap_options
-        .logout_format
-        .contains("trashed")
-    {
+    if !s.settings.options.logout_format.contains("trashed") {
         return;
     }
     if s.trash_mailbox.is_none() {

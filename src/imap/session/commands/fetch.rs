@@ -3,13 +3,16 @@
 //! bounded group of messages per storage job (one pool trip per group, not
 //! per message), and output is written group by group, flushed as it grows.
 
-use super::{Flow, storage_no};
+use super::{Flow, messageset_ok, storage_no};
 use crate::imap::codec::response::Data;
 use crate::imap::codec::types::{
     FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
 use crate::imap::session::content::{GROUP_MESSAGES, GroupRoom, expected_bytes, load_group};
+use crate::imap::session::logout::Stats;
+use crate::imap::session::output::{Gone, Output};
+use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::{
@@ -21,17 +24,14 @@ const BATCH: usize = 256;
 
 pub async fn fetch(
     s: &mut Session,
+    out: &mut impl Output,
     tag: &Tag,
     uid_mode: bool,
     set: &SequenceSet,
     attributes: &FetchAttributes,
     modifiers: FetchModifiers,
 ) -> Flow {
-    let Some(sel) = s.selected.as_ref() else {
-        return Flow::Continue;
-    };
-    if !uid_mode && sel.seq_set_out_of_range(set) {
-        s.bad(tag, "Invalid messageset.");
+    if !messageset_ok(s, tag, uid_mode, set) {
         return Flow::Continue;
     }
     if modifiers.vanished && (!uid_mode || !s.enabled.qresync) {
@@ -55,10 +55,18 @@ pub async fn fetch(
     if !attrs_with_flags.contains(&FetchAttribute::Flags) {
         attrs_with_flags.push(FetchAttribute::Flags);
     }
-    let Some(sel) = s.selected.as_mut() else {
+    // The selected mailbox is borrowed once for the whole answer, beside
+    // the counters the answer updates.
+    let Session {
+        selected: Some(sel),
+        saved,
+        stats,
+        ..
+    } = &mut *s
+    else {
         return Flow::Continue;
     };
-    let targets = sel.resolve(set, uid_mode, &s.saved);
+    let targets = sel.resolve(set, uid_mode, saved);
     if modifiers.vanished
         && let Some(since) = modifiers.changed_since
     {
@@ -70,7 +78,7 @@ pub async fn fetch(
             .filter(|&u| set.contains(u, largest))
             .collect();
         if let Ok(uids) = SequenceSet::from_numbers(&gone) {
-            s.io.data(&Data::Vanished {
+            out.data(&Data::Vanished {
                 earlier: true,
                 uids,
             });
@@ -93,9 +101,6 @@ pub async fn fetch(
     };
     let mut outcome = Outcome::default();
     for chunk in targets.chunks(BATCH) {
-        let Some(sel) = s.selected.as_mut() else {
-            break;
-        };
         let uids: Vec<u32> = chunk.iter().map(|&(_, u)| u).collect();
         let mut infos = sel.mailbox.messages_by_uid(&uids);
         let mut seen_now: Vec<u32> = Vec::new();
@@ -125,10 +130,11 @@ pub async fn fetch(
                 }
             }
         }
-        // The messages of the chunk this FETCH answers, with their numbers.
-        let Some(sel) = s.selected.as_ref() else {
-            break;
+        let chunk = Chunk {
+            infos: &infos,
+            seen_now: &seen_now,
         };
+        // The messages of the chunk this FETCH answers, with their numbers.
         let answered: Vec<(usize, u32)> = infos
             .iter()
             .enumerate()
@@ -146,9 +152,6 @@ pub async fn fetch(
         let mut group: Vec<Pending> = Vec::new();
         let mut room = GroupRoom::default();
         for slice in answered.chunks(GROUP_MESSAGES) {
-            let Some(sel) = s.selected.as_ref() else {
-                break;
-            };
             let structures: Vec<StorageResult<Option<CachedStructure>>> = if wants_structure {
                 let slice_uids: Vec<u32> = slice.iter().map(|&(at, _)| infos[at].uid).collect();
                 match sel.mailbox.cached_structures(&slice_uids).await {
@@ -177,7 +180,7 @@ pub async fn fetch(
                 let bytes = expected_bytes(need, infos[at].virtual_size);
                 if !room.fits(bytes) {
                     let done = std::mem::take(&mut group);
-                    if answer_group(s, &plan, &infos, &seen_now, done, &mut outcome)
+                    if answer_group(sel, stats, out, &plan, &chunk, done, &mut outcome)
                         .await
                         .is_err()
                     {
@@ -194,7 +197,7 @@ pub async fn fetch(
                 });
             }
         }
-        if answer_group(s, &plan, &infos, &seen_now, group, &mut outcome)
+        if answer_group(sel, stats, out, &plan, &chunk, group, &mut outcome)
             .await
             .is_err()
         {
@@ -234,6 +237,13 @@ struct Outcome {
     unknown_cte: bool,
 }
 
+/// The messages of a metadata batch and which of them this FETCH just
+/// marked `\Seen`.
+struct Chunk<'a> {
+    infos: &'a [MessageInfo],
+    seen_now: &'a [u32],
+}
+
 /// A message of the group being collected.
 struct Pending {
     /// Index into the chunk's `MessageInfo`s.
@@ -243,26 +253,24 @@ struct Pending {
     need: Content,
 }
 
-/// The connection failed while writing.
-struct Closed;
-
 /// Read the group's content in one storage job, then encode and write each
 /// message in order.
 async fn answer_group(
-    s: &mut Session,
+    sel: &Selected,
+    stats: &mut Stats,
+    out: &mut impl Output,
     plan: &Plan<'_>,
-    infos: &[MessageInfo],
-    seen_now: &[u32],
+    chunk: &Chunk<'_>,
     group: Vec<Pending>,
     outcome: &mut Outcome,
-) -> Result<(), Closed> {
+) -> Result<(), Gone> {
     if group.is_empty() {
         return Ok(());
     }
-    let Some(sel) = s.selected.as_ref() else {
-        return Ok(());
-    };
-    let wants: Vec<(u32, Content)> = group.iter().map(|p| (infos[p.at].uid, p.need)).collect();
+    let wants: Vec<(u32, Content)> = group
+        .iter()
+        .map(|p| (chunk.infos[p.at].uid, p.need))
+        .collect();
     let mut loaded: Vec<Option<StorageResult<Option<Vec<u8>>>>> =
         match load_group(&sel.mailbox, &wants).await {
             Ok(all) => all.into_iter().map(Some).collect(),
@@ -276,7 +284,7 @@ async fn answer_group(
             }
         };
     for (pending, slot) in group.iter().zip(loaded.iter_mut()) {
-        let info = &infos[pending.at];
+        let info = &chunk.infos[pending.at];
         let raw = match slot.take() {
             Some(Ok(raw)) => raw,
             Some(Err(e)) => {
@@ -284,9 +292,6 @@ async fn answer_group(
                 continue;
             }
             None => continue,
-        };
-        let Some(sel) = s.selected.as_ref() else {
-            break;
         };
         let parsed = raw.as_deref().map(ParsedMessage::parse);
         let ctx = FetchContext {
@@ -297,17 +302,17 @@ async fn answer_group(
             recent: sel.is_recent(info.uid),
             zone_minutes: 0,
             savedate_supported: true,
-            opts: s.io.opts,
+            opts: out.opts(),
         };
-        let which = if seen_now.contains(&info.uid) {
+        let which = if chunk.seen_now.contains(&info.uid) {
             plan.attrs_with_flags
         } else {
             plan.attrs
         };
-        let before = s.io.out().len();
-        match eval::build_fetch(s.io.out(), &ctx, which) {
+        let before = out.buf().len();
+        match eval::build_fetch(out.buf(), &ctx, which) {
             Ok(segments) => {
-                let mut bytes = (s.io.out().len() - before) as u64;
+                let mut bytes = (out.buf().len() - before) as u64;
                 bytes += segments
                     .iter()
                     .map(|seg| match seg {
@@ -317,27 +322,27 @@ async fn answer_group(
                     .sum::<u64>();
                 match pending.need {
                     Content::HeaderOnly => {
-                        s.stats.fetch_hdr_count += 1;
-                        s.stats.fetch_hdr_bytes += bytes;
+                        stats.fetch_hdr_count += 1;
+                        stats.fetch_hdr_bytes += bytes;
                     }
                     Content::Full => {
-                        s.stats.fetch_body_count += 1;
-                        s.stats.fetch_body_bytes += bytes;
+                        stats.fetch_body_count += 1;
+                        stats.fetch_body_bytes += bytes;
                     }
                     Content::None => {}
                 }
                 for seg in segments {
                     match seg {
-                        Segment::Bytes(b) => s.io.push_raw(&b),
+                        Segment::Bytes(b) => out.push_raw(&b),
                         Segment::Raw(r) => {
                             let bytes = parsed
                                 .as_ref()
                                 .and_then(|p| p.raw().get(r))
                                 .unwrap_or_default();
-                            s.io.push_raw(bytes);
+                            out.push_raw(bytes);
                         }
                     }
-                    s.io.flush_if_big().await.map_err(|_| Closed)?;
+                    out.flush_if_big().await?;
                 }
             }
             Err(eval::EvalError::UnknownTransferEncoding(_)) => {
@@ -345,7 +350,7 @@ async fn answer_group(
             }
             Err(eval::EvalError::MissingContent) => {}
         }
-        s.io.flush_if_big().await.map_err(|_| Closed)?;
+        out.flush_if_big().await?;
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! SELECT / EXAMINE (with CONDSTORE and QRESYNC), CLOSE, UNSELECT.
+//! SELECT / EXAMINE (with CONDSTORE and QRESYNC).
 
 use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::{
@@ -9,6 +9,7 @@ use crate::imap::codec::types::{
 };
 use crate::imap::session::flags;
 use crate::imap::session::names::{DELIMITER, to_wire};
+use crate::imap::session::output::Output;
 use crate::imap::session::refresh;
 use crate::imap::session::selected::Selected;
 use crate::imap::session::state::Session;
@@ -16,6 +17,7 @@ use crate::storage::Mailbox;
 
 pub async fn select(
     s: &mut Session,
+    out: &mut impl Output,
     tag: &Tag,
     mailbox: &WireMailbox,
     params: SelectParams,
@@ -26,7 +28,7 @@ pub async fn select(
         return Flow::Continue;
     }
     if s.selected.take().is_some() && (s.enabled.qresync || s.enabled.rev2) {
-        s.io.status(
+        out.status(
             None,
             Status::Ok,
             Some(ResponseCode::Closed),
@@ -62,12 +64,12 @@ pub async fn select(
     }
     let status = sel.mailbox.status();
     let keywords = sel.mailbox.keywords();
-    s.io.data(&Data::Flags(flags::defined(&keywords)));
-    s.io.data(&Data::Exists(sel.exists()));
+    out.data(&Data::Flags(flags::defined(&keywords)));
+    out.data(&Data::Exists(sel.exists()));
     if s.enabled.rev2 {
         // RFC 9051 §6.3.2: SELECT answers with the mailbox's LIST entry.
         let utf8 = s.utf8();
-        s.io.data(&Data::List(ListResponse {
+        out.data(&Data::List(ListResponse {
             attributes: Vec::new(),
             delimiter: Some(DELIMITER),
             mailbox: to_wire(&sel.name, utf8),
@@ -75,11 +77,11 @@ pub async fn select(
         }));
     }
     if !s.enabled.rev2 {
-        s.io.data(&Data::Recent(sel.recent.len() as u32));
+        out.data(&Data::Recent(sel.recent.len() as u32));
         if status.unseen > 0
             && let Some(seq) = sel.first_unseen()
         {
-            s.io.status(
+            out.status(
                 None,
                 Status::Ok,
                 Some(ResponseCode::Unseen(seq)),
@@ -92,25 +94,25 @@ pub async fn select(
     } else {
         flags::permanent(&keywords)
     };
-    s.io.status(
+    out.status(
         None,
         Status::Ok,
         Some(ResponseCode::PermanentFlags(perm)),
         "Flags permitted.",
     );
-    s.io.status(
+    out.status(
         None,
         Status::Ok,
         Some(ResponseCode::UidValidity(status.uidvalidity)),
         "UIDs valid",
     );
-    s.io.status(
+    out.status(
         None,
         Status::Ok,
         Some(ResponseCode::UidNext(status.uidnext)),
         "Predicted next UID",
     );
-    s.io.status(
+    out.status(
         None,
         Status::Ok,
         Some(ResponseCode::HighestModSeq(status.highest_modseq)),
@@ -119,7 +121,7 @@ pub async fn select(
     if let Some(q) = &params.qresync
         && q.uid_validity == status.uidvalidity
     {
-        qresync(s, &sel, q);
+        qresync(out, &sel, q);
     }
     let code = if read_only {
         ResponseCode::ReadOnly
@@ -141,7 +143,7 @@ pub async fn select(
 
 /// RFC 7162 §3.2.5: VANISHED (EARLIER) for what the client knows and we
 /// lost, then FETCH for what changed since its modseq.
-fn qresync(s: &mut Session, sel: &Selected, q: &QResync) {
+fn qresync(out: &mut impl Output, sel: &Selected, q: &QResync) {
     let changes = sel.mailbox.changes_since(q.modseq);
     let last_uid = sel.mailbox.status().uidnext.saturating_sub(1);
     let known = |uid: u32| match &q.known_uids {
@@ -173,17 +175,17 @@ fn qresync(s: &mut Session, sel: &Selected, q: &QResync) {
     vanished.sort_unstable();
     vanished.dedup();
     if let Ok(set) = SequenceSet::from_numbers(&vanished) {
-        s.io.data(&Data::Vanished {
+        out.data(&Data::Vanished {
             earlier: true,
             uids: set,
         });
     }
-    let opts = s.io.opts;
+    let opts = out.opts();
     for m in &changes.changed {
         let Some(seq) = sel.seq_of(m.uid) else {
             continue;
         };
-        let out = s.io.out();
+        let out = out.buf();
         let mut f = FetchEncoder::begin(out, seq);
         f.item(out, &FetchItem::Uid(m.uid), opts);
         f.item(
@@ -194,33 +196,4 @@ fn qresync(s: &mut Session, sel: &Selected, q: &QResync) {
         f.item(out, &FetchItem::ModSeq(m.modseq), opts);
         f.finish(out);
     }
-}
-
-/// CLOSE (expunges `\Deleted` silently when read-write) and UNSELECT.
-pub async fn close(s: &mut Session, tag: &Tag, expunge: bool) -> Flow {
-    let Some(sel) = s.selected.take() else {
-        s.bad(tag, "No mailbox selected.");
-        return Flow::Continue;
-    };
-    if expunge && !sel.read_only {
-        let deleted = sel.deleted_uids();
-        if !deleted.is_empty() {
-            match sel.mailbox.expunge(&deleted).await {
-                Ok(gone) => s.stats.expunged += gone.len() as u64,
-                Err(e) => {
-                    storage_no(s, tag, &e, false);
-                    return Flow::Continue;
-                }
-            }
-        }
-    }
-    s.ok(
-        tag,
-        if expunge {
-            "Close completed."
-        } else {
-            "Unselect completed."
-        },
-    );
-    Flow::Continue
 }

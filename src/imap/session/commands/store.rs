@@ -1,16 +1,18 @@
 //! STORE / UID STORE: ±FLAGS(.SILENT), keywords, UNCHANGEDSINCE →
 //! MODIFIED (RFC 7162).
 
-use super::{Flow, storage_no};
+use super::{Flow, messageset_ok, storage_no};
 use crate::imap::codec::response::{FetchEncoder, FetchItem, ResponseCode};
 use crate::imap::codec::types::{Flag, SequenceSet, StoreAction, Tag};
 use crate::imap::session::flags;
+use crate::imap::session::output::Output;
 use crate::imap::session::state::Session;
 use crate::storage::{FlagOp, Mailbox, SystemFlags};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn store(
     s: &mut Session,
+    out: &mut impl Output,
     tag: &Tag,
     uid_mode: bool,
     set: &SequenceSet,
@@ -19,13 +21,12 @@ pub async fn store(
     silent: bool,
     flag_list: &[Flag],
 ) -> Flow {
+    if !messageset_ok(s, tag, uid_mode, set) {
+        return Flow::Continue;
+    }
     let Some(sel) = s.selected.as_mut() else {
         return Flow::Continue;
     };
-    if !uid_mode && sel.seq_set_out_of_range(set) {
-        s.bad(tag, "Invalid messageset.");
-        return Flow::Continue;
-    }
     if sel.read_only {
         s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
         return Flow::Continue;
@@ -63,7 +64,7 @@ pub async fn store(
     if sys.contains(SystemFlags::DELETED) && op != FlagOp::Remove {
         s.stats.deleted += result.changed.len() as u64;
     }
-    let opts = s.io.opts;
+    let opts = out.opts();
     let infos = sel.mailbox.messages_by_uid(&uids);
     for info in &infos {
         if result.modified.binary_search(&info.uid).is_ok() {
@@ -76,7 +77,7 @@ pub async fn store(
         let Some(seq) = sel.seq_of(info.uid) else {
             continue;
         };
-        let out = s.io.out();
+        let out = out.buf();
         let mut f = FetchEncoder::begin(out, seq);
         // QRESYNC: FETCH caused by flag changes carries the UID (RFC 7162).
         if uid_mode || qresync {

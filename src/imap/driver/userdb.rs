@@ -6,6 +6,7 @@
 use super::io::ImapIo;
 use crate::imap::codec::response::ResponseCode;
 use crate::imap::codec::types::Tag;
+use crate::imap::session::Output;
 use crate::shard::env::{Env, UserInfo, UserLookup};
 
 /// The user's userdb record, or `None` after answering the login command
@@ -21,7 +22,7 @@ pub async fn lookup_after_login(
         UserLookup::Found(info) => Some(info),
         UserLookup::NotFound => {
             tracing::warn!(session, user, "imap: user vanished from userdb");
-            io.no_opt(
+            io.no(
                 tag,
                 Some(ResponseCode::AuthorizationFailed),
                 "Unknown user.",
@@ -30,7 +31,7 @@ pub async fn lookup_after_login(
         }
         UserLookup::TempFail(e) => {
             tracing::warn!(session, user, "imap: userdb lookup failed: {e}");
-            io.no_opt(
+            io.no(
                 tag,
                 Some(ResponseCode::Unavailable),
                 "Temporary user lookup failure.",

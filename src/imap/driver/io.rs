@@ -1,30 +1,24 @@
-//! The session's byte pipe: socket input goes through the codec's
+//! The connection's byte pipe: socket input goes through the codec's
 //! [`Framer`], responses are encoded into one buffer that is flushed per
 //! command (or earlier when a big FETCH literal is being streamed), and
 //! bytes in/out are counted for the logout line.
 
 use super::deflate::Deflate;
-use crate::imap::codec::response::{Data, EncodeOptions, ResponseCode, Status, StatusResponse};
+use crate::imap::codec::response::EncodeOptions;
 use crate::imap::codec::types::Tag;
 use crate::imap::codec::{Frame, FrameError, FrameEvent, Framer, FramingLimits};
+use crate::imap::session::literals::literal_verdict;
+use crate::imap::session::output::{FLUSH_THRESHOLD, Gone, Output};
 use crate::net::Conn;
 use crate::net::conn::ConnError;
 use crate::net::driver_io::{Arrival, fill_unless_shutdown, send_in_pieces};
 use crate::shard::env::Env;
-
-/// Output is pushed to the socket once this much is buffered, so a large
-/// FETCH never holds more than about this much response in memory.
-pub const FLUSH_THRESHOLD: usize = 64 * 1024;
 
 /// Output buffer capacity a session waiting for input may keep.
 const IDLE_OUTPUT_KEPT: usize = 4 * 1024;
 
 /// Most plaintext one inflate step may produce (bounds decompression).
 const INFLATE_STEP: usize = 64 * 1024;
-
-/// Literals announced before login must be small: only LOGIN and
-/// AUTHENTICATE take them there.
-pub const PRELOGIN_LITERAL_MAX: u64 = 8 * 1024;
 
 /// What the read side produced.
 #[derive(Debug)]
@@ -58,36 +52,6 @@ pub struct ImapIo {
     /// COMPRESS=DEFLATE once active, with compressed input not yet inflated.
     deflate: Option<Deflate>,
     compressed_in: Vec<u8>,
-}
-
-/// The command name (second word) of a partial frame, upper-cased.
-fn command_word(partial: &[u8]) -> Vec<u8> {
-    partial
-        .split(|&b| b == b' ')
-        .nth(1)
-        .map(|w| {
-            let end = w
-                .iter()
-                .position(|&b| b == b'\r' || b == b'\n')
-                .unwrap_or(w.len());
-            w[..end].to_ascii_uppercase()
-        })
-        .unwrap_or_default()
-}
-
-/// Whether to refuse a synchronizing literal before sending `+`
-/// (RFC 9051 §7.5: the server may refuse by answering instead). `None`
-/// accepts; `Some(too_big)` refuses.
-pub fn literal_verdict(partial: &[u8], len: u64, logged_in: bool, limit: u64) -> Option<bool> {
-    let word = command_word(partial);
-    if !logged_in {
-        let allowed = word == b"LOGIN" || word == b"AUTHENTICATE";
-        return (!allowed || len > PRELOGIN_LITERAL_MAX).then_some(false);
-    }
-    if len > limit {
-        return Some(word == b"APPEND");
-    }
-    None
 }
 
 impl ImapIo {
@@ -150,10 +114,6 @@ impl ImapIo {
         memchr::memchr(b'\n', self.framer.pending_input()).is_some()
     }
 
-    pub fn compression_active(&self) -> bool {
-        self.deflate.is_some()
-    }
-
     /// Starts COMPRESS=DEFLATE after its tagged OK was flushed. Input the
     /// client pipelined after the command is already compressed.
     pub fn start_deflate(&mut self) {
@@ -161,52 +121,7 @@ impl ImapIo {
         self.deflate = Some(Deflate::default());
     }
 
-    pub fn out(&mut self) -> &mut Vec<u8> {
-        &mut self.out
-    }
-
-    /// `tag STATUS [code] text` (untagged when `tag` is `None`).
-    pub fn status(
-        &mut self,
-        tag: Option<&Tag>,
-        status: Status,
-        code: Option<ResponseCode>,
-        text: &str,
-    ) {
-        let r = StatusResponse {
-            tag: tag.cloned(),
-            status,
-            code,
-            text: text.to_string(),
-        };
-        r.encode(&mut self.out, self.opts);
-    }
-
-    pub fn ok(&mut self, tag: &Tag, text: &str) {
-        self.status(Some(tag), Status::Ok, None, text);
-    }
-
-    pub fn no(&mut self, tag: &Tag, code: Option<ResponseCode>, text: &str) {
-        self.status(Some(tag), Status::No, code, text);
-    }
-
-    pub fn no_opt(&mut self, tag: Option<&Tag>, code: Option<ResponseCode>, text: &str) {
-        self.status(tag, Status::No, code, text);
-    }
-
-    pub fn bad(&mut self, tag: Option<&Tag>, text: &str) {
-        self.status(tag, Status::Bad, None, text);
-    }
-
-    pub fn data(&mut self, d: &Data) {
-        d.encode(&mut self.out, self.opts);
-    }
-
-    pub fn push_raw(&mut self, bytes: &[u8]) {
-        self.out.extend_from_slice(bytes);
-    }
-
-    pub async fn flush(&mut self) -> Result<(), ConnError> {
+    async fn send(&mut self) -> Result<(), ConnError> {
         if !self.out.is_empty() {
             self.bytes_out += self.out.len() as u64;
             let packed;
@@ -240,15 +155,6 @@ impl ImapIo {
         }
     }
 
-    /// Flushes only when enough output has piled up (streaming).
-    pub async fn flush_if_big(&mut self) -> Result<(), ConnError> {
-        if self.out.len() >= FLUSH_THRESHOLD {
-            self.flush().await
-        } else {
-            Ok(())
-        }
-    }
-
     /// The next command frame. Checks for shutdown only while waiting for
     /// input, so a command already received always completes.
     pub async fn next(&mut self, env: &Env) -> Incoming {
@@ -268,7 +174,7 @@ impl ImapIo {
                         return Incoming::LiteralRefused { tag, too_big };
                     }
                     self.out.extend_from_slice(b"+ OK\r\n");
-                    if self.flush().await.is_err() {
+                    if self.send().await.is_err() {
                         return Incoming::Closed;
                     }
                 }
@@ -328,33 +234,20 @@ impl ImapIo {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Output for ImapIo {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
 
-    #[test]
-    fn literals_are_refused_by_state_and_size() {
-        assert_eq!(literal_verdict(b"a LOGIN {5}\r\n", 5, false, 100), None);
-        assert_eq!(literal_verdict(b"a login joe {5}\r\n", 5, false, 100), None);
-        assert_eq!(
-            literal_verdict(b"a APPEND INBOX {5}\r\n", 5, false, 100),
-            Some(false)
-        );
-        assert_eq!(
-            literal_verdict(b"a LOGIN {99999}\r\n", 99_999, false, 1 << 30),
-            Some(false)
-        );
-        assert_eq!(
-            literal_verdict(b"a APPEND INBOX {500}\r\n", 500, true, 100),
-            Some(true)
-        );
-        assert_eq!(
-            literal_verdict(b"a SEARCH TEXT {500}\r\n", 500, true, 100),
-            Some(false)
-        );
-        assert_eq!(
-            literal_verdict(b"a APPEND INBOX {50}\r\n", 50, true, 100),
-            None
-        );
+    fn opts(&self) -> EncodeOptions {
+        self.opts
+    }
+
+    fn set_opts(&mut self, opts: EncodeOptions) {
+        self.opts = opts;
+    }
+
+    async fn flush(&mut self) -> Result<(), Gone> {
+        self.send().await.map_err(|_| Gone)
     }
 }

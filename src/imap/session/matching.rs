@@ -1,0 +1,166 @@
+//! The search loop over the selected mailbox that SEARCH, SORT and THREAD
+//! share. Evaluation is `crate::imap::eval`; this loads what it needs:
+//! index metadata always, message files only when a key or criterion needs
+//! content (a bounded group of messages per storage job).
+
+use crate::imap::codec::response::ResponseCode;
+use crate::imap::codec::types::{AString, Atom, SearchKey, Tag};
+use crate::imap::eval::{self, Content, MsgCtx, SearchEnv};
+use crate::imap::session::content::{GroupRoom, expected_bytes, header_len, load_group};
+use crate::imap::session::state::Session;
+use crate::message::ParsedMessage;
+use crate::storage::{Mailbox, MessageInfo, StorageError};
+
+const BATCH: usize = 256;
+
+/// One matched message.
+pub struct Hit {
+    pub seq: u32,
+    pub info: MessageInfo,
+    pub raw: Option<Vec<u8>>,
+}
+
+fn charset_ok(charset: Option<&AString>) -> bool {
+    charset.is_none_or(|c| {
+        let c = c.as_bytes();
+        c.eq_ignore_ascii_case(b"UTF-8") || c.eq_ignore_ascii_case(b"US-ASCII")
+    })
+}
+
+/// Whether the search charset is one tern reads; answers NO [BADCHARSET]
+/// when it is not.
+pub fn charset_accepted(s: &mut Session, tag: &Tag, charset: Option<&AString>) -> bool {
+    if charset_ok(charset) {
+        return true;
+    }
+    let utf8 = Atom::try_from("UTF-8").into_iter().collect();
+    s.no(tag, ResponseCode::BadCharset(utf8), "Unsupported charset.");
+    false
+}
+
+/// Runs `key` over the selected mailbox. `keep_content` keeps the header
+/// of each hit (SORT / THREAD need it afterwards).
+pub async fn run_search(
+    s: &Session,
+    key: &SearchKey,
+    keep_content: bool,
+) -> Result<Vec<Hit>, StorageError> {
+    let Some(sel) = s.selected.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let content = eval::search::content_needed(key);
+    let env = SearchEnv {
+        max_seq: sel.exists(),
+        max_uid: sel.uids.last().copied().unwrap_or(0),
+        saved: Some(&s.saved),
+        now: s.now(),
+        zone_minutes: 0,
+        savedate_supported: true,
+    };
+    let mut hits = Vec::new();
+    for chunk in sel.uids.chunks(BATCH) {
+        // Content is read for a group of candidates per storage job.
+        let mut group: Vec<Candidate> = Vec::new();
+        let mut room = GroupRoom::default();
+        for info in sel.mailbox.messages_by_uid(chunk) {
+            let Some(seq) = sel.seq_of(info.uid) else {
+                continue;
+            };
+            // Index-only prefilter: `UNSEEN TEXT x` reads unseen mail only.
+            if content != Content::None {
+                let bare = MsgCtx {
+                    seq,
+                    info: &info,
+                    content: None,
+                };
+                if !eval::search::may_match(key, &bare, &env) {
+                    continue;
+                }
+            }
+            // SORT / THREAD need headers of every hit afterwards.
+            let need = if keep_content {
+                content.max(Content::HeaderOnly)
+            } else {
+                content
+            };
+            let bytes = expected_bytes(need, info.virtual_size);
+            if !room.fits(bytes) {
+                let done = std::mem::take(&mut group);
+                match_group(&sel.mailbox, key, &env, keep_content, done, &mut hits).await?;
+                room = GroupRoom::default();
+            }
+            room.add(bytes);
+            group.push(Candidate { seq, info, need });
+        }
+        match_group(&sel.mailbox, key, &env, keep_content, group, &mut hits).await?;
+    }
+    Ok(hits)
+}
+
+/// A message that passed the index-only prefilter.
+struct Candidate {
+    seq: u32,
+    info: MessageInfo,
+    need: Content,
+}
+
+/// Load the group's content in one storage job and keep the matches.
+async fn match_group<M: Mailbox>(
+    mailbox: &M,
+    key: &SearchKey,
+    env: &SearchEnv<'_>,
+    keep_content: bool,
+    group: Vec<Candidate>,
+    hits: &mut Vec<Hit>,
+) -> Result<(), StorageError> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let wants: Vec<(u32, Content)> = group.iter().map(|c| (c.info.uid, c.need)).collect();
+    let loaded = load_group(mailbox, &wants).await?;
+    for (Candidate { seq, info, .. }, raw) in group.into_iter().zip(loaded) {
+        let raw = raw?;
+        let parsed = raw.as_deref().map(ParsedMessage::parse);
+        let ctx = MsgCtx {
+            seq,
+            info: &info,
+            content: parsed.as_ref(),
+        };
+        if eval::matches(key, &ctx, env) {
+            drop(parsed);
+            // Only the header is kept, so memory stays small per hit.
+            let kept = match raw {
+                Some(mut r) if keep_content => {
+                    r.truncate(header_len(&r));
+                    r.shrink_to_fit();
+                    Some(r)
+                }
+                _ => None,
+            };
+            hits.push(Hit {
+                seq,
+                info,
+                raw: kept,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Parses the kept content of hits and hands them to `f`.
+pub fn with_contexts<R>(hits: &[Hit], f: impl FnOnce(&[MsgCtx<'_, '_>]) -> R) -> R {
+    let parsed: Vec<Option<ParsedMessage<'_>>> = hits
+        .iter()
+        .map(|h| h.raw.as_deref().map(ParsedMessage::parse))
+        .collect();
+    let ctxs: Vec<MsgCtx<'_, '_>> = hits
+        .iter()
+        .zip(parsed.iter())
+        .map(|(h, p)| MsgCtx {
+            seq: h.seq,
+            info: &h.info,
+            content: p.as_ref(),
+        })
+        .collect();
+    f(&ctxs)
+}
