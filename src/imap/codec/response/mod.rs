@@ -106,3 +106,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod structure_golden;
