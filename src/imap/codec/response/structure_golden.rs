@@ -1,7 +1,8 @@
 //! Byte-exact pins of ENVELOPE / BODY / BODYSTRUCTURE and section echo
-//! output. The digests were captured from the encoder as it was before the
-//! wire syntax moved out of `message/`, so any change to the bytes sent to
-//! clients fails here, naming the case.
+//! output. The digests were captured from the writers as they were before
+//! the wire syntax moved out of `message/` (`Envelope::write_imap`,
+//! `BodyStructure::write_imap`, `types::Section::write`), so any change to
+//! the bytes sent to clients fails here, naming the case.
 
 use sha2::{Digest, Sha256};
 
@@ -11,16 +12,16 @@ use crate::message::ParsedMessage;
 fn encode_all(raw: &[u8]) -> [Vec<u8>; 3] {
     let m = ParsedMessage::parse(raw);
     let (mut env, mut body, mut bs) = (Vec::new(), Vec::new(), Vec::new());
-    m.envelope().write_imap(&mut env);
-    m.body_structure().write_imap(&mut body, false);
-    m.body_structure().write_imap(&mut bs, true);
+    super::write_envelope(&mut env, &m.envelope());
+    super::write_body_structure(&mut body, &m.body_structure(), false);
+    super::write_body_structure(&mut bs, &m.body_structure(), true);
     [env, body, bs]
 }
 
 /// Section spec as echoed in `BODY[...]`.
 fn encode_section(section: &crate::imap::codec::types::Section) -> Vec<u8> {
     let mut out = Vec::new();
-    section.write(&mut out);
+    super::write_section(&mut out, section);
     out
 }
 
@@ -171,53 +172,7 @@ Content-Disposition: inline\r\nContent-Language: en\r\nContent-Location: cid:roo
         ),
         (
             "mixed with alternative attachment and forward",
-            b"From: Alice <alice@example.org>\r\n\
-To: bob@example.net\r\n\
-Subject: nested\r\n\
-MIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=\"outer\"\r\n\
-\r\n\
-This is a MIME message.\r\n\
---outer\r\n\
-Content-Type: multipart/alternative; boundary=alt\r\n\
-\r\n\
---alt\r\n\
-Content-Type: text/plain; charset=UTF-8\r\n\
-Content-Transfer-Encoding: quoted-printable\r\n\
-\r\n\
-Hi Bob =E2=82=AC\r\n\
-\r\n\
---alt\r\n\
-Content-Type: text/html; charset=UTF-8\r\n\
-\r\n\
-<p>Hi Bob</p>\r\n\
---alt--\r\n\
-\r\n\
---outer\r\n\
-Content-Type: application/pdf; name=\"report.pdf\"\r\n\
-Content-Transfer-Encoding: BASE64\r\n\
-Content-Disposition: attachment; filename=\"report.pdf\"\r\n\
-Content-ID: <part3@example.org>\r\n\
-Content-Language: en\r\n\
-\r\n\
-JVBERi0xLjQK\r\n\
---outer\r\n\
-Content-Type: message/rfc822\r\n\
-Content-Description: forwarded\r\n\
-\r\n\
-From: carol@example.com\r\n\
-Subject: inner\r\n\
-Content-Type: multipart/mixed; boundary=in\r\n\
-\r\n\
---in\r\n\
-\r\n\
-inner text\r\n\
---in\r\n\
-Content-Type: image/png\r\n\
-\r\n\
-PNG\r\n\
---in--\r\n\
---outer--\r\n",
+            super::structure::tests::NESTED,
         ),
         (
             "section test message",
