@@ -1,6 +1,6 @@
 //! FETCH attributes → wire bytes.
 
-use crate::imap::codec::response::{write_part as part, write_section};
+use crate::imap::codec::response::{write_part, write_section};
 use crate::imap::codec::types::{FetchAttribute, Partial};
 
 fn partial(out: &mut Vec<u8>, p: &Option<Partial>) {
@@ -45,14 +45,14 @@ pub(super) fn fetch_attribute(out: &mut Vec<u8>, a: &FetchAttribute) {
             partial: p,
         } => {
             out.extend_from_slice(if *peek { b"BINARY.PEEK[" } else { b"BINARY[" });
-            part(out, pt);
+            write_part(out, pt);
             out.push(b']');
             partial(out, p);
             return;
         }
         A::BinarySize { part: pt } => {
             out.extend_from_slice(b"BINARY.SIZE[");
-            part(out, pt);
+            write_part(out, pt);
             out.push(b']');
             return;
         }
