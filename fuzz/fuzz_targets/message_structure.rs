@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tern::imap::codec::response::{write_body_structure, write_envelope};
-use tern::message::{CachedStructure, Envelope, ParsedMessage, BodyStructure};
+use tern::message::{BodyStructure, CachedStructure, Envelope, ParsedMessage};
 
 fn encode(envelope: &Envelope, body: &BodyStructure) -> Vec<u8> {
     let mut out = Vec::new();
