@@ -335,6 +335,23 @@ fn random_bytes_never_panic() {
     }
 }
 
+/// Runs `f` on a thread with a 128 KiB stack, so recursion proportional to
+/// the nesting depth would overflow it.
+fn on_small_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn_scoped(scope, f)
+        {
+            Ok(handle) => match handle.join() {
+                Ok(v) => v,
+                Err(e) => std::panic::resume_unwind(e),
+            },
+            Err(e) => panic!("cannot start a thread: {e}"),
+        }
+    })
+}
+
 fn text_part(octets: u64, lines: u64) -> BodyStructure {
     BodyStructure::Text {
         fields: BodyFields {
@@ -362,8 +379,11 @@ fn deep_multipart_nesting_does_not_overflow() {
             ext: Extension::default(),
         };
     }
-    let mut out = Vec::new();
-    write_body_structure(&mut out, &body, true);
+    let out = on_small_stack(|| {
+        let mut out = Vec::new();
+        write_body_structure(&mut out, &body, true);
+        out
+    });
     let leaf =
         b"(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL)";
     let close = b" \"mixed\" NIL NIL NIL NIL)";
@@ -391,8 +411,11 @@ fn deep_message_nesting_does_not_overflow() {
             ext: Extension::default(),
         };
     }
-    let mut out = Vec::new();
-    write_body_structure(&mut out, &body, false);
+    let out = on_small_stack(|| {
+        let mut out = Vec::new();
+        write_body_structure(&mut out, &body, false);
+        out
+    });
     let open = b"(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 0 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ";
     let leaf = b"(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)";
     let mut want = open.repeat(10_000);
