@@ -73,25 +73,17 @@ fn flags_uid_size(c: &mut Criterion) {
         common::messages::nested(3),
     ];
     let parsed: Vec<_> = raws.iter().map(|r| ParsedMessage::parse(r)).collect();
-    let typed: Vec<(FetchItem, FetchItem)> = parsed
-        .iter()
-        .map(|p| {
-            (
-                FetchItem::Envelope(common::convert::envelope(&p.envelope())),
-                FetchItem::BodyStructure(common::convert::body_structure(&p.body_structure())),
-            )
-        })
-        .collect();
+    let typed: Vec<CachedStructure> = parsed.iter().map(|p| p.cached_structure()).collect();
     g.bench_function("envelope_bodystructure_codec", |b| {
         let mut out = Vec::with_capacity(2 << 20);
         b.iter(|| {
             out.clear();
             for (i, r) in rows.iter().enumerate() {
-                let (env, body) = &typed[i % typed.len()];
+                let s = &typed[i % typed.len()];
                 let mut enc = FetchEncoder::begin(&mut out, i as u32 + 1);
                 enc.item(&mut out, &FetchItem::Uid(r.uid), opts);
-                enc.item(&mut out, env, opts);
-                enc.item(&mut out, body, opts);
+                enc.envelope(&mut out, &s.envelope);
+                enc.body_structure(&mut out, &s.body, true);
                 enc.finish(&mut out);
             }
             black_box(out.len())
@@ -99,12 +91,8 @@ fn flags_uid_size(c: &mut Criterion) {
     });
 
     // The path a FETCH takes when the index cache holds the structure:
-    // decode the cached record, let the message layer write the syntax,
-    // and hand it to the codec pre-encoded.
-    let cached: Vec<Vec<u8>> = parsed
-        .iter()
-        .map(|p| p.cached_structure().encode())
-        .collect();
+    // decode the cached record and let the codec write it.
+    let cached: Vec<Vec<u8>> = typed.iter().map(CachedStructure::encode).collect();
     g.bench_function("envelope_bodystructure_from_cache", |b| {
         let mut out = Vec::with_capacity(2 << 20);
         b.iter(|| {
@@ -113,28 +101,10 @@ fn flags_uid_size(c: &mut Criterion) {
                 let Ok(s) = CachedStructure::decode(&cached[i % cached.len()]) else {
                     panic!("cache record must decode");
                 };
-                let mut env = Vec::with_capacity(512);
-                s.envelope.write_imap(&mut env);
-                let mut body = Vec::with_capacity(512);
-                s.body.write_imap(&mut body, true);
                 let mut enc = FetchEncoder::begin(&mut out, i as u32 + 1);
                 enc.item(&mut out, &FetchItem::Uid(r.uid), opts);
-                enc.item(
-                    &mut out,
-                    &FetchItem::Preencoded {
-                        name: "ENVELOPE",
-                        value: env,
-                    },
-                    opts,
-                );
-                enc.item(
-                    &mut out,
-                    &FetchItem::Preencoded {
-                        name: "BODYSTRUCTURE",
-                        value: body,
-                    },
-                    opts,
-                );
+                enc.envelope(&mut out, &s.envelope);
+                enc.body_structure(&mut out, &s.body, true);
                 enc.finish(&mut out);
             }
             black_box(out.len())

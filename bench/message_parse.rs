@@ -7,6 +7,7 @@ mod common;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use tern::imap::codec::response::{write_body_structure, write_envelope};
 use tern::message::{CachedStructure, ParsedMessage};
 
 fn shapes() -> Vec<(&'static str, Vec<u8>)> {
@@ -39,8 +40,8 @@ fn parse_and_build(c: &mut Criterion) {
             b.iter(|| {
                 out.clear();
                 let p = ParsedMessage::parse(black_box(raw));
-                p.envelope().write_imap(&mut out);
-                p.body_structure().write_imap(&mut out, true);
+                write_envelope(&mut out, &p.envelope());
+                write_body_structure(&mut out, &p.body_structure(), true);
                 out.len()
             })
         });
@@ -53,8 +54,8 @@ fn parse_and_build(c: &mut Criterion) {
                 let Ok(s) = CachedStructure::decode(black_box(rec)) else {
                     panic!("cache record must decode");
                 };
-                s.envelope.write_imap(&mut out);
-                s.body.write_imap(&mut out, true);
+                write_envelope(&mut out, &s.envelope);
+                write_body_structure(&mut out, &s.body, true);
                 out.len()
             })
         });

@@ -6,7 +6,6 @@
 //! common;` and uses only part of it.
 #![allow(dead_code)]
 
-pub mod convert;
 pub mod machine;
 pub mod messages;
 pub mod store;

@@ -1,7 +1,8 @@
 //! Message parsing for IMAP: MIME tree, ENVELOPE, BODYSTRUCTURE, section
 //! extraction, header lookup, SORT keys and SEARCH text matching.
 //!
-//! Pure code, no I/O. Input is the raw message (`&[u8]`, CRLF or bare LF).
+//! Pure code, no I/O, typed data only: the IMAP wire syntax of these
+//! values is written by `imap::codec::response`. Input is the raw message (`&[u8]`, CRLF or bare LF).
 //! Start with [`ParsedMessage::parse`]; the submodules hold the pieces.
 //! mail-parser is used for RFC 2047 decoding, charsets, dates and HTML to
 //! text; the MIME structure, addresses and parameters are parsed here
@@ -19,7 +20,6 @@ pub mod section;
 pub mod subject;
 pub mod transfer;
 pub mod tree;
-pub mod wire;
 
 pub use address::Address;
 pub use bodystructure::{BodyFields, BodyStructure, Extension};

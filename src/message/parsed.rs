@@ -163,114 +163,15 @@ mod tests {
             .unwrap();
         assert_eq!(text.bytes(m.raw()), b"body text\r\n");
         assert_eq!(m.binary_size(&[1]), Ok(11));
-        let mut env = Vec::new();
-        m.envelope().write_imap(&mut env);
-        assert!(
-            env.starts_with(b"(\"Thu, 01 Jan 1970 00:01:00 +0000\" \"=?UTF-8?B?UmU6IGjDqQ==?=\"")
+        let env = m.envelope();
+        assert_eq!(
+            env.date.as_deref(),
+            Some(&b"Thu, 01 Jan 1970 00:01:00 +0000"[..])
         );
-    }
-
-    /// Checks IMAP syntax at the token level: balanced parentheses, closed
-    /// quoted strings with only escaped `"` / `\\`, no CR/LF outside
-    /// literals, literal lengths that match. Returns the top-level count.
-    fn well_formed(out: &[u8]) -> Result<usize, String> {
-        let (mut i, mut depth, mut top) = (0usize, 0usize, 0usize);
-        while i < out.len() {
-            match out[i] {
-                b'(' => {
-                    if depth == 0 {
-                        top += 1;
-                    }
-                    depth += 1;
-                    i += 1;
-                }
-                b')' => {
-                    depth = depth.checked_sub(1).ok_or("unbalanced ')'")?;
-                    i += 1;
-                }
-                b'"' => {
-                    i += 1;
-                    loop {
-                        match out.get(i) {
-                            None => return Err("unterminated quoted".into()),
-                            Some(b'"') => break,
-                            Some(b'\\') => {
-                                if !matches!(out.get(i + 1), Some(b'"') | Some(b'\\')) {
-                                    return Err("bad escape".into());
-                                }
-                                i += 2;
-                            }
-                            Some(b'\r') | Some(b'\n') => return Err("CR/LF in quoted".into()),
-                            Some(b) if *b >= 0x80 => return Err("8-bit in quoted".into()),
-                            Some(_) => i += 1,
-                        }
-                    }
-                    i += 1;
-                }
-                b'{' => {
-                    let close = out[i..]
-                        .iter()
-                        .position(|&b| b == b'}')
-                        .ok_or("bad literal")?
-                        + i;
-                    let n: usize = std::str::from_utf8(&out[i + 1..close])
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .ok_or("bad literal length")?;
-                    if out.get(close + 1..close + 3) != Some(b"\r\n") {
-                        return Err("literal without CRLF".into());
-                    }
-                    i = close + 3 + n;
-                    if i > out.len() {
-                        return Err("literal too short".into());
-                    }
-                }
-                b'\r' | b'\n' => return Err("CR/LF outside literal".into()),
-                _ => i += 1,
-            }
-        }
-        if depth != 0 {
-            return Err("unbalanced '('".into());
-        }
-        Ok(top)
-    }
-
-    #[test]
-    fn random_bytes_never_panic() {
-        let alphabet = b"ab:;<>@,\"\\()[]=?-\r\n \t/*'%\xc3\xff\x00";
-        let prefixes: [&[u8]; 4] = [
-            b"Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n",
-            b"From: ",
-            b"To: x@y, ",
-            b"Subject: x\r\nContent-Type: message/rfc822\r\n\r\nCc: ",
-        ];
-        let mut seed = 0x9e37_79b9u32;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
-        for _ in 0..500 {
-            let len = (next() % 200) as usize;
-            let mut raw = prefixes[(next() as usize) % prefixes.len()].to_vec();
-            raw.extend((0..len).map(|_| alphabet[(next() as usize) % alphabet.len()]));
-            let m = ParsedMessage::parse(&raw);
-            let mut out = Vec::new();
-            m.body_structure().write_imap(&mut out, true);
-            m.body_structure().write_imap(&mut out, false);
-            m.envelope().write_imap(&mut out);
-            assert_eq!(
-                well_formed(&out),
-                Ok(3),
-                "{}",
-                String::from_utf8_lossy(&out)
-            );
-            let _ = m.search_text(&SearchKey::new("ab"));
-            let _ = m.base_subject();
-            let _ = m.address_display_key("from");
-            let _ = m.binary(&[1, 1]);
-        }
+        assert_eq!(
+            env.subject.as_deref(),
+            Some(&b"=?UTF-8?B?UmU6IGjDqQ==?="[..])
+        );
     }
 
     #[test]
@@ -303,10 +204,6 @@ mod tests {
                 raw.extend_from_slice(pieces[(seed % pieces.len() as u32) as usize]);
             }
             let m = ParsedMessage::parse(&raw);
-            let mut out = Vec::new();
-            m.body_structure().write_imap(&mut out, true);
-            m.envelope().write_imap(&mut out);
-            assert!(!out.is_empty());
             let cached = m.cached_structure();
             assert_eq!(CachedStructure::decode(&cached.encode()), Ok(cached));
             for part in [&[][..], &[1], &[1, 1], &[2, 1, 1]] {

@@ -15,68 +15,25 @@ use super::transfer::{TransferEncoding, decode_base64, decode_quoted_printable, 
 use super::tree::{MimePart, PartKind};
 
 /// The text part of a section spec (after the part numbers).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SectionText {
     Header,
     /// Field names as the client sent them (matched case-insensitively).
     HeaderFields(Vec<Vec<u8>>),
     HeaderFieldsNot(Vec<Vec<u8>>),
     Text,
+    /// Only after part numbers.
     Mime,
 }
 
 /// A parsed `section` of BODY[...] / BINARY[...]. `part` empty means the
-/// whole message; numbers are 1-based as on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// whole message; numbers are 1-based as on the wire. `BODY[1.2.HEADER]`
+/// is `Section { part: vec![1, 2], text: Some(Header) }`. (The IMAP codec
+/// parses and writes the wire form.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Section {
     pub part: Vec<u32>,
     pub text: Option<SectionText>,
-}
-
-impl Section {
-    /// Writes the section spec as it is echoed in a FETCH response, e.g.
-    /// `1.2.HEADER.FIELDS (Subject From)` (without the brackets).
-    pub fn write_imap(&self, out: &mut Vec<u8>) {
-        for (i, n) in self.part.iter().enumerate() {
-            if i > 0 {
-                out.push(b'.');
-            }
-            out.extend_from_slice(n.to_string().as_bytes());
-        }
-        let Some(text) = &self.text else {
-            return;
-        };
-        if !self.part.is_empty() {
-            out.push(b'.');
-        }
-        let (keyword, names): (&[u8], Option<&[Vec<u8>]>) = match text {
-            SectionText::Header => (b"HEADER", None),
-            SectionText::HeaderFields(n) => (b"HEADER.FIELDS", Some(n)),
-            SectionText::HeaderFieldsNot(n) => (b"HEADER.FIELDS.NOT", Some(n)),
-            SectionText::Text => (b"TEXT", None),
-            SectionText::Mime => (b"MIME", None),
-        };
-        out.extend_from_slice(keyword);
-        if let Some(names) = names {
-            out.extend_from_slice(b" (");
-            for (i, name) in names.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                // Field names are atoms unless they hold atom-specials.
-                if !name.is_empty()
-                    && name
-                        .iter()
-                        .all(|&b| b > b' ' && b < 0x7f && !b"(){%*\\\"]".contains(&b))
-                {
-                    out.extend_from_slice(name);
-                } else {
-                    super::wire::write_string(out, name);
-                }
-            }
-            out.push(b')');
-        }
-    }
 }
 
 /// Section bytes: a range into the raw message, or an owned buffer.
@@ -399,24 +356,6 @@ mod tests {
                 .unwrap()
                 .bytes(MSG)
                 .starts_with(b"Subject: inner")
-        );
-    }
-
-    #[test]
-    fn section_spec_echo() {
-        let echo = |s: Section| {
-            let mut out = Vec::new();
-            s.write_imap(&mut out);
-            String::from_utf8(out).unwrap()
-        };
-        assert_eq!(echo(sec(&[], None)), "");
-        assert_eq!(echo(sec(&[1, 2], None)), "1.2");
-        assert_eq!(echo(sec(&[], Some(SectionText::Header))), "HEADER");
-        assert_eq!(echo(sec(&[3], Some(SectionText::Mime))), "3.MIME");
-        let names = vec![b"Subject".to_vec(), b"X Odd".to_vec()];
-        assert_eq!(
-            echo(sec(&[2], Some(SectionText::HeaderFieldsNot(names)))),
-            "2.HEADER.FIELDS.NOT (Subject \"X Odd\")"
         );
     }
 

@@ -167,20 +167,6 @@ fn date_time(secs: i64, zone_minutes: i16) -> Option<ImapDateTime> {
     ImapDateTime::from_unix(secs.clamp(0, MAX_SHOWN_TIME - 86_400), zone).ok()
 }
 
-fn to_message_section(s: &Section) -> crate::message::Section {
-    use crate::message::SectionText as M;
-    crate::message::Section {
-        part: s.part.clone(),
-        text: s.text.as_ref().map(|t| match t {
-            SectionText::Header => M::Header,
-            SectionText::HeaderFields(f) => M::HeaderFields(f.clone()),
-            SectionText::HeaderFieldsNot(f) => M::HeaderFieldsNot(f.clone()),
-            SectionText::Text => M::Text,
-            SectionText::Mime => M::Mime,
-        }),
-    }
-}
-
 /// Collects the response: `cur` is the open byte run; raw ranges close it.
 /// Literal lengths are always taken from `SectionData::bytes(raw)`, the
 /// same bytes that are sent, so a length can never disagree with its data.
@@ -265,32 +251,20 @@ pub fn build_fetch(
                 }
             }
             A::ThreadId => enc.item(&mut w.cur, &FetchItem::ThreadId(None), opts),
-            A::Envelope => {
-                let mut value = Vec::new();
-                match (ctx.cached, ctx.content) {
-                    (Some(cached), _) => cached.envelope.write_imap(&mut value),
-                    (None, Some(c)) => c.envelope().write_imap(&mut value),
-                    (None, None) => return Err(EvalError::MissingContent),
-                }
-                enc.item(
-                    &mut w.cur,
-                    &FetchItem::Preencoded {
-                        name: "ENVELOPE",
-                        value,
-                    },
-                    opts,
-                );
-            }
+            A::Envelope => match (ctx.cached, ctx.content) {
+                (Some(cached), _) => enc.envelope(&mut w.cur, &cached.envelope),
+                (None, Some(c)) => enc.envelope(&mut w.cur, &c.envelope()),
+                (None, None) => return Err(EvalError::MissingContent),
+            },
             A::Body | A::BodyStructure => {
                 let extended = matches!(attr, A::BodyStructure);
-                let mut value = Vec::new();
                 match (ctx.cached, ctx.content) {
-                    (Some(cached), _) => cached.body.write_imap(&mut value, extended),
-                    (None, Some(c)) => c.body_structure().write_imap(&mut value, extended),
+                    (Some(cached), _) => enc.body_structure(&mut w.cur, &cached.body, extended),
+                    (None, Some(c)) => {
+                        enc.body_structure(&mut w.cur, &c.body_structure(), extended)
+                    }
                     (None, None) => return Err(EvalError::MissingContent),
                 }
-                let name = if extended { "BODYSTRUCTURE" } else { "BODY" };
-                enc.item(&mut w.cur, &FetchItem::Preencoded { name, value }, opts);
             }
             A::Preview { .. } => {
                 let c = content()?;
@@ -308,7 +282,7 @@ pub fn build_fetch(
                     section,
                     origin: partial.map(|p| p.origin),
                 };
-                match content()?.section(&to_message_section(section)) {
+                match content()?.section(section) {
                     Ok(data) => {
                         let data = apply_partial(data, *partial);
                         enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
@@ -363,7 +337,7 @@ pub fn build_fetch(
                     part: Vec::new(),
                     text,
                 };
-                match content()?.section(&to_message_section(&section)) {
+                match content()?.section(&section) {
                     Ok(data) => {
                         enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
                         w.data(raw, &data);

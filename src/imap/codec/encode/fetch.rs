@@ -1,11 +1,7 @@
 //! FETCH attributes → wire bytes.
 
+use crate::imap::codec::response::{write_part, write_section};
 use crate::imap::codec::types::{FetchAttribute, Partial};
-
-fn part(out: &mut Vec<u8>, p: &[u32]) {
-    let parts: Vec<String> = p.iter().map(u32::to_string).collect();
-    out.extend_from_slice(parts.join(".").as_bytes());
-}
 
 fn partial(out: &mut Vec<u8>, p: &Option<Partial>) {
     if let Some(p) = p {
@@ -38,7 +34,7 @@ pub(super) fn fetch_attribute(out: &mut Vec<u8>, a: &FetchAttribute) {
             partial: p,
         } => {
             out.extend_from_slice(if *peek { b"BODY.PEEK[" } else { b"BODY[" });
-            section.write(out);
+            write_section(out, section);
             out.push(b']');
             partial(out, p);
             return;
@@ -49,14 +45,14 @@ pub(super) fn fetch_attribute(out: &mut Vec<u8>, a: &FetchAttribute) {
             partial: p,
         } => {
             out.extend_from_slice(if *peek { b"BINARY.PEEK[" } else { b"BINARY[" });
-            part(out, pt);
+            write_part(out, pt);
             out.push(b']');
             partial(out, p);
             return;
         }
         A::BinarySize { part: pt } => {
             out.extend_from_slice(b"BINARY.SIZE[");
-            part(out, pt);
+            write_part(out, pt);
             out.push(b']');
             return;
         }

@@ -2,11 +2,12 @@
 //! streamed: `begin` → items / body headers (caller then sends the body
 //! bytes itself) → `finish`.
 
-use super::bodystructure::BodyStructure;
-use super::envelope::Envelope;
+use super::section::{write_part, write_section};
 use super::strings::write_nstring;
+use super::structure::{write_body_structure, write_envelope};
 use super::{EncodeOptions, write_number};
 use crate::imap::codec::types::{Atom, Flag, ImapDateTime, Section};
+use crate::message::{BodyStructure, Envelope};
 
 /// A FETCH data item whose value is small enough to build in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,16 +28,6 @@ pub enum FetchItem {
     BinarySize {
         part: Vec<u32>,
         size: u64,
-    },
-    Envelope(Envelope),
-    /// `BODY` (non-extensible) answer.
-    Body(BodyStructure),
-    BodyStructure(BodyStructure),
-    /// BODY / BODYSTRUCTURE (or anything else) encoded by the message layer:
-    /// written as `name SP value` verbatim.
-    Preencoded {
-        name: &'static str,
-        value: Vec<u8>,
     },
 }
 
@@ -63,7 +54,7 @@ impl BodyItemName<'_> {
         match self {
             BodyItemName::Body { section, origin } => {
                 out.extend_from_slice(b"BODY[");
-                section.write(out);
+                write_section(out, section);
                 out.push(b']');
                 write_origin(out, *origin);
             }
@@ -85,15 +76,6 @@ fn write_origin(out: &mut Vec<u8>, origin: Option<u32>) {
         out.push(b'<');
         write_number(out, o);
         out.push(b'>');
-    }
-}
-
-fn write_part(out: &mut Vec<u8>, part: &[u32]) {
-    for (i, p) in part.iter().enumerate() {
-        if i > 0 {
-            out.push(b'.');
-        }
-        write_number(out, *p);
     }
 }
 
@@ -189,24 +171,26 @@ impl FetchEncoder {
                 out.extend_from_slice(b"] ");
                 write_number(out, *size);
             }
-            FetchItem::Envelope(env) => {
-                out.extend_from_slice(b"ENVELOPE ");
-                env.write(out, opts.utf8);
-            }
-            FetchItem::Body(body) => {
-                out.extend_from_slice(b"BODY ");
-                body.write(out, false, opts.utf8);
-            }
-            FetchItem::BodyStructure(body) => {
-                out.extend_from_slice(b"BODYSTRUCTURE ");
-                body.write(out, true, opts.utf8);
-            }
-            FetchItem::Preencoded { name, value } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b' ');
-                out.extend_from_slice(value);
-            }
         }
+    }
+
+    /// `ENVELOPE (...)`. The message layer's values are written as they
+    /// are, whatever was negotiated (see [`super::structure`]).
+    pub fn envelope(&mut self, out: &mut Vec<u8>, envelope: &Envelope) {
+        self.separator(out);
+        out.extend_from_slice(b"ENVELOPE ");
+        write_envelope(out, envelope);
+    }
+
+    /// `BODYSTRUCTURE (...)` when `extended`, else `BODY (...)`.
+    pub fn body_structure(&mut self, out: &mut Vec<u8>, body: &BodyStructure, extended: bool) {
+        self.separator(out);
+        out.extend_from_slice(if extended {
+            b"BODYSTRUCTURE "
+        } else {
+            b"BODY "
+        });
+        write_body_structure(out, body, extended);
     }
 
     /// Writes `NAME {len}CRLF` (`~{len}` for BINARY); the caller must then
@@ -320,14 +304,7 @@ mod tests {
         f.item(&mut out, &FetchItem::Preview(None), opts);
         f.item(&mut out, &FetchItem::SaveDate(None), opts);
         f.body_nil(&mut out, BodyItemName::Rfc822Text);
-        f.item(
-            &mut out,
-            &FetchItem::Preencoded {
-                name: "ENVELOPE",
-                value: b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)".to_vec(),
-            },
-            opts,
-        );
+        f.envelope(&mut out, &Envelope::default());
         f.finish(&mut out);
         assert_eq!(
             out,

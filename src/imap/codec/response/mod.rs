@@ -1,23 +1,30 @@
 //! Typed responses → bytes. Each encoder appends one complete response
 //! (or, for FETCH, one piece of it) to a caller-owned `Vec<u8>`, so the
 //! session can flush between responses and stream message bodies.
+//!
+//! This is the one home of IMAP wire syntax for message data: ENVELOPE,
+//! BODY / BODYSTRUCTURE ([`structure`]) and section specs ([`section`]) are
+//! written here from the message layer's typed values.
 
-mod bodystructure;
 mod data;
-mod envelope;
 mod fetch;
+mod section;
 mod status;
 mod strings;
+mod structure;
 
-pub use bodystructure::{BodyExtension, BodyFields, BodyStructure, Disposition, SinglePartKind};
 pub use data::{
     Data, ESearchItem, ListExtendedItem, ListResponse, MailboxAttribute, NamespaceDescription,
     ThreadNode, write_continuation, write_continuation_base64,
 };
-pub use envelope::{Address, Envelope};
 pub use fetch::{BodyItemName, FetchEncoder, FetchItem};
+pub use section::{write_part, write_section};
 pub use status::{ResponseCode, Status, StatusResponse};
-pub use strings::{write_astring, write_mailbox, write_nstring, write_string};
+pub use strings::{
+    MAX_QUOTED_STRUCTURE_VALUE, write_astring, write_mailbox, write_nstring, write_string,
+    write_structure_nstring, write_structure_string,
+};
+pub use structure::{write_body_structure, write_envelope};
 
 /// Choices that depend on what the session negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,3 +113,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod structure_golden;

@@ -63,6 +63,50 @@ pub fn write_mailbox(out: &mut Vec<u8>, mailbox: &Mailbox, utf8: bool) {
     write_astring(out, mailbox.as_bytes(), utf8);
 }
 
+/// Longest ENVELOPE / BODYSTRUCTURE value sent as a quoted string; longer
+/// ones become literals (long quoted strings overflow some clients' line
+/// buffers; literals are always safe).
+pub const MAX_QUOTED_STRUCTURE_VALUE: usize = 1024;
+
+/// A `string` inside ENVELOPE or BODYSTRUCTURE. Unlike [`write_string`]
+/// this does not depend on UTF8=ACCEPT: header values go out as Dovecot
+/// sends them, quoted unless they hold CR, LF or 8-bit bytes or are longer
+/// than [`MAX_QUOTED_STRUCTURE_VALUE`], a literal otherwise.
+///
+/// NUL can appear in neither form, so it is replaced by `?`: a mangled byte
+/// is better than a protocol error that breaks the whole FETCH response.
+pub fn write_structure_string(out: &mut Vec<u8>, value: &[u8]) {
+    let needs_literal = value.len() > MAX_QUOTED_STRUCTURE_VALUE
+        || value.iter().any(|&b| b == b'\r' || b == b'\n' || b >= 0x80);
+    if needs_literal {
+        out.push(b'{');
+        write_number(out, value.len() as u64);
+        out.extend_from_slice(b"}\r\n");
+        out.extend(value.iter().map(|&b| if b == 0 { b'?' } else { b }));
+    } else {
+        out.push(b'"');
+        for &b in value {
+            match b {
+                b'"' | b'\\' => {
+                    out.push(b'\\');
+                    out.push(b);
+                }
+                0 => out.push(b'?'),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+    }
+}
+
+/// NIL or a [`write_structure_string`].
+pub fn write_structure_nstring(out: &mut Vec<u8>, value: Option<&[u8]>) {
+    match value {
+        Some(v) => write_structure_string(out, v),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +138,37 @@ mod tests {
         let mut out = Vec::new();
         write_nstring(&mut out, None, false);
         assert_eq!(out, b"NIL");
+    }
+
+    fn structure(v: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_structure_string(&mut out, v);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn structure_values_quote_and_escape() {
+        assert_eq!(structure(b"plain"), "\"plain\"");
+        assert_eq!(structure(b"a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(structure(b""), "\"\"");
+        let mut out = Vec::new();
+        write_structure_nstring(&mut out, None);
+        assert_eq!(out, b"NIL");
+    }
+
+    #[test]
+    fn structure_values_literal_for_crlf_8bit_and_long() {
+        assert_eq!(structure(b"a\r\nb"), "{4}\r\na\r\nb");
+        assert_eq!(structure("é".as_bytes()), "{2}\r\né");
+        let long = vec![b'x'; MAX_QUOTED_STRUCTURE_VALUE + 1];
+        assert!(structure(&long).starts_with("{1025}\r\n"));
+        let at_limit = vec![b'x'; MAX_QUOTED_STRUCTURE_VALUE];
+        assert!(structure(&at_limit).starts_with("\"xx"));
+    }
+
+    #[test]
+    fn structure_values_replace_nul() {
+        assert_eq!(structure(b"a\0b"), "\"a?b\"");
+        assert_eq!(structure(b"\0\r\n"), "{3}\r\n?\r\n");
     }
 }

@@ -1,58 +1,8 @@
-//! FETCH attributes, section specs and modifiers.
+//! FETCH attributes and modifiers.
 
-/// `section-text` after the part numbers of a BODY[...] section.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SectionText {
-    Header,
-    /// Header field names, as sent (compare case-insensitively).
-    HeaderFields(Vec<Vec<u8>>),
-    HeaderFieldsNot(Vec<Vec<u8>>),
-    Text,
-    /// Only after part numbers.
-    Mime,
-}
-
-/// `BODY[1.2.HEADER]` → `Section { part: vec![1, 2], text: Some(Header) }`;
-/// `BODY[]` is the default (whole message).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct Section {
-    pub part: Vec<u32>,
-    pub text: Option<SectionText>,
-}
-
-impl Section {
-    /// Wire form without brackets: `1.2.HEADER.FIELDS (From To)`.
-    pub fn write(&self, out: &mut Vec<u8>) {
-        for (i, p) in self.part.iter().enumerate() {
-            if i > 0 {
-                out.push(b'.');
-            }
-            out.extend_from_slice(p.to_string().as_bytes());
-        }
-        let Some(text) = &self.text else { return };
-        if !self.part.is_empty() {
-            out.push(b'.');
-        }
-        let (name, fields): (&[u8], _) = match text {
-            SectionText::Header => (b"HEADER", None),
-            SectionText::HeaderFields(f) => (b"HEADER.FIELDS", Some(f)),
-            SectionText::HeaderFieldsNot(f) => (b"HEADER.FIELDS.NOT", Some(f)),
-            SectionText::Text => (b"TEXT", None),
-            SectionText::Mime => (b"MIME", None),
-        };
-        out.extend_from_slice(name);
-        if let Some(fields) = fields {
-            out.extend_from_slice(b" (");
-            for (i, f) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
-                }
-                crate::imap::codec::response::write_astring(out, f, false);
-            }
-            out.push(b')');
-        }
-    }
-}
+// A section spec is the message layer's section selection: the parser
+// builds it and FETCH hands it to the message layer unchanged.
+pub use crate::message::{Section, SectionText};
 
 /// `<origin.length>` of a partial fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,23 +102,6 @@ pub struct FetchModifiers {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn section_wire_form() {
-        let s = Section {
-            part: vec![1, 2],
-            text: Some(SectionText::HeaderFields(vec![
-                b"From".to_vec(),
-                b"X y".to_vec(),
-            ])),
-        };
-        let mut out = Vec::new();
-        s.write(&mut out);
-        assert_eq!(out, b"1.2.HEADER.FIELDS (From \"X y\")");
-        let mut out = Vec::new();
-        Section::default().write(&mut out);
-        assert!(out.is_empty());
-    }
 
     #[test]
     fn macros_expand() {
