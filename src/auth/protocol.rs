@@ -494,6 +494,7 @@ impl FrameDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     fn passdb(id: u32) -> Request {
         Request::Passdb {
@@ -671,13 +672,8 @@ mod tests {
     /// holds more than it was given.
     #[test]
     fn random_input_never_panics() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = XorShift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut rand = move || rng.next_u64();
         let mut valid = Vec::new();
         passdb(7).encode(&mut valid).unwrap();
         for r in responses() {
