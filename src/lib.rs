@@ -11,3 +11,5 @@ pub mod pop3;
 pub mod server;
 pub mod shard;
 pub mod storage;
+#[cfg(test)]
+pub(crate) mod testing;

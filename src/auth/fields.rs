@@ -64,6 +64,15 @@ pub enum FieldsError {
     UnknownId { kind: &'static str, name: String },
 }
 
+/// Where a field template stands against what the userdb driver returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldPrecedence {
+    /// `override_fields`: every field replaces the driver's value.
+    Override,
+    /// `default_fields`: a field is used only where the driver gave none.
+    Default,
+}
+
 /// A parsed `override_fields` or `default_fields` value: space-separated
 /// `key=value` pairs (a bare `key` has an empty value). Values are kept
 /// unexpanded; expansion happens per request.
@@ -95,38 +104,12 @@ impl FieldTemplate {
         &self.fields
     }
 
-    /// `override_fields`: every field replaces what the driver returned.
-    pub fn apply_override<E, R>(
+    /// Applies every field to `record`; `precedence` says who wins where the
+    /// driver already gave a value.
+    pub fn apply<E, R>(
         &self,
         record: &mut UserRecord,
-        expand: E,
-        resolve: R,
-    ) -> Result<(), FieldsError>
-    where
-        E: Fn(&str) -> Result<String, String>,
-        R: Fn(IdKind, &str) -> Option<u32>,
-    {
-        self.apply(record, false, expand, resolve)
-    }
-
-    /// `default_fields`: a field is used only where the driver gave none.
-    pub fn apply_default<E, R>(
-        &self,
-        record: &mut UserRecord,
-        expand: E,
-        resolve: R,
-    ) -> Result<(), FieldsError>
-    where
-        E: Fn(&str) -> Result<String, String>,
-        R: Fn(IdKind, &str) -> Option<u32>,
-    {
-        self.apply(record, true, expand, resolve)
-    }
-
-    fn apply<E, R>(
-        &self,
-        record: &mut UserRecord,
-        only_missing: bool,
+        precedence: FieldPrecedence,
         expand: E,
         resolve: R,
     ) -> Result<(), FieldsError>
@@ -135,7 +118,7 @@ impl FieldTemplate {
         R: Fn(IdKind, &str) -> Option<u32>,
     {
         for (key, template) in &self.fields {
-            if only_missing && record.has(key) {
+            if precedence == FieldPrecedence::Default && record.has(key) {
                 continue;
             }
             let value = expand(template).map_err(|message| FieldsError::Expansion {
@@ -296,7 +279,12 @@ mod tests {
             ..UserRecord::default()
         };
         template
-            .apply_override(&mut rec, expander("jane@example.org"), vmail_resolver)
+            .apply(
+                &mut rec,
+                FieldPrecedence::Override,
+                expander("jane@example.org"),
+                vmail_resolver,
+            )
             .unwrap();
         assert_eq!((rec.uid, rec.gid), (Some(5000), Some(5001)));
         assert_eq!(rec.home.as_deref(), Some("/var/mail/jane/"));
@@ -310,7 +298,12 @@ mod tests {
         let mut rec = UserRecord::new("bob");
         rec.home = Some("/home/bob".into());
         template
-            .apply_default(&mut rec, expander("bob"), vmail_resolver)
+            .apply(
+                &mut rec,
+                FieldPrecedence::Default,
+                expander("bob"),
+                vmail_resolver,
+            )
             .unwrap();
         assert_eq!(rec.uid, Some(1234));
         assert_eq!(rec.home.as_deref(), Some("/home/bob"));
@@ -337,13 +330,18 @@ mod tests {
         let t = FieldTemplate::parse("uid=nobody-here").unwrap();
         let mut rec = UserRecord::new("u");
         assert!(matches!(
-            t.apply_override(&mut rec, expander("u"), vmail_resolver),
+            t.apply(
+                &mut rec,
+                FieldPrecedence::Override,
+                expander("u"),
+                vmail_resolver
+            ),
             Err(FieldsError::UnknownId { kind: "user", .. })
         ));
         let t = FieldTemplate::parse("home=%x").unwrap();
         let failing = |_: &str| Err("unknown variable %x".to_string());
         assert!(matches!(
-            t.apply_override(&mut rec, failing, vmail_resolver),
+            t.apply(&mut rec, FieldPrecedence::Override, failing, vmail_resolver),
             Err(FieldsError::Expansion { .. })
         ));
         // A number too large for u32 is a name, and unknown.

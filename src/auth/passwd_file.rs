@@ -368,6 +368,7 @@ fn read_and_parse(path: &Path, stamp: FileStamp) -> Result<PasswdFile, PasswdFil
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     const SAMPLE: &str = "\
 # comment line
@@ -531,20 +532,12 @@ windows:{PLAIN}crlf:1:1\r
             let f = parse(text);
             assert!(f.len() <= 1);
         }
-        let mut seed = 0xfeed_f00d_1234_5678u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = XorShift64::new(0xfeed_f00d_1234_5678);
         const CHARS: &[char] = &[
             ':', '\n', '#', '=', ' ', 'a', 'b', '[', ']', '3', '4', '{', '}', 'é',
         ];
         for _ in 0..2000 {
-            let text: String = (0..rand() % 80)
-                .map(|_| CHARS[(rand() as usize) % CHARS.len()])
-                .collect();
+            let text: String = rng.sequence(80, CHARS).into_iter().collect();
             let f = parse(&text);
             // Every kept entry is findable and no user is kept twice.
             for e in f.entries() {

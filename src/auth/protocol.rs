@@ -155,29 +155,26 @@ impl WireMessage for Request {
     }
 
     fn decode_body(body: &[u8]) -> Result<Self, ProtocolError> {
-        let mut r = Reader { rest: body };
-        let kind = r.u8()?;
-        let id = r.u32()?;
-        let message = match kind {
-            KIND_PASSDB => Request::Passdb {
-                id,
-                service: r.string()?,
-                user: r.string()?,
-                password: Secret::new(r.bytes()?),
-                rip: r.ip()?,
-                lip: r.ip()?,
-                secured: r.bool()?,
-                mech: r.string()?,
-            },
-            KIND_USERDB => Request::Userdb {
-                id,
-                service: r.string()?,
-                user: r.string()?,
-            },
-            other => return Err(ProtocolError::UnknownKind(other)),
-        };
-        r.end()?;
-        Ok(message)
+        Reader::frame(body, |kind, id, r| {
+            Ok(match kind {
+                KIND_PASSDB => Request::Passdb {
+                    id,
+                    service: r.string()?,
+                    user: r.string()?,
+                    password: Secret::new(r.bytes()?),
+                    rip: r.ip()?,
+                    lip: r.ip()?,
+                    secured: r.bool()?,
+                    mech: r.string()?,
+                },
+                KIND_USERDB => Request::Userdb {
+                    id,
+                    service: r.string()?,
+                    user: r.string()?,
+                },
+                other => return Err(ProtocolError::UnknownKind(other)),
+            })
+        })
     }
 }
 
@@ -228,46 +225,43 @@ impl WireMessage for Response {
     }
 
     fn decode_body(body: &[u8]) -> Result<Self, ProtocolError> {
-        let mut r = Reader { rest: body };
-        let kind = r.u8()?;
-        let id = r.u32()?;
-        let message = match kind {
-            KIND_OK => {
-                let mut user = UserRecord::new(r.string()?);
-                user.uid = r.opt_u32()?;
-                user.gid = r.opt_u32()?;
-                user.home = r.opt_string()?;
-                user.mail = r.opt_string()?;
-                let count = r.u16()?;
-                // Each pair needs at least 4 bytes: bound the allocation
-                // by what the frame can actually hold.
-                if usize::from(count) * 4 > r.rest.len() {
-                    return Err(ProtocolError::Truncated);
+        Reader::frame(body, |kind, id, r| {
+            Ok(match kind {
+                KIND_OK => {
+                    let mut user = UserRecord::new(r.string()?);
+                    user.uid = r.opt_u32()?;
+                    user.gid = r.opt_u32()?;
+                    user.home = r.opt_string()?;
+                    user.mail = r.opt_string()?;
+                    let count = r.u16()?;
+                    // Each pair needs at least 4 bytes: bound the allocation
+                    // by what the frame can actually hold.
+                    if usize::from(count) * 4 > r.rest.len() {
+                        return Err(ProtocolError::Truncated);
+                    }
+                    user.extra = (0..count)
+                        .map(|_| Ok((r.string()?, r.string()?)))
+                        .collect::<Result<_, ProtocolError>>()?;
+                    Response::Ok { id, user }
                 }
-                user.extra = (0..count)
-                    .map(|_| Ok((r.string()?, r.string()?)))
-                    .collect::<Result<_, ProtocolError>>()?;
-                Response::Ok { id, user }
-            }
-            KIND_FAIL => {
-                let reason = match r.u8()? {
-                    1 => FailReason::BadCredentials,
-                    2 => FailReason::UnknownUser,
-                    3 => FailReason::Disallowed(r.string()?),
-                    4 => FailReason::Locked,
-                    5 => FailReason::TempFail(r.string()?),
-                    _ => return Err(ProtocolError::InvalidField("fail reason")),
-                };
-                Response::Fail {
-                    id,
-                    reason,
-                    delay_ms: r.u32()?,
+                KIND_FAIL => {
+                    let reason = match r.u8()? {
+                        1 => FailReason::BadCredentials,
+                        2 => FailReason::UnknownUser,
+                        3 => FailReason::Disallowed(r.string()?),
+                        4 => FailReason::Locked,
+                        5 => FailReason::TempFail(r.string()?),
+                        _ => return Err(ProtocolError::InvalidField("fail reason")),
+                    };
+                    Response::Fail {
+                        id,
+                        reason,
+                        delay_ms: r.u32()?,
+                    }
                 }
-            }
-            other => return Err(ProtocolError::UnknownKind(other)),
-        };
-        r.end()?;
-        Ok(message)
+                other => return Err(ProtocolError::UnknownKind(other)),
+            })
+        })
     }
 }
 
@@ -347,6 +341,20 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Reads one frame body: its kind and request id, then what `fields`
+    /// reads for that kind; bytes left over are an error.
+    fn frame<T>(
+        body: &'a [u8],
+        fields: impl FnOnce(u8, u32, &mut Self) -> Result<T, ProtocolError>,
+    ) -> Result<T, ProtocolError> {
+        let mut r = Reader { rest: body };
+        let kind = r.u8()?;
+        let id = r.u32()?;
+        let message = fields(kind, id, &mut r)?;
+        r.end()?;
+        Ok(message)
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], ProtocolError> {
         if n > self.rest.len() {
             return Err(ProtocolError::Truncated);
@@ -486,6 +494,7 @@ impl FrameDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     fn passdb(id: u32) -> Request {
         Request::Passdb {
@@ -663,13 +672,8 @@ mod tests {
     /// holds more than it was given.
     #[test]
     fn random_input_never_panics() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = XorShift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut rand = move || rng.next_u64();
         let mut valid = Vec::new();
         passdb(7).encode(&mut valid).unwrap();
         for r in responses() {

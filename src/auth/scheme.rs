@@ -658,6 +658,7 @@ fn generate_raw(scheme: Scheme, password: &[u8]) -> Result<Vec<u8>, SchemeError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     /// `doveadm pw -s X -p secret`, Dovecot 2.3.19.1 (Debian 12 dovecot-core).
     const DOVEADM_SECRET: &[&str] = &[
@@ -948,19 +949,15 @@ mod tests {
     /// and never `Ok(true)` for a password the data was not made from.
     #[test]
     fn random_stored_values_never_panic() {
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = XorShift64::new(0x1234_5678_9abc_def1);
         const CHARS: &[u8] = b"$./=,{}0123456789abcdefABCDEF+rounds=xyz";
         let names: Vec<&str> = Scheme::all().map(Scheme::name).collect();
         for _ in 0..3000 {
-            let name = names[(rand() as usize) % names.len()];
-            let data: String = (0..rand() % 48)
-                .map(|_| char::from(CHARS[(rand() as usize) % CHARS.len()]))
+            let name = rng.pick(&names);
+            let data: String = rng
+                .sequence(48, CHARS)
+                .into_iter()
+                .map(char::from)
                 .collect();
             let stored = format!("{{{name}}}{data}");
             let result = verify(&stored, Scheme::Crypt, b"\x01not-in-the-data");

@@ -185,6 +185,7 @@ pub fn canonical_username(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     #[test]
     fn default_rules_accept_ordinary_names() {
@@ -288,24 +289,14 @@ mod tests {
 
     #[test]
     fn random_formats_and_names_never_panic() {
-        let mut seed = 0x0bad_cafe_dead_beefu64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = XorShift64::new(0x0bad_cafe_dead_beef);
         const CHARS: &[char] = &[
             '%', 'L', 'U', 'u', 'n', 'd', '{', '}', '@', '.', '/', 'é', '\0',
         ];
         let rules = UsernameRules::default();
         for _ in 0..5000 {
-            let mut pick = |n: u64| -> String {
-                (0..rand() % n)
-                    .map(|_| CHARS[(rand() as usize) % CHARS.len()])
-                    .collect()
-            };
-            let (format, login) = (pick(12), pick(12));
+            let format: String = rng.sequence(12, CHARS).into_iter().collect();
+            let login: String = rng.sequence(12, CHARS).into_iter().collect();
             if let Ok(name) = canonical_username(&rules, &format, &login) {
                 assert!(!name.contains('/') && !name.contains('\0') && !name.contains(".."));
             }

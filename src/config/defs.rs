@@ -201,20 +201,17 @@ impl SectionKind {
 
     /// Whether a section name is required after the keyword.
     pub fn name_required(self) -> bool {
-        matches!(
-            self,
-            SectionKind::Protocol
-                | SectionKind::Local
-                | SectionKind::Remote
-                | SectionKind::LocalName
-                | SectionKind::Service
-                | SectionKind::UnixListener
-                | SectionKind::FifoListener
-                | SectionKind::Namespace
-                | SectionKind::Mailbox
-                | SectionKind::Metric
-                | SectionKind::EventExporter
-        )
+        self.is_filter()
+            || matches!(
+                self,
+                SectionKind::Service
+                    | SectionKind::UnixListener
+                    | SectionKind::FifoListener
+                    | SectionKind::Namespace
+                    | SectionKind::Mailbox
+                    | SectionKind::Metric
+                    | SectionKind::EventExporter
+            )
     }
 
     /// Sections tern accepts so Dovecot configs load, but does not act on.

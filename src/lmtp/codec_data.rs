@@ -183,6 +183,7 @@ impl DataDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::same_at_every_split;
 
     /// Decodes `chunks` in order; returns body, consumed total, completion.
     fn decode(
@@ -202,27 +203,13 @@ mod tests {
         (out, consumed, decoder.finish())
     }
 
-    /// Decodes whole, byte by byte and at every 2- and 3-way split; all
-    /// must agree. Returns the agreed result.
+    /// Decodes whole and at every split; all must agree (see
+    /// [`same_at_every_split`]). Returns the agreed result.
     fn decode_every_split(
         limit: Option<u64>,
         input: &[u8],
     ) -> (Vec<u8>, usize, Result<DataSummary, DataError>) {
-        let whole = decode(limit, &[input]);
-        let bytes: Vec<&[u8]> = input.chunks(1).collect();
-        assert_eq!(decode(limit, &bytes), whole, "byte by byte");
-        for a in 0..=input.len() {
-            assert_eq!(
-                decode(limit, &[&input[..a], &input[a..]]),
-                whole,
-                "split {a}"
-            );
-            for b in a..=input.len() {
-                let pieces = [&input[..a], &input[a..b], &input[b..]];
-                assert_eq!(decode(limit, &pieces), whole, "split {a},{b}");
-            }
-        }
-        whole
+        same_at_every_split(input, |pieces| decode(limit, pieces))
     }
 
     fn body(input: &[u8]) -> Vec<u8> {
@@ -368,22 +355,7 @@ mod tests {
 mod round_trip_tests {
     use super::*;
     use crate::pop3::codec_dotstuff::{DotStuffOptions, DotStuffer};
-
-    /// A tiny deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::testing::XorShift64;
 
     /// What the POP3 encoder promises to deliver: bare LF → CRLF, bare CR
     /// kept, a final CRLF added (completing a trailing CR).
@@ -409,12 +381,9 @@ mod round_trip_tests {
     #[test]
     fn random_messages_survive_stuffing_and_unstuffing() {
         let alphabet = b".\r\n\0a ";
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift64::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..3000 {
-            let len = rng.below(40);
-            let message: Vec<u8> = (0..len)
-                .map(|_| alphabet[rng.below(alphabet.len())])
-                .collect();
+            let message = rng.sequence(40, alphabet);
             let mut wire = Vec::new();
             let mut stuffer = DotStuffer::retr(DotStuffOptions::default());
             let mut rest = &message[..];

@@ -607,6 +607,7 @@ fn unsupported_parameter(keyword: &str) -> LmtpReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     /// An in-memory userdb and mail store standing in for the driver.
     struct Harness {
@@ -1001,17 +1002,10 @@ mod tests {
             b"STARTTLS",
             b"QUIT",
         ];
-        let mut seed = 0x0fed_cba9_8765_4321_u64;
+        let mut rng = XorShift64::new(0x0fed_cba9_8765_4321);
         for _ in 0..500 {
             let mut h = Harness::standard();
-            let mut input = Vec::new();
-            for _ in 0..16 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                input.extend_from_slice(words[(seed % 14) as usize]);
-                input.extend_from_slice(if seed & 0x100 == 0 { b"\r\n" } else { b"\n" });
-            }
+            let input = rng.lines(&words, 16);
             h.send_bytes(&input);
             // Whatever state that left, ending any body and quitting must
             // close the session cleanly.

@@ -185,6 +185,7 @@ impl DotStuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::same_at_every_split;
 
     fn encode(make: impl Fn() -> DotStuffer, chunks: &[&[u8]]) -> (Vec<u8>, u64) {
         let mut encoder = make();
@@ -198,21 +199,10 @@ mod tests {
         (out, summary.message_octets)
     }
 
-    /// Encodes whole, byte by byte, and split at every position (two and
-    /// three pieces); all must agree. Returns the agreed output.
+    /// Encodes whole and at every split; all must agree (see
+    /// [`same_at_every_split`]). Returns the agreed output.
     fn encode_every_split(make: impl Fn() -> DotStuffer, input: &[u8]) -> Vec<u8> {
-        let whole = encode(&make, &[input]);
-        let bytes: Vec<&[u8]> = input.chunks(1).collect();
-        assert_eq!(encode(&make, &bytes), whole, "byte by byte");
-        for a in 0..=input.len() {
-            let (head, tail) = input.split_at(a);
-            assert_eq!(encode(&make, &[head, tail]), whole, "split at {a}");
-            for b in a..=input.len() {
-                let pieces = [&input[..a], &input[a..b], &input[b..]];
-                assert_eq!(encode(&make, &pieces), whole, "split at {a},{b}");
-            }
-        }
-        whole.0
+        same_at_every_split(input, |pieces| encode(&make, pieces)).0
     }
 
     fn retr(input: &[u8]) -> Vec<u8> {

@@ -625,6 +625,7 @@ fn is_plaintext_mechanism(mechanism: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift64;
 
     /// An in-memory maildrop and auth backend standing in for the driver.
     struct Harness {
@@ -1130,17 +1131,10 @@ mod tests {
             b"\r",
             b"QUIT",
         ];
-        let mut seed = 0x1234_5678_9abc_def0_u64;
+        let mut rng = XorShift64::new(0x1234_5678_9abc_def0);
         for _ in 0..500 {
             let mut h = Harness::plain();
-            let mut input = Vec::new();
-            for _ in 0..12 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                input.extend_from_slice(words[(seed % 16) as usize]);
-                input.extend_from_slice(if seed & 0x100 == 0 { b"\r\n" } else { b"\n" });
-            }
+            let input = rng.lines(&words, 12);
             let before = h.out.len();
             let lossy = String::from_utf8_lossy(&input).into_owned();
             h.send_raw(&input);

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::config::{
-    FileValue, Protocol as ConfProtocol, Settings, ShardCount, SslMode, TlsVersion,
-};
+use crate::config::{FileValue, Settings, ShardCount, SslMode, TlsVersion};
 use crate::net::tls::MinTls;
 use crate::shard::env::{Protocol, ProtocolSettings, ProtocolSettingsSet};
 use crate::shard::placement;
@@ -216,12 +214,12 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
 
     // Listeners of the enabled protocols.
     let mut listeners = Vec::new();
-    for (proto, conf_proto, service) in [
-        (Protocol::Imap, ConfProtocol::Imap, "imap-login"),
-        (Protocol::Pop3, ConfProtocol::Pop3, "pop3-login"),
-        (Protocol::Lmtp, ConfProtocol::Lmtp, "lmtp"),
+    for (proto, service) in [
+        (Protocol::Imap, "imap-login"),
+        (Protocol::Pop3, "pop3-login"),
+        (Protocol::Lmtp, "lmtp"),
     ] {
-        if !s.protocols.contains(&conf_proto) {
+        if !s.protocols.contains(&proto.config()) {
             continue;
         }
         let Some(svc) = s.service(service) else {

@@ -21,7 +21,8 @@ use crate::net::ConnParts;
 
 pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
-/// Which protocol a session speaks.
+/// Which protocol a session speaks: the subset of the configuration's
+/// protocols that tern serves, so matches on it need no arm for the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
     Imap,
@@ -30,12 +31,17 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    pub fn name(self) -> &'static str {
+    /// The same protocol as `protocols =` names it.
+    pub fn config(self) -> crate::config::Protocol {
         match self {
-            Protocol::Imap => "imap",
-            Protocol::Pop3 => "pop3",
-            Protocol::Lmtp => "lmtp",
+            Protocol::Imap => crate::config::Protocol::Imap,
+            Protocol::Pop3 => crate::config::Protocol::Pop3,
+            Protocol::Lmtp => crate::config::Protocol::Lmtp,
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.config().name()
     }
 }
 

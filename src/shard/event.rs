@@ -1,16 +1,19 @@
 //! A shard-local, one-shot broadcast event (e.g. "shutting down"): any
 //! number of tasks await it, one `set` wakes them all. `!Send` by design.
+//!
+//! It is storage's change notifier used once: "set" is the first (and only)
+//! change, so the waker bookkeeping lives in one place.
 
-use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
+
+use crate::storage::notify::ChangeNotifier;
 
 #[derive(Default)]
 pub struct LocalEvent {
-    set: Cell<bool>,
-    waiters: RefCell<Vec<Waker>>,
+    notifier: ChangeNotifier,
 }
 
 impl LocalEvent {
@@ -19,15 +22,12 @@ impl LocalEvent {
     }
 
     pub fn is_set(&self) -> bool {
-        self.set.get()
+        self.notifier.counter() != 0
     }
 
     pub fn set(&self) {
-        if self.set.replace(true) {
-            return;
-        }
-        for w in self.waiters.borrow_mut().drain(..) {
-            w.wake();
+        if !self.is_set() {
+            self.notifier.bump();
         }
     }
 
@@ -36,6 +36,8 @@ impl LocalEvent {
     }
 }
 
+/// Owns its event (unlike a `ChangeWait`, which borrows), so it can be held
+/// across awaits and moved into spawned tasks.
 pub struct Wait {
     ev: Rc<LocalEvent>,
 }
@@ -43,14 +45,8 @@ pub struct Wait {
 impl Future for Wait {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.ev.set.get() {
-            return Poll::Ready(());
-        }
-        let mut w = self.ev.waiters.borrow_mut();
-        if !w.iter().any(|x| x.will_wake(cx.waker())) {
-            w.push(cx.waker().clone());
-        }
-        Poll::Pending
+        let mut unset = self.ev.notifier.changed_since(0);
+        Pin::new(&mut unset).poll(cx).map(|_| ())
     }
 }
 

@@ -21,7 +21,7 @@ use sha2::Sha256;
 use super::config::{HelperConfig, PassdbDriver, UserdbConfig, UserdbDriver};
 use super::sys::SystemUser;
 use crate::auth::cache::{Cached, PassdbCache};
-use crate::auth::fields::{IdKind, UserRecord};
+use crate::auth::fields::{FieldPrecedence, IdKind, UserRecord};
 use crate::auth::pam::{PamOutcome, PamResult};
 use crate::auth::passwd_file::{PasswdFileArgs, PasswdFileDb, PasswordVerdict};
 use crate::auth::protocol::{FailReason, Request, Response};
@@ -474,10 +474,14 @@ impl<S: System> Engine<S> {
             };
             let fields = udb
                 .default_fields
-                .apply_default(&mut record, expand, resolve)
+                .apply(&mut record, FieldPrecedence::Default, expand, resolve)
                 .and_then(|()| {
-                    udb.override_fields
-                        .apply_override(&mut record, expand, resolve)
+                    udb.override_fields.apply(
+                        &mut record,
+                        FieldPrecedence::Override,
+                        expand,
+                        resolve,
+                    )
                 });
             if let Err(e) = fields {
                 tracing::error!("auth: userdb({}): {e}", who(user, rip));
@@ -558,8 +562,9 @@ impl<S: System> Engine<S> {
                 let vars = self.vars(service, user, rip);
                 let mut record = UserRecord::new(user);
                 fields
-                    .apply_override(
+                    .apply(
                         &mut record,
+                        FieldPrecedence::Override,
                         |t| vars.expand(t).map_err(|e| e.to_string()),
                         resolve,
                     )
@@ -657,16 +662,21 @@ mod tests {
         ))
     }
 
-    fn passdb(e: &Engine<FakeSystem>, user: &str, pw: &str) -> Verdict {
+    /// An IMAP password check, waited for (the engine may answer from
+    /// another thread).
+    pub(super) fn passdb<S: System>(e: &Engine<S>, user: &str, pw: &str) -> Verdict {
         let (tx, rx) = mpsc::channel();
         e.passdb(
             "imap",
             user,
             pw.as_bytes(),
             None,
-            Box::new(move |v| tx.send(v.clone()).unwrap()),
+            Box::new(move |v| {
+                let _ = tx.send(v.clone());
+            }),
         );
-        rx.recv_timeout(Duration::from_secs(5)).unwrap()
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("the engine answers within 5 s")
     }
 
     #[test]

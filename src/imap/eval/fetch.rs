@@ -131,21 +131,25 @@ pub fn email_id(info: &MessageInfo) -> Option<&str> {
     valid.then_some(g)
 }
 
-/// FLAGS of a message: system flags, `\Recent` when asked, then keywords
-/// (invalid stored keywords are left out rather than sent malformed).
-pub fn flag_list(info: &MessageInfo, recent: bool) -> Vec<Flag> {
-    let mut flags = Vec::new();
-    for (bit, flag) in [
+/// The system flags in `sys`, in the order FLAGS lists them.
+pub fn system_flag_list(sys: SystemFlags) -> Vec<Flag> {
+    [
         (SystemFlags::ANSWERED, Flag::Answered),
         (SystemFlags::FLAGGED, Flag::Flagged),
         (SystemFlags::DELETED, Flag::Deleted),
         (SystemFlags::SEEN, Flag::Seen),
         (SystemFlags::DRAFT, Flag::Draft),
-    ] {
-        if info.flags.contains(bit) {
-            flags.push(flag);
-        }
-    }
+    ]
+    .into_iter()
+    .filter(|(bit, _)| sys.contains(*bit))
+    .map(|(_, flag)| flag)
+    .collect()
+}
+
+/// FLAGS of a message: system flags, `\Recent` when asked, then keywords
+/// (invalid stored keywords are left out rather than sent malformed).
+pub fn flag_list(info: &MessageInfo, recent: bool) -> Vec<Flag> {
+    let mut flags = system_flag_list(info.flags);
     if recent {
         flags.push(Flag::Recent);
     }

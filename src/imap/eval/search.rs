@@ -279,26 +279,32 @@ fn leaf_matches(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv) -> bool {
     }
 }
 
+/// The leaf keys of `key`: every key below AND / NOT / OR, depth first
+/// without recursion (client-built trees can be deep).
+fn leaves(key: &SearchKey) -> impl Iterator<Item = &SearchKey> {
+    let mut pending = vec![key];
+    std::iter::from_fn(move || {
+        while let Some(k) = pending.pop() {
+            match k {
+                SearchKey::And(keys) => pending.extend(keys),
+                SearchKey::Not(inner) => pending.push(inner),
+                SearchKey::Or(a, b) => {
+                    pending.push(a);
+                    pending.push(b);
+                }
+                leaf => return Some(leaf),
+            }
+        }
+        None
+    })
+}
+
 /// How much content `key` needs (the most any of its leaves needs).
 pub fn content_needed(key: &SearchKey) -> Content {
     use SearchKey as K;
-    let mut pending = vec![key];
     let mut need = Content::None;
-    while let Some(k) = pending.pop() {
+    for k in leaves(key) {
         let leaf = match k {
-            K::And(keys) => {
-                pending.extend(keys);
-                continue;
-            }
-            K::Not(inner) => {
-                pending.push(inner);
-                continue;
-            }
-            K::Or(a, b) => {
-                pending.push(a);
-                pending.push(b);
-                continue;
-            }
             K::Body(_) | K::Text(_) => Content::Full,
             K::Bcc(_)
             | K::Cc(_)
@@ -332,41 +338,18 @@ pub fn needs_header_only(key: &SearchKey) -> bool {
 /// True when the criteria contain a MODSEQ key, so the SEARCH answer must
 /// carry `(MODSEQ n)` (RFC 7162 §3.1.5).
 pub fn uses_modseq(key: &SearchKey) -> bool {
-    let mut pending = vec![key];
-    while let Some(k) = pending.pop() {
-        match k {
-            SearchKey::ModSeq { .. } => return true,
-            SearchKey::And(keys) => pending.extend(keys),
-            SearchKey::Not(inner) => pending.push(inner),
-            SearchKey::Or(a, b) => {
-                pending.push(a);
-                pending.push(b);
-            }
-            _ => {}
-        }
-    }
-    false
+    leaves(key).any(|k| matches!(k, SearchKey::ModSeq { .. }))
 }
 
 /// True when the criteria use `$`, so the session must substitute the
 /// saved result (and answer BAD if none is usable).
 pub fn uses_saved(key: &SearchKey) -> bool {
-    let mut pending = vec![key];
-    while let Some(k) = pending.pop() {
-        match k {
-            SearchKey::SequenceSet(SequenceSet::Saved) | SearchKey::Uid(SequenceSet::Saved) => {
-                return true;
-            }
-            SearchKey::And(keys) => pending.extend(keys),
-            SearchKey::Not(inner) => pending.push(inner),
-            SearchKey::Or(a, b) => {
-                pending.push(a);
-                pending.push(b);
-            }
-            _ => {}
-        }
-    }
-    false
+    leaves(key).any(|k| {
+        matches!(
+            k,
+            SearchKey::SequenceSet(SequenceSet::Saved) | SearchKey::Uid(SequenceSet::Saved)
+        )
+    })
 }
 
 #[cfg(test)]

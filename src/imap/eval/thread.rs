@@ -212,6 +212,23 @@ impl Forest {
         self.msgs.get(m)
     }
 
+    /// A root's base subject (`None` when it has none) and whether the root
+    /// itself is a reply or forward (a dummy never is).
+    fn root_subject(&self, node: usize) -> Option<(String, bool)> {
+        let m = self.subject_msg(node)?;
+        if m.subject.is_empty() {
+            return None;
+        }
+        Some((m.subject.clone(), self.is_reply(node)))
+    }
+
+    /// True when `node` holds a message that is a reply or forward.
+    fn is_reply(&self, node: usize) -> bool {
+        self.nodes[node]
+            .msg
+            .is_some_and(|m| self.msgs[m].reply_or_forward)
+    }
+
     fn sort_children(&mut self, node: usize) {
         let mut children = std::mem::take(&mut self.nodes[node].children);
         children.sort_by_key(|&c| self.key(c));
@@ -355,22 +372,15 @@ pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> 
     // Step 5: gather threads that share a base subject.
     let mut table: HashMap<String, usize> = HashMap::new();
     for &r in &roots {
-        let Some(m) = forest.subject_msg(r) else {
+        let Some((subject, current_reply)) = forest.root_subject(r) else {
             continue;
         };
-        if m.subject.is_empty() {
-            continue;
-        }
-        let current_reply = !forest.is_dummy(r) && m.reply_or_forward;
-        let subject = m.subject.clone();
         match table.get(&subject) {
             None => {
                 table.insert(subject, r);
             }
             Some(&t) => {
-                let t_reply = forest.nodes[t]
-                    .msg
-                    .is_some_and(|tm| forest.msgs[tm].reply_or_forward);
+                let t_reply = forest.is_reply(t);
                 if !forest.is_dummy(t) && (forest.is_dummy(r) || (t_reply && !current_reply)) {
                     table.insert(subject, r);
                 }
@@ -383,14 +393,9 @@ pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> 
         if removed[r] || forest.nodes[r].parent.is_some() {
             continue;
         }
-        let Some(m) = forest.subject_msg(r) else {
+        let Some((subject, current_reply)) = forest.root_subject(r) else {
             continue;
         };
-        if m.subject.is_empty() {
-            continue;
-        }
-        let current_reply = !forest.is_dummy(r) && m.reply_or_forward;
-        let subject = m.subject.clone();
         let Some(&t) = table.get(&subject) else {
             continue;
         };
@@ -398,9 +403,7 @@ pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> 
             continue;
         }
         let (r_dummy, t_dummy) = (forest.is_dummy(r), forest.is_dummy(t));
-        let t_reply = forest.nodes[t]
-            .msg
-            .is_some_and(|tm| forest.msgs[tm].reply_or_forward);
+        let t_reply = forest.is_reply(t);
         if r_dummy && t_dummy {
             let moved = std::mem::take(&mut forest.nodes[r].children);
             for &c in &moved {

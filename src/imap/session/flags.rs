@@ -2,7 +2,8 @@
 //! keywords.
 
 use crate::imap::codec::types::{Atom, Flag, FlagPerm};
-use crate::storage::{MessageInfo, SystemFlags};
+use crate::imap::eval::fetch::system_flag_list;
+use crate::storage::SystemFlags;
 
 /// Splits client flags. `\Recent` and unknown `\Extension` flags are
 /// ignored (they cannot be stored), as Dovecot does.
@@ -30,36 +31,6 @@ pub fn split(flags: &[Flag]) -> (SystemFlags, Vec<String>) {
     (sys, keywords)
 }
 
-pub fn system_list(sys: SystemFlags) -> Vec<Flag> {
-    let mut out = Vec::new();
-    for (bit, flag) in [
-        (SystemFlags::ANSWERED, Flag::Answered),
-        (SystemFlags::FLAGGED, Flag::Flagged),
-        (SystemFlags::DELETED, Flag::Deleted),
-        (SystemFlags::SEEN, Flag::Seen),
-        (SystemFlags::DRAFT, Flag::Draft),
-    ] {
-        if sys.contains(bit) {
-            out.push(flag);
-        }
-    }
-    out
-}
-
-/// A message's FLAGS value.
-pub fn of_message(m: &MessageInfo, recent: bool) -> Vec<Flag> {
-    let mut out = system_list(m.flags);
-    if recent {
-        out.push(Flag::Recent);
-    }
-    out.extend(
-        m.keywords
-            .iter()
-            .filter_map(|k| Atom::try_from(k.as_str()).ok().map(Flag::Keyword)),
-    );
-    out
-}
-
 fn keyword_flags(keywords: &[String]) -> Vec<Flag> {
     keywords
         .iter()
@@ -69,7 +40,7 @@ fn keyword_flags(keywords: &[String]) -> Vec<Flag> {
 
 /// The FLAGS response of SELECT.
 pub fn defined(keywords: &[String]) -> Vec<Flag> {
-    let mut out = system_list(
+    let mut out = system_flag_list(
         SystemFlags::ANSWERED
             | SystemFlags::FLAGGED
             | SystemFlags::DELETED
@@ -98,7 +69,7 @@ mod tests {
         assert_eq!(sys, SystemFlags::SEEN);
         assert_eq!(kws, vec!["$Junk".to_string()]);
         assert_eq!(
-            system_list(SystemFlags::SEEN | SystemFlags::DRAFT),
+            system_flag_list(SystemFlags::SEEN | SystemFlags::DRAFT),
             vec![Flag::Seen, Flag::Draft]
         );
         assert_eq!(defined(&[]).len(), 5);

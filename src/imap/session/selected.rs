@@ -233,7 +233,11 @@ impl Selected {
             let out = io.buf();
             let mut f = FetchEncoder::begin(out, seq);
             f.item(out, &FetchItem::Uid(m.uid), opts);
-            f.item(out, &FetchItem::Flags(flags::of_message(m, recent)), opts);
+            f.item(
+                out,
+                &FetchItem::Flags(crate::imap::eval::fetch::flag_list(m, recent)),
+                opts,
+            );
             if en.condstore {
                 f.item(out, &FetchItem::ModSeq(m.modseq), opts);
             }

@@ -54,9 +54,8 @@ impl<S: System> Engine<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::mpsc;
-    use std::time::Duration;
 
+    use super::super::tests::passdb;
     use super::super::{Engine, System};
     use super::*;
     use crate::auth::fields::FieldTemplate;
@@ -87,20 +86,6 @@ mod tests {
         PassdbDriver::PasswdFile(args)
     }
 
-    fn login(e: &Engine<NoSystem>, user: &str, pw: &str) -> Verdict {
-        let (tx, rx) = mpsc::channel();
-        e.passdb(
-            "imap",
-            user,
-            pw.as_bytes(),
-            None,
-            Box::new(move |v| {
-                let _ = tx.send(v.clone());
-            }),
-        );
-        rx.recv_timeout(Duration::from_secs(5)).expect("an answer")
-    }
-
     #[test]
     fn master_logs_in_as_an_existing_user_only() {
         let dir = crate::storage::sdbox::test_dir("auth-master");
@@ -121,21 +106,21 @@ mod tests {
             ..HelperConfig::default()
         };
         let e = Engine::new(cfg, NoSystem, [3; 32]);
-        let record = login(&e, "jane*admin", "adminpw").expect("master login");
+        let record = passdb(&e, "jane*admin", "adminpw").expect("master login");
         assert_eq!(record.user, "jane");
         assert_eq!(record.home.as_deref(), Some("/srv/jane"));
         assert_eq!(
-            login(&e, "jane*admin", "janepw"),
+            passdb(&e, "jane*admin", "janepw"),
             Err(FailReason::BadCredentials)
         );
         assert_eq!(
-            login(&e, "nobody*admin", "adminpw"),
+            passdb(&e, "nobody*admin", "adminpw"),
             Err(FailReason::UnknownUser),
             "the target must exist"
         );
         // A master passdb is not an ordinary one: no direct login as admin.
-        assert_eq!(login(&e, "admin", "adminpw"), Err(FailReason::UnknownUser));
-        assert!(login(&e, "jane", "janepw").is_ok());
+        assert_eq!(passdb(&e, "admin", "adminpw"), Err(FailReason::UnknownUser));
+        assert!(passdb(&e, "jane", "janepw").is_ok());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

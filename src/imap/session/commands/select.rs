@@ -190,7 +190,7 @@ fn qresync(out: &mut impl Output, sel: &Selected, q: &QResync) {
         f.item(out, &FetchItem::Uid(m.uid), opts);
         f.item(
             out,
-            &FetchItem::Flags(flags::of_message(m, sel.is_recent(m.uid))),
+            &FetchItem::Flags(crate::imap::eval::fetch::flag_list(m, sel.is_recent(m.uid))),
             opts,
         );
         f.item(out, &FetchItem::ModSeq(m.modseq), opts);

@@ -87,7 +87,7 @@ pub async fn store(
             let recent = sel.is_recent(info.uid);
             f.item(
                 out,
-                &FetchItem::Flags(flags::of_message(info, recent)),
+                &FetchItem::Flags(crate::imap::eval::fetch::flag_list(info, recent)),
                 opts,
             );
         }
