@@ -30,8 +30,8 @@
 //! [`MemoryStore`] has the same semantics without files or a reactor (any
 //! executor, `futures_lite::future::block_on` included), for session unit
 //! tests and benches; [`AnyStore::Memory`] lets the protocol code run on
-//! it. No `mail_location` selects it. [`view::IndexView`] is the read side
-//! (STATUS, FETCH metadata, CHANGEDSINCE) any index-keeping backend can share.
+//! it. No `mail_location` selects it. [`indexed::IndexView`] is the read side
+//! (STATUS, FETCH metadata, CHANGEDSINCE) every backend shares.
 //!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
@@ -57,6 +57,7 @@ pub mod cache;
 pub mod error;
 pub mod guid;
 pub mod index;
+pub mod indexed;
 pub mod location;
 pub mod maildir;
 pub mod mbox;
@@ -68,7 +69,6 @@ pub mod sdbox;
 pub mod traits;
 pub mod types;
 pub mod user;
-pub mod view;
 
 #[cfg(test)]
 mod conformance;

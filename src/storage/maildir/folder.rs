@@ -7,14 +7,13 @@
 //! under `dovecot-uidlist.lock`. Flags change by rename only.
 
 use super::dotlock::Dotlock;
-use super::engine::{
-    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
-};
+use super::engine::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled};
 use super::filename::{self, MaildirName};
 use super::keywords;
 use super::uidlist::{self, UidRecord, Uidlist};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
+use crate::storage::indexed::unix_now;
 use crate::storage::sdbox::{dbox_file, io, uidvalidity};
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};

@@ -16,9 +16,10 @@ use super::sys::fcntl_lock;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
 use crate::storage::index::state::MAX_KEYWORDS;
+use crate::storage::indexed::unix_now;
 use crate::storage::maildir::dotlock::Dotlock;
 use crate::storage::maildir::engine::{
-    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
 };
 use crate::storage::sdbox::{dbox_file, io, uidvalidity};
 use std::collections::HashMap;

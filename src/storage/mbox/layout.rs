@@ -5,6 +5,7 @@
 
 use super::folder::MboxFolder;
 use crate::storage::error::{Result, StorageError};
+use crate::storage::indexed::create_dir_0700;
 use crate::storage::location::MailLocation;
 use crate::storage::maildir::engine::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::name::MailboxName;
@@ -25,15 +26,6 @@ pub struct MboxLayout {
     inbox: PathBuf,
     control: PathBuf,
     utf8_names: bool,
-}
-
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
 }
 
 fn create_empty(p: &Path) -> Result<()> {

@@ -9,6 +9,7 @@ use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
 use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
+use crate::storage::indexed::{IndexView, message_info, unix_now, wire_part};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::sdbox::dbox_file;
@@ -17,7 +18,6 @@ use crate::storage::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
     StoreResult, SystemFlags,
 };
-use crate::storage::view::{IndexView, message_info};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -32,8 +32,7 @@ pub(super) struct Settings {
 
 impl Settings {
     fn now(&self) -> i64 {
-        self.now
-            .unwrap_or_else(crate::storage::sdbox::mailbox::unix_now)
+        self.now.unwrap_or_else(unix_now)
     }
 }
 
@@ -397,12 +396,12 @@ impl Mailbox for MemoryMailbox {
 
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
         let wire = self.inner.wire(uid)?;
-        Ok(change::wire_part(&wire, MessagePart::Range { start, len }))
+        Ok(wire_part(&wire, MessagePart::Range { start, len }))
     }
 
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         let wire = self.inner.wire(uid)?;
-        Ok(change::wire_part(&wire, MessagePart::Header))
+        Ok(wire_part(&wire, MessagePart::Header))
     }
 
     async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
@@ -411,7 +410,7 @@ impl Mailbox for MemoryMailbox {
             .iter()
             .map(|&uid| {
                 let wire = self.inner.wire(uid)?;
-                Ok(change::wire_part(&wire, part))
+                Ok(wire_part(&wire, part))
             })
             .collect())
     }

@@ -23,14 +23,15 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
-use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
+use crate::storage::indexed::{message_info, unix_now};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
-use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
+use crate::storage::types::{MessageInfo, valid_keyword};
 pub use freshness::REFRESH_INTERVAL;
 use rebuild::index_bytes;
-pub(crate) use rebuild::{init_index, init_index_continuing, unix_now};
+pub(crate) use rebuild::{init_index, init_index_continuing};
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -287,26 +288,7 @@ impl SdboxMailbox {
     }
 
     fn info(&self, state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-        MessageInfo {
-            uid: rec.uid,
-            flags: SystemFlags(rec.flags),
-            keywords: state
-                .keywords
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| kw_has(&rec.keywords, *i))
-                .map(|(_, k)| k.clone())
-                .collect(),
-            recent: rec.uid >= state.first_recent_uid,
-            modseq: rec.modseq,
-            internal_date: rec.internal_date,
-            save_date: rec.save_date,
-            physical_size: rec.physical_size,
-            virtual_size: rec.virtual_size,
-            guid: rec.guid.clone(),
-            pop3_uidl: rec.pop3_uidl.clone(),
-            pop3_order: rec.pop3_order,
-        }
+        message_info(state, rec)
     }
 
     /// Durably commit entries planned against the current state (caller

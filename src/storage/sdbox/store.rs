@@ -9,6 +9,7 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::{MailboxState, recover};
+use crate::storage::indexed::create_dir_0700;
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
 use crate::storage::name::MailboxName;
 use crate::storage::traits::MailStore;
@@ -93,15 +94,6 @@ impl SdboxStore {
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
-}
-
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
 }
 
 /// mkdir `…/<name>/dbox-Mails` and write an empty index (blocking).

@@ -2,7 +2,7 @@
 //! tern's index adds modseqs, expunge history and `\Recent`. One shared
 //! view per shard; every change runs under the mailbox's `write_lock`.
 
-use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now};
+use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage};
 use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
@@ -11,8 +11,11 @@ use crate::storage::guid::{self, Guid};
 use crate::storage::index::files::{
     INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
 };
-use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
+use crate::storage::indexed::{
+    create_dir_0700, keyword_names, kw_combine, message_info, unix_now, wire_part,
+};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
 use crate::storage::sdbox::dbox_file;
@@ -179,15 +182,6 @@ fn index_files(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 fn write_all_index(dir: &Path, state: &MailboxState) -> Result<Journal> {
     let (i, l, s) = index_files(state);
     io::write_index_files(dir, &i, &l, &s)
-}
-
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
 }
 
 type Opened = (MailboxState, Journal, Vec<u64>, Vec<String>);
@@ -409,26 +403,7 @@ impl FolderMailbox {
     }
 
     fn info(state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-        MessageInfo {
-            uid: rec.uid,
-            flags: SystemFlags(rec.flags),
-            keywords: state
-                .keywords
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| kw_has(&rec.keywords, *i))
-                .map(|(_, k)| k.clone())
-                .collect(),
-            recent: rec.uid >= state.first_recent_uid,
-            modseq: rec.modseq,
-            internal_date: rec.internal_date,
-            save_date: rec.save_date,
-            physical_size: rec.physical_size,
-            virtual_size: rec.virtual_size,
-            guid: rec.guid.clone(),
-            pop3_uidl: rec.pop3_uidl.clone(),
-            pop3_order: rec.pop3_order,
-        }
+        message_info(state, rec)
     }
 
     /// Run a blocking change on the folder, keeping the fingerprint honest:
@@ -606,12 +581,7 @@ impl FolderMailbox {
                     folder_changes.push(FlagChange {
                         uid,
                         flags: nf,
-                        keywords: known
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| kw_has(&nk, *i))
-                            .map(|(_, k)| k.clone())
-                            .collect(),
+                        keywords: keyword_names(&known, &nk),
                     });
                     changes.push((uid, nf, nk));
                     result.changed.push(uid);
@@ -806,52 +776,14 @@ impl FolderMailbox {
         let read = blocking::run(move || {
             Ok(wanted
                 .iter()
-                .map(|&uid| f.read(uid).map(|s| wire_part(dbox_file::to_crlf(&s), part)))
+                .map(|&uid| {
+                    f.read(uid)
+                        .map(|s| wire_part(&dbox_file::to_crlf(&s), part))
+                })
                 .collect())
         })
         .await?;
         Ok(batch::merge_indexed(uids, &indexed, read))
-    }
-}
-
-/// `part` of a whole message in wire form.
-fn wire_part(wire: Vec<u8>, part: MessagePart) -> Vec<u8> {
-    match part {
-        MessagePart::Whole => wire,
-        MessagePart::Header => header_part(&wire).to_vec(),
-        MessagePart::Range { start, len } => {
-            let from = usize::try_from(start).unwrap_or(usize::MAX).min(wire.len());
-            let to = from
-                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
-                .min(wire.len());
-            wire[from..to].to_vec()
-        }
-    }
-}
-
-fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
-    let n = a.len().max(b.len());
-    let mut out = KeywordBits::new();
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        out.push(match op {
-            FlagOp::Add => x | y,
-            FlagOp::Remove => x & !y,
-            FlagOp::Replace => y,
-        });
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
-}
-
-/// The header of a wire-form message, through its empty line.
-fn header_part(wire: &[u8]) -> &[u8] {
-    match memchr::memmem::find(wire, b"\r\n\r\n") {
-        Some(i) => &wire[..i + 4],
-        None => wire,
     }
 }
 
@@ -1006,12 +938,12 @@ impl Mailbox for FolderMailbox {
 
     async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
         let wire = self.read_wire(uid).await?;
-        Ok(wire_part(wire, MessagePart::Range { start, len }))
+        Ok(wire_part(&wire, MessagePart::Range { start, len }))
     }
 
     async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
         let wire = self.read_wire(uid).await?;
-        Ok(wire_part(wire, MessagePart::Header))
+        Ok(wire_part(&wire, MessagePart::Header))
     }
 
     async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
@@ -1090,11 +1022,5 @@ mod tests {
             reconcile(Some(&st), &scan(8, 1, vec![])),
             Reconciled::Reset(_)
         ));
-    }
-
-    #[test]
-    fn header_part_stops_at_the_empty_line() {
-        assert_eq!(header_part(b"A: b\r\n\r\nbody"), b"A: b\r\n\r\n");
-        assert_eq!(header_part(b"A: b\r\n"), b"A: b\r\n");
     }
 }

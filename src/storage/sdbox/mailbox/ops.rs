@@ -1,6 +1,5 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
-use super::rebuild::unix_now;
 use super::store_plan::{PendingStore, StorePlan, StoreRequest, StoreSlot};
 use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
 use crate::message::CachedStructure;
@@ -9,6 +8,7 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::{self, Guid};
 use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
+use crate::storage::indexed::unix_now;
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;

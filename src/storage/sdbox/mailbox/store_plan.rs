@@ -6,6 +6,7 @@
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState};
+use crate::storage::indexed::kw_combine;
 use crate::storage::types::{FlagOp, StoreResult, SystemFlags, valid_keyword};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,24 +26,6 @@ pub(crate) struct StoreRequest {
 pub(crate) struct PendingStore {
     pub request: StoreRequest,
     pub slot: StoreSlot,
-}
-
-pub(crate) fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
-    let n = a.len().max(b.len());
-    let mut out = KeywordBits::new();
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        out.push(match op {
-            FlagOp::Add => x | y,
-            FlagOp::Remove => x & !y,
-            FlagOp::Replace => y,
-        });
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
 }
 
 /// The state of a group being planned: keywords defined so far, flag

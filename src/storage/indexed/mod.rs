@@ -1,0 +1,16 @@
+//! The indexed-mailbox layer every backend shares: tern's index state read
+//! through one [`view::IndexView`], one way to build a
+//! [`MessageInfo`](crate::storage::MessageInfo), one keyword merge, one cut
+//! of a message's wire form, and the directory helpers. Backends (sdbox,
+//! the Maildir/mbox engine, the memory store) keep only what is theirs:
+//! files, locks, persistence.
+
+pub mod dirs;
+pub mod keywords;
+pub mod view;
+pub mod wire;
+
+pub use dirs::{create_dir_0700, unix_now};
+pub use keywords::{keyword_names, kw_combine};
+pub use view::{IndexView, message_info};
+pub use wire::wire_part;
