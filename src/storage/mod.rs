@@ -20,7 +20,7 @@
 //! # On disk (Maildir, mbox)
 //! Dovecot's files too (`cur/new/tmp` + `dovecot-uidlist` + `dovecot-keywords`;
 //! mbox files with `X-IMAPbase`/`X-UID`/status headers), and they stay
-//! authoritative for UIDs, flags and keywords. `maildir::engine` adds
+//! authoritative for UIDs, flags and keywords. `indexed::folder` adds
 //! modseqs, expunge history and `\Recent` in the same `tern.*` trio (beside
 //! `dovecot-uidlist`, or under mbox's `.imap/<name>/`), reconciling with
 //! the mail files on every open. `ShardStorage::open_user` returns an
@@ -54,6 +54,7 @@
 pub mod batch;
 pub mod blocking;
 pub mod cache;
+pub mod dotlock;
 pub mod error;
 pub mod guid;
 pub mod index;
@@ -72,6 +73,8 @@ pub mod user;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+pub(crate) mod dovecot_rig;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};

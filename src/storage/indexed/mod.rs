@@ -2,10 +2,11 @@
 //! through one [`view::IndexView`], one way to build a
 //! [`MessageInfo`](crate::storage::MessageInfo), one keyword merge, one cut
 //! of a message's wire form, and the directory helpers. Backends (sdbox,
-//! the Maildir/mbox engine, the memory store) keep only what is theirs:
-//! files, locks, persistence.
+//! the memory store, and [`folder`], the engine under Maildir and mbox)
+//! keep only what is theirs: files, locks, persistence.
 
 pub mod dirs;
+pub mod folder;
 pub mod keywords;
 pub mod view;
 pub mod wire;

@@ -6,13 +6,15 @@
 //! `cur/<stem>:2,<flags>`, fsync the directory, then add the uidlist record
 //! under `dovecot-uidlist.lock`. Flags change by rename only.
 
-use super::dotlock::Dotlock;
-use super::engine::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled};
 use super::filename::{self, MaildirName};
 use super::keywords;
 use super::uidlist::{self, UidRecord, Uidlist};
+use crate::storage::dotlock::Dotlock;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
+use crate::storage::indexed::folder::{
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
+};
 use crate::storage::indexed::unix_now;
 use crate::storage::sdbox::{dbox_file, io, uidvalidity};
 use std::collections::HashMap;

@@ -2,12 +2,12 @@
 //! or `LAYOUT=fs` (`<root>/Sub/Child/`). INBOX is the root itself (or
 //! `INBOX=` when given). Names on disk are modified UTF-7 unless `UTF-8`.
 
-use super::engine::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use super::folder::MaildirFolder;
 use super::{keywords, uidlist};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
 use crate::storage::indexed::create_dir_0700;
+use crate::storage::indexed::folder::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::location::{Layout, MailLocation};
 use crate::storage::name::MailboxName;
 use std::fs;

@@ -1,7 +1,7 @@
 //! Maildir format tests against the shared doc's samples, outside changes,
 //! self-healing, and interop with the installed Dovecot.
 
-use super::test_rig::DovecotRig;
+use crate::storage::dovecot_rig::DovecotRig;
 use crate::storage::sdbox::test_dir;
 use crate::storage::{
     AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags,

@@ -13,14 +13,14 @@
 use super::format::{self, ImapBase, MessageStatus, RawMessage};
 use super::from_line;
 use super::sys::fcntl_lock;
+use crate::storage::dotlock::Dotlock;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
 use crate::storage::index::state::MAX_KEYWORDS;
-use crate::storage::indexed::unix_now;
-use crate::storage::maildir::dotlock::Dotlock;
-use crate::storage::maildir::engine::{
+use crate::storage::indexed::folder::{
     FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
 };
+use crate::storage::indexed::unix_now;
 use crate::storage::sdbox::{dbox_file, io, uidvalidity};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};

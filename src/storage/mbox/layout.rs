@@ -6,8 +6,8 @@
 use super::folder::MboxFolder;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::indexed::create_dir_0700;
+use crate::storage::indexed::folder::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::location::MailLocation;
-use crate::storage::maildir::engine::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::name::MailboxName;
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;

@@ -2,8 +2,8 @@
 //! other programs delivered, locks, and interop with the installed Dovecot.
 
 use super::folder::MboxFolder;
-use crate::storage::maildir::engine::{FolderFormat, NewMessage};
-use crate::storage::maildir::test_rig::DovecotRig;
+use crate::storage::dovecot_rig::DovecotRig;
+use crate::storage::indexed::folder::{FolderFormat, NewMessage};
 use crate::storage::sdbox::test_dir;
 use crate::storage::{
     AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags,
