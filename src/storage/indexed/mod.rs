@@ -8,10 +8,12 @@
 pub mod dirs;
 pub mod folder;
 pub mod keywords;
+pub mod mailbox;
 pub mod view;
 pub mod wire;
 
 pub use dirs::{create_dir_0700, unix_now};
 pub use keywords::{keyword_names, kw_combine};
+pub use mailbox::{Backend, IndexedMailbox};
 pub use view::{IndexView, message_info};
 pub use wire::wire_part;

@@ -25,10 +25,10 @@ use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
-use crate::storage::indexed::{message_info, unix_now};
+use crate::storage::indexed::{IndexedMailbox, unix_now};
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
-use crate::storage::types::{MessageInfo, valid_keyword};
+use crate::storage::types::valid_keyword;
 pub use freshness::REFRESH_INTERVAL;
 use rebuild::index_bytes;
 pub(crate) use rebuild::{init_index, init_index_continuing};
@@ -198,16 +198,9 @@ impl MailboxShared {
 }
 
 /// A session's handle on a shared mailbox. Cheap to clone.
-#[derive(Clone)]
-pub struct SdboxMailbox {
-    inner: Rc<MailboxShared>,
-}
+pub type SdboxMailbox = IndexedMailbox<MailboxShared>;
 
 impl SdboxMailbox {
-    pub(crate) fn new(inner: Rc<MailboxShared>) -> Self {
-        SdboxMailbox { inner }
-    }
-
     /// How the last open went (rebuilt? what was wrong?).
     pub fn open_report(&self) -> OpenReport {
         self.inner.report.borrow().clone()
@@ -216,15 +209,6 @@ impl SdboxMailbox {
     /// Durable log commits so far (group commit shares them between appends).
     pub fn commit_count(&self) -> u64 {
         self.inner.commits.get()
-    }
-
-    pub fn is_gone(&self) -> bool {
-        self.inner.gone.get()
-    }
-
-    /// Same underlying mailbox?
-    pub fn same_as(&self, other: &SdboxMailbox) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Write a `dovecot.index` snapshot of the current state for a switch
@@ -268,14 +252,6 @@ impl SdboxMailbox {
         self.compact_locked().await
     }
 
-    fn check_gone(&self) -> Result<()> {
-        if self.inner.gone.get() {
-            Err(StorageError::MailboxGone)
-        } else {
-            Ok(())
-        }
-    }
-
     async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
         let permit = self
             .inner
@@ -285,10 +261,6 @@ impl SdboxMailbox {
             .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
         self.check_gone()?;
         Ok(permit)
-    }
-
-    fn info(&self, state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-        message_info(state, rec)
     }
 
     /// Durably commit entries planned against the current state (caller
@@ -611,17 +583,5 @@ impl SdboxMailbox {
             Ok(())
         })
         .await;
-    }
-
-    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
-        let st = self.inner.state.borrow();
-        let mut v: Vec<u32> = uids
-            .iter()
-            .copied()
-            .filter(|&u| st.position(u).is_some())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
     }
 }

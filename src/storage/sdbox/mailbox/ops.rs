@@ -1,202 +1,120 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
 use super::store_plan::{PendingStore, StorePlan, StoreRequest, StoreSlot};
-use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use super::{
+    AppendSlot, MAX_MESSAGE_BYTES, MailboxShared, PendingAppend, SdboxMailbox, error_copy,
+};
 use crate::message::CachedStructure;
 use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
-use crate::storage::guid::{self, Guid};
-use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
-use crate::storage::indexed::unix_now;
+use crate::storage::guid;
+use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, flag};
+use crate::storage::indexed::{Backend, keyword_names, unix_now};
 use crate::storage::name::MailboxName;
+use crate::storage::notify::ChangeNotifier;
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
-    StoreResult, SystemFlags, valid_keyword,
+    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, SystemFlags, valid_keyword,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-impl Mailbox for SdboxMailbox {
+impl Backend for MailboxShared {
     fn name(&self) -> MailboxName {
-        self.inner.name.borrow().clone()
+        self.name.borrow().clone()
     }
 
-    fn guid(&self) -> Guid {
-        self.inner.state.borrow().mailbox_guid
+    fn state(&self) -> &RefCell<MailboxState> {
+        &self.state
     }
 
-    fn status(&self) -> MailboxStatus {
-        let st = self.inner.state.borrow();
-        let c = self.inner.summary.borrow().counts(&st);
-        MailboxStatus {
-            messages: c.messages,
-            recent: c.recent,
-            unseen: c.unseen,
-            deleted: c.deleted,
-            uidnext: st.uidnext,
-            uidvalidity: st.uidvalidity,
-            highest_modseq: st.highest_modseq,
-            size: c.size,
-        }
+    fn summary(&self) -> &RefCell<LiveSummary> {
+        &self.summary
     }
 
-    fn uids(&self) -> Vec<u32> {
-        self.inner
-            .state
-            .borrow()
-            .records
-            .iter()
-            .map(|r| r.uid)
-            .collect()
+    fn notifier(&self) -> &ChangeNotifier {
+        &self.notifier
     }
 
-    fn uid_at(&self, seq: u32) -> Option<u32> {
-        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
+    fn is_gone(&self) -> bool {
+        self.gone.get()
     }
 
-    fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.inner
-            .state
-            .borrow()
-            .position(uid)
-            .map(|i| i as u32 + 1)
-    }
-
-    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        let mut sorted = uids.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        sorted
-            .into_iter()
-            .filter_map(|u| st.record(u))
-            .map(|r| self.info(&st, r))
-            .collect()
-    }
-
-    fn message(&self, uid: u32) -> Option<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.record(uid).map(|r| self.info(&st, r))
-    }
-
-    fn messages(&self) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.records.iter().map(|r| self.info(&st, r)).collect()
-    }
-
-    fn keywords(&self) -> Vec<String> {
-        self.inner.state.borrow().keywords.clone()
-    }
-
-    fn change_counter(&self) -> u64 {
-        self.inner.notifier.counter()
-    }
-
-    async fn wait_for_change(&self, seen: u64) -> u64 {
-        self.inner.notifier.changed_since(seen).await
-    }
-
-    fn changes_since(&self, modseq: u64) -> Changes {
-        let st = self.inner.state.borrow();
-        let summary = self.inner.summary.borrow();
-        Changes {
-            highest_modseq: st.highest_modseq,
-            changed: summary
-                .changed_since(modseq)
-                .into_iter()
-                .filter_map(|u| st.record(u))
-                .map(|r| self.info(&st, r))
-                .collect(),
-            expunged: summary.expunged_since(&st, modseq),
-            expunged_complete: modseq >= st.expunge_floor,
-        }
-    }
-
-    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.append_now(requests).await }).await
+    async fn append(mb: &SdboxMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        mb.append_now(requests).await
     }
 
     async fn store(
-        &self,
+        mb: &SdboxMailbox,
         uids: &[u32],
         op: FlagOp,
         flags: SystemFlags,
         keywords: &[String],
         unchanged_since: Option<u64>,
     ) -> Result<StoreResult> {
-        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
-        detached(async move {
-            this.store_now(&uids, op, flags, &keywords, unchanged_since)
-                .await
-        })
-        .await
-    }
-
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let (this, uids) = (self.clone(), uids.to_vec());
-        detached(async move { this.expunge_now(&uids).await }).await
-    }
-
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.copy_now(&uids, &dest).await }).await
-    }
-
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.move_now(&uids, &dest).await }).await
-    }
-
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.claim_recent_now().await }).await
-    }
-
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
-        // Detached too: a vanished file triggers a resync that must finish.
-        let this = self.clone();
-        detached(async move { this.read_message_now(uid).await }).await
-    }
-
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        self.read_part(uid, io::WirePart::Range { start, len })
+        mb.store_now(uids, op, flags, keywords, unchanged_since)
             .await
     }
 
-    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
-        self.read_part(uid, io::WirePart::Header).await
+    async fn expunge(mb: &SdboxMailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        mb.expunge_now(uids).await
     }
 
-    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
+    async fn copy(mb: &SdboxMailbox, uids: &[u32], dest: &SdboxMailbox) -> Result<CopyResult> {
+        mb.copy_now(uids, dest).await
+    }
+
+    async fn claim_recent(mb: &SdboxMailbox) -> Result<Vec<u32>> {
+        mb.claim_recent_now().await
+    }
+
+    async fn read_message(mb: &SdboxMailbox, uid: u32) -> Result<Vec<u8>> {
+        // Detached too: a vanished file triggers a resync that must finish.
+        let this = mb.clone();
+        detached(async move { this.read_message_now(uid).await }).await
+    }
+
+    async fn read_part(mb: &SdboxMailbox, uid: u32, part: MessagePart) -> Result<Vec<u8>> {
+        let part = match part {
+            MessagePart::Whole => return Self::read_message(mb, uid).await,
+            MessagePart::Header => io::WirePart::Header,
+            MessagePart::Range { start, len } => io::WirePart::Range { start, len },
+        };
+        mb.read_part(uid, part).await
+    }
+
+    async fn read_parts(
+        mb: &SdboxMailbox,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
         // Detached: a vanished file triggers a resync that must finish.
-        let (this, uids) = (self.clone(), uids.to_vec());
+        let (this, uids) = (mb.clone(), uids.to_vec());
         detached(async move { this.read_parts_now(&uids, part).await }).await
     }
 
-    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
+    async fn cached_structure(mb: &SdboxMailbox, uid: u32) -> Result<Option<CachedStructure>> {
         // Detached: a vanished file triggers a resync that must finish.
-        let this = self.clone();
+        let this = mb.clone();
         detached(async move { this.cached_structure_now(uid).await }).await
     }
 
     async fn cached_structures(
-        &self,
+        mb: &SdboxMailbox,
         uids: &[u32],
     ) -> Result<Vec<Result<Option<CachedStructure>>>> {
         // Detached: a vanished file triggers a resync that must finish.
-        let (this, uids) = (self.clone(), uids.to_vec());
+        let (this, uids) = (mb.clone(), uids.to_vec());
         detached(async move { this.cached_structures_now(&uids).await }).await
     }
 }
 
-/// The operations proper; the trait methods run them as detached tasks.
+/// The operations proper; [`IndexedMailbox`] runs the changes as detached
+/// tasks.
 impl SdboxMailbox {
     async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
         self.check_gone()?;
@@ -422,10 +340,9 @@ impl SdboxMailbox {
                 .iter()
                 .filter_map(|&u| st.record(u))
                 .map(|r| {
-                    let info = self.info(&st, r);
                     let mut rec = r.clone();
                     rec.save_date = now;
-                    (rec, info.keywords)
+                    (rec, keyword_names(&st.keywords, &r.keywords))
                 })
                 .collect()
         };
@@ -450,16 +367,6 @@ impl SdboxMailbox {
             dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
             uid_map: src_uids.into_iter().zip(new_uids).collect(),
         })
-    }
-
-    pub(super) async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        if self.same_as(dest) {
-            return Err(StorageError::NotAllowed(self.name().to_string()));
-        }
-        let result = self.copy_now(uids, dest).await?;
-        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge_now(&moved).await?;
-        Ok(result)
     }
 
     pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
