@@ -7,14 +7,16 @@ use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
-use crate::storage::guid::{self, Guid};
+use crate::storage::guid;
 use crate::storage::index::files::{
     INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
 };
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
-use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
+use crate::storage::index::{
+    Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, flag, recover,
+};
 use crate::storage::indexed::{
-    create_dir_0700, keyword_names, kw_combine, message_info, unix_now, wire_part,
+    Backend, IndexedMailbox, create_dir_0700, keyword_names, kw_combine, unix_now, wire_part,
 };
 use crate::storage::name::MailboxName;
 use crate::storage::notify::ChangeNotifier;
@@ -22,8 +24,7 @@ use crate::storage::sdbox::dbox_file;
 use crate::storage::sdbox::io::{self, Journal};
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
-    StoreResult, SystemFlags, valid_keyword,
+    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, SystemFlags, valid_keyword,
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ pub struct FolderShared {
     index_dir: PathBuf,
     name: RefCell<MailboxName>,
     state: RefCell<MailboxState>,
+    /// Counters and modseq order of `state`, kept in step with it.
+    summary: RefCell<LiveSummary>,
     journal: RefCell<Arc<Journal>>,
     /// The folder's fingerprint when memory last matched it; empty = unknown.
     fingerprint: RefCell<Vec<u64>>,
@@ -52,7 +55,7 @@ pub struct FolderShared {
 
 impl Cached for FolderShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate()
+        self.state.borrow().memory_estimate() + self.summary.borrow().memory_estimate()
     }
     fn mark_gone(&self) {
         self.gone.set(true);
@@ -244,6 +247,7 @@ impl FolderShared {
             index_dir: folder.index_dir(),
             folder,
             name: RefCell::new(name),
+            summary: RefCell::new(LiveSummary::recount(&state)),
             state: RefCell::new(state),
             journal: RefCell::new(Arc::new(journal)),
             fingerprint: RefCell::new(fp),
@@ -255,10 +259,6 @@ impl FolderShared {
         }))
     }
 
-    pub(crate) fn is_gone(&self) -> bool {
-        self.gone.get()
-    }
-
     pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
         self.write_lock
             .acquire_permit(1)
@@ -268,27 +268,12 @@ impl FolderShared {
 }
 
 /// A session's handle on a shared Maildir/mbox mailbox. Cheap to clone.
-#[derive(Clone)]
-pub struct FolderMailbox {
-    inner: Rc<FolderShared>,
-}
+pub type FolderMailbox = IndexedMailbox<FolderShared>;
 
 impl FolderMailbox {
-    pub(crate) fn new(inner: Rc<FolderShared>) -> Self {
-        FolderMailbox { inner }
-    }
-
-    pub fn is_gone(&self) -> bool {
-        self.inner.gone.get()
-    }
-
     /// The mailbox was removed behind our back: every holder must stop.
     pub(crate) fn mark_gone(&self) {
         Cached::mark_gone(&*self.inner);
-    }
-
-    pub fn same_as(&self, other: &FolderMailbox) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Append with the SMTP/LMTP envelope sender, which mbox keeps in the
@@ -369,6 +354,7 @@ impl FolderMailbox {
             }
             Reconciled::Reset(st) => {
                 tracing::warn!(dir = %self.inner.index_dir.display(), "UIDVALIDITY changed on disk");
+                *self.inner.summary.borrow_mut() = LiveSummary::recount(&st);
                 *self.inner.state.borrow_mut() = st;
                 self.compact_locked().await?;
                 self.inner.notifier.bump();
@@ -388,22 +374,10 @@ impl FolderMailbox {
         }
     }
 
-    fn check_gone(&self) -> Result<()> {
-        if self.inner.gone.get() {
-            Err(StorageError::MailboxGone)
-        } else {
-            Ok(())
-        }
-    }
-
     async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
         let permit = self.inner.quiesce().await?;
         self.check_gone()?;
         Ok(permit)
-    }
-
-    fn info(state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-        message_info(state, rec)
     }
 
     /// Run a blocking change on the folder, keeping the fingerprint honest:
@@ -437,7 +411,9 @@ impl FolderMailbox {
         }
         {
             let mut st = self.inner.state.borrow_mut();
+            let mut summary = self.inner.summary.borrow_mut();
             for e in &entries {
+                summary.before_apply(&st, e);
                 st.apply(e);
             }
         }
@@ -468,18 +444,6 @@ impl FolderMailbox {
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);
         Ok(())
-    }
-
-    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
-        let st = self.inner.state.borrow();
-        let mut v: Vec<u32> = uids
-            .iter()
-            .copied()
-            .filter(|&u| st.position(u).is_some())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
     }
 
     /// Record newly saved messages (caller holds the lock).
@@ -716,16 +680,6 @@ impl FolderMailbox {
         })
     }
 
-    async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        if self.same_as(dest) {
-            return Err(StorageError::NotAllowed(self.name().to_string()));
-        }
-        let result = self.copy_now(uids, dest).await?;
-        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge_now(&moved).await?;
-        Ok(result)
-    }
-
     async fn claim_recent_now(&self) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let (recent, uidnext) = {
@@ -787,167 +741,70 @@ impl FolderMailbox {
     }
 }
 
-impl Mailbox for FolderMailbox {
+impl Backend for FolderShared {
     fn name(&self) -> MailboxName {
-        self.inner.name.borrow().clone()
+        self.name.borrow().clone()
     }
 
-    fn guid(&self) -> Guid {
-        self.inner.state.borrow().mailbox_guid
+    fn state(&self) -> &RefCell<MailboxState> {
+        &self.state
     }
 
-    fn status(&self) -> MailboxStatus {
-        let st = self.inner.state.borrow();
-        let mut s = MailboxStatus {
-            messages: st.records.len() as u32,
-            uidnext: st.uidnext,
-            uidvalidity: st.uidvalidity,
-            highest_modseq: st.highest_modseq,
-            ..Default::default()
-        };
-        for r in &st.records {
-            s.recent += u32::from(r.uid >= st.first_recent_uid);
-            s.unseen += u32::from(r.flags & flag::SEEN == 0);
-            s.deleted += u32::from(r.flags & flag::DELETED != 0);
-            s.size += r.virtual_size;
-        }
-        s
+    fn summary(&self) -> &RefCell<LiveSummary> {
+        &self.summary
     }
 
-    fn uids(&self) -> Vec<u32> {
-        self.inner
-            .state
-            .borrow()
-            .records
-            .iter()
-            .map(|r| r.uid)
-            .collect()
+    fn notifier(&self) -> &ChangeNotifier {
+        &self.notifier
     }
 
-    fn uid_at(&self, seq: u32) -> Option<u32> {
-        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
+    fn is_gone(&self) -> bool {
+        self.gone.get()
     }
 
-    fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.inner
-            .state
-            .borrow()
-            .position(uid)
-            .map(|i| i as u32 + 1)
-    }
-
-    fn message(&self, uid: u32) -> Option<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.record(uid).map(|r| Self::info(&st, r))
-    }
-
-    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        let mut sorted = uids.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        sorted
-            .into_iter()
-            .filter_map(|u| st.record(u))
-            .map(|r| Self::info(&st, r))
-            .collect()
-    }
-
-    fn messages(&self) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.records.iter().map(|r| Self::info(&st, r)).collect()
-    }
-
-    fn keywords(&self) -> Vec<String> {
-        self.inner.state.borrow().keywords.clone()
-    }
-
-    fn change_counter(&self) -> u64 {
-        self.inner.notifier.counter()
-    }
-
-    async fn wait_for_change(&self, seen: u64) -> u64 {
-        self.inner.notifier.changed_since(seen).await
-    }
-
-    fn changes_since(&self, modseq: u64) -> Changes {
-        let st = self.inner.state.borrow();
-        Changes {
-            highest_modseq: st.highest_modseq,
-            changed: st
-                .records
-                .iter()
-                .filter(|r| r.modseq > modseq)
-                .map(|r| Self::info(&st, r))
-                .collect(),
-            expunged: st
-                .expunged
-                .iter()
-                .filter(|&&(_, m)| m > modseq)
-                .map(|&(u, _)| u)
-                .collect(),
-            expunged_complete: modseq >= st.expunge_floor,
-        }
-    }
-
-    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.append_now(requests, None).await }).await
+    async fn append(mb: &FolderMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        mb.append_now(requests, None).await
     }
 
     async fn store(
-        &self,
+        mb: &FolderMailbox,
         uids: &[u32],
         op: FlagOp,
         flags: SystemFlags,
         keywords: &[String],
         unchanged_since: Option<u64>,
     ) -> Result<StoreResult> {
-        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
-        detached(async move {
-            this.store_now(&uids, op, flags, &keywords, unchanged_since)
-                .await
-        })
-        .await
+        mb.store_now(uids, op, flags, keywords, unchanged_since)
+            .await
     }
 
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let (this, uids) = (self.clone(), uids.to_vec());
-        detached(async move { this.expunge_now(&uids).await }).await
+    async fn expunge(mb: &FolderMailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        mb.expunge_now(uids).await
     }
 
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.copy_now(&uids, &dest).await }).await
+    async fn copy(mb: &FolderMailbox, uids: &[u32], dest: &FolderMailbox) -> Result<CopyResult> {
+        mb.copy_now(uids, dest).await
     }
 
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.move_now(&uids, &dest).await }).await
+    async fn claim_recent(mb: &FolderMailbox) -> Result<Vec<u32>> {
+        mb.claim_recent_now().await
     }
 
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.claim_recent_now().await }).await
+    async fn read_message(mb: &FolderMailbox, uid: u32) -> Result<Vec<u8>> {
+        mb.read_wire(uid).await
     }
 
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
-        self.read_wire(uid).await
+    async fn read_part(mb: &FolderMailbox, uid: u32, part: MessagePart) -> Result<Vec<u8>> {
+        let wire = mb.read_wire(uid).await?;
+        Ok(wire_part(&wire, part))
     }
 
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        let wire = self.read_wire(uid).await?;
-        Ok(wire_part(&wire, MessagePart::Range { start, len }))
-    }
-
-    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
-        let wire = self.read_wire(uid).await?;
-        Ok(wire_part(&wire, MessagePart::Header))
-    }
-
-    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
-        self.read_parts_now(uids, part).await
+    async fn read_parts(
+        mb: &FolderMailbox,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        mb.read_parts_now(uids, part).await
     }
 }
 

@@ -7,6 +7,7 @@ use super::{FolderLayout, sync_dir};
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::{Cached, MailboxRegistry};
 use crate::storage::error::{Result, StorageError};
+use crate::storage::indexed::Backend;
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::{io, subscriptions};
 use crate::storage::traits::MailStore;
