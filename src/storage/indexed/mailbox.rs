@@ -9,20 +9,18 @@
 //! resync, mbox's envelope sender) are inherent impls on that type.
 #![allow(async_fn_in_trait)]
 
+use super::core::IndexCore;
 use super::view::IndexView;
 use crate::message::CachedStructure;
 use crate::storage::blocking;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::Guid;
-use crate::storage::index::{LiveSummary, MailboxState};
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
     StoreResult, SystemFlags,
 };
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -30,15 +28,8 @@ use std::rc::Rc;
 /// `mb` is the view the operation was called on (the backend reaches its
 /// own state through `mb.inner`).
 pub trait Backend: Sized + 'static {
-    /// The mailbox's current name (follows renames).
-    fn name(&self) -> MailboxName;
-    /// The index; never borrowed across an await.
-    fn state(&self) -> &RefCell<MailboxState>;
-    /// Running counters of `state`, kept in step with it.
-    fn summary(&self) -> &RefCell<LiveSummary>;
-    fn notifier(&self) -> &ChangeNotifier;
-    /// Deleted (or replaced behind our back): the view no longer changes.
-    fn is_gone(&self) -> bool;
+    /// Name, index, summary, notifier, existence.
+    fn core(&self) -> &IndexCore;
 
     /// How a change runs. Default: as its own task on the shard, so a
     /// caller dropping its future cannot stop it between the durable write
@@ -115,7 +106,7 @@ impl<B: Backend> IndexedMailbox<B> {
 
     /// The mailbox was deleted (or replaced): this view no longer changes.
     pub fn is_gone(&self) -> bool {
-        self.inner.is_gone()
+        self.inner.core().gone.get()
     }
 
     /// Same underlying mailbox?
@@ -124,7 +115,7 @@ impl<B: Backend> IndexedMailbox<B> {
     }
 
     pub(crate) fn check_gone(&self) -> Result<()> {
-        if self.inner.is_gone() {
+        if self.is_gone() {
             Err(StorageError::MailboxGone)
         } else {
             Ok(())
@@ -133,8 +124,8 @@ impl<B: Backend> IndexedMailbox<B> {
 
     /// The index and its summary, lent to the shared read side.
     pub(crate) fn view<T>(&self, read: impl FnOnce(IndexView<'_>) -> T) -> T {
-        let state = self.inner.state().borrow();
-        let summary = self.inner.summary().borrow();
+        let core = self.inner.core();
+        let (state, summary) = (core.state.borrow(), core.summary.borrow());
         read(IndexView {
             state: &state,
             summary: &summary,
@@ -149,11 +140,11 @@ impl<B: Backend> IndexedMailbox<B> {
 
 impl<B: Backend> Mailbox for IndexedMailbox<B> {
     fn name(&self) -> MailboxName {
-        self.inner.name()
+        self.inner.core().name()
     }
 
     fn guid(&self) -> Guid {
-        self.inner.state().borrow().mailbox_guid
+        self.inner.core().state.borrow().mailbox_guid
     }
 
     fn status(&self) -> MailboxStatus {
@@ -185,15 +176,15 @@ impl<B: Backend> Mailbox for IndexedMailbox<B> {
     }
 
     fn keywords(&self) -> Vec<String> {
-        self.inner.state().borrow().keywords.clone()
+        self.inner.core().state.borrow().keywords.clone()
     }
 
     fn change_counter(&self) -> u64 {
-        self.inner.notifier().counter()
+        self.inner.core().notifier.counter()
     }
 
     async fn wait_for_change(&self, seen: u64) -> u64 {
-        self.inner.notifier().changed_since(seen).await
+        self.inner.core().notifier.changed_since(seen).await
     }
 
     fn changes_since(&self, modseq: u64) -> Changes {

@@ -5,6 +5,7 @@
 //! the memory store, and [`folder`], the engine under Maildir and mbox)
 //! keep only what is theirs: files, locks, persistence.
 
+pub mod core;
 pub mod dirs;
 pub mod folder;
 pub mod keywords;
@@ -12,6 +13,7 @@ pub mod mailbox;
 pub mod view;
 pub mod wire;
 
+pub use core::IndexCore;
 pub use dirs::{create_dir_0700, unix_now};
 pub use keywords::{keyword_names, kw_combine};
 pub use mailbox::{Backend, IndexedMailbox};

@@ -8,15 +8,16 @@ use super::change::{self, StoreRequest};
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
-use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
-use crate::storage::indexed::{Backend, IndexedMailbox, keyword_names, unix_now, wire_part};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord};
+use crate::storage::indexed::{
+    Backend, IndexCore, IndexedMailbox, keyword_names, unix_now, wire_part,
+};
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
 use crate::storage::sdbox::dbox_file;
 use crate::storage::types::{
     AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, SystemFlags,
 };
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
@@ -37,28 +38,20 @@ impl Settings {
 
 /// The state every view of one mailbox shares.
 pub struct MailboxShared {
-    name: RefCell<MailboxName>,
-    state: RefCell<MailboxState>,
-    summary: RefCell<LiveSummary>,
+    core: IndexCore,
     /// Wire form (CRLF) of every current message; copies share it.
     bodies: RefCell<HashMap<u32, Rc<[u8]>>>,
     /// ENVELOPE + BODYSTRUCTURE parsed on first request.
     structures: RefCell<HashMap<u32, CachedStructure>>,
-    notifier: ChangeNotifier,
-    gone: Cell<bool>,
     settings: Rc<Settings>,
 }
 
 impl MailboxShared {
     pub(super) fn new(name: MailboxName, state: MailboxState, settings: Rc<Settings>) -> Rc<Self> {
         Rc::new(MailboxShared {
-            name: RefCell::new(name),
-            summary: RefCell::new(LiveSummary::recount(&state)),
-            state: RefCell::new(state),
+            core: IndexCore::new(name, state),
             bodies: RefCell::new(HashMap::new()),
             structures: RefCell::new(HashMap::new()),
-            notifier: ChangeNotifier::default(),
-            gone: Cell::new(false),
             settings,
         })
     }
@@ -77,7 +70,7 @@ impl MailboxShared {
     /// modseqs go on, the old expunges are not itemised, so no UID is
     /// reused and a client that knew the old messages sees them expunged.
     pub(super) fn continuation(&self, name: MailboxName) -> Rc<Self> {
-        let prior = self.state.borrow();
+        let prior = self.core.state.borrow();
         let mut state = MailboxState::new(prior.uidvalidity, guid::new_guid());
         state.uidnext = prior.uidnext;
         state.first_recent_uid = prior.uidnext;
@@ -88,18 +81,16 @@ impl MailboxShared {
 
     /// Deleted: every holder's next change or read fails.
     pub(super) fn mark_gone(&self) {
-        self.gone.set(true);
-        self.notifier.bump();
+        self.core.mark_gone();
     }
 
     /// Renamed: holders follow it to `name`.
     pub(super) fn moved(&self, name: MailboxName) {
-        *self.name.borrow_mut() = name;
-        self.notifier.bump();
+        self.core.rename(name);
     }
 
     fn check_gone(&self) -> Result<()> {
-        if self.gone.get() {
+        if self.core.gone.get() {
             Err(StorageError::MailboxGone)
         } else {
             Ok(())
@@ -112,15 +103,7 @@ impl MailboxShared {
         if entries.is_empty() {
             return;
         }
-        {
-            let mut st = self.state.borrow_mut();
-            let mut summary = self.summary.borrow_mut();
-            for e in entries {
-                summary.before_apply(&st, e);
-                st.apply(e);
-            }
-        }
-        self.notifier.bump();
+        self.core.apply(entries);
     }
 
     /// Add messages (record without uid/modseq, keyword names, wire form).
@@ -135,7 +118,7 @@ impl MailboxShared {
             recs.push((rec, names));
             wires.push(wire);
         }
-        let (entries, uids) = change::plan_append(&self.state.borrow(), recs)?;
+        let (entries, uids) = change::plan_append(&self.core.state.borrow(), recs)?;
         self.bodies
             .borrow_mut()
             .extend(uids.iter().copied().zip(wires));
@@ -168,24 +151,8 @@ impl MailboxShared {
 pub type MemoryMailbox = IndexedMailbox<MailboxShared>;
 
 impl Backend for MailboxShared {
-    fn name(&self) -> MailboxName {
-        self.name.borrow().clone()
-    }
-
-    fn state(&self) -> &RefCell<MailboxState> {
-        &self.state
-    }
-
-    fn summary(&self) -> &RefCell<LiveSummary> {
-        &self.summary
-    }
-
-    fn notifier(&self) -> &ChangeNotifier {
-        &self.notifier
-    }
-
-    fn is_gone(&self) -> bool {
-        self.gone.get()
+    fn core(&self) -> &IndexCore {
+        &self.core
     }
 
     /// Every change is ready at its first poll: no task, no reactor.
@@ -243,7 +210,7 @@ impl Backend for MailboxShared {
             unchanged_since,
         };
         let existing = mb.sorted_existing(uids);
-        let (entries, result) = change::plan_store(&mb.inner.state.borrow(), &existing, &req)?;
+        let (entries, result) = change::plan_store(&mb.inner.core.state.borrow(), &existing, &req)?;
         mb.inner.commit(&entries);
         Ok(result)
     }
@@ -255,7 +222,7 @@ impl Backend for MailboxShared {
             return Ok(present);
         }
         let inner = &mb.inner;
-        let modseq = inner.state.borrow().highest_modseq + 1;
+        let modseq = inner.core.state.borrow().highest_modseq + 1;
         inner.commit(&[Entry::Expunge {
             modseq,
             uids: present.clone(),
@@ -275,7 +242,7 @@ impl Backend for MailboxShared {
         let src_uids = mb.sorted_existing(uids);
         let now = mb.inner.settings.now();
         let new: Vec<(MessageRecord, Vec<String>, Rc<[u8]>)> = {
-            let st = mb.inner.state.borrow();
+            let st = mb.inner.core.state.borrow();
             let bodies = mb.inner.bodies.borrow();
             src_uids
                 .iter()
@@ -292,7 +259,7 @@ impl Backend for MailboxShared {
         };
         let new_uids = dest.inner.add(new)?;
         Ok(CopyResult {
-            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
             uid_map: src_uids.into_iter().zip(new_uids).collect(),
         })
     }
@@ -300,7 +267,7 @@ impl Backend for MailboxShared {
     async fn claim_recent(mb: &MemoryMailbox) -> Result<Vec<u32>> {
         mb.check_gone()?;
         let (recent, uidnext) = {
-            let st = mb.inner.state.borrow();
+            let st = mb.inner.core.state.borrow();
             let from = st.records.partition_point(|r| r.uid < st.first_recent_uid);
             let recent: Vec<u32> = st.records[from..].iter().map(|r| r.uid).collect();
             (recent, st.uidnext)

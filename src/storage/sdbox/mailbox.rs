@@ -24,10 +24,9 @@ use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
-use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
-use crate::storage::indexed::{IndexedMailbox, unix_now};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord};
+use crate::storage::indexed::{IndexCore, IndexedMailbox, unix_now};
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
 use crate::storage::types::valid_keyword;
 pub use freshness::REFRESH_INTERVAL;
 use rebuild::index_bytes;
@@ -62,10 +61,8 @@ pub struct MailboxShared {
     control_dir: PathBuf,
     /// `mail_attachment_dir`, for reading externalised attachments.
     attachment_dir: Option<PathBuf>,
-    name: RefCell<MailboxName>,
-    state: RefCell<MailboxState>,
-    /// Counters and modseq order of `state`, kept in step with it.
-    summary: RefCell<LiveSummary>,
+    /// Name, index, summary, notifier, existence.
+    core: IndexCore,
     /// What this view last saw on disk; every commit checks it first.
     stamp: Cell<DiskStamp>,
     /// When the disk was last checked (the refresh rate limit).
@@ -77,8 +74,6 @@ pub struct MailboxShared {
     reloads: Cell<u64>,
     rebuilds: Cell<u64>,
     write_lock: glommio::sync::Semaphore,
-    notifier: ChangeNotifier,
-    gone: Cell<bool>,
     since_compaction: Cell<u32>,
     report: RefCell<OpenReport>,
     /// Appends waiting for `write_lock`; the first to get it commits all.
@@ -119,8 +114,7 @@ fn error_copy(e: &StorageError) -> StorageError {
 
 impl Cached for MailboxShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate()
-            + self.summary.borrow().memory_estimate()
+        self.core.memory_estimate()
             + self.structures.borrow().memory_estimate()
             + self
                 .dovecot_seen
@@ -129,8 +123,7 @@ impl Cached for MailboxShared {
                 .map_or(0, |d| d.messages.len() * 64)
     }
     fn mark_gone(&self) {
-        self.gone.set(true);
-        self.notifier.bump();
+        self.core.mark_gone();
     }
 }
 
@@ -149,17 +142,13 @@ impl MailboxShared {
             dir: RefCell::new(dir),
             control_dir,
             attachment_dir,
-            name: RefCell::new(name),
-            summary: RefCell::new(LiveSummary::recount(&state)),
-            state: RefCell::new(state),
+            core: IndexCore::new(name, state),
             stamp: Cell::new(loaded.stamp),
             last_check: Cell::new(Some(Instant::now())),
             dovecot_seen: RefCell::new(loaded.dovecot),
             reloads: Cell::new(0),
             rebuilds: Cell::new(u64::from(report.rebuilt)),
             write_lock: glommio::sync::Semaphore::new(1),
-            notifier: ChangeNotifier::default(),
-            gone: Cell::new(false),
             since_compaction: Cell::new(0),
             report: RefCell::new(report),
             pending: RefCell::new(Vec::new()),
@@ -175,7 +164,7 @@ impl MailboxShared {
     }
 
     pub(crate) fn current_name(&self) -> MailboxName {
-        self.name.borrow().clone()
+        self.core.name()
     }
 
     /// The mailbox was renamed: its files are now in `dir`, under `name`.
@@ -183,8 +172,7 @@ impl MailboxShared {
     /// change is half-way through the old path).
     pub(crate) fn moved(&self, dir: PathBuf, name: MailboxName) {
         *self.dir.borrow_mut() = dir;
-        *self.name.borrow_mut() = name;
-        self.notifier.bump();
+        self.core.rename(name);
     }
 
     /// Wait until no change is in flight and hold further changes off
@@ -222,7 +210,8 @@ impl SdboxMailbox {
         let _permit = self.lock().await?;
         // Hand over what is on disk now, not what this view last saw.
         self.reload_locked().await?;
-        let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
+        let bytes =
+            super::dovecot_export::snapshot(&self.inner.core.state.borrow(), unix_now() as u32);
         let dir = self.inner.dir();
         let (dovecot_log, seen) =
             blocking::run(move || reload::export_dovecot(&dir, &bytes)).await?;
@@ -326,21 +315,13 @@ impl SdboxMailbox {
     }
 
     fn apply_committed(&self, entries: &[Entry]) {
-        {
-            let mut st = self.inner.state.borrow_mut();
-            let mut summary = self.inner.summary.borrow_mut();
-            for e in entries {
-                summary.before_apply(&st, e);
-                st.apply(e);
-            }
-        }
         let n = self
             .inner
             .since_compaction
             .get()
             .saturating_add(entries.len() as u32);
         self.inner.since_compaction.set(n);
-        self.inner.notifier.bump();
+        self.inner.core.apply(entries);
     }
 
     /// Compact when the log has grown enough. The change that triggered it
@@ -348,7 +329,7 @@ impl SdboxMailbox {
     async fn maybe_compact_locked(&self) -> Result<()> {
         // Rewriting the snapshot costs O(messages): for big mailboxes wait
         // until the log holds a fair fraction of that.
-        let records = self.inner.state.borrow().records.len();
+        let records = self.inner.core.state.borrow().records.len();
         let threshold = COMPACT_AFTER_ENTRIES.max(u32::try_from(records / 4).unwrap_or(u32::MAX));
         if self.inner.since_compaction.get() >= threshold
             && let Err(e) = self.compact_locked().await
@@ -362,7 +343,7 @@ impl SdboxMailbox {
     /// Skipped when another writer committed since this view last looked:
     /// a stale snapshot would erase that writer's changes.
     async fn compact_locked(&self) -> Result<()> {
-        let mut next = self.inner.state.borrow().clone();
+        let mut next = self.inner.core.state.borrow().clone();
         next.generation += 1;
         let (i, l, s) = index_bytes(&next);
         let dir = self.inner.dir();
@@ -376,7 +357,7 @@ impl SdboxMailbox {
         match outcome {
             Guarded::Done((), stamp) => {
                 self.inner.stamp.set(stamp);
-                self.inner.state.borrow_mut().generation = next.generation;
+                self.inner.core.state.borrow_mut().generation = next.generation;
                 self.inner.since_compaction.set(0);
             }
             Guarded::Stale => {
@@ -403,7 +384,7 @@ impl SdboxMailbox {
     /// holds the lock), starting from what is on disk now.
     async fn rebuild_locked(&self, problems: Vec<String>) -> Result<OpenReport> {
         for _ in 0..freshness::STALE_RETRIES {
-            let prior = self.inner.state.borrow().clone();
+            let prior = self.inner.core.state.borrow().clone();
             let dir = self.inner.dir();
             let control = self.inner.control_dir.clone();
             let dovecot = self.inner.dovecot_seen.borrow().clone();
@@ -431,14 +412,13 @@ impl SdboxMailbox {
 
     /// Take a freshly rebuilt (and written) index as this view's state.
     fn install_rebuilt(&self, state: MailboxState, report: OpenReport, stamp: DiskStamp) {
-        *self.inner.summary.borrow_mut() = LiveSummary::recount(&state);
-        *self.inner.state.borrow_mut() = state;
+        self.inner.core.replace(state);
         self.inner.stamp.set(stamp);
         self.inner.since_compaction.set(0);
         self.inner.rebuilds.set(self.inner.rebuilds.get() + 1);
         *self.inner.report.borrow_mut() = report;
         self.cache_reset();
-        self.inner.notifier.bump();
+        self.inner.core.notifier.bump();
     }
 
     /// Keyword entries to define `names`, and their bit indexes.
@@ -488,7 +468,7 @@ impl SdboxMailbox {
         let mut collided = false;
         for _ in 0..freshness::STALE_RETRIES {
             let (entries, uids) = {
-                let st = self.inner.state.borrow();
+                let st = self.inner.core.state.borrow();
                 let mut entries = Vec::new();
                 let mut all_names: Vec<String> =
                     recs.iter().flat_map(|(_, k)| k.iter().cloned()).collect();

@@ -12,14 +12,12 @@ use crate::storage::index::files::{
     INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
 };
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
-use crate::storage::index::{
-    Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, flag, recover,
-};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
 use crate::storage::indexed::{
-    Backend, IndexedMailbox, create_dir_0700, keyword_names, kw_combine, unix_now, wire_part,
+    Backend, IndexCore, IndexedMailbox, create_dir_0700, keyword_names, kw_combine, unix_now,
+    wire_part,
 };
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
 use crate::storage::sdbox::dbox_file;
 use crate::storage::sdbox::io::{self, Journal};
 use crate::storage::traits::Mailbox;
@@ -39,27 +37,21 @@ const COMPACT_AFTER_ENTRIES: u32 = 2000;
 pub struct FolderShared {
     folder: Arc<dyn FolderFormat>,
     index_dir: PathBuf,
-    name: RefCell<MailboxName>,
-    state: RefCell<MailboxState>,
-    /// Counters and modseq order of `state`, kept in step with it.
-    summary: RefCell<LiveSummary>,
+    core: IndexCore,
     journal: RefCell<Arc<Journal>>,
     /// The folder's fingerprint when memory last matched it; empty = unknown.
     fingerprint: RefCell<Vec<u64>>,
     write_lock: glommio::sync::Semaphore,
-    notifier: ChangeNotifier,
-    gone: Cell<bool>,
     since_compaction: Cell<u32>,
     problems: RefCell<Vec<String>>,
 }
 
 impl Cached for FolderShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate() + self.summary.borrow().memory_estimate()
+        self.core.memory_estimate()
     }
     fn mark_gone(&self) {
-        self.gone.set(true);
-        self.notifier.bump();
+        self.core.mark_gone();
     }
 }
 
@@ -246,14 +238,10 @@ impl FolderShared {
         Ok(Rc::new(FolderShared {
             index_dir: folder.index_dir(),
             folder,
-            name: RefCell::new(name),
-            summary: RefCell::new(LiveSummary::recount(&state)),
-            state: RefCell::new(state),
+            core: IndexCore::new(name, state),
             journal: RefCell::new(Arc::new(journal)),
             fingerprint: RefCell::new(fp),
             write_lock: glommio::sync::Semaphore::new(1),
-            notifier: ChangeNotifier::default(),
-            gone: Cell::new(false),
             since_compaction: Cell::new(0),
             problems: RefCell::new(problems),
         }))
@@ -345,7 +333,7 @@ impl FolderMailbox {
                 "mail folder needed repair");
             *self.inner.problems.borrow_mut() = scan.problems.clone();
         }
-        let outcome = reconcile(Some(&self.inner.state.borrow()), &scan);
+        let outcome = reconcile(Some(&self.inner.core.state.borrow()), &scan);
         match outcome {
             Reconciled::Same => Ok(Refreshed::Same),
             Reconciled::Entries(entries) => {
@@ -354,10 +342,9 @@ impl FolderMailbox {
             }
             Reconciled::Reset(st) => {
                 tracing::warn!(dir = %self.inner.index_dir.display(), "UIDVALIDITY changed on disk");
-                *self.inner.summary.borrow_mut() = LiveSummary::recount(&st);
-                *self.inner.state.borrow_mut() = st;
+                self.inner.core.replace(st);
                 self.compact_locked().await?;
-                self.inner.notifier.bump();
+                self.inner.core.notifier.bump();
                 Ok(Refreshed::Renumbered)
             }
         }
@@ -409,15 +396,7 @@ impl FolderMailbox {
         if entries.is_empty() {
             return Ok(());
         }
-        {
-            let mut st = self.inner.state.borrow_mut();
-            let mut summary = self.inner.summary.borrow_mut();
-            for e in &entries {
-                summary.before_apply(&st, e);
-                st.apply(e);
-            }
-        }
-        self.inner.notifier.bump();
+        self.inner.core.apply(&entries);
         let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
         let journal = self.inner.journal.borrow().clone();
         let dir = self.inner.index_dir.clone();
@@ -435,12 +414,12 @@ impl FolderMailbox {
     }
 
     async fn compact_locked(&self) -> Result<()> {
-        let mut next = self.inner.state.borrow().clone();
+        let mut next = self.inner.core.state.borrow().clone();
         next.generation += 1;
         let dir = self.inner.index_dir.clone();
         let snapshot = next.clone();
         let journal = blocking::run(move || write_all_index(&dir, &snapshot)).await?;
-        self.inner.state.borrow_mut().generation = next.generation;
+        self.inner.core.state.borrow_mut().generation = next.generation;
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);
         Ok(())
@@ -450,7 +429,7 @@ impl FolderMailbox {
     async fn commit_found(&self, found: &[FoundMessage]) -> Result<Vec<u32>> {
         let mut entries = Vec::new();
         {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             let mut known = st.keywords.clone();
             let modseq = st.highest_modseq + 1;
             for m in found {
@@ -466,7 +445,7 @@ impl FolderMailbox {
         if let Some(bad) = names.iter().find(|k| !valid_keyword(k)) {
             return Err(StorageError::BadKeyword(bad.clone()));
         }
-        let st = self.inner.state.borrow();
+        let st = self.inner.core.state.borrow();
         let mut known = st.keywords.clone();
         for n in names {
             if !known.iter().any(|k| k.eq_ignore_ascii_case(n)) {
@@ -525,7 +504,7 @@ impl FolderMailbox {
         let mut folder_changes = Vec::new();
         let mut entries = Vec::new();
         {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             let mut known = st.keywords.clone();
             let bits = keyword_bits(&mut known, keywords, &mut entries);
             result.modseq = st.highest_modseq + 1;
@@ -553,7 +532,7 @@ impl FolderMailbox {
             }
         }
         if changes.is_empty() {
-            result.modseq = self.inner.state.borrow().highest_modseq;
+            result.modseq = self.inner.core.state.borrow().highest_modseq;
             return Ok(result);
         }
         self.change_folder(move |f| f.set_flags(&folder_changes))
@@ -575,7 +554,7 @@ impl FolderMailbox {
         }
         let gone = present.clone();
         self.change_folder(move |f| f.expunge(&gone)).await?;
-        let modseq = self.inner.state.borrow().highest_modseq + 1;
+        let modseq = self.inner.core.state.borrow().highest_modseq + 1;
         self.commit_locked(vec![Entry::Expunge {
             modseq,
             uids: present.clone(),
@@ -675,7 +654,7 @@ impl FolderMailbox {
             .await?;
         let new_uids = dest.commit_found(&found).await?;
         Ok(CopyResult {
-            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
             uid_map: src_uids.into_iter().zip(new_uids).collect(),
         })
     }
@@ -683,7 +662,7 @@ impl FolderMailbox {
     async fn claim_recent_now(&self) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         let (recent, uidnext) = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             let recent: Vec<u32> = st
                 .records
                 .iter()
@@ -703,7 +682,7 @@ impl FolderMailbox {
 
     async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
         self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
+        if self.inner.core.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
         }
         let f = self.inner.folder.clone();
@@ -719,7 +698,7 @@ impl FolderMailbox {
     ) -> Result<Vec<Result<Vec<u8>>>> {
         self.check_gone()?;
         let indexed: Vec<bool> = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             uids.iter().map(|&u| st.position(u).is_some()).collect()
         };
         let wanted = batch::indexed_only(uids, &indexed);
@@ -742,24 +721,8 @@ impl FolderMailbox {
 }
 
 impl Backend for FolderShared {
-    fn name(&self) -> MailboxName {
-        self.name.borrow().clone()
-    }
-
-    fn state(&self) -> &RefCell<MailboxState> {
-        &self.state
-    }
-
-    fn summary(&self) -> &RefCell<LiveSummary> {
-        &self.summary
-    }
-
-    fn notifier(&self) -> &ChangeNotifier {
-        &self.notifier
-    }
-
-    fn is_gone(&self) -> bool {
-        self.gone.get()
+    fn core(&self) -> &IndexCore {
+        &self.core
     }
 
     async fn append(mb: &FolderMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {

@@ -92,7 +92,7 @@ impl FolderStore {
 
     /// The cached view of `key`, unless it was deleted meanwhile.
     fn live(&self, key: &Path) -> Option<Rc<FolderShared>> {
-        self.registry.get(key).filter(|s| !s.is_gone())
+        self.registry.get(key).filter(|s| !s.core().gone.get())
     }
 
     /// Serialise read-modify-write jobs on one control file on this shard.

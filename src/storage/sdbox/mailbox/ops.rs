@@ -9,10 +9,8 @@ use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
-use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord, flag};
-use crate::storage::indexed::{Backend, keyword_names, unix_now};
-use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
+use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
+use crate::storage::indexed::{Backend, IndexCore, keyword_names, unix_now};
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
 use crate::storage::traits::Mailbox;
@@ -24,24 +22,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 impl Backend for MailboxShared {
-    fn name(&self) -> MailboxName {
-        self.name.borrow().clone()
-    }
-
-    fn state(&self) -> &RefCell<MailboxState> {
-        &self.state
-    }
-
-    fn summary(&self) -> &RefCell<LiveSummary> {
-        &self.summary
-    }
-
-    fn notifier(&self) -> &ChangeNotifier {
-        &self.notifier
-    }
-
-    fn is_gone(&self) -> bool {
-        self.gone.get()
+    fn core(&self) -> &IndexCore {
+        &self.core
     }
 
     async fn append(mb: &SdboxMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
@@ -118,7 +100,7 @@ impl Backend for MailboxShared {
 impl SdboxMailbox {
     async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
         self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
+        if self.inner.core.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
         }
         let dir = self.inner.dir();
@@ -291,7 +273,7 @@ impl SdboxMailbox {
 
     /// The log entries for a group of stores and each one's answer.
     fn plan_stores(&self, batch: &[PendingStore]) -> (Vec<Entry>, Vec<Result<StoreResult>>) {
-        let st = self.inner.state.borrow();
+        let st = self.inner.core.state.borrow();
         let mut plan = StorePlan {
             known: st.keywords.clone(),
             overlay: HashMap::new(),
@@ -313,7 +295,7 @@ impl SdboxMailbox {
                 if present.is_empty() {
                     return Ok((Vec::new(), present));
                 }
-                let modseq = me.inner.state.borrow().highest_modseq + 1;
+                let modseq = me.inner.core.state.borrow().highest_modseq + 1;
                 let entry = Entry::Expunge {
                     modseq,
                     uids: present.clone(),
@@ -335,7 +317,7 @@ impl SdboxMailbox {
         let src_uids = self.sorted_existing(uids);
         let now = unix_now();
         let recs: Vec<(MessageRecord, Vec<String>)> = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             src_uids
                 .iter()
                 .filter_map(|&u| st.record(u))
@@ -364,7 +346,7 @@ impl SdboxMailbox {
         };
         let new_uids = dest.link_new_locked(temps, recs).await?;
         Ok(CopyResult {
-            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
             uid_map: src_uids.into_iter().zip(new_uids).collect(),
         })
     }
@@ -372,7 +354,7 @@ impl SdboxMailbox {
     pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
         let _permit = self.lock().await?;
         self.commit_planned(|me| {
-            let st = me.inner.state.borrow();
+            let st = me.inner.core.state.borrow();
             let recent: Vec<u32> = st
                 .records
                 .iter()
@@ -393,7 +375,7 @@ impl SdboxMailbox {
 
     pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {
         self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
+        if self.inner.core.state.borrow().position(uid).is_none() {
             return Err(StorageError::NoSuchMessage(uid));
         }
         let dir = self.inner.dir();
@@ -417,7 +399,7 @@ impl SdboxMailbox {
     ) -> Result<Vec<Result<Vec<u8>>>> {
         self.check_gone()?;
         let indexed: Vec<bool> = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             uids.iter().map(|&u| st.position(u).is_some()).collect()
         };
         let wanted = batch::indexed_only(uids, &indexed);
@@ -453,7 +435,7 @@ impl SdboxMailbox {
             "indexed message file vanished; resyncing the mailbox");
         let _permit = self.lock().await?;
         let still: Vec<String> = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             uids.iter()
                 .filter(|&&u| st.position(u).is_some())
                 .map(|u| format!("u.{u} vanished"))
