@@ -24,6 +24,16 @@ use crate::storage::types::{
 use std::future::Future;
 use std::rc::Rc;
 
+/// One STORE as a backend receives it (owned: it may wait in a group).
+pub struct StoreRequest {
+    pub uids: Vec<u32>,
+    pub op: FlagOp,
+    pub flags: SystemFlags,
+    pub keywords: Vec<String>,
+    /// CONDSTORE's UNCHANGEDSINCE.
+    pub unchanged_since: Option<u64>,
+}
+
 /// The state one mailbox's views share, and its file-level operations.
 /// `mb` is the view the operation was called on (the backend reaches its
 /// own state through `mb.inner`).
@@ -40,14 +50,7 @@ pub trait Backend: Sized + 'static {
     }
 
     async fn append(mb: &IndexedMailbox<Self>, requests: Vec<AppendRequest>) -> Result<Vec<u32>>;
-    async fn store(
-        mb: &IndexedMailbox<Self>,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult>;
+    async fn store(mb: &IndexedMailbox<Self>, request: StoreRequest) -> Result<StoreResult>;
     async fn expunge(mb: &IndexedMailbox<Self>, uids: &[u32]) -> Result<Vec<u32>>;
     async fn copy(
         mb: &IndexedMailbox<Self>,
@@ -204,11 +207,15 @@ impl<B: Backend> Mailbox for IndexedMailbox<B> {
         keywords: &[String],
         unchanged_since: Option<u64>,
     ) -> Result<StoreResult> {
-        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
-        B::run_change(
-            async move { B::store(&this, &uids, op, flags, &keywords, unchanged_since).await },
-        )
-        .await
+        let this = self.clone();
+        let request = StoreRequest {
+            uids: uids.to_vec(),
+            op,
+            flags,
+            keywords: keywords.to_vec(),
+            unchanged_since,
+        };
+        B::run_change(async move { B::store(&this, request).await }).await
     }
 
     async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {

@@ -4,19 +4,17 @@
 //! with no await in between, so no lock is needed and a dropped future can
 //! never leave half a change.
 
-use super::change::{self, StoreRequest};
+use super::change;
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord};
 use crate::storage::indexed::{
-    Backend, IndexCore, IndexedMailbox, keyword_names, unix_now, wire_part,
+    Backend, IndexCore, IndexedMailbox, StoreRequest, keyword_names, unix_now, wire_part,
 };
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file;
-use crate::storage::types::{
-    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, SystemFlags,
-};
+use crate::storage::types::{AppendRequest, CopyResult, MessagePart, StoreResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -194,22 +192,15 @@ impl Backend for MailboxShared {
         inner.add(new)
     }
 
-    async fn store(
-        mb: &MemoryMailbox,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
+    async fn store(mb: &MemoryMailbox, request: StoreRequest) -> Result<StoreResult> {
         mb.check_gone()?;
-        let req = StoreRequest {
-            op,
-            flags,
-            keywords,
-            unchanged_since,
+        let req = change::StoreRequest {
+            op: request.op,
+            flags: request.flags,
+            keywords: &request.keywords,
+            unchanged_since: request.unchanged_since,
         };
-        let existing = mb.sorted_existing(uids);
+        let existing = mb.sorted_existing(&request.uids);
         let (entries, result) = change::plan_store(&mb.inner.core.state.borrow(), &existing, &req)?;
         mb.inner.commit(&entries);
         Ok(result)

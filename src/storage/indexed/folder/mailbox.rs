@@ -14,15 +14,15 @@ use crate::storage::index::files::{
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
 use crate::storage::indexed::{
-    Backend, IndexCore, IndexedMailbox, create_dir_0700, keyword_names, kw_combine, unix_now,
-    wire_part,
+    Backend, IndexCore, IndexedMailbox, StoreRequest, create_dir_0700, keyword_names, kw_combine,
+    unix_now, wire_part,
 };
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file;
 use crate::storage::sdbox::io::{self, Journal};
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, SystemFlags, valid_keyword,
+    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, valid_keyword,
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -487,15 +487,15 @@ impl FolderMailbox {
         self.commit_found(&found).await
     }
 
-    async fn store_now(
-        &self,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        self.check_keywords(keywords)?;
+    async fn store_now(&self, request: StoreRequest) -> Result<StoreResult> {
+        let StoreRequest {
+            uids,
+            op,
+            flags,
+            keywords,
+            unchanged_since,
+        } = request;
+        self.check_keywords(&keywords)?;
         let _permit = self.lock().await?;
         // Flags are computed from what we hold: hold what is on disk.
         self.refresh_before_change().await?;
@@ -506,9 +506,9 @@ impl FolderMailbox {
         {
             let st = self.inner.core.state.borrow();
             let mut known = st.keywords.clone();
-            let bits = keyword_bits(&mut known, keywords, &mut entries);
+            let bits = keyword_bits(&mut known, &keywords, &mut entries);
             result.modseq = st.highest_modseq + 1;
-            for uid in self.sorted_existing(uids) {
+            for uid in self.sorted_existing(&uids) {
                 let Some(r) = st.record(uid) else { continue };
                 if unchanged_since.is_some_and(|u| r.modseq > u) {
                     result.modified.push(uid);
@@ -729,16 +729,8 @@ impl Backend for FolderShared {
         mb.append_now(requests, None).await
     }
 
-    async fn store(
-        mb: &FolderMailbox,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        mb.store_now(uids, op, flags, keywords, unchanged_since)
-            .await
+    async fn store(mb: &FolderMailbox, request: StoreRequest) -> Result<StoreResult> {
+        mb.store_now(request).await
     }
 
     async fn expunge(mb: &FolderMailbox, uids: &[u32]) -> Result<Vec<u32>> {

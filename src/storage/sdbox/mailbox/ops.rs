@@ -1,6 +1,6 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
-use super::store_plan::{PendingStore, StorePlan, StoreRequest, StoreSlot};
+use super::store_plan::{PendingStore, StorePlan, StoreSlot};
 use super::{
     AppendSlot, MAX_MESSAGE_BYTES, MailboxShared, PendingAppend, SdboxMailbox, error_copy,
 };
@@ -10,13 +10,11 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
 use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
-use crate::storage::indexed::{Backend, IndexCore, keyword_names, unix_now};
+use crate::storage::indexed::{Backend, IndexCore, StoreRequest, keyword_names, unix_now};
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
 use crate::storage::traits::Mailbox;
-use crate::storage::types::{
-    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, SystemFlags, valid_keyword,
-};
+use crate::storage::types::{AppendRequest, CopyResult, MessagePart, StoreResult, valid_keyword};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -30,16 +28,8 @@ impl Backend for MailboxShared {
         mb.append_now(requests).await
     }
 
-    async fn store(
-        mb: &SdboxMailbox,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        mb.store_now(uids, op, flags, keywords, unchanged_since)
-            .await
+    async fn store(mb: &SdboxMailbox, request: StoreRequest) -> Result<StoreResult> {
+        mb.store_now(request).await
     }
 
     async fn expunge(mb: &SdboxMailbox, uids: &[u32]) -> Result<Vec<u32>> {
@@ -221,24 +211,11 @@ impl SdboxMailbox {
     /// STORE with group commit: every store queued while the lock is held
     /// is planned in arrival order (each seeing the ones before it) and
     /// committed with one log fdatasync by whichever of them gets the lock.
-    pub(super) async fn store_now(
-        &self,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
+    pub(super) async fn store_now(&self, request: StoreRequest) -> Result<StoreResult> {
         self.check_gone()?;
         let slot: StoreSlot = Rc::new(RefCell::new(None));
         self.inner.pending_stores.borrow_mut().push(PendingStore {
-            request: StoreRequest {
-                uids: uids.to_vec(),
-                op,
-                flags,
-                keywords: keywords.to_vec(),
-                unchanged_since,
-            },
+            request,
             slot: slot.clone(),
         });
         let _permit = self

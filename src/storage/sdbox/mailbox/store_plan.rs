@@ -6,22 +6,14 @@
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState};
-use crate::storage::indexed::kw_combine;
-use crate::storage::types::{FlagOp, StoreResult, SystemFlags, valid_keyword};
+use crate::storage::indexed::{StoreRequest, kw_combine};
+use crate::storage::types::{FlagOp, StoreResult, valid_keyword};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Where a grouped store's outcome is left for its caller.
 pub(crate) type StoreSlot = Rc<RefCell<Option<Result<StoreResult>>>>;
-
-pub(crate) struct StoreRequest {
-    pub uids: Vec<u32>,
-    pub op: FlagOp,
-    pub flags: SystemFlags,
-    pub keywords: Vec<String>,
-    pub unchanged_since: Option<u64>,
-}
 
 pub(crate) struct PendingStore {
     pub request: StoreRequest,
@@ -123,6 +115,7 @@ mod tests {
     use super::*;
     use crate::storage::index::flag;
     use crate::storage::index::state::{kw_has, sample_record};
+    use crate::storage::types::SystemFlags;
 
     fn req(uids: &[u32], op: FlagOp, flags: u8, kws: &[&str]) -> StoreRequest {
         StoreRequest {
