@@ -72,6 +72,38 @@ struct Synced {
     problems: Vec<String>,
 }
 
+impl Synced {
+    /// Message `uid` as the engine sees it: sizes from its client view
+    /// (`view`), `dates` = (INTERNALDATE, save date), and the GUID mbox
+    /// derives from UIDVALIDITY, UID and the mailbox GUID (it stores none).
+    fn found(
+        &self,
+        uid: u32,
+        flags: u8,
+        keywords: Vec<String>,
+        dates: (i64, i64),
+        view: &[u8],
+    ) -> FoundMessage {
+        FoundMessage {
+            uid,
+            flags,
+            keywords,
+            internal_date: dates.0,
+            save_date: dates.1,
+            physical_size: view.len() as u64,
+            virtual_size: dbox_file::virtual_size(view),
+            guid: format!(
+                "{:08x}{:08x}{}",
+                self.base.uidvalidity,
+                uid,
+                guid::to_hex(&self.guid)
+            ),
+            pop3_uidl: None,
+            pop3_order: None,
+        }
+    }
+}
+
 fn corrupt(path: &Path, e: impl std::fmt::Display) -> StorageError {
     StorageError::Internal(format!("{}: {e}", path.display()))
 }
@@ -366,23 +398,8 @@ impl MboxFolder {
         for (m, uid) in &s.msgs {
             let view = format::client_view(data, m);
             spans.insert(*uid, m.span.clone());
-            out.push(FoundMessage {
-                uid: *uid,
-                flags: m.flags,
-                keywords: m.keywords.clone(),
-                internal_date: m.from.time,
-                save_date: m.from.time,
-                physical_size: view.len() as u64,
-                virtual_size: dbox_file::virtual_size(&view),
-                guid: format!(
-                    "{:08x}{:08x}{}",
-                    s.base.uidvalidity,
-                    uid,
-                    guid::to_hex(&s.guid)
-                ),
-                pop3_uidl: None,
-                pop3_order: None,
-            });
+            let dates = (m.from.time, m.from.time);
+            out.push(s.found(*uid, m.flags, m.keywords.clone(), dates, &view));
         }
         let fp = fs::metadata(&self.path)
             .map(|m| fingerprint_of(&m))
@@ -534,24 +551,9 @@ impl FolderFormat for MboxFolder {
             let mut view = hdr.clone();
             view.push(b'\n');
             view.extend_from_slice(&body);
-            found.push(FoundMessage {
-                uid,
-                flags: m.flags,
-                keywords: m.keywords.clone(),
-                // From_ lines hold whole seconds in local time.
-                internal_date: m.internal_date,
-                save_date: now,
-                physical_size: view.len() as u64,
-                virtual_size: dbox_file::virtual_size(&view),
-                guid: format!(
-                    "{:08x}{:08x}{}",
-                    s.base.uidvalidity,
-                    uid,
-                    guid::to_hex(&s.guid)
-                ),
-                pop3_uidl: None,
-                pop3_order: None,
-            });
+            // From_ lines hold whole seconds in local time.
+            let dates = (m.internal_date, now);
+            found.push(s.found(uid, m.flags, m.keywords.clone(), dates, &view));
         }
         // X-IMAPbase's last UID is zero-padded to 10 digits: bump it in place.
         let in_place = (!was_empty && !kw_added)

@@ -10,6 +10,7 @@
 //! the last tern commit, else reloads and plans again.
 
 mod freshness;
+mod group;
 mod ops;
 mod rebuild;
 mod reload;

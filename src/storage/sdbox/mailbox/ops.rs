@@ -1,5 +1,6 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
+use super::group::{self, Turn};
 use super::store_plan::{PendingStore, StorePlan, StoreSlot};
 use super::{
     AppendSlot, MAX_MESSAGE_BYTES, MailboxShared, PendingAppend, SdboxMailbox, error_copy,
@@ -163,16 +164,12 @@ impl SdboxMailbox {
             recs,
             slot: slot.clone(),
         });
-        let _permit = self
-            .inner
-            .write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
-        if let Some(done) = slot.borrow_mut().take() {
-            return done; // committed by an earlier leader's group
-        }
-        let batch = std::mem::take(&mut *self.inner.pending.borrow_mut());
+        let inner = &self.inner;
+        let (_permit, batch) =
+            match group::take_turn(&inner.write_lock, &inner.pending, &slot).await? {
+                Turn::Done(done) => return done,
+                Turn::Lead(permit, batch) => (permit, batch),
+            };
         let sizes: Vec<usize> = batch.iter().map(|p| p.recs.len()).collect();
         let mut all_temps = Vec::new();
         let mut all_recs = Vec::new();
@@ -218,16 +215,12 @@ impl SdboxMailbox {
             request,
             slot: slot.clone(),
         });
-        let _permit = self
-            .inner
-            .write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
-        if let Some(done) = slot.borrow_mut().take() {
-            return done; // committed by an earlier leader's group
-        }
-        let batch = std::mem::take(&mut *self.inner.pending_stores.borrow_mut());
+        let inner = &self.inner;
+        let (_permit, batch) =
+            match group::take_turn(&inner.write_lock, &inner.pending_stores, &slot).await? {
+                Turn::Done(done) => return done,
+                Turn::Lead(permit, batch) => (permit, batch),
+            };
         let outcome = match self.check_gone() {
             Ok(()) => self.commit_planned(|me| Ok(me.plan_stores(&batch))).await,
             Err(e) => Err(e),
