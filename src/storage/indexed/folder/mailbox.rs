@@ -487,7 +487,56 @@ impl FolderMailbox {
         self.commit_found(&found).await
     }
 
-    async fn store_now(&self, request: StoreRequest) -> Result<StoreResult> {
+    async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
+        self.check_gone()?;
+        if self.inner.core.state.borrow().position(uid).is_none() {
+            return Err(StorageError::NoSuchMessage(uid));
+        }
+        let f = self.inner.folder.clone();
+        let stored = blocking::run(move || f.read(uid)).await?;
+        Ok(dbox_file::to_crlf(&stored))
+    }
+
+    /// `part` of every listed message, read in one blocking job.
+    async fn read_parts_now(
+        &self,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        self.check_gone()?;
+        let indexed: Vec<bool> = {
+            let st = self.inner.core.state.borrow();
+            uids.iter().map(|&u| st.position(u).is_some()).collect()
+        };
+        let wanted = batch::indexed_only(uids, &indexed);
+        if wanted.is_empty() {
+            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
+        }
+        let f = self.inner.folder.clone();
+        let read = blocking::run(move || {
+            Ok(wanted
+                .iter()
+                .map(|&uid| {
+                    f.read(uid)
+                        .map(|s| wire_part(&dbox_file::to_crlf(&s), part))
+                })
+                .collect())
+        })
+        .await?;
+        Ok(batch::merge_indexed(uids, &indexed, read))
+    }
+}
+
+impl Backend for FolderShared {
+    fn core(&self) -> &IndexCore {
+        &self.core
+    }
+
+    async fn append(mb: &FolderMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        mb.append_now(requests, None).await
+    }
+
+    async fn store(mb: &FolderMailbox, request: StoreRequest) -> Result<StoreResult> {
         let StoreRequest {
             uids,
             op,
@@ -495,20 +544,20 @@ impl FolderMailbox {
             keywords,
             unchanged_since,
         } = request;
-        self.check_keywords(&keywords)?;
-        let _permit = self.lock().await?;
+        mb.check_keywords(&keywords)?;
+        let _permit = mb.lock().await?;
         // Flags are computed from what we hold: hold what is on disk.
-        self.refresh_before_change().await?;
+        mb.refresh_before_change().await?;
         let mut result = StoreResult::default();
         let mut changes = Vec::new();
         let mut folder_changes = Vec::new();
         let mut entries = Vec::new();
         {
-            let st = self.inner.core.state.borrow();
+            let st = mb.inner.core.state.borrow();
             let mut known = st.keywords.clone();
             let bits = keyword_bits(&mut known, &keywords, &mut entries);
             result.modseq = st.highest_modseq + 1;
-            for uid in self.sorted_existing(&uids) {
+            for uid in mb.sorted_existing(&uids) {
                 let Some(r) = st.record(uid) else { continue };
                 if unchanged_since.is_some_and(|u| r.modseq > u) {
                     result.modified.push(uid);
@@ -532,30 +581,30 @@ impl FolderMailbox {
             }
         }
         if changes.is_empty() {
-            result.modseq = self.inner.core.state.borrow().highest_modseq;
+            result.modseq = mb.inner.core.state.borrow().highest_modseq;
             return Ok(result);
         }
-        self.change_folder(move |f| f.set_flags(&folder_changes))
+        mb.change_folder(move |f| f.set_flags(&folder_changes))
             .await?;
         entries.push(Entry::Flags {
             modseq: result.modseq,
             changes,
         });
-        self.commit_locked(entries).await?;
+        mb.commit_locked(entries).await?;
         Ok(result)
     }
 
-    async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
-        self.refresh_before_change().await?;
-        let present = self.sorted_existing(uids);
+    async fn expunge(mb: &FolderMailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        let _permit = mb.lock().await?;
+        mb.refresh_before_change().await?;
+        let present = mb.sorted_existing(uids);
         if present.is_empty() {
             return Ok(present);
         }
         let gone = present.clone();
-        self.change_folder(move |f| f.expunge(&gone)).await?;
-        let modseq = self.inner.core.state.borrow().highest_modseq + 1;
-        self.commit_locked(vec![Entry::Expunge {
+        mb.change_folder(move |f| f.expunge(&gone)).await?;
+        let modseq = mb.inner.core.state.borrow().highest_modseq + 1;
+        mb.commit_locked(vec![Entry::Expunge {
             modseq,
             uids: present.clone(),
         }])
@@ -563,16 +612,16 @@ impl FolderMailbox {
         Ok(present)
     }
 
-    async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        self.check_gone()?;
+    async fn copy(mb: &FolderMailbox, uids: &[u32], dest: &FolderMailbox) -> Result<CopyResult> {
+        mb.check_gone()?;
         dest.check_gone()?;
         // The sources as they are now (renamed or expunged by others).
         {
-            let _permit = self.lock().await?;
-            self.refresh_before_change().await?;
+            let _permit = mb.lock().await?;
+            mb.refresh_before_change().await?;
         }
-        let src_uids = self.sorted_existing(uids);
-        let infos = self.messages_by_uid(&src_uids);
+        let src_uids = mb.sorted_existing(uids);
+        let infos = mb.messages_by_uid(&src_uids);
         if infos.is_empty() {
             return Ok(CopyResult {
                 dest_uidvalidity: dest.status().uidvalidity,
@@ -583,7 +632,7 @@ impl FolderMailbox {
             dest.check_keywords(&i.keywords)?;
         }
         let now = unix_now();
-        let src = self.inner.folder.clone();
+        let src = mb.inner.folder.clone();
         let wanted: Vec<FoundMessage> = infos
             .iter()
             .map(|i| FoundMessage {
@@ -659,10 +708,10 @@ impl FolderMailbox {
         })
     }
 
-    async fn claim_recent_now(&self) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
+    async fn claim_recent(mb: &FolderMailbox) -> Result<Vec<u32>> {
+        let _permit = mb.lock().await?;
         let (recent, uidnext) = {
-            let st = self.inner.core.state.borrow();
+            let st = mb.inner.core.state.borrow();
             let recent: Vec<u32> = st
                 .records
                 .iter()
@@ -672,77 +721,12 @@ impl FolderMailbox {
             (recent, st.uidnext)
         };
         if !recent.is_empty() {
-            self.commit_locked(vec![Entry::Recent {
+            mb.commit_locked(vec![Entry::Recent {
                 first_recent_uid: uidnext,
             }])
             .await?;
         }
         Ok(recent)
-    }
-
-    async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.core.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
-        let f = self.inner.folder.clone();
-        let stored = blocking::run(move || f.read(uid)).await?;
-        Ok(dbox_file::to_crlf(&stored))
-    }
-
-    /// `part` of every listed message, read in one blocking job.
-    async fn read_parts_now(
-        &self,
-        uids: &[u32],
-        part: MessagePart,
-    ) -> Result<Vec<Result<Vec<u8>>>> {
-        self.check_gone()?;
-        let indexed: Vec<bool> = {
-            let st = self.inner.core.state.borrow();
-            uids.iter().map(|&u| st.position(u).is_some()).collect()
-        };
-        let wanted = batch::indexed_only(uids, &indexed);
-        if wanted.is_empty() {
-            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
-        }
-        let f = self.inner.folder.clone();
-        let read = blocking::run(move || {
-            Ok(wanted
-                .iter()
-                .map(|&uid| {
-                    f.read(uid)
-                        .map(|s| wire_part(&dbox_file::to_crlf(&s), part))
-                })
-                .collect())
-        })
-        .await?;
-        Ok(batch::merge_indexed(uids, &indexed, read))
-    }
-}
-
-impl Backend for FolderShared {
-    fn core(&self) -> &IndexCore {
-        &self.core
-    }
-
-    async fn append(mb: &FolderMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        mb.append_now(requests, None).await
-    }
-
-    async fn store(mb: &FolderMailbox, request: StoreRequest) -> Result<StoreResult> {
-        mb.store_now(request).await
-    }
-
-    async fn expunge(mb: &FolderMailbox, uids: &[u32]) -> Result<Vec<u32>> {
-        mb.expunge_now(uids).await
-    }
-
-    async fn copy(mb: &FolderMailbox, uids: &[u32], dest: &FolderMailbox) -> Result<CopyResult> {
-        mb.copy_now(uids, dest).await
-    }
-
-    async fn claim_recent(mb: &FolderMailbox) -> Result<Vec<u32>> {
-        mb.claim_recent_now().await
     }
 
     async fn read_message(mb: &FolderMailbox, uid: u32) -> Result<Vec<u8>> {

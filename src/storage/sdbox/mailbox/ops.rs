@@ -26,23 +26,232 @@ impl Backend for MailboxShared {
     }
 
     async fn append(mb: &SdboxMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        mb.append_now(requests).await
+        mb.check_gone()?;
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = unix_now();
+        let mut files = Vec::with_capacity(requests.len());
+        let mut recs = Vec::with_capacity(requests.len());
+        for req in requests {
+            if req.message.len() > MAX_MESSAGE_BYTES {
+                return Err(StorageError::MessageTooLarge);
+            }
+            for k in &req.keywords {
+                if !valid_keyword(k) {
+                    return Err(StorageError::BadKeyword(k.clone()));
+                }
+            }
+            let body = dbox_file::to_lf(&req.message);
+            let vsize = dbox_file::virtual_size(&body);
+            // A given GUID (migration, dsync) is kept verbatim, minus line
+            // ends, which the metadata format cannot hold.
+            let guid = match req.guid {
+                Some(g) => g.replace(['\r', '\n'], ""),
+                None => guid::to_hex(&guid::new_guid()),
+            };
+            let internal = req.internal_date.unwrap_or(now);
+            let meta = DboxMetadata {
+                guid: Some(guid.clone()),
+                received: Some(internal),
+                virtual_size: Some(vsize),
+                pop3_uidl: req.pop3_uidl.clone(),
+                pop3_order: req.pop3_order,
+                ..Default::default()
+            };
+            let bytes = dbox_file::encode(&body, &meta, now.max(0) as u64);
+            let body_offset = dbox_file::parse_header(&bytes)
+                .map(|h| h.body_offset as u32)
+                .unwrap_or(0);
+            recs.push((
+                MessageRecord {
+                    uid: 0,
+                    flags: req.flags.0 & flag::ALL,
+                    keywords: KeywordBits::new(),
+                    modseq: 0,
+                    internal_date: internal,
+                    save_date: now,
+                    physical_size: body.len() as u64,
+                    virtual_size: vsize,
+                    body_offset,
+                    guid,
+                    pop3_uidl: req.pop3_uidl,
+                    pop3_order: req.pop3_order,
+                },
+                req.keywords,
+            ));
+            files.push(bytes);
+        }
+        let dir = mb.inner.dir();
+        let temps = blocking::run(move || io::write_temps(&dir, &files)).await?;
+        let slot: AppendSlot = Rc::new(RefCell::new(None));
+        mb.inner.pending.borrow_mut().push(PendingAppend {
+            temps,
+            recs,
+            slot: slot.clone(),
+        });
+        let inner = &mb.inner;
+        let (_permit, batch) =
+            match group::take_turn(&inner.write_lock, &inner.pending, &slot).await? {
+                Turn::Done(done) => return done,
+                Turn::Lead(permit, batch) => (permit, batch),
+            };
+        let sizes: Vec<usize> = batch.iter().map(|p| p.recs.len()).collect();
+        let mut all_temps = Vec::new();
+        let mut all_recs = Vec::new();
+        let mut slots = Vec::with_capacity(batch.len());
+        for p in batch {
+            all_temps.extend(p.temps);
+            all_recs.extend(p.recs);
+            slots.push(p.slot);
+        }
+        let outcome = match mb.check_gone() {
+            Ok(()) => mb.link_new_locked(all_temps, all_recs).await,
+            Err(e) => {
+                mb.discard_temps(all_temps).await;
+                Err(e)
+            }
+        };
+        match outcome {
+            Ok(uids) => {
+                let mut rest = uids.as_slice();
+                for (slot, n) in slots.iter().zip(sizes) {
+                    let (mine, tail) = rest.split_at(n.min(rest.len()));
+                    *slot.borrow_mut() = Some(Ok(mine.to_vec()));
+                    rest = tail;
+                }
+            }
+            Err(e) => {
+                for s in &slots {
+                    *s.borrow_mut() = Some(Err(error_copy(&e)));
+                }
+            }
+        }
+        let mine = slot.borrow_mut().take();
+        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
     }
 
+    /// STORE with group commit: every store queued while the lock is held
+    /// is planned in arrival order (each seeing the ones before it) and
+    /// committed with one log fdatasync by whichever of them gets the lock.
     async fn store(mb: &SdboxMailbox, request: StoreRequest) -> Result<StoreResult> {
-        mb.store_now(request).await
+        mb.check_gone()?;
+        let slot: StoreSlot = Rc::new(RefCell::new(None));
+        mb.inner.pending_stores.borrow_mut().push(PendingStore {
+            request,
+            slot: slot.clone(),
+        });
+        let inner = &mb.inner;
+        let (_permit, batch) =
+            match group::take_turn(&inner.write_lock, &inner.pending_stores, &slot).await? {
+                Turn::Done(done) => return done,
+                Turn::Lead(permit, batch) => (permit, batch),
+            };
+        let outcome = match mb.check_gone() {
+            Ok(()) => mb.commit_planned(|me| Ok(me.plan_stores(&batch))).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(results) => {
+                for (p, r) in batch.iter().zip(results) {
+                    *p.slot.borrow_mut() = Some(r);
+                }
+            }
+            Err(e) => {
+                for p in &batch {
+                    *p.slot.borrow_mut() = Some(Err(error_copy(&e)));
+                }
+            }
+        }
+        let mine = slot.borrow_mut().take();
+        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost a store".into())))
     }
 
     async fn expunge(mb: &SdboxMailbox, uids: &[u32]) -> Result<Vec<u32>> {
-        mb.expunge_now(uids).await
+        let _permit = mb.lock().await?;
+        // Only messages this view knows, as of what is on disk at commit.
+        let present = mb
+            .commit_planned(|me| {
+                let present = me.sorted_existing(uids);
+                if present.is_empty() {
+                    return Ok((Vec::new(), present));
+                }
+                let modseq = me.inner.core.state.borrow().highest_modseq + 1;
+                let entry = Entry::Expunge {
+                    modseq,
+                    uids: present.clone(),
+                };
+                Ok((vec![entry], present))
+            })
+            .await?;
+        if present.is_empty() {
+            return Ok(present);
+        }
+        // The files went with the commit (see `try_commit_locked`).
+        mb.cache_forget(&present).await;
+        Ok(present)
     }
 
     async fn copy(mb: &SdboxMailbox, uids: &[u32], dest: &SdboxMailbox) -> Result<CopyResult> {
-        mb.copy_now(uids, dest).await
+        mb.check_gone()?;
+        dest.check_gone()?;
+        let src_uids = mb.sorted_existing(uids);
+        let now = unix_now();
+        let recs: Vec<(MessageRecord, Vec<String>)> = {
+            let st = mb.inner.core.state.borrow();
+            src_uids
+                .iter()
+                .filter_map(|&u| st.record(u))
+                .map(|r| {
+                    let mut rec = r.clone();
+                    rec.save_date = now;
+                    (rec, keyword_names(&st.keywords, &r.keywords))
+                })
+                .collect()
+        };
+        if recs.is_empty() {
+            return Ok(CopyResult {
+                dest_uidvalidity: dest.status().uidvalidity,
+                uid_map: Vec::new(),
+            });
+        }
+        let (src_dir, dest_dir) = (mb.inner.dir(), dest.inner.dir());
+        let linked = src_uids.clone();
+        let temps = blocking::run(move || io::link_temps(&src_dir, &linked, &dest_dir)).await?;
+        let _permit = match dest.lock().await {
+            Ok(p) => p,
+            Err(e) => {
+                dest.discard_temps(temps).await;
+                return Err(e);
+            }
+        };
+        let new_uids = dest.link_new_locked(temps, recs).await?;
+        Ok(CopyResult {
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
+            uid_map: src_uids.into_iter().zip(new_uids).collect(),
+        })
     }
 
     async fn claim_recent(mb: &SdboxMailbox) -> Result<Vec<u32>> {
-        mb.claim_recent_now().await
+        let _permit = mb.lock().await?;
+        mb.commit_planned(|me| {
+            let st = me.inner.core.state.borrow();
+            let recent: Vec<u32> = st
+                .records
+                .iter()
+                .filter(|r| r.uid >= st.first_recent_uid)
+                .map(|r| r.uid)
+                .collect();
+            let entries = if recent.is_empty() {
+                Vec::new()
+            } else {
+                vec![Entry::Recent {
+                    first_recent_uid: st.uidnext,
+                }]
+            };
+            Ok((entries, recent))
+        })
+        .await
     }
 
     async fn read_message(mb: &SdboxMailbox, uid: u32) -> Result<Vec<u8>> {
@@ -99,148 +308,6 @@ impl SdboxMailbox {
         blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
     }
 
-    pub(super) async fn append_now(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        self.check_gone()?;
-        if requests.is_empty() {
-            return Ok(Vec::new());
-        }
-        let now = unix_now();
-        let mut files = Vec::with_capacity(requests.len());
-        let mut recs = Vec::with_capacity(requests.len());
-        for req in requests {
-            if req.message.len() > MAX_MESSAGE_BYTES {
-                return Err(StorageError::MessageTooLarge);
-            }
-            for k in &req.keywords {
-                if !valid_keyword(k) {
-                    return Err(StorageError::BadKeyword(k.clone()));
-                }
-            }
-            let body = dbox_file::to_lf(&req.message);
-            let vsize = dbox_file::virtual_size(&body);
-            // A given GUID (migration, dsync) is kept verbatim, minus line
-            // ends, which the metadata format cannot hold.
-            let guid = match req.guid {
-                Some(g) => g.replace(['\r', '\n'], ""),
-                None => guid::to_hex(&guid::new_guid()),
-            };
-            let internal = req.internal_date.unwrap_or(now);
-            let meta = DboxMetadata {
-                guid: Some(guid.clone()),
-                received: Some(internal),
-                virtual_size: Some(vsize),
-                pop3_uidl: req.pop3_uidl.clone(),
-                pop3_order: req.pop3_order,
-                ..Default::default()
-            };
-            let bytes = dbox_file::encode(&body, &meta, now.max(0) as u64);
-            let body_offset = dbox_file::parse_header(&bytes)
-                .map(|h| h.body_offset as u32)
-                .unwrap_or(0);
-            recs.push((
-                MessageRecord {
-                    uid: 0,
-                    flags: req.flags.0 & flag::ALL,
-                    keywords: KeywordBits::new(),
-                    modseq: 0,
-                    internal_date: internal,
-                    save_date: now,
-                    physical_size: body.len() as u64,
-                    virtual_size: vsize,
-                    body_offset,
-                    guid,
-                    pop3_uidl: req.pop3_uidl,
-                    pop3_order: req.pop3_order,
-                },
-                req.keywords,
-            ));
-            files.push(bytes);
-        }
-        let dir = self.inner.dir();
-        let temps = blocking::run(move || io::write_temps(&dir, &files)).await?;
-        let slot: AppendSlot = Rc::new(RefCell::new(None));
-        self.inner.pending.borrow_mut().push(PendingAppend {
-            temps,
-            recs,
-            slot: slot.clone(),
-        });
-        let inner = &self.inner;
-        let (_permit, batch) =
-            match group::take_turn(&inner.write_lock, &inner.pending, &slot).await? {
-                Turn::Done(done) => return done,
-                Turn::Lead(permit, batch) => (permit, batch),
-            };
-        let sizes: Vec<usize> = batch.iter().map(|p| p.recs.len()).collect();
-        let mut all_temps = Vec::new();
-        let mut all_recs = Vec::new();
-        let mut slots = Vec::with_capacity(batch.len());
-        for p in batch {
-            all_temps.extend(p.temps);
-            all_recs.extend(p.recs);
-            slots.push(p.slot);
-        }
-        let outcome = match self.check_gone() {
-            Ok(()) => self.link_new_locked(all_temps, all_recs).await,
-            Err(e) => {
-                self.discard_temps(all_temps).await;
-                Err(e)
-            }
-        };
-        match outcome {
-            Ok(uids) => {
-                let mut rest = uids.as_slice();
-                for (slot, n) in slots.iter().zip(sizes) {
-                    let (mine, tail) = rest.split_at(n.min(rest.len()));
-                    *slot.borrow_mut() = Some(Ok(mine.to_vec()));
-                    rest = tail;
-                }
-            }
-            Err(e) => {
-                for s in &slots {
-                    *s.borrow_mut() = Some(Err(error_copy(&e)));
-                }
-            }
-        }
-        let mine = slot.borrow_mut().take();
-        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost an append".into())))
-    }
-
-    /// STORE with group commit: every store queued while the lock is held
-    /// is planned in arrival order (each seeing the ones before it) and
-    /// committed with one log fdatasync by whichever of them gets the lock.
-    pub(super) async fn store_now(&self, request: StoreRequest) -> Result<StoreResult> {
-        self.check_gone()?;
-        let slot: StoreSlot = Rc::new(RefCell::new(None));
-        self.inner.pending_stores.borrow_mut().push(PendingStore {
-            request,
-            slot: slot.clone(),
-        });
-        let inner = &self.inner;
-        let (_permit, batch) =
-            match group::take_turn(&inner.write_lock, &inner.pending_stores, &slot).await? {
-                Turn::Done(done) => return done,
-                Turn::Lead(permit, batch) => (permit, batch),
-            };
-        let outcome = match self.check_gone() {
-            Ok(()) => self.commit_planned(|me| Ok(me.plan_stores(&batch))).await,
-            Err(e) => Err(e),
-        };
-        match outcome {
-            Ok(results) => {
-                for (p, r) in batch.iter().zip(results) {
-                    *p.slot.borrow_mut() = Some(r);
-                }
-            }
-            Err(e) => {
-                for p in &batch {
-                    *p.slot.borrow_mut() = Some(Err(error_copy(&e)));
-                }
-            }
-        }
-        let mine = slot.borrow_mut().take();
-        mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost a store".into())))
-    }
-
     /// The log entries for a group of stores and each one's answer.
     fn plan_stores(&self, batch: &[PendingStore]) -> (Vec<Entry>, Vec<Result<StoreResult>>) {
         let st = self.inner.core.state.borrow();
@@ -255,92 +322,6 @@ impl SdboxMailbox {
             .map(|p| plan.add(&st, &self.sorted_existing(&p.request.uids), &p.request))
             .collect();
         (plan.entries, results)
-    }
-    pub(super) async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
-        // Only messages this view knows, as of what is on disk at commit.
-        let present = self
-            .commit_planned(|me| {
-                let present = me.sorted_existing(uids);
-                if present.is_empty() {
-                    return Ok((Vec::new(), present));
-                }
-                let modseq = me.inner.core.state.borrow().highest_modseq + 1;
-                let entry = Entry::Expunge {
-                    modseq,
-                    uids: present.clone(),
-                };
-                Ok((vec![entry], present))
-            })
-            .await?;
-        if present.is_empty() {
-            return Ok(present);
-        }
-        // The files went with the commit (see `try_commit_locked`).
-        self.cache_forget(&present).await;
-        Ok(present)
-    }
-
-    pub(super) async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        self.check_gone()?;
-        dest.check_gone()?;
-        let src_uids = self.sorted_existing(uids);
-        let now = unix_now();
-        let recs: Vec<(MessageRecord, Vec<String>)> = {
-            let st = self.inner.core.state.borrow();
-            src_uids
-                .iter()
-                .filter_map(|&u| st.record(u))
-                .map(|r| {
-                    let mut rec = r.clone();
-                    rec.save_date = now;
-                    (rec, keyword_names(&st.keywords, &r.keywords))
-                })
-                .collect()
-        };
-        if recs.is_empty() {
-            return Ok(CopyResult {
-                dest_uidvalidity: dest.status().uidvalidity,
-                uid_map: Vec::new(),
-            });
-        }
-        let (src_dir, dest_dir) = (self.inner.dir(), dest.inner.dir());
-        let linked = src_uids.clone();
-        let temps = blocking::run(move || io::link_temps(&src_dir, &linked, &dest_dir)).await?;
-        let _permit = match dest.lock().await {
-            Ok(p) => p,
-            Err(e) => {
-                dest.discard_temps(temps).await;
-                return Err(e);
-            }
-        };
-        let new_uids = dest.link_new_locked(temps, recs).await?;
-        Ok(CopyResult {
-            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
-            uid_map: src_uids.into_iter().zip(new_uids).collect(),
-        })
-    }
-
-    pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
-        self.commit_planned(|me| {
-            let st = me.inner.core.state.borrow();
-            let recent: Vec<u32> = st
-                .records
-                .iter()
-                .filter(|r| r.uid >= st.first_recent_uid)
-                .map(|r| r.uid)
-                .collect();
-            let entries = if recent.is_empty() {
-                Vec::new()
-            } else {
-                vec![Entry::Recent {
-                    first_recent_uid: st.uidnext,
-                }]
-            };
-            Ok((entries, recent))
-        })
-        .await
     }
 
     pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {
