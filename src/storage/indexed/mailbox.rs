@@ -135,6 +135,22 @@ impl<B: Backend> IndexedMailbox<B> {
         })
     }
 
+    /// Before reading `uid`'s file: the mailbox exists and indexes it.
+    pub(crate) fn check_readable(&self, uid: u32) -> Result<()> {
+        self.check_gone()?;
+        if self.inner.core().state.borrow().position(uid).is_none() {
+            return Err(StorageError::NoSuchMessage(uid));
+        }
+        Ok(())
+    }
+
+    /// For each listed UID, whether the index has it (a batch read skips
+    /// the others).
+    pub(crate) fn indexed_mask(&self, uids: &[u32]) -> Vec<bool> {
+        let st = self.inner.core().state.borrow();
+        uids.iter().map(|&u| st.position(u).is_some()).collect()
+    }
+
     /// The listed UIDs that exist, sorted, without repeats.
     pub(crate) fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
         self.view(|v| v.existing_sorted(uids))

@@ -488,10 +488,7 @@ impl FolderMailbox {
     }
 
     async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.core.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
+        self.check_readable(uid)?;
         let f = self.inner.folder.clone();
         let stored = blocking::run(move || f.read(uid)).await?;
         Ok(dbox_file::to_crlf(&stored))
@@ -504,10 +501,7 @@ impl FolderMailbox {
         part: MessagePart,
     ) -> Result<Vec<Result<Vec<u8>>>> {
         self.check_gone()?;
-        let indexed: Vec<bool> = {
-            let st = self.inner.core.state.borrow();
-            uids.iter().map(|&u| st.position(u).is_some()).collect()
-        };
+        let indexed = self.indexed_mask(uids);
         let wanted = batch::indexed_only(uids, &indexed);
         if wanted.is_empty() {
             return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));

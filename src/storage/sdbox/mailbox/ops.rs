@@ -299,10 +299,7 @@ impl Backend for MailboxShared {
 /// tasks.
 impl SdboxMailbox {
     async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.core.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
+        self.check_readable(uid)?;
         let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
         blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
@@ -325,10 +322,7 @@ impl SdboxMailbox {
     }
 
     pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.core.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
+        self.check_readable(uid)?;
         let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
         match blocking::run(move || io::read_body(&dir, uid, att.as_deref())).await {
@@ -349,10 +343,7 @@ impl SdboxMailbox {
         part: MessagePart,
     ) -> Result<Vec<Result<Vec<u8>>>> {
         self.check_gone()?;
-        let indexed: Vec<bool> = {
-            let st = self.inner.core.state.borrow();
-            uids.iter().map(|&u| st.position(u).is_some()).collect()
-        };
+        let indexed = self.indexed_mask(uids);
         let wanted = batch::indexed_only(uids, &indexed);
         if wanted.is_empty() {
             return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
