@@ -5,6 +5,7 @@
 //! survives "restarts" as it would if it were a disk.
 
 use crate::storage::sdbox::test_dir;
+use crate::storage::test_support::run;
 use crate::storage::{
     AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MemoryStore,
     MessagePart, ShardStorage, SpecialUse, StorageError, SystemFlags, UserContext,
@@ -50,13 +51,6 @@ fn ctx(b: Backend, home: &Path) -> UserContext {
         mail_location: loc,
         mail_attachment_dir: String::new(),
     }
-}
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
 }
 
 thread_local! {

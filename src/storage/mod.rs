@@ -75,6 +75,8 @@ pub mod user;
 mod conformance;
 #[cfg(test)]
 pub(crate) mod dovecot_rig;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};

@@ -4,13 +4,7 @@ use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
 use crate::storage::{MailLocation, MailStore, MailboxName};
 use std::path::Path;
 
-/// Runs `f` on a fresh glommio executor.
-pub fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
+pub use crate::storage::test_support::run;
 
 /// INBOX of the store at `root`, through a fresh registry: each call
 /// behaves like a restart.

@@ -4,6 +4,7 @@ use super::dbox_file;
 use super::test_dir;
 use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
 use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
+use crate::storage::test_support::run;
 use crate::storage::{
     AppendRequest, FlagOp, MailLocation, MailStore, Mailbox, MailboxName, SpecialUse, StorageError,
     SystemFlags,
@@ -11,13 +12,6 @@ use crate::storage::{
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
 
 /// A store with a fresh registry: a new registry behaves like a restart.
 async fn store(root: &Path) -> SdboxStore {
