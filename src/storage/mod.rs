@@ -26,6 +26,16 @@
 //! the mail files on every open. `ShardStorage::open_user` returns an
 //! [`AnyStore`] for all three formats.
 //!
+//! # One indexed layer
+//! Every backend's mailbox is an [`indexed::IndexedMailbox`]: it answers
+//! reads from the index ([`indexed::IndexView`]), runs changes as detached
+//! jobs and MOVE as COPY + EXPUNGE, and keeps name, index, summary and
+//! change notices in one [`indexed::IndexCore`]. A backend implements
+//! [`indexed::Backend`]: its file-level changes and reads. `indexed::folder`
+//! is the backend for formats that keep flags in their own files (Maildir,
+//! mbox: they implement its `FolderFormat`/`FolderLayout`); `indexed::control`
+//! keeps every store's subscriptions and special-use files.
+//!
 //! # In memory
 //! [`MemoryStore`] has the same semantics without files or a reactor (any
 //! executor, `futures_lite::future::block_on` included), for session unit

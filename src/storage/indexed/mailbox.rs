@@ -12,7 +12,6 @@
 use super::core::IndexCore;
 use super::view::IndexView;
 use crate::message::CachedStructure;
-use crate::storage::blocking;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::Guid;
 use crate::storage::name::MailboxName;
@@ -21,6 +20,7 @@ use crate::storage::types::{
     AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
     StoreResult, SystemFlags,
 };
+use crate::storage::{batch, blocking};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -149,6 +149,30 @@ impl<B: Backend> IndexedMailbox<B> {
     pub(crate) fn indexed_mask(&self, uids: &[u32]) -> Vec<bool> {
         let st = self.inner.core().state.borrow();
         uids.iter().map(|&u| st.position(u).is_some()).collect()
+    }
+
+    /// A batch read: `read` (run as one blocking job) gets the listed UIDs
+    /// the index has, in order, and returns one result each; the answer has
+    /// one result per listed UID (`NoSuchMessage` for the others), beside
+    /// which UIDs were indexed.
+    pub(crate) async fn read_indexed<F>(
+        &self,
+        uids: &[u32],
+        read: F,
+    ) -> Result<(Vec<bool>, Vec<Result<Vec<u8>>>)>
+    where
+        F: FnOnce(Vec<u32>) -> Vec<Result<Vec<u8>>> + Send + 'static,
+    {
+        self.check_gone()?;
+        let indexed = self.indexed_mask(uids);
+        let wanted = batch::indexed_only(uids, &indexed);
+        let got = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            blocking::run(move || Ok(read(wanted))).await?
+        };
+        let out = batch::merge_indexed(uids, &indexed, got);
+        Ok((indexed, out))
     }
 
     /// The listed UIDs that exist, sorted, without repeats.

@@ -3,7 +3,6 @@
 //! view per shard; every change runs under the mailbox's `write_lock`.
 
 use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage};
-use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
@@ -500,24 +499,19 @@ impl FolderMailbox {
         uids: &[u32],
         part: MessagePart,
     ) -> Result<Vec<Result<Vec<u8>>>> {
-        self.check_gone()?;
-        let indexed = self.indexed_mask(uids);
-        let wanted = batch::indexed_only(uids, &indexed);
-        if wanted.is_empty() {
-            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
-        }
         let f = self.inner.folder.clone();
-        let read = blocking::run(move || {
-            Ok(wanted
-                .iter()
-                .map(|&uid| {
-                    f.read(uid)
-                        .map(|s| wire_part(&dbox_file::to_crlf(&s), part))
-                })
-                .collect())
-        })
-        .await?;
-        Ok(batch::merge_indexed(uids, &indexed, read))
+        let (_, out) = self
+            .read_indexed(uids, move |wanted| {
+                wanted
+                    .iter()
+                    .map(|&uid| {
+                        f.read(uid)
+                            .map(|s| wire_part(&dbox_file::to_crlf(&s), part))
+                    })
+                    .collect()
+            })
+            .await?;
+        Ok(out)
     }
 }
 

@@ -6,7 +6,6 @@ use super::{
     AppendSlot, MAX_MESSAGE_BYTES, MailboxShared, PendingAppend, SdboxMailbox, error_copy,
 };
 use crate::message::CachedStructure;
-use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
@@ -342,17 +341,13 @@ impl SdboxMailbox {
         uids: &[u32],
         part: MessagePart,
     ) -> Result<Vec<Result<Vec<u8>>>> {
-        self.check_gone()?;
-        let indexed = self.indexed_mask(uids);
-        let wanted = batch::indexed_only(uids, &indexed);
-        if wanted.is_empty() {
-            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
-        }
         let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
-        let read =
-            blocking::run(move || Ok(io::read_parts(&dir, &wanted, att.as_deref(), part))).await?;
-        let out = batch::merge_indexed(uids, &indexed, read);
+        let (indexed, out) = self
+            .read_indexed(uids, move |wanted| {
+                io::read_parts(&dir, &wanted, att.as_deref(), part)
+            })
+            .await?;
         let vanished: Vec<u32> = uids
             .iter()
             .zip(&indexed)
