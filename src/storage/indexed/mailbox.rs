@@ -24,6 +24,15 @@ use crate::storage::{batch, blocking};
 use std::future::Future;
 use std::rc::Rc;
 
+/// Wait for a mailbox's write lock (one change at a time per mailbox).
+pub async fn acquire_write_lock(
+    lock: &glommio::sync::Semaphore,
+) -> Result<glommio::sync::Permit<'_>> {
+    lock.acquire_permit(1)
+        .await
+        .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+}
+
 /// One STORE as a backend receives it (owned: it may wait in a group).
 pub struct StoreRequest {
     pub uids: Vec<u32>,

@@ -198,6 +198,7 @@ mod tests {
             (SystemFlags::SEEN, 20, false)
         );
         assert!(v.message(6).unwrap().recent);
+        assert_eq!(state.recent_uids(), vec![6]);
         assert_eq!(v.messages().len(), 4);
         let ch = v.changes_since(19);
         assert_eq!(

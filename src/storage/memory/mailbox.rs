@@ -259,8 +259,7 @@ impl Backend for MailboxShared {
         mb.check_gone()?;
         let (recent, uidnext) = {
             let st = mb.inner.core.state.borrow();
-            let from = st.records.partition_point(|r| r.uid < st.first_recent_uid);
-            let recent: Vec<u32> = st.records[from..].iter().map(|r| r.uid).collect();
+            let recent = st.recent_uids();
             (recent, st.uidnext)
         };
         if !recent.is_empty() {

@@ -26,7 +26,7 @@ use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord};
-use crate::storage::indexed::{IndexCore, IndexedMailbox, unix_now};
+use crate::storage::indexed::{IndexCore, IndexedMailbox, acquire_write_lock, unix_now};
 use crate::storage::name::MailboxName;
 use crate::storage::types::valid_keyword;
 pub use freshness::REFRESH_INTERVAL;
@@ -179,10 +179,7 @@ impl MailboxShared {
     /// Wait until no change is in flight and hold further changes off
     /// (used around directory renames and deletes).
     pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
-        self.write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+        acquire_write_lock(&self.write_lock).await
     }
 }
 
@@ -243,12 +240,7 @@ impl SdboxMailbox {
     }
 
     async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
-        let permit = self
-            .inner
-            .write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+        let permit = acquire_write_lock(&self.inner.write_lock).await?;
         self.check_gone()?;
         Ok(permit)
     }

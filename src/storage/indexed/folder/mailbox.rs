@@ -13,8 +13,8 @@ use crate::storage::index::files::{
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
 use crate::storage::indexed::{
-    Backend, IndexCore, IndexedMailbox, StoreRequest, create_dir_0700, keyword_names, kw_combine,
-    unix_now, wire_part,
+    Backend, IndexCore, IndexedMailbox, StoreRequest, acquire_write_lock, create_dir_0700,
+    keyword_names, kw_combine, unix_now, wire_part,
 };
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file;
@@ -247,10 +247,7 @@ impl FolderShared {
     }
 
     pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
-        self.write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+        acquire_write_lock(&self.write_lock).await
     }
 }
 
@@ -700,12 +697,7 @@ impl Backend for FolderShared {
         let _permit = mb.lock().await?;
         let (recent, uidnext) = {
             let st = mb.inner.core.state.borrow();
-            let recent: Vec<u32> = st
-                .records
-                .iter()
-                .filter(|r| r.uid >= st.first_recent_uid)
-                .map(|r| r.uid)
-                .collect();
+            let recent = st.recent_uids();
             (recent, st.uidnext)
         };
         if !recent.is_empty() {

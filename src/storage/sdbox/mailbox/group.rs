@@ -2,7 +2,8 @@
 //! The first to get the lock leads: it takes the whole queue and commits
 //! it at once; the others find their answer left in their slot.
 
-use crate::storage::error::{Result, StorageError};
+use crate::storage::error::Result;
+use crate::storage::indexed::acquire_write_lock;
 use std::cell::RefCell;
 
 /// What a queued change finds once it holds the write lock.
@@ -20,10 +21,7 @@ pub(super) async fn take_turn<'a, P, T>(
     queue: &RefCell<Vec<P>>,
     slot: &RefCell<Option<Result<T>>>,
 ) -> Result<Turn<'a, P, T>> {
-    let permit = lock
-        .acquire_permit(1)
-        .await
-        .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+    let permit = acquire_write_lock(lock).await?;
     if let Some(done) = slot.borrow_mut().take() {
         return Ok(Turn::Done(done));
     }

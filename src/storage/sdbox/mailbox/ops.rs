@@ -235,12 +235,7 @@ impl Backend for MailboxShared {
         let _permit = mb.lock().await?;
         mb.commit_planned(|me| {
             let st = me.inner.core.state.borrow();
-            let recent: Vec<u32> = st
-                .records
-                .iter()
-                .filter(|r| r.uid >= st.first_recent_uid)
-                .map(|r| r.uid)
-                .collect();
+            let recent = st.recent_uids();
             let entries = if recent.is_empty() {
                 Vec::new()
             } else {
