@@ -9,6 +9,19 @@ use std::process::{Command, Stdio};
 pub const DOVECOT_LDA: &str = "/usr/lib/dovecot/dovecot-lda";
 pub const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
 
+/// A fresh test directory when Dovecot's binaries and setpriv are
+/// installed; `None` (with a printed note) when not.
+pub fn dovecot_test_dir(tag: &str) -> Option<PathBuf> {
+    let present = Path::new(DOVECOT_LDA).exists()
+        && Path::new(DOVECOT_IMAP).exists()
+        && Command::new("setpriv").arg("--help").output().is_ok();
+    if !present {
+        eprintln!("dovecot or setpriv not installed; skipping the interop test");
+        return None;
+    }
+    Some(test_dir(tag))
+}
+
 pub struct DovecotRig {
     pub base: PathBuf,
     pub home: PathBuf,
@@ -19,14 +32,7 @@ impl DovecotRig {
     /// `None` (with a printed note) when Dovecot or setpriv is missing.
     /// `location` may use `{home}` for the user's home.
     pub fn new(tag: &str, location: &str) -> Option<Self> {
-        let present = Path::new(DOVECOT_LDA).exists()
-            && Path::new(DOVECOT_IMAP).exists()
-            && Command::new("setpriv").arg("--help").output().is_ok();
-        if !present {
-            eprintln!("dovecot or setpriv not installed; skipping the interop test");
-            return None;
-        }
-        let base = test_dir(tag);
+        let base = dovecot_test_dir(tag)?;
         let home = base.join("home");
         std::fs::create_dir_all(&home).ok()?;
         let conf = base.join("dovecot.conf");

@@ -3,6 +3,7 @@
 use super::dbox_file;
 use super::test_dir;
 use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
+use crate::storage::dovecot_rig::{DOVECOT_IMAP, DOVECOT_LDA};
 use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
 use crate::storage::test_support::run;
 use crate::storage::{
@@ -1047,9 +1048,6 @@ fn dropping_a_call_midway_keeps_memory_and_disk_in_step() {
     let _ = fs::remove_dir_all(&root);
 }
 
-const DOVECOT_LDA: &str = "/usr/lib/dovecot/dovecot-lda";
-const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
-
 /// A private Dovecot configuration whose binaries run as `nobody` on a
 /// store under a test directory. `None` when Dovecot is not installed.
 struct DovecotRig {
@@ -1062,14 +1060,7 @@ struct DovecotRig {
 impl DovecotRig {
     fn new(tag: &str, extra_conf: &str) -> Option<Self> {
         use std::process::Command;
-        let present = Path::new(DOVECOT_LDA).exists()
-            && Path::new(DOVECOT_IMAP).exists()
-            && Command::new("setpriv").arg("--help").output().is_ok();
-        if !present {
-            eprintln!("dovecot or setpriv not installed; skipping the interop test");
-            return None;
-        }
-        let base = test_dir(tag);
+        let base = crate::storage::dovecot_rig::dovecot_test_dir(tag)?;
         let store_root = base.join("store");
         fs::create_dir_all(&store_root).unwrap();
         Command::new("chown")
