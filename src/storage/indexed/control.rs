@@ -7,8 +7,9 @@
 use crate::storage::blocking;
 use crate::storage::cache::{Cached, MailboxRegistry};
 use crate::storage::error::{Result, StorageError};
+use crate::storage::index::disk;
 use crate::storage::name::MailboxName;
-use crate::storage::sdbox::{io, subscriptions};
+use crate::storage::sdbox::subscriptions;
 use crate::storage::types::SpecialUse;
 use std::path::Path;
 
@@ -37,25 +38,16 @@ where
     result
 }
 
-/// The file's bytes; `None` when it does not exist.
-fn read_optional(p: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(p) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StorageError::io(p, e)),
-    }
-}
-
 /// Replace a small control file: unique temp (mode 0600), fsync, rename,
 /// directory fsync.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    io::replace_file(dir, name, bytes)?;
-    io::sync_dir(dir)
+    disk::replace_file(dir, name, bytes)?;
+    disk::sync_dir(dir)
 }
 
 /// The subscribed names in `control/file` (none when it is missing).
 pub fn read_subscriptions(control: &Path, file: &str) -> Result<Vec<MailboxName>> {
-    Ok(read_optional(&control.join(file))?
+    Ok(disk::read_optional(&control.join(file))?
         .map(|b| subscriptions::parse(&b))
         .unwrap_or_default())
 }
@@ -80,7 +72,7 @@ pub fn set_subscribed(
 }
 
 pub fn read_special_use(control: &Path) -> Result<Vec<(SpecialUse, MailboxName)>> {
-    let Some(b) = read_optional(&control.join(SPECIAL_USE_FILE))? else {
+    let Some(b) = disk::read_optional(&control.join(SPECIAL_USE_FILE))? else {
         return Ok(Vec::new());
     };
     Ok(String::from_utf8_lossy(&b)

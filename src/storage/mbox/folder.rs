@@ -16,12 +16,13 @@ use super::sys::fcntl_lock;
 use crate::storage::dotlock::Dotlock;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
+use crate::storage::index::disk;
 use crate::storage::index::state::MAX_KEYWORDS;
 use crate::storage::indexed::folder::{
     FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
 };
 use crate::storage::indexed::unix_now;
-use crate::storage::sdbox::{dbox_file, io, uidvalidity};
+use crate::storage::sdbox::{dbox_file, uidvalidity};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
@@ -240,7 +241,7 @@ impl MboxFolder {
             guid::to_hex(&s.guid)
         );
         fs::create_dir_all(&self.index_dir).map_err(|e| StorageError::io(&self.index_dir, e))?;
-        io::replace_file(&self.index_dir, BASE_FILE, text.as_bytes())
+        disk::replace_file(&self.index_dir, BASE_FILE, text.as_bytes())
     }
 
     /// Read and number the messages as Dovecot's sync does.
@@ -376,7 +377,7 @@ impl MboxFolder {
                     let _ = fs::remove_file(&tmp);
                     return Err(StorageError::io(&self.path, e));
                 }
-                io::sync_dir(dir)
+                disk::sync_dir(dir)
             }
             Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                 // A spool directory we may not write: rewrite in place.
@@ -418,7 +419,7 @@ impl MboxFolder {
             // Kept aside rather than deleted, in case it was not ours.
             fs::create_dir_all(&self.index_dir)
                 .map_err(|e| StorageError::io(&self.index_dir, e))?;
-            io::replace_file(
+            disk::replace_file(
                 &self.index_dir,
                 &format!("torn.{}.{cut}", unix_now()),
                 &data[cut..],

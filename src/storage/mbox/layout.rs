@@ -217,7 +217,7 @@ impl FolderLayout for MboxLayout {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            crate::storage::sdbox::io::replace_file(dest_dir, &name, &data)?;
+            crate::storage::index::disk::replace_file(dest_dir, &name, &data)?;
             sync_dir(dest_dir)?;
             let f = OpenOptions::new()
                 .write(true)

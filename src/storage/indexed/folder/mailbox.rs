@@ -7,6 +7,7 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
+use crate::storage::index::disk::{self, Journal};
 use crate::storage::index::files::{
     INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
 };
@@ -18,7 +19,6 @@ use crate::storage::indexed::{
 };
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file;
-use crate::storage::sdbox::io::{self, Journal};
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
     AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, valid_keyword,
@@ -175,7 +175,7 @@ fn index_files(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 
 fn write_all_index(dir: &Path, state: &MailboxState) -> Result<Journal> {
     let (i, l, s) = index_files(state);
-    io::write_index_files(dir, &i, &l, &s)
+    disk::write_index_files(dir, &i, &l, &s)
 }
 
 type Opened = (MailboxState, Journal, Vec<u64>, Vec<String>);
@@ -184,7 +184,7 @@ type Opened = (MailboxState, Journal, Vec<u64>, Vec<String>);
 fn open_blocking(f: &dyn FolderFormat) -> Result<Opened> {
     let dir = f.index_dir();
     create_dir_0700(&dir)?;
-    let files = io::load_index_files(&dir)?;
+    let files = disk::load_index_files(&dir)?;
     let had_files = files.index.is_some() || files.log.is_some() || files.state.is_some();
     let rec = recover(
         files.index.as_deref(),
@@ -205,7 +205,7 @@ fn open_blocking(f: &dyn FolderFormat) -> Result<Opened> {
     }
     let (state, journal) = match (reconcile(rec.state.as_ref(), &scan), rec.state) {
         (Reconciled::Same, Some(st)) if rec.clean => {
-            let j = io::open_journal(&dir)?;
+            let j = disk::open_journal(&dir)?;
             (st, j)
         }
         (Reconciled::Same, Some(mut st)) => {
@@ -398,7 +398,7 @@ impl FolderMailbox {
         let dir = self.inner.index_dir.clone();
         let n = self.inner.since_compaction.get() + entries.len() as u32;
         self.inner.since_compaction.set(n);
-        let committed = blocking::run(move || io::commit(&dir, &journal, &bytes)).await;
+        let committed = blocking::run(move || disk::commit(&dir, &journal, &bytes)).await;
         if committed.is_err() || n >= COMPACT_AFTER_ENTRIES {
             // A failed append may leave a partial frame: rewrite from memory.
             if let Err(e) = self.compact_locked().await {

@@ -163,7 +163,7 @@ pub(crate) fn settled(mtimes_ns: &[u64]) -> bool {
 
 /// fsync a directory (durable renames and creates).
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    crate::storage::sdbox::io::sync_dir(dir)
+    crate::storage::index::disk::sync_dir(dir)
 }
 
 #[cfg(test)]
