@@ -5,6 +5,7 @@
 //! survives "restarts" as it would if it were a disk.
 
 use crate::storage::sdbox::test_dir;
+use crate::storage::test_support::run;
 use crate::storage::{
     AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MemoryStore,
     MessagePart, ShardStorage, SpecialUse, StorageError, SystemFlags, UserContext,
@@ -50,13 +51,6 @@ fn ctx(b: Backend, home: &Path) -> UserContext {
         mail_location: loc,
         mail_attachment_dir: String::new(),
     }
-}
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
 }
 
 thread_local! {
@@ -122,6 +116,15 @@ fn clean(h: &Path) {
     let _ = std::fs::remove_dir_all(h);
 }
 
+/// INBOX of `b`'s store at `home`.
+async fn inbox(b: Backend, home: &Path) -> AnyMailbox {
+    store(b, home)
+        .await
+        .open(&MailboxName::inbox())
+        .await
+        .unwrap()
+}
+
 fn each(tag: &str, case: impl AsyncFn(Backend, PathBuf)) {
     for b in ALL {
         let h = home(b, tag);
@@ -133,11 +136,7 @@ fn each(tag: &str, case: impl AsyncFn(Backend, PathBuf)) {
 #[test]
 fn append_fetch_and_uid_stability_across_restarts() {
     each("append", async |b, h| {
-        let mb = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let mb = inbox(b, &h).await;
         let mut first = msg(1);
         first.flags = SystemFlags::SEEN | SystemFlags::FLAGGED;
         first.keywords = vec!["$Label1".into()];
@@ -173,11 +172,7 @@ fn append_fetch_and_uid_stability_across_restarts() {
         let before = summary(&mb);
         let (uidv, guid) = (st.uidvalidity, mb.guid());
         drop(mb);
-        let again = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let again = inbox(b, &h).await;
         assert_eq!(summary(&again), before, "{b:?}");
         assert_eq!(again.status().uidvalidity, uidv, "{b:?}");
         assert_eq!(again.guid(), guid, "{b:?}");
@@ -196,11 +191,7 @@ fn append_fetch_and_uid_stability_across_restarts() {
 #[test]
 fn read_parts_match_single_reads_in_the_order_asked() {
     each("read-parts", async |b, h| {
-        let mb = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let mb = inbox(b, &h).await;
         let no_body = AppendRequest {
             message: b"Subject: only a header\r\n".to_vec(),
             ..Default::default()
@@ -269,11 +260,7 @@ fn read_parts_match_single_reads_in_the_order_asked() {
 #[test]
 fn cached_structures_match_single_lookups_in_the_order_asked() {
     each("structures", async |b, h| {
-        let mb = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let mb = inbox(b, &h).await;
         mb.append(vec![msg(1), msg(2), msg(3), msg(4)])
             .await
             .unwrap();
@@ -321,11 +308,7 @@ fn cached_structures_match_single_lookups_in_the_order_asked() {
 #[test]
 fn flags_keywords_modseq_and_changes_since() {
     each("flags", async |b, h| {
-        let mb = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let mb = inbox(b, &h).await;
         mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
         let m0 = mb.status().highest_modseq;
         let r = mb
@@ -391,11 +374,7 @@ fn flags_keywords_modseq_and_changes_since() {
         let before = summary(&mb);
         let modseqs: Vec<u64> = mb.messages().iter().map(|m| m.modseq).collect();
         drop(mb);
-        let again = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let again = inbox(b, &h).await;
         assert_eq!(summary(&again), before, "{b:?}");
         assert_eq!(
             again
@@ -418,11 +397,7 @@ fn flags_keywords_modseq_and_changes_since() {
 #[test]
 fn expunge_never_reuses_uids_and_is_reported() {
     each("expunge", async |b, h| {
-        let mb = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let mb = inbox(b, &h).await;
         mb.append(vec![msg(1), msg(2), msg(3)]).await.unwrap();
         let m0 = mb.status().highest_modseq;
         assert_eq!(mb.expunge(&[3, 2, 9]).await.unwrap(), vec![2, 3], "{b:?}");
@@ -431,11 +406,7 @@ fn expunge_never_reuses_uids_and_is_reported() {
         assert_eq!(ch.expunged, vec![2, 3], "{b:?}");
         assert!(ch.expunged_complete);
         drop(mb);
-        let again = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let again = inbox(b, &h).await;
         assert_eq!(again.append(vec![msg(4)]).await.unwrap(), vec![4], "{b:?}");
         assert_eq!(again.uids(), vec![1, 4], "{b:?}");
         assert_eq!(
@@ -650,11 +621,7 @@ fn crash_child_writer() {
     let Some(b) = backend_named(b) else { return };
     let h = PathBuf::from(h);
     run(async move {
-        let mb = store(b, &h)
-            .await
-            .open(&MailboxName::inbox())
-            .await
-            .unwrap();
+        let mb = inbox(b, &h).await;
         for i in 0..200 {
             let uid = mb.append(vec![msg(i)]).await.unwrap()[0];
             println!("ACK {uid} {i}");
@@ -721,11 +688,7 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
             }
             child.wait().unwrap();
             run(async {
-                let mb = store(b, &h)
-                    .await
-                    .open(&MailboxName::inbox())
-                    .await
-                    .unwrap();
+                let mb = inbox(b, &h).await;
                 let mut bodies = Vec::new();
                 for m in mb.messages() {
                     let body = mb.read_message(m.uid).await.unwrap();

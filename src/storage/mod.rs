@@ -20,18 +20,28 @@
 //! # On disk (Maildir, mbox)
 //! Dovecot's files too (`cur/new/tmp` + `dovecot-uidlist` + `dovecot-keywords`;
 //! mbox files with `X-IMAPbase`/`X-UID`/status headers), and they stay
-//! authoritative for UIDs, flags and keywords. `maildir::engine` adds
+//! authoritative for UIDs, flags and keywords. `indexed::folder` adds
 //! modseqs, expunge history and `\Recent` in the same `tern.*` trio (beside
 //! `dovecot-uidlist`, or under mbox's `.imap/<name>/`), reconciling with
 //! the mail files on every open. `ShardStorage::open_user` returns an
 //! [`AnyStore`] for all three formats.
 //!
+//! # One indexed layer
+//! Every backend's mailbox is an [`indexed::IndexedMailbox`]: it answers
+//! reads from the index ([`indexed::IndexView`]), runs changes as detached
+//! jobs and MOVE as COPY + EXPUNGE, and keeps name, index, summary and
+//! change notices in one [`indexed::IndexCore`]. A backend implements
+//! [`indexed::Backend`]: its file-level changes and reads. `indexed::folder`
+//! is the backend for formats that keep flags in their own files (Maildir,
+//! mbox: they implement its `FolderFormat`/`FolderLayout`); `indexed::control`
+//! keeps every store's subscriptions and special-use files.
+//!
 //! # In memory
 //! [`MemoryStore`] has the same semantics without files or a reactor (any
 //! executor, `futures_lite::future::block_on` included), for session unit
 //! tests and benches; [`AnyStore::Memory`] lets the protocol code run on
-//! it. No `mail_location` selects it. [`view::IndexView`] is the read side
-//! (STATUS, FETCH metadata, CHANGEDSINCE) any index-keeping backend can share.
+//! it. No `mail_location` selects it. [`indexed::IndexView`] is the read side
+//! (STATUS, FETCH metadata, CHANGEDSINCE) every backend shares.
 //!
 //! # Guarantees
 //! - A change is acknowledged only once durable: mail file written +
@@ -54,9 +64,11 @@
 pub mod batch;
 pub mod blocking;
 pub mod cache;
+pub mod dotlock;
 pub mod error;
 pub mod guid;
 pub mod index;
+pub mod indexed;
 pub mod location;
 pub mod maildir;
 pub mod mbox;
@@ -68,12 +80,15 @@ pub mod sdbox;
 pub mod traits;
 pub mod types;
 pub mod user;
-pub mod view;
 
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
 pub mod testing;
+#[cfg(test)]
+pub(crate) mod dovecot_rig;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};

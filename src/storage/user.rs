@@ -4,9 +4,10 @@
 use super::cache::MailboxRegistry;
 use super::error::{Result, StorageError};
 use super::guid::Guid;
+use super::indexed::folder::store::FolderRegistry;
+use super::indexed::folder::{FolderMailbox, FolderStore};
 use super::location::{MailFormat, MailLocation};
-use super::maildir::engine::store::FolderRegistry;
-use super::maildir::{FolderMailbox, FolderStore, MaildirLayout};
+use super::maildir::MaildirLayout;
 use super::mbox::MboxLayout;
 use super::memory::{MemoryMailbox, MemoryStore};
 use super::name::MailboxName;

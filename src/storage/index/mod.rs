@@ -1,9 +1,11 @@
 //! tern's own per-mailbox index: a CRC-framed snapshot, an append-only
 //! transaction log, and an independent state copy, with recovery rules.
-//! Pure code; the backends do the file I/O.
+//! Pure code, except [`disk`]: the blocking reads and writes of those
+//! files every backend shares.
 
 pub mod cache_file;
 pub mod codec;
+pub mod disk;
 pub mod files;
 pub mod recover;
 pub mod state;

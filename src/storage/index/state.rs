@@ -120,6 +120,15 @@ impl MailboxState {
         }
     }
 
+    /// UIDs of the messages still `\Recent` (records are in UID order,
+    /// so they are a suffix).
+    pub fn recent_uids(&self) -> Vec<u32> {
+        let from = self
+            .records
+            .partition_point(|r| r.uid < self.first_recent_uid);
+        self.records[from..].iter().map(|r| r.uid).collect()
+    }
+
     pub fn position(&self, uid: u32) -> Option<usize> {
         self.records.binary_search_by_key(&uid, |r| r.uid).ok()
     }

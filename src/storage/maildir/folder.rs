@@ -6,16 +6,18 @@
 //! `cur/<stem>:2,<flags>`, fsync the directory, then add the uidlist record
 //! under `dovecot-uidlist.lock`. Flags change by rename only.
 
-use super::dotlock::Dotlock;
-use super::engine::{
-    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
-};
 use super::filename::{self, MaildirName};
 use super::keywords;
 use super::uidlist::{self, UidRecord, Uidlist};
+use crate::storage::dotlock::Dotlock;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
-use crate::storage::sdbox::{dbox_file, io, uidvalidity};
+use crate::storage::index::disk;
+use crate::storage::indexed::folder::{
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
+};
+use crate::storage::indexed::unix_now;
+use crate::storage::sdbox::{dbox_file, uidvalidity};
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -161,8 +163,8 @@ impl MaildirFolder {
     }
 
     fn write_uidlist(&self, list: &Uidlist) -> Result<()> {
-        io::replace_file(&self.dir, uidlist::FILE_NAME, &uidlist::format(list))?;
-        io::sync_dir(&self.dir)?;
+        disk::replace_file(&self.dir, uidlist::FILE_NAME, &uidlist::format(list))?;
+        disk::sync_dir(&self.dir)?;
         self.remember_uidlist(list);
         Ok(())
     }
@@ -238,8 +240,8 @@ impl MaildirFolder {
             };
             out.push(i as u8);
         }
-        io::replace_file(&self.dir, keywords::FILE_NAME, &keywords::format(&kw))?;
-        io::sync_dir(&self.dir)?;
+        disk::replace_file(&self.dir, keywords::FILE_NAME, &keywords::format(&kw))?;
+        disk::sync_dir(&self.dir)?;
         Ok(out)
     }
 
@@ -261,8 +263,8 @@ impl MaildirFolder {
             }
         }
         if moved {
-            io::sync_dir(&cur_dir)?;
-            io::sync_dir(&new_dir)?;
+            disk::sync_dir(&cur_dir)?;
+            disk::sync_dir(&new_dir)?;
         }
         let tmp = self.dir.join("tmp");
         if let Ok(names) = list_dir(&tmp) {
@@ -415,7 +417,7 @@ impl MaildirFolder {
         }
         for sub in ["new", "cur"] {
             if placed.iter().any(|(rel, _, _)| rel.starts_with(sub)) {
-                io::sync_dir(&self.dir.join(sub))?;
+                disk::sync_dir(&self.dir.join(sub))?;
             }
         }
         if let Some(e) = fail
@@ -679,7 +681,7 @@ impl FolderFormat for MaildirFolder {
             }
             self.files().insert(c.uid, format!("cur/{new}"));
         }
-        io::sync_dir(&cur)
+        disk::sync_dir(&cur)
     }
 
     fn expunge(&self, uids: &[u32]) -> Result<()> {
@@ -697,8 +699,8 @@ impl FolderFormat for MaildirFolder {
             self.files().remove(&uid);
         }
         if touched {
-            io::sync_dir(&self.dir.join("cur"))?;
-            io::sync_dir(&self.dir.join("new"))?;
+            disk::sync_dir(&self.dir.join("cur"))?;
+            disk::sync_dir(&self.dir.join("new"))?;
         }
         Ok(())
     }

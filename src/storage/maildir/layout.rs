@@ -2,11 +2,12 @@
 //! or `LAYOUT=fs` (`<root>/Sub/Child/`). INBOX is the root itself (or
 //! `INBOX=` when given). Names on disk are modified UTF-7 unless `UTF-8`.
 
-use super::engine::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use super::folder::MaildirFolder;
 use super::{keywords, uidlist};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
+use crate::storage::indexed::create_dir_0700;
+use crate::storage::indexed::folder::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::location::{Layout, MailLocation};
 use crate::storage::name::MailboxName;
 use std::fs;
@@ -31,15 +32,6 @@ pub struct MaildirLayout {
     control: PathBuf,
     fs_layout: bool,
     utf8_names: bool,
-}
-
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
 }
 
 fn create_maildir(dir: &Path) -> Result<()> {

@@ -1,32 +1,13 @@
 //! Maildir format tests against the shared doc's samples, outside changes,
 //! self-healing, and interop with the installed Dovecot.
 
-use super::test_rig::DovecotRig;
+use crate::storage::dovecot_rig::DovecotRig;
 use crate::storage::sdbox::test_dir;
-use crate::storage::{
-    AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags,
-    UserContext,
-};
+pub(super) use crate::storage::test_support::{run, store_at};
+use crate::storage::{AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, SystemFlags};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-
-pub(super) fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
-
-pub(super) async fn store_at(location: &str, home: &Path) -> AnyStore {
-    let ctx = UserContext {
-        user: "testuser".into(),
-        home: home.display().to_string(),
-        mail_location: location.into(),
-        mail_attachment_dir: String::new(),
-    };
-    ShardStorage::new(8 << 20).open_user(&ctx).await.unwrap()
-}
 
 const BODY50: &[u8] = b"From: a@vm\nSubject: sample\n\n012345678901234567890\n";
 

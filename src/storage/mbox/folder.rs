@@ -13,14 +13,16 @@
 use super::format::{self, ImapBase, MessageStatus, RawMessage};
 use super::from_line;
 use super::sys::fcntl_lock;
+use crate::storage::dotlock::Dotlock;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid;
+use crate::storage::index::disk;
 use crate::storage::index::state::MAX_KEYWORDS;
-use crate::storage::maildir::dotlock::Dotlock;
-use crate::storage::maildir::engine::{
-    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled, unix_now,
+use crate::storage::indexed::folder::{
+    FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
 };
-use crate::storage::sdbox::{dbox_file, io, uidvalidity};
+use crate::storage::indexed::unix_now;
+use crate::storage::sdbox::{dbox_file, uidvalidity};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
@@ -69,6 +71,38 @@ struct Synced {
     /// The file must be rewritten for the numbering to stick.
     dirty: bool,
     problems: Vec<String>,
+}
+
+impl Synced {
+    /// Message `uid` as the engine sees it: sizes from its client view
+    /// (`view`), `dates` = (INTERNALDATE, save date), and the GUID mbox
+    /// derives from UIDVALIDITY, UID and the mailbox GUID (it stores none).
+    fn found(
+        &self,
+        uid: u32,
+        flags: u8,
+        keywords: Vec<String>,
+        dates: (i64, i64),
+        view: &[u8],
+    ) -> FoundMessage {
+        FoundMessage {
+            uid,
+            flags,
+            keywords,
+            internal_date: dates.0,
+            save_date: dates.1,
+            physical_size: view.len() as u64,
+            virtual_size: dbox_file::virtual_size(view),
+            guid: format!(
+                "{:08x}{:08x}{}",
+                self.base.uidvalidity,
+                uid,
+                guid::to_hex(&self.guid)
+            ),
+            pop3_uidl: None,
+            pop3_order: None,
+        }
+    }
 }
 
 fn corrupt(path: &Path, e: impl std::fmt::Display) -> StorageError {
@@ -207,7 +241,7 @@ impl MboxFolder {
             guid::to_hex(&s.guid)
         );
         fs::create_dir_all(&self.index_dir).map_err(|e| StorageError::io(&self.index_dir, e))?;
-        io::replace_file(&self.index_dir, BASE_FILE, text.as_bytes())
+        disk::replace_file(&self.index_dir, BASE_FILE, text.as_bytes())
     }
 
     /// Read and number the messages as Dovecot's sync does.
@@ -343,7 +377,7 @@ impl MboxFolder {
                     let _ = fs::remove_file(&tmp);
                     return Err(StorageError::io(&self.path, e));
                 }
-                io::sync_dir(dir)
+                disk::sync_dir(dir)
             }
             Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                 // A spool directory we may not write: rewrite in place.
@@ -365,23 +399,8 @@ impl MboxFolder {
         for (m, uid) in &s.msgs {
             let view = format::client_view(data, m);
             spans.insert(*uid, m.span.clone());
-            out.push(FoundMessage {
-                uid: *uid,
-                flags: m.flags,
-                keywords: m.keywords.clone(),
-                internal_date: m.from.time,
-                save_date: m.from.time,
-                physical_size: view.len() as u64,
-                virtual_size: dbox_file::virtual_size(&view),
-                guid: format!(
-                    "{:08x}{:08x}{}",
-                    s.base.uidvalidity,
-                    uid,
-                    guid::to_hex(&s.guid)
-                ),
-                pop3_uidl: None,
-                pop3_order: None,
-            });
+            let dates = (m.from.time, m.from.time);
+            out.push(s.found(*uid, m.flags, m.keywords.clone(), dates, &view));
         }
         let fp = fs::metadata(&self.path)
             .map(|m| fingerprint_of(&m))
@@ -400,7 +419,7 @@ impl MboxFolder {
             // Kept aside rather than deleted, in case it was not ours.
             fs::create_dir_all(&self.index_dir)
                 .map_err(|e| StorageError::io(&self.index_dir, e))?;
-            io::replace_file(
+            disk::replace_file(
                 &self.index_dir,
                 &format!("torn.{}.{cut}", unix_now()),
                 &data[cut..],
@@ -533,24 +552,9 @@ impl FolderFormat for MboxFolder {
             let mut view = hdr.clone();
             view.push(b'\n');
             view.extend_from_slice(&body);
-            found.push(FoundMessage {
-                uid,
-                flags: m.flags,
-                keywords: m.keywords.clone(),
-                // From_ lines hold whole seconds in local time.
-                internal_date: m.internal_date,
-                save_date: now,
-                physical_size: view.len() as u64,
-                virtual_size: dbox_file::virtual_size(&view),
-                guid: format!(
-                    "{:08x}{:08x}{}",
-                    s.base.uidvalidity,
-                    uid,
-                    guid::to_hex(&s.guid)
-                ),
-                pop3_uidl: None,
-                pop3_order: None,
-            });
+            // From_ lines hold whole seconds in local time.
+            let dates = (m.internal_date, now);
+            found.push(s.found(uid, m.flags, m.keywords.clone(), dates, &view));
         }
         // X-IMAPbase's last UID is zero-padded to 10 digits: bump it in place.
         let in_place = (!was_empty && !kw_added)

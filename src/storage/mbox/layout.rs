@@ -5,8 +5,9 @@
 
 use super::folder::MboxFolder;
 use crate::storage::error::{Result, StorageError};
+use crate::storage::indexed::create_dir_0700;
+use crate::storage::indexed::folder::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::location::MailLocation;
-use crate::storage::maildir::engine::{FolderFormat, FolderLayout, ListedFolder, sync_dir};
 use crate::storage::name::MailboxName;
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
@@ -25,15 +26,6 @@ pub struct MboxLayout {
     inbox: PathBuf,
     control: PathBuf,
     utf8_names: bool,
-}
-
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
 }
 
 fn create_empty(p: &Path) -> Result<()> {
@@ -225,7 +217,7 @@ impl FolderLayout for MboxLayout {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            crate::storage::sdbox::io::replace_file(dest_dir, &name, &data)?;
+            crate::storage::index::disk::replace_file(dest_dir, &name, &data)?;
             sync_dir(dest_dir)?;
             let f = OpenOptions::new()
                 .write(true)

@@ -2,7 +2,7 @@
 //! `>From` quoting, `X-IMAPbase`/`X-UID`/`Status`/`X-Status`/`X-Keywords`/
 //! `Content-Length` status headers (hidden from clients), fcntl + dotlock
 //! locking, `INBOX=/var/mail/%u` with folders under `~/mail`. Runs on the
-//! engine shared with Maildir (`maildir::engine`).
+//! engine shared with Maildir ([`crate::storage::indexed::folder`]).
 
 pub mod folder;
 pub mod format;

@@ -2,31 +2,20 @@
 //! other programs delivered, locks, and interop with the installed Dovecot.
 
 use super::folder::MboxFolder;
-use crate::storage::maildir::engine::{FolderFormat, NewMessage};
-use crate::storage::maildir::test_rig::DovecotRig;
+use crate::storage::dovecot_rig::DovecotRig;
+use crate::storage::indexed::folder::{FolderFormat, NewMessage};
 use crate::storage::sdbox::test_dir;
+use crate::storage::test_support;
+pub(super) use crate::storage::test_support::run;
 use crate::storage::{
-    AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, ShardStorage, SystemFlags,
-    UserContext,
+    AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, SystemFlags,
 };
 use std::fs;
 use std::path::Path;
 
-pub(super) fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
-
 pub(super) async fn store_at(home: &Path) -> AnyStore {
-    let ctx = UserContext {
-        user: "testuser".into(),
-        home: home.display().to_string(),
-        mail_location: format!("mbox:~/mail:INBOX={}/mail/inbox", home.display()),
-        mail_attachment_dir: String::new(),
-    };
-    ShardStorage::new(8 << 20).open_user(&ctx).await.unwrap()
+    let location = format!("mbox:~/mail:INBOX={}/mail/inbox", home.display());
+    test_support::store_at(&location, home).await
 }
 
 /// As in the shared doc: Dovecot's headers on message 1, a body with an

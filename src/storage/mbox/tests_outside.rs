@@ -4,9 +4,9 @@
 
 use super::folder::MboxFolder;
 use super::tests::{run, store_at};
+use crate::storage::dotlock::Dotlock;
 use crate::storage::index::flag;
-use crate::storage::maildir::dotlock::Dotlock;
-use crate::storage::maildir::engine::{FlagChange, FolderFormat};
+use crate::storage::indexed::folder::{FlagChange, FolderFormat};
 use crate::storage::sdbox::test_dir;
 use crate::storage::{AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, SystemFlags};
 use std::fs;

@@ -4,22 +4,20 @@
 //! with no await in between, so no lock is needed and a dropped future can
 //! never leave half a change.
 
-use super::change::{self, StoreRequest};
+use super::change;
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::error::{Result, StorageError};
-use crate::storage::guid::{self, Guid};
-use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
-use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
-use crate::storage::sdbox::dbox_file;
-use crate::storage::traits::Mailbox;
-use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
-    StoreResult, SystemFlags,
+use crate::storage::guid;
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord};
+use crate::storage::indexed::{
+    Backend, IndexCore, IndexedMailbox, StoreRequest, keyword_names, unix_now, wire_part,
 };
-use crate::storage::view::{IndexView, message_info};
-use std::cell::{Cell, RefCell};
+use crate::storage::name::MailboxName;
+use crate::storage::sdbox::dbox_file;
+use crate::storage::types::{AppendRequest, CopyResult, MessagePart, StoreResult};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::rc::Rc;
 
 /// Store-wide settings every mailbox reads.
@@ -32,35 +30,26 @@ pub(super) struct Settings {
 
 impl Settings {
     fn now(&self) -> i64 {
-        self.now
-            .unwrap_or_else(crate::storage::sdbox::mailbox::unix_now)
+        self.now.unwrap_or_else(unix_now)
     }
 }
 
 /// The state every view of one mailbox shares.
-pub(super) struct MailboxShared {
-    name: RefCell<MailboxName>,
-    state: RefCell<MailboxState>,
-    summary: RefCell<LiveSummary>,
+pub struct MailboxShared {
+    core: IndexCore,
     /// Wire form (CRLF) of every current message; copies share it.
     bodies: RefCell<HashMap<u32, Rc<[u8]>>>,
     /// ENVELOPE + BODYSTRUCTURE parsed on first request.
     structures: RefCell<HashMap<u32, CachedStructure>>,
-    notifier: ChangeNotifier,
-    gone: Cell<bool>,
     settings: Rc<Settings>,
 }
 
 impl MailboxShared {
     pub(super) fn new(name: MailboxName, state: MailboxState, settings: Rc<Settings>) -> Rc<Self> {
         Rc::new(MailboxShared {
-            name: RefCell::new(name),
-            summary: RefCell::new(LiveSummary::recount(&state)),
-            state: RefCell::new(state),
+            core: IndexCore::new(name, state),
             bodies: RefCell::new(HashMap::new()),
             structures: RefCell::new(HashMap::new()),
-            notifier: ChangeNotifier::default(),
-            gone: Cell::new(false),
             settings,
         })
     }
@@ -79,7 +68,7 @@ impl MailboxShared {
     /// modseqs go on, the old expunges are not itemised, so no UID is
     /// reused and a client that knew the old messages sees them expunged.
     pub(super) fn continuation(&self, name: MailboxName) -> Rc<Self> {
-        let prior = self.state.borrow();
+        let prior = self.core.state.borrow();
         let mut state = MailboxState::new(prior.uidvalidity, guid::new_guid());
         state.uidnext = prior.uidnext;
         state.first_recent_uid = prior.uidnext;
@@ -90,18 +79,16 @@ impl MailboxShared {
 
     /// Deleted: every holder's next change or read fails.
     pub(super) fn mark_gone(&self) {
-        self.gone.set(true);
-        self.notifier.bump();
+        self.core.mark_gone();
     }
 
     /// Renamed: holders follow it to `name`.
     pub(super) fn moved(&self, name: MailboxName) {
-        *self.name.borrow_mut() = name;
-        self.notifier.bump();
+        self.core.rename(name);
     }
 
     fn check_gone(&self) -> Result<()> {
-        if self.gone.get() {
+        if self.core.gone.get() {
             Err(StorageError::MailboxGone)
         } else {
             Ok(())
@@ -114,29 +101,7 @@ impl MailboxShared {
         if entries.is_empty() {
             return;
         }
-        {
-            let mut st = self.state.borrow_mut();
-            let mut summary = self.summary.borrow_mut();
-            for e in entries {
-                summary.before_apply(&st, e);
-                st.apply(e);
-            }
-        }
-        self.notifier.bump();
-    }
-
-    /// The index and its summary, lent to the shared read side.
-    fn view<T>(&self, read: impl FnOnce(IndexView<'_>) -> T) -> T {
-        let state = self.state.borrow();
-        let summary = self.summary.borrow();
-        read(IndexView {
-            state: &state,
-            summary: &summary,
-        })
-    }
-
-    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
-        self.view(|v| v.existing_sorted(uids))
+        self.core.apply(entries);
     }
 
     /// Add messages (record without uid/modseq, keyword names, wire form).
@@ -151,7 +116,7 @@ impl MailboxShared {
             recs.push((rec, names));
             wires.push(wire);
         }
-        let (entries, uids) = change::plan_append(&self.state.borrow(), recs)?;
+        let (entries, uids) = change::plan_append(&self.core.state.borrow(), recs)?;
         self.bodies
             .borrow_mut()
             .extend(uids.iter().copied().zip(wires));
@@ -181,134 +146,25 @@ impl MailboxShared {
 
 /// A session's handle on a memory mailbox. Cheap to clone; clones share
 /// the state and see each other's changes at once.
-#[derive(Clone)]
-pub struct MemoryMailbox {
-    inner: Rc<MailboxShared>,
-}
+pub type MemoryMailbox = IndexedMailbox<MailboxShared>;
 
-impl MemoryMailbox {
-    pub(super) fn new(inner: Rc<MailboxShared>) -> Self {
-        MemoryMailbox { inner }
+impl Backend for MailboxShared {
+    fn core(&self) -> &IndexCore {
+        &self.core
     }
 
-    /// The mailbox was deleted: this view no longer changes.
-    pub fn is_gone(&self) -> bool {
-        self.inner.gone.get()
+    /// Every change is ready at its first poll: no task, no reactor.
+    async fn run_change<T: 'static>(op: impl Future<Output = Result<T>> + 'static) -> Result<T> {
+        op.await
     }
 
-    /// Same underlying mailbox?
-    pub fn same_as(&self, other: &MemoryMailbox) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
-    }
-
-    fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        self.inner.check_gone()?;
-        let present = self.inner.sorted_existing(uids);
-        if present.is_empty() {
-            return Ok(present);
-        }
-        let modseq = self.inner.state.borrow().highest_modseq + 1;
-        self.inner.commit(&[Entry::Expunge {
-            modseq,
-            uids: present.clone(),
-        }]);
-        let mut bodies = self.inner.bodies.borrow_mut();
-        let mut structures = self.inner.structures.borrow_mut();
-        for uid in &present {
-            bodies.remove(uid);
-            structures.remove(uid);
-        }
-        Ok(present)
-    }
-
-    fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        self.inner.check_gone()?;
-        dest.inner.check_gone()?;
-        let src_uids = self.inner.sorted_existing(uids);
-        let now = self.inner.settings.now();
-        let new: Vec<(MessageRecord, Vec<String>, Rc<[u8]>)> = {
-            let st = self.inner.state.borrow();
-            let bodies = self.inner.bodies.borrow();
-            src_uids
-                .iter()
-                .filter_map(|&u| Some((st.record(u)?, bodies.get(&u)?.clone())))
-                .map(|(r, wire)| {
-                    let names = message_info(&st, r).keywords;
-                    let rec = MessageRecord {
-                        save_date: now,
-                        ..r.clone()
-                    };
-                    (rec, names, wire)
-                })
-                .collect()
-        };
-        let new_uids = dest.inner.add(new)?;
-        Ok(CopyResult {
-            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
-            uid_map: src_uids.into_iter().zip(new_uids).collect(),
-        })
-    }
-}
-
-impl Mailbox for MemoryMailbox {
-    fn name(&self) -> MailboxName {
-        self.inner.name.borrow().clone()
-    }
-
-    fn guid(&self) -> Guid {
-        self.inner.state.borrow().mailbox_guid
-    }
-
-    fn status(&self) -> MailboxStatus {
-        self.inner.view(|v| v.status())
-    }
-
-    fn uids(&self) -> Vec<u32> {
-        self.inner.view(|v| v.uids())
-    }
-
-    fn uid_at(&self, seq: u32) -> Option<u32> {
-        self.inner.view(|v| v.uid_at(seq))
-    }
-
-    fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.inner.view(|v| v.seq_of(uid))
-    }
-
-    fn message(&self, uid: u32) -> Option<MessageInfo> {
-        self.inner.view(|v| v.message(uid))
-    }
-
-    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
-        self.inner.view(|v| v.messages_by_uid(uids))
-    }
-
-    fn messages(&self) -> Vec<MessageInfo> {
-        self.inner.view(|v| v.messages())
-    }
-
-    fn keywords(&self) -> Vec<String> {
-        self.inner.state.borrow().keywords.clone()
-    }
-
-    fn change_counter(&self) -> u64 {
-        self.inner.notifier.counter()
-    }
-
-    async fn wait_for_change(&self, seen: u64) -> u64 {
-        self.inner.notifier.changed_since(seen).await
-    }
-
-    fn changes_since(&self, modseq: u64) -> Changes {
-        self.inner.view(|v| v.changes_since(modseq))
-    }
-
-    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        self.inner.check_gone()?;
-        let now = self.inner.settings.now();
+    async fn append(mb: &MemoryMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        let inner = &mb.inner;
+        inner.check_gone()?;
+        let now = inner.settings.now();
         let mut new = Vec::with_capacity(requests.len());
         for req in requests {
-            if req.message.len() > self.inner.settings.max_message_bytes {
+            if req.message.len() > inner.settings.max_message_bytes {
                 return Err(StorageError::MessageTooLarge);
             }
             // Stored as sdbox stores it (LF), served as it serves it (CRLF).
@@ -333,101 +189,123 @@ impl Mailbox for MemoryMailbox {
             };
             new.push((rec, req.keywords, wire));
         }
-        self.inner.add(new)
+        inner.add(new)
     }
 
-    async fn store(
-        &self,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        self.inner.check_gone()?;
-        let req = StoreRequest {
-            op,
-            flags,
-            keywords,
-            unchanged_since,
+    async fn store(mb: &MemoryMailbox, request: StoreRequest) -> Result<StoreResult> {
+        mb.check_gone()?;
+        let req = change::StoreRequest {
+            op: request.op,
+            flags: request.flags,
+            keywords: &request.keywords,
+            unchanged_since: request.unchanged_since,
         };
-        let existing = self.inner.sorted_existing(uids);
-        let (entries, result) = change::plan_store(&self.inner.state.borrow(), &existing, &req)?;
-        self.inner.commit(&entries);
+        let existing = mb.sorted_existing(&request.uids);
+        let (entries, result) = change::plan_store(&mb.inner.core.state.borrow(), &existing, &req)?;
+        mb.inner.commit(&entries);
         Ok(result)
     }
 
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        self.expunge_now(uids)
-    }
-
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        self.copy_now(uids, dest)
-    }
-
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        if self.same_as(dest) {
-            return Err(StorageError::NotAllowed(self.name().to_string()));
+    async fn expunge(mb: &MemoryMailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        mb.check_gone()?;
+        let present = mb.sorted_existing(uids);
+        if present.is_empty() {
+            return Ok(present);
         }
-        let result = self.copy_now(uids, dest)?;
-        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge_now(&moved)?;
-        Ok(result)
+        let inner = &mb.inner;
+        let modseq = inner.core.state.borrow().highest_modseq + 1;
+        inner.commit(&[Entry::Expunge {
+            modseq,
+            uids: present.clone(),
+        }]);
+        let mut bodies = inner.bodies.borrow_mut();
+        let mut structures = inner.structures.borrow_mut();
+        for uid in &present {
+            bodies.remove(uid);
+            structures.remove(uid);
+        }
+        Ok(present)
     }
 
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
-        self.inner.check_gone()?;
+    async fn copy(mb: &MemoryMailbox, uids: &[u32], dest: &MemoryMailbox) -> Result<CopyResult> {
+        mb.check_gone()?;
+        dest.check_gone()?;
+        let src_uids = mb.sorted_existing(uids);
+        let now = mb.inner.settings.now();
+        let new: Vec<(MessageRecord, Vec<String>, Rc<[u8]>)> = {
+            let st = mb.inner.core.state.borrow();
+            let bodies = mb.inner.bodies.borrow();
+            src_uids
+                .iter()
+                .filter_map(|&u| Some((st.record(u)?, bodies.get(&u)?.clone())))
+                .map(|(r, wire)| {
+                    let names = keyword_names(&st.keywords, &r.keywords);
+                    let rec = MessageRecord {
+                        save_date: now,
+                        ..r.clone()
+                    };
+                    (rec, names, wire)
+                })
+                .collect()
+        };
+        let new_uids = dest.inner.add(new)?;
+        Ok(CopyResult {
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
+            uid_map: src_uids.into_iter().zip(new_uids).collect(),
+        })
+    }
+
+    async fn claim_recent(mb: &MemoryMailbox) -> Result<Vec<u32>> {
+        mb.check_gone()?;
         let (recent, uidnext) = {
-            let st = self.inner.state.borrow();
-            let from = st.records.partition_point(|r| r.uid < st.first_recent_uid);
-            let recent: Vec<u32> = st.records[from..].iter().map(|r| r.uid).collect();
+            let st = mb.inner.core.state.borrow();
+            let recent = st.recent_uids();
             (recent, st.uidnext)
         };
         if !recent.is_empty() {
-            self.inner.commit(&[Entry::Recent {
+            mb.inner.commit(&[Entry::Recent {
                 first_recent_uid: uidnext,
             }]);
         }
         Ok(recent)
     }
 
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
-        Ok(self.inner.wire(uid)?.to_vec())
+    async fn read_message(mb: &MemoryMailbox, uid: u32) -> Result<Vec<u8>> {
+        Ok(mb.inner.wire(uid)?.to_vec())
     }
 
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        let wire = self.inner.wire(uid)?;
-        Ok(change::wire_part(&wire, MessagePart::Range { start, len }))
+    async fn read_part(mb: &MemoryMailbox, uid: u32, part: MessagePart) -> Result<Vec<u8>> {
+        let wire = mb.inner.wire(uid)?;
+        Ok(wire_part(&wire, part))
     }
 
-    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
-        let wire = self.inner.wire(uid)?;
-        Ok(change::wire_part(&wire, MessagePart::Header))
-    }
-
-    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
-        self.inner.check_gone()?;
+    async fn read_parts(
+        mb: &MemoryMailbox,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        mb.check_gone()?;
         Ok(uids
             .iter()
             .map(|&uid| {
-                let wire = self.inner.wire(uid)?;
-                Ok(change::wire_part(&wire, part))
+                let wire = mb.inner.wire(uid)?;
+                Ok(wire_part(&wire, part))
             })
             .collect())
     }
 
-    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
-        self.inner.structure(uid).map(Some)
+    async fn cached_structure(mb: &MemoryMailbox, uid: u32) -> Result<Option<CachedStructure>> {
+        mb.inner.structure(uid).map(Some)
     }
 
     async fn cached_structures(
-        &self,
+        mb: &MemoryMailbox,
         uids: &[u32],
     ) -> Result<Vec<Result<Option<CachedStructure>>>> {
-        self.inner.check_gone()?;
+        mb.check_gone()?;
         Ok(uids
             .iter()
-            .map(|&uid| self.inner.structure(uid).map(Some))
+            .map(|&uid| mb.inner.structure(uid).map(Some))
             .collect())
     }
 }

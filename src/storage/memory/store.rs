@@ -27,7 +27,7 @@ pub struct MemoryOptions {
 
 impl Default for MemoryOptions {
     fn default() -> Self {
-        let now = crate::storage::sdbox::mailbox::unix_now();
+        let now = crate::storage::indexed::unix_now();
         MemoryOptions {
             first_uidvalidity: u32::try_from(now).unwrap_or(u32::MAX).max(1),
             now: None,

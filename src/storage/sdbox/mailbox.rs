@@ -10,6 +10,7 @@
 //! the last tern commit, else reloads and plans again.
 
 mod freshness;
+mod group;
 mod ops;
 mod rebuild;
 mod reload;
@@ -23,14 +24,14 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::files::entry_frame;
-use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
-use crate::storage::index::{Entry, KeywordBits, LiveSummary, MailboxState, MessageRecord};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
+use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord};
+use crate::storage::indexed::{IndexCore, IndexedMailbox, acquire_write_lock, unix_now};
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
-use crate::storage::types::{MessageInfo, SystemFlags, valid_keyword};
+use crate::storage::types::valid_keyword;
 pub use freshness::REFRESH_INTERVAL;
 use rebuild::index_bytes;
-pub(crate) use rebuild::{init_index, init_index_continuing, unix_now};
+pub(crate) use rebuild::{init_index, init_index_continuing};
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -61,10 +62,8 @@ pub struct MailboxShared {
     control_dir: PathBuf,
     /// `mail_attachment_dir`, for reading externalised attachments.
     attachment_dir: Option<PathBuf>,
-    name: RefCell<MailboxName>,
-    state: RefCell<MailboxState>,
-    /// Counters and modseq order of `state`, kept in step with it.
-    summary: RefCell<LiveSummary>,
+    /// Name, index, summary, notifier, existence.
+    core: IndexCore,
     /// What this view last saw on disk; every commit checks it first.
     stamp: Cell<DiskStamp>,
     /// When the disk was last checked (the refresh rate limit).
@@ -76,8 +75,6 @@ pub struct MailboxShared {
     reloads: Cell<u64>,
     rebuilds: Cell<u64>,
     write_lock: glommio::sync::Semaphore,
-    notifier: ChangeNotifier,
-    gone: Cell<bool>,
     since_compaction: Cell<u32>,
     report: RefCell<OpenReport>,
     /// Appends waiting for `write_lock`; the first to get it commits all.
@@ -118,8 +115,7 @@ fn error_copy(e: &StorageError) -> StorageError {
 
 impl Cached for MailboxShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate()
-            + self.summary.borrow().memory_estimate()
+        self.core.memory_estimate()
             + self.structures.borrow().memory_estimate()
             + self
                 .dovecot_seen
@@ -128,8 +124,7 @@ impl Cached for MailboxShared {
                 .map_or(0, |d| d.messages.len() * 64)
     }
     fn mark_gone(&self) {
-        self.gone.set(true);
-        self.notifier.bump();
+        self.core.mark_gone();
     }
 }
 
@@ -148,17 +143,13 @@ impl MailboxShared {
             dir: RefCell::new(dir),
             control_dir,
             attachment_dir,
-            name: RefCell::new(name),
-            summary: RefCell::new(LiveSummary::recount(&state)),
-            state: RefCell::new(state),
+            core: IndexCore::new(name, state),
             stamp: Cell::new(loaded.stamp),
             last_check: Cell::new(Some(Instant::now())),
             dovecot_seen: RefCell::new(loaded.dovecot),
             reloads: Cell::new(0),
             rebuilds: Cell::new(u64::from(report.rebuilt)),
             write_lock: glommio::sync::Semaphore::new(1),
-            notifier: ChangeNotifier::default(),
-            gone: Cell::new(false),
             since_compaction: Cell::new(0),
             report: RefCell::new(report),
             pending: RefCell::new(Vec::new()),
@@ -174,7 +165,7 @@ impl MailboxShared {
     }
 
     pub(crate) fn current_name(&self) -> MailboxName {
-        self.name.borrow().clone()
+        self.core.name()
     }
 
     /// The mailbox was renamed: its files are now in `dir`, under `name`.
@@ -182,31 +173,20 @@ impl MailboxShared {
     /// change is half-way through the old path).
     pub(crate) fn moved(&self, dir: PathBuf, name: MailboxName) {
         *self.dir.borrow_mut() = dir;
-        *self.name.borrow_mut() = name;
-        self.notifier.bump();
+        self.core.rename(name);
     }
 
     /// Wait until no change is in flight and hold further changes off
     /// (used around directory renames and deletes).
     pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
-        self.write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+        acquire_write_lock(&self.write_lock).await
     }
 }
 
 /// A session's handle on a shared mailbox. Cheap to clone.
-#[derive(Clone)]
-pub struct SdboxMailbox {
-    inner: Rc<MailboxShared>,
-}
+pub type SdboxMailbox = IndexedMailbox<MailboxShared>;
 
 impl SdboxMailbox {
-    pub(crate) fn new(inner: Rc<MailboxShared>) -> Self {
-        SdboxMailbox { inner }
-    }
-
     /// How the last open went (rebuilt? what was wrong?).
     pub fn open_report(&self) -> OpenReport {
         self.inner.report.borrow().clone()
@@ -215,15 +195,6 @@ impl SdboxMailbox {
     /// Durable log commits so far (group commit shares them between appends).
     pub fn commit_count(&self) -> u64 {
         self.inner.commits.get()
-    }
-
-    pub fn is_gone(&self) -> bool {
-        self.inner.gone.get()
-    }
-
-    /// Same underlying mailbox?
-    pub fn same_as(&self, other: &SdboxMailbox) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Write a `dovecot.index` snapshot of the current state for a switch
@@ -237,7 +208,8 @@ impl SdboxMailbox {
         let _permit = self.lock().await?;
         // Hand over what is on disk now, not what this view last saw.
         self.reload_locked().await?;
-        let bytes = super::dovecot_export::snapshot(&self.inner.state.borrow(), unix_now() as u32);
+        let bytes =
+            super::dovecot_export::snapshot(&self.inner.core.state.borrow(), unix_now() as u32);
         let dir = self.inner.dir();
         let (dovecot_log, seen) =
             blocking::run(move || reload::export_dovecot(&dir, &bytes)).await?;
@@ -267,46 +239,10 @@ impl SdboxMailbox {
         self.compact_locked().await
     }
 
-    fn check_gone(&self) -> Result<()> {
-        if self.inner.gone.get() {
-            Err(StorageError::MailboxGone)
-        } else {
-            Ok(())
-        }
-    }
-
     async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
-        let permit = self
-            .inner
-            .write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
+        let permit = acquire_write_lock(&self.inner.write_lock).await?;
         self.check_gone()?;
         Ok(permit)
-    }
-
-    fn info(&self, state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-        MessageInfo {
-            uid: rec.uid,
-            flags: SystemFlags(rec.flags),
-            keywords: state
-                .keywords
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| kw_has(&rec.keywords, *i))
-                .map(|(_, k)| k.clone())
-                .collect(),
-            recent: rec.uid >= state.first_recent_uid,
-            modseq: rec.modseq,
-            internal_date: rec.internal_date,
-            save_date: rec.save_date,
-            physical_size: rec.physical_size,
-            virtual_size: rec.virtual_size,
-            guid: rec.guid.clone(),
-            pop3_uidl: rec.pop3_uidl.clone(),
-            pop3_order: rec.pop3_order,
-        }
     }
 
     /// Durably commit entries planned against the current state (caller
@@ -372,21 +308,13 @@ impl SdboxMailbox {
     }
 
     fn apply_committed(&self, entries: &[Entry]) {
-        {
-            let mut st = self.inner.state.borrow_mut();
-            let mut summary = self.inner.summary.borrow_mut();
-            for e in entries {
-                summary.before_apply(&st, e);
-                st.apply(e);
-            }
-        }
         let n = self
             .inner
             .since_compaction
             .get()
             .saturating_add(entries.len() as u32);
         self.inner.since_compaction.set(n);
-        self.inner.notifier.bump();
+        self.inner.core.apply(entries);
     }
 
     /// Compact when the log has grown enough. The change that triggered it
@@ -394,7 +322,7 @@ impl SdboxMailbox {
     async fn maybe_compact_locked(&self) -> Result<()> {
         // Rewriting the snapshot costs O(messages): for big mailboxes wait
         // until the log holds a fair fraction of that.
-        let records = self.inner.state.borrow().records.len();
+        let records = self.inner.core.state.borrow().records.len();
         let threshold = COMPACT_AFTER_ENTRIES.max(u32::try_from(records / 4).unwrap_or(u32::MAX));
         if self.inner.since_compaction.get() >= threshold
             && let Err(e) = self.compact_locked().await
@@ -408,7 +336,7 @@ impl SdboxMailbox {
     /// Skipped when another writer committed since this view last looked:
     /// a stale snapshot would erase that writer's changes.
     async fn compact_locked(&self) -> Result<()> {
-        let mut next = self.inner.state.borrow().clone();
+        let mut next = self.inner.core.state.borrow().clone();
         next.generation += 1;
         let (i, l, s) = index_bytes(&next);
         let dir = self.inner.dir();
@@ -422,7 +350,7 @@ impl SdboxMailbox {
         match outcome {
             Guarded::Done((), stamp) => {
                 self.inner.stamp.set(stamp);
-                self.inner.state.borrow_mut().generation = next.generation;
+                self.inner.core.state.borrow_mut().generation = next.generation;
                 self.inner.since_compaction.set(0);
             }
             Guarded::Stale => {
@@ -449,7 +377,7 @@ impl SdboxMailbox {
     /// holds the lock), starting from what is on disk now.
     async fn rebuild_locked(&self, problems: Vec<String>) -> Result<OpenReport> {
         for _ in 0..freshness::STALE_RETRIES {
-            let prior = self.inner.state.borrow().clone();
+            let prior = self.inner.core.state.borrow().clone();
             let dir = self.inner.dir();
             let control = self.inner.control_dir.clone();
             let dovecot = self.inner.dovecot_seen.borrow().clone();
@@ -477,14 +405,13 @@ impl SdboxMailbox {
 
     /// Take a freshly rebuilt (and written) index as this view's state.
     fn install_rebuilt(&self, state: MailboxState, report: OpenReport, stamp: DiskStamp) {
-        *self.inner.summary.borrow_mut() = LiveSummary::recount(&state);
-        *self.inner.state.borrow_mut() = state;
+        self.inner.core.replace(state);
         self.inner.stamp.set(stamp);
         self.inner.since_compaction.set(0);
         self.inner.rebuilds.set(self.inner.rebuilds.get() + 1);
         *self.inner.report.borrow_mut() = report;
         self.cache_reset();
-        self.inner.notifier.bump();
+        self.inner.core.notifier.bump();
     }
 
     /// Keyword entries to define `names`, and their bit indexes.
@@ -534,7 +461,7 @@ impl SdboxMailbox {
         let mut collided = false;
         for _ in 0..freshness::STALE_RETRIES {
             let (entries, uids) = {
-                let st = self.inner.state.borrow();
+                let st = self.inner.core.state.borrow();
                 let mut entries = Vec::new();
                 let mut all_names: Vec<String> =
                     recs.iter().flat_map(|(_, k)| k.iter().cloned()).collect();
@@ -629,17 +556,5 @@ impl SdboxMailbox {
             Ok(())
         })
         .await;
-    }
-
-    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
-        let st = self.inner.state.borrow();
-        let mut v: Vec<u32> = uids
-            .iter()
-            .copied()
-            .filter(|&u| st.position(u).is_some())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
     }
 }

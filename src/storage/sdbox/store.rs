@@ -9,6 +9,10 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::{MailboxState, recover};
+use crate::storage::indexed::control::{
+    self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
+};
+use crate::storage::indexed::create_dir_0700;
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
 use crate::storage::name::MailboxName;
 use crate::storage::traits::MailStore;
@@ -19,9 +23,6 @@ use std::rc::Rc;
 
 /// The shard's cache of open sdbox mailboxes.
 pub type SdboxRegistry = MailboxRegistry<MailboxShared>;
-
-/// tern's own file for special-use attributes: `<attribute>\t<name>` lines.
-pub const SPECIAL_USE_FILE: &str = "tern.special-use";
 
 #[derive(Clone)]
 pub struct SdboxStore {
@@ -95,15 +96,6 @@ impl SdboxStore {
     }
 }
 
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
-}
-
 /// mkdir `…/<name>/dbox-Mails` and write an empty index (blocking).
 fn create_mailbox_dirs(layout: &Layout, mails_dir: &Path) -> Result<()> {
     create_mailbox_dirs_after(layout, mails_dir, None)
@@ -146,49 +138,6 @@ fn create_mailbox_dirs_after(
     Ok(())
 }
 
-fn read_subscriptions(control: &Path) -> Result<Vec<MailboxName>> {
-    let p = control.join(subscriptions::FILE_NAME);
-    match fs::read(&p) {
-        Ok(b) => Ok(subscriptions::parse(&b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(StorageError::io(&p, e)),
-    }
-}
-
-/// Replace a small control file: unique temp (mode 0600), fsync, rename,
-/// directory fsync.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    io::replace_file(dir, name, bytes)?;
-    io::sync_dir(dir)
-}
-
-fn read_special_use(control: &Path) -> Result<Vec<(SpecialUse, MailboxName)>> {
-    let p = control.join(SPECIAL_USE_FILE);
-    let text = match fs::read(&p) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(StorageError::io(&p, e)),
-    };
-    Ok(text
-        .lines()
-        .filter_map(|l| {
-            let (a, n) = l.split_once('\t')?;
-            Some((SpecialUse::parse(a)?, MailboxName::new(n).ok()?))
-        })
-        .collect())
-}
-
-fn write_special_use(control: &Path, entries: &[(SpecialUse, MailboxName)]) -> Result<()> {
-    let mut text = String::new();
-    for (u, n) in entries {
-        text.push_str(u.as_str());
-        text.push('\t');
-        text.push_str(n.as_str());
-        text.push('\n');
-    }
-    write_atomically(control, SPECIAL_USE_FILE, text.as_bytes())
-}
-
 impl MailStore for SdboxStore {
     type Mailbox = SdboxMailbox;
 
@@ -196,7 +145,7 @@ impl MailStore for SdboxStore {
         let l = self.layout.clone();
         blocking::run(move || {
             let dirs = l.list()?;
-            let subs = read_subscriptions(&l.control)?;
+            let subs = read_subscriptions(&l.control, subscriptions::FILE_NAME)?;
             let uses = read_special_use(&l.control)?;
             Ok(dirs
                 .into_iter()
@@ -240,41 +189,21 @@ impl MailStore for SdboxStore {
 
     async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
         let control = self.layout.control.clone();
-        blocking::run(move || read_subscriptions(&control)).await
+        blocking::run(move || read_subscriptions(&control, subscriptions::FILE_NAME)).await
     }
 
     async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
-        let control = self.layout.control.clone();
-        let name = name.clone();
+        let (control, name) = (self.layout.control.clone(), name.clone());
         self.with_control_file(subscriptions::FILE_NAME, move || {
-            let mut subs = read_subscriptions(&control)?;
-            if subs.contains(&name) == subscribed {
-                return Ok(());
-            }
-            if subscribed {
-                subs.push(name);
-            } else {
-                subs.retain(|n| *n != name);
-            }
-            write_atomically(
-                &control,
-                subscriptions::FILE_NAME,
-                &subscriptions::format(&subs),
-            )
+            control::set_subscribed(&control, subscriptions::FILE_NAME, name, subscribed)
         })
         .await
     }
 
     async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
-        let control = self.layout.control.clone();
-        let name = name.clone();
+        let (control, name) = (self.layout.control.clone(), name.clone());
         self.with_control_file(SPECIAL_USE_FILE, move || {
-            let mut uses = read_special_use(&control)?;
-            uses.retain(|(_, n)| *n != name);
-            if let Some(u) = usage {
-                uses.push((u, name));
-            }
-            write_special_use(&control, &uses)
+            control::set_special_use(&control, name, usage)
         })
         .await
     }
@@ -468,14 +397,7 @@ impl SdboxStore {
     where
         F: FnOnce() -> Result<()> + Send + 'static,
     {
-        let key = self.layout.control.join(file);
-        let gate = self.registry.gate(&key);
-        let result = match gate.acquire_permit(1).await {
-            Ok(_permit) => blocking::run(job).await,
-            Err(_) => Err(StorageError::Internal("control file gate closed".into())),
-        };
-        self.registry.release_gate(&key, gate);
-        result
+        control::with_control_file(&self.registry, &self.layout.control, file, job).await
     }
 
     async fn open_gated(

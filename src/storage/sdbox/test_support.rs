@@ -1,16 +1,10 @@
 //! Fixtures shared by the sdbox test files.
 
 use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
-use crate::storage::{MailLocation, MailStore, MailboxName};
+use crate::storage::{AppendRequest, MailLocation, MailStore, MailboxName};
 use std::path::Path;
 
-/// Runs `f` on a fresh glommio executor.
-pub fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
+pub use crate::storage::test_support::run;
 
 /// INBOX of the store at `root`, through a fresh registry: each call
 /// behaves like a restart.
@@ -20,4 +14,15 @@ pub async fn inbox(root: &Path) -> SdboxMailbox {
         .await
         .unwrap();
     store.open(&MailboxName::inbox()).await.unwrap()
+}
+
+/// Message `n`: a small text/plain message with a distinct subject and body.
+pub fn text_plain_msg(n: u32) -> AppendRequest {
+    AppendRequest {
+        message: format!(
+            "Subject: test {n}\r\nFrom: a@example.org\r\nContent-Type: text/plain\r\n\r\nBody {n}\r\n"
+        )
+        .into_bytes(),
+        ..Default::default()
+    }
 }

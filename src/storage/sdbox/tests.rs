@@ -3,7 +3,9 @@
 use super::dbox_file;
 use super::test_dir;
 use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
+use crate::storage::dovecot_rig::{DOVECOT_IMAP, DOVECOT_LDA};
 use crate::storage::index::files::{INDEX_FILE, LOG_FILE, STATE_FILE};
+use crate::storage::test_support::run;
 use crate::storage::{
     AppendRequest, FlagOp, MailLocation, MailStore, Mailbox, MailboxName, SpecialUse, StorageError,
     SystemFlags,
@@ -11,13 +13,6 @@ use crate::storage::{
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    glommio::LocalExecutorBuilder::default()
-        .make()
-        .unwrap()
-        .run(f)
-}
 
 /// A store with a fresh registry: a new registry behaves like a restart.
 async fn store(root: &Path) -> SdboxStore {
@@ -1053,9 +1048,6 @@ fn dropping_a_call_midway_keeps_memory_and_disk_in_step() {
     let _ = fs::remove_dir_all(&root);
 }
 
-const DOVECOT_LDA: &str = "/usr/lib/dovecot/dovecot-lda";
-const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
-
 /// A private Dovecot configuration whose binaries run as `nobody` on a
 /// store under a test directory. Fails the test when Dovecot is missing.
 struct DovecotRig {
@@ -1068,15 +1060,7 @@ struct DovecotRig {
 impl DovecotRig {
     fn new(tag: &str, extra_conf: &str) -> Self {
         use std::process::Command;
-        let present = Path::new(DOVECOT_LDA).exists()
-            && Path::new(DOVECOT_IMAP).exists()
-            && Command::new("setpriv").arg("--help").output().is_ok();
-        assert!(
-            present,
-            "the Dovecot interop test needs dovecot-core, dovecot-imapd and setpriv \
-             (apt-get install dovecot-core dovecot-imapd util-linux)"
-        );
-        let base = test_dir(tag);
+        let base = crate::storage::dovecot_rig::dovecot_test_dir(tag);
         let store_root = base.join("store");
         fs::create_dir_all(&store_root).unwrap();
         Command::new("chown")

@@ -2,26 +2,17 @@
 //! the running status counters.
 
 use super::test_dir;
+use super::test_support::text_plain_msg as msg;
 use super::test_support::{inbox, run};
 use super::{CACHE_COMPACT_MIN_DEAD, SdboxMailbox};
 use crate::message::{CachedStructure, ParsedMessage};
+use crate::storage::Mailbox;
 use crate::storage::index::cache_file::CACHE_FILE;
-use crate::storage::{AppendRequest, Mailbox};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// One way of damaging a file on disk.
 type Damage = Box<dyn Fn(&Path)>;
-
-fn msg(n: u32) -> AppendRequest {
-    AppendRequest {
-        message: format!(
-            "Subject: test {n}\r\nFrom: a@example.org\r\nContent-Type: text/plain\r\n\r\nBody {n}\r\n"
-        )
-        .into_bytes(),
-        ..Default::default()
-    }
-}
 
 fn cache_path(root: &Path) -> PathBuf {
     root.join("mailboxes/INBOX/dbox-Mails").join(CACHE_FILE)

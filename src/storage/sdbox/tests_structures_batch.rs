@@ -5,26 +5,17 @@
 
 use super::SdboxMailbox;
 use super::test_dir;
+use super::test_support::text_plain_msg as msg;
 use super::test_support::{inbox, run};
 use crate::message::{CachedStructure, ParsedMessage};
 use crate::storage::blocking::jobs_started;
 use crate::storage::index::cache_file::CACHE_FILE;
-use crate::storage::{AppendRequest, Mailbox, Result, StorageError};
+use crate::storage::{Mailbox, Result, StorageError};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 fn mails(root: &Path) -> PathBuf {
     root.join("mailboxes/INBOX/dbox-Mails")
-}
-
-fn msg(n: u32) -> AppendRequest {
-    AppendRequest {
-        message: format!(
-            "Subject: test {n}\r\nFrom: a@example.org\r\nContent-Type: text/plain\r\n\r\nBody {n}\r\n"
-        )
-        .into_bytes(),
-        ..Default::default()
-    }
 }
 
 async fn expected(mb: &SdboxMailbox, uid: u32) -> CachedStructure {

@@ -12,7 +12,7 @@ use super::{MailboxState, OpenReport, SdboxMailbox};
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
-use crate::storage::index::{LiveSummary, Recovered};
+use crate::storage::index::Recovered;
 use crate::storage::sdbox::disk_stamp::{self, DiskStamp, Guarded};
 use crate::storage::sdbox::dovecot_delta;
 use crate::storage::sdbox::dovecot_index::DovecotState;
@@ -86,7 +86,7 @@ impl SdboxMailbox {
 
     /// The mailbox was deleted or renamed by another writer.
     fn vanished(&self) -> StorageError {
-        if !self.inner.gone.get() {
+        if !self.inner.core.gone.get() {
             tracing::info!(dir = %self.inner.dir().display(),
                 "mailbox deleted or renamed by another writer");
             self.inner.mark_gone();
@@ -97,7 +97,7 @@ impl SdboxMailbox {
     /// Bring the view up to date with the disk (caller holds the lock).
     /// Returns whether anything changed.
     pub(super) async fn reload_locked(&self) -> Result<bool> {
-        let counter = self.inner.notifier.counter();
+        let counter = self.inner.core.notifier.counter();
         for _ in 0..STALE_RETRIES {
             let recorded = self.inner.stamp.get();
             let dir = self.inner.dir();
@@ -107,7 +107,7 @@ impl SdboxMailbox {
                 Err(e) => return Err(e),
             };
             if probe.now == recorded || self.absorb(recorded, probe).await? {
-                return Ok(self.inner.notifier.counter() != counter);
+                return Ok(self.inner.core.notifier.counter() != counter);
             }
         }
         Err(busy())
@@ -151,7 +151,7 @@ impl SdboxMailbox {
         }
         let differs = listing.as_ref().is_some_and(|l| match &fresh {
             Some(s) => !same_uids(l, &s.records),
-            None => !same_uids(l, &self.inner.state.borrow().records),
+            None => !same_uids(l, &self.inner.core.state.borrow().records),
         });
         let mut changed = false;
         // The Dovecot part of the stamp moves only once its changes are in.
@@ -165,7 +165,7 @@ impl SdboxMailbox {
             }
             tracing::warn!(dir = %self.inner.dir().display(), problems = %problems.join("; "),
                 "mailbox changed on disk; resyncing the index with the mail files");
-            let prior = fresh.unwrap_or_else(|| self.inner.state.borrow().clone());
+            let prior = fresh.unwrap_or_else(|| self.inner.core.state.borrow().clone());
             let hint: Option<DovecotState> = match &dovecot {
                 Some(d) => d.clone(),
                 None => self.inner.dovecot_seen.borrow().clone(),
@@ -195,7 +195,7 @@ impl SdboxMailbox {
         }
         self.inner.stamp.set(stamp);
         if changed {
-            self.inner.notifier.bump();
+            self.inner.core.notifier.bump();
         }
         if let Some(import) = dovecot {
             if !self.apply_dovecot(import).await? {
@@ -212,7 +212,7 @@ impl SdboxMailbox {
     /// mailbox: this view ends, a new open sees the new one.
     fn check_same_incarnation(&self, s: &MailboxState) -> Result<()> {
         let (uidvalidity, guid) = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             (st.uidvalidity, st.mailbox_guid)
         };
         if s.uidvalidity == uidvalidity && s.mailbox_guid == guid {
@@ -225,19 +225,18 @@ impl SdboxMailbox {
 
     /// Another tern writer's index, read clean and matching the mail files.
     fn install_reloaded(&self, state: MailboxState) -> bool {
-        if *self.inner.state.borrow() == state {
+        if *self.inner.core.state.borrow() == state {
             return false;
         }
         let same_messages = {
-            let old = &self.inner.state.borrow().records;
+            let old = &self.inner.core.state.borrow().records;
             old.len() == state.records.len()
                 && old.iter().zip(&state.records).all(|(a, b)| a.uid == b.uid)
         };
-        if state.generation != self.inner.state.borrow().generation {
+        if state.generation != self.inner.core.state.borrow().generation {
             self.inner.since_compaction.set(0);
         }
-        *self.inner.summary.borrow_mut() = LiveSummary::recount(&state);
-        *self.inner.state.borrow_mut() = state;
+        self.inner.core.replace(state);
         if !same_messages {
             self.cache_reset();
         }
@@ -253,7 +252,7 @@ impl SdboxMailbox {
         };
         let entries = {
             let seen = self.inner.dovecot_seen.borrow();
-            dovecot_delta::entries(seen.as_ref(), &new, &self.inner.state.borrow())
+            dovecot_delta::entries(seen.as_ref(), &new, &self.inner.core.state.borrow())
         };
         if !entries.is_empty() {
             tracing::info!(dir = %self.inner.dir().display(),

@@ -1,215 +1,31 @@
 //! The [`Mailbox`] operations of an sdbox mailbox.
 
-use super::rebuild::unix_now;
-use super::store_plan::{PendingStore, StorePlan, StoreRequest, StoreSlot};
-use super::{AppendSlot, MAX_MESSAGE_BYTES, PendingAppend, SdboxMailbox, error_copy};
+use super::group::{self, Turn};
+use super::store_plan::{PendingStore, StorePlan, StoreSlot};
+use super::{
+    AppendSlot, MAX_MESSAGE_BYTES, MailboxShared, PendingAppend, SdboxMailbox, error_copy,
+};
 use crate::message::CachedStructure;
-use crate::storage::batch;
 use crate::storage::blocking::{self, detached};
 use crate::storage::error::{Result, StorageError};
-use crate::storage::guid::{self, Guid};
+use crate::storage::guid;
 use crate::storage::index::{Entry, KeywordBits, MessageRecord, flag};
-use crate::storage::name::MailboxName;
+use crate::storage::indexed::{Backend, IndexCore, StoreRequest, keyword_names, unix_now};
 use crate::storage::sdbox::dbox_file::{self, DboxMetadata};
 use crate::storage::sdbox::io;
 use crate::storage::traits::Mailbox;
-use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
-    StoreResult, SystemFlags, valid_keyword,
-};
+use crate::storage::types::{AppendRequest, CopyResult, MessagePart, StoreResult, valid_keyword};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-impl Mailbox for SdboxMailbox {
-    fn name(&self) -> MailboxName {
-        self.inner.name.borrow().clone()
+impl Backend for MailboxShared {
+    fn core(&self) -> &IndexCore {
+        &self.core
     }
 
-    fn guid(&self) -> Guid {
-        self.inner.state.borrow().mailbox_guid
-    }
-
-    fn status(&self) -> MailboxStatus {
-        let st = self.inner.state.borrow();
-        let c = self.inner.summary.borrow().counts(&st);
-        MailboxStatus {
-            messages: c.messages,
-            recent: c.recent,
-            unseen: c.unseen,
-            deleted: c.deleted,
-            uidnext: st.uidnext,
-            uidvalidity: st.uidvalidity,
-            highest_modseq: st.highest_modseq,
-            size: c.size,
-        }
-    }
-
-    fn uids(&self) -> Vec<u32> {
-        self.inner
-            .state
-            .borrow()
-            .records
-            .iter()
-            .map(|r| r.uid)
-            .collect()
-    }
-
-    fn uid_at(&self, seq: u32) -> Option<u32> {
-        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
-    }
-
-    fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.inner
-            .state
-            .borrow()
-            .position(uid)
-            .map(|i| i as u32 + 1)
-    }
-
-    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        let mut sorted = uids.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        sorted
-            .into_iter()
-            .filter_map(|u| st.record(u))
-            .map(|r| self.info(&st, r))
-            .collect()
-    }
-
-    fn message(&self, uid: u32) -> Option<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.record(uid).map(|r| self.info(&st, r))
-    }
-
-    fn messages(&self) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.records.iter().map(|r| self.info(&st, r)).collect()
-    }
-
-    fn keywords(&self) -> Vec<String> {
-        self.inner.state.borrow().keywords.clone()
-    }
-
-    fn change_counter(&self) -> u64 {
-        self.inner.notifier.counter()
-    }
-
-    async fn wait_for_change(&self, seen: u64) -> u64 {
-        self.inner.notifier.changed_since(seen).await
-    }
-
-    fn changes_since(&self, modseq: u64) -> Changes {
-        let st = self.inner.state.borrow();
-        let summary = self.inner.summary.borrow();
-        Changes {
-            highest_modseq: st.highest_modseq,
-            changed: summary
-                .changed_since(modseq)
-                .into_iter()
-                .filter_map(|u| st.record(u))
-                .map(|r| self.info(&st, r))
-                .collect(),
-            expunged: summary.expunged_since(&st, modseq),
-            expunged_complete: modseq >= st.expunge_floor,
-        }
-    }
-
-    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.append_now(requests).await }).await
-    }
-
-    async fn store(
-        &self,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
-        detached(async move {
-            this.store_now(&uids, op, flags, &keywords, unchanged_since)
-                .await
-        })
-        .await
-    }
-
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let (this, uids) = (self.clone(), uids.to_vec());
-        detached(async move { this.expunge_now(&uids).await }).await
-    }
-
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.copy_now(&uids, &dest).await }).await
-    }
-
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.move_now(&uids, &dest).await }).await
-    }
-
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.claim_recent_now().await }).await
-    }
-
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
-        // Detached too: a vanished file triggers a resync that must finish.
-        let this = self.clone();
-        detached(async move { this.read_message_now(uid).await }).await
-    }
-
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        self.read_part(uid, io::WirePart::Range { start, len })
-            .await
-    }
-
-    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
-        self.read_part(uid, io::WirePart::Header).await
-    }
-
-    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
-        // Detached: a vanished file triggers a resync that must finish.
-        let (this, uids) = (self.clone(), uids.to_vec());
-        detached(async move { this.read_parts_now(&uids, part).await }).await
-    }
-
-    async fn cached_structure(&self, uid: u32) -> Result<Option<CachedStructure>> {
-        // Detached: a vanished file triggers a resync that must finish.
-        let this = self.clone();
-        detached(async move { this.cached_structure_now(uid).await }).await
-    }
-
-    async fn cached_structures(
-        &self,
-        uids: &[u32],
-    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
-        // Detached: a vanished file triggers a resync that must finish.
-        let (this, uids) = (self.clone(), uids.to_vec());
-        detached(async move { this.cached_structures_now(&uids).await }).await
-    }
-}
-
-/// The operations proper; the trait methods run them as detached tasks.
-impl SdboxMailbox {
-    async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
-        let dir = self.inner.dir();
-        let att = self.inner.attachment_dir.clone();
-        blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
-    }
-
-    pub(super) async fn append_now(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        self.check_gone()?;
+    async fn append(mb: &SdboxMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        mb.check_gone()?;
         if requests.is_empty() {
             return Ok(Vec::new());
         }
@@ -265,24 +81,20 @@ impl SdboxMailbox {
             ));
             files.push(bytes);
         }
-        let dir = self.inner.dir();
+        let dir = mb.inner.dir();
         let temps = blocking::run(move || io::write_temps(&dir, &files)).await?;
         let slot: AppendSlot = Rc::new(RefCell::new(None));
-        self.inner.pending.borrow_mut().push(PendingAppend {
+        mb.inner.pending.borrow_mut().push(PendingAppend {
             temps,
             recs,
             slot: slot.clone(),
         });
-        let _permit = self
-            .inner
-            .write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
-        if let Some(done) = slot.borrow_mut().take() {
-            return done; // committed by an earlier leader's group
-        }
-        let batch = std::mem::take(&mut *self.inner.pending.borrow_mut());
+        let inner = &mb.inner;
+        let (_permit, batch) =
+            match group::take_turn(&inner.write_lock, &inner.pending, &slot).await? {
+                Turn::Done(done) => return done,
+                Turn::Lead(permit, batch) => (permit, batch),
+            };
         let sizes: Vec<usize> = batch.iter().map(|p| p.recs.len()).collect();
         let mut all_temps = Vec::new();
         let mut all_recs = Vec::new();
@@ -292,10 +104,10 @@ impl SdboxMailbox {
             all_recs.extend(p.recs);
             slots.push(p.slot);
         }
-        let outcome = match self.check_gone() {
-            Ok(()) => self.link_new_locked(all_temps, all_recs).await,
+        let outcome = match mb.check_gone() {
+            Ok(()) => mb.link_new_locked(all_temps, all_recs).await,
             Err(e) => {
-                self.discard_temps(all_temps).await;
+                mb.discard_temps(all_temps).await;
                 Err(e)
             }
         };
@@ -321,38 +133,21 @@ impl SdboxMailbox {
     /// STORE with group commit: every store queued while the lock is held
     /// is planned in arrival order (each seeing the ones before it) and
     /// committed with one log fdatasync by whichever of them gets the lock.
-    pub(super) async fn store_now(
-        &self,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        self.check_gone()?;
+    async fn store(mb: &SdboxMailbox, request: StoreRequest) -> Result<StoreResult> {
+        mb.check_gone()?;
         let slot: StoreSlot = Rc::new(RefCell::new(None));
-        self.inner.pending_stores.borrow_mut().push(PendingStore {
-            request: StoreRequest {
-                uids: uids.to_vec(),
-                op,
-                flags,
-                keywords: keywords.to_vec(),
-                unchanged_since,
-            },
+        mb.inner.pending_stores.borrow_mut().push(PendingStore {
+            request,
             slot: slot.clone(),
         });
-        let _permit = self
-            .inner
-            .write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))?;
-        if let Some(done) = slot.borrow_mut().take() {
-            return done; // committed by an earlier leader's group
-        }
-        let batch = std::mem::take(&mut *self.inner.pending_stores.borrow_mut());
-        let outcome = match self.check_gone() {
-            Ok(()) => self.commit_planned(|me| Ok(me.plan_stores(&batch))).await,
+        let inner = &mb.inner;
+        let (_permit, batch) =
+            match group::take_turn(&inner.write_lock, &inner.pending_stores, &slot).await? {
+                Turn::Done(done) => return done,
+                Turn::Lead(permit, batch) => (permit, batch),
+            };
+        let outcome = match mb.check_gone() {
+            Ok(()) => mb.commit_planned(|me| Ok(me.plan_stores(&batch))).await,
             Err(e) => Err(e),
         };
         match outcome {
@@ -371,31 +166,16 @@ impl SdboxMailbox {
         mine.unwrap_or_else(|| Err(StorageError::Internal("group commit lost a store".into())))
     }
 
-    /// The log entries for a group of stores and each one's answer.
-    fn plan_stores(&self, batch: &[PendingStore]) -> (Vec<Entry>, Vec<Result<StoreResult>>) {
-        let st = self.inner.state.borrow();
-        let mut plan = StorePlan {
-            known: st.keywords.clone(),
-            overlay: HashMap::new(),
-            highest: st.highest_modseq,
-            entries: Vec::new(),
-        };
-        let results = batch
-            .iter()
-            .map(|p| plan.add(&st, &self.sorted_existing(&p.request.uids), &p.request))
-            .collect();
-        (plan.entries, results)
-    }
-    pub(super) async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
+    async fn expunge(mb: &SdboxMailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        let _permit = mb.lock().await?;
         // Only messages this view knows, as of what is on disk at commit.
-        let present = self
+        let present = mb
             .commit_planned(|me| {
                 let present = me.sorted_existing(uids);
                 if present.is_empty() {
                     return Ok((Vec::new(), present));
                 }
-                let modseq = me.inner.state.borrow().highest_modseq + 1;
+                let modseq = me.inner.core.state.borrow().highest_modseq + 1;
                 let entry = Entry::Expunge {
                     modseq,
                     uids: present.clone(),
@@ -407,25 +187,24 @@ impl SdboxMailbox {
             return Ok(present);
         }
         // The files went with the commit (see `try_commit_locked`).
-        self.cache_forget(&present).await;
+        mb.cache_forget(&present).await;
         Ok(present)
     }
 
-    pub(super) async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        self.check_gone()?;
+    async fn copy(mb: &SdboxMailbox, uids: &[u32], dest: &SdboxMailbox) -> Result<CopyResult> {
+        mb.check_gone()?;
         dest.check_gone()?;
-        let src_uids = self.sorted_existing(uids);
+        let src_uids = mb.sorted_existing(uids);
         let now = unix_now();
         let recs: Vec<(MessageRecord, Vec<String>)> = {
-            let st = self.inner.state.borrow();
+            let st = mb.inner.core.state.borrow();
             src_uids
                 .iter()
                 .filter_map(|&u| st.record(u))
                 .map(|r| {
-                    let info = self.info(&st, r);
                     let mut rec = r.clone();
                     rec.save_date = now;
-                    (rec, info.keywords)
+                    (rec, keyword_names(&st.keywords, &r.keywords))
                 })
                 .collect()
         };
@@ -435,7 +214,7 @@ impl SdboxMailbox {
                 uid_map: Vec::new(),
             });
         }
-        let (src_dir, dest_dir) = (self.inner.dir(), dest.inner.dir());
+        let (src_dir, dest_dir) = (mb.inner.dir(), dest.inner.dir());
         let linked = src_uids.clone();
         let temps = blocking::run(move || io::link_temps(&src_dir, &linked, &dest_dir)).await?;
         let _permit = match dest.lock().await {
@@ -447,31 +226,16 @@ impl SdboxMailbox {
         };
         let new_uids = dest.link_new_locked(temps, recs).await?;
         Ok(CopyResult {
-            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
             uid_map: src_uids.into_iter().zip(new_uids).collect(),
         })
     }
 
-    pub(super) async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        if self.same_as(dest) {
-            return Err(StorageError::NotAllowed(self.name().to_string()));
-        }
-        let result = self.copy_now(uids, dest).await?;
-        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge_now(&moved).await?;
-        Ok(result)
-    }
-
-    pub(super) async fn claim_recent_now(&self) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
-        self.commit_planned(|me| {
-            let st = me.inner.state.borrow();
-            let recent: Vec<u32> = st
-                .records
-                .iter()
-                .filter(|r| r.uid >= st.first_recent_uid)
-                .map(|r| r.uid)
-                .collect();
+    async fn claim_recent(mb: &SdboxMailbox) -> Result<Vec<u32>> {
+        let _permit = mb.lock().await?;
+        mb.commit_planned(|me| {
+            let st = me.inner.core.state.borrow();
+            let recent = st.recent_uids();
             let entries = if recent.is_empty() {
                 Vec::new()
             } else {
@@ -484,11 +248,75 @@ impl SdboxMailbox {
         .await
     }
 
+    async fn read_message(mb: &SdboxMailbox, uid: u32) -> Result<Vec<u8>> {
+        // Detached too: a vanished file triggers a resync that must finish.
+        let this = mb.clone();
+        detached(async move { this.read_message_now(uid).await }).await
+    }
+
+    async fn read_part(mb: &SdboxMailbox, uid: u32, part: MessagePart) -> Result<Vec<u8>> {
+        let part = match part {
+            MessagePart::Whole => return Self::read_message(mb, uid).await,
+            MessagePart::Header => io::WirePart::Header,
+            MessagePart::Range { start, len } => io::WirePart::Range { start, len },
+        };
+        mb.read_part(uid, part).await
+    }
+
+    async fn read_parts(
+        mb: &SdboxMailbox,
+        uids: &[u32],
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let (this, uids) = (mb.clone(), uids.to_vec());
+        detached(async move { this.read_parts_now(&uids, part).await }).await
+    }
+
+    async fn cached_structure(mb: &SdboxMailbox, uid: u32) -> Result<Option<CachedStructure>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let this = mb.clone();
+        detached(async move { this.cached_structure_now(uid).await }).await
+    }
+
+    async fn cached_structures(
+        mb: &SdboxMailbox,
+        uids: &[u32],
+    ) -> Result<Vec<Result<Option<CachedStructure>>>> {
+        // Detached: a vanished file triggers a resync that must finish.
+        let (this, uids) = (mb.clone(), uids.to_vec());
+        detached(async move { this.cached_structures_now(&uids).await }).await
+    }
+}
+
+/// The operations proper; [`IndexedMailbox`] runs the changes as detached
+/// tasks.
+impl SdboxMailbox {
+    async fn read_part(&self, uid: u32, part: io::WirePart) -> Result<Vec<u8>> {
+        self.check_readable(uid)?;
+        let dir = self.inner.dir();
+        let att = self.inner.attachment_dir.clone();
+        blocking::run(move || io::read_wire(&dir, uid, att.as_deref(), part)).await
+    }
+
+    /// The log entries for a group of stores and each one's answer.
+    fn plan_stores(&self, batch: &[PendingStore]) -> (Vec<Entry>, Vec<Result<StoreResult>>) {
+        let st = self.inner.core.state.borrow();
+        let mut plan = StorePlan {
+            known: st.keywords.clone(),
+            overlay: HashMap::new(),
+            highest: st.highest_modseq,
+            entries: Vec::new(),
+        };
+        let results = batch
+            .iter()
+            .map(|p| plan.add(&st, &self.sorted_existing(&p.request.uids), &p.request))
+            .collect();
+        (plan.entries, results)
+    }
+
     pub(super) async fn read_message_now(&self, uid: u32) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
+        self.check_readable(uid)?;
         let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
         match blocking::run(move || io::read_body(&dir, uid, att.as_deref())).await {
@@ -508,20 +336,13 @@ impl SdboxMailbox {
         uids: &[u32],
         part: MessagePart,
     ) -> Result<Vec<Result<Vec<u8>>>> {
-        self.check_gone()?;
-        let indexed: Vec<bool> = {
-            let st = self.inner.state.borrow();
-            uids.iter().map(|&u| st.position(u).is_some()).collect()
-        };
-        let wanted = batch::indexed_only(uids, &indexed);
-        if wanted.is_empty() {
-            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
-        }
         let dir = self.inner.dir();
         let att = self.inner.attachment_dir.clone();
-        let read =
-            blocking::run(move || Ok(io::read_parts(&dir, &wanted, att.as_deref(), part))).await?;
-        let out = batch::merge_indexed(uids, &indexed, read);
+        let (indexed, out) = self
+            .read_indexed(uids, move |wanted| {
+                io::read_parts(&dir, &wanted, att.as_deref(), part)
+            })
+            .await?;
         let vanished: Vec<u32> = uids
             .iter()
             .zip(&indexed)
@@ -546,7 +367,7 @@ impl SdboxMailbox {
             "indexed message file vanished; resyncing the mailbox");
         let _permit = self.lock().await?;
         let still: Vec<String> = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             uids.iter()
                 .filter(|&&u| st.position(u).is_some())
                 .map(|u| format!("u.{u} vanished"))

@@ -10,18 +10,12 @@ use crate::storage::index::files::{
 };
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, MailboxState};
+use crate::storage::indexed::unix_now;
 use crate::storage::sdbox::dovecot_delta;
 use crate::storage::sdbox::dovecot_index::{self, DovecotState};
 use crate::storage::sdbox::io;
 use crate::storage::sdbox::uidvalidity;
 use std::path::Path;
-
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 pub(super) fn index_bytes(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let log = encode_log_header(&LogHeader::of(state));

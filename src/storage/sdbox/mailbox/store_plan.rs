@@ -6,7 +6,8 @@
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState};
-use crate::storage::types::{FlagOp, StoreResult, SystemFlags, valid_keyword};
+use crate::storage::indexed::{StoreRequest, kw_combine};
+use crate::storage::types::{FlagOp, StoreResult, valid_keyword};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -14,35 +15,9 @@ use std::rc::Rc;
 /// Where a grouped store's outcome is left for its caller.
 pub(crate) type StoreSlot = Rc<RefCell<Option<Result<StoreResult>>>>;
 
-pub(crate) struct StoreRequest {
-    pub uids: Vec<u32>,
-    pub op: FlagOp,
-    pub flags: SystemFlags,
-    pub keywords: Vec<String>,
-    pub unchanged_since: Option<u64>,
-}
-
 pub(crate) struct PendingStore {
     pub request: StoreRequest,
     pub slot: StoreSlot,
-}
-
-pub(crate) fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
-    let n = a.len().max(b.len());
-    let mut out = KeywordBits::new();
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        out.push(match op {
-            FlagOp::Add => x | y,
-            FlagOp::Remove => x & !y,
-            FlagOp::Replace => y,
-        });
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
 }
 
 /// The state of a group being planned: keywords defined so far, flag
@@ -140,6 +115,7 @@ mod tests {
     use super::*;
     use crate::storage::index::flag;
     use crate::storage::index::state::{kw_has, sample_record};
+    use crate::storage::types::SystemFlags;
 
     fn req(uids: &[u32], op: FlagOp, flags: u8, kws: &[&str]) -> StoreRequest {
         StoreRequest {

@@ -183,12 +183,12 @@ impl SdboxMailbox {
         }
         let epoch = self.inner.structures.borrow().epoch;
         let (uidvalidity, live): (u32, Vec<u32>) = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             (st.uidvalidity, st.records.iter().map(|r| r.uid).collect())
         };
         let dir = self.inner.dir();
         let (entries, dead, file) = blocking::run(move || load(&dir, uidvalidity, &live)).await?;
-        let st = self.inner.state.borrow();
+        let st = self.inner.core.state.borrow();
         let mut cache = self.inner.structures.borrow_mut();
         if cache.epoch != epoch || st.uidvalidity != uidvalidity {
             // A resync ran meanwhile; the next call loads afresh.
@@ -227,7 +227,7 @@ impl SdboxMailbox {
     ) -> Result<Vec<Result<Option<CachedStructure>>>> {
         self.check_gone()?;
         let indexed: Vec<bool> = {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             uids.iter().map(|&u| st.position(u).is_some()).collect()
         };
         if indexed.iter().any(|&known| known) {
@@ -280,7 +280,7 @@ impl SdboxMailbox {
         .await?;
         let mut vanished = Vec::new();
         {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             let mut cache = self.inner.structures.borrow_mut();
             let mut computed = misses.iter().zip(computed);
             for slot in out.iter_mut().filter(|r| r.is_none()) {
@@ -353,7 +353,7 @@ impl SdboxMailbox {
             if !cache.loaded {
                 return;
             }
-            let uidvalidity = self.inner.state.borrow().uidvalidity;
+            let uidvalidity = self.inner.core.state.borrow().uidvalidity;
             encode_cache_file(
                 uidvalidity,
                 cache.entries.iter().map(|(u, b)| (*u, b.as_slice())),

@@ -2,25 +2,26 @@
 //! tern's index adds modseqs, expunge history and `\Recent`. One shared
 //! view per shard; every change runs under the mailbox's `write_lock`.
 
-use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, unix_now};
-use crate::storage::batch;
+use super::{FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage};
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::Cached;
 use crate::storage::error::{Result, StorageError};
-use crate::storage::guid::{self, Guid};
+use crate::storage::guid;
+use crate::storage::index::disk::{self, Journal};
 use crate::storage::index::files::{
     INDEX_MAGIC, LogHeader, STATE_MAGIC, encode_log_header, encode_snapshot, entry_frame,
 };
-use crate::storage::index::state::{MAX_KEYWORDS, kw_has, kw_set};
+use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
+use crate::storage::indexed::{
+    Backend, IndexCore, IndexedMailbox, StoreRequest, acquire_write_lock, create_dir_0700,
+    keyword_names, kw_combine, unix_now, wire_part,
+};
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
 use crate::storage::sdbox::dbox_file;
-use crate::storage::sdbox::io::{self, Journal};
 use crate::storage::traits::Mailbox;
 use crate::storage::types::{
-    AppendRequest, Changes, CopyResult, FlagOp, MailboxStatus, MessageInfo, MessagePart,
-    StoreResult, SystemFlags, valid_keyword,
+    AppendRequest, CopyResult, FlagOp, MessagePart, StoreResult, valid_keyword,
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -35,25 +36,21 @@ const COMPACT_AFTER_ENTRIES: u32 = 2000;
 pub struct FolderShared {
     folder: Arc<dyn FolderFormat>,
     index_dir: PathBuf,
-    name: RefCell<MailboxName>,
-    state: RefCell<MailboxState>,
+    core: IndexCore,
     journal: RefCell<Arc<Journal>>,
     /// The folder's fingerprint when memory last matched it; empty = unknown.
     fingerprint: RefCell<Vec<u64>>,
     write_lock: glommio::sync::Semaphore,
-    notifier: ChangeNotifier,
-    gone: Cell<bool>,
     since_compaction: Cell<u32>,
     problems: RefCell<Vec<String>>,
 }
 
 impl Cached for FolderShared {
     fn memory_estimate(&self) -> usize {
-        self.state.borrow().memory_estimate()
+        self.core.memory_estimate()
     }
     fn mark_gone(&self) {
-        self.gone.set(true);
-        self.notifier.bump();
+        self.core.mark_gone();
     }
 }
 
@@ -178,16 +175,7 @@ fn index_files(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 
 fn write_all_index(dir: &Path, state: &MailboxState) -> Result<Journal> {
     let (i, l, s) = index_files(state);
-    io::write_index_files(dir, &i, &l, &s)
-}
-
-fn create_dir_0700(p: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
-        .map_err(|e| StorageError::io(p, e))
+    disk::write_index_files(dir, &i, &l, &s)
 }
 
 type Opened = (MailboxState, Journal, Vec<u64>, Vec<String>);
@@ -196,7 +184,7 @@ type Opened = (MailboxState, Journal, Vec<u64>, Vec<String>);
 fn open_blocking(f: &dyn FolderFormat) -> Result<Opened> {
     let dir = f.index_dir();
     create_dir_0700(&dir)?;
-    let files = io::load_index_files(&dir)?;
+    let files = disk::load_index_files(&dir)?;
     let had_files = files.index.is_some() || files.log.is_some() || files.state.is_some();
     let rec = recover(
         files.index.as_deref(),
@@ -217,7 +205,7 @@ fn open_blocking(f: &dyn FolderFormat) -> Result<Opened> {
     }
     let (state, journal) = match (reconcile(rec.state.as_ref(), &scan), rec.state) {
         (Reconciled::Same, Some(st)) if rec.clean => {
-            let j = io::open_journal(&dir)?;
+            let j = disk::open_journal(&dir)?;
             (st, j)
         }
         (Reconciled::Same, Some(mut st)) => {
@@ -249,52 +237,27 @@ impl FolderShared {
         Ok(Rc::new(FolderShared {
             index_dir: folder.index_dir(),
             folder,
-            name: RefCell::new(name),
-            state: RefCell::new(state),
+            core: IndexCore::new(name, state),
             journal: RefCell::new(Arc::new(journal)),
             fingerprint: RefCell::new(fp),
             write_lock: glommio::sync::Semaphore::new(1),
-            notifier: ChangeNotifier::default(),
-            gone: Cell::new(false),
             since_compaction: Cell::new(0),
             problems: RefCell::new(problems),
         }))
     }
 
-    pub(crate) fn is_gone(&self) -> bool {
-        self.gone.get()
-    }
-
     pub(crate) async fn quiesce(&self) -> Result<glommio::sync::Permit<'_>> {
-        self.write_lock
-            .acquire_permit(1)
-            .await
-            .map_err(|_| StorageError::Internal("mailbox lock closed".into()))
+        acquire_write_lock(&self.write_lock).await
     }
 }
 
 /// A session's handle on a shared Maildir/mbox mailbox. Cheap to clone.
-#[derive(Clone)]
-pub struct FolderMailbox {
-    inner: Rc<FolderShared>,
-}
+pub type FolderMailbox = IndexedMailbox<FolderShared>;
 
 impl FolderMailbox {
-    pub(crate) fn new(inner: Rc<FolderShared>) -> Self {
-        FolderMailbox { inner }
-    }
-
-    pub fn is_gone(&self) -> bool {
-        self.inner.gone.get()
-    }
-
     /// The mailbox was removed behind our back: every holder must stop.
     pub(crate) fn mark_gone(&self) {
         Cached::mark_gone(&*self.inner);
-    }
-
-    pub fn same_as(&self, other: &FolderMailbox) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Append with the SMTP/LMTP envelope sender, which mbox keeps in the
@@ -366,7 +329,7 @@ impl FolderMailbox {
                 "mail folder needed repair");
             *self.inner.problems.borrow_mut() = scan.problems.clone();
         }
-        let outcome = reconcile(Some(&self.inner.state.borrow()), &scan);
+        let outcome = reconcile(Some(&self.inner.core.state.borrow()), &scan);
         match outcome {
             Reconciled::Same => Ok(Refreshed::Same),
             Reconciled::Entries(entries) => {
@@ -375,9 +338,9 @@ impl FolderMailbox {
             }
             Reconciled::Reset(st) => {
                 tracing::warn!(dir = %self.inner.index_dir.display(), "UIDVALIDITY changed on disk");
-                *self.inner.state.borrow_mut() = st;
+                self.inner.core.replace(st);
                 self.compact_locked().await?;
-                self.inner.notifier.bump();
+                self.inner.core.notifier.bump();
                 Ok(Refreshed::Renumbered)
             }
         }
@@ -394,41 +357,10 @@ impl FolderMailbox {
         }
     }
 
-    fn check_gone(&self) -> Result<()> {
-        if self.inner.gone.get() {
-            Err(StorageError::MailboxGone)
-        } else {
-            Ok(())
-        }
-    }
-
     async fn lock(&self) -> Result<glommio::sync::Permit<'_>> {
         let permit = self.inner.quiesce().await?;
         self.check_gone()?;
         Ok(permit)
-    }
-
-    fn info(state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
-        MessageInfo {
-            uid: rec.uid,
-            flags: SystemFlags(rec.flags),
-            keywords: state
-                .keywords
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| kw_has(&rec.keywords, *i))
-                .map(|(_, k)| k.clone())
-                .collect(),
-            recent: rec.uid >= state.first_recent_uid,
-            modseq: rec.modseq,
-            internal_date: rec.internal_date,
-            save_date: rec.save_date,
-            physical_size: rec.physical_size,
-            virtual_size: rec.virtual_size,
-            guid: rec.guid.clone(),
-            pop3_uidl: rec.pop3_uidl.clone(),
-            pop3_order: rec.pop3_order,
-        }
     }
 
     /// Run a blocking change on the folder, keeping the fingerprint honest:
@@ -460,19 +392,13 @@ impl FolderMailbox {
         if entries.is_empty() {
             return Ok(());
         }
-        {
-            let mut st = self.inner.state.borrow_mut();
-            for e in &entries {
-                st.apply(e);
-            }
-        }
-        self.inner.notifier.bump();
+        self.inner.core.apply(&entries);
         let bytes: Vec<u8> = entries.iter().flat_map(entry_frame).collect();
         let journal = self.inner.journal.borrow().clone();
         let dir = self.inner.index_dir.clone();
         let n = self.inner.since_compaction.get() + entries.len() as u32;
         self.inner.since_compaction.set(n);
-        let committed = blocking::run(move || io::commit(&dir, &journal, &bytes)).await;
+        let committed = blocking::run(move || disk::commit(&dir, &journal, &bytes)).await;
         if committed.is_err() || n >= COMPACT_AFTER_ENTRIES {
             // A failed append may leave a partial frame: rewrite from memory.
             if let Err(e) = self.compact_locked().await {
@@ -484,34 +410,22 @@ impl FolderMailbox {
     }
 
     async fn compact_locked(&self) -> Result<()> {
-        let mut next = self.inner.state.borrow().clone();
+        let mut next = self.inner.core.state.borrow().clone();
         next.generation += 1;
         let dir = self.inner.index_dir.clone();
         let snapshot = next.clone();
         let journal = blocking::run(move || write_all_index(&dir, &snapshot)).await?;
-        self.inner.state.borrow_mut().generation = next.generation;
+        self.inner.core.state.borrow_mut().generation = next.generation;
         *self.inner.journal.borrow_mut() = Arc::new(journal);
         self.inner.since_compaction.set(0);
         Ok(())
-    }
-
-    fn sorted_existing(&self, uids: &[u32]) -> Vec<u32> {
-        let st = self.inner.state.borrow();
-        let mut v: Vec<u32> = uids
-            .iter()
-            .copied()
-            .filter(|&u| st.position(u).is_some())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
     }
 
     /// Record newly saved messages (caller holds the lock).
     async fn commit_found(&self, found: &[FoundMessage]) -> Result<Vec<u32>> {
         let mut entries = Vec::new();
         {
-            let st = self.inner.state.borrow();
+            let st = self.inner.core.state.borrow();
             let mut known = st.keywords.clone();
             let modseq = st.highest_modseq + 1;
             for m in found {
@@ -527,7 +441,7 @@ impl FolderMailbox {
         if let Some(bad) = names.iter().find(|k| !valid_keyword(k)) {
             return Err(StorageError::BadKeyword(bad.clone()));
         }
-        let st = self.inner.state.borrow();
+        let st = self.inner.core.state.borrow();
         let mut known = st.keywords.clone();
         for n in names {
             if !known.iter().any(|k| k.eq_ignore_ascii_case(n)) {
@@ -569,28 +483,66 @@ impl FolderMailbox {
         self.commit_found(&found).await
     }
 
-    async fn store_now(
+    async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
+        self.check_readable(uid)?;
+        let f = self.inner.folder.clone();
+        let stored = blocking::run(move || f.read(uid)).await?;
+        Ok(dbox_file::to_crlf(&stored))
+    }
+
+    /// `part` of every listed message, read in one blocking job.
+    async fn read_parts_now(
         &self,
         uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        self.check_keywords(keywords)?;
-        let _permit = self.lock().await?;
+        part: MessagePart,
+    ) -> Result<Vec<Result<Vec<u8>>>> {
+        let f = self.inner.folder.clone();
+        let (_, out) = self
+            .read_indexed(uids, move |wanted| {
+                wanted
+                    .iter()
+                    .map(|&uid| {
+                        f.read(uid)
+                            .map(|s| wire_part(&dbox_file::to_crlf(&s), part))
+                    })
+                    .collect()
+            })
+            .await?;
+        Ok(out)
+    }
+}
+
+impl Backend for FolderShared {
+    fn core(&self) -> &IndexCore {
+        &self.core
+    }
+
+    async fn append(mb: &FolderMailbox, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
+        mb.append_now(requests, None).await
+    }
+
+    async fn store(mb: &FolderMailbox, request: StoreRequest) -> Result<StoreResult> {
+        let StoreRequest {
+            uids,
+            op,
+            flags,
+            keywords,
+            unchanged_since,
+        } = request;
+        mb.check_keywords(&keywords)?;
+        let _permit = mb.lock().await?;
         // Flags are computed from what we hold: hold what is on disk.
-        self.refresh_before_change().await?;
+        mb.refresh_before_change().await?;
         let mut result = StoreResult::default();
         let mut changes = Vec::new();
         let mut folder_changes = Vec::new();
         let mut entries = Vec::new();
         {
-            let st = self.inner.state.borrow();
+            let st = mb.inner.core.state.borrow();
             let mut known = st.keywords.clone();
-            let bits = keyword_bits(&mut known, keywords, &mut entries);
+            let bits = keyword_bits(&mut known, &keywords, &mut entries);
             result.modseq = st.highest_modseq + 1;
-            for uid in self.sorted_existing(uids) {
+            for uid in mb.sorted_existing(&uids) {
                 let Some(r) = st.record(uid) else { continue };
                 if unchanged_since.is_some_and(|u| r.modseq > u) {
                     result.modified.push(uid);
@@ -606,12 +558,7 @@ impl FolderMailbox {
                     folder_changes.push(FlagChange {
                         uid,
                         flags: nf,
-                        keywords: known
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| kw_has(&nk, *i))
-                            .map(|(_, k)| k.clone())
-                            .collect(),
+                        keywords: keyword_names(&known, &nk),
                     });
                     changes.push((uid, nf, nk));
                     result.changed.push(uid);
@@ -619,30 +566,30 @@ impl FolderMailbox {
             }
         }
         if changes.is_empty() {
-            result.modseq = self.inner.state.borrow().highest_modseq;
+            result.modseq = mb.inner.core.state.borrow().highest_modseq;
             return Ok(result);
         }
-        self.change_folder(move |f| f.set_flags(&folder_changes))
+        mb.change_folder(move |f| f.set_flags(&folder_changes))
             .await?;
         entries.push(Entry::Flags {
             modseq: result.modseq,
             changes,
         });
-        self.commit_locked(entries).await?;
+        mb.commit_locked(entries).await?;
         Ok(result)
     }
 
-    async fn expunge_now(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
-        self.refresh_before_change().await?;
-        let present = self.sorted_existing(uids);
+    async fn expunge(mb: &FolderMailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        let _permit = mb.lock().await?;
+        mb.refresh_before_change().await?;
+        let present = mb.sorted_existing(uids);
         if present.is_empty() {
             return Ok(present);
         }
         let gone = present.clone();
-        self.change_folder(move |f| f.expunge(&gone)).await?;
-        let modseq = self.inner.state.borrow().highest_modseq + 1;
-        self.commit_locked(vec![Entry::Expunge {
+        mb.change_folder(move |f| f.expunge(&gone)).await?;
+        let modseq = mb.inner.core.state.borrow().highest_modseq + 1;
+        mb.commit_locked(vec![Entry::Expunge {
             modseq,
             uids: present.clone(),
         }])
@@ -650,16 +597,16 @@ impl FolderMailbox {
         Ok(present)
     }
 
-    async fn copy_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        self.check_gone()?;
+    async fn copy(mb: &FolderMailbox, uids: &[u32], dest: &FolderMailbox) -> Result<CopyResult> {
+        mb.check_gone()?;
         dest.check_gone()?;
         // The sources as they are now (renamed or expunged by others).
         {
-            let _permit = self.lock().await?;
-            self.refresh_before_change().await?;
+            let _permit = mb.lock().await?;
+            mb.refresh_before_change().await?;
         }
-        let src_uids = self.sorted_existing(uids);
-        let infos = self.messages_by_uid(&src_uids);
+        let src_uids = mb.sorted_existing(uids);
+        let infos = mb.messages_by_uid(&src_uids);
         if infos.is_empty() {
             return Ok(CopyResult {
                 dest_uidvalidity: dest.status().uidvalidity,
@@ -670,7 +617,7 @@ impl FolderMailbox {
             dest.check_keywords(&i.keywords)?;
         }
         let now = unix_now();
-        let src = self.inner.folder.clone();
+        let src = mb.inner.folder.clone();
         let wanted: Vec<FoundMessage> = infos
             .iter()
             .map(|i| FoundMessage {
@@ -741,35 +688,20 @@ impl FolderMailbox {
             .await?;
         let new_uids = dest.commit_found(&found).await?;
         Ok(CopyResult {
-            dest_uidvalidity: dest.inner.state.borrow().uidvalidity,
+            dest_uidvalidity: dest.inner.core.state.borrow().uidvalidity,
             uid_map: src_uids.into_iter().zip(new_uids).collect(),
         })
     }
 
-    async fn move_now(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        if self.same_as(dest) {
-            return Err(StorageError::NotAllowed(self.name().to_string()));
-        }
-        let result = self.copy_now(uids, dest).await?;
-        let moved: Vec<u32> = result.uid_map.iter().map(|&(s, _)| s).collect();
-        self.expunge_now(&moved).await?;
-        Ok(result)
-    }
-
-    async fn claim_recent_now(&self) -> Result<Vec<u32>> {
-        let _permit = self.lock().await?;
+    async fn claim_recent(mb: &FolderMailbox) -> Result<Vec<u32>> {
+        let _permit = mb.lock().await?;
         let (recent, uidnext) = {
-            let st = self.inner.state.borrow();
-            let recent: Vec<u32> = st
-                .records
-                .iter()
-                .filter(|r| r.uid >= st.first_recent_uid)
-                .map(|r| r.uid)
-                .collect();
+            let st = mb.inner.core.state.borrow();
+            let recent = st.recent_uids();
             (recent, st.uidnext)
         };
         if !recent.is_empty() {
-            self.commit_locked(vec![Entry::Recent {
+            mb.commit_locked(vec![Entry::Recent {
                 first_recent_uid: uidnext,
             }])
             .await?;
@@ -777,245 +709,21 @@ impl FolderMailbox {
         Ok(recent)
     }
 
-    async fn read_wire(&self, uid: u32) -> Result<Vec<u8>> {
-        self.check_gone()?;
-        if self.inner.state.borrow().position(uid).is_none() {
-            return Err(StorageError::NoSuchMessage(uid));
-        }
-        let f = self.inner.folder.clone();
-        let stored = blocking::run(move || f.read(uid)).await?;
-        Ok(dbox_file::to_crlf(&stored))
+    async fn read_message(mb: &FolderMailbox, uid: u32) -> Result<Vec<u8>> {
+        mb.read_wire(uid).await
     }
 
-    /// `part` of every listed message, read in one blocking job.
-    async fn read_parts_now(
-        &self,
+    async fn read_part(mb: &FolderMailbox, uid: u32, part: MessagePart) -> Result<Vec<u8>> {
+        let wire = mb.read_wire(uid).await?;
+        Ok(wire_part(&wire, part))
+    }
+
+    async fn read_parts(
+        mb: &FolderMailbox,
         uids: &[u32],
         part: MessagePart,
     ) -> Result<Vec<Result<Vec<u8>>>> {
-        self.check_gone()?;
-        let indexed: Vec<bool> = {
-            let st = self.inner.state.borrow();
-            uids.iter().map(|&u| st.position(u).is_some()).collect()
-        };
-        let wanted = batch::indexed_only(uids, &indexed);
-        if wanted.is_empty() {
-            return Ok(batch::merge_indexed(uids, &indexed, Vec::new()));
-        }
-        let f = self.inner.folder.clone();
-        let read = blocking::run(move || {
-            Ok(wanted
-                .iter()
-                .map(|&uid| f.read(uid).map(|s| wire_part(dbox_file::to_crlf(&s), part)))
-                .collect())
-        })
-        .await?;
-        Ok(batch::merge_indexed(uids, &indexed, read))
-    }
-}
-
-/// `part` of a whole message in wire form.
-fn wire_part(wire: Vec<u8>, part: MessagePart) -> Vec<u8> {
-    match part {
-        MessagePart::Whole => wire,
-        MessagePart::Header => header_part(&wire).to_vec(),
-        MessagePart::Range { start, len } => {
-            let from = usize::try_from(start).unwrap_or(usize::MAX).min(wire.len());
-            let to = from
-                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
-                .min(wire.len());
-            wire[from..to].to_vec()
-        }
-    }
-}
-
-fn kw_combine(a: &KeywordBits, b: &KeywordBits, op: FlagOp) -> KeywordBits {
-    let n = a.len().max(b.len());
-    let mut out = KeywordBits::new();
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        out.push(match op {
-            FlagOp::Add => x | y,
-            FlagOp::Remove => x & !y,
-            FlagOp::Replace => y,
-        });
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
-}
-
-/// The header of a wire-form message, through its empty line.
-fn header_part(wire: &[u8]) -> &[u8] {
-    match memchr::memmem::find(wire, b"\r\n\r\n") {
-        Some(i) => &wire[..i + 4],
-        None => wire,
-    }
-}
-
-impl Mailbox for FolderMailbox {
-    fn name(&self) -> MailboxName {
-        self.inner.name.borrow().clone()
-    }
-
-    fn guid(&self) -> Guid {
-        self.inner.state.borrow().mailbox_guid
-    }
-
-    fn status(&self) -> MailboxStatus {
-        let st = self.inner.state.borrow();
-        let mut s = MailboxStatus {
-            messages: st.records.len() as u32,
-            uidnext: st.uidnext,
-            uidvalidity: st.uidvalidity,
-            highest_modseq: st.highest_modseq,
-            ..Default::default()
-        };
-        for r in &st.records {
-            s.recent += u32::from(r.uid >= st.first_recent_uid);
-            s.unseen += u32::from(r.flags & flag::SEEN == 0);
-            s.deleted += u32::from(r.flags & flag::DELETED != 0);
-            s.size += r.virtual_size;
-        }
-        s
-    }
-
-    fn uids(&self) -> Vec<u32> {
-        self.inner
-            .state
-            .borrow()
-            .records
-            .iter()
-            .map(|r| r.uid)
-            .collect()
-    }
-
-    fn uid_at(&self, seq: u32) -> Option<u32> {
-        let idx = usize::try_from(seq.checked_sub(1)?).ok()?;
-        self.inner.state.borrow().records.get(idx).map(|r| r.uid)
-    }
-
-    fn seq_of(&self, uid: u32) -> Option<u32> {
-        self.inner
-            .state
-            .borrow()
-            .position(uid)
-            .map(|i| i as u32 + 1)
-    }
-
-    fn message(&self, uid: u32) -> Option<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.record(uid).map(|r| Self::info(&st, r))
-    }
-
-    fn messages_by_uid(&self, uids: &[u32]) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        let mut sorted = uids.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        sorted
-            .into_iter()
-            .filter_map(|u| st.record(u))
-            .map(|r| Self::info(&st, r))
-            .collect()
-    }
-
-    fn messages(&self) -> Vec<MessageInfo> {
-        let st = self.inner.state.borrow();
-        st.records.iter().map(|r| Self::info(&st, r)).collect()
-    }
-
-    fn keywords(&self) -> Vec<String> {
-        self.inner.state.borrow().keywords.clone()
-    }
-
-    fn change_counter(&self) -> u64 {
-        self.inner.notifier.counter()
-    }
-
-    async fn wait_for_change(&self, seen: u64) -> u64 {
-        self.inner.notifier.changed_since(seen).await
-    }
-
-    fn changes_since(&self, modseq: u64) -> Changes {
-        let st = self.inner.state.borrow();
-        Changes {
-            highest_modseq: st.highest_modseq,
-            changed: st
-                .records
-                .iter()
-                .filter(|r| r.modseq > modseq)
-                .map(|r| Self::info(&st, r))
-                .collect(),
-            expunged: st
-                .expunged
-                .iter()
-                .filter(|&&(_, m)| m > modseq)
-                .map(|&(u, _)| u)
-                .collect(),
-            expunged_complete: modseq >= st.expunge_floor,
-        }
-    }
-
-    async fn append(&self, requests: Vec<AppendRequest>) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.append_now(requests, None).await }).await
-    }
-
-    async fn store(
-        &self,
-        uids: &[u32],
-        op: FlagOp,
-        flags: SystemFlags,
-        keywords: &[String],
-        unchanged_since: Option<u64>,
-    ) -> Result<StoreResult> {
-        let (this, uids, keywords) = (self.clone(), uids.to_vec(), keywords.to_vec());
-        detached(async move {
-            this.store_now(&uids, op, flags, &keywords, unchanged_since)
-                .await
-        })
-        .await
-    }
-
-    async fn expunge(&self, uids: &[u32]) -> Result<Vec<u32>> {
-        let (this, uids) = (self.clone(), uids.to_vec());
-        detached(async move { this.expunge_now(&uids).await }).await
-    }
-
-    async fn copy_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.copy_now(&uids, &dest).await }).await
-    }
-
-    async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
-        detached(async move { this.move_now(&uids, &dest).await }).await
-    }
-
-    async fn claim_recent(&self) -> Result<Vec<u32>> {
-        let this = self.clone();
-        detached(async move { this.claim_recent_now().await }).await
-    }
-
-    async fn read_message(&self, uid: u32) -> Result<Vec<u8>> {
-        self.read_wire(uid).await
-    }
-
-    async fn read_range(&self, uid: u32, start: u64, len: u64) -> Result<Vec<u8>> {
-        let wire = self.read_wire(uid).await?;
-        Ok(wire_part(wire, MessagePart::Range { start, len }))
-    }
-
-    async fn read_header(&self, uid: u32) -> Result<Vec<u8>> {
-        let wire = self.read_wire(uid).await?;
-        Ok(wire_part(wire, MessagePart::Header))
-    }
-
-    async fn read_parts(&self, uids: &[u32], part: MessagePart) -> Result<Vec<Result<Vec<u8>>>> {
-        self.read_parts_now(uids, part).await
+        mb.read_parts_now(uids, part).await
     }
 }
 
@@ -1090,11 +798,5 @@ mod tests {
             reconcile(Some(&st), &scan(8, 1, vec![])),
             Reconciled::Reset(_)
         ));
-    }
-
-    #[test]
-    fn header_part_stops_at_the_empty_line() {
-        assert_eq!(header_part(b"A: b\r\n\r\nbody"), b"A: b\r\n\r\n");
-        assert_eq!(header_part(b"A: b\r\n"), b"A: b\r\n");
     }
 }

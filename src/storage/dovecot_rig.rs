@@ -9,6 +9,20 @@ use std::process::{Command, Stdio};
 pub const DOVECOT_LDA: &str = "/usr/lib/dovecot/dovecot-lda";
 pub const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
 
+/// A fresh test directory when Dovecot's binaries and setpriv are
+/// installed; `None` (with a printed note) when not.
+pub fn dovecot_test_dir(tag: &str) -> PathBuf {
+    let present = Path::new(DOVECOT_LDA).exists()
+        && Path::new(DOVECOT_IMAP).exists()
+        && Command::new("setpriv").arg("--help").output().is_ok();
+    assert!(
+        present,
+        "the Dovecot interop test needs dovecot-core, dovecot-imapd and setpriv \
+         (apt-get install dovecot-core dovecot-imapd util-linux)"
+    );
+    test_dir(tag)
+}
+
 pub struct DovecotRig {
     pub base: PathBuf,
     pub home: PathBuf,
@@ -20,15 +34,7 @@ impl DovecotRig {
     /// test must not count as passed). `location` may use `{home}` for the
     /// user's home.
     pub fn new(tag: &str, location: &str) -> Self {
-        let present = Path::new(DOVECOT_LDA).exists()
-            && Path::new(DOVECOT_IMAP).exists()
-            && Command::new("setpriv").arg("--help").output().is_ok();
-        assert!(
-            present,
-            "the Dovecot interop test needs dovecot-core, dovecot-imapd and setpriv \
-             (apt-get install dovecot-core dovecot-imapd util-linux)"
-        );
-        let base = test_dir(tag);
+        let base = dovecot_test_dir(tag);
         let home = base.join("home");
         std::fs::create_dir_all(&home).expect("rig home");
         let conf = base.join("dovecot.conf");

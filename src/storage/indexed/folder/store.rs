@@ -2,13 +2,16 @@
 //! format's [`FolderLayout`]; subscriptions, special-use and the shared
 //! per-shard views are the same for both.
 
+use super::FolderLayout;
 use super::mailbox::{FolderMailbox, FolderShared};
-use super::{FolderLayout, sync_dir};
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::{Cached, MailboxRegistry};
 use crate::storage::error::{Result, StorageError};
+use crate::storage::indexed::Backend;
+use crate::storage::indexed::control::{
+    self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
+};
 use crate::storage::name::MailboxName;
-use crate::storage::sdbox::{io, subscriptions};
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::collections::BTreeMap;
@@ -19,9 +22,6 @@ use std::sync::Arc;
 /// The shard's cache of open Maildir/mbox mailboxes.
 pub type FolderRegistry = MailboxRegistry<FolderShared>;
 
-/// tern's own file for special-use attributes: `<attribute>\t<name>` lines.
-pub const SPECIAL_USE_FILE: &str = "tern.special-use";
-
 #[derive(Clone)]
 pub struct FolderStore {
     layout: Arc<dyn FolderLayout>,
@@ -29,36 +29,6 @@ pub struct FolderStore {
     /// Prefix of registry keys: `<control>/.tern-views/<name components>`,
     /// so a mailbox's children sit below it whatever the on-disk layout.
     key_root: PathBuf,
-}
-
-fn read_optional(p: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(p) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StorageError::io(p, e)),
-    }
-}
-
-fn read_special_use(control: &Path) -> Result<Vec<(SpecialUse, MailboxName)>> {
-    let Some(b) = read_optional(&control.join(SPECIAL_USE_FILE))? else {
-        return Ok(Vec::new());
-    };
-    Ok(String::from_utf8_lossy(&b)
-        .lines()
-        .filter_map(|l| {
-            let (a, n) = l.split_once('\t')?;
-            Some((SpecialUse::parse(a)?, MailboxName::new(n).ok()?))
-        })
-        .collect())
-}
-
-fn write_special_use(control: &Path, entries: &[(SpecialUse, MailboxName)]) -> Result<()> {
-    let mut text = String::new();
-    for (u, n) in entries {
-        text.push_str(&format!("{}\t{}\n", u.as_str(), n));
-    }
-    io::replace_file(control, SPECIAL_USE_FILE, text.as_bytes())?;
-    sync_dir(control)
 }
 
 fn renamed(n: &MailboxName, from: &MailboxName, to: &MailboxName) -> Option<MailboxName> {
@@ -91,7 +61,7 @@ impl FolderStore {
 
     /// The cached view of `key`, unless it was deleted meanwhile.
     fn live(&self, key: &Path) -> Option<Rc<FolderShared>> {
-        self.registry.get(key).filter(|s| !s.is_gone())
+        self.registry.get(key).filter(|s| !s.core().gone.get())
     }
 
     /// Serialise read-modify-write jobs on one control file on this shard.
@@ -99,14 +69,7 @@ impl FolderStore {
     where
         F: FnOnce() -> Result<()> + Send + 'static,
     {
-        let key = self.layout.control_dir().join(file);
-        let gate = self.registry.gate(&key);
-        let result = match gate.acquire_permit(1).await {
-            Ok(_permit) => blocking::run(job).await,
-            Err(_) => Err(StorageError::Internal("control file gate closed".into())),
-        };
-        self.registry.release_gate(&key, gate);
-        result
+        control::with_control_file(&self.registry, &self.layout.control_dir(), file, job).await
     }
 
     async fn delete_now(&self, name: &MailboxName) -> Result<()> {
@@ -219,9 +182,7 @@ impl MailStore for FolderStore {
         let l = self.layout.clone();
         blocking::run(move || {
             let control = l.control_dir();
-            let subs = read_optional(&control.join(l.subscriptions_file()))?
-                .map(|b| subscriptions::parse(&b))
-                .unwrap_or_default();
+            let subs = read_subscriptions(&control, l.subscriptions_file())?;
             let uses = read_special_use(&control)?;
             let mut all: BTreeMap<MailboxName, bool> = BTreeMap::new();
             for f in l.list()? {
@@ -272,50 +233,22 @@ impl MailStore for FolderStore {
 
     async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
         let l = self.layout.clone();
-        blocking::run(move || {
-            Ok(
-                read_optional(&l.control_dir().join(l.subscriptions_file()))?
-                    .map(|b| subscriptions::parse(&b))
-                    .unwrap_or_default(),
-            )
-        })
-        .await
+        blocking::run(move || read_subscriptions(&l.control_dir(), l.subscriptions_file())).await
     }
 
     async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
-        let l = self.layout.clone();
-        let name = name.clone();
+        let (control, name) = (self.layout.control_dir(), name.clone());
         let file = self.layout.subscriptions_file();
         self.with_control_file(file, move || {
-            let control = l.control_dir();
-            let mut subs = read_optional(&control.join(file))?
-                .map(|b| subscriptions::parse(&b))
-                .unwrap_or_default();
-            if subs.contains(&name) == subscribed {
-                return Ok(());
-            }
-            if subscribed {
-                subs.push(name);
-            } else {
-                subs.retain(|n| *n != name);
-            }
-            io::replace_file(&control, file, &subscriptions::format(&subs))?;
-            sync_dir(&control)
+            control::set_subscribed(&control, file, name, subscribed)
         })
         .await
     }
 
     async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
-        let l = self.layout.clone();
-        let name = name.clone();
+        let (control, name) = (self.layout.control_dir(), name.clone());
         self.with_control_file(SPECIAL_USE_FILE, move || {
-            let control = l.control_dir();
-            let mut uses = read_special_use(&control)?;
-            uses.retain(|(_, n)| *n != name);
-            if let Some(u) = usage {
-                uses.push((u, name));
-            }
-            write_special_use(&control, &uses)
+            control::set_special_use(&control, name, usage)
         })
         .await
     }

@@ -161,17 +161,9 @@ pub(crate) fn settled(mtimes_ns: &[u64]) -> bool {
     mtimes_ns.iter().all(|&t| u128::from(t) < limit)
 }
 
-/// Current time in UNIX seconds.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// fsync a directory (durable renames and creates).
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    crate::storage::sdbox::io::sync_dir(dir)
+    crate::storage::index::disk::sync_dir(dir)
 }
 
 #[cfg(test)]

@@ -3,13 +3,12 @@
 //! [`LiveSummary`], answered one way for every backend that keeps them.
 //! Pure; a backend holds the two in `RefCell`s and lends them here.
 //!
-//! The memory store uses it; sdbox and the Maildir/mbox engine still carry
-//! their own copies of these accessors and can switch to it one method at
-//! a time (same results, checked by the conformance suite).
+//! Every backend's [`Mailbox`](crate::storage::Mailbox) read side is this
+//! (same results everywhere, checked by the conformance suite).
 
-use super::index::state::kw_has;
-use super::index::{LiveSummary, MailboxState, MessageRecord};
-use super::types::{Changes, MailboxStatus, MessageInfo, SystemFlags};
+use super::keywords::keyword_names;
+use crate::storage::index::{LiveSummary, MailboxState, MessageRecord};
+use crate::storage::types::{Changes, MailboxStatus, MessageInfo, SystemFlags};
 
 /// A borrowed index plus its running summary, kept in step by the caller.
 #[derive(Clone, Copy)]
@@ -99,13 +98,7 @@ pub fn message_info(state: &MailboxState, rec: &MessageRecord) -> MessageInfo {
     MessageInfo {
         uid: rec.uid,
         flags: SystemFlags(rec.flags),
-        keywords: state
-            .keywords
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| kw_has(&rec.keywords, *i))
-            .map(|(_, k)| k.clone())
-            .collect(),
+        keywords: keyword_names(&state.keywords, &rec.keywords),
         recent: rec.uid >= state.first_recent_uid,
         modseq: rec.modseq,
         internal_date: rec.internal_date,
@@ -205,6 +198,7 @@ mod tests {
             (SystemFlags::SEEN, 20, false)
         );
         assert!(v.message(6).unwrap().recent);
+        assert_eq!(state.recent_uids(), vec![6]);
         assert_eq!(v.messages().len(), 4);
         let ch = v.changes_since(19);
         assert_eq!(
