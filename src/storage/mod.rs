@@ -84,11 +84,11 @@ pub mod user;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
-pub mod testing;
-#[cfg(test)]
 pub(crate) mod dovecot_rig;
 #[cfg(test)]
 pub(crate) mod test_support;
+#[cfg(test)]
+pub mod testing;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};
