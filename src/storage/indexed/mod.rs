@@ -11,6 +11,8 @@ pub mod dirs;
 pub mod folder;
 pub mod keywords;
 pub mod mailbox;
+pub mod subscriptions;
+pub mod uidvalidity;
 pub mod view;
 pub mod wire;
 
