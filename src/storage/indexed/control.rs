@@ -8,8 +8,8 @@ use crate::storage::blocking;
 use crate::storage::cache::{Cached, MailboxRegistry};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::index::disk;
+use crate::storage::indexed::subscriptions;
 use crate::storage::name::MailboxName;
-use crate::storage::sdbox::subscriptions;
 use crate::storage::types::SpecialUse;
 use std::path::Path;
 

@@ -24,6 +24,9 @@ use crate::storage::{batch, blocking};
 use std::future::Future;
 use std::rc::Rc;
 
+/// Largest message any backend accepts for saving (APPEND, LMTP, COPY).
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+
 /// Wait for a mailbox's write lock (one change at a time per mailbox).
 pub async fn acquire_write_lock(
     lock: &glommio::sync::Semaphore,

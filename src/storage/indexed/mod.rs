@@ -11,12 +11,14 @@ pub mod dirs;
 pub mod folder;
 pub mod keywords;
 pub mod mailbox;
+pub mod subscriptions;
+pub mod uidvalidity;
 pub mod view;
 pub mod wire;
 
 pub use core::IndexCore;
 pub use dirs::{create_dir_0700, unix_now};
 pub use keywords::{keyword_names, kw_combine};
-pub use mailbox::{Backend, IndexedMailbox, StoreRequest, acquire_write_lock};
+pub use mailbox::{Backend, IndexedMailbox, MAX_MESSAGE_BYTES, StoreRequest, acquire_write_lock};
 pub use view::{IndexView, message_info};
 pub use wire::wire_part;

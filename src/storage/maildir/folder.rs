@@ -16,8 +16,9 @@ use crate::storage::index::disk;
 use crate::storage::indexed::folder::{
     FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
 };
+use crate::storage::indexed::uidvalidity;
 use crate::storage::indexed::unix_now;
-use crate::storage::sdbox::{dbox_file, uidvalidity};
+use crate::storage::sdbox::dbox_file;
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};

@@ -21,8 +21,9 @@ use crate::storage::index::state::MAX_KEYWORDS;
 use crate::storage::indexed::folder::{
     FlagChange, FolderFormat, FolderScan, FoundMessage, NewMessage, settled,
 };
+use crate::storage::indexed::uidvalidity;
 use crate::storage::indexed::unix_now;
-use crate::storage::sdbox::{dbox_file, uidvalidity};
+use crate::storage::sdbox::dbox_file;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};

@@ -3,8 +3,8 @@
 
 use super::mailbox::{MailboxShared, MemoryMailbox, Settings};
 use crate::storage::error::{Result, StorageError};
+use crate::storage::indexed::MAX_MESSAGE_BYTES;
 use crate::storage::name::MailboxName;
-use crate::storage::sdbox::mailbox::MAX_MESSAGE_BYTES;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::cell::RefCell;

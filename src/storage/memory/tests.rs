@@ -4,7 +4,7 @@
 //! checked by `storage::conformance`; these cover what only it has.
 
 use super::{MemoryOptions, MemoryStore};
-use crate::storage::sdbox::mailbox::MAX_MESSAGE_BYTES;
+use crate::storage::indexed::MAX_MESSAGE_BYTES;
 use crate::storage::{
     AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MessagePart,
     SpecialUse, StorageError, SystemFlags,

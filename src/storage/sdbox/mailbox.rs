@@ -41,8 +41,7 @@ use structures::StructureCache;
 
 /// Compact the log into a new snapshot after this many committed entries.
 pub const COMPACT_AFTER_ENTRIES: u32 = 2000;
-/// Largest message accepted for saving.
-pub const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+pub use crate::storage::indexed::MAX_MESSAGE_BYTES;
 
 /// What happened when the mailbox was opened (for tests, admin and logs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

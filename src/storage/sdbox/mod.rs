@@ -10,8 +10,6 @@ pub mod io;
 pub mod layout;
 pub mod mailbox;
 pub mod store;
-pub mod subscriptions;
-pub mod uidvalidity;
 
 pub use mailbox::{CACHE_COMPACT_MIN_DEAD, OpenReport, SdboxMailbox};
 pub use store::{SdboxRegistry, SdboxStore};

@@ -4,7 +4,6 @@
 use super::io;
 use super::layout::{self, Layout};
 use super::mailbox::{self, MailboxShared, SdboxMailbox};
-use super::subscriptions;
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
@@ -13,6 +12,7 @@ use crate::storage::indexed::control::{
     self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
 };
 use crate::storage::indexed::create_dir_0700;
+use crate::storage::indexed::subscriptions;
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
 use crate::storage::name::MailboxName;
 use crate::storage::traits::MailStore;

@@ -14,8 +14,8 @@ use crate::storage::index::files::{
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, KeywordBits, MailboxState, MessageRecord, flag, recover};
 use crate::storage::indexed::{
-    Backend, IndexCore, IndexedMailbox, StoreRequest, acquire_write_lock, create_dir_0700,
-    keyword_names, kw_combine, unix_now, wire_part,
+    Backend, IndexCore, IndexedMailbox, MAX_MESSAGE_BYTES, StoreRequest, acquire_write_lock,
+    create_dir_0700, keyword_names, kw_combine, unix_now, wire_part,
 };
 use crate::storage::name::MailboxName;
 use crate::storage::sdbox::dbox_file;
@@ -28,8 +28,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Largest message accepted for saving.
-pub const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
 /// Rewrite tern's index snapshot after this many log entries.
 const COMPACT_AFTER_ENTRIES: u32 = 2000;
 

@@ -10,11 +10,11 @@ use crate::storage::index::files::{
 };
 use crate::storage::index::state::{MAX_KEYWORDS, kw_set};
 use crate::storage::index::{Entry, MailboxState};
+use crate::storage::indexed::uidvalidity;
 use crate::storage::indexed::unix_now;
 use crate::storage::sdbox::dovecot_delta;
 use crate::storage::sdbox::dovecot_index::{self, DovecotState};
 use crate::storage::sdbox::io;
-use crate::storage::sdbox::uidvalidity;
 use std::path::Path;
 
 pub(super) fn index_bytes(state: &MailboxState) -> (Vec<u8>, Vec<u8>, Vec<u8>) {

@@ -110,7 +110,7 @@ pub fn allocate(dir: &Path, now: u32) -> Result<u32> {
 
 fn write_main(main: &Path, value: u32) -> Result<()> {
     let dir = main.parent().unwrap_or(Path::new("."));
-    super::io::replace_file(dir, FILE_NAME, format!("{value:08x}").as_bytes())
+    crate::storage::index::disk::replace_file(dir, FILE_NAME, format!("{value:08x}").as_bytes())
 }
 
 #[cfg(test)]
