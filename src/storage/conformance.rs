@@ -188,6 +188,22 @@ fn append_fetch_and_uid_stability_across_restarts() {
     });
 }
 
+/// A message that starts with its empty line has an empty header:
+/// BODY[HEADER] is that CRLF alone, as Dovecot 2.3 answers (`{2}`), on
+/// every backend.
+#[test]
+fn header_of_a_message_without_header_lines_is_its_empty_line() {
+    each("conf-empty-header", async |b, h| {
+        let mb = inbox(b, &h).await;
+        let req = AppendRequest {
+            message: b"\r\nbody line\r\n\r\nsecond paragraph\r\n".to_vec(),
+            ..AppendRequest::default()
+        };
+        let uid = mb.append(vec![req]).await.unwrap()[0];
+        assert_eq!(mb.read_header(uid).await.unwrap(), b"\r\n", "{b:?}");
+    });
+}
+
 #[test]
 fn read_parts_match_single_reads_in_the_order_asked() {
     each("read-parts", async |b, h| {
