@@ -1,7 +1,6 @@
 //! Tests for the structure cache (`tern.cache`), STORE group commit and
 //! the running status counters.
 
-use super::test_dir;
 use super::test_support::text_plain_msg as msg;
 use super::test_support::{inbox, run};
 use super::{CACHE_COMPACT_MIN_DEAD, SdboxMailbox};
@@ -29,7 +28,8 @@ fn subject(s: &CachedStructure) -> Vec<u8> {
 
 #[test]
 fn structure_cache_hit_miss_and_reopen() {
-    let root = test_dir("cache-hit");
+    let tmp = crate::storage::testing::TempDir::new("cache-hit");
+    let root = tmp.path().to_path_buf();
     run(async {
         let mb = inbox(&root).await;
         mb.append((1..=3).map(msg).collect()).await.unwrap();
@@ -54,7 +54,8 @@ fn structure_cache_hit_miss_and_reopen() {
 
 #[test]
 fn structure_cache_heals_from_damage() {
-    let root = test_dir("cache-heal");
+    let tmp = crate::storage::testing::TempDir::new("cache-heal");
+    let root = tmp.path().to_path_buf();
     run(async {
         let mb = inbox(&root).await;
         mb.append((1..=4).map(msg).collect()).await.unwrap();
@@ -101,7 +102,8 @@ fn structure_cache_heals_from_damage() {
 
 #[test]
 fn structure_cache_drops_expunged_at_compaction() {
-    let root = test_dir("cache-compact");
+    let tmp = crate::storage::testing::TempDir::new("cache-compact");
+    let root = tmp.path().to_path_buf();
     let n = (CACHE_COMPACT_MIN_DEAD as u32) * 2 + 10;
     run(async {
         let mb = inbox(&root).await;
@@ -142,7 +144,8 @@ fn structure_cache_drops_expunged_at_compaction() {
 #[test]
 fn concurrent_stores_share_commits_and_are_durable() {
     use crate::storage::{FlagOp, SystemFlags};
-    let root = test_dir("store-group");
+    let tmp = crate::storage::testing::TempDir::new("store-group");
+    let root = tmp.path().to_path_buf();
     let n = 16u32;
     run(async {
         let mb = inbox(&root).await;
@@ -221,7 +224,8 @@ fn summarised(mb: &SdboxMailbox, since: u64) -> ((u32, u32, u32, u32, u64), Vec<
 #[test]
 fn status_counters_match_a_recount_after_random_operations() {
     use crate::storage::{FlagOp, SystemFlags};
-    let root = test_dir("counters");
+    let tmp = crate::storage::testing::TempDir::new("counters");
+    let root = tmp.path().to_path_buf();
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move |n: u32| {
         seed ^= seed << 13;
@@ -273,7 +277,8 @@ fn status_counters_match_a_recount_after_random_operations() {
 #[ignore]
 fn store_rate() {
     use crate::storage::{FlagOp, SystemFlags};
-    let root = test_dir("store-rate");
+    let tmp = crate::storage::testing::TempDir::new("store-rate");
+    let root = tmp.path().to_path_buf();
     run(async {
         let mb = inbox(&root).await;
         mb.append((1..=200).map(msg).collect()).await.unwrap();
@@ -338,7 +343,8 @@ fn fds_under(dir: &Path) -> usize {
 /// sessions must not cost 20,000 descriptors.
 #[test]
 fn open_mailbox_holds_no_descriptors() {
-    let root = test_dir("no-fds");
+    let tmp = crate::storage::testing::TempDir::new("no-fds");
+    let root = tmp.path().to_path_buf();
     run(async {
         let mb = inbox(&root).await;
         let root = fs::canonicalize(&root).unwrap();
