@@ -13,6 +13,7 @@ use super::codec_path::SmtpAddress;
 use super::codec_reply::{EnhancedStatus, LmtpReply};
 use super::session::DeliveryOutcome;
 use crate::shard::env::{Env, Protocol, RemoteTask, UserInfo};
+use crate::shard::repoll::{REPOLL_PERIOD, repolled};
 use crate::storage::AnyStore;
 use crate::storage::{AppendRequest, MailStore, Mailbox, MailboxName, StorageError};
 
@@ -49,7 +50,8 @@ pub async fn deliver_on_owner(env: Rc<Env>, job: DeliveryJob) -> DeliveryOutcome
         tracing::warn!(to = owner, "lmtp: owner shard unreachable");
         return DeliveryOutcome::TemporaryFailure;
     }
-    rx.recv_async()
+    // The answer is woken from the owner shard's thread; see shard::repoll.
+    repolled(rx.recv_async(), REPOLL_PERIOD)
         .await
         .unwrap_or(DeliveryOutcome::TemporaryFailure)
 }

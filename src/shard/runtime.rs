@@ -69,7 +69,9 @@ impl<M: Send + 'static> ShardContext<M> {
     pub async fn send_to(&self, shard: usize, msg: M) -> Result<(), SendError<M>> {
         match &self.senders {
             Some(s) if shard != self.index && shard < self.count => {
-                match s.send_to(shard, msg).await {
+                match super::repoll::repolled(s.send_to(shard, msg), super::repoll::REPOLL_PERIOD)
+                    .await
+                {
                     Ok(()) => Ok(()),
                     Err(glommio::GlommioError::Closed(glommio::ResourceType::Channel(m)))
                     | Err(glommio::GlommioError::WouldBlock(glommio::ResourceType::Channel(m))) => {
