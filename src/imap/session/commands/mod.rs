@@ -46,6 +46,8 @@ use crate::imap::codec::response::ResponseCode;
 use crate::imap::codec::types::{Command, CommandBody, SequenceSet, Tag};
 use crate::storage::StorageError;
 
+pub use crate::imap::codec::commands_table::{CatchUp, CommandSpec, StateNeeded};
+
 /// What the driver does once a command was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
@@ -62,8 +64,6 @@ pub enum Flow {
     /// through [`Session::idle_done`] with this tag.
     Idle(Tag),
 }
-
-pub use crate::imap::codec::commands_table::{CatchUp, CommandSpec, StateNeeded};
 
 /// Runs one command: the checks its row in the command table calls for
 /// ([`CommandSpec`]: state needed, catch-up), the handler, then the
