@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir, is_root};
+use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir, require_root};
 
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
@@ -39,29 +39,21 @@ fn imap_login(srv: &Server, user: &str, password: &str) -> String {
     r
 }
 
-#[test]
-fn log_file_gets_shard_and_auth_helper_lines_and_the_stop_line() {
-    let logs = TempDir::new("logfile");
-    let log = logs.path().join("tern.log");
-    let mut srv = Server::start(Options {
+fn start_logging_to(log: &std::path::Path) -> Server {
+    Server::start(Options {
         extra_config: format!("log_path = {}\n", log.display()),
         ..Options::default()
-    });
+    })
+}
+
+#[test]
+fn log_file_gets_shard_lines_and_the_stop_line() {
+    let logs = TempDir::new("logfile");
+    let log = logs.path().join("tern.log");
+    let mut srv = start_logging_to(&log);
     assert!(imap_login(&srv, DEMO_USER, DEMO_PASS).starts_with("a OK"));
-    assert!(imap_login(&srv, DEMO_USER, "not-the-password").starts_with("a NO"));
     // Written on a shard thread, through the queue.
     wait_for_line(&log, &["imap: Logged out", DEMO_USER]);
-    if is_root() {
-        // Written by the forked helper processes, which cannot use the
-        // queue: its writer thread exists only in the server process.
-        wait_for_line(&log, &["auth: worker started"]);
-        wait_for_line(
-            &log,
-            &["auth: passwd-file(", DEMO_USER, "Password mismatch"],
-        );
-    } else {
-        eprintln!("skipped the auth helper part: the helper runs only as root");
-    }
 
     srv.signal(libc::SIGTERM);
     assert_eq!(srv.wait_exit(Duration::from_secs(20)), Some(0));
@@ -69,4 +61,20 @@ fn log_file_gets_shard_and_auth_helper_lines_and_the_stop_line() {
     let last = text.lines().last().unwrap_or_default();
     assert!(last.contains("tern stopped"), "log:\n{text}");
     assert!(!text.contains("log lines dropped"), "log:\n{text}");
+}
+
+#[test]
+fn log_file_gets_the_auth_helper_lines() {
+    require_root("the auth helper is forked only when tern starts as root");
+    let logs = TempDir::new("logfile-helper");
+    let log = logs.path().join("tern.log");
+    let srv = start_logging_to(&log);
+    assert!(imap_login(&srv, DEMO_USER, "not-the-password").starts_with("a NO"));
+    // Written by the forked helper processes, which cannot use the queue:
+    // its writer thread exists only in the server process.
+    wait_for_line(&log, &["auth: worker started"]);
+    wait_for_line(
+        &log,
+        &["auth: passwd-file(", DEMO_USER, "Password mismatch"],
+    );
 }

@@ -194,9 +194,11 @@ mod tests {
     #[test]
     #[ignore = "run by dropping_in_a_child_process_takes_and_sticks"]
     fn child_drop() {
-        if std::env::var_os("TERN_PRIV_CHILD").is_none() {
-            return;
-        }
+        assert!(
+            std::env::var_os("TERN_PRIV_CHILD").is_some(),
+            "child half of dropping_in_a_child_process_takes_and_sticks: it drops \
+             this process's privileges, so it runs only in the child that test starts"
+        );
         let to = RunAs {
             uid: 65534,
             gid: 65534,

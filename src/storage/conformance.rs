@@ -5,7 +5,7 @@
 //! survives "restarts" as it would if it were a disk.
 
 use crate::storage::sdbox::test_dir;
-use crate::storage::test_support::run;
+use crate::storage::testing::run;
 use crate::storage::{
     AnyMailbox, AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, MemoryStore,
     MessagePart, ShardStorage, SpecialUse, StorageError, SystemFlags, UserContext,
@@ -625,16 +625,16 @@ fn backend_named(s: &str) -> Option<Backend> {
 }
 
 /// Child half of the crash test: appends and flags, printing an ACK line
-/// after each call returns (i.e. once durable). Does nothing otherwise.
+/// after each call returns (i.e. once durable).
 #[test]
+#[ignore = "child half of the crash test, which starts it with TERN_FOLDER_CRASH_CHILD set"]
 fn crash_child_writer() {
-    let Ok(spec) = std::env::var(CRASH_CHILD_ENV) else {
-        return;
-    };
-    let Some((b, h)) = spec.split_once(':') else {
-        return;
-    };
-    let Some(b) = backend_named(b) else { return };
+    let spec = std::env::var(CRASH_CHILD_ENV)
+        .expect("run only by the crash test, with TERN_FOLDER_CRASH_CHILD=<backend>:<home>");
+    let (b, h) = spec
+        .split_once(':')
+        .expect("TERN_FOLDER_CRASH_CHILD is <backend>:<home>");
+    let b = backend_named(b).expect("TERN_FOLDER_CRASH_CHILD names a backend");
     let h = PathBuf::from(h);
     run(async move {
         let mb = inbox(b, &h).await;
@@ -675,6 +675,7 @@ fn sigkill_during_appends_keeps_every_acknowledged_message() {
                 .args([
                     "storage::conformance::crash_child_writer",
                     "--exact",
+                    "--include-ignored",
                     "--nocapture",
                     "--test-threads=1",
                 ])

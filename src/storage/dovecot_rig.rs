@@ -1,6 +1,7 @@
 //! A private Dovecot (installed binaries, never started as a daemon) for
-//! interop tests: `dovecot-lda` delivers, `imap` runs with PREAUTH on
-//! stdin, both as `nobody` on a store under a test directory.
+//! the interop tests of every backend: `dovecot-lda` delivers, `imap` runs
+//! with PREAUTH on stdin, both as `nobody` on a store in the user's home
+//! under a test directory that is removed on drop.
 
 use crate::storage::sdbox::test_dir;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,12 @@ impl DovecotRig {
     /// test must not count as passed). `location` may use `{home}` for the
     /// user's home.
     pub fn new(tag: &str, location: &str) -> Self {
+        Self::with_settings(tag, location, "")
+    }
+
+    /// [`Self::new`] with more Dovecot settings (plugins, attachment
+    /// directory) appended to its configuration.
+    pub fn with_settings(tag: &str, location: &str, extra_settings: &str) -> Self {
         let base = dovecot_test_dir(tag);
         let home = base.join("home");
         std::fs::create_dir_all(&home).expect("rig home");
@@ -44,7 +51,7 @@ impl DovecotRig {
             format!(
                 "base_dir = {b}/run\nlog_path = /dev/null\nmail_location = {location}\nfirst_valid_uid = 1\nssl = no\n\
                  userdb {{\n driver = static\n args = uid=65534 gid=65534 home={h}\n}}\n\
-                 passdb {{\n driver = static\n args = nopassword=y\n}}\n",
+                 passdb {{\n driver = static\n args = nopassword=y\n}}\n{extra_settings}",
                 b = base.display(),
                 h = home.display()
             ),
@@ -55,7 +62,8 @@ impl DovecotRig {
         rig
     }
 
-    /// Hand every file to the Dovecot user (tern's test runs as root).
+    /// Hand every file to the Dovecot user (tern's test runs as root);
+    /// done before each run, so files tern wrote meanwhile are Dovecot's.
     pub fn give_to_dovecot(&self) {
         let _ = Command::new("chmod")
             .args(["755", &self.base.display().to_string()])

@@ -86,9 +86,7 @@ mod conformance;
 #[cfg(test)]
 pub(crate) mod dovecot_rig;
 #[cfg(test)]
-pub(crate) mod test_support;
-#[cfg(test)]
-pub mod testing;
+pub(crate) mod testing;
 
 pub use error::{Result, StorageError};
 pub use location::{MailFormat, MailLocation};

@@ -1,6 +1,6 @@
-//! Test fixtures for code above storage (protocol sessions): a store in a
-//! temporary directory that is removed afterwards, and a runtime to drive
-//! it, so protocol tests need not know the storage's executor.
+//! Test fixtures for storage and for the code above it (protocol
+//! sessions): a runtime to drive storage jobs, a temporary directory that
+//! is removed afterwards, and stores opened as the server opens them.
 
 use super::user::{AnyStore, ShardStorage, UserContext};
 use std::path::{Path, PathBuf};
@@ -30,6 +30,21 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The store `location` names for a user whose home is `home`, opened as
+/// the server opens it after login (through a shard storage of its own).
+pub async fn store_at(location: &str, home: &Path) -> AnyStore {
+    let ctx = UserContext {
+        user: "testuser".into(),
+        home: home.display().to_string(),
+        mail_location: location.into(),
+        mail_attachment_dir: String::new(),
+    };
+    ShardStorage::new(8 << 20)
+        .open_user(&ctx)
+        .await
+        .expect("a test store")
 }
 
 /// Opens a store of `format` (`sdbox`, `maildir`, `mbox`) under `dir`

@@ -52,33 +52,29 @@ pub fn rand_u64() -> u64 {
 
 /// A loopback port nobody else in this test run holds. Because tern binds
 /// with SO_REUSEPORT, two test servers on one port would silently share it,
-/// so ports are reserved with lock files across the parallel test processes.
+/// so a port is reserved across the parallel test processes by binding an
+/// abstract Unix socket named after it: the kernel frees the name when the
+/// `Port` is dropped or its process dies, and nothing is left on disk.
 pub struct Port {
     pub port: u16,
-    lock: PathBuf,
-}
-
-impl Drop for Port {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.lock);
-    }
+    _reservation: std::os::unix::net::UnixListener,
 }
 
 pub fn free_port() -> Port {
-    let dir = std::env::temp_dir().join("tern-test-ports");
-    fs::create_dir_all(&dir).unwrap();
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
     loop {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         drop(l);
-        let lock = dir.join(port.to_string());
-        if fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock)
-            .is_ok()
-        {
-            return Port { port, lock };
+        let name = format!("tern-test-port-{port}");
+        let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        // Fails while another test process holds the port.
+        if let Ok(reservation) = UnixListener::bind_addr(&addr) {
+            return Port {
+                port,
+                _reservation: reservation,
+            };
         }
     }
 }

@@ -6,11 +6,13 @@
 //!    [`framing::Framer::next_event`]: send `+ ` on `NeedContinuation`,
 //!    answer BAD/NO on `Error`, parse `Complete` frames.
 //! 2. [`command::parse_command`] turns a frame into a [`types::Command`]
-//!    (or a [`command::ParseError`] carrying the tag).
+//!    (or a [`command::ParseError`] carrying the tag); the keywords and the
+//!    rules of every command are in [`commands_table`].
 //! 3. [`response`] writes typed responses into a `Vec<u8>` one at a time.
 
 pub mod base64;
 pub mod command;
+pub mod commands_table;
 pub mod encode;
 pub mod framing;
 mod parse;

@@ -183,8 +183,7 @@ async fn run(s: &mut Authed) -> &'static str {
             }
         };
         drop(frame);
-        let tag = cmd.tag;
-        let flow = commands::dispatch(&mut s.session, &mut s.io, &tag, cmd.body).await;
+        let flow = commands::dispatch(&mut s.session, &mut s.io, cmd).await;
         match flow {
             Flow::Continue => {}
             Flow::Logout => {

@@ -131,9 +131,9 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
                 continue;
             }
         };
-        let tag = cmd.tag;
+        let tag = cmd.tag.clone();
         let here = link(&env, &io.conn, &session, &rip);
-        match state.handle(&here, &mut io, &tag, cmd.body) {
+        match state.handle(&here, &mut io, cmd) {
             PreloginFlow::Continue => {}
             PreloginFlow::Logout => {
                 let _ = io.flush().await;

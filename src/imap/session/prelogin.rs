@@ -10,7 +10,7 @@ use super::output::Output;
 use crate::auth::sasl::Mechanism;
 use crate::auth::secret::Secret;
 use crate::imap::codec::response::{Data, ResponseCode, Status};
-use crate::imap::codec::types::{CommandBody, Tag};
+use crate::imap::codec::types::{Command, CommandBody, Tag};
 use crate::shard::env::ProtocolSettings;
 
 /// What the answers depend on, as the driver sees the connection.
@@ -83,13 +83,26 @@ impl Prelogin {
         );
     }
 
+    /// Runs one command; those whose row in the command table needs a
+    /// login are refused.
     pub fn handle(
         &mut self,
         link: &Link<'_>,
         out: &mut impl Output,
-        tag: &Tag,
-        body: CommandBody,
+        command: Command,
     ) -> PreloginFlow {
+        let Command {
+            tag, spec, body, ..
+        } = command;
+        let tag = &tag;
+        if !spec.state.before_login() {
+            let text = match body {
+                CommandBody::Enable { .. } => "ENABLE is not allowed before login.",
+                _ => NOT_BEFORE_LOGIN,
+            };
+            out.bad(Some(tag), text);
+            return PreloginFlow::Continue;
+        }
         match body {
             CommandBody::Capability => {
                 out.data(&Data::Capability(atoms(&link.capabilities())));
@@ -168,17 +181,14 @@ impl Prelogin {
                     initial,
                 };
             }
-            CommandBody::Enable { .. } => {
-                out.bad(Some(tag), "ENABLE is not allowed before login.");
-            }
-            _ => out.bad(
-                Some(tag),
-                "Error in IMAP command: Unknown command or not allowed before login.",
-            ),
+            _ => out.bad(Some(tag), NOT_BEFORE_LOGIN),
         }
         PreloginFlow::Continue
     }
 }
+
+const NOT_BEFORE_LOGIN: &str =
+    "Error in IMAP command: Unknown command or not allowed before login.";
 
 /// LOGINDISABLED / PRIVACYREQUIRED rules; answers NO when refused.
 fn may_authenticate(link: &Link<'_>, out: &mut impl Output, tag: &Tag) -> bool {

@@ -29,7 +29,7 @@ fn run(state: &mut Prelogin, link: &Link<'_>, line: &str) -> (PreloginFlow, Stri
     let frame = format!("{line}\r\n");
     let cmd = parse_command(frame.as_bytes()).expect("test command parses");
     let mut out = Collected::default();
-    let flow = state.handle(link, &mut out, &cmd.tag, cmd.body);
+    let flow = state.handle(link, &mut out, cmd);
     (flow, out.take())
 }
 

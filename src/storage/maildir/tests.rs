@@ -3,7 +3,7 @@
 
 use crate::storage::dovecot_rig::DovecotRig;
 use crate::storage::sdbox::test_dir;
-pub(super) use crate::storage::test_support::{run, store_at};
+pub(super) use crate::storage::testing::{run, store_at};
 use crate::storage::{AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, SystemFlags};
 use std::fs;
 use std::os::unix::fs::MetadataExt;

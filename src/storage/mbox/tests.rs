@@ -5,8 +5,8 @@ use super::folder::MboxFolder;
 use crate::storage::dovecot_rig::DovecotRig;
 use crate::storage::indexed::folder::{FolderFormat, NewMessage};
 use crate::storage::sdbox::test_dir;
-use crate::storage::test_support;
-pub(super) use crate::storage::test_support::run;
+use crate::storage::testing;
+pub(super) use crate::storage::testing::run;
 use crate::storage::{
     AnyStore, AppendRequest, FlagOp, MailStore, Mailbox, MailboxName, SystemFlags,
 };
@@ -15,7 +15,7 @@ use std::path::Path;
 
 pub(super) async fn store_at(home: &Path) -> AnyStore {
     let location = format!("mbox:~/mail:INBOX={}/mail/inbox", home.display());
-    test_support::store_at(&location, home).await
+    testing::store_at(&location, home).await
 }
 
 /// As in the shared doc: Dovecot's headers on message 1, a body with an

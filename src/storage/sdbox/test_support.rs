@@ -4,7 +4,7 @@ use super::{SdboxMailbox, SdboxRegistry, SdboxStore};
 use crate::storage::{AppendRequest, MailLocation, MailStore, MailboxName};
 use std::path::Path;
 
-pub use crate::storage::test_support::run;
+pub use crate::storage::testing::run;
 
 /// INBOX of the store at `root`, through a fresh registry: each call
 /// behaves like a restart.

@@ -1,12 +1,34 @@
-//! Arguments of the mailbox commands: SELECT/EXAMINE parameters, LIST
-//! (LIST-EXTENDED), STATUS items and APPEND (MULTIAPPEND).
+//! Arguments of the mailbox commands: SELECT/EXAMINE (with their
+//! parameters), CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE, LIST
+//! (LIST-EXTENDED), LSUB, STATUS and APPEND (MULTIAPPEND).
 
 use super::cursor::{Cursor, Fail, PResult};
 use crate::imap::codec::command::ParseErrorKind;
 use crate::imap::codec::types::{
-    AppendMessage, CommandBody, ListReturnOption, ListSelectOption, QResync, SelectParams,
+    AppendMessage, CommandBody, ListReturnOption, ListSelectOption, Mailbox, QResync, SelectParams,
     StatusItem,
 };
+
+pub(crate) fn select(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    let (mailbox, params) = mailbox_and_select_params(c)?;
+    Ok(CommandBody::Select { mailbox, params })
+}
+
+pub(crate) fn examine(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    let (mailbox, params) = mailbox_and_select_params(c)?;
+    Ok(CommandBody::Examine { mailbox, params })
+}
+
+fn mailbox_and_select_params(c: &mut Cursor<'_>) -> PResult<(Mailbox, SelectParams)> {
+    let mailbox = sp_mailbox(c)?;
+    let params = if c.peek() == Some(b' ') {
+        c.sp()?;
+        select_params(c)?
+    } else {
+        SelectParams::default()
+    };
+    Ok((mailbox, params))
+}
 
 pub(crate) fn select_params(c: &mut Cursor<'_>) -> PResult<SelectParams> {
     let mut params = SelectParams::default();
@@ -167,4 +189,72 @@ pub(crate) fn append(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         });
     }
     Ok(CommandBody::Append { mailbox, messages })
+}
+
+pub(crate) fn create(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    let mailbox = sp_mailbox(c)?;
+    let mut special_use = Vec::new();
+    if c.peek() == Some(b' ') {
+        c.sp()?;
+        c.expect(b'(', "(")?;
+        if !c.keyword("USE") {
+            return c.fail(ParseErrorKind::Expected("USE"));
+        }
+        c.sp()?;
+        special_use = c.flag_list()?;
+        c.expect(b')', ")")?;
+    }
+    Ok(CommandBody::Create {
+        mailbox,
+        special_use,
+    })
+}
+
+pub(crate) fn delete(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    Ok(CommandBody::Delete {
+        mailbox: sp_mailbox(c)?,
+    })
+}
+
+pub(crate) fn rename(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    let from = sp_mailbox(c)?;
+    Ok(CommandBody::Rename {
+        from,
+        to: sp_mailbox(c)?,
+    })
+}
+
+pub(crate) fn subscribe(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    Ok(CommandBody::Subscribe {
+        mailbox: sp_mailbox(c)?,
+    })
+}
+
+pub(crate) fn unsubscribe(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    Ok(CommandBody::Unsubscribe {
+        mailbox: sp_mailbox(c)?,
+    })
+}
+
+pub(crate) fn lsub(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    let reference = sp_mailbox(c)?;
+    c.sp()?;
+    Ok(CommandBody::Lsub {
+        reference,
+        pattern: c.list_mailbox()?,
+    })
+}
+
+pub(crate) fn status(c: &mut Cursor<'_>) -> PResult<CommandBody> {
+    let mailbox = sp_mailbox(c)?;
+    c.sp()?;
+    Ok(CommandBody::Status {
+        mailbox,
+        items: c.paren_list(status_item)?,
+    })
+}
+
+fn sp_mailbox(c: &mut Cursor<'_>) -> PResult<Mailbox> {
+    c.sp()?;
+    c.mailbox()
 }

@@ -1,13 +1,13 @@
-//! Arguments of the message commands: SEARCH (ESEARCH RETURN), FETCH,
-//! STORE, COPY/MOVE, SORT and THREAD.
+//! Arguments of the message commands: EXPUNGE (UID EXPUNGE), SEARCH
+//! (ESEARCH RETURN), FETCH, STORE, COPY/MOVE, SORT and THREAD.
 
 use super::cursor::{Cursor, Fail, PResult};
 use super::fetch::{fetch_attributes, fetch_modifiers};
 use super::search::search_keys;
 use crate::imap::codec::command::ParseErrorKind;
 use crate::imap::codec::types::{
-    AString, CommandBody, Flag, SearchCommand, SearchReturnOption, SortCriterion, SortKey,
-    StoreAction, ThreadAlgorithm,
+    AString, CommandBody, Flag, Mailbox, SearchCommand, SearchReturnOption, SequenceSet,
+    SortCriterion, SortKey, StoreAction, ThreadAlgorithm,
 };
 
 /// `[RETURN (opts)] [CHARSET cs]` before search keys (SEARCH); returns the
@@ -139,16 +139,33 @@ pub(crate) fn store(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
     })
 }
 
-pub(crate) fn copy_or_move(c: &mut Cursor<'_>, uid: bool, is_move: bool) -> PResult<CommandBody> {
+/// `EXPUNGE`, or `UID EXPUNGE set` (RFC 4315).
+pub(crate) fn expunge(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
+    if !uid {
+        return Ok(CommandBody::Expunge);
+    }
+    c.sp()?;
+    Ok(CommandBody::UidExpunge {
+        uids: c.sequence_set()?,
+    })
+}
+
+pub(crate) fn copy(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
+    let (set, mailbox) = set_and_mailbox(c)?;
+    Ok(CommandBody::Copy { uid, set, mailbox })
+}
+
+/// MOVE (RFC 6851); `move` is a keyword.
+pub(crate) fn move_(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
+    let (set, mailbox) = set_and_mailbox(c)?;
+    Ok(CommandBody::Move { uid, set, mailbox })
+}
+
+fn set_and_mailbox(c: &mut Cursor<'_>) -> PResult<(SequenceSet, Mailbox)> {
     c.sp()?;
     let set = c.sequence_set()?;
     c.sp()?;
-    let mailbox = c.mailbox()?;
-    Ok(if is_move {
-        CommandBody::Move { uid, set, mailbox }
-    } else {
-        CommandBody::Copy { uid, set, mailbox }
-    })
+    Ok((set, c.mailbox()?))
 }
 
 pub(crate) fn sort_criterion(c: &mut Cursor<'_>) -> PResult<SortCriterion> {

@@ -2,6 +2,7 @@
 //! [`Cursor`] and either consumes what it recognised or fails; none can
 //! read past the input or recurse without a depth bound.
 
+pub(crate) mod connection;
 pub(crate) mod cursor;
 pub(crate) mod fetch;
 pub(crate) mod mailbox;

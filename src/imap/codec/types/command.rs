@@ -7,10 +7,16 @@ use super::flag::Flag;
 use super::search::SearchKey;
 use super::sequence::SequenceSet;
 use crate::auth::secret::Secret;
+use crate::imap::codec::commands_table::CommandSpec;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     pub tag: Tag,
+    /// The command's row in the command table: the rules the session
+    /// applies around it.
+    pub spec: &'static CommandSpec,
+    /// Sent as `UID <keyword>`.
+    pub uid: bool,
     pub body: CommandBody,
 }
 

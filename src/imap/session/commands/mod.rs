@@ -2,8 +2,9 @@
 //! one: `select.rs` SELECT/EXAMINE, `close.rs` CLOSE/UNSELECT, `copy.rs`
 //! COPY/MOVE, `subscribe.rs` SUBSCRIBE/UNSUBSCRIBE, `noop.rs` NOOP/CHECK,
 //! `expunge.rs` EXPUNGE/UID EXPUNGE; UID forms live with their command),
-//! and [`dispatch`]: the table from a parsed command to its handler and
-//! to the [`rules`] the dispatcher applies around it. Each handler writes
+//! and [`dispatch`]: from a parsed command to its handler, with the rules
+//! of its row in the command table ([`crate::imap::codec::commands_table`],
+//! which also says how to add a command) applied around it. Each handler writes
 //! its untagged data to the output and leaves its tagged answer in
 //! [`Session::reply`]; what only the driver can do (wait in IDLE, start
 //! compression, close) it asks for with a [`Flow`]. Pre-login commands
@@ -42,8 +43,10 @@ use super::output::Output;
 use super::state::Session;
 use crate::config::ImapWorkaround;
 use crate::imap::codec::response::ResponseCode;
-use crate::imap::codec::types::{CommandBody, SequenceSet, Tag};
+use crate::imap::codec::types::{Command, CommandBody, SequenceSet, Tag};
 use crate::storage::StorageError;
+
+pub use crate::imap::codec::commands_table::{CatchUp, CommandSpec, StateNeeded};
 
 /// What the driver does once a command was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,91 +65,53 @@ pub enum Flow {
     Idle(Tag),
 }
 
-/// What the dispatcher checks and allows around a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rules {
-    /// Only in the selected state (BAD otherwise).
-    pub needs_selected: bool,
-    /// Untagged EXPUNGEs may be sent after it (RFC 9051 §7.5.1: not after
-    /// FETCH, STORE, SEARCH, SORT, THREAD by sequence number).
-    pub allows_expunge: bool,
-    /// New mail is announced after it even with delay-newmail.
-    pub announces_new_mail: bool,
-    /// Whether the selected mailbox first catches up with other writers.
-    pub catch_up: CatchUp,
-}
-
-/// Catching up with other writers (another tern, the admin CLI, Dovecot's
-/// tools, an MDA) before a command uses the selected mailbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CatchUp {
-    /// Leaves the mailbox, or does not use it. APPEND and COPY's
-    /// destination catch up in storage, which every change does first.
-    No,
-    /// Reads or changes it: a check made a moment ago will do (storage
-    /// rate-limits them per mailbox).
-    Recent,
-    /// The clients' explicit polls (NOOP, CHECK, IDLE): look every time.
-    Forced,
-}
-
-/// The rules of each command.
-pub fn rules(body: &CommandBody) -> Rules {
-    use CatchUp::{Forced, No, Recent};
-    use CommandBody as B;
-    let (needs_selected, allows_expunge, announces_new_mail, catch_up) = match body {
-        B::Noop | B::Idle => (false, true, true, Forced),
-        B::Check => (true, true, true, Forced),
-        B::Close | B::Unselect => (true, true, false, No),
-        B::Expunge | B::UidExpunge { .. } | B::Copy { .. } | B::Move { .. } => {
-            (true, true, false, Recent)
-        }
-        B::Search { uid, .. }
-        | B::Fetch { uid, .. }
-        | B::Store { uid, .. }
-        | B::Sort { uid, .. }
-        | B::Thread { uid, .. } => (true, *uid, false, Recent),
-        _ => (false, true, false, No),
-    };
-    Rules {
-        needs_selected,
-        allows_expunge,
-        announces_new_mail,
-        catch_up,
-    }
-}
-
-/// Runs one command: the checks its [`rules`] call for, the handler, then
-/// the untagged updates and the tagged answer.
-pub async fn dispatch(
-    s: &mut Session,
-    out: &mut impl Output,
-    tag: &Tag,
-    body: CommandBody,
-) -> Flow {
-    let rules = rules(&body);
+/// Runs one command: the checks its row in the command table calls for
+/// ([`CommandSpec`]: state needed, catch-up), the handler, then the
+/// untagged updates the row allows and the tagged answer.
+pub async fn dispatch(s: &mut Session, out: &mut impl Output, command: Command) -> Flow {
+    let Command {
+        tag,
+        spec,
+        uid,
+        body,
+    } = command;
+    let tag = &tag;
     // delay-newmail: EXISTS only on NOOP / CHECK (and IDLE, which is
     // nothing but waiting for them).
-    let allow_new = !s.workaround(ImapWorkaround::DelayNewmail) || rules.announces_new_mail;
-    before_command(s, &rules).await;
-    if rules.needs_selected && s.selected.is_none() {
+    let allow_new = !s.workaround(ImapWorkaround::DelayNewmail) || spec.announces_new_mail;
+    before_command(s, spec.catch_up).await;
+    if spec.state == StateNeeded::Selected && s.selected.is_none() {
         out.bad(Some(tag), "No mailbox selected.");
         return Flow::Continue;
     }
+    let flow = if spec.state == StateNeeded::NotAuthenticated {
+        s.bad(tag, "Already logged in.");
+        Flow::Continue
+    } else {
+        handle(s, out, tag, body).await
+    };
+    // LOGOUT and IDLE wrote their whole answer.
+    if matches!(flow, Flow::Logout | Flow::Idle(_)) {
+        return flow;
+    }
+    s.finish(out, spec.allows_expunge(uid), allow_new).await;
+    flow
+}
+
+/// The handler of each command. A tagged answer already carries its
+/// untagged updates; handlers that must order them themselves (FETCH,
+/// STORE, SEARCH) do so.
+async fn handle(s: &mut Session, out: &mut impl Output, tag: &Tag, body: CommandBody) -> Flow {
     use CommandBody as B;
-    // A tagged answer already carries its untagged updates; handlers that
-    // must order them themselves (FETCH, STORE, SEARCH) do so.
-    let flow = match body {
+    match body {
         B::Capability => capability::capability(s, out, tag),
         B::Noop | B::Check => noop::noop(s, tag),
-        B::Logout => return logout::logout(out, tag),
+        B::Logout => logout::logout(out, tag),
         B::Id { parameters } => id::id(s, out, tag, parameters.as_deref()),
         B::Enable { capabilities } => enable::enable(s, out, tag, &capabilities),
         B::Namespace => namespace::namespace(s, out, tag),
-        B::StartTls | B::Login { .. } | B::Authenticate { .. } => {
-            s.bad(tag, "Already logged in.");
-            Flow::Continue
-        }
+        // Answered by `dispatch`: their row needs the not-authenticated state.
+        B::StartTls | B::Login { .. } | B::Authenticate { .. } => Flow::Continue,
         B::Compress { algorithm } => compress::compress(s, out, tag, &algorithm),
         B::Select { mailbox, params } => select::select(s, out, tag, &mailbox, params, false).await,
         B::Examine { mailbox, params } => select::select(s, out, tag, &mailbox, params, true).await,
@@ -180,7 +145,7 @@ pub async fn dispatch(
         B::Lsub { reference, pattern } => lsub::lsub(s, out, tag, &reference, &pattern).await,
         B::Status { mailbox, items } => status::status(s, out, tag, &mailbox, &items).await,
         B::Append { mailbox, messages } => append::append(s, tag, &mailbox, messages).await,
-        B::Idle => return idle::idle(out, tag),
+        B::Idle => idle::idle(out, tag),
         B::Expunge => expunge::expunge(s, tag, None).await,
         B::UidExpunge { uids } => expunge::expunge(s, tag, Some(&uids)).await,
         B::Search { uid, search } => search::search(s, out, tag, uid, &search).await,
@@ -228,20 +193,18 @@ pub async fn dispatch(
         B::Move { uid, set, mailbox } => {
             copy::copy_or_move(s, out, tag, uid, &set, &mailbox, true).await
         }
-    };
-    s.finish(out, rules.allows_expunge, allow_new).await;
-    flow
+    }
 }
 
 /// The one place that runs before every command.
-async fn before_command(s: &mut Session, rules: &Rules) {
+async fn before_command(s: &mut Session, catch_up: CatchUp) {
     // Another session may have renamed the selected mailbox: APPEND or
     // STATUS by name must see where it is now.
     super::selected::follow_rename(s).await;
     // Catch up with other writers before using the selected mailbox (a
     // no-op without one, where the command is refused next anyway), so
     // their changes are reported before the tagged answer.
-    match rules.catch_up {
+    match catch_up {
         CatchUp::No => {}
         CatchUp::Recent => super::refresh::selected(s, false).await,
         CatchUp::Forced => super::refresh::selected(s, true).await,

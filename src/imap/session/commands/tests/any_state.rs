@@ -271,18 +271,13 @@ fn selected_state_commands_need_a_mailbox() {
 
 #[test]
 fn commands_on_the_selected_mailbox_catch_up_first() {
-    use crate::imap::codec::types::CommandBody;
-    use crate::imap::session::commands::{CatchUp, rules};
-    for body in [CommandBody::Noop, CommandBody::Check, CommandBody::Idle] {
-        assert_eq!(rules(&body).catch_up, CatchUp::Forced, "{body:?}");
+    use crate::imap::session::commands::{CatchUp, CommandSpec};
+    let catch_up = |keyword: &str| CommandSpec::find(keyword.as_bytes()).map(|spec| spec.catch_up);
+    for keyword in ["NOOP", "CHECK", "IDLE"] {
+        assert_eq!(catch_up(keyword), Some(CatchUp::Forced), "{keyword}");
     }
-    assert_eq!(rules(&CommandBody::Expunge).catch_up, CatchUp::Recent);
-    for body in [
-        CommandBody::Close,
-        CommandBody::Unselect,
-        CommandBody::Capability,
-        CommandBody::Logout,
-    ] {
-        assert_eq!(rules(&body).catch_up, CatchUp::No, "{body:?}");
+    assert_eq!(catch_up("EXPUNGE"), Some(CatchUp::Recent));
+    for keyword in ["CLOSE", "UNSELECT", "CAPABILITY", "LOGOUT"] {
+        assert_eq!(catch_up(keyword), Some(CatchUp::No), "{keyword}");
     }
 }

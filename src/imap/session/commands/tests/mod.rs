@@ -76,7 +76,7 @@ impl Client {
             Ok(c) => c,
             Err(e) => panic!("test command {line:?} does not parse: {e}"),
         };
-        let flow = dispatch(&mut self.s, &mut self.out, &cmd.tag, cmd.body).await;
+        let flow = dispatch(&mut self.s, &mut self.out, cmd).await;
         (flow, self.out.take())
     }
 
