@@ -239,8 +239,10 @@ fn init_logging(cfg: &config::Config) -> Option<LogRouter> {
             }
         }
     };
-    let ansi = targets == logging::LogTargets::from_settings("", "", "", "")
-        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let all_stderr = [&targets.error, &targets.info, &targets.debug]
+        .iter()
+        .all(|t| **t == logging::Target::Stderr);
+    let ansi = all_stderr && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = builder
         .with_ansi(ansi)
         .with_writer(router.clone())
@@ -259,7 +261,7 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     let mut filter = EnvFilter::try_new(if from_env.trim().is_empty() {
         "info"
     } else {
-        &from_env
+        from_env.as_str()
     })
     .unwrap_or_else(|_| EnvFilter::new("info"));
     if !from_env.contains("rustls")

@@ -43,7 +43,7 @@ impl Out {
                 .get(i)
                 .map_or_else(|| "+Inf".to_string(), |b| format!("{b:?}"));
             let mut l = labels.to_vec();
-            l.push(("le", &le));
+            l.push(("le", le.as_str()));
             self.sample(&bucket, &l, count);
         }
         self.sample(&format!("{name}_count"), labels, h.count());
@@ -52,13 +52,13 @@ impl Out {
 }
 
 fn sum(r: &Registry, f: impl Fn(&ShardMetrics) -> u64) -> u64 {
-    r.shards().iter().map(|m| f(m)).sum()
+    r.shards().iter().map(|m| f(m.as_ref())).sum()
 }
 
 fn merged<'a>(r: &'a Registry, f: impl Fn(&'a ShardMetrics) -> &'a Histogram) -> Snapshot {
     let mut s = Snapshot::default();
     for m in r.shards() {
-        f(m).add_to(&mut s);
+        f(m.as_ref()).add_to(&mut s);
     }
     s
 }
@@ -164,7 +164,7 @@ pub(super) fn render(r: &Registry, process: &ProcessStats, index_rebuilds: u64) 
         if h.count() > 0 {
             o.histogram(
                 "tern_imap_command_duration_seconds",
-                &[("command", name)],
+                &[("command", *name)],
                 &h,
             );
         }
@@ -213,7 +213,7 @@ pub(super) fn render(r: &Registry, process: &ProcessStats, index_rebuilds: u64) 
     for (i, m) in r.shards().iter().enumerate() {
         o.sample(
             "tern_shard_sessions",
-            &[("shard", &i.to_string())],
+            &[("shard", i.to_string().as_str())],
             m.sessions(),
         );
     }

@@ -60,7 +60,7 @@ pub struct TimedAuth(pub Rc<dyn Authenticator>);
 impl Authenticator for TimedAuth {
     fn authenticate<'a>(&'a self, req: AuthRequest) -> LocalFuture<'a, AuthOutcome> {
         Box::pin(async move {
-            let service = req.service.into();
+            let service: metrics::Service = req.service.into();
             let started = Instant::now();
             let outcome = self.0.authenticate(req).await;
             metrics::auth_request(AuthKind::Passdb, started.elapsed());
