@@ -107,7 +107,9 @@ fn run_printed_loadtest_line(table: &str, password: &str) {
         .split_whitespace()
         .collect();
     assert!(
-        printed.windows(4).any(|w| w == ["--user", "demo", "--password", password]),
+        printed
+            .windows(4)
+            .any(|w| w == ["--user", "demo", "--password", password]),
         "{line}"
     );
     let mut args = vec!["tern-loadtest"];
@@ -120,8 +122,17 @@ fn run_printed_loadtest_line(table: &str, password: &str) {
         args.push(*w);
     }
     args.extend([
-        "--clients", "2", "--threads", "1", "--warmup", "0s", "--duration", "30s", "--max-ops",
-        "20", "--quiet",
+        "--clients",
+        "2",
+        "--threads",
+        "1",
+        "--warmup",
+        "0s",
+        "--duration",
+        "30s",
+        "--max-ops",
+        "20",
+        "--quiet",
     ]);
     let settings = tern_loadtest::args::Cli::try_parse_from(&args)
         .unwrap_or_else(|e| panic!("{line}: {e}"))

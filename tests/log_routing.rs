@@ -62,18 +62,28 @@ fn errors_info_and_debug_go_to_their_own_files() {
     let info_text = wait_for(&info, "imap-login: Authentication failed");
     let err_text = wait_for(&err, "Ambiguous '#'");
     assert!(
-        levels(&err_text).iter().all(|l| *l == "WARN" || *l == "ERROR"),
+        levels(&err_text)
+            .iter()
+            .all(|l| *l == "WARN" || *l == "ERROR"),
         "{err_text}"
     );
-    assert!(levels(&info_text).iter().all(|l| *l == "INFO"), "{info_text}");
+    assert!(
+        levels(&info_text).iter().all(|l| *l == "INFO"),
+        "{info_text}"
+    );
     assert!(info_text.contains("tern started"), "{info_text}");
     // The test harness runs with RUST_LOG=info,tern=debug.
     let debug_text = fs::read_to_string(&debug).unwrap_or_default();
     assert!(
-        levels(&debug_text).iter().all(|l| *l == "DEBUG" || *l == "TRACE"),
+        levels(&debug_text)
+            .iter()
+            .all(|l| *l == "DEBUG" || *l == "TRACE"),
         "{debug_text}"
     );
-    assert!(!srv.log_text().contains("tern started"), "nothing on stderr");
+    assert!(
+        !srv.log_text().contains("tern started"),
+        "nothing on stderr"
+    );
 }
 
 #[test]

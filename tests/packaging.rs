@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir, require_program};
 
-
 fn contrib(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("contrib")
+        .join(path)
 }
 
 #[test]
@@ -58,7 +59,8 @@ fn tern_tells_systemd_it_is_ready() {
     let dir = TempDir::new("notify");
     let sock_path = dir.path().join("notify.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let port = common::free_port();
     let conf = dir.path().join("tern.conf");
     fs::write(
@@ -105,13 +107,19 @@ fn wait_for(path: &Path, needle: &str) -> String {
         if text.contains(needle) {
             return text;
         }
-        assert!(Instant::now() < deadline, "no {needle:?} in {}:\n{text}", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} in {}:\n{text}",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-fn login(srv: &Server) {
-    let mut c = Client::tls(srv.imaps.port, srv.tls_config());
+/// One IMAPS login and logout (port and TLS settings only: the server's
+/// log receiver cannot be shared with a second thread).
+fn login((port, tls): &(u16, std::sync::Arc<rustls::ClientConfig>)) {
+    let mut c = Client::tls(*port, tls.clone());
     assert!(c.line().starts_with("* OK"));
     c.send(&format!("a LOGIN {DEMO_USER} {DEMO_PASS}"));
     assert!(c.until("a ").pop().unwrap().starts_with("a OK"));
@@ -146,13 +154,14 @@ fn logrotate_snippet_rotates_and_the_reopen_keeps_every_line() {
 
     // Logins before, during and after the rotation: each one's line must
     // be in one of the two files.
+    let target = (srv.imaps.port, srv.tls_config());
     for _ in 0..10 {
-        login(&srv);
+        login(&target);
     }
     std::thread::scope(|s| {
         let during = s.spawn(|| {
             for _ in 0..10 {
-                login(&srv);
+                login(&target);
             }
         });
         let out = Command::new("logrotate")
@@ -171,7 +180,7 @@ fn logrotate_snippet_rotates_and_the_reopen_keeps_every_line() {
     });
     wait_for(&log, "log files reopened");
     for _ in 0..10 {
-        login(&srv);
+        login(&target);
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     let (old, fresh) = loop {

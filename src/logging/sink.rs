@@ -59,12 +59,9 @@ pub enum Destination {
 impl Destination {
     fn file(&self) -> Option<Arc<File>> {
         match self {
-            Destination::Path { current, .. } => Some(
-                current
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            ),
+            Destination::Path { current, .. } => {
+                Some(current.read().unwrap_or_else(|e| e.into_inner()).clone())
+            }
             _ => None,
         }
     }

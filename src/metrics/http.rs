@@ -9,7 +9,10 @@ pub const MAX_HEAD: usize = 8 * 1024;
 pub enum Request {
     /// `GET /metrics`; `openmetrics` when the client accepts
     /// `application/openmetrics-text` (Prometheus asks for it).
-    Metrics { openmetrics: bool, head_only: bool },
+    Metrics {
+        openmetrics: bool,
+        head_only: bool,
+    },
     NotFound,
     MethodNotAllowed,
     /// Not HTTP, or a head over [`MAX_HEAD`].

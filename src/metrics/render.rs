@@ -47,7 +47,11 @@ impl Out {
             self.sample(&bucket, &l, count);
         }
         self.sample(&format!("{name}_count"), labels, h.count());
-        self.sample(&format!("{name}_sum"), labels, format!("{:?}", h.sum_seconds));
+        self.sample(
+            &format!("{name}_sum"),
+            labels,
+            format!("{:?}", h.sum_seconds),
+        );
     }
 }
 
@@ -65,7 +69,12 @@ fn merged<'a>(r: &'a Registry, f: impl Fn(&'a ShardMetrics) -> &'a Histogram) ->
 
 pub(super) fn render(r: &Registry, process: &ProcessStats, index_rebuilds: u64) -> String {
     let mut o = Out(String::with_capacity(8 * 1024));
-    o.family("tern_build_info", "gauge", None, "The running tern (always 1).");
+    o.family(
+        "tern_build_info",
+        "gauge",
+        None,
+        "The running tern (always 1).",
+    );
     o.sample(
         "tern_build_info",
         &[("version", env!("CARGO_PKG_VERSION"))],
@@ -101,12 +110,7 @@ pub(super) fn render(r: &Registry, process: &ProcessStats, index_rebuilds: u64) 
         o.sample("tern_starttls_total", &[("protocol", s.label())], n);
     }
 
-    o.family(
-        "tern_logins",
-        "counter",
-        None,
-        "Logins that succeeded.",
-    );
+    o.family("tern_logins", "counter", None, "Logins that succeeded.");
     for s in [Service::Imap, Service::Pop3] {
         let n = sum(r, |m| m.logins(s, LoginResult::Ok));
         o.sample("tern_logins_total", &[("protocol", s.label())], n);
@@ -228,21 +232,11 @@ pub(super) fn render(r: &Registry, process: &ProcessStats, index_rebuilds: u64) 
         o.sample("process_resident_memory_bytes", &[], v);
     }
     if let Some(v) = process.open_fds {
-        o.family(
-            "process_open_fds",
-            "gauge",
-            None,
-            "Open file descriptors.",
-        );
+        o.family("process_open_fds", "gauge", None, "Open file descriptors.");
         o.sample("process_open_fds", &[], v);
     }
     if let Some(v) = process.max_fds {
-        o.family(
-            "process_max_fds",
-            "gauge",
-            None,
-            "The open-files limit.",
-        );
+        o.family("process_max_fds", "gauge", None, "The open-files limit.");
         o.sample("process_max_fds", &[], v);
     }
     o.0.push_str("# EOF\n");

@@ -30,7 +30,11 @@ fn histogram_buckets_are_cumulative_and_inclusive() {
     assert_eq!(s.cumulative[1], 4);
     assert_eq!(s.cumulative[BOUNDS_SECONDS.len() - 1], 4);
     assert_eq!(s.count(), 6);
-    assert!((s.sum_seconds - 2.0 * 60.000201).abs() < 1e-9, "{}", s.sum_seconds);
+    assert!(
+        (s.sum_seconds - 2.0 * 60.000201).abs() < 1e-9,
+        "{}",
+        s.sum_seconds
+    );
 }
 
 #[test]
@@ -38,13 +42,17 @@ fn shards_are_summed_and_only_installed_threads_count() {
     let r = Registry::new(2);
     // Not installed on this thread: nothing is counted.
     connection_accepted(Service::Imap, false);
-    assert!(r.render(&ProcessStats::default()).contains(
-        "tern_connections_total{protocol=\"imap\",tls=\"no\"} 0\n"
-    ));
+    assert!(
+        r.render(&ProcessStats::default())
+            .contains("tern_connections_total{protocol=\"imap\",tls=\"no\"} 0\n")
+    );
     r.shards()[0].connection(Service::Imap, false);
     r.shards()[1].connection(Service::Imap, false);
     r.shards()[1].connection(Service::Pop3, true);
-    r.shards()[1].imap_command(imap_command_index(b"a FETCH 1 FLAGS"), Duration::from_millis(3));
+    r.shards()[1].imap_command(
+        imap_command_index(b"a FETCH 1 FLAGS"),
+        Duration::from_millis(3),
+    );
     r.shards()[0].sessions_add(2);
     let text = r.render(&ProcessStats {
         resident_bytes: Some(4096),
@@ -65,7 +73,10 @@ fn shards_are_summed_and_only_installed_threads_count() {
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
-    assert!(!text.contains("command=\"SELECT\""), "unused commands are left out");
+    assert!(
+        !text.contains("command=\"SELECT\""),
+        "unused commands are left out"
+    );
     assert!(text.ends_with("# EOF\n"));
 }
 
@@ -108,7 +119,10 @@ fn http_requests() {
     );
     let ok = String::from_utf8(ok).unwrap();
     assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
-    assert!(ok.contains("Content-Type: application/openmetrics-text"), "{ok}");
+    assert!(
+        ok.contains("Content-Type: application/openmetrics-text"),
+        "{ok}"
+    );
     assert!(ok.contains("Content-Length: 6\r\n"), "{ok}");
     assert!(ok.ends_with("\r\n\r\n# EOF\n"), "{ok}");
     let head = http::respond(
@@ -118,7 +132,11 @@ fn http_requests() {
         },
         || "# EOF\n".into(),
     );
-    assert!(String::from_utf8(head).unwrap().ends_with("Content-Length: 6\r\nConnection: close\r\n\r\n"));
+    assert!(
+        String::from_utf8(head)
+            .unwrap()
+            .ends_with("Content-Length: 6\r\nConnection: close\r\n\r\n")
+    );
     let nf = String::from_utf8(http::respond(&Request::NotFound, || unreachable!())).unwrap();
     assert!(nf.starts_with("HTTP/1.1 404 "), "{nf}");
 }

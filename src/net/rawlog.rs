@@ -126,27 +126,13 @@ fn utc_stamp(t: std::time::SystemTime) -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
+    let (y, m, d) = crate::storage::mbox::from_line::civil_from_days(days as i64);
     format!(
         "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -179,7 +165,10 @@ mod tests {
             p
         });
         let name = in_path.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.ends_with(&format!("-{}-s1.in", std::process::id())), "{name}");
+        assert!(
+            name.ends_with(&format!("-{}-s1.in", std::process::id())),
+            "{name}"
+        );
         assert_eq!(std::fs::read(&in_path).unwrap(), b"a NOOP\r\n");
         assert_eq!(
             std::fs::read(in_path.with_extension("out")).unwrap(),

@@ -430,7 +430,10 @@ impl Driver {
         match self.env.userip.acquire(Protocol::Pop3, user, ip, limit) {
             Some(slot) => self.userip = Some(slot),
             None => {
-                crate::metrics::login(crate::metrics::Service::Pop3, crate::metrics::LoginResult::UseripLimit);
+                crate::metrics::login(
+                    crate::metrics::Service::Pop3,
+                    crate::metrics::LoginResult::UseripLimit,
+                );
                 tracing::info!(
                     session = self.session_id,
                     user,

@@ -465,7 +465,9 @@ mod tests {
             vec!["127.0.0.1:9900".parse::<SocketAddr>().unwrap()]
         );
         assert_eq!(
-            plan_of("listen = ::1\nservice stats {\n  inet_listener http {\n    port = 9900\n  }\n}\n"),
+            plan_of(
+                "listen = ::1\nservice stats {\n  inet_listener http {\n    port = 9900\n  }\n}\n"
+            ),
             vec!["[::1]:9900".parse::<SocketAddr>().unwrap()]
         );
     }

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use crate::metrics::{self, AuthKind, LoginResult, ProcessStats, Registry, http};
 use crate::net::Conn;
 use crate::net::driver_io::send_in_pieces;
-use crate::shard::env::{
-    AuthOutcome, AuthRequest, Authenticator, Env, LocalFuture, UserLookup,
-};
+use crate::shard::env::{AuthOutcome, AuthRequest, Authenticator, Env, LocalFuture, UserLookup};
 
 /// A scraper that sends no request in this long is dropped.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -189,9 +189,9 @@ pub async fn run(
                 ))
                     as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>),
                 Err(e) => {
-                    shared.control.report_start_error(format!(
-                        "stats listener http: bind {addr}: {e}"
-                    ));
+                    shared
+                        .control
+                        .report_start_error(format!("stats listener http: bind {addr}: {e}"));
                     failed = true;
                 }
             }

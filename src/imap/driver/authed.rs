@@ -96,7 +96,9 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
             None
         }
     };
-    io.rawlog = env.start_rawlog(Protocol::Imap, &info, &state.session).await;
+    io.rawlog = env
+        .start_rawlog(Protocol::Imap, &info, &state.session)
+        .await;
     io.status(
         tag.as_ref(),
         Status::Ok,

@@ -11,8 +11,8 @@ use crate::imap::session::literals::literal_verdict;
 use crate::imap::session::output::{FLUSH_THRESHOLD, Gone, Output};
 use crate::net::Conn;
 use crate::net::conn::ConnError;
-use crate::net::rawlog::Rawlog;
 use crate::net::driver_io::{Arrival, fill_unless_shutdown, send_in_pieces};
+use crate::net::rawlog::Rawlog;
 use crate::shard::env::Env;
 
 /// Output buffer capacity a session waiting for input may keep.
@@ -119,7 +119,9 @@ impl ImapIo {
                     continue;
                 }
                 self.framer.enqueue(&plain);
-                self.log_input(&plain);
+                if let Some(r) = &self.rawlog {
+                    r.input(&plain);
+                }
                 self.bytes_in += plain.len() as u64;
             }
         }
@@ -223,7 +225,9 @@ impl ImapIo {
                 self.compressed_in.drain(..used);
                 if !plain.is_empty() {
                     self.framer.enqueue(&plain);
-                    self.log_input(&plain);
+                    if let Some(r) = &self.rawlog {
+                        r.input(&plain);
+                    }
                     self.bytes_in += plain.len() as u64;
                     return None;
                 }
