@@ -149,3 +149,43 @@ impl<'a> MakeWriter<'a> for LogRouter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_paths_fall_back_like_dovecot() {
+        let t = LogTargets::from_settings("/var/log/e.log", "", "", "mail");
+        assert_eq!(t.info, Target::File("/var/log/e.log".into()));
+        assert_eq!(t.debug, t.info);
+        let t = LogTargets::from_settings("syslog", "/var/log/i.log", "", "mail");
+        assert_eq!(t.error, Target::Syslog);
+        assert_eq!(t.debug, Target::File("/var/log/i.log".into()));
+        let t = LogTargets::from_settings("", "", "/dev/stderr", "mail");
+        assert_eq!(t.error, Target::Stderr);
+    }
+
+    #[test]
+    fn one_destination_named_twice_is_one_sink() {
+        let dir = std::env::temp_dir().join(format!("tern-router-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.log"), dir.join("b.log"));
+        let t = LogTargets::from_settings(
+            &a.display().to_string(),
+            &b.display().to_string(),
+            &a.display().to_string(),
+            "mail",
+        );
+        let r = LogRouter::open(&t).unwrap();
+        assert!(r.error.same_as(&r.debug));
+        assert!(!r.error.same_as(&r.info));
+        assert_eq!(r.sinks().len(), 2);
+        let bad = LogTargets::from_settings("syslog", "", "", "nonsense");
+        assert!(matches!(
+            LogRouter::open_with_syslog(&bad, &dir.join("no-such-socket")),
+            Err(LogError::Facility(_))
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -84,3 +84,47 @@ pub fn severity_and_text(line: &str) -> (u8, &str) {
     };
     (severity, text.trim_start())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facilities_and_severities() {
+        assert_eq!(facility_code("mail"), Some(2));
+        assert_eq!(facility_code("LOCAL7"), Some(23));
+        assert_eq!(facility_code("local8"), None);
+        assert_eq!(facility_code("nonsense"), None);
+        assert_eq!(
+            severity_and_text("2026-12-08T01:02:03.123456Z  WARN session=a1 imap: x"),
+            (4, "session=a1 imap: x")
+        );
+        assert_eq!(
+            severity_and_text("2026-12-08T01:02:03.123456Z ERROR boom"),
+            (3, "boom")
+        );
+        assert_eq!(severity_and_text("just text"), (5, "just text"));
+    }
+
+    #[test]
+    fn each_line_is_one_datagram_with_facility_and_severity() {
+        let path = std::env::temp_dir().join(format!("tern-syslog-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let daemon = UnixDatagram::bind(&path).unwrap();
+        daemon
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let out = SyslogOut::connect(&path, facility_code("mail").unwrap()).unwrap();
+        out.send_lines(b"2026-12-08T01:02:03Z  INFO first\n2026-12-08T01:02:03Z ERROR second\n")
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let mut next = || {
+            let n = daemon.recv(&mut buf).unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        };
+        let pid = std::process::id();
+        assert_eq!(next(), format!("<22>tern[{pid}]: first"));
+        assert_eq!(next(), format!("<19>tern[{pid}]: second"));
+        let _ = std::fs::remove_file(&path);
+    }
+}
