@@ -110,7 +110,7 @@ pub(super) fn render(r: &Registry, process: &ProcessStats, index_rebuilds: u64) 
         o.sample("tern_starttls_total", &[("protocol", s.label())], n);
     }
 
-    o.family("tern_logins", "counter", None, "Logins that succeeded.");
+    o.family("tern_logins", "counter", None, "Password checks that succeeded (mail_max_userip_connections may still refuse the login: see reason=userip_limit).");
     for s in [Service::Imap, Service::Pop3] {
         let n = sum(r, |m| m.logins(s, LoginResult::Ok));
         o.sample("tern_logins_total", &[("protocol", s.label())], n);
