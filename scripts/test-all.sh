@@ -5,55 +5,49 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests use. Each entry: command-or-path:debian-package.
-# Dovecot is there for interoperability tests (tern reads what Dovecot wrote
-# and the other way round); it is installed but never started.
-NEEDED=(
-  "python3:python3"
-  "curl:curl"
-  "/usr/lib/dovecot/dovecot-lda:dovecot-core"
-  "/usr/lib/dovecot/imap:dovecot-imapd"
-)
-# POP3 client and MTA interop (tests/pop3_clients.rs, tests/postfix_*.rs).
-NEEDED+=("fetchmail:fetchmail" "postfix:postfix")
-# IMAP client interop (tests/imap_mbsync.rs).
-NEEDED+=("mbsync:isync")
-# Build tools: tikv-jemalloc-sys runs make (not on a fresh Debian).
-NEEDED+=("make:make")
-
-missing=()
-for pair in "${NEEDED[@]}"; do
-  cmd=${pair%%:*}; pkg=${pair#*:}
-  case "$cmd" in
-    /*) [ -x "$cmd" ] || missing+=("$pkg") ;;
-    *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
+# What the build and the tests need is listed in scripts/check-tools; here
+# the missing Debian packages are installed (as root), Python modules go
+# through pip, and then check-tools runs first and names whatever is still
+# missing. Dovecot is there for interoperability tests (tern reads what
+# Dovecot wrote and the other way round); it is installed but never started.
+mapfile -t wanted < <(scripts/check-tools --missing-packages)
+apt_packages=()
+pip_packages=()
+for p in "${wanted[@]}"; do
+  case "$p" in
+    pip:*) pip_packages+=("${p#pip:}") ;;
+    rustup) ;; # the Rust toolchain is this script's precondition
+    *) apt_packages+=("$p") ;;
   esac
 done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ ${#apt_packages[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   # postfix is installed unconfigured ("No configuration"): the Postfix
   # test runs its own loopback-only instance from a temporary directory.
-  if [ "$(id -u)" = 0 ] && command -v debconf-set-selections >/dev/null; then
+  if command -v debconf-set-selections >/dev/null; then
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     echo "postfix postfix/mailname string localhost" | debconf-set-selections
   fi
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing: ${missing[*]}"
-    # Keep package scripts from starting any daemon (Dovecot, Postfix): the
-    # tests start what they need on their own ports and stop it afterwards.
-    had_policy=0
-    [ -e /usr/sbin/policy-rc.d ] && had_policy=1
-    if [ $had_policy = 0 ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-      chmod +x /usr/sbin/policy-rc.d
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    [ $had_policy = 0 ] && rm -f /usr/sbin/policy-rc.d
-  else
-    echo "== missing packages (install them as root): ${missing[*]}" >&2
-    exit 1
+  echo "== installing: ${apt_packages[*]}"
+  # Keep package scripts from starting any daemon (Dovecot, Postfix): the
+  # tests start what they need on their own ports and stop it afterwards.
+  had_policy=0
+  [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  if [ $had_policy = 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
   fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+  [ $had_policy = 0 ] && rm -f /usr/sbin/policy-rc.d
 fi
+if [ ${#pip_packages[@]} -gt 0 ]; then
+  echo "== pip install: ${pip_packages[*]}"
+  python3 -m pip install -q "${pip_packages[@]}" \
+    || python3 -m pip install -q --break-system-packages "${pip_packages[@]}"
+fi
+
+echo "== scripts/check-tools"
+scripts/check-tools
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

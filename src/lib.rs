@@ -6,6 +6,7 @@ pub mod imap;
 pub mod lmtp;
 pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod net;
 pub mod pop3;
 pub mod server;

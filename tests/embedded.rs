@@ -70,6 +70,12 @@ fn embedded_default_serves_the_demo_user() {
     c.send(&format!("a LOGIN demo {password}"));
     let r = c.until("a ").pop().unwrap();
     assert!(r.starts_with("a OK"), "{r}");
+    // The plaintext listeners say that loopback clients need no TLS.
+    assert!(text.contains("(after STARTTLS*)"), "{text}");
+    assert!(text.contains("from the server's own address"), "{text}");
+    // The printed load test line works as printed (shortened to a few
+    // logins on one thread).
+    run_printed_loadtest_line(&text, &password);
 
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
@@ -86,4 +92,58 @@ fn embedded_default_serves_the_demo_user() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!err.contains("WARN"), "start-up was not clean:\n{err}");
+}
+
+fn run_printed_loadtest_line(table: &str, password: &str) {
+    use clap::Parser;
+    let line = table
+        .lines()
+        .find(|l| l.contains("cargo run --release -p tern-loadtest --"))
+        .unwrap_or_else(|| panic!("no tern-loadtest line:\n{table}"));
+    let printed: Vec<&str> = line
+        .split_once(" -- ")
+        .expect("arguments after --")
+        .1
+        .split_whitespace()
+        .collect();
+    assert!(
+        printed
+            .windows(4)
+            .any(|w| w == ["--user", "demo", "--password", password]),
+        "{line}"
+    );
+    let mut args = vec!["tern-loadtest"];
+    let mut words = printed.iter();
+    while let Some(w) = words.next() {
+        if *w == "--clients" || *w == "--duration" {
+            words.next();
+            continue;
+        }
+        args.push(*w);
+    }
+    args.extend([
+        "--clients",
+        "2",
+        "--threads",
+        "1",
+        "--warmup",
+        "0s",
+        "--duration",
+        "30s",
+        "--max-ops",
+        "20",
+        "--quiet",
+    ]);
+    let settings = tern_loadtest::args::Cli::try_parse_from(&args)
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .into_settings()
+        .unwrap_or_else(|e| panic!("{line}: {e}"));
+    let out = tern_loadtest::run(settings).expect("load test ran");
+    assert_eq!(
+        out.stats.total_errors(),
+        0,
+        "errors: {:?}",
+        out.stats.first_errors
+    );
+    assert!(out.stats.count("login") >= 20, "{}", out.summary.table());
 }

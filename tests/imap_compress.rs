@@ -70,7 +70,13 @@ fn compress_deflate_round_trip() {
     let Some(py) = common::python3() else {
         panic!("python3 is required for this test");
     };
-    let srv = Server::start(Options::default());
+    // With a rawlog, which must hold the plaintext, not deflate's bytes.
+    let raw = common::TempDir::new("compress-rawlog");
+    std::fs::create_dir_all(raw.path().join(DEMO_USER)).unwrap();
+    let srv = Server::start(Options {
+        extra_config: format!("rawlog_dir = {}/%u\n", raw.path().display()),
+        ..Options::default()
+    });
     let ca = srv.dir.path().join("cert.pem");
     let out = std::process::Command::new(py)
         .arg("-c")
@@ -88,4 +94,31 @@ fn compress_deflate_round_trip() {
         "stdout:\n{stdout}\nstderr:\n{stderr}\nserver log:\n{}",
         srv.log_text()
     );
+    let dir = raw.path().join(DEMO_USER);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let (input, output) = loop {
+        let read = |ext: &str| {
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.extension().is_some_and(|x| x == ext))
+                .map(|p| std::fs::read(p).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        let (i, o) = (read("in"), read("out"));
+        if i.ends_with(b"l LOGOUT\r\n") || std::time::Instant::now() > deadline {
+            break (
+                String::from_utf8_lossy(&i).into_owned(),
+                String::from_utf8_lossy(&o).into_owned(),
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        input.starts_with("c COMPRESS DEFLATE\r\nn NOOP\r\nx APPEND INBOX {12+}\r\n"),
+        "{input:?}"
+    );
+    assert!(input.contains("s SELECT INBOX\r\n"), "{input:?}");
+    assert!(output.contains("* 1 EXISTS\r\n"), "{output:?}");
+    assert!(output.contains("Subject: z"), "{output:?}");
 }

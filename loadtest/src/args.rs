@@ -21,7 +21,7 @@ pub enum ArgError {
     Cpus(String),
     #[error("bad weights {0:?}: {1}")]
     Weights(String, String),
-    #[error("the user pattern {0:?} needs one %d")]
+    #[error("the user pattern {0:?} has more than one %d")]
     UserPattern(String),
     #[error("cannot resolve {0}: {1}")]
     Resolve(String, String),
@@ -94,6 +94,8 @@ pub struct Cli {
     /// turn off TLS session resumption (every handshake is a full one)
     #[arg(long)]
     pub no_resume: bool,
+    /// user name: a pattern with one %d (filled from --users), or a fixed
+    /// name every connection logs in as (e.g. tern's embedded `demo`)
     #[arg(long, default_value = "testuser%d")]
     pub user: String,
     #[arg(long, default_value = "1-100")]
@@ -338,10 +340,11 @@ fn default_port(scenario: Scenario, tls: TlsMode) -> u16 {
 
 impl Cli {
     pub fn into_settings(self) -> Result<Settings, ArgError> {
-        if self.user.matches("%d").count() != 1 {
-            return Err(ArgError::UserPattern(self.user));
-        }
-        let users = parse_user_range(&self.users)?;
+        let users = match self.user.matches("%d").count() {
+            0 => (1, 1),
+            1 => parse_user_range(&self.users)?,
+            _ => return Err(ArgError::UserPattern(self.user)),
+        };
         let port = self
             .port
             .unwrap_or_else(|| default_port(self.scenario, self.tls));
@@ -512,6 +515,15 @@ mod tests {
     }
 
     #[test]
+    fn a_fixed_user_is_every_connection_s_user() {
+        let s = settings(&["login", "--user", "demo", "--password", "pw"]).unwrap();
+        assert_eq!(s.user(0), "demo");
+        assert_eq!(s.user(41), "demo");
+        assert_eq!(s.user_count(), 1);
+        assert_eq!(s.password, "pw");
+    }
+
+    #[test]
     fn refusals() {
         assert!(matches!(
             settings(&["login", "--host", "192.0.2.1"]),
@@ -519,7 +531,7 @@ mod tests {
         ));
         assert!(settings(&["login", "--host", "192.0.2.1", "--allow-remote"]).is_ok());
         assert!(matches!(
-            settings(&["login", "--user", "fixed"]),
+            settings(&["login", "--user", "u%d-%d"]),
             Err(ArgError::UserPattern(_))
         ));
         assert!(settings(&["login", "--tls", "starttls"]).is_err());

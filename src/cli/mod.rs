@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, RenderOptions};
-use crate::logging::{self, LogSink};
+use crate::logging::{self, LogRouter, LogSink};
 
 const DEFAULT_CONFIG: &str = "/etc/tern/tern.conf";
 
@@ -205,42 +205,71 @@ fn pick_source(explicit: Option<PathBuf>) -> Result<Source, String> {
 }
 
 /// Installs the log subscriber, writing directly until the caller starts
-/// the queue (see `crate::logging`).
-fn init_logging(log_path: Option<&Path>) -> Option<LogSink> {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// the queue (see `crate::logging`). Destinations as in Dovecot
+/// (`log_path`, `info_log_path`, `debug_log_path`, `syslog_facility`),
+/// except that the default `log_path = syslog`, when the config does not
+/// set it, is standard error (the journal, under systemd).
+fn init_logging(cfg: &config::Config) -> Option<LogRouter> {
+    let s = cfg.settings();
+    let log_path = if cfg.is_set("log_path") {
+        s.log_path.as_str()
+    } else {
+        "/dev/stderr"
+    };
+    let targets = logging::LogTargets::from_settings(
+        log_path,
+        &s.info_log_path,
+        &s.debug_log_path,
+        &cfg.value_of("syslog_facility").unwrap_or_default(),
+    );
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter())
         .with_target(false);
-    let file = log_path.and_then(|p| {
-        logging::open_file(p)
-            .map_err(|e| eprintln!("tern: {e}; logging to stderr"))
-            .ok()
-    });
-    let ansi = match file {
-        Some(_) => false,
-        None => {
-            use std::io::IsTerminal;
-            std::io::stderr().is_terminal()
+    let router = match LogRouter::open(&targets) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tern: {e}; logging to stderr");
+            match logging::stderr_file() {
+                Ok(f) => LogRouter::single(LogSink::new(f)),
+                Err(e) => {
+                    eprintln!("tern: {e}; logging synchronously");
+                    let _ = builder.with_writer(std::io::stderr).try_init();
+                    return None;
+                }
+            }
         }
     };
-    let out = match file {
-        Some(f) => f,
-        None => match logging::stderr_file() {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("tern: {e}; logging synchronously");
-                let _ = builder
-                    .with_ansi(ansi)
-                    .with_writer(std::io::stderr)
-                    .try_init();
-                return None;
-            }
-        },
-    };
-    let sink = LogSink::new(out);
-    let _ = builder.with_ansi(ansi).with_writer(sink.clone()).try_init();
-    Some(sink)
+    let all_stderr = [&targets.error, &targets.info, &targets.debug]
+        .iter()
+        .all(|t| **t == logging::Target::Stderr);
+    let ansi = all_stderr && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = builder
+        .with_ansi(ansi)
+        .with_writer(router.clone())
+        .try_init();
+    logging::install(router.clone());
+    Some(router)
+}
+
+/// `RUST_LOG`, or `info`. rustls logs a WARN per connection for things a
+/// client does (an IP address as SNI, a bad alert): that is the client's
+/// business, not the operator's, so rustls is held to errors unless
+/// `RUST_LOG` names it (`RUST_LOG=info,rustls=debug`).
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let from_env = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut filter = EnvFilter::try_new(if from_env.trim().is_empty() {
+        "info"
+    } else {
+        from_env.as_str()
+    })
+    .unwrap_or_else(|_| EnvFilter::new("info"));
+    if !from_env.contains("rustls")
+        && let Ok(d) = "rustls=error".parse()
+    {
+        filter = filter.add_directive(d);
+    }
+    filter
 }
 
 pub fn run() -> ExitCode {
@@ -295,11 +324,7 @@ pub fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => {
-            let log_path = match cfg.settings().log_path.as_str() {
-                "" | "syslog" | "/dev/stderr" => None,
-                p => Some(PathBuf::from(p)),
-            };
-            let log = init_logging(log_path.as_deref());
+            let log = init_logging(&cfg);
             for w in cfg.warnings() {
                 tracing::warn!("config: {w}");
             }

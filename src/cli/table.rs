@@ -30,6 +30,7 @@ pub fn print(plan: &ServerPlan, config: &Path, demo_password: Option<&str>) {
         "  {:<9}{:<w$}{:<22}{}\n",
         "protocol", "address", "security", "authentication"
     ));
+    let mut after_starttls = false;
     for l in &plan.listeners {
         let settings = plan.protocols.get(l.protocol);
         let proto = l.protocol.name().to_ascii_uppercase();
@@ -47,20 +48,44 @@ pub fn print(plan: &ServerPlan, config: &Path, demo_password: Option<&str>) {
                 ("none".to_string(), mechs)
             }
             (_, false) if settings.tls_required || settings.disable_plaintext_auth => {
-                ("STARTTLS".to_string(), format!("{mechs} (after STARTTLS)"))
+                after_starttls |= !settings.tls_required;
+                ("STARTTLS".to_string(), format!("{mechs} (after STARTTLS*)"))
             }
             (_, false) => ("STARTTLS optional".to_string(), mechs),
         };
         out.push_str(&format!("  {proto:<9}{addr:<w$}{security:<22}{auth}\n"));
+    }
+    if after_starttls {
+        out.push_str(
+            "\n  * or without TLS from the server's own address (a client on 127.0.0.1 to\n    127.0.0.1) and from login_trusted_networks: Dovecot's rule, which tern keeps\n",
+        );
     }
     if let Some(pw) = demo_password {
         out.push_str(&format!(
             "\n  demo user: {}   password: {pw}\n  certificate: self-signed, in the data directory (clients will ask to trust it)\n",
             super::embedded::DEMO_USER
         ));
+        out.push_str(&loadtest_line(plan, config, pw));
     }
     out.push_str("\ntern: ready\n");
     let mut so = std::io::stdout().lock();
     let _ = so.write_all(out.as_bytes());
     let _ = so.flush();
+}
+
+/// A `tern-loadtest` command that works against the embedded default as
+/// printed: IMAPS, the demo user, the data directory's certificate.
+fn loadtest_line(plan: &ServerPlan, config: &Path, password: &str) -> String {
+    let Some(port) = plan.listeners.iter().find_map(|l| match l.addr {
+        ListenAddr::Tcp(a) if l.protocol == Protocol::Imap && l.implicit_tls => Some(a.port()),
+        _ => None,
+    }) else {
+        return String::new();
+    };
+    let cert = config.with_file_name("tern-cert.pem");
+    format!(
+        "\n  load test (from the source tree):\n    cargo run --release -p tern-loadtest -- login --port {port} --tls implicit --ca {} --user {} --password {password} --clients 10 --duration 10s\n",
+        cert.display(),
+        super::embedded::DEMO_USER
+    )
 }

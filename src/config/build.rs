@@ -438,6 +438,7 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         imap_logout_format: g.string("imap_logout_format")?,
         imap_id_send: g.string("imap_id_send")?,
         imap_id_log: g.string("imap_id_log")?,
+        rawlog_dir: g.string("rawlog_dir")?,
         imap_metadata: g.boolean("imap_metadata")?,
         imap_literal_minus: g.boolean("imap_literal_minus")?,
         pop3_uidl_format: g.string("pop3_uidl_format")?,

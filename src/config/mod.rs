@@ -259,6 +259,12 @@ impl Config {
         Some(defs::normalize(def.ty, text).unwrap_or_else(|_| text.to_string()))
     }
 
+    /// True when the configuration sets `key` at the top level (not just
+    /// the default).
+    pub fn is_set(&self, key: &str) -> bool {
+        self.root.get(key).is_some()
+    }
+
     /// The file (or origin) the configuration came from.
     pub fn source(&self) -> &Path {
         &self.source

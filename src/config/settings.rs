@@ -440,6 +440,9 @@ pub struct Settings {
     pub imap_id_send: String,
     /// ID fields from clients to log.
     pub imap_id_log: String,
+    /// Where to capture logged-in sessions' traffic (`%u`, `%n`, `%d`, `%h`
+    /// expanded; nothing is written unless the directory exists).
+    pub rawlog_dir: String,
     /// Enable METADATA.
     pub imap_metadata: bool,
     /// Advertise LITERAL- instead of LITERAL+.

@@ -46,14 +46,21 @@ pub async fn deliver_on_owner(env: Rc<Env>, job: DeliveryJob) -> DeliveryOutcome
             let _ = tx.try_send(outcome);
         })
     });
-    if !env.run_on(owner, task).await {
+    let outcome = if env.run_on(owner, task).await {
+        // The answer is woken from the owner shard's thread; see shard::repoll.
+        repolled(rx.recv_async(), REPOLL_PERIOD)
+            .await
+            .unwrap_or(DeliveryOutcome::TemporaryFailure)
+    } else {
         tracing::warn!(to = owner, "lmtp: owner shard unreachable");
-        return DeliveryOutcome::TemporaryFailure;
-    }
-    // The answer is woken from the owner shard's thread; see shard::repoll.
-    repolled(rx.recv_async(), REPOLL_PERIOD)
-        .await
-        .unwrap_or(DeliveryOutcome::TemporaryFailure)
+        DeliveryOutcome::TemporaryFailure
+    };
+    crate::metrics::lmtp_delivery(match &outcome {
+        DeliveryOutcome::Delivered => crate::metrics::DeliveryResult::Delivered,
+        DeliveryOutcome::TemporaryFailure => crate::metrics::DeliveryResult::TemporaryFailure,
+        DeliveryOutcome::Failed(_) => crate::metrics::DeliveryResult::Failed,
+    });
+    outcome
 }
 
 /// The delivery itself; runs on the owner shard. The append returns after

@@ -8,10 +8,18 @@
 //! queue drops the line instead of waiting; the writer thread later logs
 //! "N log lines dropped". [`LogSink::stop_queue`] writes what is queued
 //! before the process exits.
+//!
+//! Like Dovecot, errors and warnings go to `log_path`, informational lines
+//! to `info_log_path` and debug lines to `debug_log_path` (each defaulting
+//! to the one before); `log_path = syslog` sends them to syslog with
+//! `syslog_facility`. SIGUSR1 reopens the files ([`LogRouter::reopen`]).
 
 mod drop_report;
+mod router;
 mod sink;
+pub mod syslog;
 
+pub use router::{LogRouter, LogTargets, Target};
 pub use sink::{LineWriter, LogSink, QUEUE_LINES};
 
 use std::fs::File;
@@ -27,6 +35,10 @@ pub enum LogError {
     },
     #[error("cannot duplicate the log output: {0}")]
     Duplicate(std::io::Error),
+    #[error("cannot reach syslog: {0}")]
+    Syslog(std::io::Error),
+    #[error("syslog_facility {0:?} is not a syslog facility")]
+    Facility(String),
 }
 
 /// Opens the log file for appending (one `write(2)` per line, so lines
@@ -52,4 +64,22 @@ pub fn stderr_file() -> Result<File, LogError> {
         .try_clone_to_owned()
         .map(File::from)
         .map_err(LogError::Duplicate)
+}
+
+/// The router the process logs through, for [`reopen`] (the subscriber
+/// itself is process-global too).
+static INSTALLED: std::sync::OnceLock<LogRouter> = std::sync::OnceLock::new();
+
+/// Remembers the process's router (the first one wins).
+pub fn install(router: LogRouter) {
+    let _ = INSTALLED.set(router);
+}
+
+/// SIGUSR1: opens the log files again by name, as after logrotate moved
+/// them. A no-op when logging to standard error or syslog.
+pub fn reopen() -> Result<(), LogError> {
+    match INSTALLED.get() {
+        Some(r) => r.reopen(),
+        None => Ok(()),
+    }
 }

@@ -3,14 +3,17 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::fmt::MakeWriter;
 
 use super::LogError;
 use super::drop_report::DropReporter;
+use super::syslog::SyslogOut;
 
 /// Queue length in lines (a few MiB at most). Enough for the writer to
 /// ride out a short disk stall under heavy logging; past it lines are
@@ -24,7 +27,7 @@ pub struct LogSink {
 }
 
 struct Shared {
-    direct: File,
+    dest: Destination,
     queue: OnceLock<Queue>,
     /// Set at shutdown: from then on lines are written directly, since the
     /// writer thread is gone.
@@ -40,16 +43,117 @@ struct Queue {
     guard: Mutex<Option<WorkerGuard>>,
 }
 
+/// Where a sink's lines end up.
+pub enum Destination {
+    /// An already open file (standard error).
+    Fd(File),
+    /// A log file by name: reopened on request (SIGUSR1, after logrotate
+    /// renamed it), and followed by processes without the queue.
+    Path {
+        path: PathBuf,
+        current: RwLock<Arc<File>>,
+    },
+    Syslog(SyslogOut),
+}
+
+impl Destination {
+    fn file(&self) -> Option<Arc<File>> {
+        match self {
+            Destination::Path { current, .. } => {
+                Some(current.read().unwrap_or_else(|e| e.into_inner()).clone())
+            }
+            _ => None,
+        }
+    }
+
+    fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Destination::Fd(f) => (&*f).write_all(buf),
+            Destination::Path { .. } => match self.file() {
+                Some(f) => (&*f).write_all(buf),
+                None => Ok(()),
+            },
+            Destination::Syslog(s) => s.send_lines(buf),
+        }
+    }
+
+    fn reopen(&self) -> Result<(), LogError> {
+        if let Destination::Path { path, current } = self {
+            let fresh = Arc::new(super::open_file(path)?);
+            *current.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        }
+        Ok(())
+    }
+
+    /// A process without the queue (the forked auth helper) never gets
+    /// the signal: before each line it checks whether the file it writes
+    /// to is still the one at the path, and reopens if logrotate moved it.
+    fn follow_rename(&self) {
+        let (Destination::Path { path, .. }, Some(f)) = (self, self.file()) else {
+            return;
+        };
+        let at_path = std::fs::metadata(path).ok(); // blocking-ok: the helper process, not a shard
+        let ours = f.metadata().ok();
+        let moved = match (at_path, ours) {
+            (Some(p), Some(o)) => p.ino() != o.ino() || p.dev() != o.dev(),
+            (None, _) => true,
+            _ => false,
+        };
+        if moved {
+            let _ = self.reopen();
+        }
+    }
+}
+
+/// The queue's end: writes into whatever the destination is now.
+struct QueueOut(Arc<Shared>);
+
+impl Write for QueueOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.dest.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl LogSink {
     /// Writes every line directly to `direct` until [`start_queue`](Self::start_queue).
     pub fn new(direct: File) -> LogSink {
+        LogSink::with(Destination::Fd(direct))
+    }
+
+    /// Appends to the file at `path`, which [`reopen`](Self::reopen) opens again.
+    pub fn to_path(path: &Path) -> Result<LogSink, LogError> {
+        let f = super::open_file(path)?;
+        Ok(LogSink::with(Destination::Path {
+            path: path.to_path_buf(),
+            current: RwLock::new(Arc::new(f)),
+        }))
+    }
+
+    /// Sends lines to the local syslog daemon (`log_path = syslog`).
+    pub fn to_syslog(socket: &Path, facility: u8) -> Result<LogSink, LogError> {
+        Ok(LogSink::with(Destination::Syslog(SyslogOut::connect(
+            socket, facility,
+        )?)))
+    }
+
+    fn with(dest: Destination) -> LogSink {
         LogSink {
             shared: Arc::new(Shared {
-                direct,
+                dest,
                 queue: OnceLock::new(),
                 stopped: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// True when both write to the same place (one queue serves both).
+    pub fn same_as(&self, other: &LogSink) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// Starts the writer thread; from now on this process's lines go
@@ -57,13 +161,19 @@ impl LogSink {
     /// single-threaded process (the auth helper). Only the first call
     /// does anything.
     pub fn start_queue(&self) -> Result<(), LogError> {
-        let out = self
-            .shared
-            .direct
-            .try_clone()
-            .map_err(LogError::Duplicate)?;
-        self.start_queue_to(out, QUEUE_LINES, std::process::id());
+        self.start_queue_to(
+            QueueOut(self.shared.clone()),
+            QUEUE_LINES,
+            std::process::id(),
+        );
         Ok(())
+    }
+
+    /// Opens the log file again by its name (after logrotate moved it).
+    /// Lines queued before go to whichever file is open when the writer
+    /// thread reaches them: none is lost.
+    pub fn reopen(&self) -> Result<(), LogError> {
+        self.shared.dest.reopen()
     }
 
     fn start_queue_to<W: Write + Send + 'static>(&self, out: W, lines: usize, owner_pid: u32) {
@@ -124,36 +234,37 @@ impl<'a> MakeWriter<'a> for LogSink {
         {
             return LineWriter::Queued(queue.writer.clone());
         }
-        LineWriter::Direct(&self.shared.direct)
+        self.shared.dest.follow_rename();
+        LineWriter::Direct(&self.shared.dest)
     }
 }
 
 /// One formatted line's way out.
 pub enum LineWriter<'a> {
     Queued(NonBlocking),
-    /// Through `&File`: no lock, one `write(2)` per line.
-    Direct(&'a File),
+    /// One `write(2)` per line (a read lock on a log file's handle).
+    Direct(&'a Destination),
 }
 
 impl Write for LineWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             LineWriter::Queued(q) => q.write(buf),
-            LineWriter::Direct(f) => (&**f).write(buf),
+            LineWriter::Direct(d) => d.write_all(buf).map(|()| buf.len()),
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             LineWriter::Queued(q) => q.write_all(buf),
-            LineWriter::Direct(f) => (&**f).write_all(buf),
+            LineWriter::Direct(d) => d.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             LineWriter::Queued(q) => q.flush(),
-            LineWriter::Direct(f) => (&**f).flush(),
+            LineWriter::Direct(_) => Ok(()),
         }
     }
 }

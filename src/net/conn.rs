@@ -18,6 +18,7 @@ use glommio::net::{TcpStream, UnixStream};
 use rustls::{ServerConfig, ServerConnection};
 
 use super::fd;
+use crate::metrics::{self, Service};
 
 /// Bytes read from the socket per read call.
 const READ_CHUNK: usize = 16 * 1024;
@@ -96,6 +97,8 @@ pub struct ConnParts {
     pub unread: Vec<u8>,
     pub peer: PeerInfo,
     pub idle_timeout: Duration,
+    /// The protocol whose byte counters the connection adds to.
+    pub counted_as: Option<Service>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +127,8 @@ pub struct Conn {
     idle_timeout: Duration,
     /// Set after a line overflowed its cap: input is dropped up to the next LF.
     skipping_line: bool,
+    /// The protocol whose byte counters this connection's traffic adds to.
+    counted_as: Option<Service>,
 }
 
 impl Conn {
@@ -154,6 +159,19 @@ impl Conn {
             peer,
             idle_timeout,
             skipping_line: false,
+            counted_as: None,
+        }
+    }
+
+    /// Counts this connection's socket bytes (TLS records included) as
+    /// `service` traffic in the shard's metrics.
+    pub fn count_as(&mut self, service: Service) {
+        self.counted_as = Some(service);
+    }
+
+    fn count_in(&self, n: usize) {
+        if let Some(s) = self.counted_as {
+            metrics::bytes_in(s, n);
         }
     }
 
@@ -252,6 +270,7 @@ impl Conn {
         if n == 0 {
             return Err(ConnError::Closed);
         }
+        self.count_in(n);
         Ok(Some(n))
     }
 
@@ -263,6 +282,7 @@ impl Conn {
         if n == 0 {
             return Err(ConnError::Closed);
         }
+        self.count_in(n);
         self.feed_tls(&raw[..n]).await?;
         let before = self.input.len();
         let Some(tls) = self.tls.as_mut() else {
@@ -345,6 +365,9 @@ impl Conn {
             }
         }
         if !self.out.is_empty() {
+            if let Some(s) = self.counted_as {
+                metrics::bytes_out(s, self.out.len());
+            }
             let r = self.io.write_all(&self.out).await;
             if self.out.capacity() > KEEP_INPUT_CAPACITY {
                 self.out = Vec::new();
@@ -374,7 +397,11 @@ impl Conn {
         self.flush().await?;
         self.input.clear();
         self.input_start = 0;
-        self.accept_tls(cfg).await
+        self.accept_tls(cfg).await?;
+        if let Some(s) = self.counted_as {
+            metrics::starttls(s);
+        }
+        Ok(())
     }
 
     async fn handshake(&mut self) -> Result<(), ConnError> {
@@ -390,6 +417,7 @@ impl Conn {
             if n == 0 {
                 return Err(ConnError::Closed);
             }
+            self.count_in(n);
             self.feed_tls(&raw[..n]).await?;
             // Early data after the handshake (a pipelined first command) is
             // left inside rustls and picked up by the next `fill`.
@@ -462,6 +490,7 @@ impl Conn {
             unread,
             peer: self.peer,
             idle_timeout: self.idle_timeout,
+            counted_as: self.counted_as,
         })
     }
 
@@ -471,6 +500,7 @@ impl Conn {
         let mut c = Conn::new(Transport::Tcp(stream), p.peer, p.idle_timeout);
         c.tls = p.tls;
         c.input = p.unread;
+        c.counted_as = p.counted_as;
         c
     }
 }

@@ -53,6 +53,7 @@ pub async fn serve(mut conn: Conn, env: Rc<Env>) {
         sasl: None,
         maildrop: None,
         userip: None,
+        rawlog: None,
     };
     driver.run().await;
 }
@@ -69,6 +70,7 @@ pub async fn resume(conn: Conn, state: Pop3Handoff, env: Rc<Env>) {
         sasl: None,
         maildrop: None,
         userip: None,
+        rawlog: None,
     };
     driver.open_maildrop(&state.user, &state.info).await;
     driver.run().await;
@@ -124,6 +126,8 @@ struct Driver {
     maildrop: Option<OpenMaildrop>,
     /// This session's place in `mail_max_userip_connections`.
     userip: Option<crate::shard::env::UserIpSlot>,
+    /// `rawlog_dir`: the conversation after login.
+    rawlog: Option<crate::net::rawlog::Rawlog>,
 }
 
 impl Driver {
@@ -154,6 +158,9 @@ impl Driver {
             let buffered = self.conn.buffered();
             let take = memchr::memchr(b'\n', buffered).map_or(buffered.len(), |at| at + 1);
             let (used, action) = self.session.receive(&buffered[..take], &mut self.out);
+            if let Some(r) = &self.rawlog {
+                r.input(&buffered[..used]);
+            }
             self.conn.consume(used);
             self.session.count_input(used as u64);
             if let Some(action) = action {
@@ -205,6 +212,9 @@ impl Driver {
     }
 
     async fn say_goodbye(mut self, line: &str, reason: &str) {
+        if let Some(r) = &self.rawlog {
+            r.output(line.as_bytes());
+        }
         if self.conn.write_all(line.as_bytes()).await.is_ok() {
             self.session.count_output(line.len() as u64);
         }
@@ -215,6 +225,9 @@ impl Driver {
     /// Writes out the pending replies, counting them for `%o`; false when
     /// the client is gone.
     async fn send_out(&mut self) -> bool {
+        if let Some(r) = &self.rawlog {
+            r.output(&self.out);
+        }
         if send_in_pieces(&mut self.conn, &self.out).await.is_err() {
             return false;
         }
@@ -417,6 +430,10 @@ impl Driver {
         match self.env.userip.acquire(Protocol::Pop3, user, ip, limit) {
             Some(slot) => self.userip = Some(slot),
             None => {
+                crate::metrics::login(
+                    crate::metrics::Service::Pop3,
+                    crate::metrics::LoginResult::UseripLimit,
+                );
                 tracing::info!(
                     session = self.session_id,
                     user,
@@ -430,6 +447,10 @@ impl Driver {
                 return;
             }
         }
+        self.rawlog = self
+            .env
+            .start_rawlog(Protocol::Pop3, info, &self.session_id)
+            .await;
         match OpenMaildrop::open(&self.env, info, &options).await {
             Ok((maildrop, snapshot)) => {
                 self.maildrop = Some(maildrop);

@@ -123,6 +123,7 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         mail_location: s.mail_location.clone(),
         mail_attachment_dir: String::new(),
         max_userip_connections: s.mail_max_userip_connections,
+        rawlog_dir: s.rawlog_dir.clone(),
         imap_options: crate::shard::env::ImapOptions {
             client_workarounds: s.imap_client_workarounds.clone(),
             capability: s.imap_capability.clone(),
@@ -269,6 +270,8 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         }
     }
 
+    let metrics_listeners = metrics_listeners(s)?;
+
     let tls = match s.ssl {
         SslMode::No => None,
         mode => {
@@ -376,7 +379,29 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
             "" | "syslog" | "/dev/stderr" => None,
             p => Some(PathBuf::from(p)),
         },
+        metrics_listeners,
     })
+}
+
+/// Dovecot 2.3's OpenMetrics endpoint: `service stats { inet_listener http
+/// { address = … port = 9900 } }`. Not there by default; the address
+/// defaults to `listen`, as for every inet listener.
+fn metrics_listeners(s: &Settings) -> Result<Vec<SocketAddr>, PlanError> {
+    let Some(svc) = s.service("stats") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for l in svc.inet_listeners.iter().filter(|l| l.port != 0) {
+        let addrs = l.address.as_ref().unwrap_or(&s.listen);
+        for a in addrs
+            .iter()
+            .flat_map(|a| a.split([',', ' ']))
+            .filter(|a| !a.is_empty())
+        {
+            out.extend(resolve(a, l.port)?);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -424,6 +449,27 @@ mod tests {
             limit("plugin {\n  quota_max_mail_size = lots\n}\n"),
             Err(PlanError::QuotaMaxMailSize(_))
         ));
+    }
+
+    #[test]
+    fn metrics_endpoint_only_when_service_stats_has_an_inet_listener() {
+        let plan_of = |text: &str| {
+            let cfg = crate::config::parse_str(text, Path::new("/nonexistent/test.conf")).unwrap();
+            metrics_listeners(cfg.settings()).unwrap()
+        };
+        assert!(plan_of("").is_empty(), "off unless configured");
+        assert_eq!(
+            plan_of(
+                "service stats {\n  inet_listener http {\n    address = 127.0.0.1\n    port = 9900\n  }\n}\n"
+            ),
+            vec!["127.0.0.1:9900".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            plan_of(
+                "listen = ::1\nservice stats {\n  inet_listener http {\n    port = 9900\n  }\n}\n"
+            ),
+            vec!["[::1]:9900".parse::<SocketAddr>().unwrap()]
+        );
     }
 
     #[test]

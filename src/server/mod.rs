@@ -3,6 +3,8 @@
 pub mod auth_client;
 pub mod from_config;
 pub mod local_auth;
+mod metrics_listener;
+mod notify;
 pub mod plan;
 pub mod privileges;
 pub mod shard_main;
@@ -90,6 +92,13 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
             })?;
         }
     }
+    for addr in &plan.metrics_listeners {
+        crate::net::listener::ensure_port_free(*addr).map_err(|e| {
+            ServerError::Start(format!(
+                "stats listener http: {addr}: {e} (is another server running?)"
+            ))
+        })?;
+    }
     // Block the signals before any thread starts, so only the main thread's
     // sigwait sees them.
     let signals = signals::Signals::block().map_err(ServerError::Signals)?;
@@ -109,6 +118,7 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
         users: Published::new(users),
         auth_sockets: std::sync::Mutex::new(helper_sockets),
         may_accept: std::sync::atomic::AtomicBool::new(false),
+        metrics: Arc::new(crate::metrics::Registry::new(plan.shard_cpus.len())),
     });
 
     let specs: Vec<ShardSpec> = plan
@@ -170,14 +180,23 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
     // --- end privileges ---
     on_ready(&plan);
     tracing::info!(shards = nshards, "tern started");
+    notify::notify(&format!(
+        "READY=1\nMAINPID={}\nSTATUS=serving with {nshards} shard(s)",
+        std::process::id()
+    ));
 
     loop {
         match signals.wait(Duration::from_millis(500)) {
             Some(signals::Event::Reload) => reload(&shared),
+            Some(signals::Event::ReopenLogs) => match crate::logging::reopen() {
+                Ok(()) => tracing::info!("log files reopened"),
+                Err(e) => tracing::error!("reopening the log files: {e}"),
+            },
             Some(signals::Event::Shutdown) => break,
             None => {}
         }
     }
+    notify::notify("STOPPING=1");
     tracing::info!("shutting down: no new connections, finishing sessions");
     control.request_shutdown();
     // The shards bound their own wait by the grace period; this bound covers

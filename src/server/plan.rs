@@ -115,4 +115,7 @@ pub struct ServerPlan {
     /// How long in-flight sessions get to finish after SIGTERM.
     pub shutdown_grace: Duration,
     pub log_path: Option<PathBuf>,
+    /// `service stats { inet_listener http { … } }`: where the OpenMetrics
+    /// endpoint listens (empty: no endpoint, Dovecot's default).
+    pub metrics_listeners: Vec<SocketAddr>,
 }

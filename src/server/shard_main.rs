@@ -30,6 +30,8 @@ pub struct Shared {
     pub auth_sockets: std::sync::Mutex<Vec<Option<std::os::fd::OwnedFd>>>,
     /// Set once privileges are dropped: shards bind first, accept after.
     pub may_accept: std::sync::atomic::AtomicBool,
+    /// Every shard's counters, for the metrics endpoint.
+    pub metrics: Arc<crate::metrics::Registry>,
 }
 
 impl Shared {
@@ -70,6 +72,7 @@ struct SessionGuard(Rc<Sessions>);
 impl SessionGuard {
     fn new(s: &Rc<Sessions>) -> SessionGuard {
         s.active.set(s.active.get() + 1);
+        crate::metrics::session_started();
         SessionGuard(s.clone())
     }
 }
@@ -77,6 +80,7 @@ impl SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.0.active.set(self.0.active.get() - 1);
+        crate::metrics::session_ended();
     }
 }
 
@@ -86,6 +90,7 @@ pub async fn run(
     shared: Arc<Shared>,
 ) {
     let plan = shared.plan.clone();
+    shared.metrics.install(ctx.index);
     let tls = Rc::new(Cached::new(shared.tls.clone()));
     let shard_tls = || (*tls.get()).clone().map(per_shard_tls);
     let auth: Rc<dyn Authenticator> = LocalAuth::new(
@@ -108,6 +113,7 @@ pub async fn run(
             return;
         }
     };
+    let auth: Rc<dyn Authenticator> = Rc::new(super::metrics_listener::TimedAuth(auth));
     let env = Env::new(
         ctx.index,
         ctx.count,
@@ -170,6 +176,25 @@ pub async fn run(
         };
         if let Some(fut) = spawn {
             accepts.push(fut);
+        }
+    }
+    // The metrics endpoint: one small responder, on the first shard.
+    if ctx.index == 0 {
+        for addr in &plan.metrics_listeners {
+            match listener::bind_tcp(*addr) {
+                Ok(sock) => accepts.push(Box::pin(super::metrics_listener::serve(
+                    sock,
+                    shared.metrics.clone(),
+                    env.clone(),
+                ))
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>),
+                Err(e) => {
+                    shared
+                        .control
+                        .report_start_error(format!("stats listener http: bind {addr}: {e}"));
+                    failed = true;
+                }
+            }
         }
     }
     shared.control.mark_ready();
@@ -258,6 +283,8 @@ async fn accept_tcp(
     let start = move |stream: glommio::net::TcpStream, env: Rc<Env>| async move {
         let idle = env.settings.get(protocol).idle_timeout_preauth;
         let mut conn = Conn::tcp(stream, idle);
+        conn.count_as(protocol.into());
+        crate::metrics::connection_accepted(protocol.into(), implicit_tls);
         if implicit_tls {
             let Some(cfg) = env.tls() else {
                 return;
@@ -284,7 +311,10 @@ async fn accept_unix(
 ) {
     let start = move |stream: glommio::net::UnixStream, env: Rc<Env>| async move {
         let idle = env.settings.get(protocol).idle_timeout_preauth;
-        serve(protocol, Conn::unix(stream, idle), env).await;
+        let mut conn = Conn::unix(stream, idle);
+        conn.count_as(protocol.into());
+        crate::metrics::connection_accepted(protocol.into(), false);
+        serve(protocol, conn, env).await;
     };
     accept_each("unix accept", || sock.accept(), start, env, sessions).await;
 }

@@ -1,4 +1,5 @@
-//! SIGTERM/SIGINT (shut down) and SIGHUP (reload), taken synchronously by the
+//! SIGTERM/SIGINT (shut down), SIGHUP (reload) and SIGUSR1 (reopen the log
+//! files, as Dovecot's master does), taken synchronously by the
 //! main thread with sigtimedwait. The signals are blocked in every thread
 //! (the mask is inherited by the shard threads started afterwards), so none
 //! of them interrupts a shard.
@@ -9,6 +10,7 @@ use std::time::Duration;
 pub enum Event {
     Shutdown,
     Reload,
+    ReopenLogs,
 }
 
 pub struct Signals {
@@ -21,7 +23,7 @@ impl Signals {
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
-            for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+            for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
                 libc::sigaddset(&mut set, s);
             }
             let rc = libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -42,6 +44,7 @@ impl Signals {
         let sig = unsafe { libc::sigtimedwait(&self.set, std::ptr::null_mut(), &ts) };
         match sig {
             libc::SIGHUP => Some(Event::Reload),
+            libc::SIGUSR1 => Some(Event::ReopenLogs),
             libc::SIGTERM | libc::SIGINT => Some(Event::Shutdown),
             _ => None,
         }

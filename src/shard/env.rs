@@ -94,6 +94,8 @@ pub struct ProtocolSettings {
     pub mail_attachment_dir: String,
     /// `mail_max_userip_connections` (0 = unlimited), per protocol.
     pub max_userip_connections: u32,
+    /// `rawlog_dir` template (empty: no rawlog), see `crate::net::rawlog`.
+    pub rawlog_dir: String,
     /// IMAP-only settings (defaults for other protocols).
     pub imap_options: ImapOptions,
 }
@@ -424,6 +426,35 @@ impl Env {
         );
         self.foreign_stores.borrow_mut().insert(key);
         true
+    }
+
+    /// Starts the rawlog of a logged-in `p` session of `info`'s user when
+    /// `rawlog_dir` is set and its expansion exists (Dovecot's rule).
+    pub async fn start_rawlog(
+        &self,
+        p: Protocol,
+        info: &UserInfo,
+        session: &str,
+    ) -> Option<crate::net::rawlog::Rawlog> {
+        let template = &self.settings.get(p).rawlog_dir;
+        if template.is_empty() {
+            return None;
+        }
+        let dir = VarTable::for_user(&info.user)
+            .with(Some('h'), "home", info.home.clone())
+            .with(Some('s'), "service", p.name())
+            .expand(template)
+            .map_err(|e| tracing::warn!(session, "rawlog_dir: {e}"))
+            .ok()?;
+        let rawlog = crate::net::rawlog::Rawlog::start(std::path::Path::new(&dir), session).await?;
+        tracing::info!(
+            session,
+            user = info.user,
+            "{}: rawlog: {}",
+            p.name(),
+            rawlog.in_path.with_extension("{in,out}").display()
+        );
+        Some(rawlog)
     }
 
     /// Dovecot's "secured" (§6.1 of the config doc): TLS, a trusted network,

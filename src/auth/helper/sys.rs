@@ -386,8 +386,10 @@ pub fn kill_child(pid: libc::pid_t) {
 /// The helper follows its parent (PR_SET_PDEATHSIG) rather than the
 /// signals sent to the whole process group or cgroup: a Ctrl-C or a
 /// `systemctl stop` must not take auth away while sessions still finish.
+/// SIGUSR1 (log reopen, meant for the server) must not kill it either; it
+/// follows a renamed log file on its own (see `crate::logging`).
 pub fn ignore_termination_signals() {
-    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
         // SAFETY: SIG_IGN is a valid disposition for these signals.
         unsafe { libc::signal(sig, libc::SIG_IGN) };
     }

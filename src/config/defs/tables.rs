@@ -282,6 +282,7 @@ pub static GLOBAL: &[SettingDef] = &[
     ),
     def("imap_id_send", Str, "name *"),
     def("imap_id_log", Str, ""),
+    def("rawlog_dir", Str, ""),
     def("imap_metadata", Bool, "no"),
     def("imap_literal_minus", Bool, "no"),
     def(
@@ -476,7 +477,6 @@ pub static UNSUPPORTED: &[&str] = &[
     "old_stats_session_min_time",
     "old_stats_user_min_time",
     "process_shutdown_filter",
-    "rawlog_dir",
     "rejection_reason",
     "rejection_subject",
     "replicator_host",

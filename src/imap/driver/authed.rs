@@ -64,6 +64,10 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
     let max = env.settings.imap.max_userip_connections;
     let remote = io.conn.peer.remote.map(|a| a.ip());
     let Some(_slot) = env.userip.acquire(Protocol::Imap, &state.user, remote, max) else {
+        crate::metrics::login(
+            crate::metrics::Service::Imap,
+            crate::metrics::LoginResult::UseripLimit,
+        );
         tracing::info!(
             session = state.session,
             user = state.user,
@@ -92,6 +96,9 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
             None
         }
     };
+    io.rawlog = env
+        .start_rawlog(Protocol::Imap, &info, &state.session)
+        .await;
     io.status(
         tag.as_ref(),
         Status::Ok,
@@ -182,8 +189,11 @@ async fn run(s: &mut Authed) -> &'static str {
                 continue;
             }
         };
+        let command = crate::metrics::imap_command_index(frame.as_bytes());
         drop(frame);
+        let started = std::time::Instant::now();
         let flow = commands::dispatch(&mut s.session, &mut s.io, cmd).await;
+        crate::metrics::imap_command(command, started.elapsed());
         match flow {
             Flow::Continue => {}
             Flow::Logout => {

@@ -12,6 +12,7 @@ use crate::imap::session::output::{FLUSH_THRESHOLD, Gone, Output};
 use crate::net::Conn;
 use crate::net::conn::ConnError;
 use crate::net::driver_io::{Arrival, fill_unless_shutdown, send_in_pieces};
+use crate::net::rawlog::Rawlog;
 use crate::shard::env::Env;
 
 /// Output buffer capacity a session waiting for input may keep.
@@ -52,6 +53,8 @@ pub struct ImapIo {
     /// COMPRESS=DEFLATE once active, with compressed input not yet inflated.
     deflate: Option<Deflate>,
     compressed_in: Vec<u8>,
+    /// `rawlog_dir`: the plaintext conversation (inflated, before deflate).
+    pub rawlog: Option<Rawlog>,
 }
 
 impl ImapIo {
@@ -69,6 +72,13 @@ impl ImapIo {
             logged_in: false,
             deflate: None,
             compressed_in: Vec::new(),
+            rawlog: None,
+        }
+    }
+
+    fn log_input(&self, bytes: &[u8]) {
+        if let Some(r) = &self.rawlog {
+            r.input(bytes);
         }
     }
 
@@ -90,6 +100,7 @@ impl ImapIo {
                 self.compressed_in.extend_from_slice(self.conn.buffered());
             } else {
                 self.framer.enqueue(self.conn.buffered());
+                self.log_input(self.conn.buffered());
                 self.bytes_in += n as u64;
             }
             self.conn.consume(n);
@@ -108,6 +119,9 @@ impl ImapIo {
                     continue;
                 }
                 self.framer.enqueue(&plain);
+                if let Some(r) = &self.rawlog {
+                    r.input(&plain);
+                }
                 self.bytes_in += plain.len() as u64;
             }
         }
@@ -124,6 +138,9 @@ impl ImapIo {
     async fn send(&mut self) -> Result<(), ConnError> {
         if !self.out.is_empty() {
             self.bytes_out += self.out.len() as u64;
+            if let Some(r) = &self.rawlog {
+                r.output(&self.out);
+            }
             let packed;
             let bytes: &[u8] = match self.deflate.as_mut() {
                 Some(z) => {
@@ -208,6 +225,9 @@ impl ImapIo {
                 self.compressed_in.drain(..used);
                 if !plain.is_empty() {
                     self.framer.enqueue(&plain);
+                    if let Some(r) = &self.rawlog {
+                        r.input(&plain);
+                    }
                     self.bytes_in += plain.len() as u64;
                     return None;
                 }
@@ -227,6 +247,7 @@ impl ImapIo {
                 continue;
             }
             self.framer.enqueue(self.conn.buffered());
+            self.log_input(self.conn.buffered());
             self.conn.consume(n);
             self.bytes_in += n as u64;
             return None;

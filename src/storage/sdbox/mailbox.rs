@@ -138,6 +138,9 @@ impl MailboxShared {
         let (d, c) = (dir.clone(), control_dir.clone());
         let loaded = blocking::run(move || reload::open(&d, &c)).await?;
         let (state, report) = (loaded.state, loaded.report);
+        if report.rebuilt {
+            crate::metrics::index_rebuild();
+        }
         Ok(Rc::new(MailboxShared {
             dir: RefCell::new(dir),
             control_dir,
@@ -408,6 +411,7 @@ impl SdboxMailbox {
         self.inner.stamp.set(stamp);
         self.inner.since_compaction.set(0);
         self.inner.rebuilds.set(self.inner.rebuilds.get() + 1);
+        crate::metrics::index_rebuild();
         *self.inner.report.borrow_mut() = report;
         self.cache_reset();
         self.inner.core.notifier.bump();
