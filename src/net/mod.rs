@@ -3,11 +3,13 @@
 //! (`line`, pure) and the read/write helpers every protocol driver shares
 //! (`driver_io`). This is the only layer that owns sockets.
 
+pub mod burst_log;
 pub mod conn;
 pub mod driver_io;
 pub mod fd;
 pub mod line;
 pub mod listener;
+pub mod login_budget;
 pub mod tls;
 
 pub use conn::{Conn, ConnParts, PeerInfo};

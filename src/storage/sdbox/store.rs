@@ -31,6 +31,10 @@ pub struct SdboxStore {
     attachment_dir: Option<PathBuf>,
 }
 
+/// Serialises creating a new store's INBOX within the process. Taken only
+/// on a blocking thread, only when INBOX is missing, for a few syscalls.
+static INBOX_CREATION: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn unsupported(what: &str) -> StorageError {
     StorageError::Internal(format!("sdbox: mail_location {what} is not supported yet"))
 }
@@ -72,7 +76,13 @@ impl SdboxStore {
             mk(&l.control)?;
             mk(&l.mailboxes_root())?;
             if !inbox.exists() {
-                create_mailbox_dirs(&l, &inbox)?;
+                // Two first deliveries (or logins) of a new user race here;
+                // the second must find a complete INBOX, not fail with
+                // "already exists" or see one without its index.
+                let _creating = INBOX_CREATION.lock().unwrap_or_else(|e| e.into_inner());
+                if !inbox.exists() {
+                    create_mailbox_dirs(&l, &inbox)?;
+                }
             }
             Ok(())
         })
