@@ -953,14 +953,14 @@ mod tests {
 
     #[test]
     fn split_anywhere_gives_the_same_transcript() {
-        let script = "LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n.a\r\nb\n.\r\nQUIT\r\n";
+        let script = "LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n.a\r\nb\nc\r\n.\r\nQUIT\r\n";
         let expected = Harness::standard().send(script);
         for split in 0..script.len() {
             let mut h = Harness::standard();
             let mut got = h.send(&script[..split]);
             got.push_str(&h.send(&script[split..]));
             assert_eq!(got, expected, "split at {split}");
-            assert!(h.mailboxes[0].2.ends_with(b"a\r\nb\r\n"));
+            assert!(h.mailboxes[0].2.ends_with(b"a\r\nb\r\nc\r\n"));
         }
     }
 

@@ -184,11 +184,12 @@ impl Conn {
         self.login_deadline = None;
     }
 
-    /// The descriptor, for the pre-login budget.
+    /// The TCP socket's descriptor, for the pre-login budget (-1 for a
+    /// unix socket, which is never budgeted).
     pub fn raw_fd(&self) -> std::os::fd::RawFd {
         match &self.io {
             Transport::Tcp(s) => s.as_raw_fd(),
-            Transport::Unix(s) => s.as_raw_fd(),
+            Transport::Unix(_) => -1,
         }
     }
 
