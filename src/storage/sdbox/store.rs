@@ -32,7 +32,8 @@ pub struct SdboxStore {
 }
 
 /// Serialises creating a new store's INBOX within the process. Taken only
-/// on a blocking thread, only when INBOX is missing, for a few syscalls.
+/// on a blocking thread: for one `stat` when INBOX exists, for its creation
+/// otherwise.
 static INBOX_CREATION: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn unsupported(what: &str) -> StorageError {
@@ -75,14 +76,13 @@ impl SdboxStore {
             mk(&l.root)?;
             mk(&l.control)?;
             mk(&l.mailboxes_root())?;
+            // Two first deliveries (or logins) of a new user race here; the
+            // second must find a complete INBOX, not fail with "already
+            // exists" or open one whose index is not written yet. So the
+            // check, too, waits for a creation in progress.
+            let _creating = INBOX_CREATION.lock().unwrap_or_else(|e| e.into_inner());
             if !inbox.exists() {
-                // Two first deliveries (or logins) of a new user race here;
-                // the second must find a complete INBOX, not fail with
-                // "already exists" or see one without its index.
-                let _creating = INBOX_CREATION.lock().unwrap_or_else(|e| e.into_inner());
-                if !inbox.exists() {
-                    create_mailbox_dirs(&l, &inbox)?;
-                }
+                create_mailbox_dirs(&l, &inbox)?;
             }
             Ok(())
         })
