@@ -162,14 +162,15 @@ fn limits_bare_lf_and_malformed_input() {
     assert_eq!(data.len(), 2);
     assert!(data.iter().all(|d| d.starts_with("552 5.3.4")), "{data:?}");
 
-    // Bare LF is stored as CRLF (sizes count CRLF).
+    // Bare LF is stored as CRLF (sizes count CRLF); only CRLF.CRLF ends
+    // DATA (tests/lmtp_strict.rs has the smuggling case).
     l.send("MAIL FROM:<s@example.org>");
     assert!(l.line().starts_with("250"));
     l.send("RCPT TO:<alice@localhost>");
     assert!(l.line().starts_with("250"));
     l.send("DATA");
     assert!(l.line().starts_with("354"));
-    l.send_raw(b"Subject: lf\n\nline one\n..dot\n.\n");
+    l.send_raw(b"Subject: lf\n\nline one\n..dot\r\n.\r\n");
     assert!(l.line().starts_with("250 2.0.0"));
     // RSET clears a transaction.
     l.send("MAIL FROM:<s@example.org>");

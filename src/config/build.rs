@@ -486,6 +486,9 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         io_ring_depth: g.u32("io_ring_depth")?,
         mail_cache_max_memory: g.size("mail_cache_max_memory")?,
         lmtp_max_size: g.size("lmtp_max_size")?,
+        login_max_ip_connections: g.u32("login_max_ip_connections")?,
+        login_timeout: g.duration("login_timeout")?,
+        lmtp_idle_timeout: g.duration("lmtp_idle_timeout")?,
         services: services(
             &view.sections,
             &base_dir,

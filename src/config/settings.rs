@@ -507,6 +507,12 @@ pub struct Settings {
     pub mail_cache_max_memory: u64,
     /// Largest message LMTP accepts, bytes (default 50 MiB).
     pub lmtp_max_size: u64,
+    /// Not-yet-logged-in connections per client IP (0 = no cap).
+    pub login_max_ip_connections: u32,
+    /// Absolute deadline to finish logging in.
+    pub login_timeout: std::time::Duration,
+    /// Idle timeout of an LMTP connection.
+    pub lmtp_idle_timeout: std::time::Duration,
     /// All services, including the defaults (imap-login 143/993, pop3-login 110/995,
     /// lmtp unix socket, doveadm, replicator, aggregator) merged with the config.
     pub services: Vec<ServiceSettings>,

@@ -89,6 +89,12 @@ pub enum LmtpCommand {
 pub enum LmtpCommandError {
     #[error("Line too long")]
     LineTooLong,
+    /// A command line ended with LF alone (Postfix's wording).
+    #[error("Error: bare <LF> received")]
+    BareLineFeed,
+    /// A command line held a CR not followed by LF.
+    #[error("Error: bare <CR> received")]
+    BareCarriageReturn,
     #[error("Empty command")]
     Empty,
     #[error("Unknown command")]
@@ -119,7 +125,9 @@ impl LmtpCommandError {
     /// The reply to send (RFC 5321 §4.2.4 codes, RFC 3463 detail).
     pub fn reply(&self) -> LmtpReply {
         let (code, status) = match self {
-            Self::LineTooLong => (500, EnhancedStatus::new(5, 5, 2)),
+            Self::LineTooLong | Self::BareLineFeed | Self::BareCarriageReturn => {
+                (500, EnhancedStatus::new(5, 5, 2))
+            }
             Self::Empty | Self::Unknown | Self::HeloInLmtp(_) => {
                 (500, EnhancedStatus::new(5, 5, 1))
             }

@@ -6,10 +6,12 @@
 //! caller for the next command.
 //!
 //! Line endings: CRLF is kept, a bare LF is accepted and stored as CRLF (the
-//! mail store and POP3/IMAP sizes assume CRLF; Postfix and many scripts send
-//! bare LF). A bare CR is kept as line content. The body ends at a line
-//! holding only `.`, terminated by CRLF or, accepting the same leniency,
-//! by a bare LF.
+//! mail store and POP3/IMAP sizes assume CRLF; scripts send bare LF). A bare
+//! CR is kept as line content. The body ends only at CRLF `.` CRLF (RFC 5321
+//! §4.1.1.4): a `.` line that follows a bare LF, or is itself ended by a bare
+//! LF, is message content and is stored as a `.` line. Accepting `\n.\n` as
+//! the end would let a client smuggle a second transaction past an MTA that
+//! does not (see docs/reliability.md, "LMTP: only CRLF.CRLF ends DATA").
 //!
 //! Size limit: every decoded byte is counted. Once the count passes the
 //! limit nothing more is appended to the output, but decoding continues to
@@ -64,6 +66,9 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct DataDecoder {
     state: State,
+    /// The current line began after CRLF (or is the body's first line), so
+    /// a `.` CRLF on it is the terminator.
+    after_crlf: bool,
     size: u64,
     limit: Option<u64>,
     over_limit: bool,
@@ -74,6 +79,7 @@ impl DataDecoder {
     pub fn new(limit: Option<u64>) -> Self {
         Self {
             state: State::LineStart,
+            after_crlf: true,
             size: 0,
             limit,
             over_limit: false,
@@ -136,7 +142,17 @@ impl DataDecoder {
         match (self.state, byte) {
             (State::LineStart, b'.') => self.state = State::Dot,
             (State::Dot, b'\r') => self.state = State::DotCr,
-            (State::Dot | State::DotCr, b'\n') => self.state = State::Done,
+            (State::DotCr, b'\n') if self.after_crlf => self.state = State::Done,
+            // A lone `.` line that is not CRLF `.` CRLF: content, kept whole
+            // (stuffing would have doubled it, so no dot is removed).
+            (State::DotCr, b'\n') => {
+                self.emit(b".", out);
+                self.line_end(out, true);
+            }
+            (State::Dot, b'\n') => {
+                self.emit(b".", out);
+                self.line_end(out, false);
+            }
             // `.` followed by more text: the dot was stuffing; drop it.
             (State::Dot, _) => self.middle_byte(byte, out),
             // `.` CR then not LF: the dot was stuffing and the CR is bare.
@@ -144,7 +160,7 @@ impl DataDecoder {
                 self.emit(b"\r", out);
                 self.middle_byte(byte, out);
             }
-            (State::Cr, _) => self.line_end(out),
+            (State::Cr, _) => self.line_end(out, true),
             (State::LineStart | State::Middle, _) => self.middle_byte(byte, out),
             (State::DotCr | State::Done, _) => {}
         }
@@ -154,7 +170,7 @@ impl DataDecoder {
     fn middle_byte(&mut self, byte: u8, out: &mut Vec<u8>) {
         match byte {
             b'\r' => self.state = State::Cr,
-            b'\n' => self.line_end(out),
+            b'\n' => self.line_end(out, false),
             _ => {
                 self.emit(&[byte], out);
                 self.state = State::Middle;
@@ -162,9 +178,12 @@ impl DataDecoder {
         }
     }
 
-    fn line_end(&mut self, out: &mut Vec<u8>) {
+    /// Ends a line (stored as CRLF); `crlf` says whether the client sent
+    /// CRLF or a bare LF, which decides whether the next line may end DATA.
+    fn line_end(&mut self, out: &mut Vec<u8>, crlf: bool) {
         self.emit(b"\r\n", out);
         self.state = State::LineStart;
+        self.after_crlf = crlf;
     }
 
     fn emit(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
@@ -229,7 +248,6 @@ mod tests {
     #[test]
     fn empty_body() {
         assert_eq!(body(b".\r\n"), b"");
-        assert_eq!(body(b".\n"), b"");
     }
 
     #[test]
@@ -243,9 +261,40 @@ mod tests {
 
     #[test]
     fn bare_lf_is_normalised() {
-        assert_eq!(body(b"a\nb\n.\n"), b"a\r\nb\r\n");
-        assert_eq!(body(b"a\r\nb\n.\r\n"), b"a\r\nb\r\n");
-        assert_eq!(body(b"\n\n.\n"), b"\r\n\r\n");
+        assert_eq!(body(b"a\nb\r\n.\r\n"), b"a\r\nb\r\n");
+        assert_eq!(body(b"a\r\nb\n\r\n.\r\n"), b"a\r\nb\r\n\r\n");
+        assert_eq!(body(b"\n\r\n.\r\n"), b"\r\n\r\n");
+        assert_eq!(body(b"x\n..y\r\n.\r\n"), b"x\r\n.y\r\n");
+    }
+
+    /// Only CRLF `.` CRLF ends the body; every other spelling of a lone dot
+    /// line is content, so pipelined commands inside it stay message text.
+    #[test]
+    fn only_crlf_dot_crlf_ends_the_body() {
+        for ending in [&b".\n"[..], b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"x\n.\n"] {
+            let mut input = ending.to_vec();
+            input.extend_from_slice(b"MAIL FROM:<evil@example>\r\n");
+            let (out, consumed, result) = decode_every_split(None, &input);
+            assert_eq!(result, Err(DataError::Incomplete), "{ending:?}");
+            assert_eq!(consumed, input.len(), "{ending:?}");
+            assert!(
+                out.ends_with(b".\r\nMAIL FROM:<evil@example>\r\n"),
+                "{out:?}"
+            );
+        }
+        let (out, _, result) = decode_every_split(None, b"a\n.\nb\r\n.\r\n");
+        assert_eq!(out, b"a\r\n.\r\nb\r\n");
+        assert!(result.is_ok());
+    }
+
+    /// The SMTP-smuggling input of issue 16: one body, never two.
+    #[test]
+    fn smuggled_transaction_stays_in_the_body() {
+        let input = b"Subject: one\r\n\r\nhi\n.\nMAIL FROM:<ceo@bank.example>\nRCPT TO:<alice>\nDATA\nforged\n.\n\r\n.\r\nQUIT\r\n";
+        let (out, consumed, result) = decode_every_split(None, input);
+        assert!(result.is_ok());
+        assert_eq!(&input[consumed..], b"QUIT\r\n");
+        assert!(out.ends_with(b"forged\r\n.\r\n\r\n"), "{out:?}");
     }
 
     #[test]
@@ -289,6 +338,7 @@ mod tests {
     #[test]
     fn incomplete_body_is_reported() {
         assert_eq!(decode(None, &[b"a\r\n.\r"]).2, Err(DataError::Incomplete));
+        assert_eq!(decode(None, &[b"a\n.\n"]).2, Err(DataError::Incomplete));
         assert_eq!(decode(None, &[b"a\r\n"]).2, Err(DataError::Incomplete));
         assert_eq!(decode(None, &[b""]).2, Err(DataError::Incomplete));
     }

@@ -223,7 +223,17 @@ impl LmtpSession {
                         Some(Framed::Line(line)) => {
                             let line = line.to_vec();
                             let bad_before = self.bad_commands;
-                            let action = match LmtpCommand::parse(&line, &self.options.parser) {
+                            // Strict line ends (RFC 5321 §2.3.8): a line the
+                            // next hop might split differently is refused,
+                            // never guessed at.
+                            let parsed = if self.framer.last_line_had_bare_lf() {
+                                Err(LmtpCommandError::BareLineFeed)
+                            } else if memchr::memchr(b'\r', &line).is_some() {
+                                Err(LmtpCommandError::BareCarriageReturn)
+                            } else {
+                                LmtpCommand::parse(&line, &self.options.parser)
+                            };
+                            let action = match parsed {
                                 Ok(command) => self.command(command, out),
                                 Err(error) => self.refuse(&error, out),
                             };
@@ -834,6 +844,56 @@ mod tests {
         assert_eq!(h.send("VRFY alice\r\n"), "252 2.3.3 Try RCPT instead\r\n");
     }
 
+    /// Bare LF or CR in a command line is refused like Postfix does, and
+    /// the refused line has no effect.
+    #[test]
+    fn bare_line_ends_in_commands_are_refused() {
+        let mut h = Harness::standard();
+        assert_eq!(
+            h.send("LHLO x\n"),
+            "500 5.5.2 Error: bare <LF> received\r\n"
+        );
+        assert_eq!(
+            h.send("LHLO x\rMAIL FROM:<a@b>\r\n"),
+            "500 5.5.2 Error: bare <CR> received\r\n"
+        );
+        assert_eq!(
+            h.send("MAIL FROM:<a@b>\r\n"),
+            "503 5.5.1 LHLO needed first\r\n"
+        );
+        assert_eq!(h.send("LHLO x\r\n"), LHLO_REPLY);
+        assert_eq!(
+            h.send("MAIL FROM:<a@b>\n"),
+            "500 5.5.2 Error: bare <LF> received\r\n"
+        );
+        assert_eq!(
+            h.send("RCPT TO:<alice@example.com>\r\n"),
+            "503 5.5.1 MAIL needed first\r\n"
+        );
+    }
+
+    /// Issue 16 item 4: the smuggling input gives one message with the
+    /// original envelope.
+    #[test]
+    fn smuggling_input_gives_one_message_with_the_original_envelope() {
+        let mut h = Harness::standard();
+        h.send("LHLO x\r\nMAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n");
+        let replies = h.send(
+            "Subject: hi\r\n\r\nhello\n.\nMAIL FROM:<ceo@bank.example>\nRCPT TO:<alice@example.com>\nDATA\nforged\n.\n\r\n.\r\n",
+        );
+        assert_eq!(replies.matches("250 2.0.0").count(), 1, "{replies}");
+        assert_eq!(h.mailboxes.len(), 1);
+        let message = String::from_utf8_lossy(&h.mailboxes[0].2).into_owned();
+        assert!(
+            message.starts_with("Return-Path: <bob@example.org>\r\n"),
+            "{message}"
+        );
+        assert!(
+            message.contains("\r\nMAIL FROM:<ceo@bank.example>\r\n"),
+            "{message}"
+        );
+    }
+
     #[test]
     fn parameters_and_size_limits() {
         let mut h = Harness::standard();
@@ -893,14 +953,14 @@ mod tests {
 
     #[test]
     fn split_anywhere_gives_the_same_transcript() {
-        let script = "LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n.a\r\nb\n.\r\nQUIT\r\n";
+        let script = "LHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n.a\r\nb\nc\r\n.\r\nQUIT\r\n";
         let expected = Harness::standard().send(script);
         for split in 0..script.len() {
             let mut h = Harness::standard();
             let mut got = h.send(&script[..split]);
             got.push_str(&h.send(&script[split..]));
             assert_eq!(got, expected, "split at {split}");
-            assert!(h.mailboxes[0].2.ends_with(b"a\r\nb\r\n"));
+            assert!(h.mailboxes[0].2.ends_with(b"a\r\nb\r\nc\r\n"));
         }
     }
 

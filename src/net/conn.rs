@@ -9,9 +9,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr; // blocking-ok: a type, no I/O
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpStream, UnixStream};
@@ -19,6 +19,7 @@ use rustls::{ServerConfig, ServerConnection};
 
 use super::fd;
 use crate::metrics::{self, Service};
+use super::login_budget::LoginSlot;
 
 /// Bytes read from the socket per read call.
 const READ_CHUNK: usize = 16 * 1024;
@@ -118,6 +119,12 @@ pub enum ConnError {
 }
 
 pub struct Conn {
+    /// The place in the pre-login budget until login; first field, so it
+    /// is released before the socket closes (the budget may shut down the
+    /// descriptor it names, which must not be reused by then).
+    login_slot: Option<LoginSlot>,
+    /// Absolute deadline to finish logging in (reads time out then).
+    login_deadline: Option<Instant>,
     io: Transport,
     tls: Option<Box<ServerConnection>>,
     input: Vec<u8>,
@@ -151,6 +158,8 @@ impl Conn {
 
     fn new(io: Transport, peer: PeerInfo, idle_timeout: Duration) -> Conn {
         Conn {
+            login_slot: None,
+            login_deadline: None,
             io,
             tls: None,
             input: Vec::new(),
@@ -177,6 +186,29 @@ impl Conn {
 
     pub fn set_idle_timeout(&mut self, t: Duration) {
         self.idle_timeout = t;
+    }
+
+    /// Starts the pre-login phase: the connection holds `slot` and must
+    /// log in within `within`, however slowly the client trickles bytes.
+    pub fn start_login(&mut self, slot: Option<LoginSlot>, within: Duration) {
+        self.login_slot = slot;
+        self.login_deadline = Some(Instant::now() + within);
+    }
+
+    /// Login succeeded: the pre-login place is given back and the deadline
+    /// lifted.
+    pub fn finish_login(&mut self) {
+        self.login_slot = None;
+        self.login_deadline = None;
+    }
+
+    /// The TCP socket's descriptor, for the pre-login budget (-1 for a
+    /// unix socket, which is never budgeted).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        match &self.io {
+            Transport::Tcp(s) => s.as_raw_fd(),
+            Transport::Unix(_) => -1,
+        }
     }
 
     pub fn is_tls(&self) -> bool {
@@ -229,9 +261,17 @@ impl Conn {
     /// Waits until the socket itself is readable (or the idle timeout),
     /// whatever is buffered already. Cancel-safe.
     pub async fn wait_socket(&self) -> Result<(), ConnError> {
+        let mut limit = self.idle_timeout;
+        if let Some(deadline) = self.login_deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ConnError::Timeout);
+            }
+            limit = limit.min(left);
+        }
         let wait = async { self.io.peek1().await.map(|_| Ok(())) };
         let timeout = async {
-            glommio::timer::sleep(self.idle_timeout).await;
+            glommio::timer::sleep(limit).await;
             Ok(Err(ConnError::Timeout))
         };
         futures_lite::future::or(wait, timeout).await?
@@ -468,6 +508,7 @@ impl Conn {
 
     /// Sends TLS close_notify (if any) and shuts the socket down.
     pub async fn close(mut self) {
+        self.login_slot = None;
         if let Some(tls) = self.tls.as_mut() {
             tls.send_close_notify();
         }
@@ -478,6 +519,8 @@ impl Conn {
     /// Takes the connection apart so it can move to another shard. Only at a
     /// quiescent point: all output flushed, no read in progress.
     pub async fn into_parts(mut self) -> Result<ConnParts, ConnError> {
+        // Handoffs happen after login; the slot never crosses shards.
+        self.finish_login();
         self.flush().await?;
         let unread = self.buffered().to_vec();
         let Transport::Tcp(stream) = self.io else {

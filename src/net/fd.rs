@@ -20,3 +20,19 @@ pub fn attach<S: FromRawFd>(fd: OwnedFd) -> S {
     // SAFETY: we own `fd` and give that ownership to the stream.
     unsafe { S::from_raw_fd(fd.into_raw_fd()) }
 }
+
+/// Shuts a connected socket down in both directions without closing the
+/// descriptor: whoever reads it sees end of input and closes it the usual
+/// way. Used to push out a pre-login connection (see `login_budget`).
+pub fn shutdown_socket(fd: std::os::fd::RawFd) {
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: shutdown(2) only changes the state of the socket behind an
+    // open descriptor; the caller's bookkeeping keeps `fd` open (the slot
+    // that names it is dropped before its connection closes). A wrong fd
+    // gives ENOTSOCK/EBADF, which we ignore.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+    }
+}

@@ -29,6 +29,8 @@ pub struct LineFramer {
     discarding: bool,
     /// The previous call handed out `partial` as a line; clear it first.
     line_returned: bool,
+    /// The last line handed out ended with a bare LF rather than CRLF.
+    last_bare_lf: bool,
 }
 
 impl LineFramer {
@@ -40,7 +42,16 @@ impl LineFramer {
             partial: Vec::new(),
             discarding: false,
             line_returned: false,
+            last_bare_lf: false,
         }
+    }
+
+    /// True when the last line [`feed`](Self::feed) returned ended with a
+    /// bare LF. POP3 accepts that leniency; LMTP refuses such lines, since a
+    /// bare LF that one hop ignores and the next honours is how SMTP
+    /// smuggling splits one transaction into two.
+    pub fn last_line_had_bare_lf(&self) -> bool {
+        self.last_bare_lf
     }
 
     /// Largest line accepted, CRLF included.
@@ -75,7 +86,8 @@ impl LineFramer {
                     self.partial.clear();
                     return (consumed, Some(Framed::TooLong));
                 }
-                if self.partial.last() == Some(&b'\r') {
+                self.last_bare_lf = self.partial.last() != Some(&b'\r');
+                if !self.last_bare_lf {
                     self.partial.pop();
                 }
                 // Content plus CRLF must fit, whichever terminator was used.
@@ -194,6 +206,22 @@ mod tests {
                 Some(b"QUIT".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn bare_lf_is_reported_for_the_last_line() {
+        let mut framer = LineFramer::new(100);
+        let input = b"A\r\nB\nC\r\r\n";
+        let (used, frame) = framer.feed(input);
+        assert_eq!(frame, Some(Framed::Line(b"A")));
+        assert!(!framer.last_line_had_bare_lf());
+        let (used2, frame) = framer.feed(&input[used..]);
+        assert_eq!(frame, Some(Framed::Line(b"B")));
+        assert!(framer.last_line_had_bare_lf());
+        let (_, frame) = framer.feed(&input[used + used2..]);
+        // Only the CR right before the LF is the line ending; another stays.
+        assert_eq!(frame, Some(Framed::Line(b"C\r")));
+        assert!(!framer.last_line_had_bare_lf());
     }
 
     #[test]

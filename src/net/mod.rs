@@ -4,11 +4,13 @@
 //! (`driver_io`), and the rawlog drivers write a session's plaintext to
 //! (`rawlog`). This is the only layer that owns sockets.
 
+pub mod burst_log;
 pub mod conn;
 pub mod driver_io;
 pub mod fd;
 pub mod line;
 pub mod listener;
+pub mod login_budget;
 pub mod rawlog;
 pub mod tls;
 

@@ -380,6 +380,8 @@ impl Driver {
                         return Flow::Continue;
                     }
                 };
+                // Logged in: out of the pre-login budget, no login deadline.
+                self.conn.finish_login();
                 let owner = env.owner_of_store(&info, Protocol::Pop3);
                 if owner != env.shard {
                     return Flow::Handoff { owner, user, info };

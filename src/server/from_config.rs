@@ -14,7 +14,7 @@ use crate::shard::placement;
 use crate::shard::runtime::io_memory_per_shard;
 
 use super::plan::{
-    AuthSource, ListenAddr, ListenerPlan, PemSource, ServerPlan, TlsPlan, UserdbPlan,
+    AuthSource, ListenAddr, ListenerPlan, LoginPlan, PemSource, ServerPlan, TlsPlan, UserdbPlan,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,12 @@ fn quota_max_mail_size(s: &Settings) -> Result<Option<u64>, PlanError> {
 /// least 30 minutes once a client is authenticated.
 const PREAUTH_IDLE: Duration = Duration::from_secs(180);
 const AUTHED_IDLE: Duration = Duration::from_secs(30 * 60);
+
+/// `(process_limit, client_limit)` of a login service (0: Dovecot's default).
+fn login_service_limits(s: &Settings, service: &str) -> (u32, u32) {
+    s.service(service)
+        .map_or((0, 0), |svc| (svc.process_limit, svc.client_limit))
+}
 
 fn hostname() -> String {
     let mut buf = [0u8; 256];
@@ -116,8 +122,17 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
         lmtp_add_received_header: s.lmtp_add_received_header,
         lmtp_max_size: s.lmtp_max_size,
         login_trusted_networks: parse_networks(&s.login_trusted_networks)?,
-        idle_timeout_preauth: PREAUTH_IDLE,
-        idle_timeout_authed: AUTHED_IDLE,
+        // LMTP has no login; its clients are held to Dovecot's lmtp idle
+        // timeout from the first byte.
+        idle_timeout_preauth: match p {
+            Protocol::Lmtp => s.lmtp_idle_timeout,
+            _ => PREAUTH_IDLE,
+        },
+        idle_timeout_authed: match p {
+            Protocol::Lmtp => s.lmtp_idle_timeout,
+            _ => AUTHED_IDLE,
+        },
+        login_timeout: s.login_timeout,
         max_line_length,
         auth_failure_delay: s.auth_failure_delay,
         mail_location: s.mail_location.clone(),
@@ -375,6 +390,11 @@ pub fn plan(cfg: &Config, config_path: &Path) -> Result<ServerPlan, PlanError> {
         mail_cache_max_memory: usize::try_from(s.mail_cache_max_memory).unwrap_or(usize::MAX),
         lowercase_usernames: s.auth_username_format.contains("%L"),
         shutdown_grace: Duration::from_secs(10),
+        login_limits: LoginPlan {
+            imap: login_service_limits(s, "imap-login"),
+            pop3: login_service_limits(s, "pop3-login"),
+            max_per_ip: s.login_max_ip_connections,
+        },
         log_path: match s.log_path.as_str() {
             "" | "syslog" | "/dev/stderr" => None,
             p => Some(PathBuf::from(p)),

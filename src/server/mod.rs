@@ -13,8 +13,10 @@ pub mod signals;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::net::login_budget::LoginBudget;
 use crate::net::tls;
 use crate::shard::Control;
+use crate::shard::env::Protocol;
 use crate::shard::env::ShardMsg;
 use crate::shard::published::Published;
 use crate::shard::runtime::{ShardSpec, spawn_shards};
@@ -62,6 +64,21 @@ pub fn raise_nofile_limit() -> (u64, u64) {
     (lim.rlim_cur, lim.rlim_max)
 }
 
+fn login_budget(
+    plan: &ServerPlan,
+    protocol: Protocol,
+    open_files: u64,
+    shards: usize,
+) -> Arc<LoginBudget> {
+    let limits = plan.login_limits.limits(protocol, open_files).unwrap_or(
+        crate::net::login_budget::LoginLimits {
+            max_connections: usize::MAX,
+            max_per_ip: 0,
+        },
+    );
+    LoginBudget::new(limits, shards)
+}
+
 fn build_tls(plan: &ServerPlan) -> Result<Option<Arc<rustls::ServerConfig>>, ServerError> {
     let Some(t) = &plan.tls else {
         return Ok(None);
@@ -75,7 +92,20 @@ fn build_tls(plan: &ServerPlan) -> Result<Option<Arc<rustls::ServerConfig>>, Ser
 /// Runs the server until SIGTERM/SIGINT. `on_ready` is called once every
 /// shard has bound its listeners (the CLI prints the connection table).
 pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), ServerError> {
-    let (soft, _hard) = raise_nofile_limit();
+    let (soft, hard) = raise_nofile_limit();
+    let shards = plan.shard_cpus.len();
+    let login_budgets = shard_main::LoginBudgets {
+        imap: login_budget(&plan, Protocol::Imap, soft, shards),
+        pop3: login_budget(&plan, Protocol::Pop3, soft, shards),
+    };
+    tracing::info!(
+        open_files = soft,
+        hard_limit = hard,
+        imap_prelogin = login_budgets.imap.limits().max_connections,
+        pop3_prelogin = login_budgets.pop3.limits().max_connections,
+        per_ip = plan.login_limits.max_per_ip,
+        "descriptor limit raised to {soft}; connections before login capped"
+    );
     if soft < 4096 {
         tracing::warn!(
             "open-files limit is only {soft}: each connection needs one; raise LimitNOFILE / ulimit -n"
@@ -119,6 +149,7 @@ pub fn run(plan: ServerPlan, on_ready: impl FnOnce(&ServerPlan)) -> Result<(), S
         auth_sockets: std::sync::Mutex::new(helper_sockets),
         may_accept: std::sync::atomic::AtomicBool::new(false),
         metrics: Arc::new(crate::metrics::Registry::new(plan.shard_cpus.len())),
+        login_budgets,
     });
 
     let specs: Vec<ShardSpec> = plan

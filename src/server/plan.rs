@@ -92,6 +92,40 @@ pub struct UserdbPlan {
     pub mail: Option<String>,
 }
 
+/// The pre-login budget's settings; the limits themselves are fixed at
+/// start, once the open-files limit is known.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoginPlan {
+    /// `service imap-login { process_limit client_limit }`.
+    pub imap: (u32, u32),
+    /// `service pop3-login { process_limit client_limit }`.
+    pub pop3: (u32, u32),
+    /// `login_max_ip_connections`.
+    pub max_per_ip: u32,
+}
+
+impl LoginPlan {
+    /// The limits of `protocol`'s login service with `open_files`
+    /// descriptors; `None` for LMTP, which has no login.
+    pub fn limits(
+        &self,
+        protocol: Protocol,
+        open_files: u64,
+    ) -> Option<crate::net::login_budget::LoginLimits> {
+        let (processes, clients) = match protocol {
+            Protocol::Imap => self.imap,
+            Protocol::Pop3 => self.pop3,
+            Protocol::Lmtp => return None,
+        };
+        Some(crate::net::login_budget::LoginLimits::new(
+            processes,
+            clients,
+            self.max_per_ip,
+            open_files,
+        ))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerPlan {
     /// CPU of each shard (`None` = unpinned).
@@ -114,6 +148,8 @@ pub struct ServerPlan {
     pub lowercase_usernames: bool,
     /// How long in-flight sessions get to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// The pre-login connection budget as configured.
+    pub login_limits: LoginPlan,
     pub log_path: Option<PathBuf>,
     /// `service stats { inet_listener http { … } }`: where the OpenMetrics
     /// endpoint listens (empty: no endpoint, Dovecot's default).

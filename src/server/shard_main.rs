@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use glommio::channels::shared_channel::ConnectedReceiver;
 use rustls::ServerConfig;
 
+use crate::net::burst_log::BurstLog;
+use crate::net::login_budget::{LoginBudget, Refusal, ShardLogins};
 use crate::net::{Conn, listener};
 use crate::shard::env::{Authenticator, Env, Handoff, Protocol, ProtocolSettingsSet, ShardMsg};
 use crate::shard::published::{Cached, Published};
@@ -32,6 +34,33 @@ pub struct Shared {
     pub may_accept: std::sync::atomic::AtomicBool,
     /// Every shard's counters, for the metrics endpoint.
     pub metrics: Arc<crate::metrics::Registry>,
+    /// The pre-login budgets of imap-login and pop3-login.
+    pub login_budgets: LoginBudgets,
+}
+
+/// One pre-login budget per login service, shared by every shard.
+pub struct LoginBudgets {
+    pub imap: Arc<LoginBudget>,
+    pub pop3: Arc<LoginBudget>,
+}
+
+impl LoginBudgets {
+    fn get(&self, protocol: Protocol) -> Option<&Arc<LoginBudget>> {
+        match protocol {
+            Protocol::Imap => Some(&self.imap),
+            Protocol::Pop3 => Some(&self.pop3),
+            Protocol::Lmtp => None,
+        }
+    }
+}
+
+/// A listener's share of a login budget: the shared counters and this
+/// shard's own list of pre-login connections.
+#[derive(Clone)]
+struct LoginGate {
+    budget: Arc<LoginBudget>,
+    shard: Rc<ShardLogins>,
+    refusals: Rc<BurstLog>,
 }
 
 impl Shared {
@@ -127,6 +156,22 @@ pub async fn run(
         }),
     );
     let sessions = Rc::new(Sessions::default());
+    // One gate per login service on this shard (shared by its listeners).
+    let gates: Vec<(Protocol, LoginGate)> = [Protocol::Imap, Protocol::Pop3]
+        .into_iter()
+        .filter_map(|p| {
+            let budget = shared.login_budgets.get(p)?.clone();
+            Some((
+                p,
+                LoginGate {
+                    budget,
+                    shard: Rc::new(ShardLogins::default()),
+                    refusals: Rc::new(BurstLog::default()),
+                },
+            ))
+        })
+        .collect();
+    let gate_for = |p: Protocol| gates.iter().find(|(q, _)| *q == p).map(|(_, g)| g.clone());
 
     // Bind. TCP listeners exist on every shard (SO_REUSEPORT); a unix socket
     // path can only be bound once, so shard 0 takes those.
@@ -139,6 +184,7 @@ pub async fn run(
                     sock,
                     l.protocol,
                     l.implicit_tls,
+                    gate_for(l.protocol),
                     env.clone(),
                     sessions.clone(),
                 ))
@@ -277,30 +323,79 @@ async fn accept_tcp(
     sock: glommio::net::TcpListener,
     protocol: Protocol,
     implicit_tls: bool,
+    gate: Option<LoginGate>,
     env: Rc<Env>,
     sessions: Rc<Sessions>,
 ) {
-    let start = move |stream: glommio::net::TcpStream, env: Rc<Env>| async move {
-        let idle = env.settings.get(protocol).idle_timeout_preauth;
-        let mut conn = Conn::tcp(stream, idle);
-        conn.count_as(protocol.into());
-        crate::metrics::connection_accepted(protocol.into(), implicit_tls);
-        if implicit_tls {
-            let Some(cfg) = env.tls() else {
-                return;
-            };
-            if let Err(e) = conn.accept_tls(cfg).await {
-                tracing::info!(
-                    rip = %conn.peer.remote_ip(),
-                    "{}-login: TLS handshake failed: {e}",
-                    protocol.name()
-                );
+    let start = move |stream: glommio::net::TcpStream, env: Rc<Env>| {
+        let gate = gate.clone();
+        async move {
+            let idle = env.settings.get(protocol).idle_timeout_preauth;
+            let mut conn = Conn::tcp(stream, idle);
+            conn.count_as(protocol.into());
+            crate::metrics::connection_accepted(protocol.into(), implicit_tls);
+            if let Some(gate) = gate
+                && !admit(&gate, protocol, &mut conn, &env)
+            {
+                conn.close().await;
                 return;
             }
+            start_session(conn, protocol, implicit_tls, env).await;
         }
-        serve(protocol, conn, env).await;
     };
     accept_each("accept", || sock.accept(), start, env, sessions).await;
+}
+
+/// Takes a place in the pre-login budget for `conn` (and starts its login
+/// deadline); false when it is refused.
+fn admit(gate: &LoginGate, protocol: Protocol, conn: &mut Conn, env: &Env) -> bool {
+    let settings = env.settings.get(protocol);
+    let rip = conn.peer.remote.map(|a| a.ip());
+    let capped_ip = rip.filter(|ip| !env.is_trusted_network(protocol, *ip));
+    match gate.budget.admit(&gate.shard, capped_ip, conn.raw_fd()) {
+        Ok(slot) => {
+            conn.start_login(Some(slot), settings.login_timeout);
+            true
+        }
+        Err(refusal) => {
+            if let Some(more) = gate.refusals.note(Instant::now()) {
+                let limits = gate.budget.limits();
+                let why = match refusal {
+                    Refusal::IpFull => format!(
+                        "too many connections from this IP before login (login_max_ip_connections = {})",
+                        limits.max_per_ip
+                    ),
+                    Refusal::Full => format!(
+                        "too many connections before login ({} allowed)",
+                        limits.max_connections
+                    ),
+                };
+                tracing::warn!(
+                    rip = %conn.peer.remote_ip(),
+                    "{}-login: connection refused: {why}; {more} more refused since the last such line",
+                    protocol.name()
+                );
+            }
+            false
+        }
+    }
+}
+
+async fn start_session(mut conn: Conn, protocol: Protocol, implicit_tls: bool, env: Rc<Env>) {
+    if implicit_tls {
+        let Some(cfg) = env.tls() else {
+            return;
+        };
+        if let Err(e) = conn.accept_tls(cfg).await {
+            tracing::info!(
+                rip = %conn.peer.remote_ip(),
+                "{}-login: TLS handshake failed: {e}",
+                protocol.name()
+            );
+            return;
+        }
+    }
+    serve(protocol, conn, env).await;
 }
 
 async fn accept_unix(
@@ -331,12 +426,19 @@ async fn accept_each<S, Accepted, Started>(
     Accepted: Future<Output = glommio::Result<S, ()>>,
     Started: Future<Output = ()> + 'static,
 {
+    let failures = BurstLog::default();
     loop {
         let stream = match accept().await {
             Ok(s) => s,
             Err(e) => {
-                // EMFILE and friends: back off briefly instead of spinning.
-                tracing::warn!(shard = env.shard, "{what} failed: {e}");
+                // EMFILE and friends: back off briefly instead of spinning,
+                // and say so once per burst, not once per attempt.
+                if let Some(more) = failures.note(Instant::now()) {
+                    tracing::warn!(
+                        shard = env.shard,
+                        "{what} failed: {e} ({more} more failures since the last such line)"
+                    );
+                }
                 glommio::timer::sleep(Duration::from_millis(20)).await;
                 continue;
             }

@@ -86,6 +86,9 @@ pub struct ProtocolSettings {
     pub login_trusted_networks: Vec<(IpAddr, u8)>,
     pub idle_timeout_preauth: Duration,
     pub idle_timeout_authed: Duration,
+    /// `login_timeout`: the whole pre-login phase (IMAP, POP3) must end
+    /// within this, however the client trickles its bytes.
+    pub login_timeout: Duration,
     pub max_line_length: usize,
     pub auth_failure_delay: Duration,
     /// `mail_location` template (`%u %n %d %h` not yet expanded).
@@ -466,6 +469,12 @@ impl Env {
         let Some(rip) = peer.remote.map(|a| a.ip()) else {
             return true;
         };
+        self.is_trusted_network(p, rip)
+    }
+
+    /// `rip` is in `login_trusted_networks` (a proxy, webmail): such
+    /// clients are not capped per IP before login.
+    pub fn is_trusted_network(&self, p: Protocol, rip: IpAddr) -> bool {
         self.settings
             .get(p)
             .login_trusted_networks

@@ -364,6 +364,15 @@ pub static GLOBAL: &[SettingDef] = &[
     def("io_ring_depth", Uint, "128"),
     def("mail_cache_max_memory", Size, "64M"),
     def("lmtp_max_size", Size, "50M"),
+    // Not-yet-logged-in IMAP/POP3 connections per client IP (0 = no cap);
+    // login_trusted_networks are exempt. Dovecot 2.3 has no such setting.
+    def("login_max_ip_connections", Uint, "256"),
+    // Absolute deadline to finish logging in, however the client dribbles
+    // (Dovecot's login processes: a compiled-in 3 minutes).
+    def("login_timeout", Time, "3 mins"),
+    // A silent LMTP client is disconnected after this long (Dovecot's lmtp:
+    // a compiled-in 5 minutes).
+    def("lmtp_idle_timeout", Time, "5 mins"),
 ];
 
 /// Dovecot 2.3 settings for features tern does not have. Accepted (with a warning
@@ -575,8 +584,11 @@ pub static DEFAULT_FILE_LISTENERS: &[(&str, &str)] = &[
 
 pub static SERVICE: &[SettingDef] = &[
     ign("process_min_avail", Uint, "0", PROCESS_TUNING),
-    ign("process_limit", Uint, "0", PROCESS_TUNING),
-    ign("client_limit", Uint, "0", PROCESS_TUNING),
+    // For imap-login and pop3-login: process_limit × client_limit caps the
+    // connections that have not logged in yet (0 = Dovecot's defaults, 100
+    // and 1000); other services ignore them.
+    def("process_limit", Uint, "0"),
+    def("client_limit", Uint, "0"),
     ign("service_count", Uint, "0", PROCESS_TUNING),
     ign("vsz_limit", Size, "0", PROCESS_TUNING),
     ign("idle_kill", Time, "0", PROCESS_TUNING),

@@ -204,6 +204,13 @@ async fn sasl(
                 }
                 let line = match io.next_raw_line(env).await {
                     Incoming::Frame(f) => f,
+                    // The response line has no tag of its own: the
+                    // AUTHENTICATE command is what fails, so it gets the
+                    // tagged reply (an untagged one would leave it pending).
+                    Incoming::FrameError(FrameError::LineTooLong { .. }) => {
+                        io.bad(Some(tag), "Authentication response too large.");
+                        return Ok(None);
+                    }
                     Incoming::FrameError(e) => {
                         if !frame_error(io, &e) {
                             return Err(());
@@ -314,6 +321,8 @@ async fn login_done(mut io: ImapIo, env: Rc<Env>, done: LoginDone) {
         let _ = io.flush().await;
         return;
     };
+    // Logged in: out of the pre-login budget, no login deadline.
+    io.conn.finish_login();
     let owner = env.owner_of_store(&info, Protocol::Imap);
     let state = ImapHandoff {
         session: done.session,

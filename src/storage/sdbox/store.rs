@@ -31,6 +31,11 @@ pub struct SdboxStore {
     attachment_dir: Option<PathBuf>,
 }
 
+/// Serialises creating a new store's INBOX within the process. Taken only
+/// on a blocking thread: for one `stat` when INBOX exists, for its creation
+/// otherwise.
+static INBOX_CREATION: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn unsupported(what: &str) -> StorageError {
     StorageError::Internal(format!("sdbox: mail_location {what} is not supported yet"))
 }
@@ -71,6 +76,11 @@ impl SdboxStore {
             mk(&l.root)?;
             mk(&l.control)?;
             mk(&l.mailboxes_root())?;
+            // Two first deliveries (or logins) of a new user race here; the
+            // second must find a complete INBOX, not fail with "already
+            // exists" or open one whose index is not written yet. So the
+            // check, too, waits for a creation in progress.
+            let _creating = INBOX_CREATION.lock().unwrap_or_else(|e| e.into_inner());
             if !inbox.exists() {
                 create_mailbox_dirs(&l, &inbox)?;
             }

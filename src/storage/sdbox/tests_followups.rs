@@ -359,3 +359,46 @@ fn open_mailbox_holds_no_descriptors() {
         assert_eq!(again.status().messages, 3);
     });
 }
+
+/// Issue 16: the first deliveries (or logins) of a new user race to create
+/// the store. Every opener must succeed and find INBOX complete, whichever
+/// thread wins; the UIDVALIDITY is the winner's for all of them.
+#[test]
+fn concurrent_first_opens_of_a_new_store_all_succeed() {
+    use super::{SdboxRegistry, SdboxStore};
+    use crate::storage::{MailLocation, MailStore, MailboxName};
+    for round in 0..20 {
+        let root = super::test_dir(&format!("race{round}"));
+        let store_root = root.join("user");
+        let threads: Vec<_> = (0..6)
+            .map(|_| {
+                let store_root = store_root.clone();
+                std::thread::spawn(move || {
+                    run(async move {
+                        let location = format!("sdbox:{}", store_root.display());
+                        let loc = MailLocation::parse(&location, "").map_err(|e| e.to_string())?;
+                        let store = SdboxStore::open(&loc, SdboxRegistry::new(1 << 20))
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let inbox = store
+                            .open(&MailboxName::inbox())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        Ok::<u32, String>(inbox.status().uidvalidity)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<Result<u32, String>> = threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| Err("panicked".into())))
+            .collect();
+        let _ = fs::remove_dir_all(&root);
+        let first = results[0].clone();
+        assert!(first.is_ok(), "round {round}: {results:?}");
+        assert!(
+            results.iter().all(|r| *r == first),
+            "round {round}: {results:?}"
+        );
+    }
+}
