@@ -99,7 +99,8 @@ fn load_expected() -> BTreeMap<String, String> {
             no + 1
         );
         assert!(
-            out.insert(name.to_string(), reason.trim().to_string()).is_none(),
+            out.insert(name.to_string(), reason.trim().to_string())
+                .is_none(),
             "expected-differences.txt:{}: {name} listed twice",
             no + 1
         );
@@ -129,21 +130,35 @@ fn tern_matches_dovecot() {
         .enumerate()
         .map(|(i, (_, m))| (format!("corpus{:02}", i + 1), m.clone()))
         .collect();
-    let scripts = script::load_dir(&here().join("scripts"), &blobs).unwrap_or_else(|e| panic!("{e}"));
+    let scripts =
+        script::load_dir(&here().join("scripts"), &blobs).unwrap_or_else(|e| panic!("{e}"));
     let mut names = std::collections::HashSet::new();
     for s in &scripts {
-        assert!(names.insert(s.name.clone()), "script {} defined twice ({})", s.name, s.origin);
+        assert!(
+            names.insert(s.name.clone()),
+            "script {} defined twice ({})",
+            s.name,
+            s.origin
+        );
     }
     let filter: Vec<String> = std::env::var("DIFF_SCRIPT")
         .ok()
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let chosen: Vec<(usize, &Script)> = scripts
         .iter()
         .enumerate()
         .filter(|(_, s)| selected(&s.name, &filter))
         .collect();
-    assert!(!chosen.is_empty(), "no script matches DIFF_SCRIPT={filter:?}");
+    assert!(
+        !chosen.is_empty(),
+        "no script matches DIFF_SCRIPT={filter:?}"
+    );
     let out_dir = std::env::var_os("DIFF_OUT").map(PathBuf::from);
     if let Some(d) = &out_dir {
         std::fs::create_dir_all(d).expect("DIFF_OUT");
@@ -160,7 +175,9 @@ fn tern_matches_dovecot() {
     if common::is_root() {
         let _ = std::os::unix::fs::chown(dovecot_root.path(), Some(65534), Some(65534));
     }
-    let tern = Target::Tern { port: srv.imap.port };
+    let tern = Target::Tern {
+        port: srv.imap.port,
+    };
     let dovecot = Target::Dovecot {
         root: dovecot_root.path().to_path_buf(),
         template: Mutex::new(None),
@@ -177,7 +194,9 @@ fn tern_matches_dovecot() {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((index, script)) = chosen.get(i) else { return };
+                    let Some((index, script)) = chosen.get(i) else {
+                        return;
+                    };
                     let (t, _) = run_on(&tern, *index, script, &corpus);
                     let (d, log) = run_on(&dovecot, *index, script, &corpus);
                     *results[i].lock().expect("result slot") = Some(Outcome2 {
@@ -196,10 +215,20 @@ fn tern_matches_dovecot() {
     let mut listed = 0;
     let show_all = !filter.is_empty();
     for ((_, script), slot) in chosen.iter().zip(&results) {
-        let r = slot.lock().expect("result").take().expect("every script ran");
+        let r = slot
+            .lock()
+            .expect("result")
+            .take()
+            .expect("every script ran");
         if let Some(d) = &out_dir {
-            let _ = std::fs::write(d.join(format!("{}.tern.txt", script.name)), r.tern.join("\n") + "\n");
-            let _ = std::fs::write(d.join(format!("{}.dovecot.txt", script.name)), r.dovecot.join("\n") + "\n");
+            let _ = std::fs::write(
+                d.join(format!("{}.tern.txt", script.name)),
+                r.tern.join("\n") + "\n",
+            );
+            let _ = std::fs::write(
+                d.join(format!("{}.dovecot.txt", script.name)),
+                r.dovecot.join("\n") + "\n",
+            );
         }
         let diff = first_difference(&r.tern, &r.dovecot);
         let report = |line: usize| {

@@ -93,6 +93,7 @@ impl Normaliser {
         if tag == "*" && kind == "ID" {
             return "* ID <server id>".to_string();
         }
+        let text = quote_short_literals(&text);
         let t = self.numbers(&text, &["HIGHESTMODSEQ", "MODSEQ"], true);
         let t = self.numbers(&t, &["UIDVALIDITY"], false);
         internal_dates(&t, now)
@@ -117,9 +118,7 @@ impl Normaliser {
         let mut i = 0;
         'scan: while i < bytes.len() {
             for kw in keywords {
-                if upper[i..].starts_with(kw)
-                    && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-                {
+                if upper[i..].starts_with(kw) && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
                     let mut j = i + kw.len();
                     if bytes.get(j) == Some(&b' ') {
                         j += 1;
@@ -164,6 +163,42 @@ impl Normaliser {
     }
 }
 
+/// A `{n}` literal whose bytes could be a quoted string (no CR, LF, NUL,
+/// `"` or `\\`) is written as one: both are the same string on the wire
+/// (Dovecot sends long ENVELOPE fields as literals).
+fn quote_short_literals(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        let header = digits.len() + 3; // digits, "}", CR, LF
+        let tilde = rest[..open].ends_with('~');
+        if digits.is_empty() || tilde || !after[digits.len()..].starts_with("}\r\n") {
+            out.push_str(&rest[..=open]);
+            rest = after;
+            continue;
+        }
+        let n: usize = digits.parse().unwrap_or(usize::MAX);
+        let body = after.get(header..header.saturating_add(n));
+        match body {
+            Some(b) if !b.contains(['\r', '\n', '\0', '"', '\\']) => {
+                out.push_str(&rest[..open]);
+                out.push('"');
+                out.push_str(b);
+                out.push('"');
+                rest = &after[header + n..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn capabilities(list: &str) -> String {
     let mut caps: Vec<String> = list
         .split_whitespace()
@@ -179,25 +214,34 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// `INTERNALDATE "…"` within a day of `now` becomes `"<now>"`.
+/// `INTERNALDATE "…"` / `SAVEDATE "…"` within a day of `now` becomes
+/// `"<now>"`; otherwise a space-padded day (` 2-Jan-…`, RFC 3501
+/// `date-day-fixed` allows both) is written as `02-Jan-…`.
 fn internal_dates(text: &str, now: i64) -> String {
-    const KW: &str = "INTERNALDATE \"";
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(p) = rest.find(KW) {
-        let after = &rest[p + KW.len()..];
-        let Some(end) = after.find('"') else { break };
-        out.push_str(&rest[..p + KW.len()]);
-        let date = &after[..end];
-        match parse_date_time(date) {
-            Some(t) if (t - now).abs() < 86_400 => out.push_str("<now>"),
-            _ => out.push_str(date),
+    let mut text = text.to_string();
+    for kw in ["INTERNALDATE \"", "SAVEDATE \""] {
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(p) = rest.find(kw) {
+            let after = &rest[p + kw.len()..];
+            let Some(end) = after.find('"') else { break };
+            out.push_str(&rest[..p + kw.len()]);
+            let date = &after[..end];
+            match parse_date_time(date) {
+                Some(t) if (t - now).abs() < 86_400 => out.push_str("<now>"),
+                Some(_) if date.starts_with(' ') => {
+                    out.push('0');
+                    out.push_str(&date[1..]);
+                }
+                _ => out.push_str(date),
+            }
+            out.push('"');
+            rest = &after[end + 1..];
         }
-        out.push('"');
-        rest = &after[end + 1..];
+        out.push_str(rest);
+        text = out;
     }
-    out.push_str(rest);
-    out
+    text
 }
 
 /// Seconds since the epoch of an IMAP date-time (` 1-Jan-2024 10:00:00 +0000`).

@@ -8,7 +8,10 @@ use std::path::Path;
 pub enum Piece {
     Text(String),
     /// A literal's data; `sync` = wait for the server's `+` before sending it.
-    Literal { data: Vec<u8>, sync: bool },
+    Literal {
+        data: Vec<u8>,
+        sync: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -26,7 +29,10 @@ pub enum Step {
     /// Wait for a `+` continuation on the session.
     ExpectContinuation { session: String },
     /// Wait for one tag, or for every outstanding command of the session.
-    Wait { session: String, tag: Option<String> },
+    Wait {
+        session: String,
+        tag: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +54,10 @@ pub fn session_of(tag: &str) -> Option<String> {
 
 /// Parses every `*.imap` file under `dir`; `blobs` are the corpus messages
 /// (`corpus01`…), usable as literals in any file.
-pub fn load_dir(dir: &Path, corpus_blobs: &HashMap<String, Vec<u8>>) -> Result<Vec<Script>, String> {
+pub fn load_dir(
+    dir: &Path,
+    corpus_blobs: &HashMap<String, Vec<u8>>,
+) -> Result<Vec<Script>, String> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -58,7 +67,10 @@ pub fn load_dir(dir: &Path, corpus_blobs: &HashMap<String, Vec<u8>>) -> Result<V
     let mut all = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         all.extend(parse_file(&name, &text, corpus_blobs)?);
     }
     Ok(all)
@@ -203,7 +215,9 @@ pub fn parse_pieces(line: &str, blobs: &HashMap<String, Vec<u8>>) -> Result<Vec<
         if let Some(name_and_more) = after.strip_prefix(':') {
             let end = name_and_more.find('}').ok_or("unterminated {:blob}")?;
             let name = &name_and_more[..end];
-            let data = blobs.get(name).ok_or_else(|| format!("unknown blob {name:?}"))?;
+            let data = blobs
+                .get(name)
+                .ok_or_else(|| format!("unknown blob {name:?}"))?;
             text.push_str(&rest[..pos]);
             pieces.push(Piece::Text(std::mem::take(&mut text)));
             pieces.push(Piece::Literal {

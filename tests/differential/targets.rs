@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-
 use crate::wire::{Outcome, Wire};
 
 pub const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
@@ -159,7 +158,12 @@ impl Target {
                 let dir = place.dir.as_deref().expect("dovecot place");
                 let mut cmd = if crate::common::is_root() {
                     let mut c = Command::new("setpriv");
-                    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", DOVECOT_IMAP]);
+                    c.args([
+                        "--reuid=65534",
+                        "--regid=65534",
+                        "--clear-groups",
+                        DOVECOT_IMAP,
+                    ]);
                     c
                 } else {
                     Command::new(DOVECOT_IMAP)

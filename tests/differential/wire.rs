@@ -63,7 +63,12 @@ impl Wire {
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
-        if self.writer.write_all(bytes).and_then(|_| self.writer.flush()).is_err() {
+        if self
+            .writer
+            .write_all(bytes)
+            .and_then(|_| self.writer.flush())
+            .is_err()
+        {
             self.closed = true;
         }
     }
@@ -85,7 +90,10 @@ impl Wire {
 
     /// Reads responses until `stop` says so (or EOF / timeout); returns them
     /// with what ended the wait.
-    pub fn until(&mut self, mut stop: impl FnMut(&[u8]) -> Option<Outcome>) -> (Vec<Vec<u8>>, Outcome) {
+    pub fn until(
+        &mut self,
+        mut stop: impl FnMut(&[u8]) -> Option<Outcome>,
+    ) -> (Vec<Vec<u8>>, Outcome) {
         let deadline = Instant::now() + WAIT;
         let mut got = Vec::new();
         loop {
@@ -120,10 +128,14 @@ impl Drop for Wire {
 /// The byte count of a literal announced at the end of `line` (`{12}`,
 /// `~{12}`), if any.
 pub fn trailing_literal(line: &[u8]) -> Option<usize> {
-    let line = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))?;
     let body = line.strip_suffix(b"}")?;
     let open = body.iter().rposition(|&b| b == b'{')?;
-    let digits = body[open + 1..].strip_suffix(b"+").unwrap_or(&body[open + 1..]);
+    let digits = body[open + 1..]
+        .strip_suffix(b"+")
+        .unwrap_or(&body[open + 1..]);
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
