@@ -6,7 +6,8 @@
 //!
 //! `cargo test --test differential` runs every script. Environment:
 //! - `DIFF_SCRIPT=name[,name…]` runs only those scripts (a trailing `*` is a
-//!   prefix match: `DIFF_SCRIPT='fetch-*'`) and prints both transcripts.
+//!   prefix match: `DIFF_SCRIPT='fetch-*'`) and prints both transcripts
+//!   (add `-- --nocapture` to see them when the run passes).
 //! - `DIFF_OUT=dir` writes `name.tern.txt` / `name.dovecot.txt` for every
 //!   script run.
 //! - `DIFF_JOBS=n` scripts in parallel (default 4).

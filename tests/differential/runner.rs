@@ -123,10 +123,10 @@ impl Run<'_> {
         if matches!(until, Until::AllPending) && s.pending.is_empty() {
             return Outcome::Tagged;
         }
-        if let Until::Tag(t) = until {
-            if !s.pending.iter().any(|p| p == t) {
-                return Outcome::Tagged;
-            }
+        if let Until::Tag(t) = until
+            && !s.pending.iter().any(|p| p == t)
+        {
+            return Outcome::Tagged;
         }
         let Session { wire, pending, .. } = s;
         let (got, outcome) = wire.until(|r| {
