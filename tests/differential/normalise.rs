@@ -93,6 +93,9 @@ impl Normaliser {
         if tag == "*" && kind == "ID" {
             return "* ID <server id>".to_string();
         }
+        if tag == "*" && (kind == "LIST" || kind == "LSUB") {
+            return mailbox_attributes(&text);
+        }
         let text = quote_short_literals(&text);
         let t = self.numbers(&text, &["HIGHESTMODSEQ", "MODSEQ"], true);
         let t = self.numbers(&t, &["UIDVALIDITY"], false);
@@ -197,6 +200,26 @@ fn quote_short_literals(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Sorts a LIST/LSUB response's attributes (a set, RFC 3501 §7.2.2) and
+/// writes the CHILDINFO tag unquoted (an astring either way, RFC 5258 §9).
+fn mailbox_attributes(text: &str) -> String {
+    let text = text.replace("(\"CHILDINFO\" ", "(CHILDINFO ");
+    let Some(open) = text.find('(') else {
+        return text;
+    };
+    let Some(close) = text[open..].find(')').map(|c| open + c) else {
+        return text;
+    };
+    let mut attrs: Vec<&str> = text[open + 1..close].split_whitespace().collect();
+    attrs.sort_by_key(|a| a.to_ascii_lowercase());
+    format!(
+        "{}({}){}",
+        &text[..open],
+        attrs.join(" "),
+        &text[close + 1..]
+    )
 }
 
 fn capabilities(list: &str) -> String {

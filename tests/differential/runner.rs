@@ -102,6 +102,7 @@ impl Run<'_> {
 
     fn record(&mut self, session: &str, responses: Vec<Vec<u8>>) {
         let condstore = self.session(session).condstore;
+        let mut texts = Vec::new();
         for r in responses {
             // tern sends HIGHESTMODSEQ on every SELECT as RFC 7162 §3.1.2.1
             // says, Dovecot only once CONDSTORE is enabled
@@ -109,7 +110,9 @@ impl Run<'_> {
             if !condstore && r.starts_with(b"* OK [HIGHESTMODSEQ ") {
                 continue;
             }
-            let text = self.norm.response(&r, self.now);
+            texts.push(self.norm.response(&r, self.now));
+        }
+        for text in sort_mailbox_lists(texts) {
             for line in text.split('\n') {
                 self.transcript
                     .push(format!("{session}: {}", line.trim_end_matches('\r')));
@@ -223,6 +226,33 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// Sorts each run of LIST/LSUB responses (each with the STATUS responses
+/// that follow it): neither RFC 3501 nor RFC 5258 orders them, and Dovecot
+/// lists in directory order, which depends on the file system.
+fn sort_mailbox_lists(texts: Vec<String>) -> Vec<String> {
+    let is_entry = |t: &str| t.starts_with("* LIST ") || t.starts_with("* LSUB ");
+    let mut out = Vec::with_capacity(texts.len());
+    let mut run: Vec<Vec<String>> = Vec::new();
+    let flush = |run: &mut Vec<Vec<String>>, out: &mut Vec<String>| {
+        run.sort();
+        out.extend(run.drain(..).flatten());
+    };
+    for t in texts {
+        if is_entry(&t) {
+            run.push(vec![t]);
+        } else if t.starts_with("* STATUS ")
+            && let Some(last) = run.last_mut()
+        {
+            last.push(t);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(t);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Appends the corpus to INBOX in a session of its own.
