@@ -596,6 +596,9 @@ fn every_search_key() {
         ("SAVEDATEON 9-Mar-2024", SearchKey::SaveDateOn(d)),
         ("SAVEDATESINCE 9-Mar-2024", SearchKey::SaveDateSince(d)),
         ("SAVEDATESUPPORTED", SearchKey::SaveDateSupported),
+        ("SAVEDBEFORE 9-Mar-2024", SearchKey::SaveDateBefore(d)),
+        ("SAVEDON 9-Mar-2024", SearchKey::SaveDateOn(d)),
+        ("SAVEDSINCE 9-Mar-2024", SearchKey::SaveDateSince(d)),
         (
             "EMAILID M6d99ac3275bb4e",
             SearchKey::EmailId(atom("M6d99ac3275bb4e")),

@@ -73,9 +73,9 @@ pub(super) fn search_key(out: &mut Vec<u8>, key: &SearchKey) {
                 K::SentOn(_) => "SENTON ",
                 K::SentSince(_) => "SENTSINCE ",
                 K::Since(_) => "SINCE ",
-                K::SaveDateBefore(_) => "SAVEDATEBEFORE ",
-                K::SaveDateOn(_) => "SAVEDATEON ",
-                _ => "SAVEDATESINCE ",
+                K::SaveDateBefore(_) => "SAVEDBEFORE ",
+                K::SaveDateOn(_) => "SAVEDON ",
+                _ => "SAVEDSINCE ",
             };
             out.extend_from_slice(name.as_bytes());
             d.write(out);

@@ -128,9 +128,11 @@ pub(crate) fn search_key(c: &mut Cursor<'_>, depth: usize) -> PResult<SearchKey>
             c.sp()?;
             SearchKey::Younger(c.nz_number()?.get())
         }
-        b"SAVEDATEBEFORE" => SearchKey::SaveDateBefore(sp_date(c)?),
-        b"SAVEDATEON" => SearchKey::SaveDateOn(sp_date(c)?),
-        b"SAVEDATESINCE" => SearchKey::SaveDateSince(sp_date(c)?),
+        // RFC 8514 §3 names them SAVEDBEFORE/SAVEDON/SAVEDSINCE (as Dovecot
+        // does); the SAVEDATE… spellings stay accepted.
+        b"SAVEDBEFORE" | b"SAVEDATEBEFORE" => SearchKey::SaveDateBefore(sp_date(c)?),
+        b"SAVEDON" | b"SAVEDATEON" => SearchKey::SaveDateOn(sp_date(c)?),
+        b"SAVEDSINCE" | b"SAVEDATESINCE" => SearchKey::SaveDateSince(sp_date(c)?),
         b"SAVEDATESUPPORTED" => SearchKey::SaveDateSupported,
         b"EMAILID" => SearchKey::EmailId(object_id(c)?),
         b"THREADID" => SearchKey::ThreadId(object_id(c)?),

@@ -65,6 +65,18 @@ pub async fn select(
     let status = sel.mailbox.status();
     let keywords = sel.mailbox.keywords();
     out.data(&Data::Flags(flags::defined(&keywords)));
+    // Dovecot's order: FLAGS, PERMANENTFLAGS, EXISTS, RECENT, UNSEEN, ...
+    let perm = if read_only {
+        Vec::<FlagPerm>::new()
+    } else {
+        flags::permanent(&keywords)
+    };
+    out.status(
+        None,
+        Status::Ok,
+        Some(ResponseCode::PermanentFlags(perm)),
+        "Flags permitted.",
+    );
     out.data(&Data::Exists(sel.exists()));
     if s.enabled.rev2 {
         // RFC 9051 §6.3.2: SELECT answers with the mailbox's LIST entry.
@@ -89,17 +101,6 @@ pub async fn select(
             );
         }
     }
-    let perm = if read_only {
-        Vec::<FlagPerm>::new()
-    } else {
-        flags::permanent(&keywords)
-    };
-    out.status(
-        None,
-        Status::Ok,
-        Some(ResponseCode::PermanentFlags(perm)),
-        "Flags permitted.",
-    );
     out.status(
         None,
         Status::Ok,

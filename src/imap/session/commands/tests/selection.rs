@@ -196,3 +196,15 @@ fn close_after_examine_expunges_nothing() {
         );
     })
 }
+
+#[test]
+fn select_sends_permanentflags_before_exists_as_dovecot() {
+    with_client(async |c| {
+        c.append("INBOX", "", &message(1)).await;
+        let text = c.ok("a SELECT INBOX").await;
+        let flags = text.find("* FLAGS (").expect("FLAGS");
+        let perm = text.find("* OK [PERMANENTFLAGS (").expect("PERMANENTFLAGS");
+        let exists = text.find("* 1 EXISTS").expect("EXISTS");
+        assert!(flags < perm && perm < exists, "{text}");
+    })
+}
