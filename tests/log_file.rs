@@ -50,7 +50,7 @@ fn log_file_gets_shard_and_auth_helper_lines_and_the_stop_line() {
     assert!(imap_login(&srv, DEMO_USER, DEMO_PASS).starts_with("a OK"));
     assert!(imap_login(&srv, DEMO_USER, "not-the-password").starts_with("a NO"));
     // Written on a shard thread, through the queue.
-    wait_for_line(&log, &["imap: Logged out", DEMO_USER]);
+    wait_for_line(&log, &["imap: Disconnected: Logged out", DEMO_USER]);
     if is_root() {
         // Written by the forked helper processes, which cannot use the
         // queue: its writer thread exists only in the server process.

@@ -236,6 +236,9 @@ impl Selected {
                 io.data(&Data::Recent(recent));
             }
         }
+        // Again: a keyword defined while `\Recent` was claimed (an await)
+        // must still come before the FETCH that shows it.
+        self.announce_keywords(io);
         self.report_flag_changes(io, &added, en);
         // Held-back new mail keeps the counter stale so it is seen later.
         if allow_new || start == current.len() {

@@ -292,6 +292,15 @@ async fn answer_group(
         let info = &chunk.infos[pending.at];
         let raw = match slot.take() {
             Some(Ok(raw)) => raw,
+            // Expunged by another session while this FETCH ran: left out,
+            // as when it was gone before (RFC 2180 §4.1.2), and announced
+            // when EXPUNGE may be sent; no NO [EXPUNGEISSUED] (Dovecot
+            // never answers one).
+            Some(Err(StorageError::NoSuchMessage(_)))
+                if sel.mailbox.message(info.uid).is_none() =>
+            {
+                continue;
+            }
             Some(Err(e)) => {
                 outcome.failed = Some(e);
                 continue;
