@@ -397,7 +397,10 @@ impl Session {
         });
         let cmd = format!("{verb} {name}");
         match self.command(cmd.as_bytes(), Kind::Other).await {
-            Err(Stop::Refused(m)) if name == OTHER && m.contains("NONEXISTENT") => {
+            // Dovecot 2.3 answers without the NONEXISTENT code.
+            Err(Stop::Refused(m))
+                if name == OTHER && (m.contains("NONEXISTENT") || m.contains("doesn't exist")) =>
+            {
                 self.model = None;
                 self.create_other().await
             }
