@@ -89,6 +89,15 @@ impl Transport {
         }
     }
 
+    fn has_unread_input(&self) -> bool {
+        match self {
+            Transport::Tcp(s) => fd::has_unread_input(s),
+            // glommio hides a Unix stream's descriptor: linger to be safe
+            // (bounded by LINGER, and local clients close at once).
+            Transport::Unix(_) => true,
+        }
+    }
+
     async fn shutdown_write(&self) -> io::Result<()> {
         let r = match self {
             Transport::Tcp(s) => s.shutdown(std::net::Shutdown::Write).await,
@@ -465,9 +474,11 @@ impl Conn {
     /// gets ECONNRESET or EPIPE and may lose the answer it has not read
     /// yet. So the write side is shut first (the client sees the end of
     /// the stream after our last bytes) and its input is read and dropped
-    /// until it closes too, for at most [`LINGER`].
+    /// until it closes too, for at most [`LINGER`]. Only when input is
+    /// waiting: a client that stopped sending (the usual LOGOUT or QUIT)
+    /// is closed at once, so nothing it holds (a POP3 lock) is kept.
     async fn linger(&mut self) {
-        if self.io.shutdown_write().await.is_err() {
+        if !self.io.has_unread_input() || self.io.shutdown_write().await.is_err() {
             return;
         }
         let io = &mut self.io;
