@@ -113,7 +113,7 @@ fn imap_logout_format_reports_the_session() {
     c.raw("Z LOGOUT\r\n");
     c.c.until("Z ");
 
-    let line = log_line(&srv, &["imap: Logged out", "deleted="]);
+    let line = log_line(&srv, &["imap: Disconnected: Logged out", "deleted="]);
     let expect = [
         ("in", c.sent),
         ("deleted", 1),
@@ -196,7 +196,7 @@ fn imap_id_send_and_id_log() {
     );
     c.cmd("K", "ID (\"name\" \"SecondTime\")");
     c.cmd("Z", "LOGOUT");
-    log_line(&srv, &["imap: Logged out"]);
+    log_line(&srv, &["imap: Disconnected: Logged out"]);
     assert!(!srv.log_text().contains("SecondTime"), "{}", srv.log_text());
 }
 
@@ -208,7 +208,7 @@ fn imap_id_defaults_send_name_and_log_nothing() {
     let r = c.cmd("I", "ID (\"name\" \"QuietClient\")");
     assert_eq!(r[0], "* ID (\"name\" \"tern\")");
     c.cmd("Z", "LOGOUT");
-    let line = log_line(&srv, &["imap: Logged out"]);
+    let line = log_line(&srv, &["imap: Disconnected: Logged out"]);
     // The default imap_logout_format is Dovecot's.
     for name in [
         "in",
@@ -282,5 +282,42 @@ fn pop3_logout_format_reports_the_session() {
     assert!(
         line.contains(&format!(" who={DEMO_USER} bad=[UNSUPPORTED_VARIABLE_nope]")),
         "{line}"
+    );
+}
+
+/// A connection that ends without LOGOUT is logged with Dovecot's reason:
+/// what was going on (an APPEND cut short, the last command and how long
+/// ago), never a bare "Disconnected".
+#[test]
+fn disconnects_log_their_reason_like_dovecot() {
+    let srv = Server::start(Options::default());
+    let login = format!("LOGIN {DEMO_USER} {DEMO_PASS}");
+    {
+        let mut c = Counted::imap(&srv);
+        c.cmd("a", &login);
+        c.cmd("b", "NOOP");
+    }
+    let line = log_line(
+        &srv,
+        &["imap: Disconnected: Connection closed (NOOP finished "],
+    );
+    assert!(line.contains(" secs ago) in="), "{line}");
+    {
+        let mut c = Counted::imap(&srv);
+        c.cmd("a", &login);
+        c.raw("b APPEND INBOX {100}\r\n");
+        assert!(c.c.line().starts_with("+ "));
+        c.raw("Subject: cut");
+        // Let the server read the bytes before the connection goes.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    log_line(
+        &srv,
+        &["imap: Disconnected: Connection closed (While APPENDing: 12/100 bytes) in="],
+    );
+    let log = srv.log_text();
+    assert!(
+        !log.lines().any(|l| l.contains("imap: Disconnected in=")),
+        "a bare Disconnected:\n{log}"
     );
 }

@@ -53,7 +53,7 @@ fn log_file_gets_shard_lines_and_the_stop_line() {
     let mut srv = start_logging_to(&log);
     assert!(imap_login(&srv, DEMO_USER, DEMO_PASS).starts_with("a OK"));
     // Written on a shard thread, through the queue.
-    wait_for_line(&log, &["imap: Logged out", DEMO_USER]);
+    wait_for_line(&log, &["imap: Disconnected: Logged out", DEMO_USER]);
 
     srv.signal(libc::SIGTERM);
     assert_eq!(srv.wait_exit(Duration::from_secs(20)), Some(0));

@@ -43,6 +43,9 @@ pub enum Scenario {
     Lmtp,
     /// N IMAP connections in IDLE; deliveries over LMTP; wake-up latency
     IdleHold,
+    /// random LOGIN/SELECT/FETCH/STORE/EXPUNGE/APPEND/COPY/LOGOUT and abrupt
+    /// disconnects on shared mailboxes, every response checked against a model
+    Stress,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,14 +114,16 @@ pub struct Cli {
     /// once the kernel runs out of source ports); IPv4 loopback targets only
     #[arg(long)]
     pub spread_sources: bool,
-    /// concurrent connections (closed loop), or the connection pool (open loop)
-    #[arg(long, default_value_t = 10)]
-    pub clients: usize,
+    /// concurrent connections (closed loop), or the connection pool (open
+    /// loop); default 10 (stress: 50)
+    #[arg(long)]
+    pub clients: Option<usize>,
     /// open loop: operations per second over all threads (e.g. 500 or 500/s)
     #[arg(long)]
     pub rate: Option<String>,
-    #[arg(long, default_value = "1s")]
-    pub warmup: String,
+    /// default 1s (stress: 0s, every response is checked)
+    #[arg(long)]
+    pub warmup: Option<String>,
     #[arg(long, default_value = "10s")]
     pub duration: String,
     /// stop after this many measured operations
@@ -168,6 +173,9 @@ pub struct Cli {
     /// idle-hold: server pid whose RSS (with its children) is sampled
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// stress: seed of the clients' random choices (same seed, same choices)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Checked settings.
@@ -204,6 +212,7 @@ pub struct Settings {
     pub rcpt_domain: Option<String>,
     pub delivery_rate: f64,
     pub server_pid: Option<u32>,
+    pub seed: u64,
 }
 
 impl Settings {
@@ -320,7 +329,7 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, ArgError> {
 fn default_port(scenario: Scenario, tls: TlsMode) -> u16 {
     let implicit = tls == TlsMode::Implicit;
     match scenario {
-        Scenario::Login | Scenario::ImapMix | Scenario::IdleHold => {
+        Scenario::Login | Scenario::ImapMix | Scenario::IdleHold | Scenario::Stress => {
             if implicit {
                 993
             } else {
@@ -353,7 +362,13 @@ impl Cli {
             return Err(ArgError::Remote(target.ip()));
         }
         let lmtp_target = SocketAddr::new(target.ip(), self.lmtp_port);
-        if self.clients == 0 || self.clients > 1_000_000 {
+        let stress = self.scenario == Scenario::Stress;
+        let clients = self.clients.unwrap_or(if stress { 50 } else { 10 });
+        let warmup = self
+            .warmup
+            .as_deref()
+            .unwrap_or(if stress { "0s" } else { "1s" });
+        if clients == 0 || clients > 1_000_000 {
             return Err(ArgError::Invalid("--clients must be 1..=1000000".into()));
         }
         if self.rcpts == 0 || self.rcpts > 1000 {
@@ -409,10 +424,10 @@ impl Cli {
             users,
             password: self.password,
             auth: self.auth,
-            clients: self.clients,
+            clients,
             rate,
             spread_sources: self.spread_sources,
-            warmup: parse_duration(&self.warmup)?,
+            warmup: parse_duration(warmup)?,
             duration: parse_duration(&self.duration)?,
             max_ops: self.max_ops,
             threads,
@@ -428,6 +443,7 @@ impl Cli {
             rcpt_domain: self.rcpt_domain,
             delivery_rate,
             server_pid: self.server_pid,
+            seed: self.seed,
         })
     }
 }

@@ -19,6 +19,9 @@ pub enum ClientError {
     Protocol(String),
     #[error("server refused: {0}")]
     Refused(String),
+    /// stress: a response broke the client's model of the mailbox
+    #[error("{0}")]
+    Check(String),
 }
 
 impl ClientError {

@@ -15,6 +15,7 @@ pub mod rss;
 pub mod runner;
 pub mod scenarios;
 pub mod stats;
+pub mod stress;
 pub mod sys;
 #[cfg(test)]
 pub mod testkit;

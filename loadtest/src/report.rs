@@ -151,7 +151,11 @@ impl Summary {
             }
         }
         for (k, v) in &self.notes {
-            let _ = writeln!(out, "{k}: {v:.1}");
+            if v.fract() == 0.0 {
+                let _ = writeln!(out, "{k}: {v:.0}");
+            } else {
+                let _ = writeln!(out, "{k}: {v:.1}");
+            }
         }
         if !self.first_errors.is_empty() {
             let _ = writeln!(out, "first errors:");

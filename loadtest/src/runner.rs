@@ -106,6 +106,17 @@ pub fn run(settings: Settings) -> Result<Outcome, SetupError> {
     if let Some(e) = join_error {
         return Err(SetupError::Executor(e));
     }
+    if shared.settings.scenario == Scenario::Stress {
+        // stress counts from the first second on (no warm-up by default)
+        for (note, category) in [
+            ("stress violations", "violation"),
+            ("stress unexpected disconnects", "disconnect"),
+            ("stress refused commands", "refused"),
+        ] {
+            let n = stats.errors(category) as f64;
+            stats.notes.insert(note, n);
+        }
+    }
     let cpu = sys::process_cpu_time().saturating_sub(cpu_before);
     let s = &shared.settings;
     let params = vec![
@@ -243,7 +254,7 @@ async fn worker_loop(ctx: Rc<Ctx>, index: u64) {
         match worker.once(&ctx).await {
             Ok(op) => {
                 let at = shared.at(intended);
-                if op == name || name == "mix-total" {
+                if op == name || name == "mix-total" || name == crate::stress::PRIMARY {
                     if shared.count_primary(at) {
                         let mut st = ctx.stats.borrow_mut();
                         let took = intended.elapsed();

@@ -18,6 +18,7 @@ pub fn primary(s: Scenario) -> &'static str {
         Scenario::ImapMix => "mix-total",
         Scenario::Lmtp => "delivery",
         Scenario::IdleHold => "wakeup",
+        Scenario::Stress => crate::stress::PRIMARY,
     }
 }
 
@@ -28,6 +29,7 @@ pub struct Worker {
     sessions: u64,
     imap: Option<Imap>,
     lmtp: Option<Lmtp>,
+    stress: Option<crate::stress::Client>,
     /// messages in the mailbox when this worker selected it; expunge only
     /// removes what appends added beyond this
     base_exists: u32,
@@ -41,6 +43,7 @@ impl Worker {
             sessions: 0,
             imap: None,
             lmtp: None,
+            stress: None,
             base_exists: 0,
         }
     }
@@ -68,6 +71,24 @@ impl Worker {
             Scenario::Lmtp => self.lmtp_delivery(ctx).await,
             // idle-hold has its own driver (runner::idle_hold)
             Scenario::IdleHold => Ok("noop"),
+            Scenario::Stress => self.stress_step(ctx).await,
+        }
+    }
+
+    /// One random stress step. What went wrong is an error of its category
+    /// (`violation`, `disconnect`, `refused`) carrying the details.
+    async fn stress_step(&mut self, ctx: &Ctx) -> Result<&'static str, Failed> {
+        let seed = ctx.settings().seed;
+        let index = self.index;
+        let client = self
+            .stress
+            .get_or_insert_with(|| crate::stress::Client::new(index, seed));
+        match client.step(ctx).await {
+            crate::stress::Outcome::Done(op) => Ok(op),
+            crate::stress::Outcome::Failed(_, category, message) => Err(Failed {
+                op: category,
+                err: ClientError::Check(message),
+            }),
         }
     }
 

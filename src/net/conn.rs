@@ -23,6 +23,9 @@ use super::login_budget::LoginSlot;
 
 /// Bytes read from the socket per read call.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Longest a closing connection waits for the client to close its side.
+const LINGER: Duration = Duration::from_secs(1);
 /// An input buffer larger than this is released once it is empty, so an idle
 /// session does not keep the memory of its largest command.
 const KEEP_INPUT_CAPACITY: usize = 8 * 1024;
@@ -86,6 +89,23 @@ impl Transport {
             Transport::Tcp(s) => s.close().await,
             Transport::Unix(s) => s.close().await,
         }
+    }
+
+    fn has_unread_input(&self) -> bool {
+        match self {
+            Transport::Tcp(s) => fd::has_unread_input(s),
+            // glommio hides a Unix stream's descriptor: linger to be safe
+            // (bounded by LINGER, and local clients close at once).
+            Transport::Unix(_) => true,
+        }
+    }
+
+    async fn shutdown_write(&self) -> io::Result<()> {
+        let r = match self {
+            Transport::Tcp(s) => s.shutdown(std::net::Shutdown::Write).await,
+            Transport::Unix(s) => s.shutdown(std::net::Shutdown::Write).await,
+        };
+        r.map_err(io::Error::from)
     }
 }
 
@@ -513,7 +533,33 @@ impl Conn {
             tls.send_close_notify();
         }
         let _ = self.flush().await;
+        self.linger().await;
         let _ = self.io.close().await;
+    }
+
+    /// A lingering close. A socket closed with client input still unread
+    /// is reset: a client in the middle of sending (an APPEND's literal
+    /// when the server ends the session, a pipelined command after a BYE)
+    /// gets ECONNRESET or EPIPE and may lose the answer it has not read
+    /// yet. So the write side is shut first (the client sees the end of
+    /// the stream after our last bytes) and its input is read and dropped
+    /// until it closes too, for at most [`LINGER`]. Only when input is
+    /// waiting: a client that stopped sending (the usual LOGOUT or QUIT)
+    /// is closed at once, so nothing it holds (a POP3 lock) is kept.
+    async fn linger(&mut self) {
+        if !self.io.has_unread_input() || self.io.shutdown_write().await.is_err() {
+            return;
+        }
+        let io = &mut self.io;
+        let drain = async {
+            let mut sink = [0u8; 4096];
+            while let Ok(n) = io.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        futures_lite::future::or(drain, glommio::timer::sleep(LINGER)).await;
     }
 
     /// Takes the connection apart so it can move to another shard. Only at a

@@ -85,6 +85,29 @@ mod tests {
     }
 
     #[test]
+    fn closing_with_unread_input_does_not_reset_the_client() {
+        run(|| async {
+            let (mut conn, mut client) = pair(LONG);
+            // A client halfway through an APPEND when the server gives up.
+            client
+                .write_all(b"a APPEND INBOX {100}\r\nSubject: cut")
+                .await
+                .unwrap();
+            glommio::timer::sleep(Duration::from_millis(20)).await;
+            conn.queue(b"* BYE Server shutting down.\r\n");
+            let closing = glommio::spawn_local(conn.close());
+            let mut got = Vec::new();
+            let read = client.read_to_end(&mut got).await;
+            assert!(read.is_ok(), "the client was reset: {read:?}");
+            assert_eq!(got, b"* BYE Server shutting down.\r\n");
+            // It may go on sending what it had started: no EPIPE.
+            client.write_all(b" and the rest").await.unwrap();
+            drop(client);
+            closing.await;
+        });
+    }
+
+    #[test]
     fn input_after_what_is_buffered_is_data() {
         run(|| async {
             let (mut conn, mut client) = pair(LONG);

@@ -36,3 +36,20 @@ pub fn shutdown_socket(fd: std::os::fd::RawFd) {
         libc::shutdown(fd, libc::SHUT_RDWR);
     }
 }
+
+/// Whether the peer sent bytes that wait unread in the socket (a
+/// non-blocking peek; never waits). Errors count as nothing waiting.
+pub fn has_unread_input<S: AsRawFd>(s: &S) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: `s` is alive for the call, so its descriptor is open, and
+    // the buffer is one valid, writable byte.
+    let n = unsafe {
+        libc::recv(
+            s.as_raw_fd(),
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    n > 0
+}

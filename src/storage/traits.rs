@@ -55,6 +55,11 @@ pub trait Mailbox: Clone {
     fn messages(&self) -> Vec<MessageInfo>;
     /// Keywords defined in this mailbox (for FLAGS / PERMANENTFLAGS).
     fn keywords(&self) -> Vec<String>;
+    /// How many keywords are defined (keywords are only ever added, so a
+    /// session notices new ones by the count without copying the list).
+    fn keyword_count(&self) -> usize {
+        self.keywords().len()
+    }
     /// Increases on every committed change.
     fn change_counter(&self) -> u64;
     /// Resolves once the counter differs from `seen` (IDLE).

@@ -287,6 +287,9 @@ impl Mailbox for AnyMailbox {
     fn keywords(&self) -> Vec<String> {
         each_mb!(self, m => m.keywords())
     }
+    fn keyword_count(&self) -> usize {
+        each_mb!(self, m => m.keyword_count())
+    }
     fn change_counter(&self) -> u64 {
         each_mb!(self, m => m.change_counter())
     }

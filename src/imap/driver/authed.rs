@@ -6,8 +6,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::time::Instant;
 
 use super::ImapHandoff;
+use super::disconnect::{self, LastCommand, Why, command_name};
 use super::idle;
 use super::io::{ImapIo, Incoming};
 use super::prelogin::{bad_command, frame_error, limits};
@@ -138,17 +140,30 @@ pub async fn resume(mut conn: Conn, state: ImapHandoff, env: Rc<Env>) {
 }
 
 /// The command loop; returns the disconnect reason for the log line.
-async fn run(s: &mut Authed) -> &'static str {
+async fn run(s: &mut Authed) -> String {
+    let mut last: Option<(String, Instant)> = None;
+    let why = serve_commands(s, &mut last).await;
+    let last = last.map(|(name, at)| LastCommand {
+        name,
+        ago: at.elapsed(),
+    });
+    let unfinished = s.io.unfinished_input();
+    disconnect::reason(why, last.as_ref(), &unfinished)
+}
+
+/// Serves commands until the connection ends; `last` follows the last
+/// command that completed.
+async fn serve_commands(s: &mut Authed, last: &mut Option<(String, Instant)>) -> Why {
     loop {
         let frame = match s.io.next(&s.env).await {
             Incoming::Frame(f) => f,
             Incoming::FrameError(e) => {
                 let go_on = frame_error(&mut s.io, &e);
                 if s.io.flush().await.is_err() {
-                    return "Disconnected";
+                    return Why::Closed;
                 }
                 if !go_on {
-                    return "Disconnected: protocol error";
+                    return Why::ProtocolError;
                 }
                 continue;
             }
@@ -163,28 +178,29 @@ async fn run(s: &mut Authed) -> &'static str {
                     s.io.bad(tag.as_ref(), "Literal too large.");
                 }
                 if s.io.flush().await.is_err() {
-                    return "Disconnected";
+                    return Why::Closed;
                 }
                 continue;
             }
             Incoming::Shutdown => {
                 s.io.status(None, Status::Bye, None, "Server shutting down.");
                 let _ = s.io.flush().await;
-                return "Disconnected: server shutting down";
+                return Why::Shutdown;
             }
             Incoming::Timeout => {
                 s.io.status(None, Status::Bye, None, "Disconnected for inactivity.");
                 let _ = s.io.flush().await;
-                return "Disconnected for inactivity";
+                return Why::Inactivity(s.env.settings.imap.idle_timeout_authed.as_secs());
             }
-            Incoming::Closed => return "Disconnected",
+            Incoming::Closed => return Why::Closed,
         };
+        let name = command_name(frame.as_bytes());
         let cmd = match parse_command(frame.as_bytes()) {
             Ok(c) => c,
             Err(e) => {
                 bad_command(&mut s.io, &e);
                 if s.io.flush().await.is_err() {
-                    return "Disconnected";
+                    return Why::Closed;
                 }
                 continue;
             }
@@ -194,39 +210,41 @@ async fn run(s: &mut Authed) -> &'static str {
         let started = std::time::Instant::now();
         let flow = commands::dispatch(&mut s.session, &mut s.io, cmd).await;
         crate::metrics::imap_command(command, started.elapsed());
+        *last = Some((name, Instant::now()));
         match flow {
             Flow::Continue => {}
             Flow::Logout => {
                 let _ = s.io.flush().await;
-                return "Logged out";
+                return Why::LoggedOut;
             }
             Flow::Close => {
                 let _ = s.io.flush().await;
-                return "Disconnected";
+                return Why::Closed;
             }
             Flow::StartCompression => {
                 // The tagged OK goes out uncompressed.
                 if s.io.flush().await.is_err() {
-                    return "Disconnected";
+                    return Why::Closed;
                 }
                 s.io.start_deflate();
             }
             Flow::Idle(tag) => {
-                if idle::wait(s, &tag).await.is_err() {
+                if let Err(why) = idle::wait(s, &tag).await {
                     let _ = s.io.flush().await;
-                    return "Disconnected";
+                    return why;
                 }
+                *last = Some(("IDLE".to_string(), Instant::now()));
             }
         }
         if s.io.flush().await.is_err() {
-            return "Disconnected";
+            return Why::Closed;
         }
     }
 }
 
 /// Logs the end of a logged-in session: the disconnect reason, then
 /// `imap_logout_format` expanded.
-fn log_logout(s: &Authed, reason: &str) {
+fn log_logout(s: &Authed, reason: String) {
     let peer = &s.io.conn.peer;
     let session = &s.session;
     let facts = SessionFacts {

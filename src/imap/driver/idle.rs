@@ -65,8 +65,12 @@ impl Every {
     }
 }
 
-/// The connection closed (or must close: a BYE may be in the output).
-pub struct Closed;
+/// Why the connection closed (or must close: a BYE may be in the output).
+pub type Closed = super::disconnect::Why;
+
+fn inactivity(s: &Authed) -> Closed {
+    Closed::Inactivity(s.env.settings.imap.idle_timeout_authed.as_secs())
+}
 
 /// Runs IDLE after the session wrote its continuation request; the
 /// session answers the tag once DONE arrives.
@@ -84,7 +88,7 @@ pub async fn wait(s: &mut Authed, tag: &Tag) -> Result<(), Closed> {
     loop {
         s.session.idle_changes(&mut s.io).await;
         if s.io.flush().await.is_err() {
-            return Err(Closed);
+            return Err(Closed::Closed);
         }
         // A whole line (DONE) ends the wait; a partial one does not: updates
         // keep coming until the rest of it arrives.
@@ -135,20 +139,20 @@ pub async fn wait(s: &mut Authed, tag: &Tag) -> Result<(), Closed> {
                     Ok(_) => {}
                     Err(ConnError::Timeout) => {
                         s.io.status(None, Status::Bye, None, "Disconnected for inactivity.");
-                        return Err(Closed);
+                        return Err(inactivity(s));
                     }
-                    Err(_) => return Err(Closed),
+                    Err(_) => return Err(Closed::Closed),
                 }
             }
             Wake::Input(Err(ConnError::Timeout)) => {
                 s.io.status(None, Status::Bye, None, "Disconnected for inactivity.");
-                return Err(Closed);
+                return Err(inactivity(s));
             }
-            Wake::Input(Err(_)) => return Err(Closed),
+            Wake::Input(Err(_)) => return Err(Closed::Closed),
             Wake::Change => {}
             Wake::Shutdown => {
                 s.io.status(None, Status::Bye, None, "Server shutting down.");
-                return Err(Closed);
+                return Err(Closed::Shutdown);
             }
             Wake::KeepAlive => {
                 keepalive.fired();
@@ -165,7 +169,7 @@ pub async fn wait(s: &mut Authed, tag: &Tag) -> Result<(), Closed> {
     let line = match s.io.next_raw_line(&s.env).await {
         Incoming::Frame(f) => Some(f),
         Incoming::FrameError(_) | Incoming::LiteralRefused { .. } => None,
-        _ => return Err(Closed),
+        _ => return Err(Closed::Closed),
     };
     let line = line.as_ref().map(|f| f.as_bytes());
     s.session.idle_done(&mut s.io, tag, line).await;

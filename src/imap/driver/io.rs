@@ -82,6 +82,14 @@ impl ImapIo {
         }
     }
 
+    /// Everything received of a command not complete yet (its line and
+    /// literal so far), for the disconnect log line.
+    pub fn unfinished_input(&self) -> Vec<u8> {
+        let mut all = self.framer.partial_frame().to_vec();
+        all.extend_from_slice(self.framer.pending_input());
+        all
+    }
+
     /// Input the framer holds but has not framed yet (carried over a
     /// handoff, dropped on STARTTLS).
     pub fn take_pending_input(&mut self) -> Vec<u8> {

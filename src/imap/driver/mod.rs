@@ -8,6 +8,7 @@
 
 mod authed;
 mod deflate;
+mod disconnect;
 mod idle;
 mod io;
 mod prelogin;

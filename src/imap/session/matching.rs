@@ -62,10 +62,13 @@ pub async fn run_search(
         // Content is read for a group of candidates per storage job.
         let mut group: Vec<Candidate> = Vec::new();
         let mut room = GroupRoom::default();
-        for info in sel.mailbox.messages_by_uid(chunk) {
+        for mut info in sel.mailbox.messages_by_uid(chunk) {
             let Some(seq) = sel.seq_of(info.uid) else {
                 continue;
             };
+            // RECENT / NEW / OLD are about this session's `\Recent`, not
+            // whether anyone has claimed the message yet.
+            info.recent = sel.is_recent(info.uid);
             // Index-only prefilter: `UNSEEN TEXT x` reads unseen mail only.
             if content != Content::None {
                 let bare = MsgCtx {

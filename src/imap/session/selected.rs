@@ -32,8 +32,13 @@ pub struct Selected {
     /// UIDs in sequence order as the client was told. May still hold UIDs
     /// expunged by others until an EXPUNGE may be sent.
     pub uids: Vec<u32>,
-    /// `\Recent` UIDs this session claimed (sorted).
+    /// `\Recent` UIDs of this session (sorted): claimed by a read-write
+    /// session, merely seen unclaimed by a read-only one (EXAMINE must not
+    /// take `\Recent` away, RFC 3501 §6.3.2). May hold claimed UIDs the
+    /// view does not show yet.
     pub recent: Vec<u32>,
+    /// The last `* n RECENT` count the client was told.
+    pub announced_recent: u32,
     /// Flag changes up to this modseq have been reported.
     pub known_modseq: u64,
     /// Storage change counter at the last sync.
@@ -54,6 +59,7 @@ impl Selected {
         Selected {
             uids: mailbox.uids(),
             recent: Vec::new(),
+            announced_recent: 0,
             known_modseq: status.highest_modseq,
             seen_counter: mailbox.change_counter(),
             known_keywords: mailbox.keywords().len(),
@@ -103,6 +109,47 @@ impl Selected {
 
     pub fn is_recent(&self, uid: u32) -> bool {
         self.show_recent && self.recent.binary_search(&uid).is_ok()
+    }
+
+    /// `\Recent` messages the client can see (never more than EXISTS).
+    pub fn recent_count(&self) -> u32 {
+        self.recent
+            .iter()
+            .filter(|&&u| self.uids.binary_search(&u).is_ok())
+            .count() as u32
+    }
+
+    /// Takes `\Recent` for `uids` (new to this view): a read-write session
+    /// claims every unclaimed message, a read-only one notes those still
+    /// unclaimed without taking them.
+    pub async fn take_recent(&mut self, uids: &[u32]) {
+        if uids.is_empty() {
+            return;
+        }
+        if self.read_only {
+            for m in self.mailbox.messages_by_uid(uids) {
+                if m.recent {
+                    self.recent.push(m.uid);
+                }
+            }
+        } else if let Ok(claimed) = self.mailbox.claim_recent().await {
+            self.recent.extend(claimed);
+        }
+        self.recent.sort_unstable();
+        self.recent.dedup();
+    }
+
+    /// Tells the client about keywords defined since it last heard (FLAGS
+    /// and PERMANENTFLAGS), so no FETCH shows a keyword before the FLAGS
+    /// that defines it. Cheap when nothing is new.
+    pub fn announce_keywords(&mut self, io: &mut impl Output) {
+        if self.mailbox.keyword_count() == self.known_keywords {
+            return;
+        }
+        let keywords = self.mailbox.keywords();
+        self.known_keywords = keywords.len();
+        io.data(&Data::Flags(flags::defined(&keywords)));
+        permanent_flags(io, self.read_only, &keywords);
     }
 
     /// (seq, uid) pairs named by a set, in sequence order. `saved` is the
@@ -175,34 +222,23 @@ impl Selected {
         } else {
             Vec::new()
         };
-        let keywords = self.mailbox.keywords();
-        if keywords.len() != self.known_keywords {
-            self.known_keywords = keywords.len();
-            io.data(&Data::Flags(flags::defined(&keywords)));
-            if !self.read_only {
-                io.status(
-                    None,
-                    Status::Ok,
-                    Some(ResponseCode::PermanentFlags(flags::permanent(&keywords))),
-                    "Flags permitted.",
-                );
-            }
-        }
+        self.announce_keywords(io);
         if !added.is_empty() || expunged_any {
             self.uids.extend_from_slice(&added);
-            if !added.is_empty()
-                && !self.read_only
-                && let Ok(claimed) = self.mailbox.claim_recent().await
-            {
-                self.recent.extend(claimed);
-                self.recent.sort_unstable();
-                self.recent.dedup();
-            }
+            self.take_recent(&added).await;
+            // EXISTS first: RECENT and FETCH never name a message the
+            // client was not told exists.
             io.data(&Data::Exists(self.exists()));
-            if !en.rev2 && !added.is_empty() {
-                io.data(&Data::Recent(self.recent.len() as u32));
+            let recent = self.recent_count();
+            // As Dovecot: RECENT only when its number changed.
+            if !en.rev2 && recent != self.announced_recent {
+                self.announced_recent = recent;
+                io.data(&Data::Recent(recent));
             }
         }
+        // Again: a keyword defined while `\Recent` was claimed (an await)
+        // must still come before the FETCH that shows it.
+        self.announce_keywords(io);
         self.report_flag_changes(io, &added, en);
         // Held-back new mail keeps the counter stale so it is seen later.
         if allow_new || start == current.len() {
@@ -246,6 +282,21 @@ impl Selected {
         self.known_modseq = changes.highest_modseq.max(highest);
         self.reported.clear();
     }
+}
+
+/// `OK [PERMANENTFLAGS (…)]`: none in a read-only mailbox (as Dovecot).
+pub fn permanent_flags(io: &mut impl Output, read_only: bool, keywords: &[String]) {
+    let (perm, text) = if read_only {
+        (Vec::new(), "Read-only mailbox.")
+    } else {
+        (flags::permanent(keywords), "Flags permitted.")
+    };
+    io.status(
+        None,
+        Status::Ok,
+        Some(ResponseCode::PermanentFlags(perm)),
+        text,
+    );
 }
 
 /// Where a mailbox named `name` went when `from` was renamed to `to`

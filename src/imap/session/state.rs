@@ -123,6 +123,26 @@ impl Session {
         EncodeOptions { utf8: self.utf8() }
     }
 
+    /// A CONDSTORE-enabling command (FETCH MODSEQ / CHANGEDSINCE, STORE
+    /// UNCHANGEDSINCE, SEARCH MODSEQ, STATUS HIGHESTMODSEQ) turns CONDSTORE
+    /// on; the first one with a mailbox selected tells the client the
+    /// mailbox's HIGHESTMODSEQ as far as it knows it (RFC 7162 §3.1), before
+    /// any response of the command carries a MODSEQ.
+    pub fn enable_condstore_implicitly(&mut self, out: &mut impl Output) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        if let Some(sel) = &self.selected {
+            out.status(
+                None,
+                Status::Ok,
+                Some(ResponseCode::HighestModSeq(sel.known_modseq)),
+                "Highest",
+            );
+        }
+    }
+
     /// Now, in seconds since the UNIX epoch.
     pub fn now(&self) -> i64 {
         (self.clock)()

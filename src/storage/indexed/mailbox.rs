@@ -234,6 +234,10 @@ impl<B: Backend> Mailbox for IndexedMailbox<B> {
         self.inner.core().state.borrow().keywords.clone()
     }
 
+    fn keyword_count(&self) -> usize {
+        self.inner.core().state.borrow().keywords.len()
+    }
+
     fn change_counter(&self) -> u64 {
         self.inner.core().notifier.counter()
     }
@@ -282,9 +286,6 @@ impl<B: Backend> Mailbox for IndexedMailbox<B> {
 
     /// COPY, then EXPUNGE of the sources that were copied (one job).
     async fn move_to(&self, uids: &[u32], dest: &Self) -> Result<CopyResult> {
-        if self.same_as(dest) {
-            return Err(StorageError::NotAllowed(self.name().to_string()));
-        }
         let (this, uids, dest) = (self.clone(), uids.to_vec(), dest.clone());
         B::run_change(async move {
             let result = B::copy(&this, &uids, &dest).await?;

@@ -326,7 +326,7 @@ fn recent_is_claimed_once() {
 }
 
 #[test]
-fn copy_into_itself_works_and_move_into_itself_is_refused() {
+fn copy_and_move_into_itself_work() {
     let s = store();
     let inbox = block_on(s.open(&MailboxName::inbox())).unwrap();
     let mut m = msg("Subject: c\r\n\r\n");
@@ -341,13 +341,14 @@ fn copy_into_itself_works_and_move_into_itself_is_refused() {
         "kept as sdbox keeps it"
     );
     assert_eq!(copy.guid, inbox.message(1).unwrap().guid);
-    assert!(matches!(
-        block_on(inbox.move_to(&[1], &inbox)),
-        Err(StorageError::NotAllowed(_))
-    ));
     let empty = block_on(inbox.copy_to(&[99], &inbox)).unwrap();
     assert!(empty.uid_map.is_empty());
     assert_eq!(empty.dest_uidvalidity, 1000);
+    // MOVE into the same mailbox (RFC 6851 allows it; Dovecot does it): a
+    // new UID, the old one expunged.
+    let moved = block_on(inbox.move_to(&[1], &inbox)).unwrap();
+    assert_eq!(moved.uid_map, vec![(1, 3)]);
+    assert_eq!(inbox.uids(), vec![2, 3]);
 }
 
 #[test]

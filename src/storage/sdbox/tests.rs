@@ -263,7 +263,10 @@ fn copy_and_move_hard_link() {
             .collect();
         assert_eq!(some, vec![1, 3]);
         assert_eq!(dst.uids(), vec![1, 2, 3]);
-        assert!(src.move_to(&[1], &src).await.is_err());
+        // MOVE into the same mailbox: a new UID for the message.
+        let again = src.move_to(&[1], &src).await.unwrap();
+        assert_eq!(again.uid_map, vec![(1, 4)]);
+        assert_eq!(src.uids(), vec![3, 4]);
     });
     let _ = fs::remove_dir_all(&root);
 }

@@ -4,8 +4,11 @@ use super::{Flow, mailbox_name, messageset_ok, storage_no};
 use crate::imap::codec::response::{ResponseCode, Status};
 use crate::imap::codec::types::{Mailbox as WireMailbox, SequenceSet, Tag};
 use crate::imap::session::output::Output;
+use crate::imap::session::selected::Mbox;
 use crate::imap::session::state::Session;
-use crate::storage::{AnyStore, MailStore, Mailbox, MailboxName, SpecialUse};
+use crate::storage::{
+    AnyStore, CopyResult, MailStore, Mailbox, MailboxName, SpecialUse, StorageError,
+};
 
 pub async fn copy_or_move(
     s: &mut Session,
@@ -54,11 +57,7 @@ pub async fn copy_or_move(
         s.ok(tag, "No messages found.");
         return Flow::Continue;
     }
-    let result = if is_move {
-        source.move_to(&uids, &dest).await
-    } else {
-        source.copy_to(&uids, &dest).await
-    };
+    let result = copy_what_exists(&source, uids, &dest, is_move).await;
     let result = match result {
         Ok(r) => r,
         Err(e) => {
@@ -96,6 +95,44 @@ pub async fn copy_or_move(
     }
     Flow::Continue
 }
+
+/// Copies (or moves) `uids`. Another session may expunge some of them
+/// while the copy runs (their files vanish under it): the copy is then
+/// tried again with the messages that are still there, as if they had been
+/// expunged a moment earlier.
+async fn copy_what_exists(
+    source: &Mbox,
+    mut uids: Vec<u32>,
+    dest: &Mbox,
+    is_move: bool,
+) -> Result<CopyResult, StorageError> {
+    let mut tries = 0;
+    loop {
+        let result = if is_move {
+            source.move_to(&uids, dest).await
+        } else {
+            source.copy_to(&uids, dest).await
+        };
+        let Err(e) = result else {
+            return result;
+        };
+        let existing: Vec<u32> = source
+            .messages_by_uid(&uids)
+            .into_iter()
+            .map(|m| m.uid)
+            .collect();
+        // Tried again even when the index still lists them all: the
+        // expunge that removed a file may not be applied yet.
+        tries += 1;
+        if existing.is_empty() || tries >= COPY_TRIES {
+            return Err(e);
+        }
+        uids = existing;
+    }
+}
+
+/// How often a COPY whose sources are being expunged is tried.
+const COPY_TRIES: usize = 3;
 
 /// Counts `%{trashed}`: messages copied or moved into the `\Trash`
 /// special-use mailbox. Which mailbox that is gets looked up once a session

@@ -38,8 +38,8 @@ pub async fn fetch(
         s.bad(tag, "VANISHED needs UID FETCH with QRESYNC enabled.");
         return Flow::Continue;
     }
-    if modifiers.changed_since.is_some() {
-        s.enabled.condstore = true;
+    if modifiers.changed_since.is_some() || attributes_name_modseq(attributes) {
+        s.enable_condstore_implicitly(out);
     }
     let attrs = eval::prepare_attributes(
         attributes,
@@ -47,9 +47,6 @@ pub async fn fetch(
         modifiers.changed_since.is_some(),
         s.enabled.condstore,
     );
-    if attrs.contains(&FetchAttribute::ModSeq) {
-        s.enabled.condstore = true;
-    }
     // After an implicit \Seen the new FLAGS must be sent (RFC 9051 §6.4.5).
     let mut attrs_with_flags = attrs.clone();
     if !attrs_with_flags.contains(&FetchAttribute::Flags) {
@@ -130,6 +127,9 @@ pub async fn fetch(
                 }
             }
         }
+        // Keywords another session just defined are announced before a
+        // FETCH shows them.
+        sel.announce_keywords(out);
         let chunk = Chunk {
             infos: &infos,
             seen_now: &seen_now,
@@ -220,6 +220,11 @@ pub async fn fetch(
     Flow::Continue
 }
 
+/// The client asked for MODSEQ by name (a CONDSTORE-enabling FETCH).
+fn attributes_name_modseq(attributes: &FetchAttributes) -> bool {
+    attributes.to_vec().contains(&FetchAttribute::ModSeq)
+}
+
 /// What every message of this FETCH is answered with.
 struct Plan<'a> {
     attrs: &'a [FetchAttribute],
@@ -287,6 +292,15 @@ async fn answer_group(
         let info = &chunk.infos[pending.at];
         let raw = match slot.take() {
             Some(Ok(raw)) => raw,
+            // Expunged by another session while this FETCH ran: left out,
+            // as when it was gone before (RFC 2180 §4.1.2), and announced
+            // when EXPUNGE may be sent; no NO [EXPUNGEISSUED] (Dovecot
+            // never answers one).
+            Some(Err(StorageError::NoSuchMessage(_)))
+                if sel.mailbox.message(info.uid).is_none() =>
+            {
+                continue;
+            }
             Some(Err(e)) => {
                 outcome.failed = Some(e);
                 continue;

@@ -31,7 +31,7 @@ pub async fn search(
         .collect();
     let with_modseq = eval::search::uses_modseq(&cmd.criteria);
     if with_modseq {
-        s.enabled.condstore = true;
+        s.enable_condstore_implicitly(out);
     }
     let modseqs: Vec<u64> = hits.iter().map(|h| h.info.modseq).collect();
     let modseqs = with_modseq.then_some(modseqs.as_slice());

@@ -4,14 +4,12 @@ use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::{
     Data, FetchEncoder, FetchItem, ListResponse, ResponseCode, Status,
 };
-use crate::imap::codec::types::{
-    FlagPerm, Mailbox as WireMailbox, QResync, SelectParams, SequenceSet, Tag,
-};
+use crate::imap::codec::types::{Mailbox as WireMailbox, QResync, SelectParams, SequenceSet, Tag};
 use crate::imap::session::flags;
 use crate::imap::session::names::{DELIMITER, to_wire};
 use crate::imap::session::output::Output;
 use crate::imap::session::refresh;
-use crate::imap::session::selected::Selected;
+use crate::imap::session::selected::{Selected, permanent_flags};
 use crate::imap::session::state::Session;
 use crate::storage::Mailbox;
 
@@ -58,25 +56,22 @@ pub async fn select(
     }
     let mut sel = Selected::new(mbox, name, read_only);
     sel.show_recent = !s.enabled.rev2;
-    if !read_only && let Ok(claimed) = sel.mailbox.claim_recent().await {
+    if read_only {
+        // EXAMINE shows the unclaimed `\Recent` messages without taking
+        // them (RFC 3501 §6.3.2); they are the newest ones.
+        let unclaimed = sel.mailbox.status().recent as usize;
+        sel.recent = sel.uids[sel.uids.len().saturating_sub(unclaimed)..].to_vec();
+    } else if let Ok(claimed) = sel.mailbox.claim_recent().await {
         sel.recent = claimed;
         sel.recent.sort_unstable();
     }
+    sel.announced_recent = sel.recent_count();
     let status = sel.mailbox.status();
     let keywords = sel.mailbox.keywords();
+    sel.known_keywords = keywords.len();
     out.data(&Data::Flags(flags::defined(&keywords)));
     // Dovecot's order: FLAGS, PERMANENTFLAGS, EXISTS, RECENT, UNSEEN, ...
-    let perm = if read_only {
-        Vec::<FlagPerm>::new()
-    } else {
-        flags::permanent(&keywords)
-    };
-    out.status(
-        None,
-        Status::Ok,
-        Some(ResponseCode::PermanentFlags(perm)),
-        "Flags permitted.",
-    );
+    permanent_flags(out, read_only, &keywords);
     out.data(&Data::Exists(sel.exists()));
     if s.enabled.rev2 {
         // RFC 9051 §6.3.2: SELECT answers with the mailbox's LIST entry.
@@ -89,7 +84,7 @@ pub async fn select(
         }));
     }
     if !s.enabled.rev2 {
-        out.data(&Data::Recent(sel.recent.len() as u32));
+        out.data(&Data::Recent(sel.announced_recent));
         if status.unseen > 0
             && let Some(seq) = sel.first_unseen()
         {

@@ -62,6 +62,9 @@ pub async fn status(
             if let Some(e) = stale {
                 refresh::failed(s, &e);
             }
+            if items.contains(&StatusItem::HighestModSeq) {
+                s.enable_condstore_implicitly(out);
+            }
             write_status(s, out, &name, &mbox, items);
             s.ok(tag, "Status completed.");
         }

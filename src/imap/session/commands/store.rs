@@ -24,16 +24,16 @@ pub async fn store(
     if !messageset_ok(s, tag, uid_mode, set) {
         return Flow::Continue;
     }
-    let Some(sel) = s.selected.as_mut() else {
-        return Flow::Continue;
-    };
-    if sel.read_only {
+    if s.selected.as_ref().is_some_and(|sel| sel.read_only) {
         s.no(tag, ResponseCode::Cannot, "Mailbox is read-only.");
         return Flow::Continue;
     }
     if unchanged_since.is_some() {
-        s.enabled.condstore = true;
+        s.enable_condstore_implicitly(out);
     }
+    let Some(sel) = s.selected.as_mut() else {
+        return Flow::Continue;
+    };
     let condstore = s.enabled.condstore;
     let qresync = s.enabled.qresync;
     let targets = sel.resolve(set, uid_mode, &s.saved);
@@ -64,6 +64,8 @@ pub async fn store(
     if sys.contains(SystemFlags::DELETED) && op != FlagOp::Remove {
         s.stats.deleted += result.changed.len() as u64;
     }
+    // A keyword this STORE defined is announced before a FETCH shows it.
+    sel.announce_keywords(out);
     let opts = out.opts();
     let infos = sel.mailbox.messages_by_uid(&uids);
     for info in &infos {

@@ -194,6 +194,11 @@ impl Backend for MailboxShared {
     async fn copy(mb: &SdboxMailbox, uids: &[u32], dest: &SdboxMailbox) -> Result<CopyResult> {
         mb.check_gone()?;
         dest.check_gone()?;
+        // The source's lock while its files are linked: an expunge by
+        // another session cannot unlink them between the look at the index
+        // and the link (it waits, or was applied before). Released before
+        // the destination's lock is taken (it may be the same mailbox).
+        let source_permit = mb.lock().await?;
         let src_uids = mb.sorted_existing(uids);
         let now = unix_now();
         let recs: Vec<(MessageRecord, Vec<String>)> = {
@@ -217,6 +222,7 @@ impl Backend for MailboxShared {
         let (src_dir, dest_dir) = (mb.inner.dir(), dest.inner.dir());
         let linked = src_uids.clone();
         let temps = blocking::run(move || io::link_temps(&src_dir, &linked, &dest_dir)).await?;
+        drop(source_permit);
         let _permit = match dest.lock().await {
             Ok(p) => p,
             Err(e) => {
@@ -362,20 +368,26 @@ impl SdboxMailbox {
 
     /// Indexed but the files are gone (removed behind our back): resync so
     /// every session sees them expunged.
+    ///
+    /// A session of this shard expunging them while they were read is no
+    /// outside change: once the lock is ours its expunge has been applied,
+    /// and only files still indexed really vanished.
     pub(super) async fn resync_vanished(&self, uids: &[u32]) -> Result<()> {
-        tracing::warn!(dir = %self.inner.dir().display(), ?uids,
-            "indexed message file vanished; resyncing the mailbox");
         let _permit = self.lock().await?;
-        let still: Vec<String> = {
+        let still: Vec<u32> = {
             let st = self.inner.core.state.borrow();
             uids.iter()
-                .filter(|&&u| st.position(u).is_some())
-                .map(|u| format!("u.{u} vanished"))
+                .copied()
+                .filter(|&u| st.position(u).is_some())
                 .collect()
         };
-        if !still.is_empty() {
-            self.rebuild_locked(still).await?;
+        if still.is_empty() {
+            return Ok(());
         }
+        tracing::warn!(dir = %self.inner.dir().display(), uids = ?still,
+            "indexed message file vanished; resyncing the mailbox");
+        let reasons = still.iter().map(|u| format!("u.{u} vanished")).collect();
+        self.rebuild_locked(reasons).await?;
         Ok(())
     }
 }

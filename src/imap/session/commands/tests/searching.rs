@@ -83,7 +83,8 @@ fn search_save_keeps_uids_without_answering() {
 fn search_modseq_reports_highest_and_enables_condstore() {
     with_inbox(2, async |c| {
         let text = c.cmd("a SEARCH MODSEQ 1").await;
-        assert!(text.starts_with("* SEARCH 1 2 (MODSEQ "), "{text}");
+        assert!(text.starts_with("* OK [HIGHESTMODSEQ "), "{text}");
+        assert!(text.contains("\r\n* SEARCH 1 2 (MODSEQ "), "{text}");
         assert!(c.s.enabled.condstore);
     })
 }

@@ -44,7 +44,7 @@ fn examine_is_read_only() {
         c.append("INBOX", "", &message(1)).await;
         let text = c.ok("a EXAMINE INBOX").await;
         assert!(
-            text.contains("* OK [PERMANENTFLAGS ()] Flags permitted.\r\n"),
+            text.contains("* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"),
             "{text}"
         );
         assert!(
