@@ -18,10 +18,12 @@ enum KeyValue {
 }
 
 /// A message's SORT DATE / THREAD date: the Date header in UTC, else the
-/// internal date (RFC 5256 §2.2).
+/// internal date (RFC 5256 §2.2). A Date before 1970 counts as missing,
+/// as in Dovecot (whose date parser refuses negative times).
 pub fn sent_date(m: &MsgCtx<'_, '_>) -> i64 {
     m.content
         .and_then(|c| c.sent_date())
+        .filter(|&t| t >= 0)
         .unwrap_or(m.info.internal_date)
 }
 

@@ -60,7 +60,9 @@ pub(crate) fn qresync(c: &mut Cursor<'_>) -> PResult<QResync> {
 pub(crate) fn list(c: &mut Cursor<'_>) -> PResult<CommandBody> {
     c.sp()?;
     let mut selection = Vec::new();
+    let mut extended = false;
     if c.eat(b'(') {
+        extended = true;
         while !c.eat(b')') {
             if !selection.is_empty() {
                 c.sp()?;
@@ -89,6 +91,7 @@ pub(crate) fn list(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         if !c.keyword("RETURN") {
             return c.fail(ParseErrorKind::Expected("RETURN"));
         }
+        extended = true;
         c.sp()?;
         c.expect(b'(', "(")?;
         while !c.eat(b')') {
@@ -109,6 +112,7 @@ pub(crate) fn list(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         }
     }
     Ok(CommandBody::List {
+        extended,
         selection,
         reference,
         patterns,

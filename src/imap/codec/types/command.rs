@@ -128,6 +128,9 @@ pub struct SortCriterion {
 pub enum ThreadAlgorithm {
     OrderedSubject,
     References,
+    /// Dovecot's REFS: REFERENCES without subject gathering, threads
+    /// ordered by their newest message.
+    Refs,
     Other(Atom),
 }
 
@@ -187,6 +190,9 @@ pub enum CommandBody {
         mailbox: Mailbox,
     },
     List {
+        /// A selection list or RETURN was given (RFC 5258 extended LIST),
+        /// even an empty one: `LIST () "" *` answers like LIST-EXTENDED.
+        extended: bool,
         selection: Vec<ListSelectOption>,
         reference: Mailbox,
         /// list-mailbox patterns (with `*` / `%`), as bytes.

@@ -161,6 +161,7 @@ pub async fn dispatch(
         B::Subscribe { mailbox } => subscribe::subscribe(s, tag, &mailbox, true).await,
         B::Unsubscribe { mailbox } => subscribe::subscribe(s, tag, &mailbox, false).await,
         B::List {
+            extended,
             selection,
             reference,
             patterns,
@@ -170,7 +171,7 @@ pub async fn dispatch(
                 s,
                 out,
                 tag,
-                &selection,
+                (extended, &selection),
                 &reference,
                 &patterns,
                 &return_options,
@@ -192,9 +193,9 @@ pub async fn dispatch(
         B::Thread {
             uid,
             algorithm,
+            charset,
             criteria,
-            ..
-        } => thread::thread(s, out, tag, uid, &algorithm, &criteria).await,
+        } => thread::thread(s, out, tag, uid, &algorithm, &charset, &criteria).await,
         B::Fetch {
             uid,
             set,

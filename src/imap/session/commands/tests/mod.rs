@@ -3,6 +3,7 @@
 //! collected in memory. No socket, no clock (SEARCH sees [`NOW`]).
 
 mod any_state;
+mod dovecot_parity;
 mod mailboxes;
 mod messages;
 mod searching;
