@@ -73,8 +73,8 @@ enum Line {
 }
 
 /// Dovecot's snippet of plain text: lines starting with `>` dropped,
-/// leading whitespace dropped, each whitespace run one space, control
-/// characters and byte-order marks dropped, at most `max` characters.
+/// leading whitespace dropped, each whitespace run one space, byte-order
+/// marks and NULs dropped, at most `max` characters.
 pub fn snippet(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut left = max;
@@ -101,8 +101,9 @@ pub fn snippet(text: &str, max: usize) -> String {
                     line = Line::Start;
                 }
             }
-            '\u{feff}' => {}
-            c if c.is_control() => {}
+            // Other control characters stay, as in Dovecot (a quoted
+            // string may hold them); NUL cannot be sent at all.
+            '\u{feff}' | '\0' => {}
             c => {
                 if pending_space {
                     if left == 0 {

@@ -98,7 +98,10 @@ fn quoted_lines_whitespace_and_length() {
         p(b"Subject: l\r\n\r\nhello\r\n-- \r\nsig\r\n"),
         "hello -- sig"
     );
-    assert_eq!(p(b"Subject: l\r\n\r\na\tb\x01c\x7fd\r\n"), "a bcd");
+    assert_eq!(
+        p(b"Subject: l\r\n\r\na\tb\x01c\x7fd\r\n"),
+        "a b\u{1}c\u{7f}d"
+    );
     assert_eq!(
         p(
             "Subject: l\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\u{feff}hi there\r\n"

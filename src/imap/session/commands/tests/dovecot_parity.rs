@@ -297,7 +297,7 @@ fn sort_keys_as_dovecot_orders_them() {
             ("DISPLAYTO", "3 1 2"),
             ("CC", "3 2 1"),
             ("REVERSE CC", "1 2 3"),
-            // A Date before 1970 counts as missing: the arrival time is used.
+            // A Date before 1970 wraps round to the far future (Dovecot).
             ("DATE", "3 2 1"),
         ] {
             let text = c.ok(&format!("a SORT ({criteria}) UTF-8 ALL")).await;
@@ -306,6 +306,23 @@ fn sort_keys_as_dovecot_orders_them() {
                 "SORT ({criteria}): {text}"
             );
         }
+    })
+}
+
+#[test]
+fn a_date_before_1970_sorts_after_any_arrival_time() {
+    with_client(async |c| {
+        c.append(
+            "INBOX",
+            "",
+            "Date: Thu, 13 Feb 1969 23:32:54 -0330\r\nSubject: old\r\n\r\nx\r\n",
+        )
+        .await;
+        c.append("INBOX", "", "Subject: undated\r\n\r\nx\r\n").await;
+        c.ok("s SELECT INBOX").await;
+        // Dovecot 2.3: `* SORT 2 1` (the 1969 time wraps round).
+        let text = c.ok("a SORT (DATE) UTF-8 ALL").await;
+        assert!(text.starts_with("* SORT 2 1\r\n"), "{text}");
     })
 }
 
