@@ -10,15 +10,12 @@ use std::process::{Command, Stdio};
 use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir};
 
 /// Dovecot capabilities of extensions outside the list (URLAUTH,
-/// CATENATE, NOTIFY, ESORT/CONTEXT, the THREAD=REFS variant, FUZZY search).
+/// CATENATE, NOTIFY, ESORT/CONTEXT).
 const OUT_OF_SCOPE: &[&str] = &[
-    "THREAD=REFS",
     "URL-PARTIAL",
     "CATENATE",
     "ESORT",
     "CONTEXT=SEARCH",
-    "SNIPPET=FUZZY",
-    "PREVIEW=FUZZY",
     "NOTIFY",
 ];
 

@@ -367,23 +367,29 @@ pub fn parse_address_list(raw_value: &[u8]) -> Vec<Address> {
     out
 }
 
-/// RFC 5256 SORT FROM/TO/CC key: the local part of the first mailbox.
+/// RFC 5256 SORT FROM/TO/CC key: the local part of the first address. A
+/// list that starts with a group sorts by the group's name, undecoded (its
+/// marker's mailbox field), as Dovecot does.
 pub fn sort_mailbox_key(raw_value: &[u8]) -> String {
     parse_address_list(raw_value)
-        .iter()
-        .find(|a| !a.is_group_marker())
+        .first()
         .and_then(|a| a.mailbox.as_deref())
         .map(|m| String::from_utf8_lossy(m).into_owned())
         .unwrap_or_default()
 }
 
 /// RFC 5957 DISPLAYFROM/DISPLAYTO key: the decoded display name of the first
-/// mailbox, or its `mailbox@host` when it has no name.
+/// address, or its `mailbox@host` when it has no name; a group's name,
+/// undecoded, when the list starts with a group (as Dovecot sorts).
 pub fn display_key(raw_value: &[u8]) -> String {
     let list = parse_address_list(raw_value);
-    let Some(first) = list.iter().find(|a| !a.is_group_marker()) else {
+    let Some(first) = list.first() else {
         return String::new();
     };
+    if first.is_group_marker() {
+        let group = first.mailbox.as_deref().unwrap_or_default();
+        return String::from_utf8_lossy(group).into_owned();
+    }
     if let Some(name) = &first.name {
         let decoded = decode_value(name);
         if !decoded.trim().is_empty() {
@@ -393,6 +399,106 @@ pub fn display_key(raw_value: &[u8]) -> String {
     let mailbox = String::from_utf8_lossy(first.mailbox.as_deref().unwrap_or_default());
     let host = String::from_utf8_lossy(first.host.as_deref().unwrap_or_default());
     format!("{mailbox}@{host}")
+}
+
+/// `atext` of RFC 5322 §3.2.3: what may appear unquoted.
+fn is_atext(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c) || c >= 0x80
+}
+
+/// Writes `text` as is when every byte is atext (dots allowed unless
+/// `quote_dot`), else as a quoted string with `"` and `\` escaped.
+fn write_maybe_quoted(out: &mut Vec<u8>, text: &[u8], quote_dot: bool) {
+    if text
+        .iter()
+        .all(|&c| is_atext(c) || (c == b'.' && !quote_dot))
+    {
+        out.extend_from_slice(text);
+        return;
+    }
+    out.push(b'"');
+    for &c in text {
+        if c == b'"' || c == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
+}
+
+/// A phrase (display or group name): encoded words are written bare so
+/// they still decode, anything else quoted when it needs to be.
+fn write_phrase(out: &mut Vec<u8>, phrase: &[u8]) {
+    if phrase.is_empty() {
+        return;
+    }
+    if phrase.windows(2).any(|w| w == b"=?") {
+        out.extend_from_slice(phrase);
+    } else {
+        write_maybe_quoted(out, phrase, true);
+    }
+}
+
+/// The text SEARCH FROM / TO / CC / BCC match against, as Dovecot builds
+/// it: the address list parsed and written back in one normal form
+/// (`name <mailbox@host>` or `<mailbox@host>`, `group: …;`, `", "`
+/// between entries, names quoted unless plain atoms, comments dropped
+/// unless they are the name), then its encoded words decoded.
+pub fn search_text(raw_value: &[u8]) -> String {
+    let mut out: Vec<u8> = Vec::new();
+    let mut first = true;
+    let mut in_group = false;
+    for a in parse_address_list(raw_value) {
+        if first {
+            first = false;
+        } else {
+            out.extend_from_slice(b", ");
+        }
+        let Some(host) = &a.host else {
+            if !in_group {
+                match a.mailbox.as_deref() {
+                    Some(group) if !group.is_empty() => write_phrase(&mut out, group),
+                    _ => out.extend_from_slice(b"\"\""),
+                }
+                out.extend_from_slice(b": ");
+                first = true;
+            } else {
+                // "a, b, " loses its ", ", an empty "g: " its space.
+                if out.ends_with(b", ") {
+                    out.truncate(out.len() - 2);
+                } else if out.ends_with(b": ") {
+                    out.truncate(out.len() - 1);
+                }
+                out.push(b';');
+            }
+            in_group = !in_group;
+            continue;
+        };
+        let mailbox = a.mailbox.as_deref().unwrap_or_default();
+        let name = a.name.as_deref().unwrap_or_default();
+        write_phrase(&mut out, name);
+        if a.adl.is_some() || !mailbox.is_empty() || !host.is_empty() {
+            if !name.is_empty() {
+                out.push(b' ');
+            }
+            out.push(b'<');
+            if let Some(route) = &a.adl {
+                out.extend_from_slice(route);
+                out.push(b':');
+            }
+            if mailbox.is_empty() {
+                out.extend_from_slice(b"\"\"");
+            } else {
+                write_maybe_quoted(&mut out, mailbox, false);
+            }
+            if !host.is_empty() {
+                out.push(b'@');
+                out.extend_from_slice(host);
+            }
+            out.push(b'>');
+        }
+    }
+    decode_value(&out)
 }
 
 #[cfg(test)]
@@ -527,9 +633,58 @@ mod tests {
 
     #[test]
     fn sort_keys() {
-        assert_eq!(sort_mailbox_key(b" G: Joe <Joe@x>;"), "Joe");
+        // A list that starts with a group sorts by the group's raw name
+        // (Dovecot 2.3: `To: A Group: Zed <zz@x>;` sorts before `mm@x`).
+        assert_eq!(sort_mailbox_key(b" G: Joe <Joe@x>;"), "G");
+        assert_eq!(sort_mailbox_key(b" Joe <Joe@x>, a@b"), "Joe");
         assert_eq!(display_key(b" =?ISO-8859-1?Q?J=F6rg?= <j@x>"), "Jörg");
         assert_eq!(display_key(b" <j@x>"), "j@x");
         assert_eq!(display_key(b""), "");
+        assert_eq!(
+            display_key(b" =?UTF-8?Q?=C3=84rger?= Group: ;"),
+            "=?UTF-8?Q?=C3=84rger?= Group"
+        );
+    }
+
+    #[test]
+    fn search_text_is_dovecots_normal_form() {
+        // Each expectation was checked against Dovecot 2.3 SEARCH answers:
+        // names quoted (escapes kept) unless atoms, every address in
+        // angle brackets, comments as names, routes, filled-in domains,
+        // groups, encoded words decoded.
+        assert_eq!(
+            search_text(b" \"Joe Q. Public\" <john.q.public@example.com>"),
+            "\"Joe Q. Public\" <john.q.public@example.com>"
+        );
+        assert_eq!(
+            search_text(b" Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>"),
+            "\"Mary Smith\" <mary@x.test>, <jdoe@example.org>, Who? <one@y.test>"
+        );
+        assert_eq!(
+            search_text(b" \"Giant; \\\"Big\\\" Box\" <s@example.net>"),
+            "\"Giant; \\\"Big\\\" Box\" <s@example.net>"
+        );
+        assert_eq!(
+            search_text(b" joe@x.test (Joe Bloggs)"),
+            "\"Joe Bloggs\" <joe@x.test>"
+        );
+        assert_eq!(
+            search_text(b" justname, <@r1,@r2:route@dom.test>"),
+            "<justname@MISSING_DOMAIN>, <@r1,@r2:route@dom.test>"
+        );
+        assert_eq!(
+            search_text(
+                b" =?UTF-8?Q?Gr=C3=BCn?= Group: =?UTF-8?Q?J=C3=BCrgen?= <j@x.test>;, \"a.b\" <ab@x.test>"
+            ),
+            "Grün Group: Jürgen <j@x.test>;, \"a.b\" <ab@x.test>"
+        );
+        assert_eq!(
+            search_text(b" A Group:Ed Jones <c@a.test>,joe@where.test;, Undisclosed:;"),
+            "\"A Group\": \"Ed Jones\" <c@a.test>, <joe@where.test>;, Undisclosed:;"
+        );
+        assert_eq!(
+            search_text(b" \"=?UTF-8?Q?Z=C3=BC?=\" <z@x.test>, x.y@z.test"),
+            "Zü <z@x.test>, <x.y@z.test>"
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::cache::CachedStructure;
 use super::envelope::Envelope;
 use super::header::{decode_value, message_ids, parse_date, parse_date_day};
 use super::search::{self, SearchKey};
-use super::section::{Section, SectionData, fetch_binary, fetch_section};
+use super::section::{Section, SectionData, binary_is_decoded, fetch_binary, fetch_section};
 use super::subject::base_subject;
 use super::transfer::canonical_size;
 use super::tree::MimePart;
@@ -69,6 +69,12 @@ impl<'a> ParsedMessage<'a> {
         fetch_binary(self.raw, &self.root, part)
     }
 
+    /// True when BINARY of `part` decodes a content-transfer-encoding
+    /// (base64 or quoted-printable) rather than passing bytes through.
+    pub fn binary_is_decoded(&self, part: &[u32]) -> bool {
+        binary_is_decoded(self.raw, &self.root, part)
+    }
+
     /// BINARY.SIZE[part].
     pub fn binary_size(&self, part: &[u32]) -> Result<u64, MessageError> {
         self.binary(part).map(|d| d.len() as u64)
@@ -120,6 +126,12 @@ impl<'a> ParsedMessage<'a> {
     /// SEARCH HEADER / SUBJECT / FROM ...: any field `name` contains `key`.
     pub fn search_header(&self, name: &str, key: &SearchKey) -> bool {
         search::header_matches(self.raw, &self.root.header, name, key)
+    }
+
+    /// SEARCH FROM / TO / CC / BCC: any field `name`, as a normalised
+    /// address list, contains `key`.
+    pub fn search_address(&self, name: &str, key: &SearchKey) -> bool {
+        search::address_header_matches(self.raw, &self.root.header, name, key)
     }
 
     /// SEARCH BODY.

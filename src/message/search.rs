@@ -84,6 +84,20 @@ pub fn header_matches(raw: &[u8], header: &HeaderBlock, name: &str, key: &Search
         .any(|v| key.matches(&decode_value(v)))
 }
 
+/// Like [`header_matches`] for an address field (SEARCH FROM / TO / CC /
+/// BCC): the key is looked for in the normalised address list, as Dovecot
+/// does ([`super::address::search_text`]).
+pub fn address_header_matches(
+    raw: &[u8],
+    header: &HeaderBlock,
+    name: &str,
+    key: &SearchKey,
+) -> bool {
+    header
+        .get_all(raw, name)
+        .any(|v| key.matches(&super::address::search_text(v)))
+}
+
 /// The decoded header as text, one "Name: value" per line.
 pub fn header_text(raw: &[u8], header: &HeaderBlock) -> String {
     let mut out = String::new();

@@ -102,10 +102,10 @@ fn canonical(raw: &[u8], range: Range<usize>) -> SectionData {
 pub fn resolve<'t>(root: &'t MimePart, path: &[u32]) -> Result<&'t MimePart, MessageError> {
     let mut node = root;
     for (i, &n) in path.iter().enumerate() {
-        let (container, message_level) = match &node.kind {
-            _ if i == 0 => (root, true),
-            PartKind::Message(inner) => (inner.as_ref(), true),
-            _ => (node, false),
+        let container = match &node.kind {
+            _ if i == 0 => root,
+            PartKind::Message(inner) => inner.as_ref(),
+            _ => node,
         };
         node = match &container.kind {
             PartKind::Multipart(children) => {
@@ -114,7 +114,9 @@ pub fn resolve<'t>(root: &'t MimePart, path: &[u32]) -> Result<&'t MimePart, Mes
                     .ok_or(MessageError::NoSuchPart)?;
                 children.get(index).ok_or(MessageError::NoSuchPart)?
             }
-            _ if n == 1 && message_level => container,
+            // Part 1 of a single part is the part itself, at any depth
+            // (Dovecot answers BODY[1.1] of a text part with its body).
+            _ if n == 1 => container,
             _ => return Err(MessageError::NoSuchPart),
         };
     }
@@ -220,6 +222,21 @@ pub fn fetch_binary(
     }
 }
 
+/// True when [`fetch_binary`] of `part` decodes base64 or
+/// quoted-printable (the whole message and multiparts never are).
+pub fn binary_is_decoded(raw: &[u8], root: &MimePart, part: &[u32]) -> bool {
+    if part.is_empty() {
+        return false;
+    }
+    resolve(root, part).is_ok_and(|node| {
+        matches!(node.kind, PartKind::Single)
+            && matches!(
+                node.transfer_encoding(raw),
+                TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
+            )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +303,9 @@ mod tests {
     fn errors() {
         assert_eq!(get(sec(&[9], None)), Err(MessageError::NoSuchPart));
         assert_eq!(get(sec(&[0], None)), Err(MessageError::NoSuchPart));
-        assert_eq!(get(sec(&[1, 1], None)), Err(MessageError::NoSuchPart));
+        // Part 1 of a leaf is the leaf (Dovecot); part 2 of it is nothing.
+        assert_eq!(get(sec(&[1, 1], None)), Ok(b"part one".to_vec()));
+        assert_eq!(get(sec(&[1, 2], None)), Err(MessageError::NoSuchPart));
         assert_eq!(
             get(sec(&[1], Some(SectionText::Header))),
             Err(MessageError::NotMessage)

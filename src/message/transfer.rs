@@ -185,7 +185,15 @@ pub fn decode_charset(bytes: &[u8], charset: Option<&[u8]>) -> String {
     let charset = charset.map(|c| c.trim_ascii());
     let is_utf8_label = charset
         .is_some_and(|c| c.eq_ignore_ascii_case(b"utf-8") || c.eq_ignore_ascii_case(b"utf8"));
-    if charset.is_none() || is_utf8_label || bytes.is_ascii() {
+    // US-ASCII text with 8-bit bytes is read as UTF-8 when it is that
+    // (as Dovecot does); 7-bit ISO-2022 / UTF-7 text needs its decoder.
+    let ascii_label = charset
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"us-ascii") || c.eq_ignore_ascii_case(b"ascii"));
+    let stateful = charset.is_some_and(|c| {
+        let c = c.to_ascii_lowercase();
+        c.starts_with(b"iso-2022") || c.starts_with(b"utf-7") || c.starts_with(b"hz")
+    });
+    if charset.is_none() || is_utf8_label || ascii_label || (bytes.is_ascii() && !stateful) {
         if let Ok(s) = std::str::from_utf8(bytes) {
             return s.to_owned();
         }
@@ -201,6 +209,16 @@ pub fn decode_charset(bytes: &[u8], charset: Option<&[u8]>) -> String {
         Err(_) => charset_decoder(b"windows-1252")
             .map_or_else(|| String::from_utf8_lossy(bytes).into_owned(), |d| d(bytes)),
     }
+}
+
+/// `bytes` in the charset named `label` as UTF-8, or `None` when the
+/// charset is one the decoders do not know. UTF-8 itself must be valid.
+pub fn charset_to_utf8(bytes: &[u8], label: &[u8]) -> Option<String> {
+    let label = label.trim_ascii();
+    if label.eq_ignore_ascii_case(b"utf-8") || label.eq_ignore_ascii_case(b"utf8") {
+        return std::str::from_utf8(bytes).ok().map(str::to_owned);
+    }
+    charset_decoder(label).map(|decode| decode(bytes))
 }
 
 #[cfg(test)]

@@ -148,8 +148,33 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             id_send: s.imap_id_send.clone(),
             id_log: s.imap_id_log.clone(),
             idle_check_interval: s.mailbox_idle_check_interval,
+            special_use: configured_special_use(s),
         },
     })
+}
+
+/// The special-use attribute of every `mailbox` block that names one
+/// (the first recognised one, as LIST shows a single attribute), with the
+/// namespace's separator turned into tern's `/`.
+fn configured_special_use(s: &Settings) -> Vec<(String, crate::storage::SpecialUse)> {
+    let mut out = Vec::new();
+    for ns in &s.namespaces {
+        for mb in &ns.mailboxes {
+            let Some(usage) = mb
+                .special_use
+                .iter()
+                .find_map(|u| crate::storage::SpecialUse::parse(u))
+            else {
+                continue;
+            };
+            let name = match ns.separator.chars().next() {
+                Some(sep) if sep != '/' => mb.name.replace(sep, "/"),
+                _ => mb.name.clone(),
+            };
+            out.push((name, usage));
+        }
+    }
+    out
 }
 
 /// `*` = every IPv4 address, `::` = every IPv6 address, `[::1]` and plain

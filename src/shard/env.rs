@@ -122,6 +122,10 @@ pub struct ImapOptions {
     /// `mailbox_idle_check_interval`: how often IDLE looks for changes
     /// other programs made to a Maildir/mbox ("0" disables).
     pub idle_check_interval: Duration,
+    /// `namespace { mailbox NAME { special_use = \X } }`: the special-use
+    /// attribute LIST shows for NAME (storage path form, `/`-separated)
+    /// unless the mailbox has its own (CREATE … USE).
+    pub special_use: Vec<(String, crate::storage::SpecialUse)>,
 }
 
 impl Default for ImapOptions {
@@ -133,6 +137,7 @@ impl Default for ImapOptions {
             append_limit: None,
             logout_format: "in=%i out=%o".to_string(),
             id_send: "name *".to_string(),
+            special_use: Vec::new(),
             id_log: String::new(),
             idle_check_interval: Duration::from_secs(30),
         }

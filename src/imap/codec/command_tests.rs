@@ -317,6 +317,7 @@ fn list_forms() {
     assert_eq!(
         body("t1 LIST \"\" *\r\n"),
         CommandBody::List {
+            extended: false,
             selection: vec![],
             reference: Mailbox::from(""),
             patterns: vec![b"*".to_vec()],
@@ -328,6 +329,7 @@ fn list_forms() {
             "t1 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX% \"Other/*\") RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n"
         ),
         CommandBody::List {
+            extended: true,
             selection: vec![
                 ListSelectOption::Subscribed,
                 ListSelectOption::RecursiveMatch
@@ -344,6 +346,7 @@ fn list_forms() {
     assert_eq!(
         body("t1 LIST () \"\" % RETURN ()\r\n"),
         CommandBody::List {
+            extended: true,
             selection: vec![],
             reference: Mailbox::from(""),
             patterns: vec![b"%".to_vec()],
@@ -353,6 +356,7 @@ fn list_forms() {
     assert_eq!(
         body("t1 LIST (REMOTE) \"\" \"*\"\r\n"),
         CommandBody::List {
+            extended: true,
             selection: vec![ListSelectOption::Remote],
             reference: Mailbox::from(""),
             patterns: vec![b"*".to_vec()],
@@ -362,6 +366,7 @@ fn list_forms() {
     assert_eq!(
         body("t1 LIST (remote SUBSCRIBED) \"\" * RETURN (CHILDREN)\r\n"),
         CommandBody::List {
+            extended: true,
             selection: vec![ListSelectOption::Remote, ListSelectOption::Subscribed],
             reference: Mailbox::from(""),
             patterns: vec![b"*".to_vec()],
@@ -697,13 +702,38 @@ fn fetch_macros_and_simple_attributes() {
             A::SaveDate,
             A::EmailId,
             A::ThreadId,
-            A::Preview { lazy: false },
+            A::Preview {
+                lazy: false,
+                fuzzy: false
+            },
         ])
     );
     assert_eq!(fetch_attrs("UID"), FetchAttributes::List(vec![A::Uid]));
     assert_eq!(
         fetch_attrs("(PREVIEW (LAZY) UID)"),
-        FetchAttributes::List(vec![A::Preview { lazy: true }, A::Uid])
+        FetchAttributes::List(vec![
+            A::Preview {
+                lazy: true,
+                fuzzy: false
+            },
+            A::Uid
+        ])
+    );
+    // Dovecot's older draft forms (PREVIEW=FUZZY, SNIPPET=FUZZY).
+    assert_eq!(
+        fetch_attrs("(PREVIEW (FUZZY) SNIPPET PREVIEW (lazy=fuzzy) SNIPPET (LAZY=FUZZY))"),
+        FetchAttributes::List(vec![
+            A::Preview {
+                lazy: false,
+                fuzzy: true
+            },
+            A::Snippet { lazy: false },
+            A::Preview {
+                lazy: true,
+                fuzzy: true
+            },
+            A::Snippet { lazy: true },
+        ])
     );
 }
 

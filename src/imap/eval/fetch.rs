@@ -270,7 +270,9 @@ pub fn build_fetch(
                     (None, None) => return Err(EvalError::MissingContent),
                 }
             }
-            A::Preview { .. } => {
+            // LAZY may answer NIL; tern always has the text at hand, so
+            // it answers it (Dovecot sends NIL when it has none cached).
+            A::Preview { fuzzy: false, .. } => {
                 let c = content()?;
                 let text = preview(c.raw(), c.root());
                 enc.item(
@@ -278,6 +280,15 @@ pub fn build_fetch(
                     &FetchItem::Preview(Some(text.into_bytes())),
                     opts,
                 );
+            }
+            A::Preview { fuzzy: true, .. } | A::Snippet { .. } => {
+                let c = content()?;
+                let text = preview(c.raw(), c.root());
+                let item = FetchItem::FuzzyPreview {
+                    snippet: matches!(attr, A::Snippet { .. }),
+                    text: Some(text.into_bytes()),
+                };
+                enc.item(&mut w.cur, &item, opts);
             }
             A::BodySection {
                 section, partial, ..
@@ -293,8 +304,8 @@ pub fn build_fetch(
                         w.data(raw, &data);
                     }
                     // A part that does not exist (or HEADER of a
-                    // non-message part) answers NIL, as Dovecot does.
-                    Err(_) => enc.body_nil(&mut w.cur, name),
+                    // non-message part) is empty, as Dovecot answers.
+                    Err(_) => enc.body_header(&mut w.cur, name, 0),
                 }
             }
             A::Binary { part, partial, .. } => {
@@ -302,16 +313,24 @@ pub fn build_fetch(
                     part,
                     origin: partial.map(|p| p.origin),
                 };
-                match content()?.binary(part) {
+                let message = content()?;
+                match message.binary(part) {
                     Ok(data) => {
                         let data = apply_partial(data, *partial);
-                        enc.body_header(&mut w.cur, name, data.bytes(raw).len() as u64);
+                        let bytes = data.bytes(raw);
+                        // Dovecot sends literal8 only for content that was
+                        // decoded (base64 / quoted-printable) or holds NULs;
+                        // an empty part is a plain `{0}`.
+                        let literal8 = !bytes.is_empty()
+                            && (message.binary_is_decoded(part) || bytes.contains(&0));
+                        enc.literal_header(&mut w.cur, name, bytes.len() as u64, literal8);
                         w.data(raw, &data);
                     }
                     Err(MessageError::UnknownTransferEncoding) => {
                         return Err(EvalError::UnknownTransferEncoding(part.clone()));
                     }
-                    Err(_) => enc.body_nil(&mut w.cur, name),
+                    // A part that does not exist is empty, as in BODY[].
+                    Err(_) => enc.literal_header(&mut w.cur, name, 0, false),
                 }
             }
             A::BinarySize { part } => {

@@ -184,10 +184,10 @@ fn body_sections_and_partials() {
         ),
         "prefix * 4 FETCH (BODY[HEADER.FIELDS.NOT (From Date)] {15}\r\nSubject: Hi\r\n\r\n)\r\n"
     );
-    // A part that does not exist is NIL.
+    // A part that does not exist is empty, as Dovecot answers.
     assert_eq!(
         text(SIMPLE, &[body(vec![3], None, None)]),
-        "prefix * 4 FETCH (BODY[3] NIL)\r\n"
+        "prefix * 4 FETCH (BODY[3] {0}\r\n)\r\n"
     );
 }
 
@@ -293,7 +293,13 @@ fn three_level_nested_bodystructure() {
 #[test]
 fn preview_item() {
     assert_eq!(
-        text(NESTED, &[FetchAttribute::Preview { lazy: false }]),
+        text(
+            NESTED,
+            &[FetchAttribute::Preview {
+                lazy: false,
+                fuzzy: false,
+            }]
+        ),
         "prefix * 4 FETCH (PREVIEW \"outer\")\r\n"
     );
 }
@@ -347,7 +353,13 @@ fn content_needs_and_seen() {
     );
     assert_eq!(needs_content(&[A::BodyStructure], false), Content::Full);
     assert_eq!(
-        needs_content(&[A::Preview { lazy: true }], false),
+        needs_content(
+            &[A::Preview {
+                lazy: true,
+                fuzzy: false
+            }],
+            false
+        ),
         Content::Full
     );
     assert!(sets_seen(&[A::Uid, body(vec![], None, None)]));

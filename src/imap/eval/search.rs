@@ -162,6 +162,11 @@ fn header_has(m: &MsgCtx<'_, '_>, field: &str, value: &AString) -> bool {
         .is_some_and(|c| c.search_header(field, &text_key(value)))
 }
 
+fn address_has(m: &MsgCtx<'_, '_>, field: &str, value: &AString) -> bool {
+    m.content
+        .is_some_and(|c| c.search_address(field, &text_key(value)))
+}
+
 fn in_set(set: &SequenceSet, n: u32, largest: u32, m: &MsgCtx<'_, '_>, env: &SearchEnv) -> bool {
     match set {
         // `$` is the same set of messages whether used as sequence numbers
@@ -262,10 +267,10 @@ fn leaf_matches(key: &SearchKey, m: &MsgCtx<'_, '_>, env: &SearchEnv) -> bool {
         // Per-message modseq: RFC 7162 lets the server ignore the entry
         // name and compare the message's own mod-sequence.
         K::ModSeq { modseq, .. } => m.info.modseq >= *modseq,
-        K::Bcc(v) => header_has(m, "bcc", v),
-        K::Cc(v) => header_has(m, "cc", v),
-        K::From(v) => header_has(m, "from", v),
-        K::To(v) => header_has(m, "to", v),
+        K::Bcc(v) => address_has(m, "bcc", v),
+        K::Cc(v) => address_has(m, "cc", v),
+        K::From(v) => address_has(m, "from", v),
+        K::To(v) => address_has(m, "to", v),
         K::Subject(v) => header_has(m, "subject", v),
         K::Header(name, v) => {
             let name = String::from_utf8_lossy(name.as_bytes());

@@ -18,11 +18,16 @@ enum KeyValue {
 }
 
 /// A message's SORT DATE / THREAD date: the Date header in UTC, else the
-/// internal date (RFC 5256 §2.2).
+/// internal date (RFC 5256 §2.2). A Date before 1970 sorts as Dovecot
+/// sorts it: its index keeps dates as unsigned 32-bit seconds, so a
+/// negative time wraps round to the far future.
 pub fn sent_date(m: &MsgCtx<'_, '_>) -> i64 {
-    m.content
-        .and_then(|c| c.sent_date())
-        .unwrap_or(m.info.internal_date)
+    match m.content.and_then(|c| c.sent_date()) {
+        // Truncation is the point: Dovecot's wrap-around.
+        Some(t) if t < 0 => i64::from(t as u32),
+        Some(t) => t,
+        None => m.info.internal_date,
+    }
 }
 
 fn key_value(m: &MsgCtx<'_, '_>, key: SortKey) -> KeyValue {

@@ -1,9 +1,10 @@
-//! THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §2.1, §2.2).
+//! THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (RFC 5256 §2.1, §2.2), and
+//! Dovecot's THREAD=REFS.
 //!
 //! Reply chains can be thousands deep, so every tree walk here uses an
 //! explicit stack; nothing recurses on input-shaped data.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::sort::sent_date;
 use super::{Content, MsgCtx};
@@ -130,6 +131,7 @@ pub fn thread(
     match algorithm {
         ThreadAlgorithm::OrderedSubject => Some(thread_ordered_subject(msgs, uid)),
         ThreadAlgorithm::References => Some(thread_references(msgs, uid)),
+        ThreadAlgorithm::Refs => Some(thread_refs(msgs, uid)),
         ThreadAlgorithm::Other(_) => None,
     }
 }
@@ -257,6 +259,47 @@ impl Forest {
 
 /// THREAD=REFERENCES (RFC 5256 §2.2 steps 1–6).
 pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> {
+    let (mut forest, roots, _) = linked_and_pruned(msgs, uid);
+    let roots = gathered_by_subject(&mut forest, roots);
+    build_nodes(&mut forest, &roots)
+}
+
+/// THREAD=REFS, Dovecot's variant of REFERENCES: the same threads by
+/// Message-ID, References and In-Reply-To (steps 1–3), never merged by
+/// subject; siblings by date, and threads ordered by their newest message
+/// (the thread with the latest reply last), a thread under a missing
+/// parent (a dummy root, even one shown as its only child) before one
+/// under a message when the dates tie.
+pub fn thread_refs(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> {
+    let (mut forest, mut roots, promoted) = linked_and_pruned(msgs, uid);
+    for node in forest.post_order(&roots) {
+        forest.sort_children(node);
+    }
+    let newest = |forest: &Forest, root: usize| {
+        let date = forest
+            .post_order(&[root])
+            .into_iter()
+            .filter_map(|n| forest.nodes[n].msg)
+            .map(|m| forest.msgs[m].date)
+            .max()
+            .unwrap_or(i64::MIN);
+        let seq = match forest.nodes[root].msg {
+            Some(m) if !promoted.contains(&root) => forest.msgs[m].seq,
+            _ => 0,
+        };
+        (date, seq)
+    };
+    let mut keyed: Vec<((i64, u32), usize)> =
+        roots.iter().map(|&r| (newest(&forest, r), r)).collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    roots = keyed.into_iter().map(|(_, r)| r).collect();
+    build_nodes(&mut forest, &roots)
+}
+
+/// REFERENCES steps 1–3: containers linked by Message-ID, References and
+/// In-Reply-To, then dummies pruned. Returns the forest, its roots and
+/// the roots that replaced a dummy with a single child.
+fn linked_and_pruned(msgs: &[MsgCtx<'_, '_>], uid: bool) -> (Forest, Vec<usize>, HashSet<usize>) {
     let mut order: Vec<&MsgCtx<'_, '_>> = msgs.iter().collect();
     order.sort_by_key(|m| m.seq);
     let mut forest = Forest {
@@ -343,7 +386,8 @@ pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> 
         }
         forest.nodes[node].children = kept;
     }
-    let mut roots: Vec<usize> = roots
+    let mut promoted = HashSet::new();
+    let roots: Vec<usize> = roots
         .into_iter()
         .filter_map(|r| {
             if !forest.is_dummy(r) {
@@ -354,13 +398,19 @@ pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> 
                 [only] => {
                     let only = *only;
                     forest.nodes[only].parent = None;
+                    promoted.insert(only);
                     Some(only)
                 }
                 _ => Some(r),
             }
         })
         .collect();
+    (forest, roots, promoted)
+}
 
+/// REFERENCES steps 4–6: roots by date, threads with one base subject
+/// gathered, every sibling set sorted by date.
+fn gathered_by_subject(forest: &mut Forest, mut roots: Vec<usize>) -> Vec<usize> {
     // Step 4: order the root set by date (a dummy by its first child).
     for &r in &roots {
         if forest.is_dummy(r) {
@@ -435,7 +485,7 @@ pub fn thread_references(msgs: &[MsgCtx<'_, '_>], uid: bool) -> Vec<ThreadNode> 
         forest.sort_children(node);
     }
     roots.sort_by_key(|&r| forest.key(r));
-    build_nodes(&mut forest, &roots)
+    roots
 }
 
 /// Converts containers to response nodes without recursion.

@@ -9,7 +9,10 @@ use crate::imap::eval::{self, Content, MsgCtx, SearchEnv};
 use crate::imap::session::content::{GroupRoom, expected_bytes, header_len, load_group};
 use crate::imap::session::state::Session;
 use crate::message::ParsedMessage;
+use crate::message::transfer::charset_to_utf8;
 use crate::storage::{Mailbox, MessageInfo, StorageError};
+
+use std::borrow::Cow;
 
 const BATCH: usize = 256;
 
@@ -20,22 +23,94 @@ pub struct Hit {
     pub raw: Option<Vec<u8>>,
 }
 
-fn charset_ok(charset: Option<&AString>) -> bool {
-    charset.is_none_or(|c| {
-        let c = c.as_bytes();
-        c.eq_ignore_ascii_case(b"UTF-8") || c.eq_ignore_ascii_case(b"US-ASCII")
+/// Why the strings of a search cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CharsetProblem {
+    /// A charset the decoders do not know: `NO [BADCHARSET]`.
+    Unknown,
+    /// Bytes that are not valid in the charset (UTF-8): `BAD`.
+    Invalid,
+}
+
+/// Deepest key nesting converted (the parser stops at 32).
+const MAX_KEY_DEPTH: usize = 64;
+
+/// `key` with every search string turned into UTF-8 from `charset`
+/// (RFC 9051 §6.4.4), as Dovecot converts them. Without a charset, and for
+/// UTF-8 / US-ASCII, the strings must already be UTF-8 and the key is
+/// used as it is.
+pub fn utf8_criteria<'k>(
+    charset: Option<&AString>,
+    key: &'k SearchKey,
+) -> Result<Cow<'k, SearchKey>, CharsetProblem> {
+    let label = charset.map(AString::as_bytes);
+    let plain = label
+        .is_none_or(|c| c.eq_ignore_ascii_case(b"UTF-8") || c.eq_ignore_ascii_case(b"US-ASCII"));
+    let convert = |v: &AString| -> Result<AString, CharsetProblem> {
+        let text = match label {
+            Some(l) if !plain => charset_to_utf8(v.as_bytes(), l).ok_or(CharsetProblem::Unknown)?,
+            _ => v.to_str().ok_or(CharsetProblem::Invalid)?.to_owned(),
+        };
+        Ok(AString::from(text.as_str()))
+    };
+    if plain {
+        // Only checked: nothing to convert.
+        map_strings(key, &convert, 0)?;
+        return Ok(Cow::Borrowed(key));
+    }
+    if label.is_some_and(|l| charset_to_utf8(b"", l).is_none()) {
+        return Err(CharsetProblem::Unknown);
+    }
+    map_strings(key, &convert, 0).map(Cow::Owned)
+}
+
+/// A copy of `key` with `f` applied to every string a text key searches for.
+fn map_strings(
+    key: &SearchKey,
+    f: &dyn Fn(&AString) -> Result<AString, CharsetProblem>,
+    depth: usize,
+) -> Result<SearchKey, CharsetProblem> {
+    use SearchKey as K;
+    if depth > MAX_KEY_DEPTH {
+        return Ok(key.clone());
+    }
+    let next = |k: &SearchKey| map_strings(k, f, depth + 1);
+    Ok(match key {
+        K::And(keys) => K::And(keys.iter().map(next).collect::<Result<_, _>>()?),
+        K::Not(inner) => K::Not(Box::new(next(inner)?)),
+        K::Or(a, b) => K::Or(Box::new(next(a)?), Box::new(next(b)?)),
+        K::Bcc(v) => K::Bcc(f(v)?),
+        K::Body(v) => K::Body(f(v)?),
+        K::Cc(v) => K::Cc(f(v)?),
+        K::From(v) => K::From(f(v)?),
+        K::Header(name, v) => K::Header(name.clone(), f(v)?),
+        K::Subject(v) => K::Subject(f(v)?),
+        K::Text(v) => K::Text(f(v)?),
+        K::To(v) => K::To(f(v)?),
+        other => other.clone(),
     })
 }
 
-/// Whether the search charset is one tern reads; answers NO [BADCHARSET]
-/// when it is not.
-pub fn charset_accepted(s: &mut Session, tag: &Tag, charset: Option<&AString>) -> bool {
-    if charset_ok(charset) {
-        return true;
+/// [`utf8_criteria`], answering `NO [BADCHARSET (UTF-8)]` for an unknown
+/// charset and `BAD` for strings invalid in theirs (`None` then).
+pub fn criteria_in_utf8<'k>(
+    s: &mut Session,
+    tag: &Tag,
+    charset: Option<&AString>,
+    key: &'k SearchKey,
+) -> Option<Cow<'k, SearchKey>> {
+    match utf8_criteria(charset, key) {
+        Ok(k) => Some(k),
+        Err(CharsetProblem::Unknown) => {
+            let utf8 = Atom::try_from("UTF-8").into_iter().collect();
+            s.no(tag, ResponseCode::BadCharset(utf8), "Unsupported charset.");
+            None
+        }
+        Err(CharsetProblem::Invalid) => {
+            s.bad(tag, "Invalid characters in the search string.");
+            None
+        }
     }
-    let utf8 = Atom::try_from("UTF-8").into_iter().collect();
-    s.no(tag, ResponseCode::BadCharset(utf8), "Unsupported charset.");
-    false
 }
 
 /// Runs `key` over the selected mailbox. `keep_content` keeps the header

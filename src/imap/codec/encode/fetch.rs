@@ -26,8 +26,24 @@ pub(super) fn fetch_attribute(out: &mut Vec<u8>, a: &FetchAttribute) {
         A::SaveDate => "SAVEDATE",
         A::EmailId => "EMAILID",
         A::ThreadId => "THREADID",
-        A::Preview { lazy: false } => "PREVIEW",
-        A::Preview { lazy: true } => "PREVIEW (LAZY)",
+        A::Preview {
+            lazy: false,
+            fuzzy: false,
+        } => "PREVIEW",
+        A::Preview {
+            lazy: true,
+            fuzzy: false,
+        } => "PREVIEW (LAZY)",
+        A::Preview {
+            lazy: false,
+            fuzzy: true,
+        } => "PREVIEW (FUZZY)",
+        A::Preview {
+            lazy: true,
+            fuzzy: true,
+        } => "PREVIEW (LAZY=FUZZY)",
+        A::Snippet { lazy: false } => "SNIPPET (FUZZY)",
+        A::Snippet { lazy: true } => "SNIPPET (LAZY=FUZZY)",
         A::BodySection {
             peek,
             section,

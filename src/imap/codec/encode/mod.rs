@@ -221,13 +221,16 @@ impl Command {
                 mailbox(out, m);
             }
             B::List {
+                extended,
                 selection,
                 reference,
                 patterns,
                 return_options,
             } => {
                 out.extend_from_slice(b"LIST ");
-                if !selection.is_empty() {
+                if *extended && selection.is_empty() && return_options.is_empty() {
+                    out.extend_from_slice(b"() ");
+                } else if !selection.is_empty() {
                     let names: Vec<&str> = selection
                         .iter()
                         .map(|s| match s {
@@ -448,6 +451,7 @@ impl Command {
                     match algorithm {
                         ThreadAlgorithm::OrderedSubject => "ORDEREDSUBJECT",
                         ThreadAlgorithm::References => "REFERENCES",
+                        ThreadAlgorithm::Refs => "REFS",
                         ThreadAlgorithm::Other(a) => a.as_str(),
                     }
                     .as_bytes(),

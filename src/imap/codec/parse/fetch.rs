@@ -44,21 +44,12 @@ pub(crate) fn fetch_attribute(c: &mut Cursor<'_>) -> PResult<FetchAttribute> {
         (b"EMAILID", false) => A::EmailId,
         (b"THREADID", false) => A::ThreadId,
         (b"PREVIEW", false) => {
-            let lazy = if c.rest().starts_with(b" (") {
-                c.sp()?;
-                let mods = c.paren_list(|c| {
-                    if c.keyword("LAZY") {
-                        Ok(())
-                    } else {
-                        c.fail(ParseErrorKind::Expected("LAZY"))
-                    }
-                })?;
-                !mods.is_empty()
-            } else {
-                false
-            };
-            A::Preview { lazy }
+            let (lazy, fuzzy) = preview_modifiers(c)?;
+            A::Preview { lazy, fuzzy }
         }
+        (b"SNIPPET", false) => A::Snippet {
+            lazy: preview_modifiers(c)?.0,
+        },
         (b"BODY" | b"BODY.PEEK", true) => {
             let section = section(c)?;
             A::BodySection {
@@ -86,6 +77,33 @@ pub(crate) fn fetch_attribute(c: &mut Cursor<'_>) -> PResult<FetchAttribute> {
         }
     };
     Ok(att)
+}
+
+/// The optional `(LAZY)`, `(FUZZY)` or `(LAZY=FUZZY)` after PREVIEW or
+/// SNIPPET: (lazy, fuzzy). An empty list is an error, as in Dovecot.
+fn preview_modifiers(c: &mut Cursor<'_>) -> PResult<(bool, bool)> {
+    if !c.rest().starts_with(b" (") {
+        return Ok((false, false));
+    }
+    c.sp()?;
+    let mods = c.paren_list(|c| {
+        // Longest first: LAZY is a prefix of LAZY=FUZZY.
+        if c.keyword("LAZY=FUZZY") {
+            Ok((true, true))
+        } else if c.keyword("LAZY") {
+            Ok((true, false))
+        } else if c.keyword("FUZZY") {
+            Ok((false, true))
+        } else {
+            c.fail(ParseErrorKind::Expected("PREVIEW modifier"))
+        }
+    })?;
+    if mods.is_empty() {
+        return c.fail(ParseErrorKind::Expected("PREVIEW modifier"));
+    }
+    Ok(mods
+        .iter()
+        .fold((false, false), |(l, f), &(ml, mf)| (l || ml, f || mf)))
 }
 
 /// `1.2.3` (nz-numbers joined by dots). Stops before a `.` that is not

@@ -82,7 +82,9 @@ pub(crate) fn qresync(c: &mut Cursor<'_>) -> PResult<QResync> {
 pub(crate) fn list(c: &mut Cursor<'_>) -> PResult<CommandBody> {
     c.sp()?;
     let mut selection = Vec::new();
+    let mut extended = false;
     if c.eat(b'(') {
+        extended = true;
         while !c.eat(b')') {
             if !selection.is_empty() {
                 c.sp()?;
@@ -111,6 +113,7 @@ pub(crate) fn list(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         if !c.keyword("RETURN") {
             return c.fail(ParseErrorKind::Expected("RETURN"));
         }
+        extended = true;
         c.sp()?;
         c.expect(b'(', "(")?;
         while !c.eat(b')') {
@@ -131,6 +134,7 @@ pub(crate) fn list(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         }
     }
     Ok(CommandBody::List {
+        extended,
         selection,
         reference,
         patterns,

@@ -220,6 +220,7 @@ pub(crate) fn thread(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
     let algorithm = match atom.as_str().to_ascii_uppercase().as_str() {
         "ORDEREDSUBJECT" => ThreadAlgorithm::OrderedSubject,
         "REFERENCES" => ThreadAlgorithm::References,
+        "REFS" => ThreadAlgorithm::Refs,
         _ => ThreadAlgorithm::Other(atom),
     };
     c.sp()?;

@@ -24,6 +24,12 @@ pub enum FetchItem {
     ThreadId(Option<Atom>),
     /// RFC 8970; `None` → `PREVIEW NIL`.
     Preview(Option<Vec<u8>>),
+    /// Dovecot's fuzzy forms: `PREVIEW (FUZZY "…")`, or with `snippet`
+    /// `SNIPPET (FUZZY "…")`.
+    FuzzyPreview {
+        snippet: bool,
+        text: Option<Vec<u8>>,
+    },
     /// RFC 3516 `BINARY.SIZE[part] n`.
     BinarySize {
         part: Vec<u32>,
@@ -165,6 +171,15 @@ impl FetchEncoder {
                 out.extend_from_slice(b"PREVIEW ");
                 write_nstring(out, text.as_deref(), opts.utf8);
             }
+            FetchItem::FuzzyPreview { snippet, text } => {
+                out.extend_from_slice(if *snippet {
+                    b"SNIPPET (FUZZY "
+                } else {
+                    b"PREVIEW (FUZZY "
+                });
+                write_nstring(out, text.as_deref(), opts.utf8);
+                out.push(b')');
+            }
             FetchItem::BinarySize { part, size } => {
                 out.extend_from_slice(b"BINARY.SIZE[");
                 write_part(out, part);
@@ -196,10 +211,23 @@ impl FetchEncoder {
     /// Writes `NAME {len}CRLF` (`~{len}` for BINARY); the caller must then
     /// send exactly `len` bytes before the next item or `finish`.
     pub fn body_header(&mut self, out: &mut Vec<u8>, name: BodyItemName<'_>, len: u64) {
+        let literal8 = matches!(name, BodyItemName::Binary { .. });
+        self.literal_header(out, name, len, literal8);
+    }
+
+    /// Writes `NAME {len}CRLF`, or `NAME ~{len}CRLF` when `literal8`
+    /// (RFC 3516 §4.2: only content that may hold NULs needs it).
+    pub fn literal_header(
+        &mut self,
+        out: &mut Vec<u8>,
+        name: BodyItemName<'_>,
+        len: u64,
+        literal8: bool,
+    ) {
         self.separator(out);
         name.write(out);
         out.push(b' ');
-        if matches!(name, BodyItemName::Binary { .. }) {
+        if literal8 {
             out.push(b'~');
         }
         out.push(b'{');

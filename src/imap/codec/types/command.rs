@@ -134,6 +134,9 @@ pub struct SortCriterion {
 pub enum ThreadAlgorithm {
     OrderedSubject,
     References,
+    /// Dovecot's REFS: REFERENCES without subject gathering, threads
+    /// ordered by their newest message.
+    Refs,
     Other(Atom),
 }
 
@@ -193,6 +196,9 @@ pub enum CommandBody {
         mailbox: Mailbox,
     },
     List {
+        /// A selection list or RETURN was given (RFC 5258 extended LIST),
+        /// even an empty one: `LIST () "" *` answers like LIST-EXTENDED.
+        extended: bool,
         selection: Vec<ListSelectOption>,
         reference: Mailbox,
         /// list-mailbox patterns (with `*` / `%`), as bytes.

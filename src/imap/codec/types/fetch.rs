@@ -43,8 +43,16 @@ pub enum FetchAttribute {
     ModSeq,
     /// RFC 8514.
     SaveDate,
-    /// RFC 8970 `PREVIEW` / `PREVIEW (LAZY)`.
+    /// RFC 8970 `PREVIEW` / `PREVIEW (LAZY)`; with `fuzzy`, the older
+    /// draft's `PREVIEW (FUZZY)` / `PREVIEW (LAZY=FUZZY)` (Dovecot's
+    /// PREVIEW=FUZZY), answered `PREVIEW (FUZZY "…")`.
     Preview {
+        lazy: bool,
+        fuzzy: bool,
+    },
+    /// The draft's first form, `SNIPPET (FUZZY)` / `SNIPPET (LAZY=FUZZY)`
+    /// (Dovecot's SNIPPET=FUZZY), answered `SNIPPET (FUZZY "…")`.
+    Snippet {
         lazy: bool,
     },
     /// RFC 8474.

@@ -1,6 +1,8 @@
 //! LSUB (with the tb-lsub-flags workaround).
 
-use super::list::full_pattern;
+use std::collections::BTreeSet;
+
+use super::list::{full_pattern, hidden_child_parents, special_attr, special_use_of};
 use super::{Flow, storage_no};
 use crate::config::ImapWorkaround;
 use crate::imap::codec::response::{Data, ListResponse, MailboxAttribute};
@@ -32,31 +34,32 @@ pub async fn lsub(
             return Flow::Continue;
         }
     };
+    let all = store.list().await.unwrap_or_default();
+    let matches = |n: &MailboxName| pattern_matches(pat.as_bytes(), n.as_str().as_bytes());
+    // RFC 3501 §6.3.9: with `%`, a parent that is not subscribed itself but
+    // has a subscribed child the pattern hides is listed `\Noselect`.
+    let parents = hidden_child_parents(&subs, &matches);
+    let mut names: BTreeSet<&MailboxName> = subs.iter().filter(|n| matches(n)).collect();
+    names.extend(parents.iter());
     // tb-lsub-flags: Thunderbird wants \Noselect on LSUB entries it
     // cannot open.
-    let selectable: Option<Vec<MailboxName>> = if s.workaround(ImapWorkaround::TbLsubFlags) {
-        store.list().await.ok().map(|l| {
-            l.into_iter()
-                .filter(|m| m.selectable)
-                .map(|m| m.name)
-                .collect()
-        })
-    } else {
-        None
-    };
-    for name in subs {
-        if pattern_matches(pat.as_bytes(), name.as_str().as_bytes()) {
-            let attributes = match &selectable {
-                Some(ok) if !ok.contains(&name) => vec![MailboxAttribute::NoSelect],
-                _ => Vec::new(),
-            };
-            out.data(&Data::Lsub(ListResponse {
-                attributes,
-                delimiter: Some(DELIMITER),
-                mailbox: to_wire(&name, utf8),
-                extended: Vec::new(),
-            }));
+    let tb_flags = s.workaround(ImapWorkaround::TbLsubFlags);
+    for name in names {
+        let info = all.iter().find(|m| &m.name == name);
+        let mut attributes = Vec::new();
+        if parents.contains(name) || (tb_flags && !info.is_some_and(|m| m.selectable)) {
+            attributes.push(MailboxAttribute::NoSelect);
         }
+        // Dovecot shows special-use attributes on LSUB too.
+        if let Some(u) = info.and_then(|m| special_use_of(s, m)) {
+            attributes.push(special_attr(u));
+        }
+        out.data(&Data::Lsub(ListResponse {
+            attributes,
+            delimiter: Some(DELIMITER),
+            mailbox: to_wire(name, utf8),
+            extended: Vec::new(),
+        }));
     }
     s.ok(tag, "Lsub completed.");
     Flow::Continue

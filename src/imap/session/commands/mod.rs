@@ -126,6 +126,7 @@ async fn handle(s: &mut Session, out: &mut impl Output, tag: &Tag, body: Command
         B::Subscribe { mailbox } => subscribe::subscribe(s, tag, &mailbox, true).await,
         B::Unsubscribe { mailbox } => subscribe::subscribe(s, tag, &mailbox, false).await,
         B::List {
+            extended,
             selection,
             reference,
             patterns,
@@ -135,7 +136,7 @@ async fn handle(s: &mut Session, out: &mut impl Output, tag: &Tag, body: Command
                 s,
                 out,
                 tag,
-                &selection,
+                (extended, &selection),
                 &reference,
                 &patterns,
                 &return_options,
@@ -157,9 +158,9 @@ async fn handle(s: &mut Session, out: &mut impl Output, tag: &Tag, body: Command
         B::Thread {
             uid,
             algorithm,
+            charset,
             criteria,
-            ..
-        } => thread::thread(s, out, tag, uid, &algorithm, &criteria).await,
+        } => thread::thread(s, out, tag, uid, &algorithm, &charset, &criteria).await,
         B::Fetch {
             uid,
             set,

@@ -4,7 +4,7 @@ use super::{Flow, storage_no};
 use crate::imap::codec::response::Data;
 use crate::imap::codec::types::{SearchCommand, SearchReturnOption, Tag};
 use crate::imap::eval;
-use crate::imap::session::matching::{charset_accepted, run_search};
+use crate::imap::session::matching::{criteria_in_utf8, run_search};
 use crate::imap::session::output::{Gone, Output};
 use crate::imap::session::state::Session;
 
@@ -15,10 +15,10 @@ pub async fn search(
     uid_mode: bool,
     cmd: &SearchCommand,
 ) -> Flow {
-    if !charset_accepted(s, tag, cmd.charset.as_ref()) {
+    let Some(criteria) = criteria_in_utf8(s, tag, cmd.charset.as_ref(), &cmd.criteria) else {
         return Flow::Continue;
-    }
-    let hits = match run_search(s, &cmd.criteria, false).await {
+    };
+    let hits = match run_search(s, &criteria, false).await {
         Ok(h) => h,
         Err(e) => {
             storage_no(s, tag, &e, false);

@@ -4,7 +4,7 @@ use super::{Flow, storage_no};
 use crate::imap::codec::response::Data;
 use crate::imap::codec::types::{SearchCommand, SortCriterion, Tag};
 use crate::imap::eval;
-use crate::imap::session::matching::{charset_accepted, run_search, with_contexts};
+use crate::imap::session::matching::{criteria_in_utf8, run_search, with_contexts};
 use crate::imap::session::output::Output;
 use crate::imap::session::state::Session;
 
@@ -16,11 +16,11 @@ pub async fn sort(
     criteria: &[SortCriterion],
     cmd: &SearchCommand,
 ) -> Flow {
-    if !charset_accepted(s, tag, cmd.charset.as_ref()) {
+    let Some(search) = criteria_in_utf8(s, tag, cmd.charset.as_ref(), &cmd.criteria) else {
         return Flow::Continue;
-    }
+    };
     let need = eval::sort::needs_headers(criteria);
-    let hits = match run_search(s, &cmd.criteria, need).await {
+    let hits = match run_search(s, &search, need).await {
         Ok(h) => h,
         Err(e) => {
             storage_no(s, tag, &e, false);

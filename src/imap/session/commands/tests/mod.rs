@@ -4,6 +4,7 @@
 
 mod any_state;
 mod concurrency;
+mod dovecot_parity;
 mod mailboxes;
 mod messages;
 mod searching;
