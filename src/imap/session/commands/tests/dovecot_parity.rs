@@ -13,7 +13,7 @@ async fn cmd_bytes(c: &mut Client, line: &[u8]) -> String {
         Ok(cmd) => cmd,
         Err(e) => panic!("{:?} does not parse: {e}", String::from_utf8_lossy(line)),
     };
-    let flow = dispatch(&mut c.s, &mut c.out, &cmd.tag, cmd.body).await;
+    let flow = dispatch(&mut c.s, &mut c.out, cmd).await;
     assert_eq!(flow, Flow::Continue);
     c.out.take()
 }
