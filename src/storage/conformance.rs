@@ -461,7 +461,10 @@ fn copy_and_move_keep_flags_and_map_uids() {
         assert_eq!(mv.uid_map, vec![(2, 3)], "{b:?}");
         assert_eq!(inbox.uids(), vec![1, 3], "{b:?}");
         assert_eq!(arch.read_message(3).await.unwrap(), msg(2).message, "{b:?}");
-        assert!(inbox.move_to(&[1], &inbox).await.is_err());
+        // MOVE into the mailbox itself gives the message a new UID.
+        let own = inbox.move_to(&[1], &inbox).await.unwrap();
+        assert_eq!(own.uid_map, vec![(1, 4)], "{b:?}");
+        assert_eq!(inbox.uids(), vec![3, 4], "{b:?}");
         drop((inbox, arch));
         let s2 = store(b, &h).await;
         assert_eq!(
