@@ -18,8 +18,8 @@ use glommio::net::{TcpStream, UnixStream};
 use rustls::{ServerConfig, ServerConnection};
 
 use super::fd;
-use crate::metrics::{self, Service};
 use super::login_budget::LoginSlot;
+use crate::metrics::{self, Service};
 
 /// Bytes read from the socket per read call.
 const READ_CHUNK: usize = 16 * 1024;
