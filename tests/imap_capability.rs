@@ -15,11 +15,8 @@ const OUT_OF_SCOPE: &[&str] = &[
     "THREAD=REFS",
     "URL-PARTIAL",
     "CATENATE",
-    "ESORT",
-    "CONTEXT=SEARCH",
     "SNIPPET=FUZZY",
     "PREVIEW=FUZZY",
-    "NOTIFY",
 ];
 
 const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
@@ -104,6 +101,8 @@ fn capability_covers_dovecot_23() {
         "COMPRESS=DEFLATE",
         "MOVE",
         "IDLE",
+        "CONTEXT=SORT",
+        "PARTIAL",
     ] {
         assert!(caps.contains(extra), "{extra} missing: {caps:?}");
     }

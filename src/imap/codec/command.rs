@@ -219,6 +219,8 @@ fn command_body(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         b"MOVE" => copy_or_move(c, false, true)?,
         b"SORT" => sort(c, false)?,
         b"THREAD" => thread(c, false)?,
+        b"CANCELUPDATE" => super::parse::context::cancel_update(c)?,
+        b"NOTIFY" => super::parse::notify::notify(c)?,
         b"COMPRESS" => {
             c.sp()?;
             B::Compress {

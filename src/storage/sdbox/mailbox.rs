@@ -410,7 +410,7 @@ impl SdboxMailbox {
         self.inner.rebuilds.set(self.inner.rebuilds.get() + 1);
         *self.inner.report.borrow_mut() = report;
         self.cache_reset();
-        self.inner.core.notifier.bump();
+        self.inner.core.announce();
     }
 
     /// Keyword entries to define `names`, and their bit indexes.

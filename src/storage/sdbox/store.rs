@@ -19,6 +19,7 @@ use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::fs;
 use std::path::{Path, PathBuf};
+use crate::storage::notify::StoreNotices;
 use std::rc::Rc;
 
 /// The shard's cache of open sdbox mailboxes.
@@ -29,6 +30,8 @@ pub struct SdboxStore {
     layout: Layout,
     registry: Rc<SdboxRegistry>,
     attachment_dir: Option<PathBuf>,
+    /// What happens to this store's mailboxes (shared per shard by root).
+    notices: Rc<StoreNotices>,
 }
 
 fn unsupported(what: &str) -> StorageError {
@@ -81,6 +84,7 @@ impl SdboxStore {
             layout,
             registry,
             attachment_dir: None,
+            notices: Rc::default(),
         })
     }
 
@@ -89,6 +93,16 @@ impl SdboxStore {
     pub fn with_attachment_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.attachment_dir = dir;
         self
+    }
+
+    /// Share `notices` (the shard's for this store's root).
+    pub fn with_notices(mut self, notices: Rc<StoreNotices>) -> Self {
+        self.notices = notices;
+        self
+    }
+
+    pub fn notices(&self) -> &Rc<StoreNotices> {
+        &self.notices
     }
 
     pub fn layout(&self) -> &Layout {

@@ -10,6 +10,7 @@
 //! are [`super::prelogin`]'s.
 
 mod append;
+mod cancelupdate;
 mod capability;
 mod close;
 mod compress;
@@ -26,6 +27,7 @@ mod logout;
 mod lsub;
 mod namespace;
 mod noop;
+pub(crate) mod notify;
 mod rename;
 mod search;
 mod select;
@@ -95,7 +97,8 @@ pub fn rules(body: &CommandBody) -> Rules {
     use CatchUp::{Forced, No, Recent};
     use CommandBody as B;
     let (needs_selected, allows_expunge, announces_new_mail, catch_up) = match body {
-        B::Noop | B::Idle => (false, true, true, Forced),
+        B::Noop | B::Idle | B::Notify(_) => (false, true, true, Forced),
+        B::CancelUpdate { .. } => (true, true, false, No),
         B::Check => (true, true, true, Forced),
         B::Close | B::Unselect => (true, true, false, No),
         B::Expunge | B::UidExpunge { .. } | B::Copy { .. } | B::Move { .. } => {
@@ -228,6 +231,8 @@ pub async fn dispatch(
         B::Move { uid, set, mailbox } => {
             copy::copy_or_move(s, out, tag, uid, &set, &mailbox, true).await
         }
+        B::CancelUpdate { tags } => cancelupdate::cancel_update(s, tag, &tags),
+        B::Notify(request) => notify::notify(s, out, tag, &request).await,
     };
     s.finish(out, rules.allows_expunge, allow_new).await;
     flow

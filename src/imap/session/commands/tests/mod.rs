@@ -3,8 +3,10 @@
 //! collected in memory. No socket, no clock (SEARCH sees [`NOW`]).
 
 mod any_state;
+mod contexts;
 mod mailboxes;
 mod messages;
+mod notify;
 mod searching;
 mod selection;
 mod two_sessions;
