@@ -20,7 +20,8 @@ fn ok(c: &mut Client, tag: &str, command: &str) -> Vec<String> {
     c.send(&format!("{tag} {command}"));
     let r = c.until(&format!("{tag} "));
     assert!(
-        r.last().is_some_and(|l| l.starts_with(&format!("{tag} OK"))),
+        r.last()
+            .is_some_and(|l| l.starts_with(&format!("{tag} OK"))),
         "{command}: {r:?}"
     );
     r
@@ -37,7 +38,11 @@ fn append(c: &mut Client, mailbox: &str, i: usize) {
 fn prompt_line(c: &mut Client) -> String {
     let t = Instant::now();
     let l = c.line();
-    assert!(t.elapsed() < Duration::from_secs(1), "{l} took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "{l} took {:?}",
+        t.elapsed()
+    );
     l
 }
 
@@ -58,7 +63,10 @@ fn notify_during_idle_reports_other_mailboxes_and_names() {
     assert!(a.line().starts_with("+ idling"));
     append(&mut b, "Lists", 1);
     let l = prompt_line(&mut a);
-    assert!(l.starts_with("* STATUS Lists (MESSAGES 1 UIDNEXT 2 "), "{l}");
+    assert!(
+        l.starts_with("* STATUS Lists (MESSAGES 1 UIDNEXT 2 "),
+        "{l}"
+    );
     ok(&mut b, "b1", "CREATE Fresh");
     assert_eq!(prompt_line(&mut a), "* LIST (\\HasNoChildren) \"/\" Fresh");
     // New mail in the selected mailbox: EXISTS, then the FETCH asked for.

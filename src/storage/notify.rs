@@ -50,7 +50,10 @@ pub enum StoreEvent {
     Changed(MailboxName),
     Created(MailboxName),
     Deleted(MailboxName),
-    Renamed { from: MailboxName, to: MailboxName },
+    Renamed {
+        from: MailboxName,
+        to: MailboxName,
+    },
     Subscribed(MailboxName),
     Unsubscribed(MailboxName),
 }

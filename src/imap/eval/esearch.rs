@@ -2,7 +2,9 @@
 //! RFC 7162 MODSEQ).
 
 use crate::imap::codec::response::{Data, ESearchItem};
-use crate::imap::codec::types::{PartialRange, SearchReturnOption, SeqBound, SeqRange, SequenceSet};
+use crate::imap::codec::types::{
+    PartialRange, SearchReturnOption, SeqBound, SeqRange, SequenceSet,
+};
 use std::num::NonZeroU32;
 
 /// `1:3,5` form of a set of numbers (any order, duplicates allowed);

@@ -89,8 +89,11 @@ pub fn cancel(s: &mut Session, tags: &[Vec<u8>]) -> bool {
             .any(|c| c.tag.as_str().as_bytes() == t.as_slice())
     });
     if known {
-        s.contexts
-            .retain(|c| !tags.iter().any(|t| c.tag.as_str().as_bytes() == t.as_slice()));
+        s.contexts.retain(|c| {
+            !tags
+                .iter()
+                .any(|t| c.tag.as_str().as_bytes() == t.as_slice())
+        });
     }
     known
 }
@@ -241,7 +244,10 @@ fn addition_pairs(
         .into_iter()
         .filter_map(|(i, u)| {
             let id = id_of(ctx, u, &seq_of)?;
-            Some((u32::try_from(i + 1).ok()?, SequenceSet::from_numbers(&[id]).ok()?))
+            Some((
+                u32::try_from(i + 1).ok()?,
+                SequenceSet::from_numbers(&[id]).ok()?,
+            ))
         })
         .collect()
 }

@@ -346,9 +346,12 @@ async fn list_event(
         _ => return,
     };
     let wanted = state.watches.iter().any(|w| {
-        (if about_names { w.names } else { w.subscriptions })
-            && (w.mailboxes.covers(name, subscriptions)
-                || matches!(event, StoreEvent::Renamed { from, .. }
+        (if about_names {
+            w.names
+        } else {
+            w.subscriptions
+        }) && (w.mailboxes.covers(name, subscriptions)
+            || matches!(event, StoreEvent::Renamed { from, .. }
                     if w.mailboxes.covers(from, subscriptions)))
     });
     if !wanted {

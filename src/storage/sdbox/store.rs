@@ -15,11 +15,11 @@ use crate::storage::indexed::create_dir_0700;
 use crate::storage::indexed::subscriptions;
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
 use crate::storage::name::MailboxName;
+use crate::storage::notify::StoreNotices;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::fs;
 use std::path::{Path, PathBuf};
-use crate::storage::notify::StoreNotices;
 use std::rc::Rc;
 
 /// The shard's cache of open sdbox mailboxes.

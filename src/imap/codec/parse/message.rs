@@ -6,8 +6,7 @@ use super::fetch::{fetch_attributes, fetch_modifiers};
 use super::search::search_keys;
 use crate::imap::codec::command::ParseErrorKind;
 use crate::imap::codec::types::{
-    AString, CommandBody, Flag, SearchCommand, SortCriterion, SortKey,
-    StoreAction, ThreadAlgorithm,
+    AString, CommandBody, Flag, SearchCommand, SortCriterion, SortKey, StoreAction, ThreadAlgorithm,
 };
 
 use super::context::search_return;

@@ -5,9 +5,7 @@ use super::status::write_atoms;
 use super::strings::{write_mailbox, write_string};
 use super::{EncodeOptions, write_number};
 use crate::imap::codec::base64;
-use crate::imap::codec::types::{
-    Atom, Flag, Mailbox, PartialRange, SequenceSet, StatusItem, Tag,
-};
+use crate::imap::codec::types::{Atom, Flag, Mailbox, PartialRange, SequenceSet, StatusItem, Tag};
 
 /// Mailbox attributes of LIST / LSUB (RFC 9051, RFC 5258, RFC 6154).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -37,7 +37,10 @@ pub enum MailboxFilter {
 
 impl MailboxFilter {
     pub fn is_selected(&self) -> bool {
-        matches!(self, MailboxFilter::Selected | MailboxFilter::SelectedDelayed)
+        matches!(
+            self,
+            MailboxFilter::Selected | MailboxFilter::SelectedDelayed
+        )
     }
 }
 

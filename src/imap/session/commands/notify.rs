@@ -7,10 +7,10 @@ use super::Flow;
 use crate::imap::codec::types::{
     FetchAttributes, NotifyRequest, SeqBound, SeqRange, SequenceSet, Tag,
 };
-use std::num::NonZeroU32;
 use crate::imap::session::notify::{NotifyState, badevent_code, initial_status, unsupported};
 use crate::imap::session::output::Output;
 use crate::imap::session::state::Session;
+use std::num::NonZeroU32;
 
 pub async fn notify(
     s: &mut Session,
@@ -68,7 +68,10 @@ pub async fn fetch_new_messages(s: &mut Session, out: &mut impl Output, known_la
     if newest <= known_last {
         return;
     }
-    let (Some(start), Some(end)) = (NonZeroU32::new(known_last.saturating_add(1)), NonZeroU32::new(newest)) else {
+    let (Some(start), Some(end)) = (
+        NonZeroU32::new(known_last.saturating_add(1)),
+        NonZeroU32::new(newest),
+    ) else {
         return;
     };
     let Ok(set) = SequenceSet::ranges(vec![SeqRange {

@@ -4,8 +4,8 @@
 use super::{Flow, storage_no};
 use crate::imap::codec::response::{Data, ResponseCode};
 use crate::imap::codec::types::{Atom, SearchCommand, SearchReturnOption, Tag};
-use crate::imap::session::contexts::{self, Admission};
 use crate::imap::eval;
+use crate::imap::session::contexts::{self, Admission};
 use crate::imap::session::matching::{charset_accepted, run_search};
 use crate::imap::session::output::{Gone, Output};
 use crate::imap::session::state::Session;

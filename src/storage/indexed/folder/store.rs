@@ -12,11 +12,11 @@ use crate::storage::indexed::control::{
     self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
 };
 use crate::storage::name::MailboxName;
+use crate::storage::notify::StoreNotices;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use crate::storage::notify::StoreNotices;
 use std::rc::Rc;
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@ use super::*;
 fn esort_answers_in_sort_order() {
     with_inbox(3, async |c| {
         let text = c
-            .ok("a SORT RETURN (MIN MAX ALL COUNT) (REVERSE ARRIVAL) UTF-8 ALL")
+            .ok("a SORT RETURN (MIN MAX ALL COUNT) (REVERSE SUBJECT) UTF-8 ALL")
             .await;
         assert!(
             text.starts_with("* ESEARCH (TAG \"a\") MIN 3 MAX 1 ALL 3,2,1 COUNT 3\r\n"),
@@ -19,7 +19,7 @@ fn esort_answers_in_sort_order() {
             "{text}"
         );
         // Without RETURN the answer stays a SORT response.
-        let text = c.ok("c SORT (REVERSE ARRIVAL) UTF-8 ALL").await;
+        let text = c.ok("c SORT (REVERSE SUBJECT) UTF-8 ALL").await;
         assert!(text.starts_with("* SORT 3 2 1\r\n"), "{text}");
     })
 }
@@ -45,7 +45,7 @@ fn partial_windows_from_both_ends() {
             "{text}"
         );
         let text = c
-            .ok("d SORT RETURN (PARTIAL 1:2) (REVERSE ARRIVAL) UTF-8 ALL")
+            .ok("d SORT RETURN (PARTIAL 1:2) (REVERSE SUBJECT) UTF-8 ALL")
             .await;
         assert!(
             text.starts_with("* ESEARCH (TAG \"d\") PARTIAL (1:2 5,4)\r\n"),
@@ -68,7 +68,7 @@ fn partial_with_save_keeps_the_window() {
 
 #[test]
 fn malformed_partial_is_bad() {
-    with_inbox(1, async |c| {
+    with_inbox(1, async |_c| {
         for line in [
             "a SEARCH RETURN (PARTIAL 1:5 ALL) ALL",
             "b SEARCH RETURN (PARTIAL 1:5 PARTIAL 6:9) ALL",
@@ -167,7 +167,7 @@ fn sort_update_gives_positions() {
         }
         a.ok("s SELECT INBOX").await;
         let text = a
-            .ok("u UID SORT RETURN (UPDATE ALL) (REVERSE ARRIVAL) UTF-8 ALL")
+            .ok("u UID SORT RETURN (UPDATE ALL) (REVERSE SUBJECT) UTF-8 ALL")
             .await;
         assert!(
             text.starts_with("* ESEARCH (TAG \"u\") UID ALL 2,1\r\n"),

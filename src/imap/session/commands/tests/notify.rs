@@ -42,11 +42,7 @@ fn other_mailbox_changes_come_as_status() {
         b.append("Other", "", &message(1)).await;
         let text = a.ok("n NOOP").await;
         let status = lines_with(&text, "* STATUS");
-        assert_eq!(
-            status.len(),
-            1,
-            "{text}"
-        );
+        assert_eq!(status.len(), 1, "{text}");
         assert!(
             status[0].starts_with("* STATUS Other (MESSAGES 1 UIDNEXT 2 UIDVALIDITY "),
             "{text}"
@@ -146,7 +142,10 @@ fn set_status_reports_every_watched_mailbox_first() {
             .await;
         let status = lines_with(&text, "* STATUS");
         assert_eq!(status.len(), 1, "{text}");
-        assert!(status[0].starts_with("* STATUS Other (MESSAGES 1 "), "{text}");
+        assert!(
+            status[0].starts_with("* STATUS Other (MESSAGES 1 "),
+            "{text}"
+        );
     })
 }
 
@@ -157,7 +156,10 @@ fn idle_delivers_other_mailbox_events() {
         a.ok("w NOTIFY SET (personal (MessageNew MessageExpunge))")
             .await;
         let (flow, _) = a.run("i IDLE").await;
-        assert_eq!(flow, Flow::Idle(crate::imap::codec::types::Tag::try_from("i").unwrap()));
+        assert_eq!(
+            flow,
+            Flow::Idle(crate::imap::codec::types::Tag::try_from("i").unwrap())
+        );
         let (notices, seen) = a.s.notify_wait().expect("NOTIFY is on");
         b.append("Other", "", &message(1)).await;
         assert!(notices.counter() > seen);
