@@ -211,7 +211,7 @@ fn removal_pairs(
             Some((u32::try_from(pos + 1).ok()?, id_of(ctx, u, &seq_of)?))
         })
         .collect();
-    at.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    at.sort_unstable_by_key(|&(pos, _)| std::cmp::Reverse(pos));
     at.into_iter()
         .filter_map(|(pos, id)| Some((pos, SequenceSet::from_numbers(&[id]).ok()?)))
         .collect()
