@@ -17,7 +17,8 @@ use crate::imap::codec::response::{
     Data, ListExtendedItem, ListResponse, MailboxAttribute, ResponseCode, Status,
 };
 use crate::imap::codec::types::{
-    Atom, EventGroup, FetchAttribute, MailboxFilter, NotifyEvent, StatusItem,
+    Atom, CommandBody, EventGroup, FetchAttribute, Mailbox as WireMailbox, MailboxFilter,
+    NotifyEvent, StatusItem,
 };
 use crate::storage::notify::{StoreEvent, StoreNotices};
 use crate::storage::{AnyStore, MailStore, Mailbox, MailboxName, MailboxStatus};
@@ -84,7 +85,13 @@ pub struct NotifyState {
     /// Store events up to this number were delivered.
     seen: u64,
     reported: HashMap<MailboxName, Reported>,
+    /// Mailbox-list events this session caused itself, not reported back
+    /// to it (RFC 5465 §5: the server SHOULD omit them, as Dovecot does).
+    own: Vec<StoreEvent>,
 }
+
+/// Own events remembered at most (one command causes one).
+const OWN_EVENTS: usize = 16;
 
 impl NotifyState {
     /// The state for `groups` (checked by the parser), reading the store's
@@ -131,6 +138,7 @@ impl NotifyState {
             seen: notices.counter(),
             notices,
             reported: HashMap::new(),
+            own: Vec::new(),
         })
     }
 
@@ -138,6 +146,34 @@ impl NotifyState {
     /// notices and the number of the last event delivered.
     pub fn waiting_on(&self) -> (Rc<StoreNotices>, u64) {
         (self.notices.clone(), self.seen)
+    }
+}
+
+/// The mailbox-list event `body` causes when it succeeds, if any.
+pub fn own_event(s: &Session, body: &CommandBody) -> Option<StoreEvent> {
+    s.notify.as_ref()?;
+    let name = |m: &WireMailbox| from_wire(m, s.utf8());
+    Some(match body {
+        CommandBody::Create { mailbox, .. } => StoreEvent::Created(name(mailbox)?),
+        CommandBody::Delete { mailbox } => StoreEvent::Deleted(name(mailbox)?),
+        CommandBody::Rename { from, to } => StoreEvent::Renamed {
+            from: name(from)?,
+            to: name(to)?,
+        },
+        CommandBody::Subscribe { mailbox } => StoreEvent::Subscribed(name(mailbox)?),
+        CommandBody::Unsubscribe { mailbox } => StoreEvent::Unsubscribed(name(mailbox)?),
+        _ => return None,
+    })
+}
+
+/// Remembers `event` as caused by this session once its command succeeded.
+pub fn caused(s: &mut Session, event: Option<StoreEvent>) {
+    let succeeded = s.reply.as_ref().is_some_and(|r| r.status == Status::Ok);
+    if let (Some(event), Some(state), true) = (event, s.notify.as_mut(), succeeded) {
+        if state.own.len() == OWN_EVENTS {
+            state.own.remove(0);
+        }
+        state.own.push(event);
     }
 }
 
@@ -210,6 +246,12 @@ pub async fn deliver(s: &mut Session, out: &mut impl Output) {
     };
     let mut changed: Vec<MailboxName> = Vec::new();
     for event in events {
+        if let Some(state) = s.notify.as_mut()
+            && let Some(at) = state.own.iter().position(|e| *e == event)
+        {
+            state.own.remove(at);
+            continue;
+        }
         match event {
             StoreEvent::Changed(name) => {
                 if !changed.contains(&name) {

@@ -137,6 +137,7 @@ pub async fn dispatch(
         return Flow::Continue;
     }
     use CommandBody as B;
+    let own_event = super::notify::own_event(s, &body);
     // A tagged answer already carries its untagged updates; handlers that
     // must order them themselves (FETCH, STORE, SEARCH) do so.
     let flow = match body {
@@ -234,6 +235,7 @@ pub async fn dispatch(
         B::CancelUpdate { tags } => cancelupdate::cancel_update(s, tag, &tags),
         B::Notify(request) => notify::notify(s, out, tag, &request).await,
     };
+    super::notify::caused(s, own_event);
     s.finish(out, rules.allows_expunge, allow_new).await;
     flow
 }

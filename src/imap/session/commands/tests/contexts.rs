@@ -222,3 +222,16 @@ fn leaving_the_mailbox_ends_updates() {
         assert!(text.starts_with("x NO"), "{text}");
     })
 }
+
+#[test]
+fn own_expunge_is_removed_before_its_expunge() {
+    with_inbox(3, async |c| {
+        c.ok("f SEARCH RETURN (UPDATE COUNT) ALL").await;
+        c.ok("j STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+        let text = c.ok("k EXPUNGE").await;
+        assert!(
+            text.starts_with("* ESEARCH (TAG \"f\") REMOVEFROM (0 2)\r\n* 2 EXPUNGE\r\n"),
+            "{text}"
+        );
+    })
+}

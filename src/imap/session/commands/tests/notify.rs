@@ -107,6 +107,13 @@ fn mailbox_list_changes_come_as_list() {
             text.contains("* LIST (\\NonExistent) \"/\" Crate\r\n"),
             "{text}"
         );
+        // The session's own changes are not reported back to it.
+        let text = a.ok("o1 CREATE Mine").await;
+        assert!(!text.contains("LIST"), "{text}");
+        let text = a.ok("o2 RENAME Mine Ours").await;
+        assert!(!text.contains("LIST"), "{text}");
+        let text = a.ok("o3 DELETE Ours").await;
+        assert!(!text.contains("LIST"), "{text}");
         // NOTIFY NONE: quiet again.
         a.ok("q NOTIFY NONE").await;
         b.ok("c2 CREATE Again").await;
