@@ -105,7 +105,7 @@ impl NotifyState {
             if g.filter.is_selected() {
                 for e in events {
                     if let NotifyEvent::MessageNew(atts) = e {
-                        new_message_fetch = atts.clone();
+                        new_message_fetch = atts.iter().cloned().map(peek).collect();
                     }
                 }
                 continue;
@@ -181,6 +181,26 @@ impl Session {
     /// What IDLE waits on for NOTIFY, if it is on.
     pub fn notify_wait(&self) -> Option<(Rc<StoreNotices>, u64)> {
         self.notify.as_ref().map(NotifyState::waiting_on)
+    }
+}
+
+/// The item as it reads without setting `\Seen`: an event must not
+/// change the message it reports (RFC 5465 §5.2).
+fn peek(att: FetchAttribute) -> FetchAttribute {
+    match att {
+        FetchAttribute::BodySection {
+            section, partial, ..
+        } => FetchAttribute::BodySection {
+            peek: true,
+            section,
+            partial,
+        },
+        FetchAttribute::Binary { part, partial, .. } => FetchAttribute::Binary {
+            peek: true,
+            part,
+            partial,
+        },
+        other => other,
     }
 }
 

@@ -76,6 +76,21 @@ fn selected_message_new_sends_the_fetch_items() {
             .find("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))")
             .expect(&text);
         assert!(exists < fetch, "{text}");
+        // BODY[] is sent as BODY.PEEK[]: the event leaves \Seen alone.
+        a.ok(
+            "w2 NOTIFY SET (selected (MessageNew (BODY[HEADER.FIELDS (Subject)]) MessageExpunge))",
+        )
+        .await;
+        b.append("INBOX", "", &message(2)).await;
+        let text = a.ok("m NOOP").await;
+        assert!(
+            text.contains(
+                "* 2 FETCH (UID 2 BODY[HEADER.FIELDS (Subject)] {19}\r\nSubject: note 2\r\n\r\n)"
+            ),
+            "{text}"
+        );
+        let text = a.ok("f FETCH 2 (FLAGS)").await;
+        assert!(!text.contains("\\Seen"), "{text}");
     })
 }
 
