@@ -11,6 +11,7 @@ use super::maildir::MaildirLayout;
 use super::mbox::MboxLayout;
 use super::memory::{MemoryMailbox, MemoryStore};
 use super::name::MailboxName;
+use super::notify::{NoticeRegistry, StoreEvent, StoreNotices};
 use super::sdbox::mailbox::MailboxShared;
 use super::sdbox::{SdboxMailbox, SdboxStore};
 use super::traits::{MailStore, Mailbox};
@@ -39,6 +40,8 @@ pub struct ShardStorage {
     pub sdbox: Rc<MailboxRegistry<MailboxShared>>,
     /// Open Maildir and mbox mailboxes (keys never collide: they are paths).
     pub folders: Rc<FolderRegistry>,
+    /// Each store's notices, shared by every session and delivery here.
+    pub notices: NoticeRegistry,
 }
 
 impl ShardStorage {
@@ -47,12 +50,14 @@ impl ShardStorage {
         ShardStorage {
             sdbox: MailboxRegistry::new(cache_budget_bytes / 2),
             folders: MailboxRegistry::new(cache_budget_bytes / 2),
+            notices: NoticeRegistry::default(),
         }
     }
 
     /// Open the user's mail store (sdbox, Maildir or mbox).
     pub async fn open_user(&self, user: &UserContext) -> Result<AnyStore> {
         let loc = MailLocation::parse(&user.mail_location, &user.home)?;
+        let notices = self.notices.for_root(loc.root.clone());
         match loc.format {
             MailFormat::Sdbox => {
                 let att = (!user.mail_attachment_dir.is_empty())
@@ -60,19 +65,24 @@ impl ShardStorage {
                 Ok(AnyStore::Sdbox(
                     SdboxStore::open(&loc, self.sdbox.clone())
                         .await?
-                        .with_attachment_dir(att),
+                        .with_attachment_dir(att)
+                        .with_notices(notices),
                 ))
             }
             MailFormat::Maildir => {
                 let layout = Arc::new(MaildirLayout::new(&loc)?);
                 Ok(AnyStore::Folder(
-                    FolderStore::open(layout, self.folders.clone()).await?,
+                    FolderStore::open(layout, self.folders.clone())
+                        .await?
+                        .with_notices(notices),
                 ))
             }
             MailFormat::Mbox => {
                 let layout = Arc::new(MboxLayout::new(&loc, &user.user)?);
                 Ok(AnyStore::Folder(
-                    FolderStore::open(layout, self.folders.clone()).await?,
+                    FolderStore::open(layout, self.folders.clone())
+                        .await?
+                        .with_notices(notices),
                 ))
             }
         }
@@ -90,6 +100,16 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
+    /// What happens to this store's mailboxes, whoever changes them on
+    /// this shard (IMAP NOTIFY).
+    pub fn notices(&self) -> Rc<StoreNotices> {
+        match self {
+            AnyStore::Sdbox(s) => s.notices().clone(),
+            AnyStore::Folder(s) => s.notices().clone(),
+            AnyStore::Memory(s) => s.notices().clone(),
+        }
+    }
+
     /// Open `name` for a reader that must see what other writers did
     /// (SELECT, STATUS, a POP3 login). Maildir/mbox views catch up as they
     /// are opened; sdbox views are refreshed here. A failed refresh leaves
@@ -116,6 +136,15 @@ pub enum AnyMailbox {
 }
 
 impl AnyMailbox {
+    /// Tell `notices` of this mailbox's changes from now on.
+    pub fn attach_notices(&self, notices: &Rc<StoreNotices>) {
+        match self {
+            AnyMailbox::Sdbox(m) => m.attach_notices(notices),
+            AnyMailbox::Folder(m) => m.attach_notices(notices),
+            AnyMailbox::Memory(m) => m.attach_notices(notices),
+        }
+    }
+
     /// The mailbox was deleted, or renamed by a backend whose views cannot
     /// follow a rename (Maildir, mbox): this view no longer changes.
     pub fn is_gone(&self) -> bool {
@@ -230,29 +259,46 @@ impl MailStore for AnyStore {
         each!(self, s => s.list().await)
     }
     async fn create(&self, name: &MailboxName) -> Result<()> {
-        each!(self, s => s.create(name).await)
+        each!(self, s => s.create(name).await)?;
+        self.notices().post(StoreEvent::Created(name.clone()));
+        Ok(())
     }
     async fn delete(&self, name: &MailboxName) -> Result<()> {
-        each!(self, s => s.delete(name).await)
+        each!(self, s => s.delete(name).await)?;
+        self.notices().post(StoreEvent::Deleted(name.clone()));
+        Ok(())
     }
     async fn rename(&self, from: &MailboxName, to: &MailboxName) -> Result<()> {
-        each!(self, s => s.rename(from, to).await)
+        each!(self, s => s.rename(from, to).await)?;
+        self.notices().post(StoreEvent::Renamed {
+            from: from.clone(),
+            to: to.clone(),
+        });
+        Ok(())
     }
     async fn subscriptions(&self) -> Result<Vec<MailboxName>> {
         each!(self, s => s.subscriptions().await)
     }
     async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()> {
-        each!(self, s => s.set_subscribed(name, subscribed).await)
+        each!(self, s => s.set_subscribed(name, subscribed).await)?;
+        self.notices().post(if subscribed {
+            StoreEvent::Subscribed(name.clone())
+        } else {
+            StoreEvent::Unsubscribed(name.clone())
+        });
+        Ok(())
     }
     async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
         each!(self, s => s.set_special_use(name, usage).await)
     }
     async fn open(&self, name: &MailboxName) -> Result<AnyMailbox> {
-        match self {
+        let mbox = match self {
             AnyStore::Sdbox(s) => s.open(name).await.map(AnyMailbox::Sdbox),
             AnyStore::Folder(s) => s.open(name).await.map(AnyMailbox::Folder),
             AnyStore::Memory(s) => s.open(name).await.map(AnyMailbox::Memory),
-        }
+        }?;
+        mbox.attach_notices(&self.notices());
+        Ok(mbox)
     }
 }
 

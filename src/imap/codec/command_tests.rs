@@ -897,7 +897,8 @@ fn fetch_sets_and_modifiers() {
         modifiers,
         FetchModifiers {
             changed_since: Some(12345),
-            vanished: true
+            vanished: true,
+            partial: None,
         }
     );
     let e = err("t1 FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED)\r\n");

@@ -21,11 +21,13 @@
 //! 4. Its capability, if any, in `session/capability.rs`.
 
 use super::parse::connection::{authenticate, compress, enable, id, login};
+use super::parse::context::cancel_update;
 use super::parse::cursor::{Cursor, PResult};
 use super::parse::mailbox::{
     append, create, delete, examine, list, lsub, rename, select, status, subscribe, unsubscribe,
 };
 use super::parse::message::{copy, expunge, fetch, move_, search, sort, store, thread};
+use super::parse::notify::notify;
 use super::types::CommandBody as B;
 
 /// The state a command needs (RFC 9051 §3). Elsewhere it is answered BAD:
@@ -147,6 +149,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     row("STORE",        WithUid(store),               Selected,         UidFormOnly, HOLDS,    Recent),
     row("SORT",         WithUid(sort),                Selected,         UidFormOnly, HOLDS,    Recent),
     row("THREAD",       WithUid(thread),              Selected,         UidFormOnly, HOLDS,    Recent),
+    row("NOTIFY",       Plain(notify),                Authenticated,    Always,      NEW_MAIL, Forced),
+    row("CANCELUPDATE", Plain(cancel_update),         Selected,         Always,      HOLDS,    No),
 ];
 
 const fn row(

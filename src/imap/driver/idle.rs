@@ -1,7 +1,8 @@
 //! IDLE (RFC 2177), the driver's half: pushes the session's untagged
 //! updates as soon as storage announces a change, until the client sends
 //! DONE. The wait races the socket, the mailbox's change notification,
-//! shutdown, a keep-alive timer and, for Maildir/mbox, a poll timer
+//! the store's notices when NOTIFY watches other mailboxes, shutdown, a
+//! keep-alive timer and, for Maildir/mbox, a poll timer
 //! (`mailbox_idle_check_interval`) that looks for changes other programs
 //! made. It holds no buffers meanwhile.
 
@@ -99,18 +100,30 @@ pub async fn wait(s: &mut Authed, tag: &Tag) -> Result<(), Closed> {
         // The session may have moved to another view (INBOX renamed away).
         let watched = s.session.idle_watch();
         let counter = watched.as_ref().map(|m| m.change_counter());
+        let notices = s.session.notify_wait();
         let wake = {
             let conn = &s.io.conn;
             let env = &s.env;
             let input = async { Wake::Input(conn.readable().await) };
-            let change = async {
+            let selected_change = async {
                 match (watched.as_ref(), counter) {
                     (Some(mailbox), Some(c)) => {
                         mailbox.wait_for_change(c).await;
-                        Wake::Change
                     }
                     _ => future::pending().await,
                 }
+            };
+            let other_change = async {
+                match &notices {
+                    Some((n, seen)) => {
+                        n.changed_since(*seen).await;
+                    }
+                    None => future::pending().await,
+                }
+            };
+            let change = async {
+                future::or(selected_change, other_change).await;
+                Wake::Change
             };
             let stop = async {
                 env.shutdown.wait().await;

@@ -2,7 +2,10 @@
 //! RFC 7162 MODSEQ).
 
 use crate::imap::codec::response::{Data, ESearchItem};
-use crate::imap::codec::types::{SearchReturnOption, SequenceSet};
+use crate::imap::codec::types::{
+    PartialRange, SearchReturnOption, SeqBound, SeqRange, SequenceSet,
+};
+use std::num::NonZeroU32;
 
 /// `1:3,5` form of a set of numbers (any order, duplicates allowed);
 /// empty input gives an empty string.
@@ -21,6 +24,14 @@ fn wants(opts: &[SearchReturnOption], o: SearchReturnOption) -> bool {
     opts.contains(&o)
 }
 
+/// The PARTIAL window asked for, if any.
+pub fn partial_of(opts: &[SearchReturnOption]) -> Option<PartialRange> {
+    opts.iter().find_map(|o| match o {
+        SearchReturnOption::Partial(p) => Some(*p),
+        _ => None,
+    })
+}
+
 /// `RETURN ()` means `RETURN (ALL)`.
 fn effective(opts: &[SearchReturnOption]) -> Vec<SearchReturnOption> {
     if opts.is_empty() {
@@ -28,6 +39,70 @@ fn effective(opts: &[SearchReturnOption]) -> Vec<SearchReturnOption> {
     } else {
         opts.to_vec()
     }
+}
+
+/// A set that keeps the order of `ids` (ESORT's ALL, RFC 5267 §3.2):
+/// only runs that ascend by one become ranges. `None` when empty.
+pub fn ordered_set(ids: &[u32]) -> Option<SequenceSet> {
+    let mut ranges: Vec<SeqRange> = Vec::new();
+    let mut run: Option<(u32, u32)> = None;
+    let close = |ranges: &mut Vec<SeqRange>, (lo, hi): (u32, u32)| {
+        if let (Some(a), Some(b)) = (NonZeroU32::new(lo), NonZeroU32::new(hi)) {
+            ranges.push(SeqRange {
+                start: SeqBound::Value(a),
+                end: SeqBound::Value(b),
+            });
+        }
+    };
+    for &id in ids {
+        run = match run {
+            Some((lo, hi)) if hi.checked_add(1) == Some(id) => Some((lo, id)),
+            Some(done) => {
+                close(&mut ranges, done);
+                Some((id, id))
+            }
+            None => Some((id, id)),
+        };
+    }
+    if let Some(done) = run {
+        close(&mut ranges, done);
+    }
+    SequenceSet::ranges(ranges).ok()
+}
+
+/// ESORT answer items (RFC 5267 §3.1) for `ids` in sort order: MIN and
+/// MAX are the first and last in that order, ALL and PARTIAL keep it.
+pub fn esort_result(ids: &[u32], opts: &[SearchReturnOption]) -> Vec<ESearchItem> {
+    use SearchReturnOption as R;
+    let opts = effective(opts);
+    let mut items = Vec::new();
+    if wants(&opts, R::Min)
+        && let Some(&first) = ids.first()
+    {
+        items.push(ESearchItem::Min(first));
+    }
+    if wants(&opts, R::Max)
+        && let Some(&last) = ids.last()
+    {
+        items.push(ESearchItem::Max(last));
+    }
+    if wants(&opts, R::All)
+        && let Some(set) = ordered_set(ids)
+    {
+        items.push(ESearchItem::All(set));
+    }
+    if let Some(range) = partial_of(&opts) {
+        items.push(ESearchItem::Partial {
+            range,
+            results: ordered_set(range.select(ids)),
+        });
+    }
+    if wants(&opts, R::Count) {
+        items.push(ESearchItem::Count(
+            u32::try_from(ids.len()).unwrap_or(u32::MAX),
+        ));
+    }
+    items
 }
 
 /// The highest of `modseqs` at the positions whose id is among `ids_used`.
@@ -70,13 +145,20 @@ pub fn esearch_result(
     {
         items.push(ESearchItem::All(set));
     }
+    let partial = partial_of(&opts);
+    if let Some(range) = partial {
+        items.push(ESearchItem::Partial {
+            range,
+            results: SequenceSet::from_numbers(range.select(ids)).ok(),
+        });
+    }
     if wants(&opts, R::Count) {
         items.push(ESearchItem::Count(
             u32::try_from(ids.len()).unwrap_or(u32::MAX),
         ));
     }
     if let Some(modseqs) = modseqs {
-        let everything = wants(&opts, R::All) || wants(&opts, R::Count);
+        let everything = wants(&opts, R::All) || wants(&opts, R::Count) || partial.is_some();
         let highest = if everything {
             highest_modseq(ids, modseqs, |_| true)
         } else {
@@ -98,12 +180,14 @@ pub fn esearch_wanted(opts: &[SearchReturnOption]) -> bool {
     opts.is_empty() || opts.iter().any(|o| *o != SearchReturnOption::Save)
 }
 
-/// What SAVE stores (RFC 5182 §2.4): with MIN and/or MAX (and neither ALL
-/// nor COUNT) only those messages, otherwise every match. `ids` must be
-/// UIDs for the result to survive expunges (`$` is kept as UIDs).
+/// What SAVE stores (RFC 5182 §2.4, RFC 9394 §3.2): with MIN, MAX and/or
+/// PARTIAL (and neither ALL nor COUNT) only the messages those return,
+/// otherwise every match. `ids` must be UIDs in mailbox order for the
+/// result to survive expunges (`$` is kept as UIDs).
 pub fn saved_result(ids: &[u32], opts: &[SearchReturnOption]) -> Vec<u32> {
     use SearchReturnOption as R;
-    let min_max_only = (wants(opts, R::Min) || wants(opts, R::Max))
+    let partial = partial_of(opts);
+    let min_max_only = (wants(opts, R::Min) || wants(opts, R::Max) || partial.is_some())
         && !wants(opts, R::All)
         && !wants(opts, R::Count);
     if !min_max_only {
@@ -122,6 +206,9 @@ pub fn saved_result(ids: &[u32], opts: &[SearchReturnOption]) -> Vec<u32> {
         && let Some(max) = ids.iter().copied().max()
     {
         saved.push(max);
+    }
+    if let Some(range) = partial {
+        saved.extend_from_slice(range.select(ids));
     }
     saved.sort_unstable();
     saved.dedup();
@@ -225,6 +312,55 @@ mod tests {
         let mut out = Vec::new();
         search_response(&[3], None).encode(&mut out, EncodeOptions::default());
         assert_eq!(out, b"* SEARCH 3\r\n");
+    }
+
+    fn window(from_end: bool, a: u32, b: u32) -> PartialRange {
+        PartialRange::new(
+            from_end,
+            NonZeroU32::new(a).unwrap(),
+            NonZeroU32::new(b).unwrap(),
+        )
+    }
+
+    #[test]
+    fn partial_items() {
+        let ids = [2, 3, 4, 10];
+        let opts = [R::Min, R::Partial(window(false, 2, 3)), R::Count];
+        assert_eq!(
+            encode_esearch(esearch_result(&ids, &opts, None)),
+            "* ESEARCH (TAG \"A1\") UID MIN 2 PARTIAL (2:3 3:4) COUNT 4\r\n"
+        );
+        let opts = [R::Partial(window(true, 1, 2))];
+        assert_eq!(
+            encode_esearch(esearch_result(&ids, &opts, None)),
+            "* ESEARCH (TAG \"A1\") UID PARTIAL (-1:-2 4,10)\r\n"
+        );
+        let opts = [R::Partial(window(false, 5, 9))];
+        assert_eq!(
+            encode_esearch(esearch_result(&ids, &opts, None)),
+            "* ESEARCH (TAG \"A1\") UID PARTIAL (5:9 NIL)\r\n"
+        );
+        assert_eq!(
+            saved_result(&ids, &[R::Save, R::Partial(window(true, 1, 1))]),
+            vec![10]
+        );
+    }
+
+    #[test]
+    fn esort_keeps_the_sort_order() {
+        let sorted = [3, 1, 2, 7, 6];
+        assert_eq!(
+            encode_esearch(esort_result(&sorted, &[R::Min, R::Max, R::All, R::Count])),
+            "* ESEARCH (TAG \"A1\") UID MIN 3 MAX 6 ALL 3,1:2,7,6 COUNT 5\r\n"
+        );
+        assert_eq!(
+            encode_esearch(esort_result(&sorted, &[R::Partial(window(true, 1, 2))])),
+            "* ESEARCH (TAG \"A1\") UID PARTIAL (-1:-2 7,6)\r\n"
+        );
+        assert_eq!(
+            encode_esearch(esort_result(&[], &[])),
+            "* ESEARCH (TAG \"A1\") UID\r\n"
+        );
     }
 
     #[test]

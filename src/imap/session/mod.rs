@@ -9,6 +9,7 @@
 pub mod capability;
 pub mod commands;
 mod content;
+pub mod contexts;
 mod dates;
 mod flags;
 pub mod id;
@@ -16,6 +17,7 @@ pub mod literals;
 pub mod logout;
 mod matching;
 mod names;
+pub mod notify;
 mod os_info;
 pub mod output;
 pub mod prelogin;

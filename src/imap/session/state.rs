@@ -57,6 +57,10 @@ pub struct Session {
     pub compressing: bool,
     /// A failed look for other writers' changes was logged (once a session).
     pub refresh_warned: bool,
+    /// Live SEARCH / SORT results (RFC 5267 UPDATE).
+    pub contexts: Vec<super::contexts::SearchContext>,
+    /// What the client asked to hear of with NOTIFY (RFC 5465).
+    pub notify: Option<super::notify::NotifyState>,
 }
 
 impl Session {
@@ -86,6 +90,8 @@ impl Session {
             trash_mailbox: None,
             compressing: false,
             refresh_warned: false,
+            contexts: Vec::new(),
+            notify: None,
         }
     }
 
@@ -167,9 +173,23 @@ impl Session {
     /// `allow_new` is false when delay-newmail holds EXISTS back.
     pub async fn sync(&mut self, out: &mut impl Output, allow_expunge: bool, allow_new: bool) {
         super::selected::follow_rename(self).await;
+        // Live results and NOTIFY follow the mailbox when EXPUNGE and
+        // EXISTS may both be sent.
+        let live = allow_expunge && allow_new;
+        if live {
+            super::contexts::removals_before_sync(self, out);
+        }
+        let known_last = self.selected.as_ref().map(|sel| sel.uids.last().copied());
         let en = self.enabled;
         if let Some(sel) = self.selected.as_mut() {
             sel.sync(out, allow_expunge, allow_new, en).await;
+        }
+        if live {
+            if let Some(last) = known_last {
+                super::commands::notify::fetch_new_messages(self, out, last.unwrap_or(0)).await;
+            }
+            super::contexts::updates_after_sync(self, out).await;
+            super::notify::deliver(self, out).await;
         }
     }
 

@@ -5,8 +5,9 @@
 
 use crate::storage::index::{Entry, LiveSummary, MailboxState};
 use crate::storage::name::MailboxName;
-use crate::storage::notify::ChangeNotifier;
+use crate::storage::notify::{ChangeNotifier, StoreEvent, StoreNotices};
 use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
 pub struct IndexCore {
     /// Follows renames.
@@ -17,6 +18,8 @@ pub struct IndexCore {
     pub notifier: ChangeNotifier,
     /// Deleted (or replaced behind our back): views no longer change.
     pub gone: Cell<bool>,
+    /// The store's notices, told of every announced change (NOTIFY).
+    store_notices: RefCell<Weak<StoreNotices>>,
 }
 
 impl IndexCore {
@@ -27,6 +30,25 @@ impl IndexCore {
             state: RefCell::new(state),
             notifier: ChangeNotifier::default(),
             gone: Cell::new(false),
+            store_notices: RefCell::new(Weak::new()),
+        }
+    }
+
+    /// Report this mailbox's changes to its store's notices too (done by
+    /// every open; the store's notices are the same for every opener).
+    pub fn attach(&self, notices: &Rc<StoreNotices>) {
+        let mut current = self.store_notices.borrow_mut();
+        if !current.ptr_eq(&Rc::downgrade(notices)) {
+            *current = Rc::downgrade(notices);
+        }
+    }
+
+    /// Wake the mailbox's waiters and tell the store's notices.
+    pub fn announce(&self) {
+        self.notifier.bump();
+        let notices = self.store_notices.borrow().upgrade();
+        if let Some(n) = notices {
+            n.post(StoreEvent::Changed(self.name()));
         }
     }
 
@@ -45,7 +67,7 @@ impl IndexCore {
                 st.apply(e);
             }
         }
-        self.notifier.bump();
+        self.announce();
     }
 
     /// Take a state built from scratch (rebuild, reload, new UIDVALIDITY).
@@ -91,5 +113,17 @@ mod tests {
         assert_eq!(core.summary.borrow().counts(&core.state.borrow()).size, 0);
         core.mark_gone();
         assert!(core.gone.get() && core.notifier.counter() == 2);
+    }
+
+    #[test]
+    fn attached_store_notices_hear_of_changes() {
+        let core = IndexCore::new(MailboxName::inbox(), MailboxState::new(1, [0; 16]));
+        let notices = Rc::new(StoreNotices::default());
+        core.attach(&notices);
+        core.apply(&[Entry::Append(sample_record(1))]);
+        assert_eq!(
+            notices.since(0),
+            Ok(vec![StoreEvent::Changed(MailboxName::inbox())])
+        );
     }
 }

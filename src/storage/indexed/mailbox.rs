@@ -119,6 +119,11 @@ impl<B: Backend> IndexedMailbox<B> {
         IndexedMailbox { inner }
     }
 
+    /// Tell the store's notices of this mailbox's changes from now on.
+    pub fn attach_notices(&self, notices: &Rc<crate::storage::notify::StoreNotices>) {
+        self.inner.core().attach(notices);
+    }
+
     /// The mailbox was deleted (or replaced): this view no longer changes.
     pub fn is_gone(&self) -> bool {
         self.inner.core().gone.get()

@@ -5,6 +5,7 @@ use super::mailbox::{MailboxShared, MemoryMailbox, Settings};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::indexed::MAX_MESSAGE_BYTES;
 use crate::storage::name::MailboxName;
+use crate::storage::notify::StoreNotices;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::cell::RefCell;
@@ -87,6 +88,7 @@ impl Tree {
 pub struct MemoryStore {
     tree: Rc<RefCell<Tree>>,
     settings: Rc<Settings>,
+    notices: Rc<StoreNotices>,
 }
 
 impl Default for MemoryStore {
@@ -118,7 +120,13 @@ impl MemoryStore {
         MemoryStore {
             tree: Rc::new(RefCell::new(tree)),
             settings,
+            notices: Rc::default(),
         }
+    }
+
+    /// What happens to this store's mailboxes; clones share it.
+    pub fn notices(&self) -> &Rc<StoreNotices> {
+        &self.notices
     }
 
     fn delete_now(&self, name: &MailboxName) -> Result<()> {

@@ -414,7 +414,7 @@ impl SdboxMailbox {
         crate::metrics::index_rebuild();
         *self.inner.report.borrow_mut() = report;
         self.cache_reset();
-        self.inner.core.notifier.bump();
+        self.inner.core.announce();
     }
 
     /// Keyword entries to define `names`, and their bit indexes.

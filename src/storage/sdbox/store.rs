@@ -15,6 +15,7 @@ use crate::storage::indexed::create_dir_0700;
 use crate::storage::indexed::subscriptions;
 use crate::storage::location::{IndexLocation, Layout as LocLayout, MailFormat, MailLocation};
 use crate::storage::name::MailboxName;
+use crate::storage::notify::StoreNotices;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::fs;
@@ -29,6 +30,8 @@ pub struct SdboxStore {
     layout: Layout,
     registry: Rc<SdboxRegistry>,
     attachment_dir: Option<PathBuf>,
+    /// What happens to this store's mailboxes (shared per shard by root).
+    notices: Rc<StoreNotices>,
 }
 
 /// Serialises creating a new store's INBOX within the process. Taken only
@@ -91,6 +94,7 @@ impl SdboxStore {
             layout,
             registry,
             attachment_dir: None,
+            notices: Rc::default(),
         })
     }
 
@@ -99,6 +103,16 @@ impl SdboxStore {
     pub fn with_attachment_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.attachment_dir = dir;
         self
+    }
+
+    /// Share `notices` (the shard's for this store's root).
+    pub fn with_notices(mut self, notices: Rc<StoreNotices>) -> Self {
+        self.notices = notices;
+        self
+    }
+
+    pub fn notices(&self) -> &Rc<StoreNotices> {
+        &self.notices
     }
 
     pub fn layout(&self) -> &Layout {

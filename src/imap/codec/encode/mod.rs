@@ -4,6 +4,7 @@
 //! `{n}`, i.e. the output is one frame; a real client must wait for `+`
 //! after each synchronizing literal (or have LITERAL+).
 
+mod context;
 mod fetch;
 mod search;
 
@@ -351,11 +352,21 @@ impl Command {
                         out.push(b')');
                     }
                 }
+                let mut mods: Vec<Vec<u8>> = Vec::new();
                 if let Some(cs) = modifiers.changed_since {
-                    out.extend_from_slice(format!(" (CHANGEDSINCE {cs}").as_bytes());
+                    mods.push(format!("CHANGEDSINCE {cs}").into_bytes());
                     if modifiers.vanished {
-                        out.extend_from_slice(b" VANISHED");
+                        mods.push(b"VANISHED".to_vec());
                     }
+                }
+                if let Some(p) = modifiers.partial {
+                    let mut m = b"PARTIAL ".to_vec();
+                    p.write(&mut m);
+                    mods.push(m);
+                }
+                if !mods.is_empty() {
+                    out.extend_from_slice(b" (");
+                    out.extend_from_slice(&mods.join(&b' '));
                     out.push(b')');
                 }
             }
@@ -465,6 +476,8 @@ impl Command {
                 out.extend_from_slice(b"COMPRESS ");
                 out.extend_from_slice(algorithm.as_str().as_bytes());
             }
+            B::CancelUpdate { tags } => context::cancel_update(out, tags),
+            B::Notify(request) => context::notify(out, request),
         }
     }
 }
@@ -545,6 +558,12 @@ mod tests {
             "a THREAD REFERENCES UTF-8 ALL\r\n",
             "a UID THREAD X-FOO \"UTF-8\" (SEEN)\r\n",
             "a COMPRESS DEFLATE\r\n",
+            "a SEARCH RETURN (UPDATE CONTEXT PARTIAL -1:-100 MIN) ALL\r\n",
+            "a UID SORT RETURN (PARTIAL 5:1 UPDATE) (DATE) UTF-8 ALL\r\n",
+            "a UID FETCH 1:* (UID) (PARTIAL -1:-30 CHANGEDSINCE 4)\r\n",
+            "a CANCELUPDATE \"a1\" \"b 2\"\r\n",
+            "a NOTIFY NONE\r\n",
+            "a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge FlagChange)) (subtree (x \"y z\") (MessageNew MessageExpunge MailboxName SubscriptionChange X-Ev)) (mailboxes INBOX NONE) (inboxes (MessageNew MessageExpunge)) (personal (MailboxName)) (subscribed (AnnotationChange MessageNew MessageExpunge))\r\n",
         ] {
             round_trip(input);
         }

@@ -164,17 +164,26 @@ pub(super) fn search_criteria(out: &mut Vec<u8>, key: &SearchKey) {
 pub(super) fn search_return(out: &mut Vec<u8>, opts: &Option<Vec<SearchReturnOption>>) {
     let Some(opts) = opts else { return };
     out.extend_from_slice(b" RETURN (");
-    let names: Vec<&str> = opts
-        .iter()
-        .map(|o| match o {
-            SearchReturnOption::Min => "MIN",
-            SearchReturnOption::Max => "MAX",
-            SearchReturnOption::All => "ALL",
-            SearchReturnOption::Count => "COUNT",
-            SearchReturnOption::Save => "SAVE",
-        })
-        .collect();
-    out.extend_from_slice(names.join(" ").as_bytes());
+    for (i, o) in opts.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        let name: &[u8] = match o {
+            SearchReturnOption::Min => b"MIN",
+            SearchReturnOption::Max => b"MAX",
+            SearchReturnOption::All => b"ALL",
+            SearchReturnOption::Count => b"COUNT",
+            SearchReturnOption::Save => b"SAVE",
+            SearchReturnOption::Update => b"UPDATE",
+            SearchReturnOption::Context => b"CONTEXT",
+            SearchReturnOption::Partial(p) => {
+                out.extend_from_slice(b"PARTIAL ");
+                p.write(out);
+                continue;
+            }
+        };
+        out.extend_from_slice(name);
+    }
     out.push(b')');
 }
 

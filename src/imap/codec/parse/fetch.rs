@@ -181,7 +181,8 @@ fn partial(c: &mut Cursor<'_>) -> PResult<Option<Partial>> {
     Ok(Some(Partial { origin, length }))
 }
 
-/// `(CHANGEDSINCE n [SP VANISHED])` in any order (RFC 7162).
+/// `(CHANGEDSINCE n [SP VANISHED] [SP PARTIAL range])` in any order
+/// (RFC 7162, RFC 9394).
 pub(crate) fn fetch_modifiers(c: &mut Cursor<'_>) -> PResult<FetchModifiers> {
     let mut mods = FetchModifiers::default();
     c.paren_list(|c| {
@@ -191,6 +192,10 @@ pub(crate) fn fetch_modifiers(c: &mut Cursor<'_>) -> PResult<FetchModifiers> {
             Ok(())
         } else if c.keyword("VANISHED") {
             mods.vanished = true;
+            Ok(())
+        } else if c.keyword("PARTIAL") {
+            c.sp()?;
+            mods.partial = Some(super::context::partial_range(c)?);
             Ok(())
         } else {
             c.fail(ParseErrorKind::Expected("fetch modifier"))

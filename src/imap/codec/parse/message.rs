@@ -6,41 +6,11 @@ use super::fetch::{fetch_attributes, fetch_modifiers};
 use super::search::search_keys;
 use crate::imap::codec::command::ParseErrorKind;
 use crate::imap::codec::types::{
-    AString, CommandBody, Flag, Mailbox, SearchCommand, SearchReturnOption, SequenceSet,
-    SortCriterion, SortKey, StoreAction, ThreadAlgorithm,
+    AString, CommandBody, Flag, Mailbox, SearchCommand, SequenceSet, SortCriterion, SortKey,
+    StoreAction, ThreadAlgorithm,
 };
 
-/// `[RETURN (opts)] [CHARSET cs]` before search keys (SEARCH); returns the
-/// options and leaves the cursor after the space that precedes the keys.
-pub(crate) fn search_return(c: &mut Cursor<'_>) -> PResult<Option<Vec<SearchReturnOption>>> {
-    if !c.keyword("RETURN") {
-        return Ok(None);
-    }
-    c.sp()?;
-    c.expect(b'(', "(")?;
-    let mut opts = Vec::new();
-    while !c.eat(b')') {
-        if !opts.is_empty() {
-            c.sp()?;
-        }
-        let start = c.pos();
-        opts.push(match c.token().to_ascii_uppercase().as_slice() {
-            b"MIN" => SearchReturnOption::Min,
-            b"MAX" => SearchReturnOption::Max,
-            b"ALL" => SearchReturnOption::All,
-            b"COUNT" => SearchReturnOption::Count,
-            b"SAVE" => SearchReturnOption::Save,
-            _ => {
-                return Err(Fail {
-                    kind: ParseErrorKind::Expected("search return option"),
-                    pos: start,
-                });
-            }
-        });
-    }
-    c.sp()?;
-    Ok(Some(opts))
-}
+use super::context::search_return;
 
 pub(crate) fn search(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
     c.sp()?;
@@ -75,6 +45,13 @@ pub(crate) fn fetch(c: &mut Cursor<'_>, uid: bool) -> PResult<CommandBody> {
         if m.vanished && (m.changed_since.is_none() || !uid) {
             return Err(Fail {
                 kind: ParseErrorKind::VanishedWithoutChangedSince,
+                pos,
+            });
+        }
+        // RFC 9394 §3.3 extends UID FETCH only.
+        if m.partial.is_some() && !uid {
+            return Err(Fail {
+                kind: ParseErrorKind::Expected("UID FETCH for PARTIAL"),
                 pos,
             });
         }

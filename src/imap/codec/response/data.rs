@@ -5,7 +5,7 @@ use super::status::write_atoms;
 use super::strings::{write_mailbox, write_string};
 use super::{EncodeOptions, write_number};
 use crate::imap::codec::base64;
-use crate::imap::codec::types::{Atom, Flag, Mailbox, SequenceSet, StatusItem, Tag};
+use crate::imap::codec::types::{Atom, Flag, Mailbox, PartialRange, SequenceSet, StatusItem, Tag};
 
 /// Mailbox attributes of LIST / LSUB (RFC 9051, RFC 5258, RFC 6154).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,29 @@ pub enum ESearchItem {
     Count(u32),
     /// RFC 7162: highest mod-sequence of the matches.
     ModSeq(u64),
+    /// RFC 9394: the window asked for and the results in it (`None`: NIL).
+    Partial {
+        range: PartialRange,
+        results: Option<SequenceSet>,
+    },
+    /// RFC 5267 `ADDTO (position set ...)`: results to insert.
+    AddTo(Vec<(u32, SequenceSet)>),
+    /// RFC 5267 `REMOVEFROM (position set ...)`: results to remove.
+    RemoveFrom(Vec<(u32, SequenceSet)>),
+}
+
+fn write_updates(out: &mut Vec<u8>, name: &[u8], pairs: &[(u32, SequenceSet)]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b" (");
+    for (i, (position, set)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        write_number(out, *position);
+        out.push(b' ');
+        set.write(out);
+    }
+    out.push(b')');
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,6 +400,25 @@ impl Data {
                         ESearchItem::All(set) => {
                             out.extend_from_slice(b" ALL ");
                             set.write(out);
+                            (b"", None)
+                        }
+                        ESearchItem::Partial { range, results } => {
+                            out.extend_from_slice(b" PARTIAL (");
+                            range.write(out);
+                            out.push(b' ');
+                            match results {
+                                Some(set) => set.write(out),
+                                None => out.extend_from_slice(b"NIL"),
+                            }
+                            out.push(b')');
+                            (b"", None)
+                        }
+                        ESearchItem::AddTo(pairs) => {
+                            write_updates(out, b" ADDTO", pairs);
+                            (b"", None)
+                        }
+                        ESearchItem::RemoveFrom(pairs) => {
+                            write_updates(out, b" REMOVEFROM", pairs);
                             (b"", None)
                         }
                     };

@@ -100,6 +100,12 @@ pub enum SearchReturnOption {
     All,
     Count,
     Save,
+    /// RFC 5267: keep the result live (ADDTO / REMOVEFROM).
+    Update,
+    /// RFC 5267: a hint that the criteria will be used again.
+    Context,
+    /// RFC 9394 / RFC 5267 §4.4: one window of the results.
+    Partial(super::partial::PartialRange),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,4 +275,10 @@ pub enum CommandBody {
     Compress {
         algorithm: Atom,
     },
+    /// RFC 5267: stop the updates of the searches with these tags.
+    CancelUpdate {
+        tags: Vec<Vec<u8>>,
+    },
+    /// RFC 5465.
+    Notify(super::notify::NotifyRequest),
 }

@@ -100,11 +100,13 @@ impl FetchAttributes {
     }
 }
 
-/// `(CHANGEDSINCE n [VANISHED])` (RFC 7162).
+/// `(CHANGEDSINCE n [VANISHED] [PARTIAL range])` (RFC 7162, RFC 9394).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FetchModifiers {
     pub changed_since: Option<u64>,
     pub vanished: bool,
+    /// UID FETCH only: the window of the matching messages to answer for.
+    pub partial: Option<super::partial::PartialRange>,
 }
 
 #[cfg(test)]

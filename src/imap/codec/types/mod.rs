@@ -5,6 +5,8 @@ mod core;
 mod datetime;
 mod fetch;
 mod flag;
+mod notify;
+mod partial;
 mod search;
 mod sequence;
 
@@ -15,6 +17,8 @@ pub use fetch::{
     FetchAttribute, FetchAttributes, FetchMacro, FetchModifiers, Partial, Section, SectionText,
 };
 pub use flag::{Flag, FlagPerm};
+pub use notify::{EventGroup, MailboxFilter, NotifyEvent, NotifyRequest};
+pub use partial::PartialRange;
 pub use search::{EntryType, SearchKey};
 pub use sequence::{SeqBound, SeqRange, SequenceSet};
 mod command;

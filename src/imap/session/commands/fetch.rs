@@ -6,7 +6,7 @@
 use super::{Flow, messageset_ok, storage_no};
 use crate::imap::codec::response::Data;
 use crate::imap::codec::types::{
-    FetchAttribute, FetchAttributes, FetchModifiers, SequenceSet, Tag,
+    FetchAttribute, FetchAttributes, FetchModifiers, PartialRange, SequenceSet, Tag,
 };
 use crate::imap::eval::{self, Content, FetchContext, Segment};
 use crate::imap::session::content::{GROUP_MESSAGES, GroupRoom, expected_bytes, load_group};
@@ -64,6 +64,10 @@ pub async fn fetch(
         return Flow::Continue;
     };
     let targets = sel.resolve(set, uid_mode, saved);
+    let targets = match modifiers.partial {
+        Some(window) => partial_window(sel, targets, window, modifiers.changed_since),
+        None => targets,
+    };
     if modifiers.vanished
         && let Some(since) = modifiers.changed_since
     {
@@ -223,6 +227,34 @@ pub async fn fetch(
 /// The client asked for MODSEQ by name (a CONDSTORE-enabling FETCH).
 fn attributes_name_modseq(attributes: &FetchAttributes) -> bool {
     attributes.to_vec().contains(&FetchAttribute::ModSeq)
+}
+
+/// RFC 9394 §3.3: only the `window` of the messages the set names (those
+/// changed since `changed_since`, when given), counted in UID order.
+fn partial_window(
+    sel: &Selected,
+    targets: Vec<(u32, u32)>,
+    window: PartialRange,
+    changed_since: Option<u64>,
+) -> Vec<(u32, u32)> {
+    let named = match changed_since {
+        Some(since) => {
+            let uids: Vec<u32> = targets.iter().map(|&(_, u)| u).collect();
+            let changed: Vec<u32> = sel
+                .mailbox
+                .messages_by_uid(&uids)
+                .into_iter()
+                .filter(|m| m.modseq > since)
+                .map(|m| m.uid)
+                .collect();
+            targets
+                .into_iter()
+                .filter(|(_, u)| changed.binary_search(u).is_ok())
+                .collect()
+        }
+        None => targets,
+    };
+    window.select(&named).to_vec()
 }
 
 /// What every message of this FETCH is answered with.

@@ -11,6 +11,7 @@
 //! are [`super::prelogin`]'s.
 
 mod append;
+mod cancelupdate;
 mod capability;
 mod close;
 mod compress;
@@ -27,6 +28,7 @@ mod logout;
 mod lsub;
 mod namespace;
 mod noop;
+pub(crate) mod notify;
 mod rename;
 mod search;
 mod select;
@@ -88,7 +90,10 @@ pub async fn dispatch(s: &mut Session, out: &mut impl Output, command: Command) 
         s.bad(tag, "Already logged in.");
         Flow::Continue
     } else {
-        handle(s, out, tag, body).await
+        let own_event = super::notify::own_event(s, &body);
+        let flow = handle(s, out, tag, body).await;
+        super::notify::caused(s, own_event);
+        flow
     };
     // LOGOUT and IDLE wrote their whole answer.
     if matches!(flow, Flow::Logout | Flow::Idle(_)) {
@@ -194,6 +199,8 @@ async fn handle(s: &mut Session, out: &mut impl Output, tag: &Tag, body: Command
         B::Move { uid, set, mailbox } => {
             copy::copy_or_move(s, out, tag, uid, &set, &mailbox, true).await
         }
+        B::CancelUpdate { tags } => cancelupdate::cancel_update(s, tag, &tags),
+        B::Notify(request) => notify::notify(s, out, tag, &request).await,
     }
 }
 

@@ -1,9 +1,11 @@
-//! SEARCH / UID SEARCH and ESEARCH (+SAVE, `$`, MODSEQ).
+//! SEARCH / UID SEARCH and ESEARCH (+SAVE, `$`, MODSEQ, RFC 5267's
+//! UPDATE and CONTEXT, RFC 9394's PARTIAL).
 
 use super::{Flow, storage_no};
-use crate::imap::codec::response::Data;
-use crate::imap::codec::types::{SearchCommand, SearchReturnOption, Tag};
+use crate::imap::codec::response::{Data, ResponseCode};
+use crate::imap::codec::types::{Atom, SearchCommand, SearchReturnOption, Tag};
 use crate::imap::eval;
+use crate::imap::session::contexts::{self, Admission};
 use crate::imap::session::matching::{criteria_in_utf8, run_search};
 use crate::imap::session::output::{Gone, Output};
 use crate::imap::session::state::Session;
@@ -16,6 +18,9 @@ pub async fn search(
     cmd: &SearchCommand,
 ) -> Flow {
     let Some(criteria) = criteria_in_utf8(s, tag, cmd.charset.as_ref(), &cmd.criteria) else {
+        return Flow::Continue;
+    };
+    let Some(update) = update_admitted(s, out, tag, cmd.return_options.as_deref()) else {
         return Flow::Continue;
     };
     let hits = match run_search(s, &criteria, false).await {
@@ -48,6 +53,10 @@ pub async fn search(
                     uid: uid_mode,
                     items: eval::esearch_result(&ids, opts, modseqs),
                 });
+            }
+            if update {
+                let uids = hits.iter().map(|h| h.info.uid).collect();
+                contexts::keep(s, tag, uid_mode, &criteria, None, uids);
             }
         }
         None => {
@@ -86,3 +95,36 @@ async fn write_search(out: &mut impl Output, ids: &[u32], modseq: Option<u64>) -
 
 /// Ids per piece of a streamed `* SEARCH` line.
 const SEARCH_SLICE: usize = 1024;
+
+/// Whether `RETURN (UPDATE)` will be honoured: `Some(false)` without it or
+/// when too many results are live already (untagged `NO [NOUPDATE "tag"]`,
+/// the search itself still answers, RFC 5267 §4.3.1); `None` once
+/// answered BAD for a tag already keeping a result (§4.3).
+pub(super) fn update_admitted(
+    s: &mut Session,
+    out: &mut impl Output,
+    tag: &Tag,
+    opts: Option<&[SearchReturnOption]>,
+) -> Option<bool> {
+    if !opts.is_some_and(|o| o.contains(&SearchReturnOption::Update)) {
+        return Some(false);
+    }
+    match contexts::admission(s, tag) {
+        Admission::Accept => Some(true),
+        Admission::TagInUse => {
+            s.bad(tag, "Tag reuse.");
+            None
+        }
+        Admission::Full => {
+            let quoted = format!("\"{}\"", tag.as_str());
+            if let Ok(code) = Atom::try_from("NOUPDATE") {
+                out.no(
+                    None,
+                    Some(ResponseCode::Other(code, Some(quoted))),
+                    "Too many contexts.",
+                );
+            }
+            Some(false)
+        }
+    }
+}

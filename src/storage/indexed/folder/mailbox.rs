@@ -338,7 +338,7 @@ impl FolderMailbox {
                 tracing::warn!(dir = %self.inner.index_dir.display(), "UIDVALIDITY changed on disk");
                 self.inner.core.replace(st);
                 self.compact_locked().await?;
-                self.inner.core.notifier.bump();
+                self.inner.core.announce();
                 Ok(Refreshed::Renumbered)
             }
         }

@@ -12,6 +12,7 @@ use crate::storage::indexed::control::{
     self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
 };
 use crate::storage::name::MailboxName;
+use crate::storage::notify::StoreNotices;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::collections::BTreeMap;
@@ -29,6 +30,8 @@ pub struct FolderStore {
     /// Prefix of registry keys: `<control>/.tern-views/<name components>`,
     /// so a mailbox's children sit below it whatever the on-disk layout.
     key_root: PathBuf,
+    /// What happens to this store's mailboxes (shared per shard by root).
+    notices: Rc<StoreNotices>,
 }
 
 fn renamed(n: &MailboxName, from: &MailboxName, to: &MailboxName) -> Option<MailboxName> {
@@ -48,7 +51,18 @@ impl FolderStore {
             layout,
             registry,
             key_root,
+            notices: Rc::default(),
         })
+    }
+
+    /// Share `notices` (the shard's for this store's root).
+    pub fn with_notices(mut self, notices: Rc<StoreNotices>) -> Self {
+        self.notices = notices;
+        self
+    }
+
+    pub fn notices(&self) -> &Rc<StoreNotices> {
+        &self.notices
     }
 
     fn key(&self, name: &MailboxName) -> PathBuf {

@@ -195,7 +195,7 @@ impl SdboxMailbox {
         }
         self.inner.stamp.set(stamp);
         if changed {
-            self.inner.core.notifier.bump();
+            self.inner.core.announce();
         }
         if let Some(import) = dovecot {
             if !self.apply_dovecot(import).await? {

@@ -4,9 +4,11 @@
 
 mod any_state;
 mod concurrency;
+mod contexts;
 mod dovecot_parity;
 mod mailboxes;
 mod messages;
+mod notify;
 mod searching;
 mod selection;
 mod two_sessions;
