@@ -132,6 +132,8 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             id_send: s.imap_id_send.clone(),
             id_log: s.imap_id_log.clone(),
             idle_check_interval: s.mailbox_idle_check_interval,
+            urlauth_host: s.imap_urlauth_host.clone(),
+            urlauth_port: s.imap_urlauth_port,
         },
     })
 }

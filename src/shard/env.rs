@@ -117,6 +117,12 @@ pub struct ImapOptions {
     /// `mailbox_idle_check_interval`: how often IDLE looks for changes
     /// other programs made to a Maildir/mbox ("0" disables).
     pub idle_check_interval: Duration,
+    /// `imap_urlauth_host`: the host URLAUTH URLs must name (`*`: any);
+    /// empty disables URLAUTH, as in Dovecot.
+    pub urlauth_host: String,
+    /// `imap_urlauth_port`: the port they must name (143 when they name
+    /// none).
+    pub urlauth_port: u16,
 }
 
 impl Default for ImapOptions {
@@ -130,6 +136,8 @@ impl Default for ImapOptions {
             id_send: "name *".to_string(),
             id_log: String::new(),
             idle_check_interval: Duration::from_secs(30),
+            urlauth_host: String::new(),
+            urlauth_port: 143,
         }
     }
 }

@@ -6,6 +6,7 @@ use super::base64;
 use super::parse::cursor::{Cursor, Fail, PResult};
 use super::parse::mailbox::{append, list, select_params, status_item};
 use super::parse::message::{copy_or_move, fetch, search, sort, store, thread};
+use super::parse::urlauth;
 use super::types::{
     AString, AuthenticateData, Command, CommandBody, InitialResponse, Secret, SelectParams, Tag,
     is_astring_char,
@@ -219,6 +220,9 @@ fn command_body(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         b"MOVE" => copy_or_move(c, false, true)?,
         b"SORT" => sort(c, false)?,
         b"THREAD" => thread(c, false)?,
+        b"GENURLAUTH" => urlauth::genurlauth(c)?,
+        b"RESETKEY" => urlauth::resetkey(c)?,
+        b"URLFETCH" => urlauth::urlfetch(c)?,
         b"COMPRESS" => {
             c.sp()?;
             B::Compress {

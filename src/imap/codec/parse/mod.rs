@@ -7,3 +7,4 @@ pub(crate) mod fetch;
 pub(crate) mod mailbox;
 pub(crate) mod message;
 pub(crate) mod search;
+pub(crate) mod urlauth;

@@ -11,6 +11,7 @@
 
 mod append;
 mod capability;
+mod catenate;
 mod close;
 mod compress;
 mod copy;
@@ -19,6 +20,7 @@ mod delete;
 mod enable;
 mod expunge;
 mod fetch;
+mod genurlauth;
 mod id;
 mod idle;
 mod list;
@@ -27,6 +29,7 @@ mod lsub;
 mod namespace;
 mod noop;
 mod rename;
+mod resetkey;
 mod search;
 mod select;
 mod sort;
@@ -34,6 +37,7 @@ mod status;
 mod store;
 mod subscribe;
 mod thread;
+mod urlfetch;
 
 #[cfg(test)]
 mod tests;
@@ -228,6 +232,12 @@ pub async fn dispatch(
         B::Move { uid, set, mailbox } => {
             copy::copy_or_move(s, out, tag, uid, &set, &mailbox, true).await
         }
+        B::GenUrlAuth { requests } => genurlauth::genurlauth(s, out, tag, &requests).await,
+        B::ResetKey {
+            mailbox,
+            mechanisms,
+        } => resetkey::resetkey(s, tag, mailbox.as_ref(), &mechanisms).await,
+        B::UrlFetch { urls } => urlfetch::urlfetch(s, out, tag, &urls).await,
     };
     s.finish(out, rules.allows_expunge, allow_new).await;
     flow

@@ -8,6 +8,7 @@ mod messages;
 mod searching;
 mod selection;
 mod two_sessions;
+mod urlauth;
 
 use std::future::Future;
 use std::pin::Pin;
