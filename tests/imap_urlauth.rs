@@ -65,10 +65,7 @@ fn genurlauth_urlfetch_and_catenate_over_tls() {
 
     // CATENATE with a synchronizing literal and a URL of the first message.
     let text = "X-Prefix: 1\r\n";
-    c.send(&format!(
-        "g APPEND INBOX CATENATE (TEXT {{{}}}",
-        text.len()
-    ));
+    c.send(&format!("g APPEND INBOX CATENATE (TEXT {{{}}}", text.len()));
     assert!(c.line().starts_with('+'));
     c.send_raw(format!("{text} URL \"/INBOX/;UID=1\")\r\n").as_bytes());
     let lines = c.until("g ");
@@ -98,11 +95,17 @@ fn genurlauth_urlfetch_and_catenate_over_tls() {
     srv.restart();
     let mut c = login(&srv);
     let fetched = urlfetch(&mut c, "b", &url);
-    assert!(fetched[0].ends_with(&format!("{{{}}}", MESSAGE.len())), "{fetched:?}");
+    assert!(
+        fetched[0].ends_with(&format!("{{{}}}", MESSAGE.len())),
+        "{fetched:?}"
+    );
 
     // RESETKEY makes the URLs made with the old key useless.
     c.send("c RESETKEY INBOX");
-    assert_eq!(c.until("c ").pop().unwrap(), "c OK [URLMECH INTERNAL] Key removed.");
+    assert_eq!(
+        c.until("c ").pop().unwrap(),
+        "c OK [URLMECH INTERNAL] Key removed."
+    );
     let fetched = urlfetch(&mut c, "d", &url);
     assert_eq!(fetched[0], format!("* URLFETCH {url} NIL"));
 }

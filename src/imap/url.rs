@@ -238,7 +238,6 @@ enum Stage {
     Section,
     Partial,
     Expire,
-    UrlAuth,
 }
 
 /// `;KEY=value` parameters from `start` (a `;`) to the end of `text`.

@@ -61,7 +61,8 @@ fn urlauth_rump_and_token() {
 
 #[test]
 fn expire_is_read_as_unix_time() {
-    let u = parse("imap://joe@h/INBOX/;UID=1;EXPIRE=2023-11-14T22:13:20Z;URLAUTH=authuser").unwrap();
+    let u =
+        parse("imap://joe@h/INBOX/;UID=1;EXPIRE=2023-11-14T22:13:20Z;URLAUTH=authuser").unwrap();
     assert_eq!(u.urlauth.unwrap().expire, Some(1_700_000_000));
     let u = parse("imap://joe@h/INBOX/;UID=1;EXPIRE=2023-11-14T23:13:20.5+01:00;URLAUTH=authuser")
         .unwrap();

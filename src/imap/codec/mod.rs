@@ -20,8 +20,8 @@ pub mod types;
 pub use command::{
     ParseError, ParseErrorKind, parse_authenticate_data, parse_command, parse_idle_done,
 };
-pub use parse::urlauth::url_section;
 pub use framing::{Frame, FrameError, FrameEvent, Framer, FramingLimits, LiteralMode};
+pub use parse::urlauth::url_section;
 
 #[cfg(test)]
 mod replay_tests;

@@ -12,7 +12,7 @@ use crate::message::{BodyStructure, MessageError, ParsedMessage, SectionData};
 use crate::storage::{AnyStore, MailStore, Mailbox, MailboxName, StorageError};
 
 /// Why a URL names nothing; the text is what Dovecot answers.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PartError {
     #[error("Mailbox doesn't exist: {0}")]

@@ -149,9 +149,21 @@ mod tests {
         assert_eq!(t.len(), 21);
         assert_eq!(t[0], TOKEN_VERSION);
         assert!(verify(&k1, "imap://a@h/INBOX/;UID=1;URLAUTH=anonymous", &t));
-        assert!(!verify(&k2, "imap://a@h/INBOX/;UID=1;URLAUTH=anonymous", &t));
-        assert!(!verify(&k1, "imap://a@h/INBOX/;UID=2;URLAUTH=anonymous", &t));
-        assert!(!verify(&k1, "imap://a@h/INBOX/;UID=1;URLAUTH=anonymous", &t[..20]));
+        assert!(!verify(
+            &k2,
+            "imap://a@h/INBOX/;UID=1;URLAUTH=anonymous",
+            &t
+        ));
+        assert!(!verify(
+            &k1,
+            "imap://a@h/INBOX/;UID=2;URLAUTH=anonymous",
+            &t
+        ));
+        assert!(!verify(
+            &k1,
+            "imap://a@h/INBOX/;UID=1;URLAUTH=anonymous",
+            &t[..20]
+        ));
     }
 
     #[test]
@@ -187,12 +199,18 @@ mod tests {
         );
         let rump = parse("imap://ann@h/INBOX/;UID=1;URLAUTH=authuser").unwrap();
         assert!(check_fetch_url(&o, &rump, "ann", 0).is_err());
-        let other_mech = parse(&format!("imap://ann@h/INBOX/;UID=1;URLAUTH=authuser:X:{token}")).unwrap();
+        let other_mech = parse(&format!(
+            "imap://ann@h/INBOX/;UID=1;URLAUTH=authuser:X:{token}"
+        ))
+        .unwrap();
         assert_eq!(
             check_fetch_url(&o, &other_mech, "ann", 0),
             Err("Unsupported URLAUTH mechanism: X".into())
         );
-        let no_user = parse(&format!("imap://h/INBOX/;UID=1;URLAUTH=authuser:INTERNAL:{token}")).unwrap();
+        let no_user = parse(&format!(
+            "imap://h/INBOX/;UID=1;URLAUTH=authuser:INTERNAL:{token}"
+        ))
+        .unwrap();
         assert!(check_fetch_url(&o, &no_user, "ann", 0).is_err());
     }
 }

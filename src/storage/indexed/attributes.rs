@@ -68,7 +68,12 @@ pub fn get(control: &Path, mailbox: &Guid, key: &str) -> Result<Option<Vec<u8>>>
 
 /// Sets (`Some`) or removes (`None`) `key` on `mailbox`; `mailbox` `None`
 /// removes `key` from every mailbox. The file is rewritten only on a change.
-pub fn set(control: &Path, mailbox: Option<&Guid>, key: &str, value: Option<Vec<u8>>) -> Result<()> {
+pub fn set(
+    control: &Path,
+    mailbox: Option<&Guid>,
+    key: &str,
+    value: Option<Vec<u8>>,
+) -> Result<()> {
     debug_assert!(!key.contains(['\t', '\n']));
     let mut entries = read_all(control)?;
     let before = entries.clone();

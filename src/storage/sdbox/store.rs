@@ -8,8 +8,8 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::Guid;
-use crate::storage::indexed::attributes;
 use crate::storage::index::{MailboxState, recover};
+use crate::storage::indexed::attributes;
 use crate::storage::indexed::control::{
     self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
 };
@@ -221,7 +221,11 @@ impl MailStore for SdboxStore {
         key: &str,
         value: Option<Vec<u8>>,
     ) -> Result<()> {
-        let (control, mailbox, key) = (self.layout.control.clone(), mailbox.copied(), key.to_string());
+        let (control, mailbox, key) = (
+            self.layout.control.clone(),
+            mailbox.copied(),
+            key.to_string(),
+        );
         self.with_control_file(attributes::ATTRIBUTES_FILE, move || {
             attributes::set(&control, mailbox.as_ref(), &key, value)
         })

@@ -6,6 +6,7 @@
 
 mod fetch;
 mod search;
+mod urlauth;
 
 use super::response::{write_astring, write_string};
 use super::types::{
@@ -307,11 +308,7 @@ impl Command {
                         d.write_unquoted(out);
                         out.extend_from_slice(b"\" ");
                     }
-                    if msg.binary {
-                        out.push(b'~');
-                    }
-                    out.extend_from_slice(format!("{{{}}}\r\n", msg.data.len()).as_bytes());
-                    out.extend_from_slice(&msg.data);
+                    urlauth::append_data(out, &msg.data);
                 }
             }
             B::UidExpunge { uids } => {
@@ -461,6 +458,9 @@ impl Command {
                 out.extend_from_slice(b"COMPRESS ");
                 out.extend_from_slice(algorithm.as_str().as_bytes());
             }
+            B::GenUrlAuth { .. } | B::ResetKey { .. } | B::UrlFetch { .. } => {
+                urlauth::urlauth_command(out, &self.body);
+            }
         }
     }
 }
@@ -541,6 +541,11 @@ mod tests {
             "a THREAD REFERENCES UTF-8 ALL\r\n",
             "a UID THREAD X-FOO \"UTF-8\" (SEEN)\r\n",
             "a COMPRESS DEFLATE\r\n",
+            "a APPEND x () CATENATE (TEXT {2}\r\nab URL \"/INBOX/;UID=1\" TEXT ~{1}\r\n\0) {1}\r\nc\r\n",
+            "a GENURLAUTH \"imap://a@h/INBOX/;UID=1;URLAUTH=anonymous\" INTERNAL\r\n",
+            "a RESETKEY\r\n",
+            "a RESETKEY INBOX INTERNAL\r\n",
+            "a URLFETCH x (y BODY BODYPARTSTRUCTURE) (z BINARY)\r\n",
         ] {
             round_trip(input);
         }

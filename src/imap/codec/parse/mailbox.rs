@@ -4,8 +4,8 @@
 use super::cursor::{Cursor, Fail, PResult};
 use crate::imap::codec::command::ParseErrorKind;
 use crate::imap::codec::types::{
-    AppendData, AppendMessage, CommandBody, ListReturnOption, ListSelectOption, QResync, SelectParams,
-    StatusItem,
+    AppendData, AppendMessage, CommandBody, ListReturnOption, ListSelectOption, QResync,
+    SelectParams, StatusItem,
 };
 
 pub(crate) fn select_params(c: &mut Cursor<'_>) -> PResult<SelectParams> {

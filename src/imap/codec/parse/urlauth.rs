@@ -83,7 +83,9 @@ pub(crate) fn urlfetch(c: &mut Cursor<'_>) -> PResult<CommandBody> {
             } else if c.keyword("BODY") {
                 params.body = true;
             } else {
-                return c.fail(ParseErrorKind::Expected("BODY, BINARY or BODYPARTSTRUCTURE"));
+                return c.fail(ParseErrorKind::Expected(
+                    "BODY, BINARY or BODYPARTSTRUCTURE",
+                ));
             }
         }
         if params.body && params.binary {
@@ -103,7 +105,7 @@ pub fn url_section(text: &str) -> Option<Section> {
     let wrapped = format!("[{text}]");
     let mut c = Cursor::new(wrapped.as_bytes());
     let section = super::fetch::section(&mut c).ok()?;
-    c.at_eol().then_some(())?;
+    c.rest().is_empty().then_some(())?;
     // HEADER.FIELDS lists are the only place a space may appear.
     match &section.text {
         Some(SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_)) | None => {}
@@ -126,9 +128,9 @@ mod tests {
 
     #[test]
     fn catenate_parts_in_order() {
-        let CommandBody::Append { messages, .. } = body(
-            "APPEND Drafts (\\Seen) CATENATE (URL \"/INBOX/;UID=1\" TEXT {3+}\r\nabc URL x)",
-        ) else {
+        let CommandBody::Append { messages, .. } =
+            body("APPEND Drafts (\\Seen) CATENATE (URL \"/INBOX/;UID=1\" TEXT {3+}\r\nabc URL x)")
+        else {
             panic!("not an APPEND")
         };
         assert_eq!(
@@ -201,7 +203,13 @@ mod tests {
             url_section("HEADER.FIELDS (Subject)").map(|s| s.text),
             Some(Some(SectionText::HeaderFields(vec![b"Subject".to_vec()])))
         );
-        assert_eq!(url_section("3"), Some(Section { part: vec![3], text: None }));
+        assert_eq!(
+            url_section("3"),
+            Some(Section {
+                part: vec![3],
+                text: None
+            })
+        );
         assert_eq!(url_section("FOO"), None);
         assert_eq!(url_section("1]x"), None);
     }

@@ -13,7 +13,10 @@ use crate::storage::{AnyStore, StorageError};
 #[derive(Debug)]
 pub enum CatenateError {
     /// `NO [BADURL url] reason`.
-    BadUrl { url: String, reason: String },
+    BadUrl {
+        url: String,
+        reason: String,
+    },
     /// Over the APPEND limit: `NO [TOOBIG]`.
     TooBig,
     Storage(StorageError),

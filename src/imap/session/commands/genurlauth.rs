@@ -76,10 +76,14 @@ async fn sign(
     let (Some(server), Some(auth), Some(mailbox), Some(uid)) =
         (&u.server, &u.urlauth, &u.mailbox, u.uid)
     else {
-        return Err("Invalid URL: Must be an URLAUTH rump URL".to_string().into());
+        return Err("Invalid URL: Must be an URLAUTH rump URL"
+            .to_string()
+            .into());
     };
     if auth.mechanism.is_some() {
-        return Err("Invalid URL: Must be an URLAUTH rump URL".to_string().into());
+        return Err("Invalid URL: Must be an URLAUTH rump URL"
+            .to_string()
+            .into());
     }
     if auth.expire.is_some_and(|t| s.now() > t) {
         return Err("URLAUTH has already expired".to_string().into());

@@ -8,8 +8,8 @@ use crate::storage::blocking::{self, detached};
 use crate::storage::cache::{Cached, MailboxRegistry};
 use crate::storage::error::{Result, StorageError};
 use crate::storage::guid::Guid;
-use crate::storage::indexed::attributes;
 use crate::storage::indexed::Backend;
+use crate::storage::indexed::attributes;
 use crate::storage::indexed::control::{
     self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
 };
@@ -266,7 +266,8 @@ impl MailStore for FolderStore {
         key: &str,
         value: Option<Vec<u8>>,
     ) -> Result<()> {
-        let (control, mailbox, key) = (self.layout.control_dir(), mailbox.copied(), key.to_string());
+        let (control, mailbox, key) =
+            (self.layout.control_dir(), mailbox.copied(), key.to_string());
         self.with_control_file(attributes::ATTRIBUTES_FILE, move || {
             attributes::set(&control, mailbox.as_ref(), &key, value)
         })

@@ -45,7 +45,10 @@ fn catenate_joins_text_and_url_parts() {
             .ok("a APPEND INBOX (\\Seen) CATENATE (TEXT {12+}\r\nX-New: yes\r\n URL \"/INBOX/;UID=1/;SECTION=HEADER.FIELDS%20(Subject)\" TEXT {5+}\r\nnew\r\n)")
             .await;
         assert!(text.contains(" 2] Append completed.\r\n"), "{text}");
-        assert_eq!(body_of(c, 2).await, "X-New: yes\r\nSubject: note 1\r\n\r\nnew\r\n");
+        assert_eq!(
+            body_of(c, 2).await,
+            "X-New: yes\r\nSubject: note 1\r\n\r\nnew\r\n"
+        );
         assert_eq!(c.s.stats.appended, 2);
     })
 }
@@ -142,9 +145,7 @@ fn catenate_over_the_append_limit_is_toobig() {
 #[test]
 fn genurlauth_then_urlfetch_gives_the_message() {
     with_urlauth(async |c| {
-        let text = c
-            .ok(&format!("a GENURLAUTH \"{RUMP}\" INTERNAL"))
-            .await;
+        let text = c.ok(&format!("a GENURLAUTH \"{RUMP}\" INTERNAL")).await;
         let url = generated(&text);
         let token = url
             .strip_prefix(&format!("{RUMP}:internal:"))
@@ -179,7 +180,10 @@ fn urlfetch_of_a_forged_or_foreign_url_is_nil() {
         let user_only = "imap://test@localhost/INBOX/;UID=1;URLAUTH=user+ann:internal:0000000000000000000000000000000000000000";
         for (bad, reason) in [
             (forged.as_str(), "URLAUTH verification failed"),
-            (other.as_str(), "Not permitted to fetch URLAUTH for user other"),
+            (
+                other.as_str(),
+                "Not permitted to fetch URLAUTH for user other",
+            ),
             (wrong_host.as_str(), "Invalid URL: Inappropriate host name"),
             (user_only, "No 'user+ann' access allowed for user test"),
             (RUMP, "Invalid URL: Must be a full URLAUTH URL"),
@@ -222,14 +226,18 @@ fn urlfetch_binary_and_bodypartstructure() {
         let text = c
             .cmd(&format!("d URLFETCH ({url} BODYPARTSTRUCTURE)"))
             .await;
-        assert!(text.contains("\"base64\" 4 NIL NIL NIL NIL))\r\n"), "{text}");
+        assert!(
+            text.contains("\"base64\" 4 NIL NIL NIL NIL))\r\n"),
+            "{text}"
+        );
     })
 }
 
 #[test]
 fn url_partial_cuts_the_fetched_data() {
     with_urlauth(async |c| {
-        let rump = "imap://test@localhost/INBOX/;UID=1/;SECTION=TEXT/;PARTIAL=5.4;URLAUTH=anonymous";
+        let rump =
+            "imap://test@localhost/INBOX/;UID=1/;SECTION=TEXT/;PARTIAL=5.4;URLAUTH=anonymous";
         let url = generated(&c.ok(&format!("a GENURLAUTH \"{rump}\" INTERNAL")).await);
         assert_eq!(
             c.cmd(&format!("b URLFETCH {url}")).await,
@@ -247,7 +255,10 @@ fn resetkey_invalidates_the_urls() {
             "b OK [URLMECH INTERNAL] Key removed.\r\n"
         );
         let text = c.ok(&format!("c URLFETCH {url}")).await;
-        assert!(text.starts_with(&format!("* URLFETCH {url} NIL\r\n")), "{text}");
+        assert!(
+            text.starts_with(&format!("* URLFETCH {url} NIL\r\n")),
+            "{text}"
+        );
         let renewed = generated(&c.ok(&format!("d GENURLAUTH {RUMP} INTERNAL")).await);
         assert_ne!(renewed, url);
         assert_eq!(c.cmd("e RESETKEY").await, "e OK All keys removed.\r\n");
