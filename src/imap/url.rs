@@ -107,7 +107,7 @@ pub fn parse(text: &str) -> Result<ImapUrl, UrlError> {
         server: Some(server),
         ..ImapUrl::default()
     };
-    match text[path_start..].as_bytes().first() {
+    match text.as_bytes()[path_start..].first() {
         None => {}
         Some(b'/') => parse_path(text, path_start + 1, &mut url)?,
         Some(_) => return Err(UrlError::Search),
@@ -504,7 +504,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -517,14 +517,14 @@ impl fmt::Display for ImapUrl {
     /// The canonical text (an `;EXPIRE` is written back only as part of a
     /// verbatim rump, since its zone is not kept).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(auth) = &self.urlauth {
-            if !auth.rump.is_empty() {
-                f.write_str(&auth.rump)?;
-                if let (Some(m), Some(t)) = (&auth.mechanism, &auth.token) {
-                    write!(f, ":{m}:{}", to_hex(t))?;
-                }
-                return Ok(());
+        if let Some(auth) = &self.urlauth
+            && !auth.rump.is_empty()
+        {
+            f.write_str(&auth.rump)?;
+            if let (Some(m), Some(t)) = (&auth.mechanism, &auth.token) {
+                write!(f, ":{m}:{}", to_hex(t))?;
             }
+            return Ok(());
         }
         let mut s = String::new();
         if let Some(server) = &self.server {

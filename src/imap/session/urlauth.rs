@@ -35,11 +35,11 @@ pub async fn mailbox_key(
     mailbox: &Guid,
     create: bool,
 ) -> Result<Option<Key>, StorageError> {
-    if let Some(stored) = store.private_attribute(mailbox, KEY_ATTRIBUTE).await? {
-        if let Ok(key) = Key::try_from(stored.as_slice()) {
-            return Ok(Some(key));
-        }
-        // A damaged key only invalidates the URLs made with it.
+    // A damaged key only invalidates the URLs made with it.
+    if let Some(stored) = store.private_attribute(mailbox, KEY_ATTRIBUTE).await?
+        && let Ok(key) = Key::try_from(stored.as_slice())
+    {
+        return Ok(Some(key));
     }
     if !create {
         return Ok(None);
