@@ -9,13 +9,13 @@ use std::process::{Command, Stdio};
 
 use common::{Client, DEMO_PASS, DEMO_USER, Options, Server, TempDir};
 
-/// Dovecot capabilities of extensions outside the issue's list (URLAUTH,
-/// CATENATE, NOTIFY, ESORT/CONTEXT).
-const OUT_OF_SCOPE: &[&str] = &["URL-PARTIAL", "CATENATE"];
+/// Dovecot capabilities of extensions tern does not serve yet.
+const OUT_OF_SCOPE: &[&str] = &[];
 
 const DOVECOT_IMAP: &str = "/usr/lib/dovecot/imap";
 
-fn dovecot_capabilities() -> Option<BTreeSet<String>> {
+/// Dovecot's list after login, with `extra` added to its config.
+fn dovecot_capabilities(extra: &str) -> Option<BTreeSet<String>> {
     if !std::path::Path::new(DOVECOT_IMAP).exists() {
         return None;
     }
@@ -25,8 +25,9 @@ fn dovecot_capabilities() -> Option<BTreeSet<String>> {
         &conf,
         format!(
             "mail_location = maildir:{}/mail\nprotocols = imap\nssl = no\nlog_path = /dev/stderr\n\
-             mail_uid = nobody\nmail_gid = nogroup\nfirst_valid_uid = 1\n",
-            dir.path().display()
+             mail_uid = nobody\nmail_gid = nogroup\nfirst_valid_uid = 1\n{}",
+            dir.path().display(),
+            extra.replace("%d", &dir.path().display().to_string()),
         ),
     )
     .unwrap();
@@ -61,28 +62,14 @@ fn dovecot_capabilities() -> Option<BTreeSet<String>> {
 
 #[test]
 fn capability_covers_dovecot_23() {
-    let Some(dovecot) = dovecot_capabilities() else {
+    let Some(dovecot) = dovecot_capabilities("") else {
         panic!("Dovecot's imap binary is needed (scripts/test-all.sh installs dovecot-imapd)");
     };
     assert!(
         dovecot.contains("QRESYNC"),
         "unexpected Dovecot list: {dovecot:?}"
     );
-    let srv = Server::start(Options::default());
-    let mut c = Client::tls(srv.imaps.port, srv.tls_config());
-    assert!(c.line().starts_with("* OK"));
-    c.send(&format!("a LOGIN {DEMO_USER} {DEMO_PASS}"));
-    assert!(c.until("a ").pop().unwrap().starts_with("a OK"));
-    c.send("b CAPABILITY");
-    let lines = c.until("b ");
-    let caps: BTreeSet<String> = lines
-        .iter()
-        .find(|l| l.starts_with("* CAPABILITY "))
-        .expect("CAPABILITY response")
-        .trim_start_matches("* CAPABILITY ")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let caps = tern_capabilities(Options::default());
     let missing: Vec<&String> = dovecot
         .iter()
         .filter(|cap| !OUT_OF_SCOPE.contains(&cap.as_str()) && !caps.contains(*cap))
@@ -100,4 +87,45 @@ fn capability_covers_dovecot_23() {
     ] {
         assert!(caps.contains(extra), "{extra} missing: {caps:?}");
     }
+}
+
+/// With `imap_urlauth_host` set, both add URLAUTH and URLAUTH=BINARY
+/// (Dovecot also needs an attribute dict to keep the keys in).
+#[test]
+fn urlauth_capabilities_follow_imap_urlauth_host() {
+    let Some(dovecot) = dovecot_capabilities(
+        "imap_urlauth_host = localhost\nmail_attribute_dict = file:%d/attributes\n",
+    ) else {
+        panic!("Dovecot's imap binary is needed (scripts/test-all.sh installs dovecot-imapd)");
+    };
+    let caps = tern_capabilities(Options {
+        extra_config: "imap_urlauth_host = localhost\n".into(),
+        ..Options::default()
+    });
+    for cap in ["URLAUTH", "URLAUTH=BINARY", "CATENATE", "URL-PARTIAL"] {
+        assert!(dovecot.contains(cap), "Dovecot lacks {cap}: {dovecot:?}");
+        assert!(caps.contains(cap), "tern lacks {cap}: {caps:?}");
+    }
+    let without = tern_capabilities(Options::default());
+    assert!(!without.contains("URLAUTH"), "{without:?}");
+}
+
+/// tern's list after LOGIN.
+fn tern_capabilities(opts: Options) -> BTreeSet<String> {
+    let srv = Server::start(opts);
+    let mut c = Client::tls(srv.imaps.port, srv.tls_config());
+    assert!(c.line().starts_with("* OK"));
+    c.send(&format!("a LOGIN {DEMO_USER} {DEMO_PASS}"));
+    assert!(c.until("a ").pop().unwrap().starts_with("a OK"));
+    c.send("b CAPABILITY");
+    let lines = c.until("b ");
+    let caps: BTreeSet<String> = lines
+        .iter()
+        .find(|l| l.starts_with("* CAPABILITY "))
+        .expect("CAPABILITY response")
+        .trim_start_matches("* CAPABILITY ")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    caps
 }

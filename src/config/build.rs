@@ -441,6 +441,8 @@ pub(crate) fn build(view: &View<'_>, warnings: &mut Vec<String>) -> Result<Setti
         rawlog_dir: g.string("rawlog_dir")?,
         imap_metadata: g.boolean("imap_metadata")?,
         imap_literal_minus: g.boolean("imap_literal_minus")?,
+        imap_urlauth_host: g.string("imap_urlauth_host")?,
+        imap_urlauth_port: g.port("imap_urlauth_port")?,
         pop3_uidl_format: g.string("pop3_uidl_format")?,
         pop3_client_workarounds: g.workarounds(
             "pop3_client_workarounds",

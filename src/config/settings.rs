@@ -445,6 +445,11 @@ pub struct Settings {
     pub rawlog_dir: String,
     /// Enable METADATA.
     pub imap_metadata: bool,
+    /// The host IMAP URLs must name for URLAUTH (`*` = any); empty
+    /// disables URLAUTH (GENURLAUTH, URLFETCH, RESETKEY).
+    pub imap_urlauth_host: String,
+    /// The port those URLs must name (default 143).
+    pub imap_urlauth_port: u16,
     /// Advertise LITERAL- instead of LITERAL+.
     pub imap_literal_minus: bool,
     // ---- POP3

@@ -8,3 +8,4 @@ mod driver;
 pub mod eval;
 pub mod login;
 pub mod session;
+pub mod url;

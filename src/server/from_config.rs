@@ -149,6 +149,8 @@ fn protocol_settings(s: &Settings, p: Protocol) -> Result<ProtocolSettings, Plan
             id_log: s.imap_id_log.clone(),
             idle_check_interval: s.mailbox_idle_check_interval,
             special_use: configured_special_use(s),
+            urlauth_host: s.imap_urlauth_host.clone(),
+            urlauth_port: s.imap_urlauth_port,
         },
     })
 }

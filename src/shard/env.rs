@@ -126,6 +126,12 @@ pub struct ImapOptions {
     /// attribute LIST shows for NAME (storage path form, `/`-separated)
     /// unless the mailbox has its own (CREATE … USE).
     pub special_use: Vec<(String, crate::storage::SpecialUse)>,
+    /// `imap_urlauth_host`: the host URLAUTH URLs must name (`*`: any);
+    /// empty disables URLAUTH, as in Dovecot.
+    pub urlauth_host: String,
+    /// `imap_urlauth_port`: the port they must name (143 when they name
+    /// none).
+    pub urlauth_port: u16,
 }
 
 impl Default for ImapOptions {
@@ -140,6 +146,8 @@ impl Default for ImapOptions {
             special_use: Vec::new(),
             id_log: String::new(),
             idle_check_interval: Duration::from_secs(30),
+            urlauth_host: String::new(),
+            urlauth_port: 143,
         }
     }
 }

@@ -31,6 +31,19 @@ pub trait MailStore {
     async fn subscriptions(&self) -> Result<Vec<MailboxName>>;
     async fn set_subscribed(&self, name: &MailboxName, subscribed: bool) -> Result<()>;
     async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()>;
+    /// A private attribute of the mailbox with GUID `mailbox` (RFC 5464
+    /// `/private/...`, e.g. its URLAUTH key); `None` when unset. Keyed by
+    /// GUID: it follows a RENAME and dies with the mailbox.
+    async fn private_attribute(&self, mailbox: &Guid, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets (`Some`) or removes (`None`) a private attribute, durably;
+    /// `mailbox` `None` removes `key` from every mailbox. `key` holds no
+    /// tab or line break.
+    async fn set_private_attribute(
+        &self,
+        mailbox: Option<&Guid>,
+        key: &str,
+        value: Option<Vec<u8>>,
+    ) -> Result<()>;
     /// Open (or share the already open) mailbox view.
     async fn open(&self, name: &MailboxName) -> Result<Self::Mailbox>;
 }

@@ -291,6 +291,17 @@ impl MailStore for AnyStore {
     async fn set_special_use(&self, name: &MailboxName, usage: Option<SpecialUse>) -> Result<()> {
         each!(self, s => s.set_special_use(name, usage).await)
     }
+    async fn private_attribute(&self, mailbox: &Guid, key: &str) -> Result<Option<Vec<u8>>> {
+        each!(self, s => s.private_attribute(mailbox, key).await)
+    }
+    async fn set_private_attribute(
+        &self,
+        mailbox: Option<&Guid>,
+        key: &str,
+        value: Option<Vec<u8>>,
+    ) -> Result<()> {
+        each!(self, s => s.set_private_attribute(mailbox, key, value).await)
+    }
     async fn open(&self, name: &MailboxName) -> Result<AnyMailbox> {
         let mbox = match self {
             AnyStore::Sdbox(s) => s.open(name).await.map(AnyMailbox::Sdbox),

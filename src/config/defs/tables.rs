@@ -296,7 +296,8 @@ pub static GLOBAL: &[SettingDef] = &[
         "0",
         "IMAP hibernation is not needed: idle sessions already cost no process",
     ),
-    ign("imap_urlauth_host", Str, "", "URLAUTH is not supported"),
+    def("imap_urlauth_host", Str, ""),
+    def("imap_urlauth_port", Port, "143"),
     // POP3
     def("pop3_uidl_format", Str, "%08Xu%08Xv"),
     def(
@@ -419,7 +420,6 @@ pub static UNSUPPORTED: &[&str] = &[
     "dsync_hashed_headers",
     "imap_id_retain",
     "imap_urlauth_logout_format",
-    "imap_urlauth_port",
     "imap_urlauth_stream_user",
     "imap_urlauth_submit_user",
     "imapc_cmd_timeout",

@@ -434,8 +434,13 @@ fn append_forms() {
         vec![Flag::Seen, Flag::Keyword(atom("$Junk"))]
     );
     assert_eq!(messages[0].date.map(|d| d.zone_minutes()), Some(-480));
-    assert_eq!(messages[0].data, b"Hello");
-    assert!(!messages[0].binary);
+    assert_eq!(
+        messages[0].data,
+        AppendData::Literal {
+            bytes: b"Hello".to_vec(),
+            binary: false
+        }
+    );
 
     // MULTIAPPEND with LITERAL+ and literal8.
     let b = body("t1 APPEND x {2+}\r\nab ~{3+}\r\na\0b () {0}\r\n\r\n");
@@ -443,9 +448,20 @@ fn append_forms() {
         panic!("{b:?}")
     };
     assert_eq!(messages.len(), 3);
-    assert_eq!(messages[1].data, b"a\0b");
-    assert!(messages[1].binary);
-    assert!(messages[2].data.is_empty());
+    assert_eq!(
+        messages[1].data,
+        AppendData::Literal {
+            bytes: b"a\0b".to_vec(),
+            binary: true
+        }
+    );
+    assert_eq!(
+        messages[2].data,
+        AppendData::Literal {
+            bytes: Vec::new(),
+            binary: false
+        }
+    );
 
     assert_eq!(err("t1 APPEND x\r\n").tag, tag());
     assert_eq!(err("t1 APPEND x (\\Seen)\r\n").tag, tag());

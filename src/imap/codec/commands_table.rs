@@ -28,6 +28,7 @@ use super::parse::mailbox::{
 };
 use super::parse::message::{copy, expunge, fetch, move_, search, sort, store, thread};
 use super::parse::notify::notify;
+use super::parse::urlauth::{genurlauth, resetkey, urlfetch};
 use super::types::CommandBody as B;
 
 /// The state a command needs (RFC 9051 §3). Elsewhere it is answered BAD:
@@ -151,6 +152,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     row("THREAD",       WithUid(thread),              Selected,         UidFormOnly, HOLDS,    Recent),
     row("NOTIFY",       Plain(notify),                Authenticated,    Always,      NEW_MAIL, Forced),
     row("CANCELUPDATE", Plain(cancel_update),         Selected,         Always,      HOLDS,    No),
+    row("GENURLAUTH",   Plain(genurlauth),            Authenticated,    Always,      HOLDS,    No),
+    row("RESETKEY",     Plain(resetkey),              Authenticated,    Always,      HOLDS,    No),
+    row("URLFETCH",     Plain(urlfetch),              Authenticated,    Always,      HOLDS,    No),
 ];
 
 const fn row(

@@ -23,6 +23,7 @@ pub use command::{
     ParseError, ParseErrorKind, parse_authenticate_data, parse_command, parse_idle_done,
 };
 pub use framing::{Frame, FrameError, FrameEvent, Framer, FramingLimits, LiteralMode};
+pub use parse::urlauth::url_section;
 
 #[cfg(test)]
 mod replay_tests;

@@ -9,7 +9,8 @@ pub const DEFAULT_APPEND_LIMIT: u64 = 64 * 1024 * 1024;
 /// Extensions served once logged in (at least what Dovecot 2.3 lists for
 /// the extensions tern implements).
 pub const AUTHED_CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE \
-SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND UNSELECT CHILDREN NAMESPACE \
+SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE \
+UNSELECT CHILDREN NAMESPACE \
 UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH \
 CONTEXT=SORT PARTIAL LIST-STATUS BINARY MOVE SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE SAVEDATE \
 NOTIFY LITERAL+ UTF8=ACCEPT APPENDLIMIT PREVIEW PREVIEW=FUZZY SNIPPET=FUZZY COMPRESS=DEFLATE";
@@ -19,15 +20,22 @@ pub fn append_limit(opts: &ImapOptions) -> u64 {
     opts.append_limit.unwrap_or(DEFAULT_APPEND_LIMIT)
 }
 
+/// Added when `imap_urlauth_host` is set (Dovecot's rule).
+pub const URLAUTH_CAPABILITIES: &str = "URLAUTH URLAUTH=BINARY";
+
 /// The post-login list with `imap_capability` applied: empty keeps the
 /// built-in list, `+A B` appends, anything else replaces it. A configured
 /// limit is advertised as `APPENDLIMIT=<n>` (RFC 7889: the same for every
 /// mailbox); without one the bare `APPENDLIMIT` points to STATUS.
 pub fn authed(opts: &ImapOptions) -> String {
-    let builtin = match opts.append_limit {
+    let mut builtin = match opts.append_limit {
         Some(n) => AUTHED_CAPABILITIES.replace(" APPENDLIMIT ", &format!(" APPENDLIMIT={n} ")),
         None => AUTHED_CAPABILITIES.to_string(),
     };
+    if !opts.urlauth_host.is_empty() {
+        builtin.push(' ');
+        builtin.push_str(URLAUTH_CAPABILITIES);
+    }
     let configured = opts.capability.trim();
     if configured.is_empty() {
         return builtin;
@@ -112,6 +120,15 @@ mod tests {
         );
         assert!(!limited.split(' ').any(|c| c == "APPENDLIMIT"), "{limited}");
         assert_eq!(append_limit(&opts("", None)), DEFAULT_APPEND_LIMIT);
+        for always in ["CATENATE", "URL-PARTIAL"] {
+            assert!(caps.split(' ').any(|c| c == always), "{always} missing");
+        }
+        assert!(!caps.split(' ').any(|c| c.starts_with("URLAUTH")), "{caps}");
+        let urlauth = authed(&ImapOptions {
+            urlauth_host: "localhost".into(),
+            ..ImapOptions::default()
+        });
+        assert!(urlauth.ends_with(" URLAUTH URLAUTH=BINARY"), "{urlauth}");
         assert_eq!(append_limit(&opts("", Some(5))), 5);
     }
 }

@@ -10,7 +10,7 @@ pub mod capability;
 pub mod commands;
 mod content;
 pub mod contexts;
-mod dates;
+pub(crate) mod dates;
 mod flags;
 pub mod id;
 pub mod literals;
@@ -24,6 +24,8 @@ pub mod prelogin;
 mod refresh;
 mod selected;
 pub mod state;
+mod url_part;
+mod urlauth;
 
 pub use commands::{Flow, dispatch};
 pub use output::{Gone, Output};

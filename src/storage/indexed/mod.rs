@@ -5,6 +5,7 @@
 //! the memory store, and [`folder`], the engine under Maildir and mbox)
 //! keep only what is theirs: files, locks, persistence.
 
+pub mod attributes;
 pub mod control;
 pub mod core;
 pub mod dirs;

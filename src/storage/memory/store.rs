@@ -3,13 +3,14 @@
 
 use super::mailbox::{MailboxShared, MemoryMailbox, Settings};
 use crate::storage::error::{Result, StorageError};
+use crate::storage::guid::Guid;
 use crate::storage::indexed::MAX_MESSAGE_BYTES;
 use crate::storage::name::MailboxName;
 use crate::storage::notify::StoreNotices;
 use crate::storage::traits::MailStore;
 use crate::storage::types::{MailboxInfo, SpecialUse};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 /// How a [`MemoryStore`] starts.
@@ -54,6 +55,8 @@ struct Tree {
     /// In the order subscribed.
     subscriptions: Vec<MailboxName>,
     special_use: Vec<(SpecialUse, MailboxName)>,
+    /// Private attributes by (mailbox GUID, key).
+    attributes: HashMap<(Guid, String), Vec<u8>>,
     next_uidvalidity: u32,
 }
 
@@ -112,6 +115,7 @@ impl MemoryStore {
             nodes: BTreeMap::new(),
             subscriptions: Vec::new(),
             special_use: Vec::new(),
+            attributes: HashMap::new(),
             next_uidvalidity: options.first_uidvalidity.max(1),
         };
         let inbox = MailboxName::inbox();
@@ -285,6 +289,30 @@ impl MailStore for MemoryStore {
         uses.retain(|(_, n)| n != name);
         if let Some(u) = usage {
             uses.push((u, name.clone()));
+        }
+        Ok(())
+    }
+
+    async fn private_attribute(&self, mailbox: &Guid, key: &str) -> Result<Option<Vec<u8>>> {
+        let tree = self.tree.borrow();
+        Ok(tree.attributes.get(&(*mailbox, key.to_string())).cloned())
+    }
+
+    async fn set_private_attribute(
+        &self,
+        mailbox: Option<&Guid>,
+        key: &str,
+        value: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let attributes = &mut self.tree.borrow_mut().attributes;
+        match (mailbox, value) {
+            (Some(m), Some(v)) => {
+                attributes.insert((*m, key.to_string()), v);
+            }
+            (Some(m), None) => {
+                attributes.remove(&(*m, key.to_string()));
+            }
+            (None, _) => attributes.retain(|(_, k), _| k != key),
         }
         Ok(())
     }

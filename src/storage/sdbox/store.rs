@@ -7,7 +7,9 @@ use super::mailbox::{self, MailboxShared, SdboxMailbox};
 use crate::storage::blocking::{self, detached};
 use crate::storage::cache::MailboxRegistry;
 use crate::storage::error::{Result, StorageError};
+use crate::storage::guid::Guid;
 use crate::storage::index::{MailboxState, recover};
+use crate::storage::indexed::attributes;
 use crate::storage::indexed::control::{
     self, SPECIAL_USE_FILE, read_special_use, read_subscriptions, write_special_use,
 };
@@ -228,6 +230,28 @@ impl MailStore for SdboxStore {
         let (control, name) = (self.layout.control.clone(), name.clone());
         self.with_control_file(SPECIAL_USE_FILE, move || {
             control::set_special_use(&control, name, usage)
+        })
+        .await
+    }
+
+    async fn private_attribute(&self, mailbox: &Guid, key: &str) -> Result<Option<Vec<u8>>> {
+        let (control, mailbox, key) = (self.layout.control.clone(), *mailbox, key.to_string());
+        blocking::run(move || attributes::get(&control, &mailbox, &key)).await
+    }
+
+    async fn set_private_attribute(
+        &self,
+        mailbox: Option<&Guid>,
+        key: &str,
+        value: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let (control, mailbox, key) = (
+            self.layout.control.clone(),
+            mailbox.copied(),
+            key.to_string(),
+        );
+        self.with_control_file(attributes::ATTRIBUTES_FILE, move || {
+            attributes::set(&control, mailbox.as_ref(), &key, value)
         })
         .await
     }

@@ -7,6 +7,7 @@
 mod context;
 mod fetch;
 mod search;
+mod urlauth;
 
 use super::response::{write_astring, write_string};
 use super::types::{
@@ -311,11 +312,7 @@ impl Command {
                         d.write_unquoted(out);
                         out.extend_from_slice(b"\" ");
                     }
-                    if msg.binary {
-                        out.push(b'~');
-                    }
-                    out.extend_from_slice(format!("{{{}}}\r\n", msg.data.len()).as_bytes());
-                    out.extend_from_slice(&msg.data);
+                    urlauth::append_data(out, &msg.data);
                 }
             }
             B::UidExpunge { uids } => {
@@ -478,6 +475,9 @@ impl Command {
             }
             B::CancelUpdate { tags } => context::cancel_update(out, tags),
             B::Notify(request) => context::notify(out, request),
+            B::GenUrlAuth { .. } | B::ResetKey { .. } | B::UrlFetch { .. } => {
+                urlauth::urlauth_command(out, &self.body);
+            }
         }
     }
 }
@@ -564,6 +564,11 @@ mod tests {
             "a CANCELUPDATE \"a1\" \"b 2\"\r\n",
             "a NOTIFY NONE\r\n",
             "a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge FlagChange)) (subtree (x \"y z\") (MessageNew MessageExpunge MailboxName SubscriptionChange X-Ev)) (mailboxes INBOX NONE) (inboxes (MessageNew MessageExpunge)) (personal (MailboxName)) (subscribed (AnnotationChange MessageNew MessageExpunge))\r\n",
+            "a APPEND x () CATENATE (TEXT {2}\r\nab URL \"/INBOX/;UID=1\" TEXT ~{1}\r\n\0) {1}\r\nc\r\n",
+            "a GENURLAUTH \"imap://a@h/INBOX/;UID=1;URLAUTH=anonymous\" INTERNAL\r\n",
+            "a RESETKEY\r\n",
+            "a RESETKEY INBOX INTERNAL\r\n",
+            "a URLFETCH x (y BODY BODYPARTSTRUCTURE) (z BINARY)\r\n",
         ] {
             round_trip(input);
         }

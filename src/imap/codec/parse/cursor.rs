@@ -24,7 +24,6 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    #[cfg(test)]
     pub fn new(input: &'a [u8]) -> Self {
         Cursor { input, pos: 0 }
     }

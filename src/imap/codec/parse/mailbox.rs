@@ -5,8 +5,8 @@
 use super::cursor::{Cursor, Fail, PResult};
 use crate::imap::codec::command::ParseErrorKind;
 use crate::imap::codec::types::{
-    AppendMessage, CommandBody, ListReturnOption, ListSelectOption, Mailbox, QResync, SelectParams,
-    StatusItem,
+    AppendData, AppendMessage, CommandBody, ListReturnOption, ListSelectOption, Mailbox, QResync,
+    SelectParams, StatusItem,
 };
 
 pub(crate) fn select(c: &mut Cursor<'_>) -> PResult<CommandBody> {
@@ -184,13 +184,13 @@ pub(crate) fn append(c: &mut Cursor<'_>) -> PResult<CommandBody> {
         } else {
             None
         };
-        let (data, binary) = c.literal(true)?;
-        messages.push(AppendMessage {
-            flags,
-            date,
-            data,
-            binary,
-        });
+        let data = if c.keyword("CATENATE") {
+            super::urlauth::catenate(c)?
+        } else {
+            let (bytes, binary) = c.literal(true)?;
+            AppendData::Literal { bytes, binary }
+        };
+        messages.push(AppendMessage { flags, date, data });
     }
     Ok(CommandBody::Append { mailbox, messages })
 }

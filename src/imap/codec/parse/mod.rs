@@ -10,3 +10,4 @@ pub(crate) mod mailbox;
 pub(crate) mod message;
 pub(crate) mod notify;
 pub(crate) mod search;
+pub(crate) mod urlauth;

@@ -88,9 +88,42 @@ pub enum StatusItem {
 pub struct AppendMessage {
     pub flags: Vec<Flag>,
     pub date: Option<ImapDateTime>,
-    pub data: Vec<u8>,
-    /// Sent as literal8 `~{n}` (RFC 3516): may contain NUL, binary parts.
+    pub data: AppendData,
+}
+
+/// What an APPEND message is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendData {
+    /// The message as one literal; `binary` when sent as literal8 `~{n}`
+    /// (RFC 3516: may contain NUL, binary parts).
+    Literal { bytes: Vec<u8>, binary: bool },
+    /// RFC 4469 `CATENATE (...)`: the pieces, joined in order.
+    Catenate(Vec<CatenatePart>),
+}
+
+/// One piece of a CATENATE list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatenatePart {
+    /// `TEXT {n}`: bytes as sent.
+    Text(Vec<u8>),
+    /// `URL "..."`: an IMAP URL (relative to this server) as sent.
+    Url(Vec<u8>),
+}
+
+/// One URL of URLFETCH; `params` is RFC 5524's `(url BINARY ...)` form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlFetchRequest {
+    pub url: Vec<u8>,
+    pub params: Option<UrlFetchParams>,
+}
+
+/// What an RFC 5524 URLFETCH asks for (BODY when neither BODY nor BINARY
+/// is given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UrlFetchParams {
+    pub body: bool,
     pub binary: bool,
+    pub body_part_structure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -281,4 +314,17 @@ pub enum CommandBody {
     },
     /// RFC 5465.
     Notify(super::notify::NotifyRequest),
+    /// RFC 4467 `GENURLAUTH 1*(url-rump mechanism)`.
+    GenUrlAuth {
+        requests: Vec<(Vec<u8>, Atom)>,
+    },
+    /// RFC 4467 `RESETKEY [mailbox *mechanism]`.
+    ResetKey {
+        mailbox: Option<Mailbox>,
+        mechanisms: Vec<Atom>,
+    },
+    /// RFC 4467 `URLFETCH 1*url`, with RFC 5524's parameters.
+    UrlFetch {
+        urls: Vec<UrlFetchRequest>,
+    },
 }

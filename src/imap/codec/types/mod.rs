@@ -24,8 +24,9 @@ pub use sequence::{SeqBound, SeqRange, SequenceSet};
 mod command;
 pub(crate) use self::core::{is_astring_char, is_atom_char};
 pub use command::{
-    AppendMessage, AuthenticateData, Command, CommandBody, InitialResponse, ListReturnOption,
-    ListSelectOption, QResync, SearchCommand, SearchReturnOption, SelectParams, SortCriterion,
-    SortKey, StatusItem, StoreAction, ThreadAlgorithm,
+    AppendData, AppendMessage, AuthenticateData, CatenatePart, Command, CommandBody,
+    InitialResponse, ListReturnOption, ListSelectOption, QResync, SearchCommand,
+    SearchReturnOption, SelectParams, SortCriterion, SortKey, StatusItem, StoreAction,
+    ThreadAlgorithm, UrlFetchParams, UrlFetchRequest,
 };
 pub(crate) use datetime::month_from_name;

@@ -1,8 +1,13 @@
-//! APPEND (MULTIAPPEND, flags, internal date, APPENDUID, TRYCREATE).
+//! APPEND (MULTIAPPEND, CATENATE, flags, internal date, APPENDUID,
+//! TRYCREATE).
 
+use super::catenate::{self, CatenateError};
 use super::{Flow, mailbox_name, storage_no};
 use crate::imap::codec::response::ResponseCode;
-use crate::imap::codec::types::{AppendMessage, Mailbox as WireMailbox, SequenceSet, Tag};
+use crate::imap::codec::types::{
+    AppendData, AppendMessage, Atom, Mailbox as WireMailbox, SequenceSet, Tag,
+};
+use crate::imap::session::capability::append_limit;
 use crate::imap::session::state::Session;
 use crate::imap::session::{dates, flags};
 use crate::storage::{AppendRequest, MailStore, Mailbox};
@@ -29,19 +34,30 @@ pub async fn append(
             }
         },
     };
-    let requests: Vec<AppendRequest> = messages
-        .into_iter()
-        .map(|m| {
-            let (sys, keywords) = flags::split(&m.flags);
-            AppendRequest {
-                message: m.data,
-                flags: sys,
-                keywords,
-                internal_date: m.date.as_ref().map(dates::to_unix),
-                ..AppendRequest::default()
+    let mut requests = Vec::with_capacity(messages.len());
+    for m in messages {
+        let message = match m.data {
+            AppendData::Literal { bytes, .. } => bytes,
+            AppendData::Catenate(parts) => {
+                let limit = append_limit(&s.settings.options);
+                match catenate::assemble(s, &store, parts, limit).await {
+                    Ok(message) => message,
+                    Err(e) => {
+                        catenate_no(s, tag, e);
+                        return Flow::Continue;
+                    }
+                }
             }
-        })
-        .collect();
+        };
+        let (sys, keywords) = flags::split(&m.flags);
+        requests.push(AppendRequest {
+            message,
+            flags: sys,
+            keywords,
+            internal_date: m.date.as_ref().map(dates::to_unix),
+            ..AppendRequest::default()
+        });
+    }
     if requests.iter().any(|r| r.message.is_empty()) {
         s.no(tag, ResponseCode::Cannot, "Can't save an empty message.");
         return Flow::Continue;
@@ -65,4 +81,20 @@ pub async fn append(
         Err(e) => storage_no(s, tag, &e, true),
     }
     Flow::Continue
+}
+
+/// The NO answer when a CATENATE message could not be assembled; nothing
+/// of the command is saved (MULTIAPPEND is all or nothing).
+fn catenate_no(s: &mut Session, tag: &Tag, e: CatenateError) {
+    match e {
+        CatenateError::BadUrl { url, reason } => {
+            let code = match Atom::try_from("BADURL") {
+                Ok(atom) => ResponseCode::Other(atom, Some(url)),
+                Err(_) => ResponseCode::Cannot,
+            };
+            s.no(tag, code, &reason);
+        }
+        CatenateError::TooBig => s.no(tag, ResponseCode::TooBig, "Message too large."),
+        CatenateError::Storage(e) => storage_no(s, tag, &e, false),
+    }
 }

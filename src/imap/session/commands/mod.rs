@@ -13,6 +13,7 @@
 mod append;
 mod cancelupdate;
 mod capability;
+mod catenate;
 mod close;
 mod compress;
 mod copy;
@@ -21,6 +22,7 @@ mod delete;
 mod enable;
 mod expunge;
 mod fetch;
+mod genurlauth;
 mod id;
 mod idle;
 mod list;
@@ -30,6 +32,7 @@ mod namespace;
 mod noop;
 pub(crate) mod notify;
 mod rename;
+mod resetkey;
 mod search;
 mod select;
 mod sort;
@@ -37,6 +40,7 @@ mod status;
 mod store;
 mod subscribe;
 mod thread;
+mod urlfetch;
 
 #[cfg(test)]
 mod tests;
@@ -201,6 +205,12 @@ async fn handle(s: &mut Session, out: &mut impl Output, tag: &Tag, body: Command
         }
         B::CancelUpdate { tags } => cancelupdate::cancel_update(s, tag, &tags),
         B::Notify(request) => notify::notify(s, out, tag, &request).await,
+        B::GenUrlAuth { requests } => genurlauth::genurlauth(s, out, tag, &requests).await,
+        B::ResetKey {
+            mailbox,
+            mechanisms,
+        } => resetkey::resetkey(s, tag, mailbox.as_ref(), &mechanisms).await,
+        B::UrlFetch { urls } => urlfetch::urlfetch(s, out, tag, &urls).await,
     }
 }
 

@@ -12,6 +12,7 @@ mod notify;
 mod searching;
 mod selection;
 mod two_sessions;
+mod urlauth;
 
 use std::future::Future;
 use std::pin::Pin;
